@@ -1,0 +1,80 @@
+// The three small adapters a host supplies to the runtime (DESIGN.md, "The runtime").
+// Hosts implement these; the Supervisor drives them. Nothing here decides anything.
+
+/** Callbacks a Transport reports to. Link ids are allocated by the transport, unique per process. */
+export interface TransportHandlers {
+  /** A connection is open. `outbound` when we dialed it; `address` is what was dialed (outbound) or the peer's remote address. */
+  opened(link: number, outbound: boolean, address: string): void;
+  /** One complete binary message arrived on the link. The array may be reused after the call returns. */
+  frame(link: number, bytes: Uint8Array): void;
+  /** The link is gone (either side closed it, or it broke). Called once per opened link. */
+  closed(link: number, reason: string): void;
+  /** A dial did not produce a link (refused, timed out, bad address). */
+  dialFailed(address: string, reason: string): void;
+  /** A problem the transport could not attribute to a link (e.g. listen error after start). */
+  error?(err: Error): void;
+}
+
+export interface Transport {
+  /** Start accepting links, if this transport listens. Resolves to the address peers should dial, e.g. ws://127.0.0.1:4000. */
+  listen(handlers: TransportHandlers): Promise<string | undefined>;
+  /** Open a link to `address`; the outcome arrives as `opened` or `dialFailed`. */
+  dial(address: string): void;
+  /** Send one binary message on an open link. Unknown or closed links are ignored. */
+  send(link: number, bytes: Uint8Array): void;
+  /** Close one link with a reason (reported later through `closed`). */
+  close(link: number, reason: string): void;
+  /** Close everything and stop listening. */
+  shutdown(): Promise<void>;
+}
+
+/** Why a child stopped. `shutdown` = it ended after we asked; `killed` = it was forced after shutdownMs. */
+export type ExitReason = 'normal' | 'crash' | 'shutdown' | 'killed';
+
+/** An error as data: what crossed a runner or the core, never a string to parse. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export interface RunnerHandlers {
+  started(id: string, epoch: number): void;
+  exited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void;
+  startFailed(id: string, epoch: number, error: ErrorInfo): void;
+}
+
+/** What a running child sees. */
+export interface ChildContext {
+  id: string;
+  /** Name of the node running it. */
+  node: string;
+  /** Aborted when the child must shut down. */
+  signal: AbortSignal;
+  /** Lets a child report domain events; the supervisor re-emits them as `child_event`. */
+  emit(name: string, data?: unknown): void;
+}
+
+export type InlineRun = (args: unknown, ctx: ChildContext) => unknown | Promise<unknown>;
+
+/** A kind the user registers. inline: a function in this thread; worker/process: a module exporting `run` (or default). */
+export type KindDefinition =
+  | { run: InlineRun; isolate?: 'inline' }
+  | { module: URL | string; isolate: 'worker' | 'process'; export?: string };
+
+export interface Runner {
+  /** Start a child; report `started` once it runs, or `startFailed`. Exactly one of started/startFailed, then at most one exited. */
+  run(id: string, epoch: number, kind: string, args: unknown, handlers: RunnerHandlers): void;
+  /** Ask it to stop: signal, then force after shutdownMs (0 = at once). Reports `exited` with 'shutdown' or 'killed'. */
+  stop(id: string, epoch: number, shutdownMs: number): void;
+  /** Stop every child (used at process exit). */
+  stopAll(shutdownMs: number): Promise<void>;
+}
+
+/** The only clock the runtime reads, so tests and simulators can control time. */
+export interface Clock {
+  now(): number;
+  /** Arm the single timer (replacing any earlier one) to fire at absolute time `atMs`. */
+  setTimer(atMs: number, fire: () => void): void;
+  clearTimer(): void;
+}

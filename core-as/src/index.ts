@@ -1,0 +1,2 @@
+export * from './wasm.js';
+export * from './adapters.js';
