@@ -1,3 +1,130 @@
-import { Reader, Writer } from './io';
-const w = new Writer(64);
-export function ping(x: i32): i32 { w.reset(); w.u32(x); const r = new Reader(w.buf.dataStart, w.len); return <i32>r.u32() + 1; }
+// The core's Wasm entry points: one step call per batch of events, and queries.
+//
+// The host asks for an input buffer of the size it needs (`inputBuffer`), writes a batch of
+// event records there, calls `step(len)`, and reads the effect batch at `outputPtr()` /
+// `step`'s return value. One core instance = one node.
+
+import { Reader } from './io';
+import {
+  EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
+  EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
+  EV_PLANT_BUGS, BUG_TERMINATE_LOSES,
+} from './boundary';
+import { MAX_ADDRESS, MAX_ID, MAX_ERROR_TEXT, NONCE_BYTES, FERR_COUNT, frameErrorName } from './codec';
+import { Node } from './node';
+import { out } from './effects';
+import { writeQuery } from './queries';
+
+let input = new Uint8Array(1 << 16);
+const node = new Node();
+/** Records in the last step that did not decode (a binding bug, never expected). */
+let badRecords: u32 = 0;
+
+/** Ensures the input buffer holds `len` bytes and returns where to write them. */
+export function inputBuffer(len: i32): usize {
+  if (len > input.length) {
+    let cap = input.length;
+    while (cap < len) cap <<= 1;
+    input = new Uint8Array(cap);
+  }
+  return input.dataStart;
+}
+
+export function outputPtr(): usize {
+  return out.buf.dataStart;
+}
+
+export function badRecordCount(): u32 {
+  return badRecords;
+}
+
+/** Processes `len` bytes of event records from the input buffer; returns the effect batch length. */
+export function step(len: i32): i32 {
+  out.reset();
+  if (len < 0 || len > input.length) return 0;
+  const base = input.dataStart;
+  const r = new Reader(base, len);
+  while (r.remaining > 0) {
+    const type = r.u8();
+    const n = r.u32();
+    if (!r.ok || n > <u32>r.remaining) { badRecords++; break; }
+    const rec = new Reader(base + <usize>r.pos, <i32>n);
+    r.skip(<i32>n);
+    dispatch(type, rec);
+  }
+  node.endStep();
+  return out.len;
+}
+
+function dispatch(type: u8, r: Reader): void {
+  switch (type) {
+    case EV_INIT: if (!node.initialised) node.init(r); break;
+    case EV_TICK: node.tick(<i64>r.f64()); break;
+    case EV_LINK_OPENED: {
+      const link = r.u32();
+      const outbound = r.bool();
+      const address = r.str(MAX_ADDRESS);
+      const nonce = r.fixed(NONCE_BYTES);
+      if (r.ok && node.initialised) node.linkOpened(link, outbound, address, nonce);
+      break;
+    }
+    case EV_FRAME: {
+      const link = r.u32();
+      if (r.ok && node.initialised) node.frame(link, r.ptr + <usize>r.pos, r.remaining);
+      return;
+    }
+    case EV_LINK_CLOSED: { const link = r.u32(); if (r.ok) node.linkClosed(link); break; }
+    case EV_DIAL_FAILED: { const a = r.str(MAX_ADDRESS); if (r.ok) node.dialFailed(a); break; }
+    case EV_START_CHILD: {
+      const req = r.u32();
+      const wait = r.u8();
+      if (r.ok) node.startChild(req, wait, r);
+      break;
+    }
+    case EV_TERMINATE_CHILD: {
+      const req = r.u32();
+      const wait = r.u8();
+      const id = r.str(MAX_ID * 4);
+      if (r.ok) node.terminateChild(req, wait, id);
+      break;
+    }
+    case EV_LEAVE: { const req = r.u32(); if (r.ok) node.leave(req); break; }
+    case EV_CHILD_STARTED: {
+      const id = r.str(MAX_ID);
+      const epoch = r.u32();
+      if (r.ok) node.childStarted(id, epoch);
+      break;
+    }
+    case EV_CHILD_EXITED: {
+      const id = r.str(MAX_ID);
+      const epoch = r.u32();
+      const reason = r.u8();
+      const en = r.str(MAX_ERROR_TEXT);
+      const em = r.str(MAX_ERROR_TEXT);
+      if (r.ok) node.childEnded(id, epoch, reason > 3 ? 1 : reason, en, em);
+      break;
+    }
+    case EV_CHILD_START_FAILED: {
+      const id = r.str(MAX_ID);
+      const epoch = r.u32();
+      const en = r.str(MAX_ERROR_TEXT);
+      const em = r.str(MAX_ERROR_TEXT);
+      if (r.ok) node.childEnded(id, epoch, 255, en, em);
+      break;
+    }
+    case EV_PLANT_BUGS: {
+      const bugs = r.u32();
+      node.bugs = bugs;
+      node.desired.bugTerminateLoses = (bugs & BUG_TERMINATE_LOSES) != 0;
+      break;
+    }
+    default: badRecords++;
+  }
+}
+
+/** Writes the answer to a query into the output buffer; returns its length. */
+export function query(kind: i32): i32 {
+  out.reset();
+  writeQuery(node, kind, out);
+  return out.len;
+}

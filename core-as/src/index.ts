@@ -1,2 +1,3 @@
 export * from './wasm.js';
 export * from './adapters.js';
+export * from './binding.js';

@@ -1,0 +1,440 @@
+// A deterministic world of real Wasm cores: virtual clock, virtual network, simulated runners.
+// Everything that varies comes from one seeded PRNG, so one seed gives one trace. The fault
+// injection (net faults, crashes, pauses, partitions) is driven from outside through the
+// methods here; the world itself only delivers what the cores say, with configurable delays.
+
+import { Core, type CoreConfig, type CoreEvent, type Effect, type ReplyCode, type WaitMode } from '@trellis/core';
+import type { ExitReason } from '@trellis/core';
+import { Prng } from './prng.js';
+
+export interface NetConditions {
+  delayMin: number;
+  delayMax: number;
+  /** Probability a frame is dropped (models a lossy path; the core must repair by sync). */
+  loss: number;
+  /** Probability a frame is delivered twice. */
+  dup: number;
+  /** Probability a frame may overtake earlier ones on its link. */
+  reorder: number;
+}
+
+export interface RunnerBehaviour {
+  /** Delay before the runner reports started (or start failure). */
+  startDelay(): number;
+  failStart(id: string): boolean;
+  /** ms until the child crashes by itself, or null for never. */
+  crashAfter(id: string): number | null;
+  /** ms the child takes to honour a stop, or null if it ignores the signal (then killed at shutdownMs). */
+  shutdownTime(id: string): number | null;
+}
+
+export interface Reply { code: ReplyCode; field: string; message: string; at: number }
+
+export interface SimChild { id: string; kind: string; epoch: number; startedAt: number; stopping: boolean; started: boolean }
+
+export interface NodeOptions {
+  kinds?: string[];
+  seeds?: string[];
+  weight?: number;
+  secret?: Uint8Array;
+  quorum?: number;
+  listen?: boolean;
+  bugs?: number;
+}
+
+type Item =
+  | { k: 'deliver'; link: number; bytes: Uint8Array }
+  | { k: 'opened'; link: number; outbound: boolean; address: string }
+  | { k: 'closed'; link: number }
+  | { k: 'dialFailed'; address: string }
+  | { k: 'wake' }
+  | { k: 'started'; id: string; epoch: number }
+  | { k: 'startFailed'; id: string; epoch: number }
+  | { k: 'exited'; id: string; epoch: number; reason: ExitReason };
+
+interface Queued { at: number; seq: number; node: string; inc: number; item: Item }
+
+interface Endpoint { node: string; inc: number; peer: number; open: boolean; lastAt: number }
+
+export class SimNode {
+  core: Core;
+  alive = true;
+  paused = false;
+  held: Queued[] = [];
+  running = new Map<string, SimChild>();
+  replies = new Map<number, Reply>();
+  events: CoreEvent[] = [];
+  wakeAt = -1;
+  constructor(public name: string, public inc: number, public address: string, public opts: NodeOptions, core: Core) {
+    this.core = core;
+  }
+}
+
+export interface StepObserver {
+  (world: World, node: SimNode, effects: Effect[]): void;
+}
+
+const DEFAULT_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400, maxFrameBytes: 1 << 20 };
+
+export class World {
+  now = 0;
+  readonly rng: Prng;
+  readonly nodes = new Map<string, SimNode>();
+  net: NetConditions = { delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 };
+  runner: RunnerBehaviour;
+  /** Pairs of node names that cannot reach each other (both directions unless asymmetric). */
+  private blocked = new Set<string>();
+  private queue: Queued[] = [];
+  private seq = 0;
+  private nextLink = 1;
+  private nextReq = 1;
+  private nextInc = 1;
+  private endpoints = new Map<number, Endpoint>();
+  readonly observers: StepObserver[] = [];
+  steps = 0;
+  scope = 'sim';
+
+  constructor(readonly wasm: BufferSource | WebAssembly.Module, seed: number, readonly config: Partial<typeof DEFAULT_CONFIG> = {}) {
+    this.rng = new Prng(seed);
+    const rng = this.rng;
+    this.runner = {
+      startDelay: () => rng.int(0, 3),
+      failStart: () => false,
+      crashAfter: () => null,
+      shutdownTime: () => rng.int(0, 5),
+    };
+  }
+
+  static address(name: string): string { return `sim://${name}`; }
+
+  // ---- nodes --------------------------------------------------------------------------------
+
+  addNode(name: string, opts: NodeOptions = {}): SimNode {
+    const old = this.nodes.get(name);
+    if (old?.alive) throw new Error(`node ${name} is alive`);
+    const inc = this.nextInc++;
+    const core = Core.create(this.wasm);
+    const listen = opts.listen === false ? '' : World.address(name);
+    const cfg: CoreConfig = {
+      name, incarnation: inc, scope: this.scope, listen, secret: opts.secret, seed: this.rng.u32(),
+      heartbeatMs: this.config.heartbeatMs ?? DEFAULT_CONFIG.heartbeatMs,
+      failureTimeoutMs: this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs,
+      syncIntervalMs: this.config.syncIntervalMs ?? DEFAULT_CONFIG.syncIntervalMs,
+      quorum: opts.quorum ?? 0, weight: opts.weight ?? 1,
+      maxFrameBytes: this.config.maxFrameBytes ?? DEFAULT_CONFIG.maxFrameBytes,
+      kinds: opts.kinds ?? ['worker'], seeds: opts.seeds ?? [],
+    };
+    const node = new SimNode(name, inc, listen, opts, core);
+    this.nodes.set(name, node);
+    if (opts.bugs) core.plantBugs(opts.bugs);
+    core.init(cfg);
+    this.stepNode(node);
+    return node;
+  }
+
+  node(name: string): SimNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  /** kill -9: the process is gone, its links break, its children die with it. */
+  crash(name: string): void {
+    const n = this.node(name);
+    if (!n.alive) return;
+    n.alive = false;
+    n.running.clear();
+    n.held = [];
+    for (const [id, ep] of this.endpoints) {
+      if (ep.node === name && ep.inc === n.inc && ep.open) this.breakLink(id);
+    }
+  }
+
+  /** A new incarnation of a crashed node, at the same address. */
+  restart(name: string): SimNode {
+    const old = this.node(name);
+    if (old.alive) this.crash(name);
+    return this.addNode(name, old.opts);
+  }
+
+  pause(name: string): void { this.node(name).paused = true; }
+
+  resume(name: string): void {
+    const n = this.node(name);
+    if (!n.paused) return;
+    n.paused = false;
+    const held = n.held;
+    n.held = [];
+    for (const q of held) this.push({ ...q, at: this.now });
+    this.schedule(n, 0, { k: 'wake' });
+  }
+
+  // ---- network --------------------------------------------------------------------------------
+
+  private key(a: string, b: string): string { return `${a}>${b}`; }
+  block(a: string, b: string, symmetric = true): void {
+    this.blocked.add(this.key(a, b));
+    if (symmetric) this.blocked.add(this.key(b, a));
+  }
+  partition(sideA: string[], sideB: string[], symmetric = true): void {
+    for (const a of sideA) for (const b of sideB) this.block(a, b, symmetric);
+  }
+  heal(): void { this.blocked.clear(); }
+  reachable(a: string, b: string): boolean { return !this.blocked.has(this.key(a, b)); }
+
+  private breakLink(id: number): void {
+    const ep = this.endpoints.get(id);
+    if (!ep || !ep.open) return;
+    ep.open = false;
+    const peer = this.endpoints.get(ep.peer);
+    const owner = this.nodes.get(ep.node);
+    if (owner?.alive && owner.inc === ep.inc) this.schedule(owner, 0, { k: 'closed', link: id });
+    if (peer && peer.open) {
+      peer.open = false;
+      const pn = this.nodes.get(peer.node);
+      if (pn && pn.alive && pn.inc === peer.inc) this.schedule(pn, this.delay(), { k: 'closed', link: ep.peer });
+    }
+  }
+
+  /** Close every link between two nodes (a flap). */
+  flap(a: string, b: string): void {
+    for (const [id, ep] of this.endpoints) {
+      const peer = this.endpoints.get(ep.peer);
+      if (ep.open && peer && ep.node === a && peer.node === b) this.breakLink(id);
+    }
+  }
+
+  private delay(): number { return this.rng.int(this.net.delayMin, this.net.delayMax); }
+
+  private dial(from: SimNode, address: string): void {
+    const target = [...this.nodes.values()].find((n) => n.address === address && n.alive);
+    const ok = !!target && target.name !== from.name ? this.reachable(from.name, target.name) && this.reachable(target.name, from.name) : !!target;
+    if (!target || !ok) {
+      this.schedule(from, this.delay() + (target ? 20 : 1), { k: 'dialFailed', address });
+      return;
+    }
+    const a = this.nextLink++, b = this.nextLink++;
+    const t = this.delay();
+    this.endpoints.set(a, { node: from.name, inc: from.inc, peer: b, open: true, lastAt: 0 });
+    this.endpoints.set(b, { node: target.name, inc: target.inc, peer: a, open: true, lastAt: 0 });
+    this.schedule(from, t, { k: 'opened', link: a, outbound: true, address });
+    this.schedule(target, t, { k: 'opened', link: b, outbound: false, address: World.address(from.name) });
+  }
+
+  private send(from: SimNode, link: number, bytes: Uint8Array): void {
+    const ep = this.endpoints.get(link);
+    if (!ep || !ep.open) return;
+    const peer = this.endpoints.get(ep.peer);
+    if (!peer || !peer.open) return;
+    const to = this.nodes.get(peer.node);
+    if (!to || !to.alive || to.inc !== peer.inc) return;
+    if (!this.reachable(from.name, to.name)) return; // silently lost: a partition
+    if (this.net.loss > 0 && this.rng.chance(this.net.loss)) return;
+    let at = this.now + this.delay();
+    if (!(this.net.reorder > 0 && this.rng.chance(this.net.reorder))) at = Math.max(at, ep.lastAt);
+    ep.lastAt = at;
+    this.push({ at, seq: this.seq++, node: to.name, inc: to.inc, item: { k: 'deliver', link: ep.peer, bytes } });
+    if (this.net.dup > 0 && this.rng.chance(this.net.dup)) {
+      this.push({ at: at + this.delay(), seq: this.seq++, node: to.name, inc: to.inc, item: { k: 'deliver', link: ep.peer, bytes } });
+    }
+  }
+
+  // ---- API ------------------------------------------------------------------------------------
+
+  startChild(name: string, spec: unknown, wait: WaitMode = 'ack'): number {
+    const n = this.node(name);
+    const req = this.nextReq++;
+    n.core.tick(this.now);
+    n.core.startChild(req, spec, wait);
+    this.stepNode(n);
+    return req;
+  }
+  terminateChild(name: string, id: string, wait: WaitMode = 'ack'): number {
+    const n = this.node(name);
+    const req = this.nextReq++;
+    n.core.tick(this.now);
+    n.core.terminateChild(req, id, wait);
+    this.stepNode(n);
+    return req;
+  }
+  leave(name: string): number {
+    const n = this.node(name);
+    const req = this.nextReq++;
+    n.core.tick(this.now);
+    n.core.leave(req);
+    this.stepNode(n);
+    return req;
+  }
+  reply(name: string, req: number): Reply | undefined { return this.nodes.get(name)?.replies.get(req); }
+
+  // ---- time -----------------------------------------------------------------------------------
+
+  private push(q: Queued): void {
+    // binary-heap insert by (at, seq)
+    const h = this.queue;
+    h.push(q);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (before(h[p], h[i])) break;
+      [h[p], h[i]] = [h[i], h[p]];
+      i = p;
+    }
+  }
+  private pop(): Queued | undefined {
+    const h = this.queue;
+    if (h.length === 0) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i], h[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private schedule(n: SimNode, delay: number, item: Item): void {
+    this.push({ at: this.now + delay, seq: this.seq++, node: n.name, inc: n.inc, item });
+  }
+
+  /** Runs until virtual time `until`; returns false if nothing is left to do. */
+  runUntilTime(until: number): void {
+    for (;;) {
+      const h = this.queue;
+      if (h.length === 0 || h[0].at > until) break;
+      const q = this.pop()!;
+      this.now = Math.max(this.now, q.at);
+      this.process(q);
+    }
+    this.now = Math.max(this.now, until);
+  }
+
+  runFor(ms: number): void { this.runUntilTime(this.now + ms); }
+
+  /** Runs until `pred` holds (checked after every item) or `maxMs` of virtual time pass. */
+  runUntil(pred: () => boolean, maxMs: number): boolean {
+    const end = this.now + maxMs;
+    if (pred()) return true;
+    for (;;) {
+      const h = this.queue;
+      if (h.length === 0 || h[0].at > end) { this.now = end; return pred(); }
+      const q = this.pop()!;
+      this.now = Math.max(this.now, q.at);
+      this.process(q);
+      if (pred()) return true;
+    }
+  }
+
+  private process(q: Queued): void {
+    const n = this.nodes.get(q.node);
+    if (!n || !n.alive || n.inc !== q.inc) return;
+    if (n.paused) { n.held.push(q); return; }
+    const core = n.core;
+    const it = q.item;
+    switch (it.k) {
+      case 'wake': if (n.wakeAt > this.now) return; break;
+      case 'deliver': {
+        const ep = this.endpoints.get(it.link);
+        if (!ep || !ep.open) return;
+        core.frame(it.link, it.bytes);
+        break;
+      }
+      case 'opened': {
+        const ep = this.endpoints.get(it.link);
+        if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address); break; }
+        core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16));
+        break;
+      }
+      case 'closed': core.linkClosed(it.link); break;
+      case 'dialFailed': core.dialFailed(it.address); break;
+      case 'started': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        c.started = true;
+        core.childStarted(it.id, it.epoch);
+        const crash = this.runner.crashAfter(it.id);
+        if (crash !== null) this.schedule(n, crash, { k: 'exited', id: it.id, epoch: it.epoch, reason: 'crash' });
+        break;
+      }
+      case 'startFailed': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        n.running.delete(it.id);
+        core.childStartFailed(it.id, it.epoch, { name: 'SimStartError', message: 'simulated start failure' });
+        break;
+      }
+      case 'exited': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        n.running.delete(it.id);
+        core.childExited(it.id, it.epoch, it.reason, it.reason === 'crash' ? { name: 'SimCrash', message: 'simulated crash' } : undefined);
+        break;
+      }
+    }
+    this.stepNode(n);
+  }
+
+  /** Feeds the current time, runs the core's batch, carries out its effects. */
+  stepNode(n: SimNode): void {
+    n.core.tick(this.now);
+    const fx = n.core.step();
+    this.steps++;
+    for (const o of this.observers) o(this, n, fx);
+    for (const e of fx) this.apply(n, e);
+  }
+
+  private apply(n: SimNode, e: Effect): void {
+    switch (e.type) {
+      case 'send': this.send(n, e.link, e.bytes); break;
+      case 'dial': this.dial(n, e.address); break;
+      case 'close': this.breakLink(e.link); break;
+      case 'wake': n.wakeAt = e.at; this.push({ at: Math.max(e.at, this.now), seq: this.seq++, node: n.name, inc: n.inc, item: { k: 'wake' } }); break;
+      case 'reply': n.replies.set(e.req, { code: e.code, field: e.field, message: e.message, at: this.now }); break;
+      case 'event': n.events.push(e.event); break;
+      case 'run': {
+        n.running.set(e.id, { id: e.id, kind: e.kind, epoch: e.epoch, startedAt: this.now, stopping: false, started: false });
+        const fail = this.runner.failStart(e.id);
+        this.schedule(n, this.runner.startDelay(), fail ? { k: 'startFailed', id: e.id, epoch: e.epoch } : { k: 'started', id: e.id, epoch: e.epoch });
+        break;
+      }
+      case 'stop': {
+        const c = n.running.get(e.id);
+        if (!c || c.epoch !== e.epoch) break;
+        c.stopping = true;
+        const t = this.runner.shutdownTime(e.id);
+        if (t === null || t > e.shutdownMs) this.schedule(n, e.shutdownMs, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'killed' });
+        else this.schedule(n, t, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'shutdown' });
+        break;
+      }
+    }
+  }
+
+  // ---- views for tests and the checker ----------------------------------------------------------
+
+  aliveNodes(): SimNode[] { return [...this.nodes.values()].filter((n) => n.alive); }
+
+  /** Which alive nodes have a child running (from run until exit), by id. */
+  runningIds(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const n of this.aliveNodes()) for (const id of n.running.keys()) {
+      const l = m.get(id);
+      if (l) l.push(n.name); else m.set(id, [n.name]);
+    }
+    return m;
+  }
+
+  idle(): boolean { return this.queue.length === 0; }
+}
+
+function before(a: Queued, b: Queued): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

@@ -1,0 +1,447 @@
+// The replicated set of desired children: an add-wins observed-remove map keyed by child id, in
+// the style of delta-state CRDTs (Almeida et al.). Every operation gets a dot (replica, counter);
+// a causal context records every dot a replica has seen. An entry arriving with a dot already in
+// the context was removed here and stays removed (terminate is never undone by an older start).
+// Concurrent adds of one id leave several entries; the effective one is the greatest dot, the
+// same on every node.
+
+import { Reader, Writer } from './io';
+import { Spec } from './spec';
+import { MAX_NAME } from './codec';
+import { xxh64Bytes, xxh64String, mix64 } from './hash';
+
+/** A replica is one incarnation of one node. Indices are local to this core. */
+export class Replica {
+  constructor(public name: string, public inc: u64, public key: string) {}
+}
+
+export class Replicas {
+  list: Array<Replica> = [];
+  byKey: Map<string, i32> = new Map();
+
+  index(name: string, inc: u64): i32 {
+    const key = name + '#' + inc.toString();
+    if (this.byKey.has(key)) return this.byKey.get(key);
+    const i = this.list.length;
+    this.list.push(new Replica(name, inc, key));
+    this.byKey.set(key, i);
+    return i;
+  }
+}
+
+// Dots pack into one u64: replica index in the top 24 bits, counter in the low 40.
+export function dotKey(rep: i32, ctr: u64): u64 { return (<u64>rep << 40) | (ctr & 0xFFFFFFFFFF); }
+export function dotRep(k: u64): i32 { return <i32>(k >> 40); }
+export function dotCtr(k: u64): u64 { return k & 0xFFFFFFFFFF; }
+
+/** Version vector plus a cloud of non-contiguous dots, per replica. Always kept compact. */
+export class Context {
+  maxes: Array<u64> = [];
+  clouds: Array<Set<u64> | null> = [];
+
+  private grow(rep: i32): void {
+    while (this.maxes.length <= rep) { this.maxes.push(0); this.clouds.push(null); }
+  }
+
+  has(rep: i32, ctr: u64): bool {
+    if (rep >= this.maxes.length) return false;
+    if (ctr <= this.maxes[rep]) return true;
+    const c = this.clouds[rep];
+    return c != null && c.has(ctr);
+  }
+
+  add(rep: i32, ctr: u64): void {
+    this.grow(rep);
+    let m = this.maxes[rep];
+    if (ctr <= m) return;
+    if (ctr == m + 1) {
+      m = ctr;
+      const c = this.clouds[rep];
+      if (c != null) {
+        while (c.has(m + 1)) { c.delete(m + 1); m++; }
+        if (c.size == 0) this.clouds[rep] = null;
+      }
+      this.maxes[rep] = m;
+    } else {
+      let c = this.clouds[rep];
+      if (c == null) { c = new Set<u64>(); this.clouds[rep] = c; }
+      c.add(ctr);
+    }
+  }
+
+  addRange(rep: i32, max: u64): void {
+    this.grow(rep);
+    if (max <= this.maxes[rep]) return;
+    this.maxes[rep] = max;
+    const c = this.clouds[rep];
+    if (c != null) {
+      const vals = c.values();
+      for (let i = 0; i < vals.length; i++) if (vals[i] <= max) c.delete(vals[i]);
+      // absorb what became contiguous
+      let m = max;
+      while (c.has(m + 1)) { c.delete(m + 1); m++; }
+      this.maxes[rep] = m;
+      if (c.size == 0) this.clouds[rep] = null;
+    }
+  }
+
+  /** Every dot here is also in `o`. */
+  subsetOf(o: Context): bool {
+    for (let r = 0; r < this.maxes.length; r++) {
+      const m = this.maxes[r];
+      const om: u64 = r < o.maxes.length ? o.maxes[r] : 0;
+      if (m > om) {
+        // dots om+1..m must all be in o's cloud
+        const oc: Set<u64> | null = r < o.clouds.length ? o.clouds[r] : null;
+        if (oc == null) return false;
+        for (let x = om + 1; x <= m; x++) if (!oc.has(x)) return false;
+      }
+      const c = this.clouds[r];
+      if (c != null) {
+        const vals = c.values();
+        for (let i = 0; i < vals.length; i++) if (!o.has(r, vals[i])) return false;
+      }
+    }
+    return true;
+  }
+}
+
+export class Entry {
+  hash: u64 = 0;
+  constructor(public id: string, public rep: i32, public ctr: u64, public spec: Spec) {}
+}
+
+/** What one local operation or one merge changed, to be sent on as a delta. */
+export class Delta {
+  entries: Array<Entry> = [];
+  removed: Array<u64> = [];   // dots removed (superseded or terminated)
+  dots: Array<u64> = [];      // context dots (includes the above and op dots)
+  acks: Array<u64> = [];      // dots the receivers should acknowledge
+  get empty(): bool { return this.entries.length == 0 && this.dots.length == 0; }
+  clear(): void { this.entries = []; this.removed = []; this.dots = []; this.acks = []; }
+}
+
+/** Result of merging a DELTA from a peer. */
+export class MergeResult {
+  changed: Array<string> = [];
+  acks: Array<u64> = [];
+}
+
+const scratch = new Writer(512);
+
+export class Desired {
+  replicas: Replicas = new Replicas();
+  ctx: Context = new Context();
+  store: Map<string, Array<Entry>> = new Map();
+  byDot: Map<u64, Entry> = new Map();
+  liveXor: u64 = 0;
+  myRep: i32 = -1;
+  myCtr: u64 = 0;
+  /** Planted bug: a late add is not checked against the causal context. */
+  bugTerminateLoses: bool = false;
+
+  init(name: string, inc: u64): void {
+    this.myRep = this.replicas.index(name, inc);
+  }
+
+  get size(): i32 { return this.store.size; }
+
+  /** The effective entry of an id: its greatest dot (by counter, then replica name, then incarnation). */
+  get(id: string): Entry | null {
+    if (!this.store.has(id)) return null;
+    const es = this.store.get(id);
+    let best = es[0];
+    for (let i = 1; i < es.length; i++) if (this.greater(es[i], best)) best = es[i];
+    return best;
+  }
+
+  private greater(a: Entry, b: Entry): bool {
+    if (a.ctr != b.ctr) return a.ctr > b.ctr;
+    const ra = this.replicas.list[a.rep], rb = this.replicas.list[b.rep];
+    if (ra.name != rb.name) return ra.name > rb.name;
+    return ra.inc > rb.inc;
+  }
+
+  private entryHash(e: Entry): u64 {
+    scratch.reset();
+    const r = this.replicas.list[e.rep];
+    scratch.str(r.name);
+    scratch.u64(r.inc);
+    scratch.u64(e.ctr);
+    e.spec.encode(scratch);
+    return mix64(xxh64Bytes(scratch.toBytes(), 0));
+  }
+
+  private insert(e: Entry): void {
+    e.hash = this.entryHash(e);
+    if (this.store.has(e.id)) this.store.get(e.id).push(e);
+    else this.store.set(e.id, [e]);
+    this.byDot.set(dotKey(e.rep, e.ctr), e);
+    this.liveXor ^= e.hash;
+  }
+
+  private drop(k: u64): Entry | null {
+    if (!this.byDot.has(k)) return null;
+    const e = this.byDot.get(k);
+    this.byDot.delete(k);
+    this.liveXor ^= e.hash;
+    const es = this.store.get(e.id);
+    const idx = es.indexOf(e);
+    if (idx >= 0) es.splice(idx, 1);
+    if (es.length == 0) this.store.delete(e.id);
+    return e;
+  }
+
+  private nextDot(): u64 {
+    this.myCtr++;
+    this.ctx.add(this.myRep, this.myCtr);
+    return dotKey(this.myRep, this.myCtr);
+  }
+
+  private supersede(id: string, d: Delta): void {
+    if (!this.store.has(id)) return;
+    const es = this.store.get(id).slice(0);
+    for (let i = 0; i < es.length; i++) {
+      const k = dotKey(es[i].rep, es[i].ctr);
+      this.drop(k);
+      d.removed.push(k);
+      d.dots.push(k);
+    }
+  }
+
+  /** Local add (startChild, or the owner marking a child failed): supersedes what we have seen. */
+  add(spec: Spec, d: Delta): u64 {
+    this.supersede(spec.id, d);
+    const k = this.nextDot();
+    const e = new Entry(spec.id, this.myRep, dotCtr(k), spec);
+    this.insert(e);
+    d.entries.push(e);
+    d.dots.push(k);
+    return k;
+  }
+
+  /** Local remove (terminateChild, or a temporary/transient child that is done). */
+  remove(id: string, d: Delta): u64 {
+    this.supersede(id, d);
+    const k = this.nextDot();
+    d.dots.push(k);
+    return k;
+  }
+
+  // ---- wire ----------------------------------------------------------------------------------
+
+  /** Encodes a DELTA payload. If `fullContext`, the whole context goes instead of `d.dots`. */
+  encodeDelta(w: Writer, d: Delta, fullContext: bool): void {
+    // Replica table: every replica this core knows (small: one per node incarnation).
+    const reps = this.replicas.list;
+    w.u32(<u32>reps.length);
+    for (let i = 0; i < reps.length; i++) { w.str(reps[i].name); w.u64(reps[i].inc); }
+    w.u32(<u32>d.entries.length);
+    for (let i = 0; i < d.entries.length; i++) {
+      const e = d.entries[i];
+      w.u32(<u32>e.rep);
+      w.u64(e.ctr);
+      e.spec.encode(w);
+    }
+    encodeDots(w, d.removed);
+    if (fullContext) this.encodeContext(w);
+    else {
+      // explicit dots as (rep, max=0, cloud)
+      encodeDotsAsContext(w, d.dots);
+    }
+    encodeDots(w, d.acks);
+  }
+
+  encodeContext(w: Writer): void {
+    let n = 0;
+    for (let r = 0; r < this.ctx.maxes.length; r++) if (this.ctx.maxes[r] > 0 || this.ctx.clouds[r] != null) n++;
+    w.u32(<u32>n);
+    for (let r = 0; r < this.ctx.maxes.length; r++) {
+      const c = this.ctx.clouds[r];
+      if (this.ctx.maxes[r] == 0 && c == null) continue;
+      w.u32(<u32>r);
+      w.u64(this.ctx.maxes[r]);
+      if (c == null) w.u32(0);
+      else {
+        const vals = c.values();
+        w.u32(<u32>vals.length);
+        for (let i = 0; i < vals.length; i++) w.u64(vals[i]);
+      }
+    }
+  }
+
+  /** Reads a replica table and maps it to local indices. */
+  readReplicaTable(r: Reader): Array<i32> {
+    const n = r.count(1 << 20, 12);
+    const map = new Array<i32>(n);
+    for (let i = 0; i < n; i++) {
+      const name = r.str(MAX_NAME);
+      const inc = r.u64();
+      if (!r.ok) return [];
+      map[i] = this.replicas.index(name, inc);
+    }
+    return map;
+  }
+
+  /** Merges a DELTA payload from a peer. On malformed input the reader's err is set and the
+   *  merge stops at a consistent point (every step below is individually valid). */
+  mergeDelta(r: Reader): MergeResult {
+    const res = new MergeResult();
+    const map = this.readReplicaTable(r);
+    if (!r.ok) return res;
+    // Decode fully before applying, so a malformed tail changes nothing.
+    const n = r.count(1 << 24, 20);
+    const es = new Array<Entry>();
+    for (let i = 0; i < n; i++) {
+      const ref = r.u32();
+      const ctr = r.u64();
+      const spec = Spec.decode(r);
+      if (!r.ok || spec == null || ref >= <u32>map.length) { r.fail(3); return res; }
+      es.push(new Entry(spec.id, map[ref], ctr, spec));
+    }
+    const removed = decodeDots(r, map);
+    const ctx = new Context();
+    decodeContext(r, map, ctx);
+    const acks = decodeDots(r, map);
+    if (!r.ok) return res;
+
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i];
+      const k = dotKey(e.rep, e.ctr);
+      if (this.byDot.has(k)) continue;
+      if (this.ctx.has(e.rep, e.ctr) && !this.bugTerminateLoses) continue;
+      this.insert(e);
+      res.changed.push(e.id);
+    }
+    for (let i = 0; i < removed.length; i++) {
+      const e = this.drop(removed[i]);
+      if (e != null) res.changed.push(e.id);
+    }
+    this.mergeContext(ctx);
+    res.acks = acks;
+    return res;
+  }
+
+  mergeContext(o: Context): void {
+    for (let rep = 0; rep < o.maxes.length; rep++) {
+      if (o.maxes[rep] > 0) this.ctx.addRange(rep, o.maxes[rep]);
+      const c = o.clouds[rep];
+      if (c != null) {
+        const vals = c.values();
+        for (let i = 0; i < vals.length; i++) this.ctx.add(rep, vals[i]);
+      }
+    }
+  }
+
+  /** SYNC_REQ payload: replica table, my full context, my live dots. */
+  encodeSyncReq(w: Writer): void {
+    const reps = this.replicas.list;
+    w.u32(<u32>reps.length);
+    for (let i = 0; i < reps.length; i++) { w.str(reps[i].name); w.u64(reps[i].inc); }
+    this.encodeContext(w);
+    const keys = this.byDot.keys();
+    encodeDots(w, keys);
+  }
+
+  /**
+   * Answers a SYNC_REQ: fills `d` with what the peer lacks (entries whose dots it has not seen,
+   * and its live dots that we have removed). Returns false when there is nothing to send
+   * (no entries, no removals and our context is already within theirs).
+   */
+  answerSyncReq(r: Reader, d: Delta): bool {
+    const map = this.readReplicaTable(r);
+    if (!r.ok) return false;
+    const theirs = new Context();
+    decodeContext(r, map, theirs);
+    const live = decodeDots(r, map);
+    if (!r.ok) return false;
+    const vals = this.byDot.values();
+    for (let i = 0; i < vals.length; i++) {
+      const e = vals[i];
+      if (!theirs.has(e.rep, e.ctr)) d.entries.push(e);
+    }
+    for (let i = 0; i < live.length; i++) {
+      const k = live[i];
+      if (this.ctx.has(dotRep(k), dotCtr(k)) && !this.byDot.has(k)) d.removed.push(k);
+    }
+    return d.entries.length > 0 || d.removed.length > 0 || !this.ctx.subsetOf(theirs);
+  }
+
+  /** Digest of the desired state: live entries (order-independent) and the causal context. */
+  digest(): u64 {
+    let h = this.liveXor;
+    // context: sorted by replica key so every node hashes it the same way
+    const keys = new Array<string>();
+    for (let r = 0; r < this.ctx.maxes.length; r++) if (this.ctx.maxes[r] > 0 || this.ctx.clouds[r] != null) keys.push(this.replicas.list[r].key);
+    keys.sort();
+    for (let i = 0; i < keys.length; i++) {
+      const rep = this.replicas.byKey.get(keys[i]);
+      h = mix64(h ^ xxh64String(keys[i], 0));
+      h = mix64(h ^ this.ctx.maxes[rep]);
+      const c = this.ctx.clouds[rep];
+      if (c != null) {
+        const vals = c.values();
+        let x: u64 = 0;
+        for (let j = 0; j < vals.length; j++) x ^= mix64(vals[j]);
+        h = mix64(h ^ x);
+      }
+    }
+    return h;
+  }
+}
+
+function encodeDots(w: Writer, dots: Array<u64>): void {
+  w.u32(<u32>dots.length);
+  for (let i = 0; i < dots.length; i++) { w.u32(<u32>dotRep(dots[i])); w.u64(dotCtr(dots[i])); }
+}
+
+function decodeDots(r: Reader, map: Array<i32>): Array<u64> {
+  const n = r.count(1 << 24, 12);
+  const out = new Array<u64>();
+  for (let i = 0; i < n; i++) {
+    const ref = r.u32();
+    const ctr = r.u64();
+    if (!r.ok) return out;
+    if (ref >= <u32>map.length || ctr == 0) { r.fail(3); return out; }
+    out.push(dotKey(map[ref], ctr));
+  }
+  return out;
+}
+
+function encodeDotsAsContext(w: Writer, dots: Array<u64>): void {
+  // group by replica
+  const byRep = new Map<i32, Array<u64>>();
+  for (let i = 0; i < dots.length; i++) {
+    const rep = dotRep(dots[i]);
+    if (!byRep.has(rep)) byRep.set(rep, []);
+    byRep.get(rep).push(dotCtr(dots[i]));
+  }
+  const reps = byRep.keys();
+  w.u32(<u32>reps.length);
+  for (let i = 0; i < reps.length; i++) {
+    const list = byRep.get(reps[i]);
+    w.u32(<u32>reps[i]);
+    w.u64(0);
+    w.u32(<u32>list.length);
+    for (let j = 0; j < list.length; j++) w.u64(list[j]);
+  }
+}
+
+function decodeContext(r: Reader, map: Array<i32>, into: Context): void {
+  const n = r.count(1 << 20, 16);
+  for (let i = 0; i < n; i++) {
+    const ref = r.u32();
+    const max = r.u64();
+    const m = r.count(1 << 24, 8);
+    if (!r.ok) return;
+    if (ref >= <u32>map.length) { r.fail(3); return; }
+    const rep = map[ref];
+    if (max > 0) into.addRange(rep, max);
+    for (let j = 0; j < m; j++) {
+      const c = r.u64();
+      if (!r.ok) return;
+      if (c == 0) { r.fail(3); return; }
+      into.add(rep, c);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// The effect batch the core writes for the host (one per step). Every record is
+// u8 type, u32 payload length, payload; see boundary.ts and core-as/src/binding.ts.
+
+import { Writer } from './io';
+import {
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT,
+} from './boundary';
+
+export const out = new Writer(1 << 16);
+
+function begin(type: u8): i32 {
+  out.u8(type);
+  const at = out.len;
+  out.u32(0);
+  return at;
+}
+function end(at: i32): void {
+  out.patchU32(at, <u32>(out.len - at - 4));
+}
+
+export function fxSend(link: u32, frame: Writer): void {
+  const at = begin(FX_SEND);
+  out.u32(link);
+  out.raw(frame.buf.dataStart, frame.len);
+  end(at);
+}
+export function fxSendRaw(link: u32, ptr: usize, len: i32): void {
+  const at = begin(FX_SEND);
+  out.u32(link);
+  out.raw(ptr, len);
+  end(at);
+}
+export function fxDial(address: string): void {
+  const at = begin(FX_DIAL);
+  out.str(address);
+  end(at);
+}
+export function fxClose(link: u32, reason: string): void {
+  const at = begin(FX_CLOSE);
+  out.u32(link);
+  out.str(reason);
+  end(at);
+}
+export function fxRun(id: string, epoch: u32, kind: string, args: string): void {
+  const at = begin(FX_RUN);
+  out.str(id);
+  out.u32(epoch);
+  out.str(kind);
+  out.str(args);
+  end(at);
+}
+export function fxStop(id: string, epoch: u32, shutdownMs: u32): void {
+  const at = begin(FX_STOP);
+  out.str(id);
+  out.u32(epoch);
+  out.u32(shutdownMs);
+  end(at);
+}
+export function fxWake(atMs: i64): void {
+  const at = begin(FX_WAKE);
+  out.f64(<f64>atMs);
+  end(at);
+}
+export function fxReply(req: u32, code: u8, field: string, message: string): void {
+  const at = begin(FX_REPLY);
+  out.u32(req);
+  out.u8(code);
+  out.str(field);
+  out.str(message);
+  end(at);
+}
+
+/** Observer event: kind, then four strings and two numbers (meaning per kind, see binding.ts). */
+export function fxEvent(kind: u8, a: string, b: string, c: string, d: string, n1: f64, n2: f64): void {
+  const at = begin(FX_EVENT);
+  out.u8(kind);
+  out.str(a);
+  out.str(b);
+  out.str(c);
+  out.str(d);
+  out.f64(n1);
+  out.f64(n2);
+  end(at);
+}

@@ -1,0 +1,98 @@
+// Plain data the node keeps about links, members, claims and local children.
+
+import { Writer } from './io';
+import { Spec } from './spec';
+import { Candidate } from './placement';
+
+// Link states: a link carries nothing but the handshake until it is UP.
+export const L_HANDSHAKE: u8 = 0;
+export const L_UP: u8 = 1;
+
+export class Link {
+  state: u8 = L_HANDSHAKE;
+  gotHello: bool = false;
+  // What the peer said in HELLO.
+  peerName: string = '';
+  peerInc: u64 = 0;
+  peerNonce: Uint8Array = new Uint8Array(0);
+  peerListen: string = '';
+  peerWeight: f64 = 1;
+  peerKinds: Array<string> = [];
+  /** Reassembly of a fragmented logical message (authenticated links only). */
+  reasm: Writer | null = null;
+  constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}
+}
+
+// Claim statuses (what a node says about a child it runs). A release removes the claim.
+export const C_RELEASED: u8 = 0;
+export const C_STARTING: u8 = 1;
+export const C_RUNNING: u8 = 2;
+export const C_STOPPING: u8 = 3;
+export const C_RESTARTING: u8 = 4;
+
+export class Claim {
+  constructor(public id: string, public epoch: u32, public status: u8, public restarts: u32) {}
+}
+
+export class Member {
+  link: u32 = 0;            // active authenticated link, 0 while disconnected
+  lastHeard: i64 = 0;
+  leaving: bool = false;
+  claims: Map<string, Claim> = new Map();
+  claimsVersion: u64 = 0;
+  claimsSynced: bool = false;
+  awaitingFull: bool = false;
+  cand: Candidate;
+  kindSet: Set<string> = new Set();
+  constructor(public name: string, public inc: u64, public address: string, public kinds: Array<string>, public weight: f64) {
+    this.cand = new Candidate(name, weight);
+    for (let i = 0; i < kinds.length; i++) this.kindSet.add(kinds[i]);
+  }
+}
+
+// Local child states.
+export const S_STARTING: u8 = 1;
+export const S_RUNNING: u8 = 2;
+export const S_STOPPING: u8 = 3;
+export const S_BACKOFF: u8 = 4;
+
+// Why a local child is being stopped (reported in events).
+export const WHY_MOVED: u8 = 1;
+export const WHY_TERMINATED: u8 = 2;
+export const WHY_QUORUM: u8 = 3;
+export const WHY_LEAVING: u8 = 4;
+
+export function whyName(w: u8): string {
+  if (w == WHY_MOVED) return 'moved';
+  if (w == WHY_TERMINATED) return 'terminated';
+  if (w == WHY_QUORUM) return 'quorum_lost';
+  if (w == WHY_LEAVING) return 'leaving';
+  return 'unknown';
+}
+
+export class LocalChild {
+  epoch: u32 = 0;
+  state: u8 = S_STARTING;
+  restarts: u32 = 0;
+  /** Times of recent restarts, for the intensity check. */
+  recent: Array<i64> = [];
+  nextStartAt: i64 = 0;
+  why: u8 = 0;
+  constructor(public id: string, public spec: Spec) {}
+}
+
+/** An address we want a link to: a seed, a gossiped member, or a member we lost. */
+export class DialState {
+  name: string = '';     // the member known to listen there ('' for a seed not yet reached)
+  inFlight: bool = false;
+  attempts: i32 = 0;
+  nextAt: i64 = 0;
+  resolved: bool = false; // reached once, or failed once: no longer blocks readiness
+  self: bool = false;     // it is our own address
+  constructor(public address: string) {}
+}
+
+/** A request waiting for acknowledgement by a peer or for a child to run / stop. */
+export class Waiter {
+  constructor(public req: u32, public id: string, public start: bool, public wait: u8) {}
+}

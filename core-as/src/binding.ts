@@ -1,0 +1,380 @@
+// The binding: the only code that knows the Wasm boundary layout (core-as/assembly/boundary.ts).
+// Events are encoded into one JS-side buffer and copied into the core's input buffer in one go;
+// `step()` runs them as one batch and decodes the effect batch. Views over Wasm memory are
+// reused until the memory grows.
+
+import { instantiateCore, type CoreInstance } from './wasm.js';
+import type { ExitReason, ErrorInfo } from './adapters.js';
+
+// Event record types (boundary.ts EV_*).
+const EV_INIT = 1, EV_LINK_OPENED = 2, EV_FRAME = 3, EV_LINK_CLOSED = 4, EV_DIAL_FAILED = 5, EV_TICK = 6,
+  EV_START_CHILD = 7, EV_TERMINATE_CHILD = 8, EV_LEAVE = 9, EV_CHILD_STARTED = 10, EV_CHILD_EXITED = 11,
+  EV_CHILD_START_FAILED = 12, EV_PLANT_BUGS = 13;
+// Effect record types (FX_*).
+const FX_SEND = 1, FX_DIAL = 2, FX_CLOSE = 3, FX_RUN = 4, FX_STOP = 5, FX_WAKE = 6, FX_REPLY = 7, FX_EVENT = 8;
+
+export const PlantedBug = {
+  startWithoutRelease: 1,
+  skipAntiEntropy: 2,
+  ignoreIncarnation: 4,
+  terminateLoses: 8,
+} as const;
+
+export interface CoreConfig {
+  name: string;
+  /** Distinguishes restarts of one node name; must grow across restarts (e.g. a timestamp). */
+  incarnation: number;
+  scope: string;
+  /** Address peers dial to reach us ('' for members that cannot listen). */
+  listen?: string;
+  secret?: Uint8Array;
+  /** Seed for the core's jitter PRNG (not a secret). */
+  seed: number;
+  heartbeatMs: number;
+  failureTimeoutMs: number;
+  syncIntervalMs: number;
+  /** 0 = partition 'available'; N = a side needs N live members to run children. */
+  quorum: number;
+  weight: number;
+  maxFrameBytes: number;
+  kinds: string[];
+  seeds: string[];
+}
+
+export type ReplyCode = 'ok' | 'invalid_spec' | 'not_found' | 'already_started' | 'not_running' | 'child_failed';
+const REPLY_CODES: ReplyCode[] = ['ok', 'invalid_spec', 'not_found', 'already_started', 'not_running', 'child_failed'];
+
+export type CoreEvent =
+  | { type: 'member_up'; name: string; incarnation: number; address: string }
+  | { type: 'member_down'; name: string; incarnation: number; reason: string }
+  | { type: 'child_started'; id: string; kind: string; epoch: number; restarts: number }
+  | { type: 'child_exited'; id: string; reason: ExitReason | 'start_failed'; error?: ErrorInfo; epoch: number }
+  | { type: 'child_restarting'; id: string; reason: string; restarts: number; delayMs: number }
+  | { type: 'child_failed'; id: string; reason: string; restarts: number }
+  | { type: 'child_stopping'; id: string; why: 'moved' | 'terminated' | 'quorum_lost' | 'leaving'; epoch: number }
+  | { type: 'child_moved'; id: string; from: string; to: string }
+  | { type: 'link_rejected'; reason: string; peer: string; address: string; link: number }
+  | { type: 'left'; name: string; incarnation: number };
+
+export type Effect =
+  | { type: 'send'; link: number; bytes: Uint8Array }
+  | { type: 'dial'; address: string }
+  | { type: 'close'; link: number; reason: string }
+  | { type: 'run'; id: string; epoch: number; kind: string; args: string }
+  | { type: 'stop'; id: string; epoch: number; shutdownMs: number }
+  | { type: 'wake'; at: number }
+  | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
+  | { type: 'event'; event: CoreEvent };
+
+export type ChildStatus = 'pending' | 'starting' | 'running' | 'stopping' | 'restarting' | 'failed';
+const STATUSES: ChildStatus[] = ['pending', 'starting', 'running', 'stopping', 'restarting', 'failed'];
+
+export interface LocalChildView { id: string; kind: string; status: ChildStatus; epoch: number; restarts: number }
+export interface GlobalChildView { id: string; kind: string; node: string | null; status: ChildStatus; restarts: number; reason?: string }
+export interface MemberView {
+  name: string; incarnation: number; address: string; weight: number; kinds: string[];
+  children: number; status: 'up' | 'leaving' | 'disconnected'; self: boolean;
+}
+export interface NodeInfo { name: string; incarnation: number; ready: boolean; leaving: boolean; left: boolean; desired: number; local: number }
+
+/** Names of the rejected-frame counters, in the core's order (codec.ts FERR_*). */
+export const REJECT_REASONS = ['handshake_timeout', 'truncated', 'oversized', 'bad_magic', 'bad_version', 'unknown_type',
+  'malformed', 'unauthenticated', 'bad_auth', 'wrong_scope', 'secret_mismatch', 'stale_incarnation', 'self_link', 'unexpected'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+const EXIT_CODES: Record<ExitReason, number> = { normal: 0, crash: 1, shutdown: 2, killed: 3 };
+const EXIT_NAMES = ['normal', 'crash', 'shutdown', 'killed'] as const;
+const WHYS = ['unknown', 'moved', 'terminated', 'quorum_lost', 'leaving'] as const;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A growable little-endian writer for event records (JS side). */
+class EventWriter {
+  buf = new Uint8Array(1 << 16);
+  view = new DataView(this.buf.buffer);
+  len = 0;
+  private recAt = 0;
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+    this.view = new DataView(nb.buffer);
+  }
+  begin(type: number): void { this.u8(type); this.recAt = this.len; this.u32(0); }
+  end(): void { this.view.setUint32(this.recAt, this.len - this.recAt - 4, true); }
+  u8(v: number): void { this.reserve(1); this.buf[this.len++] = v; }
+  u32(v: number): void { this.reserve(4); this.view.setUint32(this.len, v >>> 0, true); this.len += 4; }
+  u64(v: number): void { this.reserve(8); this.view.setBigUint64(this.len, BigInt(Math.max(0, Math.floor(v))), true); this.len += 8; }
+  f64(v: number): void { this.reserve(8); this.view.setFloat64(this.len, v, true); this.len += 8; }
+  bytes(b: Uint8Array): void { this.u32(b.length); this.raw(b); }
+  raw(b: Uint8Array): void { this.reserve(b.length); this.buf.set(b, this.len); this.len += b.length; }
+  str(s: string): void {
+    // worst case 3 bytes per UTF-16 unit
+    this.reserve(4 + s.length * 3);
+    const r = enc.encodeInto(s, this.buf.subarray(this.len + 4));
+    this.view.setUint32(this.len, r.written, true);
+    this.len += 4 + r.written;
+  }
+}
+
+/** A bounds-checked reader over a Uint8Array (effects and query results). */
+class OutReader {
+  pos = 0;
+  constructor(private b: Uint8Array, private v: DataView, private end: number) {}
+  get more(): boolean { return this.pos < this.end; }
+  u8(): number { return this.b[this.pos++]; }
+  u32(): number { const x = this.v.getUint32(this.pos, true); this.pos += 4; return x; }
+  u64(): number { const x = Number(this.v.getBigUint64(this.pos, true)); this.pos += 8; return x; }
+  u64big(): bigint { const x = this.v.getBigUint64(this.pos, true); this.pos += 8; return x; }
+  f64(): number { const x = this.v.getFloat64(this.pos, true); this.pos += 8; return x; }
+  str(): string { const n = this.u32(); const s = dec.decode(this.b.subarray(this.pos, this.pos + n)); this.pos += n; return s; }
+  bytes(n: number): Uint8Array { const s = this.b.slice(this.pos, this.pos + n); this.pos += n; return s; }
+}
+
+// Tags for API-encoded spec fields (spec.ts TAG_*).
+const TAG_ABSENT = 0, TAG_STRING = 1, TAG_NUMBER = 2, TAG_OTHER = 3;
+
+function stringField(w: EventWriter, v: unknown): void {
+  if (v === undefined) w.u8(TAG_ABSENT);
+  else if (typeof v === 'string') { w.u8(TAG_STRING); w.str(v); }
+  else { w.u8(TAG_OTHER); w.str(typeof v); }
+}
+function numberField(w: EventWriter, v: unknown): void {
+  if (v === undefined) w.u8(TAG_ABSENT);
+  else if (typeof v === 'number') { w.u8(TAG_NUMBER); w.f64(v); }
+  else { w.u8(TAG_OTHER); w.str(typeof v); }
+}
+
+export type WaitMode = 'ack' | 'done';
+
+/** One node's core: a Wasm instance, fed events, answering effects. */
+export class Core {
+  private readonly x: CoreInstance;
+  private readonly w = new EventWriter();
+  private mem!: Uint8Array;
+  private view!: DataView;
+
+  private constructor(x: CoreInstance) {
+    this.x = x;
+    this.refreshViews();
+  }
+
+  static create(source: BufferSource | WebAssembly.Module): Core {
+    return new Core(instantiateCore(source));
+  }
+
+  private refreshViews(): void {
+    const buf = this.x.memory.buffer;
+    if (!this.mem || this.mem.buffer !== buf) {
+      this.mem = new Uint8Array(buf);
+      this.view = new DataView(buf);
+    }
+  }
+
+  private fn<T extends (...a: never[]) => unknown>(name: string): T {
+    return this.x[name] as T;
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  init(c: CoreConfig): void {
+    const w = this.w;
+    w.begin(EV_INIT);
+    w.str(c.name); w.u64(c.incarnation); w.str(c.scope); w.str(c.listen ?? '');
+    w.u8(c.secret && c.secret.length ? 1 : 0); w.bytes(c.secret ?? new Uint8Array(0));
+    w.u64(c.seed);
+    w.u32(c.heartbeatMs); w.u32(c.failureTimeoutMs); w.u32(c.syncIntervalMs); w.u32(c.quorum);
+    w.f64(c.weight); w.u32(c.maxFrameBytes);
+    w.u32(c.kinds.length); for (const k of c.kinds) w.str(k);
+    w.u32(c.seeds.length); for (const s of c.seeds) w.str(s);
+    w.end();
+  }
+  tick(nowMs: number): void { this.w.begin(EV_TICK); this.w.f64(nowMs); this.w.end(); }
+  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void {
+    if (nonce.length !== 16) throw new RangeError('nonce must be 16 random bytes');
+    const w = this.w;
+    w.begin(EV_LINK_OPENED); w.u32(link); w.u8(outbound ? 1 : 0); w.str(address); w.raw(nonce); w.end();
+  }
+  frame(link: number, bytes: Uint8Array): void {
+    const w = this.w;
+    w.begin(EV_FRAME); w.u32(link); w.raw(bytes); w.end();
+  }
+  linkClosed(link: number): void { this.w.begin(EV_LINK_CLOSED); this.w.u32(link); this.w.end(); }
+  dialFailed(address: string): void { this.w.begin(EV_DIAL_FAILED); this.w.str(address); this.w.end(); }
+  /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
+  startChild(req: number, spec: unknown, wait: WaitMode): void {
+    const s = (spec !== null && typeof spec === 'object' ? spec : {}) as Record<string, unknown>;
+    const w = this.w;
+    w.begin(EV_START_CHILD); w.u32(req); w.u8(wait === 'done' ? 1 : 0);
+    if (spec === null || typeof spec !== 'object') { w.u8(TAG_OTHER); w.str('spec is not an object'); }
+    else stringField(w, s.id);
+    stringField(w, s.kind);
+    let args: string | undefined;
+    let argsError: string | undefined;
+    try {
+      args = s.args === undefined ? undefined : JSON.stringify(s.args);
+      if (s.args !== undefined && args === undefined) argsError = `${typeof s.args} is not JSON`;
+    } catch (e) {
+      argsError = e instanceof Error ? e.message : String(e);
+    }
+    if (argsError !== undefined) { w.u8(TAG_OTHER); w.str(argsError); }
+    else stringField(w, args);
+    stringField(w, s.restart);
+    numberField(w, s.shutdownMs);
+    numberField(w, s.maxRestarts);
+    numberField(w, s.periodMs);
+    w.end();
+  }
+  terminateChild(req: number, id: string, wait: WaitMode): void {
+    const w = this.w;
+    w.begin(EV_TERMINATE_CHILD); w.u32(req); w.u8(wait === 'done' ? 1 : 0); w.str(String(id)); w.end();
+  }
+  leave(req: number): void { this.w.begin(EV_LEAVE); this.w.u32(req); this.w.end(); }
+  childStarted(id: string, epoch: number): void {
+    const w = this.w; w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();
+  }
+  childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void {
+    const w = this.w;
+    w.begin(EV_CHILD_EXITED); w.str(id); w.u32(epoch); w.u8(EXIT_CODES[reason] ?? 1);
+    w.str(error?.name ?? ''); w.str(error?.message ?? ''); w.end();
+  }
+  childStartFailed(id: string, epoch: number, error: ErrorInfo): void {
+    const w = this.w;
+    w.begin(EV_CHILD_START_FAILED); w.str(id); w.u32(epoch); w.str(error.name); w.str(error.message); w.end();
+  }
+  /** Simulator only: switch on known bugs to prove the checker finds them. */
+  plantBugs(flags: number): void { this.w.begin(EV_PLANT_BUGS); this.w.u32(flags); this.w.end(); }
+
+  /** Number of queued event bytes. */
+  get pending(): number { return this.w.len; }
+
+  // ---- step ---------------------------------------------------------------------------------
+
+  /** Runs every queued event as one batch and returns the effects, in order. */
+  step(): Effect[] {
+    const len = this.w.len;
+    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(len);
+    this.refreshViews();
+    this.mem.set(this.w.buf.subarray(0, len), ptr);
+    this.w.len = 0;
+    const outLen = (this.fn<(n: number) => number>('step'))(len);
+    return this.decodeEffects(outLen);
+  }
+
+  private reader(len: number): OutReader {
+    this.refreshViews();
+    const p = (this.fn<() => number>('outputPtr'))();
+    return new OutReader(this.mem.subarray(p, p + len), new DataView(this.mem.buffer, this.mem.byteOffset + p, len), len);
+  }
+
+  private decodeEffects(len: number): Effect[] {
+    const fx: Effect[] = [];
+    if (len === 0) return fx;
+    const r = this.reader(len);
+    while (r.more) {
+      const type = r.u8();
+      const n = r.u32();
+      const end = r.pos + n;
+      switch (type) {
+        case FX_SEND: { const link = r.u32(); fx.push({ type: 'send', link, bytes: r.bytes(end - r.pos) }); break; }
+        case FX_DIAL: fx.push({ type: 'dial', address: r.str() }); break;
+        case FX_CLOSE: fx.push({ type: 'close', link: r.u32(), reason: r.str() }); break;
+        case FX_RUN: fx.push({ type: 'run', id: r.str(), epoch: r.u32(), kind: r.str(), args: r.str() }); break;
+        case FX_STOP: fx.push({ type: 'stop', id: r.str(), epoch: r.u32(), shutdownMs: r.u32() }); break;
+        case FX_WAKE: fx.push({ type: 'wake', at: r.f64() }); break;
+        case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_CODES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
+        case FX_EVENT: fx.push({ type: 'event', event: decodeEvent(r) }); break;
+      }
+      r.pos = end;
+    }
+    return fx;
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  private query(kind: number): OutReader {
+    const len = (this.fn<(k: number) => number>('query'))(kind);
+    return this.reader(len);
+  }
+
+  localChildren(): LocalChildView[] {
+    const r = this.query(1);
+    const n = r.u32();
+    const outv: LocalChildView[] = new Array(n);
+    for (let i = 0; i < n; i++) outv[i] = { id: r.str(), kind: r.str(), status: STATUSES[r.u8()], epoch: r.u32(), restarts: r.u32() };
+    return outv;
+  }
+
+  globalChildren(): GlobalChildView[] {
+    const r = this.query(2);
+    const n = r.u32();
+    const outv: GlobalChildView[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const id = r.str(), kind = r.str(), node = r.str(), status = STATUSES[r.u8()], restarts = r.u32(), reason = r.str();
+      const v: GlobalChildView = { id, kind, node: node || null, status, restarts };
+      if (reason) v.reason = reason;
+      outv[i] = v;
+    }
+    return outv;
+  }
+
+  members(): MemberView[] {
+    const r = this.query(3);
+    const n = r.u32();
+    const outv: MemberView[] = [];
+    for (let i = 0; i < n; i++) {
+      const name = r.str(), incarnation = r.u64(), address = r.str(), weight = r.f64();
+      const k = r.u32(); const kinds: string[] = []; for (let j = 0; j < k; j++) kinds.push(r.str());
+      const children = r.u32(); const st = r.u8(); const self = r.u8() === 1;
+      outv.push({ name, incarnation, address, weight, kinds, children, status: st === 1 ? 'leaving' : st === 2 ? 'disconnected' : 'up', self });
+    }
+    return outv;
+  }
+
+  /** Digest of the whole replicated state (desired map + every live member's claims), and of the desired map alone. */
+  digest(): { state: bigint; desired: bigint } {
+    const r = this.query(4);
+    return { state: r.u64big(), desired: r.u64big() };
+  }
+
+  counters(): Record<RejectReason, number> {
+    const r = this.query(5);
+    const n = r.u32();
+    const c = {} as Record<RejectReason, number>;
+    for (let i = 0; i < n; i++) c[REJECT_REASONS[i] ?? (`code_${i}` as RejectReason)] = r.u32();
+    return c;
+  }
+
+  info(): NodeInfo {
+    const r = this.query(6);
+    return { name: r.str(), incarnation: r.u64(), ready: r.u8() === 1, leaving: r.u8() === 1, left: r.u8() === 1, desired: r.u32(), local: r.u32() };
+  }
+}
+
+function decodeEvent(r: OutReader): CoreEvent {
+  const kind = r.u8();
+  const a = r.str(), b = r.str(), c = r.str(), d = r.str();
+  const n1 = r.f64(), n2 = r.f64();
+  switch (kind) {
+    case 1: return { type: 'member_up', name: a, address: b, incarnation: n1 };
+    case 2: return { type: 'member_down', name: a, reason: b, incarnation: n1 };
+    case 3: return { type: 'child_started', id: a, kind: b, epoch: n1, restarts: n2 };
+    case 4: {
+      const e: CoreEvent = { type: 'child_exited', id: a, reason: b as ExitReason | 'start_failed', epoch: n1 };
+      if (c || d) e.error = { name: c, message: d };
+      return e;
+    }
+    case 5: return { type: 'child_restarting', id: a, reason: b, restarts: n1, delayMs: n2 };
+    case 6: return { type: 'child_failed', id: a, reason: b, restarts: n1 };
+    case 7: return { type: 'child_stopping', id: a, why: (WHYS as readonly string[]).includes(b) ? b as 'moved' : 'moved', epoch: n1 };
+    case 8: return { type: 'child_moved', id: a, from: b, to: c };
+    case 9: return { type: 'link_rejected', reason: a, peer: b, address: c, link: n1 };
+    default: return { type: 'left', name: a, incarnation: n1 };
+  }
+}
+
+export { EXIT_NAMES };
