@@ -101,7 +101,8 @@ class Field {
   static read(r: Reader, maxStr: i32): Field {
     const f = new Field();
     f.tag = r.u8();
-    if (f.tag == TAG_STRING || f.tag == TAG_OTHER) f.s = r.str(maxStr);
+    if (f.tag == TAG_STRING) f.s = r.str(maxStr);
+    else if (f.tag == TAG_OTHER) f.s = r.str(4096); // a type name or an error text
     else if (f.tag == TAG_NUMBER) f.n = r.f64();
     return f;
   }

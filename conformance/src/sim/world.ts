@@ -22,15 +22,15 @@ export interface RunnerBehaviour {
   /** Delay before the runner reports started (or start failure). */
   startDelay(): number;
   failStart(id: string): boolean;
-  /** ms until the child crashes by itself, or null for never. */
-  crashAfter(id: string): number | null;
+  /** When and how the child ends by itself, or null for never. */
+  exitAfter(id: string): { after: number; reason: 'normal' | 'crash' } | null;
   /** ms the child takes to honour a stop, or null if it ignores the signal (then killed at shutdownMs). */
   shutdownTime(id: string): number | null;
 }
 
 export interface Reply { code: ReplyCode; field: string; message: string; at: number }
 
-export interface SimChild { id: string; kind: string; epoch: number; startedAt: number; stopping: boolean; started: boolean }
+export interface SimChild { id: string; kind: string; args: string; epoch: number; startedAt: number; stopping: boolean; started: boolean }
 
 export interface NodeOptions {
   kinds?: string[];
@@ -40,6 +40,7 @@ export interface NodeOptions {
   quorum?: number;
   listen?: boolean;
   bugs?: number;
+  scope?: string;
 }
 
 type Item =
@@ -100,7 +101,7 @@ export class World {
     this.runner = {
       startDelay: () => rng.int(0, 3),
       failStart: () => false,
-      crashAfter: () => null,
+      exitAfter: () => null,
       shutdownTime: () => rng.int(0, 5),
     };
   }
@@ -116,7 +117,7 @@ export class World {
     const core = Core.create(this.wasm);
     const listen = opts.listen === false ? '' : World.address(name);
     const cfg: CoreConfig = {
-      name, incarnation: inc, scope: this.scope, listen, secret: opts.secret, seed: this.rng.u32(),
+      name, incarnation: inc, scope: opts.scope ?? this.scope, listen, secret: opts.secret, seed: this.rng.u32(),
       heartbeatMs: this.config.heartbeatMs ?? DEFAULT_CONFIG.heartbeatMs,
       failureTimeoutMs: this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs,
       syncIntervalMs: this.config.syncIntervalMs ?? DEFAULT_CONFIG.syncIntervalMs,
@@ -189,6 +190,8 @@ export class World {
     const peer = this.endpoints.get(ep.peer);
     const owner = this.nodes.get(ep.node);
     if (owner?.alive && owner.inc === ep.inc) this.schedule(owner, 0, { k: 'closed', link: id });
+    const raw = this.raws.get(ep.peer);
+    if (raw) raw.closed = true;
     if (peer && peer.open) {
       peer.open = false;
       const pn = this.nodes.get(peer.node);
@@ -226,6 +229,8 @@ export class World {
     if (!ep || !ep.open) return;
     const peer = this.endpoints.get(ep.peer);
     if (!peer || !peer.open) return;
+    const raw = this.raws.get(ep.peer);
+    if (raw) { raw.received.push(bytes); return; }
     const to = this.nodes.get(peer.node);
     if (!to || !to.alive || to.inc !== peer.inc) return;
     if (!this.reachable(from.name, to.name)) return; // silently lost: a partition
@@ -238,6 +243,28 @@ export class World {
       this.push({ at: at + this.delay(), seq: this.seq++, node: to.name, inc: to.inc, item: { k: 'deliver', link: ep.peer, bytes } });
     }
   }
+
+  /**
+   * Opens an inbound link to `name` whose other end is the test itself: frames the node sends
+   * on it are collected in the returned object, and `rawSend` injects bytes as if from a peer.
+   */
+  rawLink(name: string): { link: number; received: Uint8Array[]; closed: boolean } {
+    const n = this.node(name);
+    const a = this.nextLink++, b = this.nextLink++;
+    const raw = { link: b, received: [] as Uint8Array[], closed: false };
+    this.endpoints.set(a, { node: '#raw', inc: 0, peer: b, open: true, lastAt: 0 });
+    this.endpoints.set(b, { node: n.name, inc: n.inc, peer: a, open: true, lastAt: 0 });
+    this.raws.set(a, raw);
+    this.schedule(n, 0, { k: 'opened', link: b, outbound: false, address: 'raw://test' });
+    return raw;
+  }
+  rawSend(raw: { link: number }, bytes: Uint8Array): void {
+    const ep = this.endpoints.get(raw.link);
+    if (!ep || !ep.open) return;
+    const n = this.nodes.get(ep.node);
+    if (n) this.schedule(n, 1, { k: 'deliver', link: raw.link, bytes });
+  }
+  private raws = new Map<number, { link: number; received: Uint8Array[]; closed: boolean }>();
 
   // ---- API ------------------------------------------------------------------------------------
 
@@ -361,8 +388,8 @@ export class World {
         if (!c || c.epoch !== it.epoch) return;
         c.started = true;
         core.childStarted(it.id, it.epoch);
-        const crash = this.runner.crashAfter(it.id);
-        if (crash !== null) this.schedule(n, crash, { k: 'exited', id: it.id, epoch: it.epoch, reason: 'crash' });
+        const ex = this.runner.exitAfter(it.id);
+        if (ex !== null) this.schedule(n, ex.after, { k: 'exited', id: it.id, epoch: it.epoch, reason: ex.reason });
         break;
       }
       case 'startFailed': {
@@ -401,7 +428,7 @@ export class World {
       case 'reply': n.replies.set(e.req, { code: e.code, field: e.field, message: e.message, at: this.now }); break;
       case 'event': n.events.push(e.event); break;
       case 'run': {
-        n.running.set(e.id, { id: e.id, kind: e.kind, epoch: e.epoch, startedAt: this.now, stopping: false, started: false });
+        n.running.set(e.id, { id: e.id, kind: e.kind, args: e.args, epoch: e.epoch, startedAt: this.now, stopping: false, started: false });
         const fail = this.runner.failStart(e.id);
         this.schedule(n, this.runner.startDelay(), fail ? { k: 'startFailed', id: e.id, epoch: e.epoch } : { k: 'started', id: e.id, epoch: e.epoch });
         break;
