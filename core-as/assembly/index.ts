@@ -1,3 +1,4 @@
 // Wasm exports of the Trellis core. Each file re-exported here owns one group of exports.
 export * from './exports';
 export * from './exports-placement';
+export * from './exports-codec';

@@ -294,6 +294,23 @@ export class Core {
     return fx;
   }
 
+  // ---- codec probes (tests, benchmarks) -----------------------------------------------------
+
+  /**
+   * Runs one frame through the decoders of a separate in-core "fuzz node" that has one
+   * authenticated peer. Returns null if accepted, else the reason it was rejected.
+   */
+  fuzzFrame(bytes: Uint8Array): RejectReason | null {
+    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(bytes.length);
+    this.refreshViews();
+    this.mem.set(bytes, ptr);
+    const code = (this.fn<(n: number) => number>('fuzzFrame'))(bytes.length);
+    return code === 0 ? null : REJECT_REASONS[code];
+  }
+
+  /** Children the fuzz node holds after the frames it accepted. */
+  fuzzDesiredCount(): number { return (this.fn<() => number>('fuzzDesiredCount'))(); }
+
   // ---- queries -------------------------------------------------------------------------------
 
   private query(kind: number): OutReader {

@@ -1,0 +1,97 @@
+// An independent reading of docs/PROTOCOL.md: decodes a frame into a plain object following
+// the documented layouts and encodes it back. Tests use it to prove that the frames the core
+// really sends match the document, byte for byte.
+
+export const MSG = {
+  HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
+  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13,
+} as const;
+export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
+
+// A layout is a list of field types; 'list' repeats a sub-layout after a u32 count.
+type Field = 'u8' | 'u32' | 'u64' | 'f64' | 'str' | 'bytes' | 'rest' | { list: Layout };
+type Layout = Field[];
+
+const REPLICAS: Field = { list: ['str', 'u64'] };
+const DOTS: Field = { list: ['u32', 'u64'] };
+const CONTEXT: Field = { list: ['u32', 'u64', { list: ['u64'] }] };
+const SPEC: Layout = ['str', 'str', 'str', 'u8', 'u32', 'u32', 'u32', 'u8'];
+
+export const LAYOUTS: Record<number, Layout> = {
+  [MSG.HELLO]: ['str', 'str', 'u64', 'bytes', 'u8', 'str', 'f64', { list: ['str'] }],
+  [MSG.AUTH]: ['bytes'],
+  [MSG.HEARTBEAT]: [],
+  [MSG.MEMBERS]: [{ list: ['str', 'u64', 'str'] }],
+  [MSG.DIGEST]: ['u64'],
+  [MSG.SYNC_REQ]: [REPLICAS, CONTEXT, DOTS],
+  [MSG.DELTA]: [REPLICAS, { list: ['u32', 'u64', ...SPEC] }, DOTS, CONTEXT, DOTS],
+  [MSG.ACK]: [{ list: ['str', 'u64', 'u64'] }],
+  [MSG.CLAIMS]: ['u8', 'u64', 'u64', { list: ['str', 'u8', 'u32', 'u32'] }],
+  [MSG.CLAIMS_REQ]: [],
+  [MSG.LEAVING]: [],
+  [MSG.BYE]: [],
+  [MSG.FRAGMENT]: ['u8', 'rest'],
+};
+
+export type Value = number | bigint | string | Uint8Array | Value[];
+export interface Frame { type: number; fields: Value[] }
+
+const td = new TextDecoder('utf-8', { fatal: true });
+const te = new TextEncoder();
+
+export class ProtocolError extends Error {}
+
+export function decodeFrame(b: Uint8Array): Frame {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length < 8) throw new ProtocolError('truncated header');
+  if (b[0] !== 0x54 || b[1] !== 1 || b[3] !== 0) throw new ProtocolError('bad header');
+  const type = b[2];
+  const len = v.getUint32(4, true);
+  if (len !== b.length - 8) throw new ProtocolError('length mismatch');
+  const layout = LAYOUTS[type];
+  if (!layout) throw new ProtocolError(`unknown type ${type}`);
+  let pos = 8;
+  const need = (n: number) => { if (pos + n > b.length) throw new ProtocolError('truncated'); };
+  const read = (lay: Layout): Value[] => lay.map((f): Value => {
+    if (f === 'u8') { need(1); return b[pos++]; }
+    if (f === 'u32') { need(4); const x = v.getUint32(pos, true); pos += 4; return x; }
+    if (f === 'u64') { need(8); const x = v.getBigUint64(pos, true); pos += 8; return x; }
+    if (f === 'f64') { need(8); const x = v.getFloat64(pos, true); pos += 8; return x; }
+    if (f === 'str' || f === 'bytes') {
+      need(4); const n = v.getUint32(pos, true); pos += 4; need(n);
+      const s = b.subarray(pos, pos + n); pos += n;
+      return f === 'str' ? td.decode(s) : s.slice();
+    }
+    if (f === 'rest') { const s = b.slice(pos); pos = b.length; return s; }
+    need(4); const n = v.getUint32(pos, true); pos += 4;
+    const items: Value[] = [];
+    for (let i = 0; i < n; i++) items.push(read(f.list));
+    return items;
+  });
+  const fields = read(layout);
+  if (pos !== b.length) throw new ProtocolError('trailing bytes');
+  return { type, fields };
+}
+
+export function encodeFrame(f: Frame): Uint8Array {
+  const parts: number[] = [];
+  const u32 = (x: number) => { parts.push(x & 255, (x >>> 8) & 255, (x >>> 16) & 255, (x >>> 24) & 255); };
+  const bytes8 = (dv: (d: DataView) => void) => { const a = new Uint8Array(8); dv(new DataView(a.buffer)); parts.push(...a); };
+  const write = (lay: Layout, vals: Value[]) => lay.forEach((t, i) => {
+    const x = vals[i];
+    if (t === 'u8') parts.push(x as number);
+    else if (t === 'u32') u32(x as number);
+    else if (t === 'u64') bytes8((d) => d.setBigUint64(0, x as bigint, true));
+    else if (t === 'f64') bytes8((d) => d.setFloat64(0, x as number, true));
+    else if (t === 'str') { const s = te.encode(x as string); u32(s.length); for (const c of s) parts.push(c); }
+    else if (t === 'bytes') { const s = x as Uint8Array; u32(s.length); for (const c of s) parts.push(c); }
+    else if (t === 'rest') { for (const c of x as Uint8Array) parts.push(c); }
+    else { const items = x as Value[][]; u32(items.length); for (const it of items) write(t.list, it); }
+  });
+  write(LAYOUTS[f.type], f.fields);
+  const out = new Uint8Array(8 + parts.length);
+  out.set([0x54, 1, f.type, 0]);
+  new DataView(out.buffer).setUint32(4, parts.length, true);
+  out.set(parts, 8);
+  return out;
+}

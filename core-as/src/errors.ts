@@ -1,0 +1,40 @@
+// Typed errors: every failure the API reports is one of these, with data, not a string to parse.
+
+export class TrellisError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A child spec broke a rule; `field` names the field ('id', 'kind', 'args', 'restart', ...). */
+export class InvalidChildSpecError extends TrellisError {
+  constructor(readonly field: string, message: string) { super('invalid_spec', message); }
+}
+
+/** An option given to start() is invalid; `option` names it. */
+export class InvalidOptionError extends TrellisError {
+  constructor(readonly option: string, message: string) { super('invalid_option', `${option}: ${message}`); }
+}
+
+export class NotFoundError extends TrellisError {
+  constructor(readonly id: string, message: string) { super('not_found', message); }
+}
+
+export class AlreadyStartedError extends TrellisError {
+  constructor(readonly id: string, message: string) { super('already_started', message); }
+}
+
+/** The supervisor is stopped, stopping, or was never started. */
+export class NotRunningError extends TrellisError {
+  constructor(message = 'supervisor is not running') { super('not_running', message); }
+}
+
+/** The child exceeded its restart intensity before it was seen running. */
+export class ChildFailedError extends TrellisError {
+  constructor(readonly id: string, message: string) { super('child_failed', message); }
+}
+
+export class TimeoutError extends TrellisError {
+  constructor(message: string) { super('timeout', message); }
+}
