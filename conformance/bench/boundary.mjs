@@ -1,0 +1,47 @@
+// Wasm boundary and decoder benchmarks (npm run bench -- boundary).
+import { readFileSync } from 'node:fs';
+import { Core, releaseWasmUrl } from '@trellis/core';
+
+const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
+const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'boundary', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+
+function best(runs, fn) {
+  let b = Infinity;
+  for (let i = 0; i < runs; i++) { const t = performance.now(); fn(); b = Math.min(b, performance.now() - t); }
+  return b;
+}
+
+const core = Core.create(mod);
+core.init({ name: 'bench', incarnation: 1, scope: 'bench', listen: '', seed: 1, heartbeatMs: 250, failureTimeoutMs: 1000,
+  syncIntervalMs: 1000, quorum: 0, weight: 1, maxFrameBytes: 1 << 20, kinds: ['worker'], seeds: [] });
+core.step();
+
+// One batch with no events: the fixed cost of crossing the boundary (copy in, step, decode out).
+const N = 200000;
+const empty = best(5, () => { for (let i = 0; i < N; i++) core.step(); });
+emit('boundary_empty_us', (empty * 1000) / N, 'us', { batches: N });
+
+// One batch of 4 KiB of events (four 1 KiB frames for a link the core does not know).
+const payload = new Uint8Array(1024 - 9).fill(7);
+const M = 50000;
+const four = best(5, () => {
+  for (let i = 0; i < M; i++) { for (let k = 0; k < 4; k++) core.frame(999, payload); core.step(); }
+});
+emit('boundary_4k_us', (four * 1000) / M, 'us', { batches: M, batchBytes: 4 * (payload.length + 9) });
+
+// Decoder throughput: half random frames (rejected at some depth), half valid DIGEST frames.
+const digest = new Uint8Array([0x54, 1, 5, 0, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+let s = 12345;
+const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+const frames = [];
+for (let i = 0; i < 1000; i++) {
+  if (i % 2) { frames.push(digest); continue; }
+  const f = new Uint8Array(8 + (rnd() % 120));
+  for (let j = 0; j < f.length; j++) f[j] = rnd() & 255;
+  if (i % 4 === 0) { f.set([0x54, 1, 1 + (rnd() % 13), 0]); new DataView(f.buffer).setUint32(4, f.length - 8, true); }
+  frames.push(f);
+}
+const probe = Core.create(mod);
+const K = 200000;
+const dec = best(3, () => { for (let i = 0; i < K; i++) probe.fuzzFrame(frames[i % frames.length]); });
+emit('decode_frames_per_s', K / (dec / 1000), 'frames/s', { mix: '50% random (25% with a valid header), 50% DIGEST' });

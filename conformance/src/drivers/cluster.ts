@@ -1,0 +1,97 @@
+// A ClusterDriver starts members on one host runtime (or a mix) and tracks them, so the
+// scenarios can be written once and run per driver.
+import { ProcessMember, type Host, type MemberOptions } from './process-member.js';
+
+export interface ClusterDriver {
+  /** Label printed in results, e.g. 'node', 'bun', 'mixed'. */
+  readonly name: string;
+  /** Which runtime runs the i-th member started by a scenario. */
+  hostFor(i: number): Host;
+}
+
+export const nodeDriver: ClusterDriver = { name: 'node', hostFor: () => 'node' };
+export const bunDriver: ClusterDriver = { name: 'bun', hostFor: () => 'bun' };
+/** Node and Bun members alternate: a, c, e on Node; b, d on Bun. */
+export const mixedDriver: ClusterDriver = { name: 'mixed', hostFor: (i) => (i % 2 === 0 ? 'node' : 'bun') };
+
+export class Cluster {
+  readonly members: ProcessMember[] = [];
+  private started = 0;
+  constructor(readonly driver: ClusterDriver, readonly defaults: Partial<MemberOptions> = {}) {}
+
+  /** Starts a member; the first one is the seed of the others unless seeds are given. */
+  async add(o: Partial<MemberOptions> & { name: string }): Promise<ProcessMember> {
+    const seeds = o.seeds ?? (this.members.length ? [this.members.find((m) => m.alive)!.address] : []);
+    const m = await ProcessMember.spawn(this.driver.hostFor(this.started++), { ...this.defaults, ...o, seeds });
+    this.members.push(m);
+    return m;
+  }
+
+  async addMany(names: string[], o: Partial<MemberOptions> = {}): Promise<ProcessMember[]> {
+    const out: ProcessMember[] = [];
+    for (const name of names) out.push(await this.add({ ...o, name }));
+    return out;
+  }
+
+  get(name: string): ProcessMember {
+    const m = [...this.members].reverse().find((x) => x.name === name);
+    if (!m) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  alive(): ProcessMember[] { return this.members.filter((m) => m.alive); }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.kill()));
+  }
+
+  /** For every id, the alive members whose local view has it running (or starting). */
+  async placements(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const m of this.alive()) {
+      const local = await m.whichChildren('local');
+      for (const c of local) if (c.status === 'running' || c.status === 'starting') out.set(c.id, [...(out.get(c.id) ?? []), m.name]);
+    }
+    return out;
+  }
+
+  /** Every id runs on exactly one alive member, all on `on` if given, and digests agree. */
+  async settled(ids: string[], on?: string[]): Promise<boolean> {
+    const p = await this.placements();
+    for (const id of ids) {
+      const at = p.get(id);
+      if (!at || at.length !== 1) return false;
+      if (on && !on.includes(at[0])) return false;
+    }
+    const ds = await Promise.all(this.alive().map((m) => m.digest()));
+    return ds.every((d) => d === ds[0]);
+  }
+
+  /**
+   * Overlap measured from the children's own start/stop reports (wall clock): ids that ran on
+   * two members at the same time.
+   */
+  overlaps(): string[] {
+    const spans = new Map<string, { node: string; up: number; down: number }[]>();
+    for (const m of this.members) {
+      const open = new Map<string, number>();
+      for (const { event } of m.events) {
+        if (event.type !== 'child_event') continue;
+        const id = event.id as string;
+        const t = (event.data as { t: number } | undefined)?.t ?? 0;
+        if (event.name === 'up') open.set(id, t);
+        if (event.name === 'down' && open.has(id)) {
+          spans.set(id, [...(spans.get(id) ?? []), { node: m.name, up: open.get(id)!, down: t }]);
+          open.delete(id);
+        }
+      }
+      for (const [id, up] of open) spans.set(id, [...(spans.get(id) ?? []), { node: m.name, up, down: m.alive ? Infinity : up }]);
+    }
+    const bad: string[] = [];
+    for (const [id, list] of spans) {
+      list.sort((a, b) => a.up - b.up);
+      for (let i = 1; i < list.length; i++) if (list[i].up < list[i - 1].down && list[i].node !== list[i - 1].node) { bad.push(id); break; }
+    }
+    return bad;
+  }
+}

@@ -1,0 +1,70 @@
+// One cluster member in its own OS process, controlled over stdio with JSON lines.
+// Runs under Node or Bun: `node member.js <host> '<options json>'` (host = node | bun).
+//   stdin : {"id":1,"op":"startChild","args":[spec, opts]}
+//   stdout: {"type":"ready",...} | {"type":"event","event":...,"t":ms} | {"type":"reply","id":1,"ok":true,"result":...}
+import { createInterface } from 'node:readline';
+
+interface Command { id: number; op: string; args: unknown[] }
+
+const [host, optsJson] = process.argv.slice(2);
+const send = (m: unknown) => process.stdout.write(JSON.stringify(m, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+
+async function main(): Promise<void> {
+  const mod = await import(`@trellis/${host}`);
+  const { kinds } = await import(new URL('../../fixtures/kinds.mjs', import.meta.url).href);
+  const opts = JSON.parse(optsJson);
+  const sup = await mod.start({ ...opts, kinds });
+  // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
+  let quiet = false;
+  sup.on('event', (event: { type: string }) => {
+    if (quiet && event.type !== 'child_event' && event.type !== 'member_up' && event.type !== 'member_down') return;
+    send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
+  });
+  send({ type: 'ready', name: sup.name, address: sup.address, pid: process.pid });
+  const ops: Record<string, (...a: never[]) => unknown> = {
+    startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
+    terminateChild: (id: string, o: unknown) => sup.terminateChild(id, o),
+    whichChildren: (scope: 'local' | 'global') => sup.whichChildren(scope),
+    members: () => sup.members(),
+    digest: () => sup.digest(),
+    rejectedFrames: () => sup.rejectedFrames(),
+    ready: () => sup.ready,
+    memory: () => process.memoryUsage().rss,
+    // Benchmark helpers: bulk start, cheap counts, a timed global view.
+    startMany: async (specs: unknown[]) => { await Promise.all(specs.map((x) => sup.startChild(x))); return specs.length; },
+    counts: () => {
+      const c: Record<string, number> = {};
+      for (const x of sup.whichChildren('local')) c[x.status] = (c[x.status] ?? 0) + 1;
+      return c;
+    },
+    localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
+    timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
+    quiet: (on: boolean) => { quiet = on; },
+    cpu: () => process.cpuUsage(),
+    stop: async () => { await sup.stop(); setTimeout(() => process.exit(0), 10); },
+  };
+  const rl = createInterface({ input: process.stdin });
+  // The controlling process went away: do not linger as an orphan.
+  rl.on('close', () => process.exit(0));
+  rl.on('line', async (line) => {
+    let cmd: Command;
+    try { cmd = JSON.parse(line); } catch { return; }
+    try {
+      const fn = ops[cmd.op];
+      if (!fn) throw new Error(`unknown op ${cmd.op}`);
+      const result = await (fn as (...a: unknown[]) => unknown)(...cmd.args);
+      send({ type: 'reply', id: cmd.id, ok: true, result });
+    } catch (e) {
+      const err = e as Record<string, unknown>;
+      send({ type: 'reply', id: cmd.id, ok: false, error: { name: err.name, code: err.code, field: err.field, option: err.option, message: err.message } });
+    }
+  });
+  const bye = async () => { await sup.stop(); process.exit(0); };
+  process.on('SIGTERM', bye);
+  process.on('SIGINT', bye);
+}
+
+main().catch((e) => {
+  send({ type: 'fatal', error: { name: e?.name, code: e?.code, option: e?.option, field: e?.field, message: e?.message } });
+  process.exit(2);
+});

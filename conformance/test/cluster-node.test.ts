@@ -1,0 +1,5 @@
+// The conformance scenarios on a cluster of real Node.js processes.
+import { scenarios } from './scenarios.js';
+import { nodeDriver } from '../src/drivers/cluster.js';
+
+scenarios(nodeDriver);

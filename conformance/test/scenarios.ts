@@ -1,0 +1,207 @@
+// The conformance scenarios, written once against the ClusterDriver and run per driver
+// (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1,
+// real signals. Waits are conditions with deadlines, sized for a loaded 2-core machine.
+import { describe, it, expect, afterEach } from 'vitest';
+import WebSocket from 'ws';
+import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
+import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
+
+const FAILURE_MS = 600;
+const spec = (id: string, kind = 'worker', extra: Record<string, unknown> = {}) => ({ id, kind, args: { id }, ...extra });
+const ids = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
+
+export function scenarios(driver: ClusterDriver): void {
+  let cl: Cluster | undefined;
+  const make = (o = {}) => (cl = new Cluster(driver, { failureTimeoutMs: FAILURE_MS, heartbeatMs: 100, ...o }));
+  afterEach(async () => { await cl?.close(); cl = undefined; });
+
+  const formed = (c: Cluster, n: number) => waitUntil(async () => {
+    for (const m of c.alive()) if ((await m.members()).filter((x) => x.status === 'up').length !== n || !(await m.call('ready'))) return false;
+    return true;
+  }, 15000, `${n} members`);
+
+  describe(`conformance[${driver.name}]: Pogo's scenarios`, () => {
+    it('a child started from two nodes runs once', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b', 'c']);
+      await formed(c, 3);
+      await Promise.all([a.startChild(spec('x')), b.startChild(spec('x'))]);
+      await waitUntil(() => c.settled(['x']), 10000, 'x runs once');
+      expect((await c.placements()).get('x')).toHaveLength(1);
+    });
+
+    it('terminates a child from a node that does not run it', async () => {
+      const c = make();
+      await c.addMany(['a', 'b', 'c']);
+      await formed(c, 3);
+      await c.get('a').startChild(spec('x'), { wait: 'running' });
+      const runner = (await c.placements()).get('x')![0];
+      const other = c.alive().find((m) => m.name !== runner)!;
+      await other.terminateChild('x', { wait: 'stopped' });
+      expect((await c.placements()).has('x')).toBe(false);
+      for (const m of c.alive()) expect((await m.whichChildren('global')).map((g) => g.id)).not.toContain('x');
+    });
+
+    it('restarts a crashed child and the global view shows the new instance', async () => {
+      const c = make();
+      const [a] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      await a.startChild({ id: 'x', kind: 'crasher', args: { ms: 100 }, maxRestarts: 100, periodMs: 1000 });
+      await waitUntil(async () => (await a.whichChildren('global')).some((g) => g.id === 'x' && g.restarts >= 1), 10000, 'a restart');
+      const g = (await c.get('b').whichChildren('global')).find((x) => x.id === 'x')!;
+      expect(g.restarts).toBeGreaterThanOrEqual(1);
+    });
+
+    it('moves children to a joining node, and back when it leaves, without overlap', async () => {
+      const c = make();
+      const [a] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      const all = ids(30);
+      for (const id of all) await a.startChild(spec(id));
+      await waitUntil(() => c.settled(all), 15000, 'children settled on a, b');
+      const d = await c.add({ name: 'd' });
+      await formed(c, 3);
+      await waitUntil(async () => (await c.settled(all)) && (await d.whichChildren('local')).length > 0, 15000, 'rebalance to d');
+      const onD = (await d.whichChildren('local')).map((x) => x.id);
+      await d.stop();
+      await waitUntil(() => c.settled(all, ['a', 'b']), 15000, 'children back on a, b');
+      expect(onD.length).toBeGreaterThan(0);
+      expect(c.overlaps()).toEqual([]);
+    });
+
+    it('moves a child when its node is killed (kill -9), within the failure timeout plus a margin', async () => {
+      const c = make();
+      await c.addMany(['a', 'b', 'c']);
+      await formed(c, 3);
+      const all = ids(12);
+      for (const id of all) await c.get('a').startChild(spec(id));
+      await waitUntil(() => c.settled(all), 15000, 'settled');
+      const victim = c.alive().find((m) => m.name !== 'a')!;
+      const t0 = Date.now();
+      await victim.kill();
+      await waitUntil(() => c.settled(all), FAILURE_MS + 5000, 'failover');
+      const took = Date.now() - t0;
+      expect(took).toBeLessThan(FAILURE_MS + 5000);
+    });
+
+    it('runs children given at start once, though every node lists them', async () => {
+      const c = make();
+      const boot = [spec('boot-1'), spec('boot-2'), spec('boot-3')];
+      await c.addMany(['a', 'b', 'c'], { children: boot });
+      await formed(c, 3);
+      await waitUntil(() => c.settled(['boot-1', 'boot-2', 'boot-3']), 15000, 'boot children once');
+    });
+  });
+
+  describe(`conformance[${driver.name}]: faults`, () => {
+    it('SIGSTOP longer than the failure timeout, then SIGCONT: no child runs twice after convergence', async () => {
+      const c = make();
+      await c.addMany(['a', 'b', 'c']);
+      await formed(c, 3);
+      const all = ids(15);
+      for (const id of all) await c.get('a').startChild(spec(id));
+      await waitUntil(() => c.settled(all), 15000, 'settled');
+      const victim = c.get('b');
+      victim.pause();
+      // the others declare it lost and take its children over
+      await waitUntil(async () => {
+        const ms = await c.get('a').members();
+        return !ms.some((m) => m.name === 'b');
+      }, FAILURE_MS + 10000, 'b declared lost');
+      await new Promise((r) => setTimeout(r, FAILURE_MS));
+      victim.resume();
+      await waitUntil(() => c.settled(all), 20000, 'converged after resume');
+      const p = await c.placements();
+      for (const id of all) expect(p.get(id)).toHaveLength(1);
+    });
+
+    it('graceful stop hands children over with no overlap', async () => {
+      const c = make();
+      await c.addMany(['a', 'b', 'c']);
+      await formed(c, 3);
+      const all = ids(20);
+      for (const id of all) await c.get('a').startChild(spec(id));
+      await waitUntil(() => c.settled(all), 15000, 'settled');
+      await c.get('c').stop();
+      await waitUntil(() => c.settled(all, ['a', 'b']), 15000, 'handed over');
+      expect(c.overlaps()).toEqual([]);
+    });
+
+    it('refuses a peer with the wrong secret; the cluster is undisturbed', async () => {
+      const c = make({ secret: 'right' });
+      await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      await c.add({ name: 'intruder', secret: 'wrong' });
+      await waitUntil(async () => ((await c.get('a').rejectedFrames()).bad_auth ?? 0) > 0, 10000, 'bad_auth counted');
+      expect((await c.get('a').members()).map((m) => m.name).sort()).toEqual(['a', 'b']);
+      await c.get('a').startChild(spec('x'), { wait: 'running' });
+      expect((await c.get('intruder').whichChildren('global')).length).toBe(0);
+    });
+
+    it('refuses random bytes and oversized frames sent to the port, and counts them', async () => {
+      const c = make();
+      const a = await c.add({ name: 'a' });
+      const sendRaw = (data: Buffer, binary = true) => new Promise<void>((resolve) => {
+        const ws = new WebSocket(a.address, { maxPayload: 8 << 20 });
+        ws.on('open', () => ws.send(data, { binary }));
+        ws.on('close', () => resolve());
+        ws.on('error', () => resolve());
+      });
+      await sendRaw(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+      await sendRaw(Buffer.alloc(2 << 20, 0x54));
+      await waitUntil(async () => {
+        const r = await a.rejectedFrames();
+        return Object.values(r).reduce((x, y) => x + y, 0) >= 1;
+      }, 10000, 'rejections counted');
+      // still healthy
+      await a.startChild(spec('x'), { wait: 'running' });
+    });
+
+    it('rejects invalid specs with a typed error naming the field', async () => {
+      const c = make();
+      const a = await c.add({ name: 'a' });
+      const cases: [unknown, string][] = [[{ kind: 'worker' }, 'id'], [{ id: 'x' }, 'kind'], [{ id: 'x', kind: 'worker', restart: 'never' }, 'restart'], [{ id: 'x', kind: 'worker', shutdownMs: -5 }, 'shutdownMs']];
+      for (const [s, field] of cases) {
+        const err = await a.startChild(s).then(() => null, (e: RemoteError) => e);
+        expect(err).toBeInstanceOf(RemoteError);
+        expect(err!.info).toMatchObject({ name: 'InvalidChildSpecError', code: 'invalid_spec', field });
+      }
+    });
+
+    it('rejects invalid options at start, naming the option', async () => {
+      const err = await ProcessMember.spawn(driver.hostFor(0), { name: 'x', extra: { heartbeatMs: -1 } }).then(() => null, (e: RemoteError) => e);
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err!.info).toMatchObject({ name: 'InvalidOptionError', option: 'heartbeatMs' });
+    });
+  });
+
+  describe(`conformance[${driver.name}]: runners`, () => {
+    it('inline: a crashing child restarts, a stubborn one is killed after shutdownMs, a broken one fails', async () => {
+      const c = make();
+      const a = await c.add({ name: 'a' });
+      await a.startChild({ id: 'crash', kind: 'crasher', args: { ms: 50 }, maxRestarts: 100, periodMs: 1000 });
+      await a.startChild({ id: 'stub', kind: 'stubborn', shutdownMs: 200 }, { wait: 'running' });
+      await a.startChild({ id: 'broken', kind: 'broken', maxRestarts: 1 });
+      await a.startChild(spec('fine'), { wait: 'running' });
+      await waitUntil(async () => (await a.whichChildren('global')).find((g) => g.id === 'broken')?.status === 'failed', 10000, 'broken failed');
+      await waitUntil(async () => ((await a.whichChildren('global')).find((g) => g.id === 'crash')?.restarts ?? 0) >= 2, 10000, 'crash restarts');
+      await a.terminateChild('stub', { wait: 'stopped' });
+      await a.waitEvent((e) => e.type === 'child_exited' && e.id === 'stub' && e.reason === 'killed', 5000, 'stub killed');
+      expect((await a.whichChildren('global')).find((g) => g.id === 'fine')?.status).toBe('running');
+    });
+
+    it('worker and process isolation: start, crash and restart, graceful stop', async () => {
+      const c = make();
+      const a = await c.add({ name: 'a' });
+      for (const kind of ['isolated', 'forked']) {
+        await a.startChild({ id: `${kind}-ok`, kind }, { wait: 'running' });
+        await a.startChild({ id: `${kind}-crash`, kind, args: { crashAfterMs: 100 }, maxRestarts: 100, periodMs: 1000 });
+      }
+      for (const kind of ['isolated', 'forked']) {
+        await waitUntil(async () => ((await a.whichChildren('global')).find((g) => g.id === `${kind}-crash`)?.restarts ?? 0) >= 1, 15000, `${kind} restart`);
+        await a.terminateChild(`${kind}-ok`, { wait: 'stopped' });
+        await a.waitEvent((e) => e.type === 'child_exited' && e.id === `${kind}-ok` && e.reason === 'shutdown', 10000, `${kind} graceful stop`);
+      }
+    });
+  });
+}

@@ -1,0 +1,88 @@
+// Parsing of `trellis node ...` arguments into start() options. Kept apart from the CLI's I/O
+// so it can be tested and reused.
+import { InvalidOptionError } from '@trellis/core';
+
+export const USAGE = `Usage:
+  trellis node --scope S --listen HOST:PORT [--seeds URL,...] --kinds ./kinds.js [options]
+  trellis --help
+
+Runs one Trellis node until SIGINT/SIGTERM, then leaves the cluster gracefully
+(its children are handed over to other members before the process exits).
+
+Options:
+  --scope S              cluster scope (nodes of one scope form one cluster)       [required]
+  --listen HOST:PORT     where to accept links (port 0 = any free port)            [required]
+  --seeds URL,...        ws:// addresses of members to join through (one is enough)
+  --kinds FILE           ES module exporting \`kinds\` (and optionally \`children\`)  [required]
+  --name NAME            node name (default: hostname-pid)
+  --secret-env NAME      read the cluster secret from environment variable NAME
+  --heartbeat-ms N       heartbeat interval (default 250)
+  --failure-timeout-ms N declare a silent member lost after N ms (default 1000)
+  --sync-interval-ms N   anti-entropy digest interval (default 1000)
+  --quorum N             run children only on a side with at least N live members
+  --weight W             relative share of children this node takes (default 1)
+  --events               print every cluster event as one JSON line on stdout
+  --help                 show this text
+
+The kinds module looks like:
+  export const kinds = { 'service-monitor': { run: async (args, ctx) => { ... } } };
+  export const children = [{ id: 'monitor:1', kind: 'service-monitor', args: {} }];
+`;
+
+export interface CliNodeArgs {
+  scope: string;
+  listen: { host: string; port: number };
+  seeds: string[];
+  kindsFile: string;
+  name?: string;
+  secretEnv?: string;
+  heartbeatMs?: number;
+  failureTimeoutMs?: number;
+  syncIntervalMs?: number;
+  quorum?: number;
+  weight?: number;
+  events: boolean;
+}
+
+const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
+  '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
+  '--secret-env': 'secretEnv', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
+  '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'events', '--help': 'help',
+};
+
+function num(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidOptionError(flag, `must be a number, got '${v}'`);
+  return n;
+}
+
+/** Returns 'help', or the parsed node arguments; throws InvalidOptionError naming the flag. */
+export function parseArgs(argv: string[]): 'help' | CliNodeArgs {
+  if (argv.length === 0 || argv.includes('--help') || argv[0] === 'help') return 'help';
+  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node')`);
+  const out: Partial<CliNodeArgs> = { seeds: [], events: false };
+  for (let i = 1; i < argv.length; i++) {
+    const flag = argv[i];
+    const key = FLAGS[flag];
+    if (!key) throw new InvalidOptionError(flag, 'unknown flag');
+    if (key === 'events') { out.events = true; continue; }
+    const v = argv[++i];
+    if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
+    switch (key) {
+      case 'listen': {
+        const m = /^(.+):(\d+)$/.exec(v);
+        if (!m) throw new InvalidOptionError(flag, `must be HOST:PORT, got '${v}'`);
+        out.listen = { host: m[1], port: Number(m[2]) };
+        break;
+      }
+      case 'seeds': out.seeds = v.split(',').map((s) => s.trim()).filter(Boolean); break;
+      case 'heartbeatMs': case 'failureTimeoutMs': case 'syncIntervalMs': case 'quorum': case 'weight':
+        out[key] = num(flag, v); break;
+      default: (out as Record<string, unknown>)[key] = v;
+    }
+  }
+  if (!out.scope) throw new InvalidOptionError('--scope', 'is required');
+  if (!out.listen) throw new InvalidOptionError('--listen', 'is required');
+  if (!out.kindsFile) throw new InvalidOptionError('--kinds', 'is required');
+  return out as CliNodeArgs;
+}
