@@ -2,3 +2,4 @@
 export * from './exports';
 export * from './exports-placement';
 export * from './exports-codec';
+export * from './exports-crypto';

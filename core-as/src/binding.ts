@@ -294,6 +294,33 @@ export class Core {
     return fx;
   }
 
+  // ---- hashing and crypto (test vectors, benchmarks) -------------------------------------------
+
+  private toInput(bytes: Uint8Array): void {
+    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(bytes.length);
+    this.refreshViews();
+    this.mem.set(bytes, ptr);
+  }
+
+  /** XXH64 of `bytes` as the core computes it (placement hashes ids and names with seed 0). */
+  xxh64(bytes: Uint8Array, seed = 0n): bigint {
+    this.toInput(bytes);
+    const n = (this.fn<(len: number, seed: bigint) => number>('hashInput'))(bytes.length, seed);
+    return this.reader(n).u64big();
+  }
+
+  sha256(bytes: Uint8Array): Uint8Array {
+    this.toInput(bytes);
+    return this.reader((this.fn<(n: number) => number>('sha256Input'))(bytes.length)).bytes(32);
+  }
+
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+    const both = new Uint8Array(key.length + data.length);
+    both.set(key); both.set(data, key.length);
+    this.toInput(both);
+    return this.reader((this.fn<(k: number, d: number) => number>('hmacInput'))(key.length, data.length)).bytes(32);
+  }
+
   // ---- codec probes (tests, benchmarks) -----------------------------------------------------
 
   /**
