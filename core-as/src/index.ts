@@ -5,3 +5,7 @@ export * from './errors.js';
 export * from './emitter.js';
 export * from './options.js';
 export * from './supervisor.js';
+export * from './runner.js';
+export * from './runner-inline.js';
+export * from './runner-isolated.js';
+export * from './child-protocol.js';

@@ -1,1 +1,10 @@
-export {};
+// @trellis/node: start() for Node.js, its adapters, and the shared API types.
+export { start, coreModule, type NodeStartOptions } from './start.js';
+export { WsTransport, type WsTransportOptions } from './transport-ws.js';
+export { NodeRunner } from './runner.js';
+export { NodeClock } from './clock.js';
+export {
+  Supervisor, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
+  NotRunningError, ChildFailedError, TimeoutError,
+  type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
+} from '@trellis/core';

@@ -1,0 +1,59 @@
+// Messages between a runner and an isolated child (worker or process), on every host, and the
+// code that runs inside the child. The host supplies only how to post and receive messages.
+import type { ErrorInfo } from './adapters.js';
+import { errorInfo } from './runner-inline.js';
+
+export type ToChild =
+  | { t: 'start'; module: string; export: string; id: string; node: string; args: unknown }
+  | { t: 'stop' };
+
+export type FromChild =
+  | { t: 'started' }
+  | { t: 'startFailed'; error: ErrorInfo }
+  | { t: 'exit'; reason: 'normal' | 'crash'; error?: ErrorInfo }
+  | { t: 'event'; name: string; data: unknown };
+
+export interface ChildPort {
+  post(m: FromChild): void;
+  onMessage(fn: (m: ToChild) => void): void;
+  /** Called after the final message: end this worker/process. */
+  done(): void;
+}
+
+/** The body of an isolated child: wait for 'start', import the module, run it, report. */
+export function runChildEntry(port: ChildPort): void {
+  const abort = new AbortController();
+  let started = false;
+  port.onMessage(async (m) => {
+    if (m.t === 'stop') { abort.abort(); return; }
+    if (m.t !== 'start' || started) return;
+    started = true;
+    let fn: unknown;
+    try {
+      const mod = await import(m.module);
+      fn = mod[m.export] ?? mod.run ?? mod.default;
+      if (typeof fn !== 'function') throw new TypeError(`module ${m.module} exports no function '${m.export}'`);
+    } catch (e) {
+      port.post({ t: 'startFailed', error: errorInfo(e) });
+      port.done();
+      return;
+    }
+    const ctx = { id: m.id, node: m.node, signal: abort.signal, emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }) };
+    let result: unknown;
+    try {
+      result = (fn as (a: unknown, c: unknown) => unknown)(m.args, ctx);
+    } catch (e) {
+      port.post({ t: 'startFailed', error: errorInfo(e) });
+      port.done();
+      return;
+    }
+    port.post({ t: 'started' });
+    try {
+      await result;
+      port.post({ t: 'exit', reason: 'normal' });
+    } catch (e) {
+      port.post({ t: 'exit', reason: 'crash', error: errorInfo(e) });
+    }
+    port.done();
+  });
+}

@@ -1,0 +1,67 @@
+// Inline children: an async function in the host's own thread, on every host. Stopped through
+// ctx.signal; one that ignores it is abandoned after shutdownMs and reported as 'killed'.
+import type { ChildContext, ErrorInfo, InlineRun, RunnerHandlers } from './adapters.js';
+
+export function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
+  return { name: 'Error', message: typeof e === 'string' ? e : JSON.stringify(e) ?? String(e) };
+}
+
+interface Running { epoch: number; abort: AbortController; stopping: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers }
+
+export class InlineRunner {
+  private children = new Map<string, Running>();
+  constructor(private readonly node: string, private readonly emitChildEvent: (id: string, name: string, data: unknown) => void) {}
+
+  get size(): number { return this.children.size; }
+
+  run(id: string, epoch: number, fn: InlineRun, args: unknown, h: RunnerHandlers): void {
+    const abort = new AbortController();
+    const r: Running = { epoch, abort, stopping: false, done: false, h };
+    const ctx: ChildContext = {
+      id, node: this.node, signal: abort.signal,
+      emit: (name, data) => { if (!r.done) this.emitChildEvent(id, name, data); },
+    };
+    let result: unknown;
+    try {
+      result = fn(args, ctx);
+    } catch (e) {
+      h.startFailed(id, epoch, errorInfo(e));
+      return;
+    }
+    this.children.set(id, r);
+    h.started(id, epoch);
+    Promise.resolve(result).then(
+      () => this.end(id, r, r.stopping ? 'shutdown' : 'normal'),
+      (e) => this.end(id, r, r.stopping ? 'shutdown' : 'crash', errorInfo(e)),
+    );
+  }
+
+  private end(id: string, r: Running, reason: 'normal' | 'crash' | 'shutdown' | 'killed', error?: ErrorInfo): void {
+    if (r.done) return; // an abandoned child that settles late
+    r.done = true;
+    if (r.timer) clearTimeout(r.timer);
+    if (this.children.get(id) === r) this.children.delete(id);
+    r.h.exited(id, r.epoch, reason, error);
+  }
+
+  stop(id: string, epoch: number, shutdownMs: number): boolean {
+    const r = this.children.get(id);
+    if (!r || r.epoch !== epoch) return false;
+    if (r.stopping) return true;
+    r.stopping = true;
+    r.abort.abort();
+    if (shutdownMs <= 0) queueMicrotask(() => this.end(id, r, 'killed'));
+    else r.timer = setTimeout(() => this.end(id, r, 'killed'), shutdownMs);
+    return true;
+  }
+
+  stopAll(shutdownMs: number): Promise<void> {
+    const waits = [...this.children.entries()].map(([id, r]) => new Promise<void>((resolve) => {
+      const orig = r.h;
+      r.h = { ...orig, exited: (...a) => { orig.exited(...a); resolve(); } };
+      this.stop(id, r.epoch, shutdownMs);
+    }));
+    return Promise.all(waits).then(() => undefined);
+  }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The `trellis` command: runs one node until SIGINT/SIGTERM, then leaves gracefully.
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { TrellisError } from '@trellis/core';
+import { parseArgs, USAGE } from './cli-args.js';
+import { start } from './start.js';
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed === 'help') { process.stdout.write(USAGE); return 0; }
+  const mod = await import(pathToFileURL(resolve(parsed.kindsFile)).href);
+  const kinds = mod.kinds ?? mod.default?.kinds ?? mod.default;
+  const secret = parsed.secretEnv ? process.env[parsed.secretEnv] : undefined;
+  if (parsed.secretEnv && !secret) throw new TrellisError('invalid_option', `--secret-env: environment variable ${parsed.secretEnv} is not set`);
+  const sup = await start({
+    scope: parsed.scope, name: parsed.name, listen: parsed.listen, seeds: parsed.seeds, secret, kinds,
+    children: mod.children, heartbeatMs: parsed.heartbeatMs, failureTimeoutMs: parsed.failureTimeoutMs,
+    syncIntervalMs: parsed.syncIntervalMs, weight: parsed.weight,
+    partition: parsed.quorum ? { quorum: parsed.quorum } : undefined,
+  });
+  if (parsed.events) sup.on('event', (e) => process.stdout.write(JSON.stringify(e) + '\n'));
+  process.stderr.write(`trellis: node ${sup.name} listening on ${sup.address}\n`);
+  await new Promise<void>((done) => {
+    const leave = () => { process.stderr.write(`trellis: ${sup.name} leaving\n`); sup.stop().then(done, done); };
+    process.once('SIGINT', leave);
+    process.once('SIGTERM', leave);
+  });
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  const err = e as Error;
+  process.stderr.write(`trellis: ${err.name}: ${err.message}\n`);
+  process.exit(2);
+});

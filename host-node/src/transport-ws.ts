@@ -1,0 +1,153 @@
+// Transport on the `ws` library: a WebSocket server for inbound links and a client per dial.
+// Binary frames only; the frame size limit is enforced by ws (maxPayload) on both sides.
+// It only carries bytes: when to dial, what to send and when to close is the core's decision.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as TlsServerOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Transport, TransportHandlers } from '@trellis/core';
+
+export interface WsTransportOptions {
+  listen?: { host: string; port: number } | { server: HttpServer | HttpsServer };
+  tls?: TlsServerOptions;
+  clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
+  maxFrameBytes?: number;
+  dialTimeoutMs?: number;
+}
+
+interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string }
+
+/** WebSocket close codes 4000-4999 are for applications; the reason text is the core's. */
+const CLOSE_CODE = 4000;
+/** ws close codes that mean the peer broke the rules. */
+const REASONS: Record<number, string> = { 1009: 'frame_too_large', 1002: 'protocol_error', 1006: 'connection_lost', 1003: 'unsupported_data' };
+
+export class WsTransport implements Transport {
+  private handlers!: TransportHandlers;
+  private wss: WebSocketServer | undefined;
+  private ownServer: HttpServer | HttpsServer | undefined;
+  private links = new Map<number, Link>();
+  private nextLink = 1;
+  private readonly maxPayload: number;
+
+  constructor(private readonly opts: WsTransportOptions = {}) {
+    // The core's own limit applies to the payload; leave room for the frame header.
+    this.maxPayload = (opts.maxFrameBytes ?? 1 << 20) + 64;
+  }
+
+  async listen(handlers: TransportHandlers): Promise<string | undefined> {
+    this.handlers = handlers;
+    const l = this.opts.listen;
+    if (!l) return undefined;
+    let server: HttpServer | HttpsServer;
+    let scheme = 'ws';
+    if ('server' in l) {
+      server = l.server;
+      scheme = 'setSecureContext' in server ? 'wss' : 'ws';
+    } else {
+      server = this.opts.tls ? createHttpsServer(this.opts.tls) : createHttpServer();
+      scheme = this.opts.tls ? 'wss' : 'ws';
+      this.ownServer = server;
+      server.on('request', (_req, res) => { res.writeHead(426).end('trellis: websocket only'); });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.host, () => { server.off('error', reject); resolve(); });
+      });
+    }
+    this.wss = new WebSocketServer({ server, maxPayload: this.maxPayload, perMessageDeflate: false });
+    this.wss.on('connection', (ws, req) => {
+      const remote = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`;
+      const link = this.track(ws, false, remote);
+      this.markOpen(link);
+    });
+    this.wss.on('error', (e) => handlers.error?.(e));
+    const addr = server.address() as AddressInfo;
+    const host = 'server' in l ? (addr.address === '::' || addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address) : l.host;
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  }
+
+  private track(ws: WebSocket, outbound: boolean, address: string): number {
+    const id = this.nextLink++;
+    const link: Link = { ws, opened: false, done: false, outbound, address };
+    this.links.set(id, link);
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (link.done) return;
+      if (!isBinary) { this.close(id, 'text_frame'); return; }
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      this.handlers.frame(id, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    });
+    ws.on('close', (code: number, reason: Buffer) => this.finish(id, reason.length ? reason.toString() : REASONS[code] ?? `code_${code}`));
+    // 'error' is always followed by 'close'; the reason (e.g. too large) is taken from the code.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (!link.opened && outbound) this.finish(id, err.message);
+    });
+    return id;
+  }
+
+  private markOpen(id: number): void {
+    const l = this.links.get(id);
+    if (!l || l.done) return;
+    l.opened = true;
+    this.handlers.opened(id, l.outbound, l.address);
+  }
+
+  private finish(id: number, reason: string): void {
+    const l = this.links.get(id);
+    if (!l || l.done) return;
+    l.done = true;
+    this.links.delete(id);
+    if (l.opened) this.handlers.closed(id, reason);
+    else if (l.outbound) this.handlers.dialFailed(l.address, reason);
+  }
+
+  dial(address: string): void {
+    let ws: WebSocket;
+    try {
+      if (!/^wss?:\/\//.test(address)) throw new Error(`not a ws:// or wss:// address: ${address}`);
+      ws = new WebSocket(address, {
+        maxPayload: this.maxPayload,
+        perMessageDeflate: false,
+        handshakeTimeout: this.opts.dialTimeoutMs ?? 5000,
+        rejectUnauthorized: this.opts.clientTls?.rejectUnauthorized,
+        ca: this.opts.clientTls?.ca,
+      });
+    } catch (e) {
+      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
+      return;
+    }
+    const id = this.track(ws, true, address);
+    ws.once('open', () => this.markOpen(id));
+  }
+
+  send(link: number, bytes: Uint8Array): void {
+    const l = this.links.get(link);
+    if (!l || l.done || l.ws.readyState !== WebSocket.OPEN) return;
+    l.ws.send(bytes, { binary: true });
+  }
+
+  close(link: number, reason: string): void {
+    const l = this.links.get(link);
+    if (!l || l.done) return;
+    try { l.ws.close(CLOSE_CODE, reason.slice(0, 120)); } catch { l.ws.terminate(); }
+    // The core already forgot this link; report it now so `closed` comes exactly once.
+    this.finish(link, reason);
+    // A peer that does not answer the close handshake is cut off.
+    setTimeout(() => l.ws.terminate(), 2000).unref();
+  }
+
+  async shutdown(): Promise<void> {
+    const all = [...this.links.values()].map((l) => l.ws);
+    for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
+    await Promise.all(all.map((ws) => new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      const t = setTimeout(() => { ws.terminate(); resolve(); }, 1000);
+      ws.once('close', () => { clearTimeout(t); resolve(); });
+    })));
+    if (this.wss) await new Promise<void>((r) => this.wss!.close(() => r()));
+    if (this.ownServer) {
+      this.ownServer.closeAllConnections?.();
+      await new Promise<void>((r) => this.ownServer!.close(() => r()));
+    }
+  }
+}
