@@ -37,7 +37,8 @@ export class RemoteError extends Error {
 }
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-export const memberScript = fileURLToPath(new URL('./member.js', import.meta.url));
+// Always the compiled script (tests import this file from src/ through Vitest).
+export const memberScript = join(root, 'conformance', 'dist', 'drivers', 'member.js');
 export function hostCommand(host: Host): string {
   return host === 'node' ? process.execPath : join(root, 'node_modules', '.bin', 'bun');
 }
