@@ -21,6 +21,13 @@ export function scenarios(driver: ClusterDriver): void {
   }, 15000, `${n} members`);
 
   describe(`conformance[${driver.name}]: Pogo's scenarios`, () => {
+    it('runs each member on the runtime the driver names, all in one cluster', async () => {
+      const c = make();
+      const ms = await c.addMany(['a', 'b', 'c', 'd']);
+      await formed(c, 4);
+      for (const [i, m] of ms.entries()) expect(await m.call('runtime')).toBe(driver.hostFor(i));
+    });
+
     it('a child started from two nodes runs once', async () => {
       const c = make();
       const [a, b] = await c.addMany(['a', 'b', 'c']);

@@ -9,3 +9,4 @@ export * from './runner.js';
 export * from './runner-inline.js';
 export * from './runner-isolated.js';
 export * from './child-protocol.js';
+export * from './clock.js';

@@ -2,7 +2,7 @@
 export { start, coreModule, type NodeStartOptions } from './start.js';
 export { WsTransport, type WsTransportOptions } from './transport-ws.js';
 export { NodeRunner } from './runner.js';
-export { NodeClock } from './clock.js';
+export { TimerClock } from '@trellis/core';
 export {
   Supervisor, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
   NotRunningError, ChildFailedError, TimeoutError,

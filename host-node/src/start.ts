@@ -8,7 +8,7 @@ import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'n
 import { Supervisor, releaseWasmUrl, InvalidOptionError, type CommonOptions } from '@trellis/core';
 import { WsTransport } from './transport-ws.js';
 import { NodeRunner } from './runner.js';
-import { NodeClock } from './clock.js';
+import { TimerClock } from '@trellis/core';
 
 export interface NodeStartOptions extends CommonOptions {
   /** Where to accept links: a host and port (port 0 = any), or an existing http/https server. */
@@ -48,7 +48,7 @@ export async function start(options: NodeStartOptions): Promise<Supervisor> {
   return Supervisor.start(options, {
     transport,
     runner: (name, emitChildEvent) => new NodeRunner(name, options.kinds, emitChildEvent),
-    clock: new NodeClock(),
+    clock: new TimerClock(),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     wasm: coreModule(),
     defaultName: () => `${hostname()}-${process.pid}`,

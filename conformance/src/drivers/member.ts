@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     digest: () => sup.digest(),
     rejectedFrames: () => sup.rejectedFrames(),
     ready: () => sup.ready,
+    runtime: () => (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node'),
     memory: () => process.memoryUsage().rss,
     // Benchmark helpers: bulk start, cheap counts, a timed global view.
     startMany: async (specs: unknown[]) => { await Promise.all(specs.map((x) => sup.startChild(x))); return specs.length; },

@@ -1,0 +1,9 @@
+// @trellis/bun: start() for Bun, its adapters, and the shared API types.
+export { start, type BunStartOptions } from './start.js';
+export { BunTransport, type BunTransportOptions } from './transport-bun.js';
+export { BunRunner } from './runner.js';
+export {
+  Supervisor, TimerClock, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
+  NotRunningError, ChildFailedError, TimeoutError,
+  type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
+} from '@trellis/core';
