@@ -83,7 +83,8 @@ export function xxh64String(s: string, seed: u64 = 0): u64 {
 }
 
 /** The murmur3 fmix64 finalizer: a bijection on u64 with full avalanche. */
-export function mix64(x: u64): u64 {
+// @ts-ignore: decorator
+@inline export function mix64(x: u64): u64 {
   x ^= x >> 33;
   x *= 0xFF51AFD7ED558CCD;
   x ^= x >> 33;

@@ -24,7 +24,7 @@ import {
 } from './boundary';
 import { Spec, RESTART_PERMANENT, RESTART_TRANSIENT, readSpecFromApi } from './spec';
 import { Desired, Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
-import { Candidate, placeOwner } from './placement';
+import { Candidate, CandidateSet, placeIn } from './placement';
 import { hmacSha256, constantTimeEqual } from './sha256';
 import { xxh64String, mix64 } from './hash';
 import {
@@ -97,8 +97,7 @@ export class Node {
   left: bool = false;
   leaveReqs: Array<u32> = [];
 
-  candCache: Map<string, Array<Candidate>> = new Map();
-  candUniform: Map<string, bool> = new Map();
+  candCache: Map<string, CandidateSet> = new Map();
 
   rejected: StaticArray<u32> = new StaticArray<u32>(FERR_COUNT);
   fw: Writer = new Writer(1024);   // frame scratch
@@ -412,7 +411,6 @@ export class Node {
 
   private membershipChanged(): void {
     this.candCache.clear();
-    this.candUniform.clear();
     this.allDirty = true;
   }
 
@@ -450,19 +448,17 @@ export class Node {
   }
 
   /** Eligible owners for a kind: live, not leaving, advertising it. Cached until membership changes. */
-  private candidates(kind: string): Array<Candidate> {
+  private candidates(kind: string): CandidateSet {
     if (this.candCache.has(kind)) return this.candCache.get(kind);
     const list = new Array<Candidate>();
-    let uniform = true;
     if (!this.leaving && !this.left && this.kindSet.has(kind)) list.push(this.selfCand());
     for (let i = 0; i < this.memberList.length; i++) {
       const m = this.memberList[i];
       if (!m.leaving && m.kindSet.has(kind)) list.push(m.cand);
     }
-    for (let i = 1; i < list.length; i++) if (list[i].weight != list[0].weight) uniform = false;
-    this.candCache.set(kind, list);
-    this.candUniform.set(kind, uniform);
-    return list;
+    const set = new CandidateSet(list);
+    this.candCache.set(kind, set);
+    return set;
   }
 
   private _selfCand: Candidate | null = null;
@@ -474,9 +470,9 @@ export class Node {
 
   /** The owner of a child in this node's view, or '' when no live member can run its kind. */
   owner(id: string, kind: string): string {
-    const cands = this.candidates(kind);
-    const i = placeOwner(xxh64String(id, 0), cands, this.candUniform.get(kind));
-    return i < 0 ? '' : cands[i].name;
+    const set = this.candidates(kind);
+    const i = placeIn(xxh64String(id, 0), set);
+    return i < 0 ? '' : set.cands[i].name;
   }
 
   private quorumOk(): bool {

@@ -151,6 +151,9 @@ function numberField(w: EventWriter, v: unknown): void {
 
 export type WaitMode = 'ack' | 'done';
 
+/** A member as placement sees it: its name hashes its position; weight defaults to 1. */
+export interface PlacementMember { name: string; weight?: number; kinds: string[] }
+
 /** One node's core: a Wasm instance, fed events, answering effects. */
 export class Core {
   private readonly x: CoreInstance;
@@ -319,6 +322,33 @@ export class Core {
     both.set(key); both.set(data, key.length);
     this.toInput(both);
     return this.reader((this.fn<(k: number, d: number) => number>('hmacInput'))(key.length, data.length)).bytes(32);
+  }
+
+  // ---- placement (vectors, property tests, benchmarks) ------------------------------------------
+
+  /**
+   * Owners of `ids` among `members`, as the core places them: index into `members`, or -1 when
+   * no member advertises the id's kind. `kinds` is one kind for all ids or one per id.
+   * `wasmMs` is the time spent inside the core alone.
+   */
+  place(ids: string[], kinds: string | string[], members: PlacementMember[]): { owners: Int32Array; wasmMs: number } {
+    const w = new EventWriter();
+    w.u32(members.length);
+    for (const m of members) {
+      w.str(m.name); w.f64(m.weight ?? 1);
+      w.u32(m.kinds.length); for (const k of m.kinds) w.str(k);
+    }
+    if (typeof kinds === 'string') { w.u8(0); w.str(kinds); w.u32(ids.length); for (const id of ids) w.str(id); }
+    else { w.u8(1); w.u32(ids.length); for (let i = 0; i < ids.length; i++) { w.str(ids[i]); w.str(kinds[i]); } }
+    this.toInput(w.buf.subarray(0, w.len));
+    const t0 = performance.now();
+    const n = (this.fn<(len: number) => number>('placeBatch'))(w.len);
+    const wasmMs = performance.now() - t0;
+    if (n < 0) throw new RangeError('placement input did not decode');
+    const r = this.reader(n);
+    const owners = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) owners[i] = r.u32() | 0;
+    return { owners, wasmMs };
   }
 
   // ---- codec probes (tests, benchmarks) -----------------------------------------------------
