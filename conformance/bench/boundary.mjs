@@ -30,7 +30,7 @@ const four = best(5, () => {
 emit('boundary_4k_us', (four * 1000) / M, 'us', { batches: M, batchBytes: 4 * (payload.length + 9) });
 
 // Decoder throughput: half random frames (rejected at some depth), half valid DIGEST frames.
-const digest = new Uint8Array([0x54, 1, 5, 0, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+const digest = new Uint8Array([0x54, 1, 5, 0, 16, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
 let s = 12345;
 const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
 const frames = [];

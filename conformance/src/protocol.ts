@@ -22,7 +22,7 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.AUTH]: ['bytes'],
   [MSG.HEARTBEAT]: [],
   [MSG.MEMBERS]: [{ list: ['str', 'u64', 'str'] }],
-  [MSG.DIGEST]: ['u64'],
+  [MSG.DIGEST]: ['u64', 'u64'],
   [MSG.SYNC_REQ]: [REPLICAS, CONTEXT, DOTS],
   [MSG.DELTA]: [REPLICAS, { list: ['u32', 'u64', ...SPEC] }, DOTS, CONTEXT, DOTS],
   [MSG.ACK]: [{ list: ['str', 'u64', 'u64'] }],

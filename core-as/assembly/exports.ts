@@ -128,3 +128,14 @@ export function query(kind: i32): i32 {
   writeQuery(node, kind, out);
   return out.len;
 }
+
+/** The effective spec this node holds for the id in the input buffer (tests, simulator). */
+export function querySpec(len: i32): i32 {
+  out.reset();
+  const r = new Reader(input.dataStart, len);
+  const id = r.str(MAX_ID * 4);
+  const e = node.desired.get(id);
+  out.bool(e != null);
+  if (e != null) e.spec.encode(out);
+  return out.len;
+}

@@ -481,10 +481,19 @@ export class Node {
 
   /** We know the cluster well enough to start children: every address tried, every member's claims known. */
   ready(): bool {
+    return this.notReadyReason().length == 0;
+  }
+
+  /** Why this node does not start children yet ('' when it is ready). */
+  notReadyReason(): string {
     const ds = this.dials.values();
-    for (let i = 0; i < ds.length; i++) if (!ds[i].resolved && !ds[i].self) return false;
-    for (let i = 0; i < this.memberList.length; i++) if (!this.memberList[i].claimsSynced) return false;
-    return true;
+    for (let i = 0; i < ds.length; i++) if (!ds[i].resolved && !ds[i].self) return 'dialing ' + ds[i].address;
+    for (let i = 0; i < this.memberList.length; i++) if (!this.memberList[i].claimsSynced) return 'waiting for the claims of ' + this.memberList[i].name;
+    // A link still in its handshake may be a member we do not know yet (its other link may
+    // just have been closed as a duplicate); a stalled one times out after failureTimeoutMs.
+    const ls = this.links.values();
+    for (let i = 0; i < ls.length; i++) if (ls[i].state != L_UP) return 'handshake in progress on link ' + ls[i].id.toString();
+    return '';
   }
 
   // ---- frames from members -------------------------------------------------------------------
@@ -500,8 +509,11 @@ export class Node {
       case MSG_MEMBERS: ok = this.onMembers(r); break;
       case MSG_DIGEST: {
         const d = r.u64();
+        const claimsVersion = r.u64();
         ok = r.ok && r.remaining == 0;
         if (ok && d != this.desired.digest() && (this.bugs & BUG_SKIP_ANTI_ENTROPY) == 0) this.sendSyncReq(l.id);
+        // The last claims delta may have been lost (no later delta shows the gap): ask again.
+        if (ok && (claimsVersion != m.claimsVersion || !m.claimsSynced)) { m.awaitingFull = true; this.sendEmpty(l.id, MSG_CLAIMS_REQ); }
         break;
       }
       case MSG_SYNC_REQ: ok = this.onSyncReq(l.id, r); break;
@@ -899,6 +911,10 @@ export class Node {
       const c = this.locals.get(id);
       if (!mine) {
         this.stopLocal(c, this.leaving || this.left ? WHY_LEAVING : !quorum ? WHY_QUORUM : WHY_MOVED);
+      } else if (!c.spec.sameAs(spec)) {
+        // The child was terminated and started again with another spec while this instance
+        // ran (e.g. across a partition): replace it; the new spec starts once it has stopped.
+        this.stopLocal(c, WHY_TERMINATED);
       } else if (c.state == S_BACKOFF && this.now >= c.nextStartAt) {
         this.startLocal(id, spec, c);
       }
@@ -1056,6 +1072,7 @@ export class Node {
         this.fw.reset();
         const at = beginFrame(this.fw, MSG_DIGEST);
         this.fw.u64(this.desired.digest());
+        this.fw.u64(this.myClaimsVersion);
         endFrame(this.fw, at);
         this.broadcastFrame();
       }

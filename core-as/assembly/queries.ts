@@ -38,7 +38,7 @@ export function writeQuery(n: Node, kind: i32, w: Writer): void {
   else if (kind == Q_COUNTERS) { w.u32(<u32>FERR_COUNT); for (let i = 0; i < FERR_COUNT; i++) w.u32(n.rejected[i]); }
   else if (kind == Q_INFO) {
     w.str(n.name); w.u64(n.inc); w.bool(n.ready()); w.bool(n.leaving); w.bool(n.left);
-    w.u32(<u32>n.desired.size); w.u32(<u32>n.locals.size);
+    w.u32(<u32>n.desired.size); w.u32(<u32>n.locals.size); w.str(n.notReadyReason());
   }
 }
 

@@ -75,7 +75,7 @@ export interface MemberView {
   name: string; incarnation: number; address: string; weight: number; kinds: string[];
   children: number; status: 'up' | 'leaving' | 'disconnected'; self: boolean;
 }
-export interface NodeInfo { name: string; incarnation: number; ready: boolean; leaving: boolean; left: boolean; desired: number; local: number }
+export interface NodeInfo { name: string; incarnation: number; ready: boolean; leaving: boolean; left: boolean; desired: number; local: number; notReadyReason: string }
 
 /** Names of the rejected-frame counters, in the core's order (codec.ts FERR_*). */
 export const REJECT_REASONS = ['handshake_timeout', 'truncated', 'oversized', 'bad_magic', 'bad_version', 'unknown_type',
@@ -375,6 +375,18 @@ export class Core {
     return this.reader(len);
   }
 
+  /** The spec this node holds for an id (its effective entry), or undefined. */
+  specOf(id: string): { id: string; kind: string; args: string; restart: number; shutdownMs: number; maxRestarts: number; periodMs: number; failed: boolean } | undefined {
+    const bytes = enc.encode(id);
+    const head = new Uint8Array(4 + bytes.length);
+    new DataView(head.buffer).setUint32(0, bytes.length, true);
+    head.set(bytes, 4);
+    this.toInput(head);
+    const r = this.reader((this.fn<(n: number) => number>('querySpec'))(head.length));
+    if (r.u8() === 0) return undefined;
+    return { id: r.str(), kind: r.str(), args: r.str(), restart: r.u8(), shutdownMs: r.u32(), maxRestarts: r.u32(), periodMs: r.u32(), failed: r.u8() === 1 };
+  }
+
   localChildren(): LocalChildView[] {
     const r = this.query(1);
     const n = r.u32();
@@ -425,7 +437,7 @@ export class Core {
 
   info(): NodeInfo {
     const r = this.query(6);
-    return { name: r.str(), incarnation: r.u64(), ready: r.u8() === 1, leaving: r.u8() === 1, left: r.u8() === 1, desired: r.u32(), local: r.u32() };
+    return { name: r.str(), incarnation: r.u64(), ready: r.u8() === 1, leaving: r.u8() === 1, left: r.u8() === 1, desired: r.u32(), local: r.u32(), notReadyReason: r.str() };
   }
 }
 

@@ -51,7 +51,8 @@ type Item =
   | { k: 'wake' }
   | { k: 'started'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
-  | { k: 'exited'; id: string; epoch: number; reason: ExitReason };
+  | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
+  | { k: 'retire' };
 
 interface Queued { at: number; seq: number; node: string; inc: number; item: Item }
 
@@ -369,6 +370,7 @@ export class World {
     const it = q.item;
     switch (it.k) {
       case 'wake': if (n.wakeAt > this.now) return; break;
+      case 'retire': this.crash(n.name); return;
       case 'deliver': {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) return;
@@ -426,7 +428,11 @@ export class World {
       case 'close': this.breakLink(e.link); break;
       case 'wake': n.wakeAt = e.at; this.push({ at: Math.max(e.at, this.now), seq: this.seq++, node: n.name, inc: n.inc, item: { k: 'wake' } }); break;
       case 'reply': n.replies.set(e.req, { code: e.code, field: e.field, message: e.message, at: this.now }); break;
-      case 'event': n.events.push(e.event); break;
+      case 'event':
+        n.events.push(e.event);
+        // A node that finished leaving shuts down, as a host does: its last frames still arrive.
+        if (e.event.type === 'left') this.schedule(n, this.net.delayMax + 1, { k: 'retire' });
+        break;
       case 'run': {
         n.running.set(e.id, { id: e.id, kind: e.kind, args: e.args, epoch: e.epoch, startedAt: this.now, stopping: false, started: false });
         const fail = this.runner.failStart(e.id);
