@@ -250,6 +250,11 @@ export class Desired {
       encodeDotsAsContext(w, d.dots);
     }
     encodeDots(w, d.acks);
+    // A full-state answer also carries every dot the sender holds live: the receiver drops
+    // its own live entries the sender has seen (in its context) but no longer holds. Without
+    // it, an entry the receiver got from a third node after asking would survive a removal.
+    w.bool(fullContext);
+    if (fullContext) encodeDots(w, this.byDot.keys());
   }
 
   encodeContext(w: Writer): void {
@@ -303,6 +308,8 @@ export class Desired {
     const ctx = new Context();
     decodeContext(r, map, ctx);
     const acks = decodeDots(r, map);
+    const full = r.bool();
+    const live = full ? decodeDots(r, map) : new Array<u64>();
     if (!r.ok) return res;
 
     for (let i = 0; i < es.length; i++) {
@@ -316,6 +323,19 @@ export class Desired {
     for (let i = 0; i < removed.length; i++) {
       const e = this.drop(removed[i]);
       if (e != null) res.changed.push(e.id);
+    }
+    if (full && !this.bugTerminateLoses) {
+      // State join: keep my entry if the sender holds it too, or has never seen it.
+      const theirs = new Set<u64>();
+      for (let i = 0; i < live.length; i++) theirs.add(live[i]);
+      const mine = this.byDot.keys();
+      for (let i = 0; i < mine.length; i++) {
+        const k = mine[i];
+        if (!theirs.has(k) && ctx.has(dotRep(k), dotCtr(k))) {
+          const e = this.drop(k);
+          if (e != null) res.changed.push(e.id);
+        }
+      }
     }
     this.mergeContext(ctx);
     res.acks = acks;
@@ -358,7 +378,9 @@ export class Desired {
     const vals = this.byDot.values();
     for (let i = 0; i < vals.length; i++) {
       const e = vals[i];
-      if (!theirs.has(e.rep, e.ctr)) d.entries.push(e);
+      // (Planted bug: a naive state exchange sends every live entry, and the merge below
+      // takes them even if the peer has removed them.)
+      if (!theirs.has(e.rep, e.ctr) || this.bugTerminateLoses) d.entries.push(e);
     }
     for (let i = 0; i < live.length; i++) {
       const k = live[i];

@@ -130,7 +130,9 @@ export class Node {
     if (this.cfg.syncIntervalMs < 1) this.cfg.syncIntervalMs = 1000;
     if (this.cfg.maxFrameBytes < FRAGMENT_BYTES + 64) this.cfg.maxFrameBytes = FRAGMENT_BYTES + 64;
     if (!(this.cfg.weight > 0)) this.cfg.weight = 1;
-    this.desired.init(this.name, this.inc);
+    // Planted bug (simulator only): replicas named without the incarnation, so a restarted
+    // node reuses the dots of its previous life.
+    this.desired.init(this.name, (this.bugs & BUG_IGNORE_INCARNATION) != 0 ? 0 : this.inc);
     this.maxIncSeen.set(this.name, this.inc);
     for (let i = 0; i < seeds.length; i++) if (seeds[i] != this.listen) this.dialState(seeds[i]);
     this.initialised = true;
@@ -1074,6 +1076,9 @@ export class Node {
         this.fw.u64(this.desired.digest());
         this.fw.u64(this.myClaimsVersion);
         endFrame(this.fw, at);
+        this.broadcastFrame();
+        // Gossip who we know with every sync, so a MEMBERS lost on a flapping link is repaired.
+        this.encodeMembers();
         this.broadcastFrame();
       }
     }

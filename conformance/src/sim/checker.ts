@@ -17,6 +17,8 @@ export interface Ledger {
   terminated: { id: string; removedNonce: number | null; ackedAt: number }[];
   /** Ids a terminate was ever issued for. */
   terminateIssued: Set<string>;
+  /** Every terminate issued, with the start (nonce) the issuing node held, acknowledged or not. */
+  terminating: { id: string; removedNonce: number | null; issuedAt: number }[];
   /** Destructive events (crash or leave): no-loss holds only for one. */
   destructive: number;
 }
@@ -36,8 +38,13 @@ export class Checker {
     if (this.violations.length < 20) this.violations.push({ invariant, detail, at: this.world.now });
   }
 
+  /** node#inc/id/nonce: this node held no entry at all for the id after a terminate removed that start. */
+  private goneAt = new Set<string>();
+
   private afterStep(w: World, n: SimNode, fx: Effect[]): void {
+    this.watchRemovals(n);
     for (const e of fx) {
+      if (e.type === 'run') this.checkNotResurrected(n, e.id, e.args);
       if (e.type === 'stop') this.stopping.add(`${n.name}/${e.id}`);
       if (e.type === 'event') this.checkPolicy(n, e.event as unknown as Record<string, unknown>);
     }
@@ -45,6 +52,33 @@ export class Checker {
       for (const [id, nodes] of w.runningIds()) {
         if (nodes.length > 1) this.fail('no-overlap', `${id} runs on ${nodes.join(' and ')} during a fault-free planned move`);
       }
+    }
+  }
+
+  /**
+   * Invariant 3, during the run: once a node that held a start drops every entry of the id
+   * after a terminate, the start's dot is in its context: it can only come back by
+   * resurrection, so it must never run there again.
+   * (A runner that has not yet received the terminate may still restart its instance: allowed.)
+   */
+  private heldAt = new Set<string>();
+  private watchRemovals(n: SimNode): void {
+    const now = this.world.now;
+    for (const t of this.ledger.terminating) {
+      if (t.removedNonce === null || now - t.issuedAt > 5000) continue;
+      const key = `${n.name}#${n.inc}/${t.id}/${t.removedNonce}`;
+      if (this.goneAt.has(key)) continue;
+      const spec = n.core.specOf(t.id);
+      if (spec === undefined) { if (this.heldAt.has(key)) this.goneAt.add(key); continue; }
+      try { if ((JSON.parse(spec.args) as { nonce?: number }).nonce === t.removedNonce) this.heldAt.add(key); } catch { /* not ours */ }
+    }
+  }
+
+  private checkNotResurrected(n: SimNode, id: string, args: string): void {
+    let nonce: number | undefined;
+    try { nonce = (JSON.parse(args) as { nonce?: number }).nonce; } catch { return; }
+    if (this.goneAt.has(`${n.name}#${n.inc}/${id}/${nonce}`)) {
+      this.fail('terminated-stays-terminated', `${id} (start #${nonce}) runs again on ${n.name}, which had already applied the terminate that removed it`);
     }
   }
 

@@ -56,7 +56,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   // carry a nonce per start request, so concurrent starts of one id differ.
   const kinds = ['worker', 'worker', 'worker', 'gpu', 'nowhere'];
   const policies: Policy[] = ['permanent', 'permanent', 'transient', 'temporary'];
-  const ledger: Ledger = { policy: new Map(), starts: new Map(), terminated: [], terminateIssued: new Set(), destructive: 0 };
+  const ledger: Ledger = { policy: new Map(), starts: new Map(), terminated: [], terminateIssued: new Set(), terminating: [], destructive: 0 };
   for (let i = 0; i < IDS; i++) {
     const p: IdPolicy = { restart: rng.pick(policies), maxRestarts: rng.int(1, 4), periodMs: rng.int(500, 4000), kind: rng.pick(kinds) };
     ledger.policy.set(`c${i}`, p);
@@ -115,7 +115,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       const r = w.nodes.get(p.node)?.replies.get(p.req);
       if (!r) continue;
       pendingTerms.splice(i, 1);
-      if (r.code === 'ok') ledger.terminated.push({ id: p.id, removedNonce: p.removedNonce, ackedAt: w.now });
+      // A terminate acknowledged by a node alone is as fragile as a start acknowledged alone.
+      if (r.code === 'ok' && w.node(p.node).core.members().length > 1) ledger.terminated.push({ id: p.id, removedNonce: p.removedNonce, ackedAt: w.now });
     }
   };
   const leaving = new Set<string>();
@@ -141,6 +142,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     let removedNonce: number | null = null;
     if (held) { try { removedNonce = (JSON.parse(held.args) as { nonce: number }).nonce; } catch { /* none */ } }
     ledger.terminateIssued.add(id);
+    ledger.terminating.push({ id, removedNonce, issuedAt: w.now });
     const req = w.terminateChild(node, id);
     pendingTerms.push({ node, req, id, removedNonce });
   };
@@ -209,6 +211,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   w.heal();
   w.net = { delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 };
   for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
+  // Crashed members come back (as a process manager restarts them), as new incarnations.
+  if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
   w.runner.exitAfter = () => null;
   w.runner.failStart = () => false;
   const settledAt = w.now;

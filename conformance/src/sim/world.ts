@@ -236,12 +236,19 @@ export class World {
     if (!to || !to.alive || to.inc !== peer.inc) return;
     if (!this.reachable(from.name, to.name)) return; // silently lost: a partition
     if (this.net.loss > 0 && this.rng.chance(this.net.loss)) return;
+    // Links are FIFO, as every transport is (TCP, WebSocket, BroadcastChannel): a frame never
+    // overtakes an earlier one on its link. 'reorder' holds a frame back (jitter), which
+    // reorders it against frames on other links, where reordering really happens.
     let at = this.now + this.delay();
-    if (!(this.net.reorder > 0 && this.rng.chance(this.net.reorder))) at = Math.max(at, ep.lastAt);
+    if (this.net.reorder > 0 && this.rng.chance(this.net.reorder)) at += this.rng.int(1, this.net.delayMax * 4);
+    at = Math.max(at, ep.lastAt);
     ep.lastAt = at;
     this.push({ at, seq: this.seq++, node: to.name, inc: to.inc, item: { k: 'deliver', link: ep.peer, bytes } });
     if (this.net.dup > 0 && this.rng.chance(this.net.dup)) {
-      this.push({ at: at + this.delay(), seq: this.seq++, node: to.name, inc: to.inc, item: { k: 'deliver', link: ep.peer, bytes } });
+      // A duplicate arrives later on the same link (a retransmitting path or proxy).
+      const again = ep.lastAt + this.delay();
+      ep.lastAt = again;
+      this.push({ at: again, seq: this.seq++, node: to.name, inc: to.inc, item: { k: 'deliver', link: ep.peer, bytes } });
     }
   }
 
