@@ -80,7 +80,11 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(16))),
       frame: (link, bytes) => this.feed(() => this.core.frame(link, bytes)),
-      closed: (link) => this.feed(() => this.core.linkClosed(link)),
+      closed: (link, reason) => {
+        // Frames the transport refused before the core saw them are counted here.
+        if (reason === 'frame_too_large' || reason === 'text_frame') this.transportRejects[reason]++;
+        this.feed(() => this.core.linkClosed(link));
+      },
       dialFailed: (address) => this.feed(() => this.core.dialFailed(address)),
       error: (err) => this.emit({ type: 'transport_error', error: errorInfo(err) }),
     };
@@ -233,7 +237,10 @@ export class Supervisor extends Emitter<TrellisEvent> {
   digest(): string { return this.core.digest().state.toString(16); }
 
   /** Frames refused, by reason. */
-  rejectedFrames(): Record<RejectReason, number> { return this.core.counters(); }
+  rejectedFrames(): Record<RejectReason | 'frame_too_large' | 'text_frame', number> {
+    return { ...this.core.counters(), ...this.transportRejects };
+  }
+  private transportRejects = { frame_too_large: 0, text_frame: 0 };
 
   /** True once this node knows the cluster well enough to start children. */
   get ready(): boolean { return this.core.info().ready; }

@@ -15,7 +15,7 @@ export interface WsTransportOptions {
   dialTimeoutMs?: number;
 }
 
-interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string }
+interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string }
 
 /** WebSocket close codes 4000-4999 are for applications; the reason text is the core's. */
 const CLOSE_CODE = 4000;
@@ -77,9 +77,11 @@ export class WsTransport implements Transport {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       this.handlers.frame(id, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     });
-    ws.on('close', (code: number, reason: Buffer) => this.finish(id, reason.length ? reason.toString() : REASONS[code] ?? `code_${code}`));
-    // 'error' is always followed by 'close'; the reason (e.g. too large) is taken from the code.
+    ws.on('close', (code: number, reason: Buffer) => this.finish(id, link.why ?? (reason.length ? reason.toString() : REASONS[code] ?? `code_${code}`)));
+    // 'error' is always followed by 'close'; remember why, since the close code may only say 1006.
     ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') link.why = 'frame_too_large';
+      else if (err.code?.startsWith('WS_ERR_')) link.why = 'protocol_error';
       if (!link.opened && outbound) this.finish(id, err.message);
     });
     return id;
