@@ -55,7 +55,7 @@ export class BunTransport implements Transport {
           if (typeof msg === 'string') { self.close(ws.data.link, 'text_frame'); return; }
           self.deliver(ws.data.link, msg);
         },
-        close(ws, code, reason) { self.gone(ws.data.link, reason || (code === 1009 ? 'frame_too_large' : `code_${code}`)); },
+        close(ws, code, reason) { self.gone(ws.data.link, code === 1009 ? 'frame_too_large' : reason || `code_${code}`); },
       },
     });
     const scheme = this.opts.tls ? 'wss' : 'ws';
