@@ -55,7 +55,8 @@ export class BunTransport implements Transport {
           if (typeof msg === 'string') { self.close(ws.data.link, 'text_frame'); return; }
           self.deliver(ws.data.link, msg);
         },
-        close(ws, code, reason) { self.gone(ws.data.link, code === 1009 ? 'frame_too_large' : reason || `code_${code}`); },
+        // Bun reports its own payload-limit close as 1006 with this reason (1009 to the peer).
+        close(ws, code, reason) { self.gone(ws.data.link, code === 1009 || reason === 'Received too big message' ? 'frame_too_large' : reason || `code_${code}`); },
       },
     });
     const scheme = this.opts.tls ? 'wss' : 'ws';
