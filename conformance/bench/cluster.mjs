@@ -19,7 +19,7 @@ async function counts(c) {
   return per;
 }
 const total = (per, status = 'running') => Object.values(per).reduce((s, c) => s + (c[status] ?? 0), 0);
-const busy = (per) => Object.values(per).some((c) => (c.starting ?? 0) + (c.stopping ?? 0) + (c.restarting ?? 0) > 0);
+const busy = (per) => Object.values(per).some((c) => c.busy > 0);
 
 async function exactlyOnce(c, n) {
   const seen = new Set();
@@ -35,7 +35,7 @@ async function run(n, prefix, full) {
     await waitUntil(async () => (await a.members()).filter((m) => m.status === 'up').length === 3, 20000, 'cluster');
     const t0 = Date.now();
     await a.call('startMany', specs(n, prefix));
-    await waitUntil(async () => { const p = await counts(c); return total(p) === n && !busy(p); }, 120000, 'all running', 10);
+    await waitUntil(async () => { const p = await counts(c); return total(p) === n && !busy(p); }, 120000, 'all running', 20);
     const startMs = Date.now() - t0;
     if (!(await exactlyOnce(c, n))) throw new Error('a child runs twice');
     emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', startMs, 'ms', { children: n });
@@ -63,7 +63,7 @@ async function run(n, prefix, full) {
     await waitUntil(async () => {
       const p = await counts(c);
       return (p.n4?.running ?? 0) > 0 && total(p) === n && !busy(p);
-    }, 120000, 'rebalanced', 10);
+    }, 120000, 'rebalanced', 20);
     emit('join_rebalance_10k_ms', Date.now() - t1, 'ms', { moved: (await counts(c)).n4.running });
     emit('join_overlap_ids', c.overlaps().length, 'ids');
 
@@ -71,7 +71,7 @@ async function run(n, prefix, full) {
     const victim = c.get('n2');
     const t2 = Date.now();
     await victim.kill();
-    await waitUntil(async () => { const p = await counts(c); return total(p) === n && !busy(p); }, 120000, 'failover', 10);
+    await waitUntil(async () => { const p = await counts(c); return total(p) === n && !busy(p); }, 120000, 'failover', 20);
     emit('kill_failover_ms', Date.now() - t2, 'ms', { failureTimeoutMs: FAILURE_MS });
   } finally {
     await c.close();

@@ -39,6 +39,11 @@ export function writeQuery(n: Node, kind: i32, w: Writer): void {
   else if (kind == Q_INFO) {
     w.str(n.name); w.u64(n.inc); w.bool(n.ready()); w.bool(n.leaving); w.bool(n.left);
     w.u32(<u32>n.desired.size); w.u32(<u32>n.locals.size); w.str(n.notReadyReason());
+    // local children by state: running, and in transition (starting, stopping, restarting)
+    let running: u32 = 0, moving: u32 = 0;
+    const cs = n.locals.values();
+    for (let i = 0; i < cs.length; i++) { if (cs[i].state == S_RUNNING) running++; else moving++; }
+    w.u32(running); w.u32(moving); w.u32(<u32>n.memberList.length);
   }
 }
 

@@ -2,7 +2,7 @@
 // three adapters a host supplies (Transport, Runner, Clock). It decides nothing: it feeds the
 // core events and time, and carries out the effects the core answers with.
 
-import { Core, type CoreEvent, type Effect, type GlobalChildView, type LocalChildView, type MemberView, type RejectReason, type ReplyCode } from './binding.js';
+import { Core, type CoreEvent, type Effect, type GlobalChildView, type LocalChildView, type MemberView, type NodeInfo, type RejectReason, type ReplyCode } from './binding.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
 import {
@@ -241,6 +241,9 @@ export class Supervisor extends Emitter<TrellisEvent> {
     return { ...this.core.counters(), ...this.transportRejects };
   }
   private transportRejects = { frame_too_large: 0, text_frame: 0 };
+
+  /** Counts and readiness of this node, cheap enough to poll. */
+  stats(): NodeInfo { return this.core.info(); }
 
   /** True once this node knows the cluster well enough to start children. */
   get ready(): boolean { return this.core.info().ready; }

@@ -33,11 +33,7 @@ async function main(): Promise<void> {
     memory: () => process.memoryUsage().rss,
     // Benchmark helpers: bulk start, cheap counts, a timed global view.
     startMany: async (specs: unknown[]) => { await Promise.all(specs.map((x) => sup.startChild(x))); return specs.length; },
-    counts: () => {
-      const c: Record<string, number> = {};
-      for (const x of sup.whichChildren('local')) c[x.status] = (c[x.status] ?? 0) + 1;
-      return c;
-    },
+    counts: () => { const i = sup.stats(); return { running: i.running, busy: i.transitioning, desired: i.desired }; },
     localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean) => { quiet = on; },
