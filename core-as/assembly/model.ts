@@ -78,6 +78,9 @@ export class LocalChild {
   recent: Array<i64> = [];
   nextStartAt: i64 = 0;
   why: u8 = 0;
+  /** An exit reported in this batch, decided at the end of the step (Node.decideExits). */
+  exitPending: bool = false;
+  exitReason: u8 = 0;
   constructor(public id: string, public spec: Spec) {}
 }
 

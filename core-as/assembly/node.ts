@@ -86,6 +86,8 @@ export class Node {
   locals: Map<string, LocalChild> = new Map();
   backoffIds: Set<string> = new Set();
   epochCounter: u32 = 0;
+  /** Local children whose exit was reported in this step (decided in endStep). */
+  endedIds: Array<string> = [];
 
   dirty: Set<string> = new Set();
   allDirty: bool = false;
@@ -847,10 +849,37 @@ export class Node {
   childEnded(id: string, epoch: u32, reason: u8, errName: string, errMsg: string): void {
     if (!this.locals.has(id)) return;
     const c = this.locals.get(id);
-    if (c.epoch != epoch) return;
-    const reasonName = reason == 255 ? 'start_failed' : reason == EXIT_NORMAL ? 'normal' : reason == EXIT_SHUTDOWN ? 'shutdown' : reason == EXIT_KILLED ? 'killed' : 'crash';
-    fxEvent(OE_CHILD_EXITED, id, reasonName, errName, errMsg, <f64>epoch, 0);
+    if (c.epoch != epoch || c.exitPending) return;
+    fxEvent(OE_CHILD_EXITED, id, exitName(reason), errName, errMsg, <f64>epoch, 0);
     if (c.state == S_STOPPING) { this.dropLocal(c); return; }
+    // Fix (simulator seed 4614): the restart decision waits for the end of the step. Hosts
+    // feed runner reports first and the batch's tick last, so `now` here is still the time of
+    // the previous batch; exits stamped with it were counted against the restart intensity
+    // with times up to a whole batch gap too early (two exits 2674 ms apart looked 2.7 s
+    // apart to a 2691 ms window and the child restarted instead of failing).
+    c.exitPending = true;
+    c.exitReason = reason;
+    this.endedIds.push(id);
+  }
+
+  /** Decides the exits of this step, at the step's time: restart (with backoff), fail or drop. */
+  private decideExits(): void {
+    if (this.endedIds.length == 0) return;
+    const ids = this.endedIds;
+    this.endedIds = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!this.locals.has(id)) continue;
+      const c = this.locals.get(id);
+      if (!c.exitPending) continue;
+      c.exitPending = false;
+      this.decideExit(c, c.exitReason);
+    }
+  }
+
+  private decideExit(c: LocalChild, reason: u8): void {
+    const id = c.id;
+    const reasonName = exitName(reason);
     const spec = c.spec;
     const abnormal = reason != EXIT_NORMAL;
     const restart = spec.restart == RESTART_PERMANENT || (spec.restart == RESTART_TRANSIENT && abnormal);
@@ -1102,6 +1131,7 @@ export class Node {
   endStep(): void {
     if (!this.initialised) return;
     if (!this.quorumOk() && this.locals.size > 0) this.allDirty = true;
+    this.decideExits();
     this.reconcileAll();
     this.flushDelta();
     this.flushClaims();
@@ -1134,4 +1164,8 @@ export class Node {
     if (at <= this.now) at = this.now + 1;
     if (at != this.lastWake) { this.lastWake = at; fxWake(at); }
   }
+}
+
+function exitName(reason: u8): string {
+  return reason == 255 ? 'start_failed' : reason == EXIT_NORMAL ? 'normal' : reason == EXIT_SHUTDOWN ? 'shutdown' : reason == EXIT_KILLED ? 'killed' : 'crash';
 }

@@ -56,58 +56,76 @@ function writeLocal(n: Node, w: Writer): void {
   }
 }
 
-/** Who claims an id: self first, then members in list order. */
-function findClaim(n: Node, id: string): Claim | null {
-  if (n.myClaims.has(id)) return n.myClaims.get(id);
-  for (let i = 0; i < n.memberList.length; i++) {
-    const cs = n.memberList[i].claims;
-    if (cs.has(id)) return cs.get(id);
+/**
+ * The global view, compact: string tables for kinds, nodes and reasons first, then per child
+ * its id and small indices (the binding decodes one string per child instead of four).
+ *   u32 kinds, str...; u32 nodes, str...; u32 reasons, str...
+ *   u32 count; per child: str id, u16 kind, i16 node (-1 none), u8 status, u32 restarts, i16 reason (-1 none)
+ */
+class Tables {
+  kinds: Map<string, i32> = new Map();
+  kindList: Array<string> = [];
+  reasons: Map<string, i32> = new Map();
+  reasonList: Array<string> = [];
+  kind(k: string): i32 {
+    if (this.kinds.has(k)) return this.kinds.get(k);
+    const i = this.kindList.length; this.kindList.push(k); this.kinds.set(k, i); return i;
   }
-  return null;
-}
-
-function claimNode(n: Node, id: string): string {
-  if (n.myClaims.has(id)) return n.name;
-  for (let i = 0; i < n.memberList.length; i++) if (n.memberList[i].claims.has(id)) return n.memberList[i].name;
-  return '';
+  reason(r: string): i32 {
+    if (this.reasons.has(r)) return this.reasons.get(r);
+    const i = this.reasonList.length; this.reasonList.push(r); this.reasons.set(r, i); return i;
+  }
 }
 
 function writeGlobal(n: Node, w: Writer): void {
-  const at = w.len;
-  w.u32(0);
+  // nodes: 0 = self, 1.. = members in list order
+  const t = new Tables();
+  const body = new Writer(1 << 16);
   let count: u32 = 0;
-  const ids = n.desired.store.keys();
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    const e = n.desired.get(id);
-    if (e == null) continue;
-    const c = findClaim(n, id);
-    w.str(id);
-    w.str(e.spec.kind);
-    if (e.spec.failed) { w.str(''); w.u8(ST_FAILED); w.u32(0); w.str('restart intensity exceeded'); }
-    else if (c != null) { w.str(claimNode(n, id)); w.u8(c.status); w.u32(c.restarts); w.str(''); }
+  const all = n.desired.store.values();
+  const ms = n.memberList;
+  for (let i = 0; i < all.length; i++) {
+    // the effective entry, without looking the id up again
+    const es = unchecked(all[i]);
+    const e = es.length == 1 ? unchecked(es[0]) : n.desired.get(unchecked(es[0]).id)!;
+    const id = e.id;
+    let c: Claim | null = null;
+    let who: i32 = -1;
+    if (n.myClaims.has(id)) { c = n.myClaims.get(id); who = 0; }
+    else for (let j = 0; j < ms.length; j++) if (ms[j].claims.has(id)) { c = ms[j].claims.get(id); who = j + 1; break; }
+    body.str(id);
+    body.u16(<u16>t.kind(e.spec.kind));
+    if (e.spec.failed) { body.u16(<u16>-1); body.u8(ST_FAILED); body.u32(0); body.u16(<u16>t.reason('restart intensity exceeded')); }
+    else if (c != null) { body.u16(<u16>who); body.u8(c.status); body.u32(c.restarts); body.u16(<u16>-1); }
     else {
       const owner = n.owner(id, e.spec.kind);
-      w.str(owner);
-      w.u8(ST_PENDING);
-      w.u32(0);
-      w.str(owner.length == 0 ? 'no live member advertises kind ' + e.spec.kind : 'waiting for owner ' + owner);
+      let oi: i32 = -1;
+      if (owner == n.name) oi = 0;
+      else for (let j = 0; j < ms.length; j++) if (ms[j].name == owner) { oi = j + 1; break; }
+      body.u16(<u16>oi);
+      body.u8(ST_PENDING);
+      body.u32(0);
+      body.u16(<u16>t.reason(owner.length == 0 ? 'no live member advertises kind ' + e.spec.kind : 'waiting for owner ' + owner));
     }
     count++;
   }
   // Children still stopping after they stopped being desired.
-  count += writeUndesired(n, n.name, n.myClaims, w);
-  for (let i = 0; i < n.memberList.length; i++) count += writeUndesired(n, n.memberList[i].name, n.memberList[i].claims, w);
-  w.patchU32(at, count);
+  count += writeUndesired(n, 0, n.myClaims, body, t);
+  for (let j = 0; j < ms.length; j++) count += writeUndesired(n, j + 1, ms[j].claims, body, t);
+  w.u32(<u32>t.kindList.length); for (let i = 0; i < t.kindList.length; i++) w.str(t.kindList[i]);
+  w.u32(<u32>(ms.length + 1)); w.str(n.name); for (let j = 0; j < ms.length; j++) w.str(ms[j].name);
+  w.u32(<u32>t.reasonList.length); for (let i = 0; i < t.reasonList.length; i++) w.str(t.reasonList[i]);
+  w.u32(count);
+  w.raw(body.buf.dataStart, body.len);
 }
 
-function writeUndesired(n: Node, node: string, claims: Map<string, Claim>, w: Writer): u32 {
+function writeUndesired(n: Node, who: i32, claims: Map<string, Claim>, w: Writer, t: Tables): u32 {
   let count: u32 = 0;
   const cs = claims.values();
   for (let i = 0; i < cs.length; i++) {
     const c = cs[i];
     if (n.desired.store.has(c.id)) continue;
-    w.str(c.id); w.str(''); w.str(node); w.u8(ST_STOPPING); w.u32(c.restarts); w.str('no longer desired');
+    w.str(c.id); w.u16(<u16>t.kind('')); w.u16(<u16>who); w.u8(ST_STOPPING); w.u32(c.restarts); w.u16(<u16>t.reason('no longer desired'));
     count++;
   }
   return count;

@@ -138,6 +138,8 @@ class OutReader {
   get more(): boolean { return this.pos < this.end; }
   u8(): number { return this.b[this.pos++]; }
   u32(): number { const x = this.v.getUint32(this.pos, true); this.pos += 4; return x; }
+  u16(): number { const x = this.v.getUint16(this.pos, true); this.pos += 2; return x; }
+  i16(): number { const x = this.v.getInt16(this.pos, true); this.pos += 2; return x; }
   u64(): number { const x = Number(this.v.getBigUint64(this.pos, true)); this.pos += 8; return x; }
   u64big(): bigint { const x = this.v.getBigUint64(this.pos, true); this.pos += 8; return x; }
   f64(): number { const x = this.v.getFloat64(this.pos, true); this.pos += 8; return x; }
@@ -419,12 +421,19 @@ export class Core {
 
   globalChildren(): GlobalChildView[] {
     const r = this.query(2);
+    const table = () => { const n = r.u32(); const t: string[] = new Array(n); for (let i = 0; i < n; i++) t[i] = r.str(); return t; };
+    const kinds = table(), nodes = table(), reasons = table();
     const n = r.u32();
     const outv: GlobalChildView[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const id = r.str(), kind = r.str(), node = r.str(), status = STATUSES[r.u8()], restarts = r.u32(), reason = r.str();
-      const v: GlobalChildView = { id, kind, node: node || null, status, restarts };
-      if (reason) v.reason = reason;
+      const id = r.str();
+      const kind = kinds[r.u16()];
+      const ni = r.i16();
+      const status = STATUSES[r.u8()];
+      const restarts = r.u32();
+      const ri = r.i16();
+      const v: GlobalChildView = { id, kind, node: ni < 0 ? null : nodes[ni], status, restarts };
+      if (ri >= 0) v.reason = reasons[ri];
       outv[i] = v;
     }
     return outv;
