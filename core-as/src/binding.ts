@@ -282,13 +282,33 @@ export class Core {
   // ---- step ---------------------------------------------------------------------------------
 
   /** Runs every queued event as one batch and returns the effects, in order. */
-  step(): Effect[] {
-    const len = this.w.len;
-    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(len);
+  step(opts: { now?: number; maxBytes?: number } = {}): Effect[] {
+    // Cut at a record boundary when a budget is given: the rest stays queued for the next
+    // step, so a host can let I/O (heartbeats!) run between slices of a huge batch.
+    let len = this.w.len;
+    if (opts.maxBytes !== undefined && len > opts.maxBytes) {
+      let cut = 0;
+      while (cut < len) {
+        const next = cut + 5 + this.w.view.getUint32(cut + 1, true);
+        if (next > opts.maxBytes && cut > 0) break;
+        cut = next;
+      }
+      len = cut;
+    }
+    // The batch's time goes first, so every event in it is handled at that time.
+    const tick = opts.now === undefined ? 0 : 13;
+    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(len + tick);
     this.refreshViews();
-    this.mem.set(this.w.buf.subarray(0, len), ptr);
-    this.w.len = 0;
-    const outLen = (this.fn<(n: number) => number>('step'))(len);
+    if (tick) {
+      this.mem[ptr] = EV_TICK;
+      const dv = new DataView(this.mem.buffer, ptr + 1, 12);
+      dv.setUint32(0, 8, true);
+      dv.setFloat64(4, opts.now!, true);
+    }
+    this.mem.set(this.w.buf.subarray(0, len), ptr + tick);
+    this.w.buf.copyWithin(0, len, this.w.len);
+    this.w.len -= len;
+    const outLen = (this.fn<(n: number) => number>('step'))(len + tick);
     return this.decodeEffects(outLen);
   }
 
