@@ -7,7 +7,14 @@ import { createInterface } from 'node:readline';
 interface Command { id: number; op: string; args: unknown[] }
 
 const [host, optsJson] = process.argv.slice(2);
-const send = (m: unknown) => process.stdout.write(JSON.stringify(m, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+// Lines are batched into one write per turn of the event loop: stdout to a pipe is synchronous
+// on Linux, and a write per child event would make the member wait on its controller.
+let outBuf: string[] = [];
+const flushOut = () => { const s = outBuf.join(''); outBuf = []; if (s) process.stdout.write(s); };
+const send = (m: unknown) => {
+  if (outBuf.length === 0) setImmediate(flushOut);
+  outBuf.push(JSON.stringify(m, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+};
 
 async function main(): Promise<void> {
   const mod = await import(`@trellis/${host}`);
@@ -15,9 +22,9 @@ async function main(): Promise<void> {
   const opts = JSON.parse(optsJson);
   const sup = await mod.start({ ...opts, kinds });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
-  let quiet = false;
+  let quiet: boolean | 'all' = false;
   sup.on('event', (event: { type: string }) => {
-    if (quiet && event.type !== 'child_event' && event.type !== 'member_up' && event.type !== 'member_down') return;
+    if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
   send({ type: 'ready', name: sup.name, address: sup.address, pid: process.pid });
@@ -36,9 +43,9 @@ async function main(): Promise<void> {
     counts: () => { const i = sup.stats(); return { running: i.running, busy: i.transitioning, desired: i.desired }; },
     localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
-    quiet: (on: boolean) => { quiet = on; },
+    quiet: (on: boolean | 'all') => { quiet = on; },
     cpu: () => process.cpuUsage(),
-    stop: async () => { await sup.stop(); setTimeout(() => process.exit(0), 10); },
+    stop: async () => { await sup.stop(); setTimeout(() => { flushOut(); process.exit(0); }, 10); },
   };
   const rl = createInterface({ input: process.stdin });
   // The controlling process went away: do not linger as an orphan.
@@ -56,12 +63,13 @@ async function main(): Promise<void> {
       send({ type: 'reply', id: cmd.id, ok: false, error: { name: err.name, code: err.code, field: err.field, option: err.option, message: err.message } });
     }
   });
-  const bye = async () => { await sup.stop(); process.exit(0); };
+  const bye = async () => { await sup.stop(); flushOut(); process.exit(0); };
   process.on('SIGTERM', bye);
   process.on('SIGINT', bye);
 }
 
 main().catch((e) => {
   send({ type: 'fatal', error: { name: e?.name, code: e?.code, option: e?.option, field: e?.field, message: e?.message } });
+  flushOut();
   process.exit(2);
 });
