@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// npm run sim -- --seeds 1000 --base-seed B   (seeds B, B+1, ...)  |  --seed S  (one seed)
-// Options: --bugs F (plant bugs, PlantedBug flags), --nodes N, --faults on|off, --quiet.
+// The deterministic simulator (docs/SIMULATOR.md).
+//   npm run sim -- --seeds 1000 --base-seed B    seeds B, B+1, ... (default 100 seeds from 1)
+//   npm run sim -- --seed S                      one seed, with its trace summary
+// Options: --bugs F (plant bugs: PlantedBug flags), --nodes N, --faults on|off,
+//          --chaos-ms MS, --quiesce-ms MS, --quiet.
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
 import { releaseWasmUrl } from '@trellis/core';
@@ -8,30 +11,40 @@ import { runSeed, formatViolation } from '../dist/sim/run.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
-const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
+const num = (name) => (opt(name) !== undefined ? Number(opt(name)) : undefined);
+const mod = new WebAssembly.Module(readFileSync(process.env.TRELLIS_WASM ?? releaseWasmUrl));
 const one = opt('seed');
 const base = Number(opt('base-seed', one ?? 1));
 const count = one !== undefined ? 1 : Number(opt('seeds', 100));
-const bugs = Number(opt('bugs', 0)) || undefined;
-const nodes = opt('nodes') ? Number(opt('nodes')) : undefined;
 const faultsOpt = opt('faults');
-const faults = faultsOpt === 'on' ? true : faultsOpt === 'off' ? false : 'auto';
+const options = {
+  bugs: num('bugs') || undefined,
+  nodes: num('nodes'),
+  faults: faultsOpt === 'on' ? true : faultsOpt === 'off' ? false : undefined,
+  chaosMs: num('chaos-ms'),
+  quiesceMs: num('quiesce-ms'),
+};
+for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
 const quiet = argv.includes('--quiet');
 
-let steps = 0, violations = 0, virtualMs = 0;
+let steps = 0, violations = 0, failedSeeds = 0, virtualMs = 0, worstConverge = 0;
 const t0 = performance.now();
 for (let s = base; s < base + count; s++) {
-  const r = runSeed(mod, s, { bugs, nodes, faults });
+  const r = runSeed(mod, s, options);
   steps += r.steps;
   virtualMs += r.virtualMs;
+  if (r.convergedMs !== undefined) worstConverge = Math.max(worstConverge, r.convergedMs);
   if (r.violations.length) {
     violations += r.violations.length;
-    console.log(formatViolation(r, bugs));
+    failedSeeds++;
+    console.log(formatViolation(r));
   } else if (!quiet && count <= 20) {
-    console.log(`seed ${s}: ok (${r.steps} steps, ${(r.virtualMs / 1000).toFixed(1)} s simulated, faults ${r.faults ? 'on' : 'off'}, trace ${r.traceHash})`);
+    console.log(`seed ${s}: ok (${r.nodes} nodes, faults ${r.faults ? 'on' : 'off'}, ${r.steps} steps, ${(r.virtualMs / 1000).toFixed(1)} s simulated, converged ${r.convergedMs} ms after the faults, trace ${r.traceHash})`);
   }
 }
 const secs = (performance.now() - t0) / 1000;
-if (!quiet) console.log(`(${secs.toFixed(1)} s real, ${(virtualMs / 1000 / secs).toFixed(0)} simulated s per real s, ${(steps / secs).toFixed(0)} steps/s)`);
+if (!quiet) {
+  console.log(`(${secs.toFixed(1)} s real, ${(count / secs).toFixed(1)} seeds/s, ${(virtualMs / 1000 / secs).toFixed(0)} simulated s per real s, ${(steps / secs).toFixed(0)} steps/s, slowest convergence ${worstConverge} ms${failedSeeds ? `, ${failedSeeds} failing seeds` : ''})`);
+}
 console.log(`sim: ${count} seeds, ${steps} steps, ${violations} violations`);
 process.exit(violations ? 1 : 0);

@@ -1,186 +1,358 @@
-// The invariants of DESIGN.md, checked against a running World: some after every core step,
-// the rest at quiescence. A violation carries the invariant's name and a readable detail.
-import type { Effect } from '@trellis/core';
+// The invariants of DESIGN.md ("Conformance"), checked against a running World: some after
+// every core step (no overlap, terminated stays terminated, restart policy, authentication),
+// the rest at quiescence, once faults have stopped (convergence, no loss). A violation carries
+// the invariant's name, a readable detail and the virtual time.
+//
+// The checker knows what the workload did through the Ledger, and what each node holds through
+// the core's own views (specOf, globalChildren, members, digest). Child args carry the start's
+// nonce and its restart policy, so any running instance says which start it came from.
+import type { CoreEvent, Effect } from '@trellis/core';
 import type { SimNode, World } from './world.js';
 
 export interface Violation { invariant: string; detail: string; at: number }
 
 export type Policy = 'permanent' | 'transient' | 'temporary';
-export interface IdPolicy { restart: Policy; maxRestarts: number; periodMs: number; kind: string }
+
+/** What every simulated child's args hold: its start's nonce and (a copy of) its policy. */
+export interface SimArgs { nonce: number; restart: Policy; maxRestarts: number; periodMs: number }
+
+export function parseArgs(args: string | undefined): SimArgs | undefined {
+  if (!args) return undefined;
+  try {
+    const a = JSON.parse(args) as Partial<SimArgs>;
+    return typeof a.nonce === 'number' ? (a as SimArgs) : undefined;
+  } catch { return undefined; }
+}
+
+export interface StartOp {
+  req: number; id: string; nonce: number; node: string; inc: number;
+  /** Logical time (world step count) when it was issued. */
+  issuedStep: number;
+  /** Nonces of the id the issuing node had been seen to hold before (its add came after those). */
+  observed: Set<number>;
+  reply?: string;
+  /** The issuing node had peers when it replied ok (a second holder exists). */
+  ackedWithPeers?: boolean;
+}
+
+export interface TerminateOp {
+  req: number; id: string; node: string; inc: number; issuedStep: number; issuedAt: number;
+  /** Nonces of starts of the id the terminating node had observed when it issued the terminate. */
+  observed: Set<number>;
+  reply?: string;
+  ackedWithPeers?: boolean;
+}
 
 /** What the workload did, as the checker needs to know it. */
 export interface Ledger {
-  policy: Map<string, IdPolicy>;
-  /** Start requests: req → id, nonce, node; `acked` when it replied ok. */
-  starts: Map<number, { id: string; nonce: number; node: string; acked: boolean }>;
-  /** Acknowledged terminates: the nonce of the spec the terminating node removed. */
-  terminated: { id: string; removedNonce: number | null; ackedAt: number }[];
-  /** Ids a terminate was ever issued for. */
-  terminateIssued: Set<string>;
-  /** Every terminate issued, with the start (nonce) the issuing node held, acknowledged or not. */
-  terminating: { id: string; removedNonce: number | null; issuedAt: number }[];
-  /** Destructive events (crash or leave): no-loss holds only for one. */
+  starts: StartOp[];
+  terminates: TerminateOp[];
+  /** node#inc that crashed (kill -9) or left: what only they held may be gone. */
+  departed: Set<string>;
+  /** Crashes and graceful leaves: no loss is promised for more than one. */
   destructive: number;
+  /** Intruder node names (wrong secret or none): they must never become members. */
+  intruders: Set<string>;
 }
+
+export function newLedger(): Ledger {
+  return { starts: [], terminates: [], departed: new Set(), destructive: 0, intruders: new Set() };
+}
+
+const key = (n: SimNode) => `${n.name}#${n.inc}`;
 
 export class Checker {
   readonly violations: Violation[] = [];
-  /** Overlap is only an invariant while nothing but planned moves happen. */
+  /** Overlap is an invariant only while nothing but planned moves (joins, leaves) happen. */
   faultFree = true;
-  private unplannedExits = new Map<string, number[]>(); // node/id → exit times
-  private stopping = new Set<string>();                 // node/id being stopped by the core
+  /** Called on the first violation (the runner snapshots its trace). */
+  onViolation?: (v: Violation) => void;
+
+  /** node#inc → id → nonces this node has held as the id's effective entry. */
+  private held = new Map<string, Map<string, Set<number>>>();
+  /** node#inc → "id/nonce" this node held and then dropped (no entry for the id at all). */
+  private gone = new Map<string, Set<string>>();
+  /** node#inc/id → epoch → args of the instance the node ran. */
+  private instances = new Map<string, Map<number, SimArgs | undefined>>();
+  /** node#inc/id → epochs the core asked to stop. */
+  private stopping = new Map<string, Set<number>>();
+  /** node#inc/id → times of unplanned exits, oldest first. */
+  private exits = new Map<string, number[]>();
+  /** id → logical times (step counts) at which an instance of the id ended for good. */
+  readonly doneSteps = new Map<string, number[]>();
 
   constructor(private readonly world: World, private readonly ledger: Ledger) {
     world.observers.push((w, n, fx) => this.afterStep(w, n, fx));
   }
 
-  private fail(invariant: string, detail: string): void {
-    if (this.violations.length < 20) this.violations.push({ invariant, detail, at: this.world.now });
+  fail(invariant: string, detail: string): void {
+    const v = { invariant, detail, at: this.world.now };
+    if (this.violations.length === 0) this.onViolation?.(v);
+    if (this.violations.length < 20) this.violations.push(v);
   }
 
-  /** node#inc/id/nonce: this node held no entry at all for the id after a terminate removed that start. */
-  private goneAt = new Set<string>();
+  // ---- after every step -------------------------------------------------------------------------
 
   private afterStep(w: World, n: SimNode, fx: Effect[]): void {
-    this.watchRemovals(n);
+    const k = key(n);
+    // Decisions of this batch, by id (the core decides an exit in the step that reports it).
+    let decided: Set<string> | undefined;
     for (const e of fx) {
-      if (e.type === 'run') this.checkNotResurrected(n, e.id, e.args);
-      if (e.type === 'stop') this.stopping.add(`${n.name}/${e.id}`);
-      if (e.type === 'event') this.checkPolicy(n, e.event as unknown as Record<string, unknown>);
+      if (e.type === 'event' && (e.event.type === 'child_restarting' || e.event.type === 'child_failed')) (decided ??= new Set()).add(e.event.id);
+    }
+    for (const e of fx) {
+      switch (e.type) {
+        case 'run': {
+          const a = parseArgs(e.args);
+          let m = this.instances.get(`${k}/${e.id}`);
+          if (!m) this.instances.set(`${k}/${e.id}`, (m = new Map()));
+          m.set(e.epoch, a);
+          if (a) {
+            if (this.gone.get(k)?.has(`${e.id}/${a.nonce}`)) {
+              this.fail('terminated-stays-terminated', `${n.name} runs ${e.id} (start #${a.nonce}) again after it had dropped that start`);
+            }
+            this.noteHeld(k, e.id, a.nonce);
+          }
+          break;
+        }
+        case 'stop': {
+          let s = this.stopping.get(`${k}/${e.id}`);
+          if (!s) this.stopping.set(`${k}/${e.id}`, (s = new Set()));
+          s.add(e.epoch);
+          break;
+        }
+        case 'event': this.checkPolicy(n, k, e.event, decided); break;
+      }
     }
     if (this.faultFree) {
       for (const [id, nodes] of w.runningIds()) {
-        if (nodes.length > 1) this.fail('no-overlap', `${id} runs on ${nodes.join(' and ')} during a fault-free planned move`);
-      }
-    }
-  }
-
-  /**
-   * Invariant 3, during the run: once a node that held a start drops every entry of the id
-   * after a terminate, the start's dot is in its context: it can only come back by
-   * resurrection, so it must never run there again.
-   * (A runner that has not yet received the terminate may still restart its instance: allowed.)
-   */
-  private heldAt = new Set<string>();
-  private watchRemovals(n: SimNode): void {
-    const now = this.world.now;
-    for (const t of this.ledger.terminating) {
-      if (t.removedNonce === null || now - t.issuedAt > 5000) continue;
-      const key = `${n.name}#${n.inc}/${t.id}/${t.removedNonce}`;
-      if (this.goneAt.has(key)) continue;
-      const spec = n.core.specOf(t.id);
-      if (spec === undefined) { if (this.heldAt.has(key)) this.goneAt.add(key); continue; }
-      try { if ((JSON.parse(spec.args) as { nonce?: number }).nonce === t.removedNonce) this.heldAt.add(key); } catch { /* not ours */ }
-    }
-  }
-
-  private checkNotResurrected(n: SimNode, id: string, args: string): void {
-    let nonce: number | undefined;
-    try { nonce = (JSON.parse(args) as { nonce?: number }).nonce; } catch { return; }
-    if (this.goneAt.has(`${n.name}#${n.inc}/${id}/${nonce}`)) {
-      this.fail('terminated-stays-terminated', `${id} (start #${nonce}) runs again on ${n.name}, which had already applied the terminate that removed it`);
-    }
-  }
-
-  /**
-   * Invariant 3, at quiescence: a start whose add an acknowledged terminate removed is desired
-   * nowhere and runs nowhere. (Before the remove reaches the child's runner, a restart there is
-   * legitimate; once everything has been exchanged, the start must be gone for good.)
-   */
-  checkTerminated(): void {
-    for (const n of this.world.aliveNodes()) {
-      for (const t of this.ledger.terminated) {
-        if (t.removedNonce === null) continue;
-        const spec = n.core.specOf(t.id);
-        const running = n.running.get(t.id);
-        for (const args of [spec?.args, running?.args]) {
-          if (!args) continue;
-          let nonce: number | undefined;
-          try { nonce = (JSON.parse(args) as { nonce?: number }).nonce; } catch { continue; }
-          if (nonce === t.removedNonce) {
-            this.fail('terminated-stays-terminated', `${t.id} (start #${nonce}) is ${running?.args === args ? 'running' : 'desired'} on ${n.name} although a terminate that removed it was acknowledged at ${t.ackedAt}`);
-            return;
-          }
+        if (nodes.length > 1 && !this.overlapReported.has(id) && !this.concurrentStarts(nodes.map((x) => w.node(x).running.get(id)!.args))) {
+          this.overlapReported.add(id);
+          this.fail('no-overlap', `${id} runs on ${nodes.join(' and ')} (${nodes.map((x) => `#${parseArgs(w.node(x).running.get(id)!.args)?.nonce}`).join(', ')}) during a fault-free planned move`);
         }
       }
     }
   }
 
-  /** Invariant 5: restarts follow the policy and the intensity. */
-  private checkPolicy(n: SimNode, e: Record<string, unknown>): void {
-    const id = e.id as string | undefined;
-    if (!id) return;
-    const key = `${n.name}#${n.inc}/${id}`;
-    const p = this.ledger.policy.get(id);
+  private overlapReported = new Set<string>();
+
+  /**
+   * Two instances of different starts may overlap when those starts were concurrent: issued on
+   * two nodes, neither having seen the other (conflicting specs of one id, each started by its
+   * own owner before the other's claim arrived). A start issued after its node had seen the other
+   * one came after its removal, and must wait for the release like any planned move.
+   */
+  private concurrentStarts(args: string[]): boolean {
+    const nonces = [...new Set(args.map((a) => parseArgs(a)?.nonce))];
+    if (nonces.length < 2 || nonces.includes(undefined)) return false;
+    const op = (x: number | undefined) => this.ledger.starts.find((s) => s.nonce === x);
+    for (let i = 0; i < nonces.length; i++) {
+      for (let j = i + 1; j < nonces.length; j++) {
+        const a = op(nonces[i]), b = op(nonces[j]);
+        if (!a || !b || a.observed.has(b.nonce) || b.observed.has(a.nonce)) return false;
+      }
+    }
+    return true;
+  }
+
+  private noteHeld(k: string, id: string, nonce: number): void {
+    let byId = this.held.get(k);
+    if (!byId) this.held.set(k, (byId = new Map()));
+    let s = byId.get(id);
+    if (!s) byId.set(id, (s = new Set()));
+    s.add(nonce);
+  }
+
+  /**
+   * Invariant 3 on every node, sampled: once a node holds no entry at all for an id, every start
+   * of it that node had held is in its causal context and can never come back there (the map is
+   * add-wins only for adds it has not observed). A node that held start #x, then nothing, then
+   * #x again (or runs #x again) undid a remove.
+   */
+  sample(ids: readonly string[]): void {
+    for (const n of this.world.aliveNodes()) {
+      if (n.paused) continue;
+      const k = key(n);
+      for (const id of ids) {
+        const a = parseArgs(n.core.specOf(id)?.args);
+        const byId = this.held.get(k)?.get(id);
+        if (a === undefined) {
+          if (n.core.specOf(id) !== undefined || !byId) continue;
+          let g = this.gone.get(k);
+          if (!g) this.gone.set(k, (g = new Set()));
+          for (const nonce of byId) g.add(`${id}/${nonce}`);
+          continue;
+        }
+        if (this.gone.get(k)?.has(`${id}/${a.nonce}`)) {
+          this.fail('terminated-stays-terminated', `${n.name} holds ${id} (start #${a.nonce}) again after it had dropped that start`);
+        }
+        this.noteHeld(k, id, a.nonce);
+      }
+    }
+  }
+
+  /** Nonces of the id the node (this incarnation) has been seen to hold. */
+  observedBy(n: SimNode, id: string): Set<number> {
+    return new Set(this.held.get(key(n))?.get(id) ?? []);
+  }
+
+  /** Invariant 5: restarts follow the policy of the instance and its intensity. */
+  private checkPolicy(n: SimNode, k: string, e: CoreEvent, decided: Set<string> | undefined): void {
     const now = this.world.now;
     switch (e.type) {
       case 'child_exited': {
-        const reason = e.reason as string;
-        if (reason === 'shutdown' || reason === 'killed' || this.stopping.has(`${n.name}/${id}`)) {
-          this.unplannedExits.delete(key);
-          this.stopping.delete(`${n.name}/${id}`);
-        } else {
-          this.unplannedExits.set(key, [...(this.unplannedExits.get(key) ?? []), now]);
+        const ik = `${k}/${e.id}`;
+        if (this.stopping.get(ik)?.has(e.epoch)) return; // asked to stop: no restart decision
+        const a = this.instances.get(ik)?.get(e.epoch);
+        if (!a) return;
+        let ex = this.exits.get(ik);
+        if (!ex) this.exits.set(ik, (ex = []));
+        ex.push(now);
+        const restarts = a.restart === 'permanent' || (a.restart === 'transient' && e.reason !== 'normal');
+        if (!restarts) {
+          const d = this.doneSteps.get(e.id) ?? [];
+          d.push(this.world.steps);
+          this.doneSteps.set(e.id, d);
+        } else if (!decided?.has(e.id)) {
+          this.fail('restart-policy', `${a.restart} child ${e.id} exited (${e.reason}) on ${n.name} and was neither restarted nor marked failed`);
         }
-        break;
+        return;
       }
       case 'child_restarting': {
-        if (!p) return;
-        const reason = e.reason as string;
-        if (p.restart === 'temporary') this.fail('restart-policy', `temporary child ${id} restarted on ${n.name}`);
-        if (p.restart === 'transient' && reason === 'normal') this.fail('restart-policy', `transient child ${id} restarted after a normal exit on ${n.name}`);
-        const recent = (this.unplannedExits.get(key) ?? []).filter((t) => now - t < p.periodMs);
-        if (recent.length > p.maxRestarts) this.fail('restart-policy', `${id} restarted on ${n.name} after ${recent.length} exits in ${p.periodMs} ms (max ${p.maxRestarts})`);
-        break;
+        const ik = `${k}/${e.id}`;
+        const ex = this.exits.get(ik) ?? [];
+        const a = this.lastInstance(ik);
+        if (!a) return;
+        if (a.restart === 'temporary') this.fail('restart-policy', `temporary child ${e.id} restarted on ${n.name}`);
+        if (a.restart === 'transient' && e.reason === 'normal') this.fail('restart-policy', `transient child ${e.id} restarted after a normal exit on ${n.name}`);
+        // The core's instance has exited `restarts` times (each exit so far was restarted).
+        const mine = ex.slice(Math.max(0, ex.length - e.restarts));
+        const recent = mine.filter((t) => now - t < a.periodMs);
+        if (recent.length > a.maxRestarts) this.fail('restart-policy', `${e.id} restarted on ${n.name} after ${recent.length} exits in ${a.periodMs} ms (max ${a.maxRestarts})`);
+        return;
       }
       case 'child_failed': {
-        if (!p) return;
-        const recent = (this.unplannedExits.get(key) ?? []).filter((t) => now - t < p.periodMs);
-        if (recent.length <= p.maxRestarts) this.fail('restart-policy', `${id} marked failed on ${n.name} after only ${recent.length} exits in ${p.periodMs} ms (max ${p.maxRestarts})`);
-        this.unplannedExits.delete(key);
-        break;
+        const ik = `${k}/${e.id}`;
+        const ex = this.exits.get(ik) ?? [];
+        const a = this.lastInstance(ik);
+        if (!a) return;
+        const mine = ex.slice(Math.max(0, ex.length - (e.restarts + 1)));
+        const recent = mine.filter((t) => now - t < a.periodMs);
+        if (recent.length <= a.maxRestarts) this.fail('restart-policy', `${e.id} marked failed on ${n.name} after only ${recent.length} exits in ${a.periodMs} ms (max ${a.maxRestarts})`);
+        return;
       }
+      case 'member_up':
+        if (this.ledger.intruders.has(e.name)) this.fail('authentication', `${n.name} accepted ${e.name}, a peer with a wrong or no secret, as a member`);
+        return;
     }
   }
 
+  private lastInstance(ik: string): SimArgs | undefined {
+    const m = this.instances.get(ik);
+    if (!m) return undefined;
+    let best = -1;
+    for (const ep of m.keys()) if (ep > best) best = ep;
+    return m.get(best);
+  }
+
+  // ---- at quiescence ---------------------------------------------------------------------------
+
+  /** Members that count at quiescence: alive, not left. */
+  private members(): SimNode[] {
+    return this.world.aliveNodes().filter((n) => !n.core.info().left);
+  }
+
   /**
-   * At quiescence (faults over, network healed): invariants 1 (convergence: one runner per
-   * runnable desired child, on its owner; equal digests) and 4 (no loss of acknowledged starts).
+   * Invariant 1 (null when it holds): every desired, non-failed child whose kind some live
+   * member advertises runs on exactly one node, with the desired spec, and that node is its
+   * owner by placement over the live members; the global views agree; digests are equal.
    */
   converged(): string | null {
-    const alive = this.world.aliveNodes().filter((n) => !n.core.info().left);
+    const alive = this.members();
     if (alive.length === 0) return null;
+    for (const n of alive) {
+      const r = n.core.info();
+      if (!r.ready) return `${n.name} is not ready (${r.notReadyReason})`;
+      if (r.peers !== alive.length - 1) return `${n.name} sees ${r.peers} peers of ${alive.length - 1}`;
+    }
     const digests = new Set(alive.map((n) => n.core.digest().state));
     if (digests.size > 1) return `digests differ: ${alive.map((n) => `${n.name}=${n.core.digest().state.toString(16).slice(0, 8)}`).join(' ')}`;
     const view = alive[0].core.globalChildren();
+    const other = alive[alive.length - 1].core.globalChildren();
+    const fmt = (v: typeof view) => JSON.stringify([...v].sort((x, y) => (x.id < y.id ? -1 : 1)).map((c) => [c.id, c.node, c.status]));
+    if (fmt(view) !== fmt(other)) return `${alive[0].name} and ${alive[alive.length - 1].name} disagree on the global view`;
+    // Entries of kind '' are claims of children no longer desired (still stopping).
+    for (const c of view) if (c.kind === '') return `${c.id} is still ${c.status} on ${c.node} but not desired`;
     const running = this.world.runningIds();
-    const kindsLive = new Set(alive.flatMap((n) => n.opts.kinds ?? ['worker']));
+    const members = alive.map((n) => ({ name: n.name, kinds: n.opts.kinds ?? ['worker'], weight: n.opts.weight ?? 1 }));
+    const kindsLive = new Set(members.flatMap((m) => m.kinds));
     for (const c of view) {
-      if (c.status === 'failed') continue;
-      if (!kindsLive.has(c.kind)) {
-        if (c.status !== 'pending') return `${c.id} of kind ${c.kind} nobody runs is ${c.status}`;
+      const at = running.get(c.id) ?? [];
+      if (c.status === 'failed' || !kindsLive.has(c.kind)) {
+        if (at.length) return `${c.id} (${c.status}, kind ${c.kind}) runs on ${at.join(',')}`;
+        if (c.status !== 'failed' && c.status !== 'pending') return `${c.id} of kind ${c.kind} nobody runs is ${c.status}`;
         continue;
       }
-      const at = running.get(c.id) ?? [];
       if (at.length !== 1) return `${c.id} runs on ${at.length} nodes (${at.join(',')})`;
       if (c.status !== 'running' || c.node !== at[0]) return `${c.id} is ${c.status} on ${c.node} in the view but runs on ${at[0]}`;
-      const r = alive.find((n) => n.name === at[0])!.running.get(c.id)!;
+      const owner = members[alive[0].core.place([c.id], c.kind, members).owners[0]]?.name;
+      if (owner !== at[0]) return `${c.id} runs on ${at[0]} but its owner is ${owner}`;
+      const node = alive.find((n) => n.name === at[0])!;
+      const r = node.running.get(c.id)!;
       if (!r.started) return `${c.id} has not started on ${at[0]}`;
+      const want = parseArgs(node.core.specOf(c.id)?.args)?.nonce;
+      const have = parseArgs(r.args)?.nonce;
+      if (want !== have) return `${c.id} runs start #${have} on ${at[0]} but start #${want} is desired`;
     }
     const desired = new Set(view.map((c) => c.id));
     for (const [id, nodes] of running) if (!desired.has(id)) return `${id} runs on ${nodes.join(',')} but is not desired`;
     return null;
   }
 
+  /**
+   * An acknowledgement that promises durability: ok, and either a second member held it, or
+   * the node that acknowledged it alone is still there (no crash, no leave while alone).
+   */
+  private durable(op: { reply?: string; ackedWithPeers?: boolean; node: string; inc: number }): boolean {
+    return op.reply === 'ok' && (op.ackedWithPeers === true || !this.ledger.departed.has(`${op.node}#${op.inc}`));
+  }
+
+  /**
+   * Invariant 4, at quiescence: an acknowledged start survives one crash (or leave): its id is
+   * still desired, unless a terminate of the id was issued after it (it may have observed the
+   * start) or an instance of the id ended for good after it (temporary/transient).
+   */
   checkNoLoss(): void {
     if (this.ledger.destructive > 1) return;
-    const alive = this.world.aliveNodes().filter((n) => !n.core.info().left);
+    const alive = this.members();
     if (alive.length === 0) return;
-    const desired = new Set(alive[0].core.globalChildren().map((c) => c.id));
-    for (const s of this.ledger.starts.values()) {
-      if (!s.acked || this.ledger.terminateIssued.has(s.id)) continue;
-      if (this.ledger.policy.get(s.id)?.restart !== 'permanent') continue;
-      if (!desired.has(s.id)) this.fail('no-loss', `acknowledged start of ${s.id} (#${s.nonce} on ${s.node}) is gone`);
+    const desired = new Set(alive[0].core.globalChildren().filter((c) => c.kind !== '').map((c) => c.id));
+    for (const s of this.ledger.starts) {
+      if (!this.durable(s) || desired.has(s.id)) continue;
+      if (this.ledger.terminates.some((t) => t.id === s.id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) continue;
+      if ((this.doneSteps.get(s.id) ?? []).some((d) => d >= s.issuedStep)) continue;
+      this.fail('no-loss', `acknowledged start of ${s.id} (#${s.nonce} on ${s.node}) is gone`);
+      return;
+    }
+  }
+
+  /**
+   * Invariant 3, at quiescence: no start an acknowledged terminate removed (one the terminating
+   * node had observed) is desired or running anywhere.
+   */
+  checkTerminated(): void {
+    for (const t of this.ledger.terminates) {
+      if (!this.durable(t) || t.observed.size === 0) continue;
+      for (const n of this.members()) {
+        const spec = parseArgs(n.core.specOf(t.id)?.args);
+        const run = parseArgs(n.running.get(t.id)?.args);
+        for (const [what, a] of [['desired', spec], ['running', run]] as const) {
+          if (a && t.observed.has(a.nonce)) {
+            this.fail('terminated-stays-terminated', `${t.id} (start #${a.nonce}) is ${what} on ${n.name} although ${t.node}'s terminate, acknowledged, had observed it`);
+            return;
+          }
+        }
+      }
     }
   }
 }

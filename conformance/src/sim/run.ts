@@ -1,19 +1,25 @@
-// One simulator seed: build a world, drive a random workload and random faults, then heal and
-// check convergence. Everything derives from the seed, so the same seed replays the same trace.
+// One simulator seed: build a world, drive a random workload and random faults, then stop the
+// faults, heal, and check convergence. Everything derives from the seed (the world's PRNG for
+// the network and the runner, a second PRNG for workload and faults), so the same seed replays
+// the same trace (invariant 6).
 import type { Effect } from '@trellis/core';
 import { World, type SimNode, type NodeOptions } from './world.js';
 import { Prng } from './prng.js';
-import { Checker, type IdPolicy, type Ledger, type Policy, type Violation } from './checker.js';
+import { Checker, newLedger, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
 
 export interface SimOptions {
-  /** Number of nodes (default: 1–7 from the seed). */
+  /** Number of nodes at the start (default: 1–7 from the seed). */
   nodes?: number;
   /** Planted bugs (PlantedBug flags) on every node. */
   bugs?: number;
-  /** Virtual ms of workload and faults. */
+  /** Virtual ms of workload and faults (default 6000). */
   chaosMs?: number;
-  /** 'auto' (from the seed), or force faults on/off. */
+  /** 'auto' (70 % of seeds, from the seed), or force faults on/off. */
   faults?: 'auto' | boolean;
+  /** Bound on convergence after the faults stop, virtual ms (default 10000). */
+  quiesceMs?: number;
+  /** Receives every trace line as it happens (the CLI's --trace). */
+  onTrace?: (line: string) => void;
 }
 
 export interface SimResult {
@@ -21,67 +27,87 @@ export interface SimResult {
   steps: number;
   virtualMs: number;
   violations: Violation[];
+  /** The last events before the first violation (or before the end), readable. */
   trace: string[];
   /** Hash of every effect, in order: equal for equal seeds (invariant 6). */
   traceHash: string;
   faults: boolean;
+  nodes: number;
+  /** Virtual ms from the end of the faults until the cluster converged (undefined if it did not). */
+  convergedMs?: number;
+  options: SimOptions;
 }
 
-const CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400 };
+export const SIM_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400 };
 const SECRET = new TextEncoder().encode('sim-secret');
-const IDS = 16;
-const QUIESCE_MS = 20_000;
+const IDS = Array.from({ length: 16 }, (_, i) => `c${i}`);
+const TRACE_LINES = 60;
+const KINDS = ['worker', 'worker', 'worker', 'gpu', 'nowhere'];
+const POLICIES: Policy[] = ['permanent', 'permanent', 'transient', 'temporary'];
 
 function describe(n: SimNode, e: Effect): string | null {
   switch (e.type) {
-    case 'run': return `${n.name} run ${e.id}#${e.epoch}`;
-    case 'stop': return `${n.name} stop ${e.id}#${e.epoch}`;
+    case 'run': return `${n.name} run ${e.id}#${e.epoch} ${e.args}`;
+    case 'stop': return `${n.name} stop ${e.id}#${e.epoch} (${e.shutdownMs} ms)`;
     case 'dial': return `${n.name} dial ${e.address}`;
     case 'close': return `${n.name} close link ${e.link} (${e.reason})`;
     case 'reply': return `${n.name} reply #${e.req} ${e.code}${e.message ? ` ${e.message}` : ''}`;
-    case 'event': return `${n.name} ${JSON.stringify(e.event)}`;
+    case 'event': {
+      const ev = e.event as unknown as Record<string, unknown>;
+      const { type, ...rest } = ev;
+      return `${n.name} ${String(type)} ${JSON.stringify(rest)}`;
+    }
     default: return null;
   }
 }
 
 export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o: SimOptions = {}): SimResult {
   const rng = new Prng(seed ^ 0x5eed);
-  const w = new World(wasm, seed, CONFIG);
+  const w = new World(wasm, seed, SIM_CONFIG);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
   const nNodes = o.nodes ?? rng.int(1, 7);
   const chaosMs = o.chaosMs ?? 6000;
+  const quiesceMs = o.quiesceMs ?? 10_000;
   const names = Array.from({ length: nNodes }, (_, i) => `n${i}`);
-
-  // The ledger: per-id policies are fixed for the seed (so the checker knows them); the args
-  // carry a nonce per start request, so concurrent starts of one id differ.
-  const kinds = ['worker', 'worker', 'worker', 'gpu', 'nowhere'];
-  const policies: Policy[] = ['permanent', 'permanent', 'transient', 'temporary'];
-  const ledger: Ledger = { policy: new Map(), starts: new Map(), terminated: [], terminateIssued: new Set(), terminating: [], destructive: 0 };
-  for (let i = 0; i < IDS; i++) {
-    const p: IdPolicy = { restart: rng.pick(policies), maxRestarts: rng.int(1, 4), periodMs: rng.int(500, 4000), kind: rng.pick(kinds) };
-    ledger.policy.set(`c${i}`, p);
-  }
+  const ledger = newLedger();
   const checker = new Checker(w, ledger);
 
-  // Trace: the last effects, readable; and a hash of all of them.
-  const trace: string[] = [];
+  // Trace: the last events, readable, frozen at the first violation; and a hash of all effects.
+  let trace: string[] = [];
+  let frozen: string[] | undefined;
   let h = 0x811c9dc5;
-  w.observers.push((world, n, fx) => {
+  const line = (s: string) => {
+    const l = `${String(w.now).padStart(6)} ${s}`;
+    trace.push(l);
+    if (trace.length > TRACE_LINES) trace.shift();
+    o.onTrace?.(l);
+  };
+  checker.onViolation = (v) => { line(`!! ${v.invariant}: ${v.detail}`); frozen = [...trace]; };
+  const ops = new Map<number, StartOp | TerminateOp>();
+  w.observers.unshift((world, n, fx) => {
     for (const e of fx) {
       const d = describe(n, e);
       const s = d ?? `${n.name} ${e.type}`;
       for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-      if (d) { trace.push(`${String(world.now).padStart(6)} ${d}`); if (trace.length > 80) trace.shift(); }
+      if (d && e.type !== 'dial' && e.type !== 'close') line(d);
+      if (e.type === 'reply') {
+        const op = ops.get(e.req);
+        if (op && op.reply === undefined) {
+          op.reply = e.code;
+          op.ackedWithPeers = e.code === 'ok' && n.core.members().length > 1;
+        }
+      }
     }
   });
-  const note = (s: string) => { trace.push(`${String(w.now).padStart(6)} ** ${s}`); if (trace.length > 80) trace.shift(); };
+  const note = (s: string) => line(`** ${s}`);
 
-  // Runner behaviour: children crash, exit, fail to start, shut down slowly or not at all.
+  // The runner: children start after a random delay, fail to start, crash or exit normally at
+  // random, shut down in random time or ignore the signal until they are killed.
   w.runner = {
-    startDelay: () => rng.int(0, 5),
+    startDelay: () => (rng.chance(0.1) ? rng.int(20, 300) : rng.int(0, 5)),
     failStart: () => rng.chance(0.03),
     exitAfter: () => (rng.chance(0.08) ? { after: rng.int(20, 3000), reason: rng.chance(0.7) ? 'crash' : 'normal' } : null),
-    shutdownTime: () => (rng.chance(0.05) ? null : rng.int(0, 60)),
+    shutdownTime: () => (rng.chance(0.05) ? null : rng.chance(0.2) ? rng.int(50, 400) : rng.int(0, 20)),
   };
 
   const nodeOpts = (i: number): NodeOptions => ({
@@ -95,151 +121,184 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     w.addNode(names[i], { ...nodeOpts(i), seeds: joined.length ? [...new Set([World.address(joined[0]), World.address(rng.pick(joined))])] : [] });
     joined.push(names[i]);
   }
+  note(`${nNodes} nodes, faults ${faults ? 'on' : 'off'}${o.bugs ? `, planted bugs ${o.bugs}` : ''}`);
   w.runFor(1500);
 
-  // Replies to starts/terminates we issued, checked after each run slice.
-  const pendingStarts: { node: string; req: number }[] = [];
-  const pendingTerms: { node: string; req: number; id: string; removedNonce: number | null }[] = [];
-  let nonce = 0;
-  const collect = () => {
-    for (let i = pendingStarts.length - 1; i >= 0; i--) {
-      const p = pendingStarts[i];
-      const r = w.nodes.get(p.node)?.replies.get(p.req);
-      if (!r) continue;
-      pendingStarts.splice(i, 1);
-      // A start acknowledged by a node alone was held by one member only: no durability promise.
-      if (r.code === 'ok' && w.node(p.node).core.members().length > 1) ledger.starts.get(p.req)!.acked = true;
-    }
-    for (let i = pendingTerms.length - 1; i >= 0; i--) {
-      const p = pendingTerms[i];
-      const r = w.nodes.get(p.node)?.replies.get(p.req);
-      if (!r) continue;
-      pendingTerms.splice(i, 1);
-      // A terminate acknowledged by a node alone is as fragile as a start acknowledged alone.
-      if (r.code === 'ok' && w.node(p.node).core.members().length > 1) ledger.terminated.push({ id: p.id, removedNonce: p.removedNonce, ackedAt: w.now });
-    }
-  };
   const leaving = new Set<string>();
-  const liveNames = () => w.aliveNodes().filter((n) => !n.core.info().left && !n.paused).map((n) => n.name);
-  /** Seeds as a user would configure them: two members that are up and staying. */
+  const liveNames = () => w.aliveNodes().filter((n) => !n.core.info().left && !n.paused && !ledger.intruders.has(n.name)).map((n) => n.name);
+  /** Seeds as a user would configure them: the static list of first nodes, plus one member up now. */
   const seedsFor = (live: string[]) => {
-    // A static list of the first nodes (as deployments have), plus one member that is up now.
     const ok = live.filter((x) => !leaving.has(x));
     const pool = ok.length ? ok : live;
     return [...new Set([...names.filter((x) => !leaving.has(x)).map(World.address), World.address(rng.pick(pool))])];
   };
 
+  let nonce = 0;
   const start = (node: string, id: string) => {
-    const p = ledger.policy.get(id)!;
-    const myNonce = ++nonce;
-    const req = w.startChild(node, { id, kind: p.kind, args: { nonce: myNonce }, restart: p.restart, maxRestarts: p.maxRestarts, periodMs: p.periodMs, shutdownMs: rng.int(0, 200) });
-    ledger.starts.set(req, { id, nonce: myNonce, node, acked: false });
-    pendingStarts.push({ node, req });
+    const n = w.node(node);
+    const args: SimArgs = { nonce: ++nonce, restart: rng.pick(POLICIES), maxRestarts: rng.int(1, 4), periodMs: rng.int(500, 4000) };
+    const spec = { id, kind: rng.pick(KINDS), args, restart: args.restart, maxRestarts: args.maxRestarts, periodMs: args.periodMs, shutdownMs: rng.int(0, 300) };
+    checker.sample([id]);
+    const op: StartOp = { req: 0, id, nonce: args.nonce, node, inc: n.inc, issuedStep: w.steps, observed: checker.observedBy(n, id) };
+    note(`${node} startChild ${id} #${args.nonce} ${spec.kind} ${args.restart}`);
+    op.req = w.startChild(node, spec);
+    ops.set(op.req, op);
+    ledger.starts.push(op);
   };
   const terminate = (node: string, id: string) => {
-    // What the terminating node holds for the id now is what its terminate removes.
-    const held = w.node(node).core.specOf(id);
-    let removedNonce: number | null = null;
-    if (held) { try { removedNonce = (JSON.parse(held.args) as { nonce: number }).nonce; } catch { /* none */ } }
-    ledger.terminateIssued.add(id);
-    ledger.terminating.push({ id, removedNonce, issuedAt: w.now });
-    const req = w.terminateChild(node, id);
-    pendingTerms.push({ node, req, id, removedNonce });
+    const n = w.node(node);
+    checker.sample([id]);
+    // What the terminating node has observed of the id: what it was seen to hold, and its own starts.
+    const observed = checker.observedBy(n, id);
+    for (const s of ledger.starts) if (s.id === id && s.node === node && s.inc === n.inc && (s.reply === undefined || s.reply === 'ok')) observed.add(s.nonce);
+    const op: TerminateOp = { req: 0, id, node, inc: n.inc, issuedStep: w.steps, issuedAt: w.now, observed };
+    note(`${node} terminateChild ${id} (observed ${[...observed].map((x) => `#${x}`).join(',') || 'none'})`);
+    op.req = w.terminateChild(node, id);
+    ops.set(op.req, op);
+    ledger.terminates.push(op);
   };
+  const fault = (s: string) => { note(s); checker.faultFree = false; };
 
   let crashed: string | null = null;
   let left = 0;
   let incarnations = nNodes;
   const end = w.now + chaosMs;
-  if (faults) checker.faultFree = false;
-  while (w.now < end) {
+  while (w.now < end && checker.violations.length === 0) {
     w.runFor(rng.int(10, 250));
-    collect();
+    checker.sample(IDS);
     const live = liveNames();
     if (live.length === 0) break;
     const roll = rng.float();
-    if (roll < 0.45) {
-      const id = `c${rng.int(0, IDS - 1)}`;
+    if (roll < 0.42) {
+      const id = rng.pick(IDS);
       start(rng.pick(live), id);
-      if (rng.chance(0.2)) start(rng.pick(live), id); // concurrent start from another node
-    } else if (roll < 0.55) {
-      terminate(rng.pick(live), `c${rng.int(0, IDS - 1)}`);
-    } else if (roll < 0.6 && nNodes > 1 && left === 0 && live.length > 1 && !crashed) {
-      // a graceful leave, later a fresh incarnation joins
+      if (rng.chance(0.2)) start(rng.pick(live), id); // concurrent start of the same id, from another node
+    } else if (roll < 0.52) {
+      const id = rng.pick(IDS);
+      terminate(rng.pick(live), id);
+      if (rng.chance(0.15)) start(rng.pick(live), id); // a start racing the terminate
+    } else if (roll < 0.56 && nNodes > 1 && left === 0 && live.length > 1 && !crashed) {
+      // A graceful leave (a planned move); the node shuts down when it has handed over.
       const who = rng.pick(live);
       note(`leave ${who}`);
       leaving.add(who);
+      ledger.departed.add(`${who}#${w.node(who).inc}`);
       w.leave(who);
       left++;
       ledger.destructive++;
-    } else if (roll < 0.64 && joined.length < 8) {
+    } else if (roll < 0.6 && joined.length < 9) {
       const name = `j${incarnations++}`;
       note(`join ${name}`);
       w.addNode(name, { ...nodeOpts(incarnations), seeds: seedsFor(live) });
       joined.push(name);
     } else if (faults) {
       const f = rng.int(0, 9);
-      if (f === 0) { w.net = { delayMin: 1, delayMax: rng.int(2, 80), loss: rng.chance(0.5) ? rng.float() * 0.2 : 0, dup: rng.float() * 0.1, reorder: rng.float() * 0.3 }; note(`net ${JSON.stringify(w.net)}`); }
-      else if (f === 1 && live.length > 1) { const a = rng.pick(live), b = rng.pick(live); if (a !== b) { note(`flap ${a}-${b}`); w.flap(a, b); } }
-      else if (f === 2 && live.length > 1) {
+      if (f === 0) {
+        // Delay from a random distribution: uniform, or mostly fast with a long tail.
+        const tail = rng.chance(0.5);
+        w.net = { delayMin: 1, delayMax: tail ? rng.int(40, 150) : rng.int(2, 40), loss: rng.chance(0.5) ? rng.float() * 0.2 : 0, dup: rng.float() * 0.1, reorder: rng.float() * (tail ? 0.1 : 0.3) };
+        fault(`net ${JSON.stringify(w.net)}`);
+      } else if (f === 1 && live.length > 1) {
+        const a = rng.pick(live), b = rng.pick(live);
+        if (a !== b) { fault(`flap ${a}-${b}`); w.flap(a, b); }
+      } else if (f === 2 && live.length > 1) {
         const side = live.filter(() => rng.chance(0.5));
         const rest = live.filter((x) => !side.includes(x));
         const sym = rng.chance(0.7);
-        note(`partition ${side.join(',')} | ${rest.join(',')}${sym ? '' : ' (asymmetric)'}`);
+        fault(`partition ${side.join(',')} | ${rest.join(',')}${sym ? '' : ' (asymmetric: only the first side hears the second)'}`);
         w.partition(side, rest, sym);
-      } else if (f === 3) { note('heal'); w.heal(); }
-      else if (f === 4 && !crashed && ledger.destructive === 0 && live.length > 1) {
-        crashed = rng.pick(live); note(`crash ${crashed}`); w.crash(crashed); ledger.destructive++;
-      } else if (f === 5 && crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
-      else if (f === 6 && live.length > 1) {
-        const p = rng.pick(live); note(`pause ${p}`); w.pause(p);
-        w.runFor(CONFIG.failureTimeoutMs + rng.int(50, 800));
-        note(`resume ${p}`); w.resume(p);
+      } else if (f === 3) {
+        fault('heal');
+        w.heal();
+      } else if (f === 4 && !crashed && ledger.destructive === 0 && live.length > 1) {
+        crashed = rng.pick(live);
+        fault(`crash ${crashed}`);
+        ledger.departed.add(`${crashed}#${w.node(crashed).inc}`);
+        w.crash(crashed);
+        ledger.destructive++;
+      } else if (f === 5 && crashed) {
+        fault(`restart ${crashed}`);
+        w.restart(crashed);
+        crashed = null;
+      } else if (f === 6 && live.length > 1) {
+        // A pause (GC, a stopped VM, a frozen tab) longer than the failure timeout.
+        const p = rng.pick(live);
+        fault(`pause ${p}`);
+        w.pause(p);
+        w.runFor(SIM_CONFIG.failureTimeoutMs + rng.int(50, 800));
+        note(`resume ${p}`);
+        w.resume(p);
       } else if (f === 7) {
-        // a peer with the wrong secret, or with none
+        // A peer with the wrong secret, or with none: it must never become a member.
         const name = `x${incarnations++}`;
-        note(`intruder ${name}`);
-        const intr = w.addNode(name, { seeds: [World.address(rng.pick(live))], secret: rng.chance(0.5) ? new TextEncoder().encode('wrong') : undefined });
+        const wrong = rng.chance(0.5);
+        note(`intruder ${name} (${wrong ? 'wrong secret' : 'no secret'})`);
+        ledger.intruders.add(name);
+        const intr = w.addNode(name, { seeds: [World.address(rng.pick(live))], secret: wrong ? new TextEncoder().encode('wrong') : undefined });
         w.runFor(rng.int(50, 400));
         w.crash(intr.name);
       }
     }
   }
 
-  // Quiescence: faults stop, the network heals, paused nodes resume, workload stops.
-  note('quiesce');
-  w.heal();
-  w.net = { delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 };
-  for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
-  // Crashed members come back (as a process manager restarts them), as new incarnations.
-  if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
-  w.runner.exitAfter = () => null;
-  w.runner.failStart = () => false;
-  const settledAt = w.now;
-  let reason: string | null = 'not checked';
-  while (w.now - settledAt < QUIESCE_MS) {
-    w.runFor(250);
-    collect();
-    reason = checker.converged();
-    if (reason === null) break;
+  let convergedMs: number | undefined;
+  if (checker.violations.length === 0) {
+    // Quiescence: faults stop, the network heals, paused nodes resume, a crashed node comes
+    // back as a new incarnation (as a process manager restarts it), children stop crashing.
+    note('quiesce: faults stop');
+    w.heal();
+    w.net = { delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 };
+    for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
+    if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
+    w.calm();
+    const settledAt = w.now;
+    let reason: string | null = 'not checked';
+    while (w.now - settledAt < quiesceMs && checker.violations.length === 0) {
+      w.runFor(50);
+      checker.sample(IDS);
+      reason = checker.converged();
+      if (reason === null) break;
+    }
+    if (checker.violations.length === 0) {
+      if (reason !== null) checker.fail('convergence', `${reason} (${quiesceMs} ms after the faults stopped)`);
+      else {
+        convergedMs = w.now - settledAt;
+        note(`converged after ${convergedMs} ms`);
+        // Converged means stable: nothing moves over two more sync rounds.
+        w.runFor(2 * SIM_CONFIG.syncIntervalMs);
+        checker.sample(IDS);
+        const again = checker.converged();
+        if (again !== null) checker.fail('convergence', `converged at +${convergedMs} ms, then diverged: ${again}`);
+        checker.checkNoLoss();
+        checker.checkTerminated();
+      }
+    }
   }
-  if (reason !== null) checker.violations.push({ invariant: 'convergence', detail: `${reason} (after ${QUIESCE_MS} ms of quiet)`, at: w.now });
-  else { checker.checkNoLoss(); checker.checkTerminated(); }
-  return { seed, steps: w.steps, virtualMs: w.now, violations: checker.violations, trace, traceHash: (h >>> 0).toString(16), faults };
+  return {
+    seed, steps: w.steps, virtualMs: w.now, violations: checker.violations, trace: frozen ?? trace,
+    traceHash: (h >>> 0).toString(16).padStart(8, '0'), faults, nodes: nNodes, convergedMs, options: o,
+  };
 }
 
-/** The command that replays one seed. */
-export function replayCommand(seed: number, bugs?: number): string {
-  return `npm run sim -- --seed ${seed}${bugs ? ` --bugs ${bugs}` : ''}`;
+/** The one command that replays a seed with the same options. */
+export function replayCommand(seed: number, o: SimOptions = {}): string {
+  const parts = [`npm run sim -- --seed ${seed}`];
+  o = { ...o, onTrace: undefined };
+  if (o.bugs) parts.push(`--bugs ${o.bugs}`);
+  if (o.nodes !== undefined) parts.push(`--nodes ${o.nodes}`);
+  if (o.faults === true || o.faults === false) parts.push(`--faults ${o.faults ? 'on' : 'off'}`);
+  if (o.chaosMs !== undefined) parts.push(`--chaos-ms ${o.chaosMs}`);
+  if (o.quiesceMs !== undefined) parts.push(`--quiesce-ms ${o.quiesceMs}`);
+  return parts.join(' ');
 }
 
-export function formatViolation(r: SimResult, bugs?: number): string {
+export function formatViolation(r: SimResult): string {
   const v = r.violations[0];
   return [
-    `seed ${r.seed}: ${v.invariant} violated at ${v.at} ms: ${v.detail}`,
+    `seed ${r.seed}: invariant ${v.invariant} violated at ${v.at} ms: ${v.detail}`,
     ...r.violations.slice(1, 4).map((x) => `  also ${x.invariant} at ${x.at} ms: ${x.detail}`),
-    '  last events:',
-    ...r.trace.slice(-40).map((t) => `    ${t}`),
-    `  replay: ${replayCommand(r.seed, bugs)}`,
+    `  last events (${r.nodes} nodes, faults ${r.faults ? 'on' : 'off'}):`,
+    ...r.trace.map((t) => `    ${t}`),
+    `  replay: ${replayCommand(r.seed, r.options)}`,
   ].join('\n');
 }

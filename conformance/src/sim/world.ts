@@ -95,6 +95,8 @@ export class World {
   readonly observers: StepObserver[] = [];
   steps = 0;
   scope = 'sim';
+  /** Runner faults are over (see calm()). */
+  calmed = false;
 
   constructor(readonly wasm: BufferSource | WebAssembly.Module, seed: number, readonly config: Partial<typeof DEFAULT_CONFIG> = {}) {
     this.rng = new Prng(seed);
@@ -404,6 +406,7 @@ export class World {
       case 'startFailed': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
+        if (this.calmed) { this.process({ ...q, item: { k: 'started', id: it.id, epoch: it.epoch } }); return; }
         n.running.delete(it.id);
         core.childStartFailed(it.id, it.epoch, { name: 'SimStartError', message: 'simulated start failure' });
         break;
@@ -411,6 +414,8 @@ export class World {
       case 'exited': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
+        // A self-exit (crash or normal end) scheduled before calm() does not happen.
+        if (this.calmed && !c.stopping && (it.reason === 'crash' || it.reason === 'normal')) return;
         n.running.delete(it.id);
         core.childExited(it.id, it.epoch, it.reason, it.reason === 'crash' ? { name: 'SimCrash', message: 'simulated crash' } : undefined);
         break;
@@ -456,6 +461,17 @@ export class World {
         break;
       }
     }
+  }
+
+  /**
+   * Runner faults stop: no new start failures or self-exits, and those already scheduled do not
+   * happen (a child that would have crashed keeps running; a start that would have failed
+   * succeeds). Stops and their exits are unaffected.
+   */
+  calm(): void {
+    this.calmed = true;
+    this.runner.failStart = () => false;
+    this.runner.exitAfter = () => null;
   }
 
   // ---- views for tests and the checker ----------------------------------------------------------
