@@ -14,7 +14,7 @@ const out = mkdtempSync(join(tmpdir(), 'trellis-test-'));
 const extra = process.argv.slice(2);
 
 const suites = [
-  { name: 'node', cmd: bin('vitest'), args: ['run', '--config', 'conformance/vitest.config.ts'], env: {} },
+  { name: 'node', cmd: bin('vitest'), args: ['run', '--config', 'conformance/vitest.config.ts'], env: { TRELLIS_EXPECT_RUNTIME: 'node' } },
   { name: 'bun-runtime', cmd: bin('bun'), args: ['--bun', 'x', 'vitest', 'run', '--config', 'conformance/vitest.bun.config.ts'], env: { TRELLIS_EXPECT_RUNTIME: 'bun' } },
 ];
 

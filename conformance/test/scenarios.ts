@@ -115,7 +115,11 @@ export function scenarios(driver: ClusterDriver): void {
         const ms = await c.get('a').members();
         return !ms.some((m) => m.name === 'b');
       }, FAILURE_MS + 10000, 'b declared lost');
-      await new Promise((r) => setTimeout(r, FAILURE_MS));
+      // stay paused until the others run b's children (so both sides hold them when b wakes)
+      await waitUntil(async () => {
+        const g = await c.get('a').whichChildren('global');
+        return all.every((id) => { const x = g.find((y) => y.id === id); return x?.status === 'running' && x.node !== 'b'; });
+      }, 15000, "b's children taken over");
       victim.resume();
       await waitUntil(() => c.settled(all), 20000, 'converged after resume');
       const p = await c.placements();
