@@ -3,7 +3,7 @@
 //   npm run sim -- --seeds 1000 --base-seed B    seeds B, B+1, ... (default 100 seeds from 1)
 //   npm run sim -- --seed S                      one seed, with its trace summary
 // Options: --bugs F (plant bugs: PlantedBug flags), --nodes N, --faults on|off,
-//          --chaos-ms MS, --quiesce-ms MS, --quiet.
+//          --chaos-ms MS, --quiesce-ms MS, --quiet, --trace [regex] (print the trace as it runs).
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
 import { releaseWasmUrl } from '@trellis/core';
@@ -26,6 +26,11 @@ const options = {
 };
 for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
 const quiet = argv.includes('--quiet');
+const ti = argv.indexOf('--trace');
+if (ti >= 0) {
+  const re = argv[ti + 1] !== undefined && !argv[ti + 1].startsWith('--') ? new RegExp(argv[ti + 1]) : null;
+  options.onTrace = (line) => { if (!re || re.test(line)) console.log(line); };
+}
 
 let steps = 0, violations = 0, failedSeeds = 0, virtualMs = 0, worstConverge = 0;
 const t0 = performance.now();

@@ -25,7 +25,7 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.DIGEST]: ['u64', 'u64'],
   [MSG.SYNC_REQ]: [REPLICAS, CONTEXT, DOTS],
   // the trailing live dots are present only when the u8 before them is 1 (a full-state answer)
-  [MSG.DELTA]: [REPLICAS, { list: ['u32', 'u64', ...SPEC] }, DOTS, CONTEXT, DOTS, 'u8', 'rest'],
+  [MSG.DELTA]: [REPLICAS, { list: ['u32', 'u64', ...SPEC, 'u32', 'u64'] }, DOTS, CONTEXT, DOTS, 'u8', 'rest'],
   [MSG.ACK]: [{ list: ['str', 'u64', 'u64'] }],
   [MSG.CLAIMS]: ['u8', 'u64', 'u64', { list: ['str', 'u8', 'u32', 'u32'] }],
   [MSG.CLAIMS_REQ]: [],

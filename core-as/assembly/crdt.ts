@@ -108,6 +108,12 @@ export class Context {
 
 export class Entry {
   hash: u64 = 0;
+  /**
+   * For a failed mark (the owner marking a child failed): the dot of the entry it marks, else 0.
+   * A mark is a new add, so without this it would resurrect a child that a concurrent
+   * terminate removed (see Desired.mergeDelta).
+   */
+  origin: u64 = 0;
   constructor(public id: string, public rep: i32, public ctr: u64, public spec: Spec) {}
 }
 
@@ -139,6 +145,8 @@ export class Desired {
   myCtr: u64 = 0;
   /** Planted bug: a late add is not checked against the causal context. */
   bugTerminateLoses: bool = false;
+  /** Live failed marks (entries with an origin): the merge looks for them only when there are some. */
+  liveMarks: i32 = 0;
 
   init(name: string, inc: u64): void {
     this.myRep = this.replicas.index(name, inc);
@@ -169,6 +177,12 @@ export class Desired {
     scratch.u64(r.inc);
     scratch.u64(e.ctr);
     e.spec.encode(scratch);
+    if (e.origin != 0) {
+      const o = this.replicas.list[dotRep(e.origin)];
+      scratch.str(o.name);
+      scratch.u64(o.inc);
+      scratch.u64(dotCtr(e.origin));
+    }
     return mix64(xxh64Bytes(scratch.toBytes(), 0));
   }
 
@@ -178,6 +192,7 @@ export class Desired {
     else this.store.set(e.id, [e]);
     this.byDot.set(dotKey(e.rep, e.ctr), e);
     this.liveXor ^= e.hash;
+    if (e.origin != 0) this.liveMarks++;
   }
 
   private drop(k: u64): Entry | null {
@@ -185,6 +200,7 @@ export class Desired {
     const e = this.byDot.get(k);
     this.byDot.delete(k);
     this.liveXor ^= e.hash;
+    if (e.origin != 0) this.liveMarks--;
     const es = this.store.get(e.id);
     const idx = es.indexOf(e);
     if (idx >= 0) es.splice(idx, 1);
@@ -209,11 +225,15 @@ export class Desired {
     }
   }
 
-  /** Local add (startChild, or the owner marking a child failed): supersedes what we have seen. */
-  add(spec: Spec, d: Delta): u64 {
+  /**
+   * Local add (startChild, or the owner marking a child failed, with `origin` the dot of the
+   * entry it marks): supersedes what we have seen.
+   */
+  add(spec: Spec, d: Delta, origin: u64 = 0): u64 {
     this.supersede(spec.id, d);
     const k = this.nextDot();
     const e = new Entry(spec.id, this.myRep, dotCtr(k), spec);
+    e.origin = origin;
     this.insert(e);
     d.entries.push(e);
     d.dots.push(k);
@@ -242,6 +262,9 @@ export class Desired {
       w.u32(<u32>e.rep);
       w.u64(e.ctr);
       e.spec.encode(w);
+      // The marked dot, or (0, 0) for a plain add: a fixed layout keeps every entry self-describing.
+      w.u32(e.origin != 0 ? <u32>dotRep(e.origin) : 0);
+      w.u64(e.origin != 0 ? dotCtr(e.origin) : 0);
     }
     encodeDots(w, d.removed);
     if (fullContext) this.encodeContext(w);
@@ -301,8 +324,13 @@ export class Desired {
       const ref = r.u32();
       const ctr = r.u64();
       const spec = Spec.decode(r);
-      if (!r.ok || spec == null || ref >= <u32>map.length) { r.fail(3); return res; }
-      es.push(new Entry(spec.id, map[ref], ctr, spec));
+      const oref = r.u32();
+      const octr = r.u64();
+      const marks = octr != 0;
+      if (!r.ok || spec == null || ref >= <u32>map.length || (marks && oref >= <u32>map.length)) { r.fail(3); return res; }
+      const e = new Entry(spec.id, map[ref], ctr, spec);
+      if (marks) e.origin = dotKey(map[oref], octr);
+      es.push(e);
     }
     const removed = decodeDots(r, map);
     const ctx = new Context();
@@ -317,12 +345,34 @@ export class Desired {
       const k = dotKey(e.rep, e.ctr);
       if (this.byDot.has(k)) continue;
       if (this.ctx.has(e.rep, e.ctr) && !this.bugTerminateLoses) continue;
+      // Fix (simulator seed 10075, --faults on --nodes 7 --chaos-ms 15000): a failed mark must
+      // not undo a terminate. The owner on one side of a partition marked a child failed (a new
+      // add) while the other side terminated it; add-wins brought the terminated child back,
+      // as failed. A mark whose marked entry we removed ourselves (no mark of it is live here,
+      // so not by a mark) loses; the sender learns it from our next anti-entropy answer.
+      if (e.origin != 0 && !this.bugTerminateLoses && this.ctx.has(dotRep(e.origin), dotCtr(e.origin)) &&
+        !this.byDot.has(e.origin) && !this.hasMarkOf(e.id, e.origin)) continue;
       this.insert(e);
       res.changed.push(e.id);
     }
     for (let i = 0; i < removed.length; i++) {
       const e = this.drop(removed[i]);
       if (e != null) res.changed.push(e.id);
+    }
+    // The same fix, other order: a removal of a marked entry (a terminate, or a start, that had
+    // observed the entry but not the mark) also removes its marks, unless the removal comes
+    // from a mark in this very message.
+    if (this.liveMarks > 0 && removed.length > 0 && !this.bugTerminateLoses) {
+      const gone = new Set<u64>();
+      for (let i = 0; i < removed.length; i++) gone.add(removed[i]);
+      for (let i = 0; i < es.length; i++) if (es[i].origin != 0 && gone.has(es[i].origin)) gone.delete(es[i].origin);
+      if (gone.size > 0) {
+        const vals = this.byDot.values();
+        for (let i = 0; i < vals.length; i++) {
+          const m = vals[i];
+          if (m.origin != 0 && gone.has(m.origin) && this.drop(dotKey(m.rep, m.ctr)) != null) res.changed.push(m.id);
+        }
+      }
     }
     if (full && !this.bugTerminateLoses) {
       // State join: keep my entry if the sender holds it too, or has never seen it.
@@ -340,6 +390,14 @@ export class Desired {
     this.mergeContext(ctx);
     res.acks = acks;
     return res;
+  }
+
+  /** A live failed mark of the entry with dot `origin`. */
+  private hasMarkOf(id: string, origin: u64): bool {
+    if (!this.store.has(id)) return false;
+    const es = this.store.get(id);
+    for (let i = 0; i < es.length; i++) if (es[i].origin == origin) return true;
+    return false;
   }
 
   mergeContext(o: Context): void {

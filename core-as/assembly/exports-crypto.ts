@@ -7,11 +7,15 @@ import { sha256, hmacSha256 } from './sha256';
 /** XXH64 of the first `len` input bytes; the u64 result is the first 8 output bytes. */
 export function hashInput(len: i32, seed: u64): i32 {
   out.reset();
+  if (len < 0) len = 0;
   out.u64(xxh64(inputBuffer(len), len, seed));
   return out.len;
 }
 
 function inputBytes(from: i32, len: i32): Uint8Array {
+  // A negative length from the host is an empty input, not a trap in new Uint8Array.
+  if (from < 0) from = 0;
+  if (len < 0) len = 0;
   const b = new Uint8Array(len);
   memory.copy(b.dataStart, inputBuffer(from + len) + <usize>from, <usize>len);
   return b;

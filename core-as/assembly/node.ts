@@ -904,7 +904,8 @@ export class Node {
       const e = this.desired.get(id);
       if (e != null && !e.spec.failed) {
         const d = new Delta();
-        this.desired.add(e.spec.withFailed(true), d);
+        // The mark names the entry it marks, so it cannot outlive a terminate of that entry.
+        this.desired.add(e.spec.withFailed(true), d, dotKey(e.rep, e.ctr));
         this.mergeOpDelta(d);
       }
       this.dirty.add(id);

@@ -72,9 +72,17 @@ export function placeIn(idHash: u64, set: CandidateSet): i32 {
   return scoreSlot(slot, set);
 }
 
-/** Convenience over a plain list. */
-export function placeOwner(idHash: u64, cands: Array<Candidate>, _uniform: bool): i32 {
-  return placeIn(idHash, new CandidateSet(cands));
+/**
+ * Index in `cands` of the owner of an id whose hash is `idHash`, or -1 when `cands` is empty.
+ * `uniform` = treat every weight as equal. Otherwise the weights decide. A list whose weights
+ * are all equal takes the uniform path either way, with the same owners.
+ * A convenience for one id: it builds a CandidateSet per call. For many ids, keep a CandidateSet
+ * and call placeIn, which caches the slot table.
+ */
+export function placeOwner(idHash: u64, cands: Array<Candidate>, uniform: bool): i32 {
+  const set = new CandidateSet(cands);
+  if (uniform) set.uniform = true;
+  return placeIn(idHash, set);
 }
 
 function scoreSlot(slot: i32, set: CandidateSet): i32 {

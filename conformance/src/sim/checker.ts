@@ -16,12 +16,18 @@ export type Policy = 'permanent' | 'transient' | 'temporary';
 /** What every simulated child's args hold: its start's nonce and (a copy of) its policy. */
 export interface SimArgs { nonce: number; restart: Policy; maxRestarts: number; periodMs: number }
 
+const parsed = new Map<string, SimArgs | undefined>();
 export function parseArgs(args: string | undefined): SimArgs | undefined {
   if (!args) return undefined;
+  if (parsed.has(args)) return parsed.get(args);
+  let r: SimArgs | undefined;
   try {
     const a = JSON.parse(args) as Partial<SimArgs>;
-    return typeof a.nonce === 'number' ? (a as SimArgs) : undefined;
-  } catch { return undefined; }
+    r = typeof a.nonce === 'number' ? (a as SimArgs) : undefined;
+  } catch { r = undefined; }
+  if (parsed.size > 10_000) parsed.clear();
+  parsed.set(args, r);
+  return r;
 }
 
 export interface StartOp {
@@ -30,6 +36,7 @@ export interface StartOp {
   issuedStep: number;
   /** Nonces of the id the issuing node had been seen to hold before (its add came after those). */
   observed: Set<number>;
+  wait: 'ack' | 'done';
   reply?: string;
   /** The issuing node had peers when it replied ok (a second holder exists). */
   ackedWithPeers?: boolean;
@@ -39,6 +46,7 @@ export interface TerminateOp {
   req: number; id: string; node: string; inc: number; issuedStep: number; issuedAt: number;
   /** Nonces of starts of the id the terminating node had observed when it issued the terminate. */
   observed: Set<number>;
+  wait: 'ack' | 'done';
   reply?: string;
   ackedWithPeers?: boolean;
 }
@@ -65,6 +73,8 @@ export class Checker {
   readonly violations: Violation[] = [];
   /** Overlap is an invariant only while nothing but planned moves (joins, leaves) happen. */
   faultFree = true;
+  /** partition: { quorum } of the nodes (0: 'available'). */
+  quorum = 0;
   /** Called on the first violation (the runner snapshots its trace). */
   onViolation?: (v: Violation) => void;
 
@@ -174,13 +184,18 @@ export class Checker {
       if (n.paused) continue;
       const k = key(n);
       for (const id of ids) {
-        const a = parseArgs(n.core.specOf(id)?.args);
+        const spec = n.core.specOf(id);
+        const a = parseArgs(spec?.args);
         const byId = this.held.get(k)?.get(id);
         if (a === undefined) {
-          if (n.core.specOf(id) !== undefined || !byId) continue;
+          if (spec !== undefined || !byId) continue;
           let g = this.gone.get(k);
           if (!g) this.gone.set(k, (g = new Set()));
-          for (const nonce of byId) g.add(`${id}/${nonce}`);
+          for (const nonce of byId) {
+            if (g.has(`${id}/${nonce}`)) continue;
+            g.add(`${id}/${nonce}`);
+            this.checkRemoved(n, id, nonce);
+          }
           continue;
         }
         if (this.gone.get(k)?.has(`${id}/${a.nonce}`)) {
@@ -189,6 +204,20 @@ export class Checker {
         this.noteHeld(k, id, a.nonce);
       }
     }
+  }
+
+  /**
+   * Invariant 4, during the run: a start leaves a node's state only through an operation that
+   * observed it (a terminate, a newer start, the end of a temporary or transient child), and
+   * every one of those is issued after it. A node that held start #x and now holds nothing for
+   * the id, with no terminate or end of the id since #x was issued, lost it.
+   */
+  private checkRemoved(n: SimNode, id: string, nonce: number): void {
+    const s = this.ledger.starts.find((x) => x.nonce === nonce);
+    if (!s) return;
+    if (this.ledger.terminates.some((t) => t.id === id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) return;
+    if ((this.doneSteps.get(id) ?? []).some((d) => d >= s.issuedStep)) return;
+    this.fail('no-loss', `${n.name} dropped ${id} (start #${nonce} on ${s.node}) though no terminate of it and no end of it came after that start`);
   }
 
   /** Nonces of the id the node (this incarnation) has been seen to hold. */
@@ -285,7 +314,8 @@ export class Checker {
     for (const c of view) if (c.kind === '') return `${c.id} is still ${c.status} on ${c.node} but not desired`;
     const running = this.world.runningIds();
     const members = alive.map((n) => ({ name: n.name, kinds: n.opts.kinds ?? ['worker'], weight: n.opts.weight ?? 1 }));
-    const kindsLive = new Set(members.flatMap((m) => m.kinds));
+    // Below quorum no side runs anything (DESIGN.md: a side without N live members starts none).
+    const kindsLive = new Set(this.quorum > alive.length ? [] : members.flatMap((m) => m.kinds));
     for (const c of view) {
       const at = running.get(c.id) ?? [];
       if (c.status === 'failed' || !kindsLive.has(c.kind)) {
@@ -332,6 +362,28 @@ export class Checker {
       if (this.ledger.terminates.some((t) => t.id === s.id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) continue;
       if ((this.doneSteps.get(s.id) ?? []).some((d) => d >= s.issuedStep)) continue;
       this.fail('no-loss', `acknowledged start of ${s.id} (#${s.nonce} on ${s.node}) is gone`);
+      return;
+    }
+  }
+
+  /**
+   * At quiescence, every request to a node that is still there has been answered: 'ack' always;
+   * 'done' (running / stopped) when its child is running, failed or gone, and a terminate when
+   * its child is gone. (A start of a child nobody can run waits, as documented.)
+   */
+  checkReplies(): void {
+    const alive = this.members();
+    if (alive.length === 0) return;
+    const here = new Set(alive.map((n) => key(n)));
+    const view = new Map(alive[0].core.globalChildren().map((c) => [c.id, c]));
+    for (const op of [...this.ledger.starts, ...this.ledger.terminates]) {
+      if (op.reply !== undefined || !here.has(`${op.node}#${op.inc}`)) continue;
+      const what = 'nonce' in op ? `startChild ${op.id} #${op.nonce}` : `terminateChild ${op.id}`;
+      const c = view.get(op.id);
+      if (op.wait === 'done') {
+        if ('nonce' in op ? c?.status === 'pending' : c !== undefined) continue;
+      }
+      this.fail('liveness', `${op.node}'s ${what} (wait ${op.wait}, request #${op.req}) was never answered; the child is ${c ? `${c.status} on ${c.node}` : 'gone'}`);
       return;
     }
   }

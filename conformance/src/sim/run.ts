@@ -66,11 +66,14 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const w = new World(wasm, seed, SIM_CONFIG);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
   const nNodes = o.nodes ?? rng.int(1, 7);
-  const chaosMs = o.chaosMs ?? 6000;
+  const chaosMs = o.chaosMs ?? rng.int(4000, 12000);
   const quiesceMs = o.quiesceMs ?? 10_000;
   const names = Array.from({ length: nNodes }, (_, i) => `n${i}`);
+  // partition: { quorum: N } in some seeds (a majority of the first nodes), 'available' otherwise.
+  const quorum = nNodes > 2 && rng.chance(0.2) ? Math.floor(nNodes / 2) + 1 : 0;
   const ledger = newLedger();
   const checker = new Checker(w, ledger);
+  checker.quorum = quorum;
 
   // Trace: the last events, readable, frozen at the first violation; and a hash of all effects.
   let trace: string[] = [];
@@ -114,6 +117,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     kinds: i % 3 === 1 ? ['worker', 'gpu'] : ['worker'],
     secret: SECRET,
     bugs: o.bugs,
+    weight: rng.pick([1, 1, 1, 2, 0.5]),
+    quorum,
   });
   const joined: string[] = [];
   for (let i = 0; i < nNodes; i++) {
@@ -121,7 +126,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     w.addNode(names[i], { ...nodeOpts(i), seeds: joined.length ? [...new Set([World.address(joined[0]), World.address(rng.pick(joined))])] : [] });
     joined.push(names[i]);
   }
-  note(`${nNodes} nodes, faults ${faults ? 'on' : 'off'}${o.bugs ? `, planted bugs ${o.bugs}` : ''}`);
+  note(`${nNodes} nodes (${names.map((x) => `${x}:${w.node(x).opts.kinds!.join('+')}${w.node(x).opts.weight !== 1 ? `*${w.node(x).opts.weight}` : ''}`).join(' ')}), faults ${faults ? 'on' : 'off'}, ${chaosMs} ms${quorum ? `, quorum ${quorum}` : ''}${o.bugs ? `, planted bugs ${o.bugs}` : ''}`);
   w.runFor(1500);
 
   const leaving = new Set<string>();
@@ -133,16 +138,26 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     return [...new Set([...names.filter((x) => !leaving.has(x)).map(World.address), World.address(rng.pick(pool))])];
   };
 
+  /** A reply given in the request's own step (before the op was registered). */
+  const answered = (n: SimNode, op: StartOp | TerminateOp) => {
+    const r = n.replies.get(op.req);
+    if (r && op.reply === undefined) {
+      op.reply = r.code;
+      op.ackedWithPeers = r.code === 'ok' && n.core.members().length > 1;
+    }
+  };
   let nonce = 0;
   const start = (node: string, id: string) => {
     const n = w.node(node);
     const args: SimArgs = { nonce: ++nonce, restart: rng.pick(POLICIES), maxRestarts: rng.int(1, 4), periodMs: rng.int(500, 4000) };
     const spec = { id, kind: rng.pick(KINDS), args, restart: args.restart, maxRestarts: args.maxRestarts, periodMs: args.periodMs, shutdownMs: rng.int(0, 300) };
     checker.sample([id]);
-    const op: StartOp = { req: 0, id, nonce: args.nonce, node, inc: n.inc, issuedStep: w.steps, observed: checker.observedBy(n, id) };
-    note(`${node} startChild ${id} #${args.nonce} ${spec.kind} ${args.restart}`);
-    op.req = w.startChild(node, spec);
+    const wait = rng.chance(0.15) ? 'done' : 'ack';
+    const op: StartOp = { req: 0, id, nonce: args.nonce, node, inc: n.inc, issuedStep: w.steps, observed: checker.observedBy(n, id), wait };
+    note(`${node} startChild ${id} #${args.nonce} ${spec.kind} ${args.restart}${wait === 'done' ? ' (wait running)' : ''}`);
+    op.req = w.startChild(node, spec, wait);
     ops.set(op.req, op);
+    answered(n, op);
     ledger.starts.push(op);
   };
   const terminate = (node: string, id: string) => {
@@ -151,33 +166,51 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     // What the terminating node has observed of the id: what it was seen to hold, and its own starts.
     const observed = checker.observedBy(n, id);
     for (const s of ledger.starts) if (s.id === id && s.node === node && s.inc === n.inc && (s.reply === undefined || s.reply === 'ok')) observed.add(s.nonce);
-    const op: TerminateOp = { req: 0, id, node, inc: n.inc, issuedStep: w.steps, issuedAt: w.now, observed };
-    note(`${node} terminateChild ${id} (observed ${[...observed].map((x) => `#${x}`).join(',') || 'none'})`);
-    op.req = w.terminateChild(node, id);
+    const wait = rng.chance(0.15) ? 'done' : 'ack';
+    const op: TerminateOp = { req: 0, id, node, inc: n.inc, issuedStep: w.steps, issuedAt: w.now, observed, wait };
+    note(`${node} terminateChild ${id}${wait === 'done' ? ' (wait stopped)' : ''} (observed ${[...observed].map((x) => `#${x}`).join(',') || 'none'})`);
+    op.req = w.terminateChild(node, id, wait);
     ops.set(op.req, op);
+    answered(n, op);
     ledger.terminates.push(op);
   };
   const fault = (s: string) => { note(s); checker.faultFree = false; };
 
   let crashed: string | null = null;
+  let restartAt = 0;
+  let restarted: string | null = null;
+  let restartedAt = 0;
   let left = 0;
   let incarnations = nNodes;
   const end = w.now + chaosMs;
   while (w.now < end && checker.violations.length === 0) {
     w.runFor(rng.int(10, 250));
     checker.sample(IDS);
+    if (crashed && w.now >= restartAt) {
+      // A process manager brings the crashed node back: a new incarnation at the same address.
+      note(`restart ${crashed}`);
+      w.restart(crashed);
+      restarted = crashed;
+      restartedAt = w.now;
+      crashed = null;
+      // Its boot-time children, as a host's start({ children }) would issue them again.
+      w.runFor(rng.int(30, 300));
+      if (liveNames().includes(restarted)) for (let i = rng.int(1, 3); i > 0; i--) start(restarted, rng.pick(IDS));
+    }
     const live = liveNames();
+    // For a while after a restart, the new incarnation issues many of the requests.
+    const pickNode = () => (restarted && w.now - restartedAt < 3000 && live.includes(restarted) && rng.chance(0.4) ? restarted : rng.pick(live));
     if (live.length === 0) break;
     const roll = rng.float();
     if (roll < 0.42) {
       const id = rng.pick(IDS);
-      start(rng.pick(live), id);
+      start(pickNode(), id);
       if (rng.chance(0.2)) start(rng.pick(live), id); // concurrent start of the same id, from another node
     } else if (roll < 0.52) {
       const id = rng.pick(IDS);
-      terminate(rng.pick(live), id);
+      terminate(pickNode(), id);
       if (rng.chance(0.15)) start(rng.pick(live), id); // a start racing the terminate
-    } else if (roll < 0.56 && nNodes > 1 && left === 0 && live.length > 1 && !crashed) {
+    } else if (roll < 0.56 && nNodes > 1 && ledger.destructive === 0 && live.length > 1) {
       // A graceful leave (a planned move); the node shuts down when it has handed over.
       const who = rng.pick(live);
       note(`leave ${who}`);
@@ -188,11 +221,12 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       ledger.destructive++;
     } else if (roll < 0.6 && joined.length < 9) {
       const name = `j${incarnations++}`;
-      note(`join ${name}`);
-      w.addNode(name, { ...nodeOpts(incarnations), seeds: seedsFor(live) });
+      const opts = { ...nodeOpts(incarnations), seeds: seedsFor(live) };
+      note(`join ${name} (${opts.kinds!.join('+')}${opts.weight !== 1 ? ` *${opts.weight}` : ''})`);
+      w.addNode(name, opts);
       joined.push(name);
     } else if (faults) {
-      const f = rng.int(0, 9);
+      const f = rng.int(0, 7);
       if (f === 0) {
         // Delay from a random distribution: uniform, or mostly fast with a long tail.
         const tail = rng.chance(0.5);
@@ -215,12 +249,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         fault(`crash ${crashed}`);
         ledger.departed.add(`${crashed}#${w.node(crashed).inc}`);
         w.crash(crashed);
+        restartAt = w.now + rng.int(100, 2500);
         ledger.destructive++;
-      } else if (f === 5 && crashed) {
-        fault(`restart ${crashed}`);
-        w.restart(crashed);
-        crashed = null;
-      } else if (f === 6 && live.length > 1) {
+      } else if (f === 5 && live.length > 1) {
         // A pause (GC, a stopped VM, a frozen tab) longer than the failure timeout.
         const p = rng.pick(live);
         fault(`pause ${p}`);
@@ -228,7 +259,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         w.runFor(SIM_CONFIG.failureTimeoutMs + rng.int(50, 800));
         note(`resume ${p}`);
         w.resume(p);
-      } else if (f === 7) {
+      } else if (f === 6) {
         // A peer with the wrong secret, or with none: it must never become a member.
         const name = `x${incarnations++}`;
         const wrong = rng.chance(0.5);
@@ -271,6 +302,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         if (again !== null) checker.fail('convergence', `converged at +${convergedMs} ms, then diverged: ${again}`);
         checker.checkNoLoss();
         checker.checkTerminated();
+        checker.checkReplies();
       }
     }
   }
