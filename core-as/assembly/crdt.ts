@@ -8,7 +8,8 @@
 import { Reader, Writer } from './io';
 import { Spec } from './spec';
 import { MAX_NAME } from './codec';
-import { xxh64Bytes, xxh64String, mix64 } from './hash';
+import { xxh64, xxh64Bytes, xxh64String, mix64 } from './hash';
+import { StrMap } from './strmap';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
 export class Replica {
@@ -138,7 +139,7 @@ const scratch = new Writer(512);
 export class Desired {
   replicas: Replicas = new Replicas();
   ctx: Context = new Context();
-  store: Map<string, Array<Entry>> = new Map();
+  store: StrMap<Array<Entry>> = new StrMap<Array<Entry>>();
   byDot: Map<u64, Entry> = new Map();
   liveXor: u64 = 0;
   myRep: i32 = -1;
@@ -183,7 +184,7 @@ export class Desired {
       scratch.u64(o.inc);
       scratch.u64(dotCtr(e.origin));
     }
-    return mix64(xxh64Bytes(scratch.toBytes(), 0));
+    return mix64(xxh64(scratch.buf.dataStart, scratch.len, 0));
   }
 
   private insert(e: Entry): void {

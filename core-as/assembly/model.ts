@@ -3,6 +3,7 @@
 import { Writer } from './io';
 import { Spec } from './spec';
 import { Candidate } from './placement';
+import { StrMap } from './strmap';
 
 // Link states: a link carries nothing but the handshake until it is UP.
 export const L_HANDSHAKE: u8 = 0;
@@ -38,7 +39,7 @@ export class Member {
   link: u32 = 0;            // active authenticated link, 0 while disconnected
   lastHeard: i64 = 0;
   leaving: bool = false;
-  claims: Map<string, Claim> = new Map();
+  claims: StrMap<Claim> = new StrMap<Claim>();
   claimsVersion: u64 = 0;
   claimsSynced: bool = false;
   awaitingFull: bool = false;
@@ -97,5 +98,7 @@ export class DialState {
 
 /** A request waiting for acknowledgement by a peer or for a child to run / stop. */
 export class Waiter {
+  /** When the op was sent for acknowledgement (ms): a wait older than a sync interval is asked again. */
+  since: i64 = 0;
   constructor(public req: u32, public id: string, public start: bool, public wait: u8) {}
 }

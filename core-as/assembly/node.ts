@@ -25,6 +25,7 @@ import {
 import { Spec, RESTART_PERMANENT, RESTART_TRANSIENT, readSpecFromApi } from './spec';
 import { Desired, Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
 import { Candidate, CandidateSet, placeIn } from './placement';
+import { WorkQueue } from './workqueue';
 import { hmacSha256, constantTimeEqual } from './sha256';
 import { xxh64String, mix64 } from './hash';
 import {
@@ -33,9 +34,16 @@ import {
   WHY_LEAVING, whyName, DialState, Waiter,
 } from './model';
 import { out, fxSend, fxDial, fxClose, fxRun, fxStop, fxWake, fxReply, fxEvent } from './effects';
+import { StrMap, StrSet } from './strmap';
 
 /** Logical messages above this are sent as FRAGMENT frames of this size. */
 const FRAGMENT_BYTES: i32 = 64 * 1024;
+/**
+ * Local children started or stopped per step at most. A burst (100,000 starts, a join that
+ * moves a third of them) is spread over many short steps with the host's I/O in between, so
+ * heartbeats keep flowing and no peer mistakes a busy node for a dead one.
+ */
+const RECONCILE_BUDGET: i32 = 1000;
 const AUTH_LABEL = 'trellis-auth-v1';
 
 export class Config {
@@ -78,23 +86,25 @@ export class Node {
   desired: Desired = new Desired();
   pendingDelta: Delta = new Delta();
 
-  myClaims: Map<string, Claim> = new Map();
+  myClaims: StrMap<Claim> = new StrMap<Claim>();
   myClaimsVersion: u64 = 0;
   claimChanges: Array<Claim> = [];
-  lastRunner: Map<string, string> = new Map();
+  lastRunner: StrMap<string> = new StrMap<string>();
 
-  locals: Map<string, LocalChild> = new Map();
-  backoffIds: Set<string> = new Set();
+  locals: StrMap<LocalChild> = new StrMap<LocalChild>();
+  backoffIds: StrSet = new StrSet();
   epochCounter: u32 = 0;
   /** Local children whose exit was reported in this step (decided in endStep). */
   endedIds: Array<string> = [];
 
-  dirty: Set<string> = new Set();
+  dirty: WorkQueue = new WorkQueue();
   allDirty: bool = false;
+  /** Local starts and stops decided in this step (see RECONCILE_BUDGET). */
+  actions: i32 = 0;
   wasReady: bool = false;
 
   ackWaits: Map<u64, Waiter> = new Map();
-  doneWaits: Map<string, Array<Waiter>> = new Map();
+  doneWaits: StrMap<Array<Waiter>> = new StrMap<Array<Waiter>>();
   leaving: bool = false;
   left: bool = false;
   leaveReqs: Array<u32> = [];
@@ -642,10 +652,26 @@ export class Node {
     for (let i = 0; i < vs.length; i++) this.acked(vs[i]);
   }
 
+  /**
+   * Fix (simulator seed 5459): an ACK lost on the way (or a DELTA lost when both sides still
+   * reach the same state by other ops) left the request waiting for ever, since equal digests
+   * start no anti-entropy. Every sync interval, ops waiting longer than that are asked again
+   * with an empty DELTA whose ack list names them.
+   */
+  private reaskAcks(): void {
+    if (this.ackWaits.size == 0) return;
+    const ks = this.ackWaits.keys();
+    const p = this.pendingDelta;
+    for (let i = 0; i < ks.length; i++) {
+      if (this.now - this.ackWaits.get(ks[i]).since >= <i64>this.cfg.syncIntervalMs) p.acks.push(ks[i]);
+    }
+  }
+
   /** Queues a local op for the next delta flush; the op's dot is acknowledged by peers. */
   private opDone(dot: u64, wt: Waiter | null): void {
     if (wt == null) return;
     if (this.memberList.length == 0) { this.acked(wt); return; }
+    wt.since = this.now;
     this.ackWaits.set(dot, wt);
     this.pendingDelta.acks.push(dot);
   }
@@ -813,6 +839,7 @@ export class Node {
     this.epochCounter++;
     c.epoch = this.epochCounter;
     c.state = S_STARTING;
+    this.actions++;
     this.setClaim(id, c.epoch, C_STARTING, c.restarts);
     fxRun(id, c.epoch, spec.kind, spec.args);
   }
@@ -822,6 +849,7 @@ export class Node {
     if (c.state == S_BACKOFF) { this.dropLocal(c); return; }
     c.state = S_STOPPING;
     c.why = why;
+    this.actions++;
     this.setClaim(c.id, c.epoch, C_STOPPING, c.restarts);
     fxEvent(OE_CHILD_STOPPING, c.id, whyName(why), '', '', <f64>c.epoch, 0);
     fxStop(c.id, c.epoch, c.spec.shutdownMs);
@@ -981,24 +1009,23 @@ export class Node {
     const ready = this.ready();
     if (ready && !this.wasReady) this.allDirty = true;
     this.wasReady = ready;
+    this.actions = 0;
     if (this.allDirty) {
+      // Everything is looked at again; the budgeted loop below works through it.
       this.allDirty = false;
-      this.dirty.clear();
       const ids = this.desired.store.keys();
-      for (let i = 0; i < ids.length; i++) this.reconcile(ids[i], ready);
+      for (let i = 0; i < ids.length; i++) this.dirty.add(ids[i]);
       const lids = this.locals.keys();
-      for (let i = 0; i < lids.length; i++) if (!this.desired.store.has(lids[i])) this.reconcile(lids[i], ready);
+      for (let i = 0; i < lids.length; i++) this.dirty.add(lids[i]);
       const wids = this.doneWaits.keys();
-      for (let i = 0; i < wids.length; i++) if (!this.desired.store.has(wids[i]) && !this.locals.has(wids[i])) this.reconcile(wids[i], ready);
-    } else {
-      // reconcile may dirty more ids (releases); loop until stable
-      let guard = 0;
-      while (this.dirty.size > 0 && guard++ < 4) {
-        const ids = this.dirty.values();
-        this.dirty.clear();
-        for (let i = 0; i < ids.length; i++) this.reconcile(ids[i], ready);
-      }
+      for (let i = 0; i < wids.length; i++) this.dirty.add(wids[i]);
     }
+    // Work through the dirty ids in order (reconcile may dirty more: releases) until none is
+    // left or this step has started or stopped RECONCILE_BUDGET children; the rest waits for
+    // the next step, which scheduleWake asks for at once.
+    // The guard bounds a step even if some id kept dirtying itself without an action.
+    let guard = this.dirty.size * 2 + 16;
+    while (this.dirty.size > 0 && this.actions < RECONCILE_BUDGET && guard-- > 0) this.reconcile(this.dirty.take(), ready);
   }
 
   // ---- API requests ----------------------------------------------------------------------------
@@ -1110,6 +1137,7 @@ export class Node {
         // Gossip who we know with every sync, so a MEMBERS lost on a flapping link is repaired.
         this.encodeMembers();
         this.broadcastFrame();
+        this.reaskAcks();
       }
     }
     // Dials: seeds, gossiped members, members we lost the link to.
@@ -1162,6 +1190,8 @@ export class Node {
     for (let i = 0; i < bs.length; i++) {
       if (this.locals.has(bs[i])) { const t = this.locals.get(bs[i]).nextStartAt; if (t < at) at = t; }
     }
+    // Reconcile work left over by the budget: come back at once (after the host's I/O).
+    if (this.dirty.size > 0) at = this.now;
     if (at <= this.now) at = this.now + 1;
     if (at != this.lastWake) { this.lastWake = at; fxWake(at); }
   }

@@ -6,6 +6,7 @@ import { Node } from './node';
 import { S_STARTING, S_RUNNING, S_STOPPING, S_BACKOFF, Claim, Member } from './model';
 import { FERR_COUNT } from './codec';
 import { mix64, xxh64String } from './hash';
+import { StrMap } from './strmap';
 
 export const Q_LOCAL: i32 = 1;
 export const Q_GLOBAL: i32 = 2;
@@ -119,7 +120,7 @@ function writeGlobal(n: Node, w: Writer): void {
   w.raw(body.buf.dataStart, body.len);
 }
 
-function writeUndesired(n: Node, who: i32, claims: Map<string, Claim>, w: Writer, t: Tables): u32 {
+function writeUndesired(n: Node, who: i32, claims: StrMap<Claim>, w: Writer, t: Tables): u32 {
   let count: u32 = 0;
   const cs = claims.values();
   for (let i = 0; i < cs.length; i++) {
@@ -145,7 +146,7 @@ function writeMembers(n: Node, w: Writer): void {
   }
 }
 
-function claimsHash(name: string, inc: u64, claims: Map<string, Claim>): u64 {
+function claimsHash(name: string, inc: u64, claims: StrMap<Claim>): u64 {
   let x: u64 = 0;
   const cs = claims.values();
   for (let i = 0; i < cs.length; i++) {

@@ -103,10 +103,40 @@ const dec = new TextDecoder();
 class EventWriter {
   buf = new Uint8Array(1 << 16);
   view = new DataView(this.buf.buffer);
+  /** Queued records are buf[head, len): steps take from the front without moving the rest. */
+  head = 0;
   len = 0;
   private recAt = 0;
+  get queued(): number { return this.len - this.head; }
+  /**
+   * End offset of the records a step takes from the front: whole records within `budget` bytes,
+   * and at least one when `atLeastOne` (a record larger than the budget still goes through).
+   */
+  cut(budget: number, atLeastOne: boolean): number {
+    if (this.len - this.head <= budget) return this.len;
+    let cut = this.head;
+    while (cut < this.len) {
+      const next = cut + 5 + this.view.getUint32(cut + 1, true);
+      if (next - this.head > budget && (cut > this.head || !atLeastOne)) break;
+      cut = next;
+    }
+    return cut;
+  }
+  /** Drops the records before `end`, which a step has copied into the core. */
+  consume(end: number): void {
+    this.head = end;
+    if (this.head === this.len) { this.head = 0; this.len = 0; }
+  }
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
+    // Reclaim the consumed front first; grow only when that is not enough.
+    if (this.head > 0) {
+      this.buf.copyWithin(0, this.head, this.len);
+      this.len -= this.head;
+      this.recAt -= this.head;
+      this.head = 0;
+      if (this.len + n <= this.buf.length) return;
+    }
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
     const nb = new Uint8Array(cap);
@@ -181,7 +211,14 @@ export interface PlacementMember { name: string; weight?: number; kinds: string[
 /** One node's core: a Wasm instance, fed events, answering effects. */
 export class Core {
   private readonly x: CoreInstance;
+  /** Events from the network, the runner and time: always handled first. */
   private readonly w = new EventWriter();
+  /**
+   * API requests (startChild, terminateChild, leave), in their own queue: a burst of 100,000
+   * starts must not hold back a peer's heartbeat queued behind it, or the peer looks dead.
+   * Requests keep their order among themselves; against network events they are concurrent.
+   */
+  private readonly api = new EventWriter();
   private mem!: Uint8Array;
   private view!: DataView;
 
@@ -235,7 +272,7 @@ export class Core {
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
   startChild(req: number, spec: unknown, wait: WaitMode): void {
     const s = (spec !== null && typeof spec === 'object' ? spec : {}) as Record<string, unknown>;
-    const w = this.w;
+    const w = this.api;
     w.begin(EV_START_CHILD); w.u32(req); w.u8(wait === 'done' ? 1 : 0);
     if (spec === null || typeof spec !== 'object') { w.u8(TAG_OTHER); w.str('spec is not an object'); }
     else stringField(w, s.id);
@@ -257,10 +294,10 @@ export class Core {
     w.end();
   }
   terminateChild(req: number, id: string, wait: WaitMode): void {
-    const w = this.w;
+    const w = this.api;
     w.begin(EV_TERMINATE_CHILD); w.u32(req); w.u8(wait === 'done' ? 1 : 0); w.str(String(id)); w.end();
   }
-  leave(req: number): void { this.w.begin(EV_LEAVE); this.w.u32(req); this.w.end(); }
+  leave(req: number): void { this.api.begin(EV_LEAVE); this.api.u32(req); this.api.end(); }
   childStarted(id: string, epoch: number): void {
     const w = this.w; w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();
   }
@@ -277,27 +314,25 @@ export class Core {
   plantBugs(flags: number): void { this.w.begin(EV_PLANT_BUGS); this.w.u32(flags); this.w.end(); }
 
   /** Number of queued event bytes. */
-  get pending(): number { return this.w.len; }
+  get pending(): number { return this.w.queued + this.api.queued; }
 
   // ---- step ---------------------------------------------------------------------------------
 
   /** Runs every queued event as one batch and returns the effects, in order. */
   step(opts: { now?: number; maxBytes?: number } = {}): Effect[] {
     // Cut at a record boundary when a budget is given: the rest stays queued for the next
-    // step, so a host can let I/O (heartbeats!) run between slices of a huge batch.
-    let len = this.w.len;
-    if (opts.maxBytes !== undefined && len > opts.maxBytes) {
-      let cut = 0;
-      while (cut < len) {
-        const next = cut + 5 + this.w.view.getUint32(cut + 1, true);
-        if (next > opts.maxBytes && cut > 0) break;
-        cut = next;
-      }
-      len = cut;
-    }
+    // step, so a host can let I/O (heartbeats!) run between slices of a huge batch. Network
+    // and runner events go first; API requests fill what is left of the budget.
+    const budget = opts.maxBytes ?? Infinity;
+    const w = this.w, api = this.api;
+    const wEnd = w.cut(budget, true);
+    const wLen = wEnd - w.head;
+    const apiEnd = api.cut(Math.max(0, budget - wLen), wLen === 0);
+    const apiLen = apiEnd - api.head;
     // The batch's time goes first, so every event in it is handled at that time.
     const tick = opts.now === undefined ? 0 : 13;
-    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(len + tick);
+    const total = tick + wLen + apiLen;
+    const ptr = (this.fn<(n: number) => number>('inputBuffer'))(total);
     this.refreshViews();
     if (tick) {
       this.mem[ptr] = EV_TICK;
@@ -305,10 +340,11 @@ export class Core {
       dv.setUint32(0, 8, true);
       dv.setFloat64(4, opts.now!, true);
     }
-    this.mem.set(this.w.buf.subarray(0, len), ptr + tick);
-    this.w.buf.copyWithin(0, len, this.w.len);
-    this.w.len -= len;
-    const outLen = (this.fn<(n: number) => number>('step'))(len + tick);
+    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + tick);
+    this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + tick + wLen);
+    w.consume(wEnd);
+    api.consume(apiEnd);
+    const outLen = (this.fn<(n: number) => number>('step'))(total);
     return this.decodeEffects(outLen);
   }
 

@@ -33,8 +33,8 @@ export interface HostAdapters {
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
 export interface TerminateOptions { wait?: 'ack' | 'stopped'; timeoutMs?: number }
 
-/** Event bytes handled per step before the runtime yields to I/O (about 4,000 startChild calls). */
-const STEP_BYTES = 256 * 1024;
+/** Event bytes handled per step before the runtime yields to I/O (about 1,700 startChild calls). */
+const STEP_BYTES = 64 * 1024;
 
 interface Pending { resolve(): void; reject(e: Error): void; id: string; timer?: ReturnType<typeof setTimeout> }
 
@@ -146,14 +146,26 @@ export class Supervisor extends Emitter<TrellisEvent> {
   }
 
   private schedule(yieldFirst = false): void {
+    // After a full slice the next one waits for a later task, even when an effect of this slice
+    // (a runner report, a reply) already queued a microtask flush: otherwise the slices chain
+    // through microtasks, sockets and timers never get their turn, and a node busy for longer
+    // than failureTimeoutMs looks dead to its peers.
+    if (yieldFirst) this.mustYield = true;
     if (this.scheduled) return;
     this.scheduled = true;
-    const run = () => { this.scheduled = false; this.flush(); };
-    // Normally at the end of this task; after a full slice, in a later task so sockets and
-    // timers get their turn (a node busy for longer than failureTimeoutMs looks dead).
-    if (yieldFirst) setTimeout(run, 0);
-    else queueMicrotask(run);
+    queueMicrotask(this.runScheduled);
   }
+
+  private mustYield = false;
+  private readonly runScheduled = (): void => {
+    if (this.mustYield) {
+      this.mustYield = false;
+      setTimeout(this.runScheduled, 0);
+      return;
+    }
+    this.scheduled = false;
+    this.flush();
+  };
 
   private flush(): void {
     if (this.flushing || this.state === 'stopped') return;

@@ -72,7 +72,7 @@ export class ProcessMember {
       heartbeatMs: o.heartbeatMs ?? 100, failureTimeoutMs: o.failureTimeoutMs ?? 600, syncIntervalMs: o.syncIntervalMs ?? 500,
       partition: o.partition, weight: o.weight, children: o.children, ...o.extra,
     };
-    const proc = spawn(hostCommand(host), [memberScript, host, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
+    const proc = spawn(hostCommand(host), [...(process.env.TRELLIS_MEMBER_ARGS ? process.env.TRELLIS_MEMBER_ARGS.split(' ') : []), memberScript, host, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
     const m = new ProcessMember(host, o.name, proc);
     m.ready = new Promise((resolve, reject) => {
       const rl = createInterface({ input: proc.stdout! });

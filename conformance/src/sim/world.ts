@@ -383,6 +383,7 @@ export class World {
       case 'deliver': {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) return;
+        if ((globalThis as any).process?.env?.SIM_FRAMES && it.bytes[2] !== 3) console.log('   frame', this.now, n.name, 'link', it.link, 'type', it.bytes[2], 'len', it.bytes.length);
         core.frame(it.link, it.bytes);
         break;
       }
@@ -435,7 +436,7 @@ export class World {
 
   private apply(n: SimNode, e: Effect): void {
     switch (e.type) {
-      case 'send': this.send(n, e.link, e.bytes); break;
+      case 'send': if ((globalThis as any).process?.env?.SIM_FRAMES && e.bytes[2] !== 3) console.log('   send', this.now, n.name, 'link', e.link, 'type', e.bytes[2], 'reach', this.endpoints.get(e.link)?.open); this.send(n, e.link, e.bytes); break;
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
       case 'wake': n.wakeAt = e.at; this.push({ at: Math.max(e.at, this.now), seq: this.seq++, node: n.name, inc: n.inc, item: { k: 'wake' } }); break;

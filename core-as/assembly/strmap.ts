@@ -1,0 +1,141 @@
+// Hash map and set keyed by string, for the per-child tables (100,000 entries and more).
+// The standard Map compares the key string of every entry in a bucket chain, without looking
+// at a hash first; with ids of equal length and a common prefix ("child-00042"), those string
+// comparisons were the single largest cost of a 100k start. Here each slot keeps the key's
+// 32-bit hash, so a probe compares strings only when the hashes are equal.
+// Open addressing with linear probing; deletes leave tombstones, swept when the table is rebuilt.
+// Iteration order is slot order: deterministic for a given history, which is all the core needs.
+
+import { HASH } from '~lib/util/hash';
+
+// @ts-ignore: decorator
+@inline const EMPTY: u32 = 0;
+// @ts-ignore: decorator
+@inline const TOMB: u32 = 1;
+
+// @ts-ignore: decorator
+@inline function keyHash(key: string): u32 {
+  const h = HASH<string>(key);
+  return h < 2 ? h + 2 : h; // 0 and 1 mark empty and deleted slots
+}
+
+export class StrMap<V> {
+  private hashes: StaticArray<u32> = new StaticArray<u32>(8);
+  private ks: StaticArray<string | null> = new StaticArray<string | null>(8);
+  private vs: StaticArray<V> = new StaticArray<V>(8);
+  private live: i32 = 0;
+  private used: i32 = 0; // live + tombstones
+
+  get size(): i32 { return this.live; }
+
+  /** Slot of `key`, or -1. */
+  private slot(key: string, h: u32): i32 {
+    const mask = this.hashes.length - 1;
+    let i = <i32>(h & <u32>mask);
+    while (true) {
+      const s = unchecked(this.hashes[i]);
+      if (s == EMPTY) return -1;
+      if (s == h && unchecked(this.ks[i]) == key) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  has(key: string): bool { return this.slot(key, keyHash(key)) >= 0; }
+
+  get(key: string): V {
+    const i = this.slot(key, keyHash(key));
+    if (i < 0) throw new Error('key not found');
+    return unchecked(this.vs[i]);
+  }
+
+  set(key: string, value: V): this {
+    const h = keyHash(key);
+    const mask = this.hashes.length - 1;
+    let i = <i32>(h & <u32>mask);
+    let tomb = -1;
+    while (true) {
+      const s = unchecked(this.hashes[i]);
+      if (s == EMPTY) break;
+      if (s == TOMB) { if (tomb < 0) tomb = i; }
+      else if (s == h && unchecked(this.ks[i]) == key) { unchecked(this.vs[i] = value); return this; }
+      i = (i + 1) & mask;
+    }
+    if (tomb >= 0) i = tomb;
+    else this.used++;
+    unchecked(this.hashes[i] = h);
+    unchecked(this.ks[i] = key);
+    unchecked(this.vs[i] = value);
+    this.live++;
+    if (this.used * 4 >= this.hashes.length * 3) this.rebuild();
+    return this;
+  }
+
+  delete(key: string): bool {
+    const i = this.slot(key, keyHash(key));
+    if (i < 0) return false;
+    unchecked(this.hashes[i] = TOMB);
+    unchecked(this.ks[i] = null);
+    // Drop the value's reference so the collector can free it.
+    if (isReference<V>()) store<usize>(changetype<usize>(this.vs) + (<usize>i << alignof<V>()), 0);
+    this.live--;
+    return true;
+  }
+
+  clear(): void {
+    this.hashes = new StaticArray<u32>(8);
+    this.ks = new StaticArray<string | null>(8);
+    this.vs = new StaticArray<V>(8);
+    this.live = 0;
+    this.used = 0;
+  }
+
+  keys(): Array<string> {
+    const out = new Array<string>(this.live);
+    let j = 0;
+    for (let i = 0, n = this.hashes.length; i < n; i++) {
+      if (unchecked(this.hashes[i]) >= 2) unchecked(out[j++] = changetype<string>(unchecked(this.ks[i])));
+    }
+    return out;
+  }
+
+  values(): Array<V> {
+    const out = new Array<V>(this.live);
+    let j = 0;
+    for (let i = 0, n = this.hashes.length; i < n; i++) {
+      if (unchecked(this.hashes[i]) >= 2) unchecked(out[j++] = unchecked(this.vs[i]));
+    }
+    return out;
+  }
+
+  /** Re-inserts the live entries into a table sized for them (growing, or sweeping tombstones). */
+  private rebuild(): void {
+    let cap = this.hashes.length;
+    while (this.live * 2 >= cap) cap <<= 1;
+    const oh = this.hashes, ok = this.ks, ov = this.vs;
+    this.hashes = new StaticArray<u32>(cap);
+    this.ks = new StaticArray<string | null>(cap);
+    this.vs = new StaticArray<V>(cap);
+    const mask = cap - 1;
+    for (let i = 0, n = oh.length; i < n; i++) {
+      const h = unchecked(oh[i]);
+      if (h < 2) continue;
+      let j = <i32>(h & <u32>mask);
+      while (unchecked(this.hashes[j]) != EMPTY) j = (j + 1) & mask;
+      unchecked(this.hashes[j] = h);
+      unchecked(this.ks[j] = unchecked(ok[i]));
+      unchecked(this.vs[j] = unchecked(ov[i]));
+    }
+    this.used = this.live;
+  }
+}
+
+/** A set of strings over StrMap. */
+export class StrSet {
+  private m: StrMap<bool> = new StrMap<bool>();
+  get size(): i32 { return this.m.size; }
+  has(key: string): bool { return this.m.has(key); }
+  add(key: string): this { this.m.set(key, true); return this; }
+  delete(key: string): bool { return this.m.delete(key); }
+  clear(): void { this.m.clear(); }
+  values(): Array<string> { return this.m.keys(); }
+}
