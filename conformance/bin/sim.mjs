@@ -3,7 +3,8 @@
 //   npm run sim -- --seeds 1000 --base-seed B    seeds B, B+1, ... (default 100 seeds from 1)
 //   npm run sim -- --seed S                      one seed, with its trace summary
 // Options: --bugs F (plant bugs: PlantedBug flags), --nodes N, --faults on|off,
-//          --chaos-ms MS, --quiesce-ms MS, --quiet, --trace [regex] (print the trace as it runs).
+//          --chaos-ms MS, --quiesce-ms MS, --quiet, --trace [regex] (print the trace as it runs),
+//          --frames (frames sent and delivered go into the trace too).
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
 import { releaseWasmUrl } from '@trellis/core';
@@ -26,6 +27,7 @@ const options = {
 };
 for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
 const quiet = argv.includes('--quiet');
+if (argv.includes('--frames')) options.frames = true;
 const ti = argv.indexOf('--trace');
 if (ti >= 0) {
   const re = argv[ti + 1] !== undefined && !argv[ti + 1].startsWith('--') ? new RegExp(argv[ti + 1]) : null;

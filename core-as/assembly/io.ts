@@ -87,6 +87,16 @@ export class Reader {
     this.pos += <i32>n;
     return s;
   }
+  /** Reads a string like str(), but only says whether it equals `utf8`: no allocation. */
+  strIs(max: i32, utf8: Uint8Array): bool {
+    const n = this.u32();
+    if (this.err != ERR_NONE) return false;
+    if (n > <u32>max) { this.fail(ERR_TOO_LONG); return false; }
+    if (!this.need(<i32>n)) return false;
+    const same = n == <u32>utf8.length && memory.compare(this.ptr + <usize>this.pos, utf8.dataStart, <usize>n) == 0;
+    this.pos += <i32>n;
+    return same;
+  }
   bytes(max: i32): Uint8Array {
     const n = this.u32();
     if (this.err != ERR_NONE) return new Uint8Array(0);

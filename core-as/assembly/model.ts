@@ -43,6 +43,10 @@ export class Member {
   claimsVersion: u64 = 0;
   claimsSynced: bool = false;
   awaitingFull: bool = false;
+  /** The last DIGEST from this member, our digest when it came, and how many in a row differed. */
+  peerDigest: u64 = 0;
+  myDigestThen: u64 = 0;
+  digestMisses: i32 = 0;
   cand: Candidate;
   kindSet: Set<string> = new Set();
   constructor(public name: string, public inc: u64, public address: string, public kinds: Array<string>, public weight: f64) {

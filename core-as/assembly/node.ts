@@ -44,6 +44,10 @@ const FRAGMENT_BYTES: i32 = 64 * 1024;
  * heartbeats keep flowing and no peer mistakes a busy node for a dead one.
  */
 const RECONCILE_BUDGET: i32 = 1000;
+/** Sync intervals a digest difference may last before anti-entropy runs regardless. */
+const DIGEST_PATIENCE: i32 = 3;
+/** Acknowledgements asked again per sync interval at most. */
+const REASK_ACKS_MAX: i32 = 4096;
 const AUTH_LABEL = 'trellis-auth-v1';
 
 export class Config {
@@ -60,6 +64,8 @@ export class Config {
 export class Node {
   initialised: bool = false;
   name: string = '';
+  /** `name` in UTF-8, to recognise it in frames without decoding. */
+  nameUtf8: Uint8Array = new Uint8Array(0);
   inc: u64 = 0;
   scope: string = '';
   listen: string = '';
@@ -119,6 +125,7 @@ export class Node {
 
   init(r: Reader): void {
     this.name = r.str(MAX_NAME);
+    this.nameUtf8 = Uint8Array.wrap(String.UTF8.encode(this.name));
     this.inc = r.u64();
     this.scope = r.str(MAX_SCOPE);
     this.listen = r.str(MAX_ADDRESS);
@@ -525,7 +532,7 @@ export class Node {
         const d = r.u64();
         const claimsVersion = r.u64();
         ok = r.ok && r.remaining == 0;
-        if (ok && d != this.desired.digest() && (this.bugs & BUG_SKIP_ANTI_ENTROPY) == 0) this.sendSyncReq(l.id);
+        if (ok && (this.bugs & BUG_SKIP_ANTI_ENTROPY) == 0) this.compareDigest(m, l.id, d);
         // The last claims delta may have been lost (no later delta shows the gap): ask again.
         if (ok && (claimsVersion != m.claimsVersion || !m.claimsSynced)) { m.awaitingFull = true; this.sendEmpty(l.id, MSG_CLAIMS_REQ); }
         break;
@@ -571,6 +578,24 @@ export class Node {
     this.desired.encodeSyncReq(w);
     endFrame(w, at);
     this.flushFrame(link);
+  }
+
+  /**
+   * Anti-entropy when a peer's digest differs from ours. Not at the first difference: during a
+   * burst (100,000 starts) deltas from a third node are still on their way and digests differ
+   * at every sync, and each SYNC_REQ answer carries every live dot. A difference that stays
+   * while neither digest moves is real; one that lasts DIGEST_PATIENCE syncs is treated as real.
+   */
+  private compareDigest(m: Member, link: u32, theirs: u64): void {
+    const mine = this.desired.digest();
+    if (theirs == mine) m.digestMisses = 0;
+    else {
+      m.digestMisses++;
+      const still = theirs == m.peerDigest && mine == m.myDigestThen;
+      if (still || m.digestMisses >= DIGEST_PATIENCE) { m.digestMisses = 0; this.sendSyncReq(link); }
+    }
+    m.peerDigest = theirs;
+    m.myDigestThen = mine;
   }
 
   private onSyncReq(link: u32, r: Reader): bool {
@@ -623,11 +648,12 @@ export class Node {
   private onAck(r: Reader): bool {
     const n = r.count(1 << 24, 20);
     for (let i = 0; i < n; i++) {
-      const name = r.str(MAX_NAME);
+      // Acks of a 100k burst come by the hundred thousand: compare the name in place.
+      const mine = r.strIs(MAX_NAME, this.nameUtf8);
       const inc = r.u64();
       const ctr = r.u64();
       if (!r.ok) return false;
-      if (name != this.name || inc != this.inc) continue;
+      if (!mine || inc != this.inc) continue;
       const k = dotKey(this.desired.myRep, ctr);
       if (this.ackWaits.has(k)) {
         const wt = this.ackWaits.get(k);
@@ -662,8 +688,9 @@ export class Node {
     if (this.ackWaits.size == 0) return;
     const ks = this.ackWaits.keys();
     const p = this.pendingDelta;
-    for (let i = 0; i < ks.length; i++) {
-      if (this.now - this.ackWaits.get(ks[i]).since >= <i64>this.cfg.syncIntervalMs) p.acks.push(ks[i]);
+    // Oldest first (insertion order), a bounded number per interval.
+    for (let i = 0, n = 0; i < ks.length && n < REASK_ACKS_MAX; i++) {
+      if (this.now - this.ackWaits.get(ks[i]).since >= <i64>this.cfg.syncIntervalMs) { p.acks.push(ks[i]); n++; }
     }
   }
 
@@ -808,7 +835,10 @@ export class Node {
   }
 
   private applyClaim(m: Member, c: Claim): void {
-    this.dirty.add(c.id);
+    // Only a release can let this node start the child, and only waiters watch the others'
+    // claims otherwise; reconciling on every starting/running claim of a 100k burst was
+    // wasted work on every node.
+    if (c.status == C_RELEASED || this.doneWaits.has(c.id)) this.dirty.add(c.id);
     if (c.status == C_RELEASED) { if (m.claims.has(c.id)) m.claims.delete(c.id); return; }
     m.claims.set(c.id, c);
     this.noteRunner(c.id, m.name);

@@ -98,8 +98,10 @@ class Field {
   tag: u8 = TAG_ABSENT;
   s: string = '';
   n: f64 = 0;
-  static read(r: Reader, maxStr: i32): Field {
-    const f = new Field();
+  /** Reads into `f` (one of the reused FIELDS: a spec arrives per startChild call). */
+  static read(r: Reader, maxStr: i32, f: Field): Field {
+    f.s = '';
+    f.n = 0;
     f.tag = r.u8();
     if (f.tag == TAG_STRING) f.s = r.str(maxStr);
     else if (f.tag == TAG_OTHER) f.s = r.str(4096); // a type name or an error text
@@ -107,6 +109,8 @@ class Field {
     return f;
   }
 }
+
+const FIELDS: StaticArray<Field> = [new Field(), new Field(), new Field(), new Field(), new Field(), new Field(), new Field()];
 
 function msField(f: Field, name: string, def: u32, minValue: f64, out: StaticArray<u32>, slot: i32): string {
   if (f.tag == TAG_ABSENT) { out[slot] = def; return ''; }
@@ -125,13 +129,13 @@ function msField(f: Field, name: string, def: u32, minValue: f64, out: StaticArr
  * a generous cap so the error can name the field instead of failing as a malformed record.
  */
 export function readSpecFromApi(r: Reader): SpecResult {
-  const id = Field.read(r, MAX_ARGS * 4);
-  const kind = Field.read(r, MAX_ARGS * 4);
-  const args = Field.read(r, MAX_ARGS * 16);
-  const restart = Field.read(r, MAX_ARGS);
-  const shutdown = Field.read(r, 0);
-  const maxR = Field.read(r, 0);
-  const period = Field.read(r, 0);
+  const id = Field.read(r, MAX_ARGS * 4, FIELDS[0]);
+  const kind = Field.read(r, MAX_ARGS * 4, FIELDS[1]);
+  const args = Field.read(r, MAX_ARGS * 16, FIELDS[2]);
+  const restart = Field.read(r, MAX_ARGS, FIELDS[3]);
+  const shutdown = Field.read(r, 0, FIELDS[4]);
+  const maxR = Field.read(r, 0, FIELDS[5]);
+  const period = Field.read(r, 0, FIELDS[6]);
   if (!r.ok) return invalid('spec', 'could not be decoded');
 
   if (id.tag == TAG_ABSENT) return invalid('id', 'id: is required');

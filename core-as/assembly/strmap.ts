@@ -66,7 +66,9 @@ export class StrMap<V> {
     unchecked(this.ks[i] = key);
     unchecked(this.vs[i] = value);
     this.live++;
-    if (this.used * 4 >= this.hashes.length * 3) this.rebuild();
+    // At most half the slots hold keys or tombstones, so probes stay short (a work queue adds
+    // and deletes all the time, and tombstones lengthen probes like keys do).
+    if (this.used * 2 >= this.hashes.length) this.rebuild();
     return this;
   }
 
@@ -110,7 +112,7 @@ export class StrMap<V> {
   /** Re-inserts the live entries into a table sized for them (growing, or sweeping tombstones). */
   private rebuild(): void {
     let cap = this.hashes.length;
-    while (this.live * 2 >= cap) cap <<= 1;
+    while (this.live * 4 >= cap) cap <<= 1;
     const oh = this.hashes, ok = this.ks, ov = this.vs;
     this.hashes = new StaticArray<u32>(cap);
     this.ks = new StaticArray<string | null>(cap);

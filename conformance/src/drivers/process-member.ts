@@ -72,7 +72,10 @@ export class ProcessMember {
       heartbeatMs: o.heartbeatMs ?? 100, failureTimeoutMs: o.failureTimeoutMs ?? 600, syncIntervalMs: o.syncIntervalMs ?? 500,
       partition: o.partition, weight: o.weight, children: o.children, ...o.extra,
     };
-    const proc = spawn(hostCommand(host), [...(process.env.TRELLIS_MEMBER_ARGS ? process.env.TRELLIS_MEMBER_ARGS.split(' ') : []), memberScript, host, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
+    // TRELLIS_MEMBER_ARGS: extra runtime flags for every member, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+    // to profile a benchmark's members (NODE_OPTIONS refuses --cpu-prof).
+    const extra = process.env.TRELLIS_MEMBER_ARGS ? process.env.TRELLIS_MEMBER_ARGS.split(' ').filter(Boolean) : [];
+    const proc = spawn(hostCommand(host), [...extra, memberScript, host, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
     const m = new ProcessMember(host, o.name, proc);
     m.ready = new Promise((resolve, reject) => {
       const rl = createInterface({ input: proc.stdout! });

@@ -20,6 +20,8 @@ export interface SimOptions {
   quiesceMs?: number;
   /** Receives every trace line as it happens (the CLI's --trace). */
   onTrace?: (line: string) => void;
+  /** Trace frames too (heartbeats excepted), into the trace. */
+  frames?: boolean;
 }
 
 export interface SimResult {
@@ -85,6 +87,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     if (trace.length > TRACE_LINES) trace.shift();
     o.onTrace?.(l);
   };
+  if (o.frames) w.onFrame = (f) => { if (!f.includes('HEARTBEAT')) line(`   ${f}`); };
   checker.onViolation = (v) => { line(`!! ${v.invariant}: ${v.detail}`); frozen = [...trace]; };
   const ops = new Map<number, StartOp | TerminateOp>();
   w.observers.unshift((world, n, fx) => {
@@ -315,7 +318,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
 /** The one command that replays a seed with the same options. */
 export function replayCommand(seed: number, o: SimOptions = {}): string {
   const parts = [`npm run sim -- --seed ${seed}`];
-  o = { ...o, onTrace: undefined };
+  o = { ...o, onTrace: undefined, frames: undefined };
   if (o.bugs) parts.push(`--bugs ${o.bugs}`);
   if (o.nodes !== undefined) parts.push(`--nodes ${o.nodes}`);
   if (o.faults === true || o.faults === false) parts.push(`--faults ${o.faults ? 'on' : 'off'}`);

@@ -6,6 +6,7 @@
 import { Core, type CoreConfig, type CoreEvent, type Effect, type ReplyCode, type WaitMode } from '@trellis/core';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
+import { MSG_NAMES } from '../protocol.js';
 
 export interface NetConditions {
   delayMin: number;
@@ -93,6 +94,8 @@ export class World {
   private nextInc = 1;
   private endpoints = new Map<number, Endpoint>();
   readonly observers: StepObserver[] = [];
+  /** Sees every frame sent and delivered, as a readable line (the sim CLI's --frames). */
+  onFrame?: (line: string) => void;
   steps = 0;
   scope = 'sim';
   /** Runner faults are over (see calm()). */
@@ -383,7 +386,7 @@ export class World {
       case 'deliver': {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) return;
-        if ((globalThis as any).process?.env?.SIM_FRAMES && it.bytes[2] !== 3) console.log('   frame', this.now, n.name, 'link', it.link, 'type', it.bytes[2], 'len', it.bytes.length);
+        this.onFrame?.(`${n.name} <- link ${it.link}: ${MSG_NAMES[it.bytes[2]] ?? it.bytes[2]} (${it.bytes.length} B)`);
         core.frame(it.link, it.bytes);
         break;
       }
@@ -436,7 +439,10 @@ export class World {
 
   private apply(n: SimNode, e: Effect): void {
     switch (e.type) {
-      case 'send': if ((globalThis as any).process?.env?.SIM_FRAMES && e.bytes[2] !== 3) console.log('   send', this.now, n.name, 'link', e.link, 'type', e.bytes[2], 'reach', this.endpoints.get(e.link)?.open); this.send(n, e.link, e.bytes); break;
+      case 'send':
+        this.onFrame?.(`${n.name} -> link ${e.link}: ${MSG_NAMES[e.bytes[2]] ?? e.bytes[2]} (${e.bytes.length} B)`);
+        this.send(n, e.link, e.bytes);
+        break;
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
       case 'wake': n.wakeAt = e.at; this.push({ at: Math.max(e.at, this.now), seq: this.seq++, node: n.name, inc: n.inc, item: { k: 'wake' } }); break;
