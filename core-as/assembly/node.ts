@@ -703,13 +703,6 @@ export class Node {
     this.pendingDelta.acks.push(dot);
   }
 
-  private mergeOpDelta(d: Delta): void {
-    const p = this.pendingDelta;
-    for (let i = 0; i < d.entries.length; i++) p.entries.push(d.entries[i]);
-    for (let i = 0; i < d.removed.length; i++) p.removed.push(d.removed[i]);
-    for (let i = 0; i < d.dots.length; i++) p.dots.push(d.dots[i]);
-  }
-
   private flushDelta(): void {
     const p = this.pendingDelta;
     if (p.empty && p.acks.length == 0) return;
@@ -944,9 +937,8 @@ export class Node {
     if (!restart) {
       // The child is done: it leaves the desired set (OTP drops temporary/transient children that end).
       this.dropLocal(c);
-      const d = new Delta();
       const e = this.desired.get(id);
-      if (e != null && e.spec.sameAs(spec)) { this.desired.remove(id, d); this.mergeOpDelta(d); }
+      if (e != null && e.spec.sameAs(spec)) this.desired.remove(id, this.pendingDelta);
       this.dirty.add(id);
       return;
     }
@@ -961,10 +953,8 @@ export class Node {
       fxEvent(OE_CHILD_FAILED, id, reasonName, '', '', <f64>c.restarts, 0);
       const e = this.desired.get(id);
       if (e != null && !e.spec.failed) {
-        const d = new Delta();
         // The mark names the entry it marks, so it cannot outlive a terminate of that entry.
-        this.desired.add(e.spec.withFailed(true), d, dotKey(e.rep, e.ctr));
-        this.mergeOpDelta(d);
+        this.desired.add(e.spec.withFailed(true), this.pendingDelta, dotKey(e.rep, e.ctr));
       }
       this.dirty.add(id);
       return;
@@ -1076,9 +1066,8 @@ export class Node {
       this.acked(wt);
       return;
     }
-    const d = new Delta();
-    const dot = this.desired.add(spec, d);
-    this.mergeOpDelta(d);
+    // Local ops write straight into the delta flushed at the end of the step.
+    const dot = this.desired.add(spec, this.pendingDelta);
     this.dirty.add(spec.id);
     this.opDone(dot, new Waiter(req, spec.id, true, wait));
   }
@@ -1089,9 +1078,7 @@ export class Node {
       fxReply(req, R_NOT_FOUND, 'id', 'no child with id ' + id);
       return;
     }
-    const d = new Delta();
-    const dot = this.desired.remove(id, d);
-    this.mergeOpDelta(d);
+    const dot = this.desired.remove(id, this.pendingDelta);
     this.dirty.add(id);
     this.opDone(dot, new Waiter(req, id, false, wait));
   }
