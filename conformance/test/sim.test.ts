@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PlantedBug } from '@trellis/core';
-import { runSeed, formatViolation, type SimResult } from '../src/sim/run.js';
+import { runSeed, formatViolation, type SimResult, type SimOptions } from '../src/sim/run.js';
 import { wasmModule } from './support.js';
 
 const SEEDS = 500;
@@ -29,6 +29,20 @@ describe('simulator: invariants hold', () => {
       expect(converged).toBe(CHUNK);
     }, 300_000);
   }
+});
+
+describe('simulator: seeds that once found a core bug', () => {
+  // Each found a real bug (see the fixes named after them in core-as/assembly); they stay here so
+  // the bug cannot come back unnoticed.
+  const seeds: [number, SimOptions][] = [
+    [5459, {}], // an ACK lost while digests agreed: the terminate was never acknowledged
+    [10075, { faults: true, nodes: 7, chaosMs: 15000 }], // a failed mark undid a concurrent terminate
+  ];
+  it.each(seeds)('seed %i', (seed, o) => {
+    const r = runSeed(wasmModule, seed, o);
+    expect(r.violations.length ? formatViolation(r) : '').toBe('');
+    expect(r.convergedMs).toBeDefined();
+  }, 120_000);
 });
 
 describe('simulator: determinism (invariant 6)', () => {
