@@ -157,8 +157,9 @@ export class Desired {
 
   /** The effective entry of an id: its greatest dot (by counter, then replica name, then incarnation). */
   get(id: string): Entry | null {
-    if (!this.store.has(id)) return null;
-    const es = this.store.get(id);
+    const at = this.store.find(id);
+    if (at < 0) return null;
+    const es = this.store.valueAt(at);
     let best = es[0];
     for (let i = 1; i < es.length; i++) if (this.greater(es[i], best)) best = es[i];
     return best;

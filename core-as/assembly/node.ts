@@ -115,7 +115,7 @@ export class Node {
   left: bool = false;
   leaveReqs: Array<u32> = [];
 
-  candCache: Map<string, CandidateSet> = new Map();
+  candCache: StrMap<CandidateSet> = new StrMap<CandidateSet>();
 
   rejected: StaticArray<u32> = new StaticArray<u32>(FERR_COUNT);
   fw: Writer = new Writer(1024);   // frame scratch
@@ -470,7 +470,8 @@ export class Node {
 
   /** Eligible owners for a kind: live, not leaving, advertising it. Cached until membership changes. */
   private candidates(kind: string): CandidateSet {
-    if (this.candCache.has(kind)) return this.candCache.get(kind);
+    const at = this.candCache.find(kind);
+    if (at >= 0) return this.candCache.valueAt(at);
     const list = new Array<Candidate>();
     if (!this.leaving && !this.left && this.kindSet.has(kind)) list.push(this.selfCand());
     for (let i = 0; i < this.memberList.length; i++) {
@@ -743,8 +744,9 @@ export class Node {
   }
 
   private noteRunner(id: string, node: string): void {
-    if (this.lastRunner.has(id)) {
-      const prev = this.lastRunner.get(id);
+    const at = this.lastRunner.find(id);
+    if (at >= 0) {
+      const prev = this.lastRunner.valueAt(at);
       if (prev == node) return;
       fxEvent(OE_CHILD_MOVED, id, prev, node, '', 0, 0);
     }
@@ -885,15 +887,17 @@ export class Node {
   }
 
   childStarted(id: string, epoch: u32): void {
-    if (!this.locals.has(id)) return;
-    const c = this.locals.get(id);
+    const at = this.locals.find(id);
+    if (at < 0) return;
+    const c = this.locals.valueAt(at);
     if (c.epoch != epoch) return;
     if (c.state == S_STARTING) {
       c.state = S_RUNNING;
       this.setClaim(id, epoch, C_RUNNING, c.restarts);
     }
     fxEvent(OE_CHILD_STARTED, id, c.spec.kind, '', '', <f64>epoch, <f64>c.restarts);
-    this.dirty.add(id);
+    // Nothing to decide for a child that just started, unless a request waits for it to run.
+    if (this.doneWaits.has(id)) this.dirty.add(id);
   }
 
   /** An exit or a failed start of a local child. `reason` is an EXIT_* code, or 255 for a start failure. */
@@ -978,17 +982,18 @@ export class Node {
 
   private reconcile(id: string, ready: bool): void {
     const e = this.desired.get(id);
-    const hasLocal = this.locals.has(id);
+    const lat = this.locals.find(id);
+    const local: LocalChild | null = lat >= 0 ? this.locals.valueAt(lat) : null;
     if (e == null || e.spec.failed) {
-      if (hasLocal) this.stopLocal(this.locals.get(id), WHY_TERMINATED);
+      if (local != null) this.stopLocal(local, WHY_TERMINATED);
       this.checkWaiters(id, e == null ? 0 : 2);
       return;
     }
     const spec = e.spec;
     const quorum = this.quorumOk();
     const mine = !this.leaving && !this.left && quorum && this.owner(id, spec.kind) == this.name;
-    if (hasLocal) {
-      const c = this.locals.get(id);
+    if (local != null) {
+      const c = local;
       if (!mine) {
         this.stopLocal(c, this.leaving || this.left ? WHY_LEAVING : !quorum ? WHY_QUORUM : WHY_MOVED);
       } else if (!c.spec.sameAs(spec)) {

@@ -42,6 +42,29 @@ export class StrMap<V> {
 
   has(key: string): bool { return this.slot(key, keyHash(key)) >= 0; }
 
+  /** The slot holding `key`, or -1: one probe for a has-then-get (read it with valueAt). */
+  find(key: string): i32 { return this.slot(key, keyHash(key)); }
+
+  /** The value in a slot find() returned (valid until the next set or delete). */
+  valueAt(slot: i32): V { return unchecked(this.vs[slot]); }
+
+  /** Sets `key` only if absent, in one probe; true when it was added. */
+  addIfAbsent(key: string, value: V): bool {
+    const h = keyHash(key);
+    const mask = this.hashes.length - 1;
+    let i = <i32>(h & <u32>mask);
+    let tomb = -1;
+    while (true) {
+      const s = unchecked(this.hashes[i]);
+      if (s == EMPTY) break;
+      if (s == TOMB) { if (tomb < 0) tomb = i; }
+      else if (s == h && unchecked(this.ks[i]) == key) return false;
+      i = (i + 1) & mask;
+    }
+    this.put(i, tomb, h, key, value);
+    return true;
+  }
+
   get(key: string): V {
     const i = this.slot(key, keyHash(key));
     if (i < 0) throw new Error('key not found');
@@ -60,6 +83,12 @@ export class StrMap<V> {
       else if (s == h && unchecked(this.ks[i]) == key) { unchecked(this.vs[i] = value); return this; }
       i = (i + 1) & mask;
     }
+    this.put(i, tomb, h, key, value);
+    return this;
+  }
+
+  /** Stores a new key at the first tombstone met while probing, else at the empty slot `i`. */
+  private put(i: i32, tomb: i32, h: u32, key: string, value: V): void {
     if (tomb >= 0) i = tomb;
     else this.used++;
     unchecked(this.hashes[i] = h);
@@ -69,7 +98,6 @@ export class StrMap<V> {
     // At most half the slots hold keys or tombstones, so probes stay short (a work queue adds
     // and deletes all the time, and tombstones lengthen probes like keys do).
     if (this.used * 2 >= this.hashes.length) this.rebuild();
-    return this;
   }
 
   delete(key: string): bool {
@@ -137,6 +165,8 @@ export class StrSet {
   get size(): i32 { return this.m.size; }
   has(key: string): bool { return this.m.has(key); }
   add(key: string): this { this.m.set(key, true); return this; }
+  /** Adds `key` if absent, in one probe; true when it was added. */
+  addIfAbsent(key: string): bool { return this.m.addIfAbsent(key, true); }
   delete(key: string): bool { return this.m.delete(key); }
   clear(): void { this.m.clear(); }
   values(): Array<string> { return this.m.keys(); }

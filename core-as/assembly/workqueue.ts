@@ -11,9 +11,7 @@ export class WorkQueue {
   get size(): i32 { return this.queued.size; }
 
   add(id: string): void {
-    if (this.queued.has(id)) return;
-    this.queued.add(id);
-    this.items.push(id);
+    if (this.queued.addIfAbsent(id)) this.items.push(id);
   }
 
   /** The oldest id, removed from the queue. Only when size > 0. */
