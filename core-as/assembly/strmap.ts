@@ -51,17 +51,9 @@ export class StrMap<V> {
   /** Sets `key` only if absent, in one probe; true when it was added. */
   addIfAbsent(key: string, value: V): bool {
     const h = keyHash(key);
-    const mask = this.hashes.length - 1;
-    let i = <i32>(h & <u32>mask);
-    let tomb = -1;
-    while (true) {
-      const s = unchecked(this.hashes[i]);
-      if (s == EMPTY) break;
-      if (s == TOMB) { if (tomb < 0) tomb = i; }
-      else if (s == h && unchecked(this.ks[i]) == key) return false;
-      i = (i + 1) & mask;
-    }
-    this.put(i, tomb, h, key, value);
+    const at = this.probe(key, h);
+    if (at >= 0) return false;
+    this.put(-at - 1, h, key, value);
     return true;
   }
 
@@ -73,24 +65,32 @@ export class StrMap<V> {
 
   set(key: string, value: V): this {
     const h = keyHash(key);
+    const at = this.probe(key, h);
+    if (at >= 0) unchecked(this.vs[at] = value);
+    else this.put(-at - 1, h, key, value);
+    return this;
+  }
+
+  /**
+   * The slot holding `key`; or, when it is absent, -(slot + 1) for the slot a new key goes to:
+   * the first tombstone met on the way, else the empty slot that ended the probe.
+   */
+  private probe(key: string, h: u32): i32 {
     const mask = this.hashes.length - 1;
     let i = <i32>(h & <u32>mask);
     let tomb = -1;
     while (true) {
       const s = unchecked(this.hashes[i]);
-      if (s == EMPTY) break;
+      if (s == EMPTY) return -(tomb >= 0 ? tomb : i) - 1;
       if (s == TOMB) { if (tomb < 0) tomb = i; }
-      else if (s == h && unchecked(this.ks[i]) == key) { unchecked(this.vs[i] = value); return this; }
+      else if (s == h && unchecked(this.ks[i]) == key) return i;
       i = (i + 1) & mask;
     }
-    this.put(i, tomb, h, key, value);
-    return this;
   }
 
-  /** Stores a new key at the first tombstone met while probing, else at the empty slot `i`. */
-  private put(i: i32, tomb: i32, h: u32, key: string, value: V): void {
-    if (tomb >= 0) i = tomb;
-    else this.used++;
+  /** Stores a new key in slot `i` (empty, or a tombstone it reuses). */
+  private put(i: i32, h: u32, key: string, value: V): void {
+    if (unchecked(this.hashes[i]) == EMPTY) this.used++;
     unchecked(this.hashes[i] = h);
     unchecked(this.ks[i] = key);
     unchecked(this.vs[i] = value);
