@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['conformance/test/placement.test.ts', 'conformance/test/codec.test.ts', 'core-as/test/hash-crypto.test.ts', 'core-as/test/placement.test.ts', 'conformance/test/bursts.test.ts', 'conformance/test/runtime.test.ts'],
+    include: ['conformance/test/placement.test.ts', 'conformance/test/codec.test.ts', 'core-as/test/hash-crypto.test.ts', 'core-as/test/placement.test.ts', 'core-as/test/tables.test.ts', 'conformance/test/bursts.test.ts', 'conformance/test/runtime.test.ts'],
     testTimeout: 120_000,
     maxWorkers: 2,
   },

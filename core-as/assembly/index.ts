@@ -3,3 +3,4 @@ export * from './exports';
 export * from './exports-placement';
 export * from './exports-codec';
 export * from './exports-crypto';
+export * from './exports-selftest';

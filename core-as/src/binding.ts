@@ -448,6 +448,15 @@ export class Core {
   /** Children the fuzz node holds after the frames it accepted. */
   fuzzDesiredCount(): number { return (this.fn<() => number>('fuzzDesiredCount'))(); }
 
+  /**
+   * Runs a randomized self-test of one of the core's data structures inside Wasm against a
+   * reference implementation; returns the number of disagreements (0 = correct).
+   */
+  selfTest(structure: 'strmap' | 'workqueue', seed: number, ops: number, keySpace: number): number {
+    const name = structure === 'strmap' ? 'selfTestStrMap' : 'selfTestWorkQueue';
+    return (this.fn<(s: number, o: number, k: number) => number>(name))(seed >>> 0, ops, keySpace >>> 0);
+  }
+
   // ---- queries -------------------------------------------------------------------------------
 
   private query(kind: number): OutReader {
