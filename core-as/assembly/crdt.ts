@@ -8,7 +8,7 @@
 import { Reader, Writer } from './io';
 import { Spec } from './spec';
 import { MAX_NAME } from './codec';
-import { xxh64, xxh64Bytes, xxh64String, mix64 } from './hash';
+import { xxh64, xxh64String, mix64 } from './hash';
 import { StrMap } from './strmap';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
@@ -396,8 +396,9 @@ export class Desired {
 
   /** A live failed mark of the entry with dot `origin`. */
   private hasMarkOf(id: string, origin: u64): bool {
-    if (!this.store.has(id)) return false;
-    const es = this.store.get(id);
+    const at = this.store.find(id);
+    if (at < 0) return false;
+    const es = this.store.valueAt(at);
     for (let i = 0; i < es.length; i++) if (es[i].origin == origin) return true;
     return false;
   }

@@ -4,22 +4,16 @@
 
 import { StrMap } from './strmap';
 import { WorkQueue } from './workqueue';
-
-/** A small deterministic PRNG (xorshift32), so a seed replays. */
-class Rng {
-  constructor(public s: u32) { if (this.s == 0) this.s = 0x9e3779b9; }
-  next(): u32 { let x = this.s; x ^= x << 13; x ^= x >> 17; x ^= x << 5; this.s = x; return x; }
-  below(n: u32): u32 { return this.next() % n; }
-}
+import { Xorshift64 } from './prng';
 
 /** Keys from a small space with a shared prefix, so probes collide and tombstones pile up. */
-function key(r: Rng, space: u32): string {
+function key(r: Xorshift64, space: u32): string {
   return 'child-' + r.below(space).toString();
 }
 
 /** `ops` random operations on a StrMap and a Map side by side; disagreements counted. */
 export function selfTestStrMap(seed: u32, ops: i32, space: u32): i32 {
-  const r = new Rng(seed);
+  const r = new Xorshift64(seed);
   const m = new StrMap<i32>();
   const ref = new Map<string, i32>();
   let bad = 0;
@@ -56,7 +50,7 @@ export function selfTestStrMap(seed: u32, ops: i32, space: u32): i32 {
 
 /** Random adds and takes on a WorkQueue against an array model: FIFO order, no duplicates. */
 export function selfTestWorkQueue(seed: u32, ops: i32, space: u32): i32 {
-  const r = new Rng(seed);
+  const r = new Xorshift64(seed);
   const q = new WorkQueue();
   const model = new Array<string>();
   let bad = 0;

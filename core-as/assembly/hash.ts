@@ -67,10 +67,6 @@ export function xxh64(ptr: usize, len: i32, seed: u64): u64 {
   return h;
 }
 
-export function xxh64Bytes(b: Uint8Array, seed: u64 = 0): u64 {
-  return xxh64(b.dataStart, b.length, seed);
-}
-
 // Reused scratch for UTF-8 encoding of strings (ids are at most a few hundred bytes).
 let scratch = new Uint8Array(1024);
 

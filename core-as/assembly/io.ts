@@ -78,30 +78,35 @@ export class Reader {
     if (<i64>n * <i64>minItemBytes > <i64>this.remaining) { this.fail(ERR_TRUNCATED); return 0; }
     return <i32>n;
   }
-  str(max: i32): string {
+  /**
+   * A u32 length of at most `max` whose bytes all follow: returns it, with pos at the first byte.
+   * Otherwise the reader fails (too long, or truncated) and -1 is returned.
+   */
+  private span(max: i32): i32 {
     const n = this.u32();
-    if (this.err != ERR_NONE) return '';
-    if (n > <u32>max) { this.fail(ERR_TOO_LONG); return ''; }
-    if (!this.need(<i32>n)) return '';
+    if (this.err != ERR_NONE) return -1;
+    if (n > <u32>max) { this.fail(ERR_TOO_LONG); return -1; }
+    if (!this.need(<i32>n)) return -1;
+    return <i32>n;
+  }
+  str(max: i32): string {
+    const n = this.span(max);
+    if (n < 0) return '';
     const s = String.UTF8.decodeUnsafe(this.ptr + <usize>this.pos, <usize>n, false);
-    this.pos += <i32>n;
+    this.pos += n;
     return s;
   }
   /** Reads a string like str(), but only says whether it equals `utf8`: no allocation. */
   strIs(max: i32, utf8: Uint8Array): bool {
-    const n = this.u32();
-    if (this.err != ERR_NONE) return false;
-    if (n > <u32>max) { this.fail(ERR_TOO_LONG); return false; }
-    if (!this.need(<i32>n)) return false;
-    const same = n == <u32>utf8.length && memory.compare(this.ptr + <usize>this.pos, utf8.dataStart, <usize>n) == 0;
-    this.pos += <i32>n;
+    const n = this.span(max);
+    if (n < 0) return false;
+    const same = n == utf8.length && memory.compare(this.ptr + <usize>this.pos, utf8.dataStart, <usize>n) == 0;
+    this.pos += n;
     return same;
   }
   bytes(max: i32): Uint8Array {
-    const n = this.u32();
-    if (this.err != ERR_NONE) return new Uint8Array(0);
-    if (n > <u32>max) { this.fail(ERR_TOO_LONG); return new Uint8Array(0); }
-    return this.fixed(<i32>n);
+    const n = this.span(max);
+    return n < 0 ? new Uint8Array(0) : this.fixed(n);
   }
   fixed(n: i32): Uint8Array {
     if (!this.need(n)) return new Uint8Array(0);

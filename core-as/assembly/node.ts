@@ -26,6 +26,7 @@ import { Spec, RESTART_PERMANENT, RESTART_TRANSIENT, readSpecFromApi } from './s
 import { Desired, Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
 import { Candidate, CandidateSet, placeIn } from './placement';
 import { WorkQueue } from './workqueue';
+import { Xorshift64 } from './prng';
 import { hmacSha256, constantTimeEqual } from './sha256';
 import { xxh64String, mix64 } from './hash';
 import {
@@ -75,7 +76,7 @@ export class Node {
   kindSet: Set<string> = new Set();
   cfg: Config = new Config();
   bugs: u32 = 0;
-  rng: u64 = 0x9E3779B97F4A7C15;
+  rng: Xorshift64 = new Xorshift64(0x9E3779B97F4A7C15);
 
   now: i64 = 0;
   lastTick: i64 = -1;
@@ -131,7 +132,7 @@ export class Node {
     this.listen = r.str(MAX_ADDRESS);
     this.hasSecret = r.bool();
     this.secret = r.bytes(4096);
-    this.rng = r.u64() | 1;
+    this.rng = new Xorshift64(r.u64());
     this.cfg.heartbeatMs = <i64>r.u32();
     this.cfg.failureTimeoutMs = <i64>r.u32();
     this.cfg.syncIntervalMs = <i64>r.u32();
@@ -156,14 +157,6 @@ export class Node {
     for (let i = 0; i < seeds.length; i++) if (seeds[i] != this.listen) this.dialState(seeds[i]);
     this.initialised = true;
     this.allDirty = true;
-  }
-
-  random(): u64 {
-    // xorshift64*: jitter only; never used for secrets (nonces come from the host).
-    let x = this.rng;
-    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
-    this.rng = x;
-    return x * 0x2545F4914F6CDD1D;
   }
 
   // ---- frames out ------------------------------------------------------------------------
@@ -238,7 +231,7 @@ export class Node {
     for (let i = 1; i < attempts && base < 2000; i++) base <<= 1;
     if (base > 2000) base = 2000;
     // jitter: 50%..150%
-    return base / 2 + <i64>(this.random() % <u64>(base + 1));
+    return base / 2 + <i64>(this.rng.below(<u64>(base + 1)));
   }
 
   linkClosed(id: u32): void {
@@ -983,17 +976,16 @@ export class Node {
   private reconcile(id: string, ready: bool): void {
     const e = this.desired.get(id);
     const lat = this.locals.find(id);
-    const local: LocalChild | null = lat >= 0 ? this.locals.valueAt(lat) : null;
+    const c: LocalChild | null = lat >= 0 ? this.locals.valueAt(lat) : null;
     if (e == null || e.spec.failed) {
-      if (local != null) this.stopLocal(local, WHY_TERMINATED);
+      if (c != null) this.stopLocal(c, WHY_TERMINATED);
       this.checkWaiters(id, e == null ? 0 : 2);
       return;
     }
     const spec = e.spec;
     const quorum = this.quorumOk();
     const mine = !this.leaving && !this.left && quorum && this.owner(id, spec.kind) == this.name;
-    if (local != null) {
-      const c = local;
+    if (c != null) {
       if (!mine) {
         this.stopLocal(c, this.leaving || this.left ? WHY_LEAVING : !quorum ? WHY_QUORUM : WHY_MOVED);
       } else if (!c.spec.sameAs(spec)) {
