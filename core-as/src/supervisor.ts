@@ -14,6 +14,7 @@ import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOption
 export type TrellisEvent =
   | CoreEvent
   | { type: 'child_event'; id: string; name: string; data: unknown }
+  | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'transport_error'; error: ErrorInfo }
   | { type: 'ready'; name: string; address: string | undefined };
 
@@ -79,6 +80,9 @@ export class Supervisor extends Emitter<TrellisEvent> {
       started: (id, epoch) => this.feed(() => this.core.childStarted(id, epoch)),
       exited: (id, epoch, reason: ExitReason, error?: ErrorInfo) => this.feed(() => this.core.childExited(id, epoch, reason, error)),
       startFailed: (id, epoch, error) => this.feed(() => this.core.childStartFailed(id, epoch, error)),
+      // The core keeps the stopping child's claim until its exit is reported, so no other member
+      // starts it meanwhile; it has no event of its own for this yet, so the runtime reports it.
+      unresponsive: (id, epoch) => this.emit({ type: 'child_unresponsive', id, epoch }),
     };
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(16))),
