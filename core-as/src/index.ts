@@ -1,6 +1,13 @@
-export * from './wasm.js';
+// @trellis/core: what hosts use — the Supervisor and its options, the adapters a host supplies,
+// the shared runners, the core binding and the views it returns. Probes, planted bugs and the
+// other test-only entry points are in '@trellis/core/testing'.
+export { releaseWasmUrl } from './wasm.js';
 export * from './adapters.js';
-export * from './binding.js';
+export { Core } from './core.js';
+export type { CoreConfig, NodeParams, WaitMode } from './event-writer.js';
+export type { Effect, CoreEvent, ReplyCode, StopWhy } from './effect-reader.js';
+export type { ChildStatus, LocalChildView, GlobalChildView, MemberView, NodeInfo, SpecView, RejectReason } from './queries.js';
+export { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, transportPayloadMax, CLOSE_REASON_CHARS_MAX } from './limits.js';
 export * from './errors.js';
 export * from './emitter.js';
 export * from './options.js';
