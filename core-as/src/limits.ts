@@ -37,6 +37,9 @@ export const EVENT_BUFFER_BYTES = 64 * 1024;
 /** Event bytes the runtime hands the core per step before it yields to I/O (about 1,700 startChild calls). */
 export const STEP_BYTES = 64 * 1024;
 
+/** How long a transport waits for a dialed link to open before it reports the dial failed. */
+export const DIAL_TIMEOUT_MS = 5000;
+
 /** Most characters of a close reason a transport sends (the WebSocket close frame allows 123 bytes). */
 export const CLOSE_REASON_CHARS_MAX = 120;
 
