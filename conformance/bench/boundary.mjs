@@ -1,6 +1,6 @@
 // Wasm boundary and decoder benchmarks (npm run bench -- boundary).
 import { readFileSync } from 'node:fs';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, releaseWasmUrl } from '@trellis/core/testing';
 
 const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'boundary', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));

@@ -1,7 +1,7 @@
 // Placement benchmark (npm run bench -- placement): the core's weighted rendezvous hashing in
 // Wasm against a libring-style ring in JS, same ids, same machine, same run.
 import { readFileSync } from 'node:fs';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, releaseWasmUrl } from '@trellis/core/testing';
 import { Ring } from './ring.mjs';
 
 const core = Core.create(readFileSync(releaseWasmUrl));

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PlantedBug } from '@trellis/core';
+import { PlantedBug } from '@trellis/core/testing';
 import { runSeed, formatViolation, type SimResult, type SimOptions } from '../src/sim/run.js';
 import { wasmModule } from './support.js';
 

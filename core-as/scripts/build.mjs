@@ -5,6 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeGenerated } from './gen-boundary.mjs';
+
+// core-as/src/generated/boundary.ts: the boundary codes for the binding, read from core-as/assembly.
+writeGenerated();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);

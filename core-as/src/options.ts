@@ -1,6 +1,8 @@
 // The options every host's start() accepts, and their validation (shared by all hosts).
 import { InvalidOptionError } from './errors.js';
 import type { KindDefinition } from './adapters.js';
+import type { NodeParams } from './event-writer.js';
+import { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_CHARS_MAX, SECRET_BYTES_MAX } from './limits.js';
 
 export interface ChildSpec {
   id: string;
@@ -32,19 +34,13 @@ export interface CommonOptions {
   maxFrameBytes?: number;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedOptions extends NodeParams {
   scope: string;
   name: string;
   seeds: string[];
   secret: Uint8Array | undefined;
   kinds: Record<string, KindDefinition>;
   children: ChildSpec[];
-  heartbeatMs: number;
-  failureTimeoutMs: number;
-  syncIntervalMs: number;
-  quorum: number;
-  weight: number;
-  maxFrameBytes: number;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -60,10 +56,10 @@ function posInt(o: Record<string, unknown>, key: string, def: number, min = 1): 
 export function resolveOptions(input: unknown, defaultName: () => string): ResolvedOptions {
   if (input === null || typeof input !== 'object') throw new InvalidOptionError('options', 'must be an object');
   const o = input as Record<string, unknown>;
-  if (typeof o.scope !== 'string' || o.scope.length === 0 || o.scope.length > 256) throw new InvalidOptionError('scope', 'must be a non-empty string of at most 256 characters');
+  if (typeof o.scope !== 'string' || o.scope.length === 0 || o.scope.length > NAME_CHARS_MAX) throw new InvalidOptionError('scope', `must be a non-empty string of at most ${NAME_CHARS_MAX} characters`);
   let name = defaultName();
   if (o.name !== undefined) {
-    if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 256) throw new InvalidOptionError('name', 'must be a non-empty string of at most 256 characters');
+    if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > NAME_CHARS_MAX) throw new InvalidOptionError('name', `must be a non-empty string of at most ${NAME_CHARS_MAX} characters`);
     name = o.name;
   }
   const seeds = o.seeds ?? [];
@@ -74,7 +70,7 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
     else if (o.secret instanceof Uint8Array) secret = o.secret;
     else throw new InvalidOptionError('secret', 'must be a string or a Uint8Array');
     if (secret.length === 0) throw new InvalidOptionError('secret', 'must not be empty (omit it for a cluster without a secret)');
-    if (secret.length > 4096) throw new InvalidOptionError('secret', 'must be at most 4096 bytes');
+    if (secret.length > SECRET_BYTES_MAX) throw new InvalidOptionError('secret', `must be at most ${SECRET_BYTES_MAX} bytes`);
   }
   if (o.kinds === null || typeof o.kinds !== 'object') throw new InvalidOptionError('kinds', 'must be an object mapping kind names to definitions');
   const kinds = o.kinds as Record<string, KindDefinition>;
@@ -105,6 +101,6 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
     if (typeof o.weight !== 'number' || !Number.isFinite(o.weight) || o.weight <= 0) throw new InvalidOptionError('weight', 'must be a positive finite number');
     weight = o.weight;
   }
-  const maxFrameBytes = posInt(o, 'maxFrameBytes', 1 << 20, 65536 + 128);
+  const maxFrameBytes = posInt(o, 'maxFrameBytes', MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN);
   return { scope: o.scope, name, seeds: seeds as string[], secret, kinds, children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes };
 }

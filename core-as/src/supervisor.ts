@@ -2,7 +2,10 @@
 // three adapters a host supplies (Transport, Runner, Clock). It decides nothing: it feeds the
 // core events and time, and carries out the effects the core answers with.
 
-import { Core, type CoreEvent, type Effect, type GlobalChildView, type LocalChildView, type MemberView, type NodeInfo, type RejectReason, type ReplyCode } from './binding.js';
+import { Core } from './core.js';
+import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
+import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
+import { NONCE_BYTES, STEP_BYTES } from './limits.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
 import {
@@ -33,9 +36,6 @@ export interface HostAdapters {
 
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
 export interface TerminateOptions { wait?: 'ack' | 'stopped'; timeoutMs?: number }
-
-/** Event bytes handled per step before the runtime yields to I/O (about 1,700 startChild calls). */
-const STEP_BYTES = 64 * 1024;
 
 interface Pending { resolve(): void; reject(e: Error): void; id: string; timer?: ReturnType<typeof setTimeout> }
 
@@ -85,7 +85,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       unresponsive: (id, epoch) => this.emit({ type: 'child_unresponsive', id, epoch }),
     };
     this.transportHandlers = {
-      opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(16))),
+      opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
       frame: (link, bytes) => this.feed(() => this.core.frame(link, bytes)),
       closed: (link, reason) => {
         // Frames the transport refused before the core saw them are counted here.

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHash, createHmac } from 'node:crypto';
 import xxhash from 'xxhash-wasm';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, releaseWasmUrl } from '@trellis/core/testing';
 import { Prng } from '../../conformance/src/sim/prng.js';
 
 const core = Core.create(readFileSync(releaseWasmUrl));

@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import xxhash from 'xxhash-wasm';
-import { Core, releaseWasmUrl, type PlacementMember } from '@trellis/core';
+import { TestCore as Core, releaseWasmUrl, type PlacementMember } from '@trellis/core/testing';
 
 const core = Core.create(readFileSync(releaseWasmUrl));
 const M64 = (1n << 64n) - 1n;

@@ -3,7 +3,7 @@
 // the reconcile work queue (FIFO, no duplicates, amortised compaction).
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, releaseWasmUrl } from '@trellis/core/testing';
 
 const core = Core.create(readFileSync(releaseWasmUrl));
 

@@ -3,7 +3,8 @@
 // injection (net faults, crashes, pauses, partitions) is driven from outside through the
 // methods here; the world itself only delivers what the cores say, with configurable delays.
 
-import { Core, type CoreConfig, type CoreEvent, type Effect, type ReplyCode, type WaitMode } from '@trellis/core';
+import type { CoreConfig, CoreEvent, Effect, ReplyCode, WaitMode } from '@trellis/core';
+import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
 import { MSG_NAMES } from '../protocol.js';
