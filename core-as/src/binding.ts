@@ -11,13 +11,15 @@ const EV_INIT = 1, EV_LINK_OPENED = 2, EV_FRAME = 3, EV_LINK_CLOSED = 4, EV_DIAL
   EV_START_CHILD = 7, EV_TERMINATE_CHILD = 8, EV_LEAVE = 9, EV_CHILD_STARTED = 10, EV_CHILD_EXITED = 11,
   EV_CHILD_START_FAILED = 12, EV_PLANT_BUGS = 13;
 // Effect record types (FX_*).
-const FX_SEND = 1, FX_DIAL = 2, FX_CLOSE = 3, FX_RUN = 4, FX_STOP = 5, FX_WAKE = 6, FX_REPLY = 7, FX_EVENT = 8;
+const FX_SEND = 1, FX_DIAL = 2, FX_CLOSE = 3, FX_RUN = 4, FX_STOP = 5, FX_WAKE = 6, FX_REPLY = 7, FX_EVENT = 8,
+  FX_INVARIANT = 9;
 
 export const PlantedBug = {
   startWithoutRelease: 1,
   skipAntiEntropy: 2,
   ignoreIncarnation: 4,
   terminateLoses: 8,
+  breakInvariant: 16,
 } as const;
 
 export interface CoreConfig {
@@ -64,7 +66,9 @@ export type Effect =
   | { type: 'stop'; id: string; epoch: number; shutdownMs: number }
   | { type: 'wake'; at: number }
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
-  | { type: 'event'; event: CoreEvent };
+  | { type: 'event'; event: CoreEvent }
+  /** Testing builds only: a core invariant does not hold after this step ("name: detail"). */
+  | { type: 'invariant'; message: string };
 
 export type ChildStatus = 'pending' | 'starting' | 'running' | 'stopping' | 'restarting' | 'failed';
 const STATUSES: ChildStatus[] = ['pending', 'starting', 'running', 'stopping', 'restarting', 'failed'];
@@ -371,6 +375,7 @@ export class Core {
         case FX_WAKE: fx.push({ type: 'wake', at: r.f64() }); break;
         case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_CODES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
         case FX_EVENT: fx.push({ type: 'event', event: decodeEvent(r) }); break;
+        case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;
       }
       r.pos = end;
     }
