@@ -9,8 +9,7 @@
 //              bool full, [live dots if full]
 //   SYNC_REQ = replicas, full context, live dots
 
-import { Reader, Writer } from './io';
-import { ERR_BAD_VALUE } from './io';
+import { Reader, Writer, ERR_BAD_VALUE } from './io';
 import { Spec } from './spec';
 import { NAME_BYTES_MAX, WIRE_ITEMS_MAX, WIRE_REPLICAS_MAX, DOT_REPLICAS_MAX } from './limits';
 import { Desired, Delta, Entry, Context, IncomingDelta, dotKey, dotRep, dotCtr, dotCounterFits } from './crdt';

@@ -12,7 +12,7 @@ import { Spec } from './spec';
 import { xxh64, xxh64String, mix64 } from './hash';
 import { StrMap } from './strmap';
 import { TESTING } from './flags';
-import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX } from './limits';
+import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES } from './limits';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
 export class Replica {
@@ -157,7 +157,7 @@ export class MergeResult {
   acks: Array<u64> = [];
 }
 
-const scratch = new Writer(512);
+const scratch = new Writer(ENTRY_HASH_SCRATCH_BYTES);
 
 export class Desired {
   replicas: Replicas = new Replicas();

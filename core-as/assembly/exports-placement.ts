@@ -12,7 +12,7 @@ import { out } from './effects';
 import { inputBuffer } from './exports';
 import { xxh64, xxh64String } from './hash';
 import { Candidate, CandidateSet, placeIn, slotOf } from './placement';
-import { API_ID_BYTES_MAX, KIND_BYTES_MAX, NAME_BYTES_MAX, KINDS_MAX, MEMBERS_MAX } from './limits';
+import { PLACE_BATCH_IDS_MAX, API_ID_BYTES_MAX, KIND_BYTES_MAX, NAME_BYTES_MAX, KINDS_MAX, MEMBERS_MAX } from './limits';
 
 class Table {
   set: CandidateSet;
@@ -48,7 +48,7 @@ export function placeBatch(len: i32): i32 {
   const mode = r.u8();
   let fixedKind = '';
   if (mode == 0) fixedKind = r.str(KIND_BYTES_MAX);
-  const ids = r.count(1 << 26, 4);
+  const ids = r.count(PLACE_BATCH_IDS_MAX, 4);
   if (!r.ok) return -1;
   out.reserve(ids * 4);
   const fixed = mode == 0 ? tableFor(fixedKind, cands, kinds) : null;

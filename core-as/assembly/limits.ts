@@ -83,3 +83,8 @@ export const REASK_ACKS_MAX: i32 = 4096;
 export const FRAME_SCRATCH_BYTES: i32 = 1024;
 export const HMAC_SCRATCH_BYTES: i32 = 256;
 export const IO_BUFFER_BYTES: i32 = 1 << 16;
+export const ENTRY_HASH_SCRATCH_BYTES: i32 = 512;
+
+// ---- probes (testing builds) ----------------------------------------------------------------
+/** Ids in one placeBatch call. */
+export const PLACE_BATCH_IDS_MAX: i32 = 1 << 26;
