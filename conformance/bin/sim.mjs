@@ -7,13 +7,13 @@
 //          --frames (frames sent and delivered go into the trace too).
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
-import { releaseWasmUrl } from '@trellis/core';
+import { testingWasmUrl } from '@trellis/core/testing';
 import { runSeed, formatViolation } from '../dist/sim/run.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
 const num = (name) => (opt(name) !== undefined ? Number(opt(name)) : undefined);
-const mod = new WebAssembly.Module(readFileSync(process.env.TRELLIS_WASM ?? releaseWasmUrl));
+const mod = new WebAssembly.Module(readFileSync(process.env.TRELLIS_WASM ?? testingWasmUrl));
 const one = opt('seed');
 const base = Number(opt('base-seed', one ?? 1));
 const count = one !== undefined ? 1 : Number(opt('seeds', 100));

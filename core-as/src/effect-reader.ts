@@ -4,7 +4,7 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, REPLY_NAMES,
 } from './generated/boundary.js';
@@ -35,7 +35,9 @@ export type Effect =
   | { type: 'stop'; id: string; epoch: number; shutdownMs: number }
   | { type: 'wake'; at: number }
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
-  | { type: 'event'; event: CoreEvent };
+  | { type: 'event'; event: CoreEvent }
+  /** Testing and debug builds only: a core invariant does not hold after this step ("name: detail"). */
+  | { type: 'invariant'; message: string };
 
 const dec = new TextDecoder();
 
@@ -94,6 +96,7 @@ export function readEffects(r: OutReader): Effect[] {
       case FX_WAKE: fx.push({ type: 'wake', at: r.f64() }); break;
       case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_NAMES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
       case FX_EVENT: fx.push({ type: 'event', event: readEvent(r) }); break;
+      case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;
     }
     r.pos = end;
   }

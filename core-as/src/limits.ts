@@ -1,9 +1,9 @@
 // The runtime's limits in one place, unit last. Relations between them are stated where they are
 // defined; the core's own limits live in core-as/assembly and reach here through the generated
-// boundary module (HEADER_BYTES, NONCE_BYTES) or are checked by core-as/test/limits.test.ts.
-import { HEADER_BYTES, NONCE_BYTES } from './generated/boundary.js';
+// boundary module (FRAME_HEADER_BYTES, NONCE_BYTES) or are checked by core-as/test/limits.test.ts.
+import { FRAME_HEADER_BYTES, NONCE_BYTES } from './generated/boundary.js';
 
-export { HEADER_BYTES, NONCE_BYTES };
+export { FRAME_HEADER_BYTES, NONCE_BYTES };
 
 /** Payload bytes per fragment when the core splits a message larger than one frame (node.ts FRAGMENT_BYTES). */
 export const FRAGMENT_BYTES = 64 * 1024;
@@ -17,7 +17,7 @@ export const MAX_FRAME_BYTES_DEFAULT = 1 << 20;
 /** Smallest maxFrameBytes the options accept; above CORE_FRAME_BYTES_MIN, so the core never overrides a valid option. */
 export const MAX_FRAME_BYTES_MIN = FRAGMENT_BYTES + 128;
 
-/** Bytes a transport accepts beyond maxFrameBytes: room for the frame header (HEADER_BYTES) and slack. */
+/** Bytes a transport accepts beyond maxFrameBytes: room for the frame header (FRAME_HEADER_BYTES) and slack. */
 export const TRANSPORT_SLACK_BYTES = 64;
 
 /** The largest WebSocket message a transport accepts for a given maxFrameBytes. */

@@ -19,6 +19,8 @@ export type TrellisEvent =
   | { type: 'child_event'; id: string; name: string; data: unknown }
   | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'transport_error'; error: ErrorInfo }
+  /** A testing or debug core found its own state inconsistent (a core bug; never from release). */
+  | { type: 'core_invariant_broken'; message: string }
   | { type: 'ready'; name: string; address: string | undefined };
 
 export interface HostAdapters {
@@ -202,6 +204,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
       case 'event': this.emit(e.event); break;
+      // Only a testing or debug core checks its invariants; a broken one is a core bug to report.
+      case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
     }
   }
 

@@ -8,6 +8,7 @@ import { REJECT_REASONS, type RejectReason } from '../queries.js';
 import { instantiateCore } from '../wasm.js';
 import {
   EV_PLANT_BUGS, BUG_START_WITHOUT_RELEASE, BUG_SKIP_ANTI_ENTROPY, BUG_IGNORE_INCARNATION, BUG_TERMINATE_LOSES,
+  BUG_BREAK_INVARIANT,
 } from '../generated/boundary.js';
 
 /** Known bugs the core can be told to have, to prove the simulator's checker finds them. */
@@ -16,6 +17,7 @@ export const PlantedBug = {
   skipAntiEntropy: BUG_SKIP_ANTI_ENTROPY,
   ignoreIncarnation: BUG_IGNORE_INCARNATION,
   terminateLoses: BUG_TERMINATE_LOSES,
+  breakInvariant: BUG_BREAK_INVARIANT,
 } as const;
 
 /** A member as placement sees it: its name hashes its position; weight defaults to 1. */
