@@ -182,9 +182,16 @@ export class Checker {
       return;
     }
     if (peers === 0) return;
+    // Gone for a reason: terminated since, or its instance ended for good (temporary, transient).
+    if (this.ledger.terminates.some((t) => t.id === op.id && t.issuedStep >= op.issuedStep)) return;
+    if ((this.doneSteps.get(op.id) ?? []).some((d) => d >= op.issuedStep)) return;
+    // Held: another member has the start, or a start of the id this one had not observed (a
+    // concurrent one that wins the id's effective entry, or a later one): the id stays desired.
     for (const m of this.world.aliveNodes()) {
       if (m === n || m.left || this.ledger.intruders.has(m.name)) continue;
-      if (parseArgs(m.core.specOf(op.id)?.args)?.nonce === op.nonce || this.held.get(key(m))?.get(op.id)?.has(op.nonce)) return;
+      const there = parseArgs(m.core.specOf(op.id)?.args)?.nonce;
+      if (there !== undefined && (there === op.nonce || !op.observed.has(there))) return;
+      if (this.held.get(key(m))?.get(op.id)?.has(op.nonce)) return;
     }
     this.fail('durability', `${n.name} acknowledged startChild ${op.id} #${op.nonce} (request #${op.req}${op.repeats ? `, repeating #${op.repeats}` : ''}) while no other member holds it: one crash loses it`, n.name);
   }
@@ -339,6 +346,15 @@ export class Checker {
     if (this.ledger.terminates.some((t) => t.id === id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) return;
     if ((this.doneSteps.get(id) ?? []).some((d) => d >= s.issuedStep)) return;
     this.fail('no-loss', `${n.name} dropped ${id} (start #${nonce} on ${s.node}) though no terminate of it and no end of it came after that start`);
+  }
+
+  /**
+   * An identical start issued again (a repeat or a retry) adds its spec anew: a node that had
+   * dropped it may hold it again, and terminates issued before it did not remove this add.
+   */
+  reissued(op: StartOp): void {
+    const k = `${op.id}/${op.nonce}`;
+    for (const g of this.gone.values()) g.delete(k);
   }
 
   /** Nonces of the id the node (this incarnation) has been seen to hold. */
@@ -520,7 +536,7 @@ export class Checker {
         const spec = parseArgs(n.core.specOf(t.id)?.args);
         const run = parseArgs(n.running.get(t.id)?.args);
         for (const [what, a] of [['desired', spec], ['running', run]] as const) {
-          if (a && t.observed.has(a.nonce)) {
+          if (a && t.observed.has(a.nonce) && !this.ledger.starts.some((s) => s.nonce === a.nonce && s.issuedStep > t.issuedStep)) {
             this.fail('terminated-stays-terminated', `${t.id} (start #${a.nonce}) is ${what} on ${n.name} although ${t.node}'s terminate, acknowledged, had observed it`);
             return;
           }

@@ -5,7 +5,7 @@
 import type { Effect } from '@trellis/core';
 import { World, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
 import { Prng } from './prng.js';
-import { Checker, newLedger, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
+import { Checker, newLedger, parseArgs, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
 
 export interface SimOptions {
   /** Number of nodes at the start (default: 1–7 from the seed). */
@@ -79,7 +79,7 @@ const STALL_EVERY_MS: [number, number] = [200, 4000];
 const LONG_STALL_P = 0.15;
 /** Retries: share of starts with a client timeout, and its range. */
 const CLIENT_TIMEOUT_P = 0.3;
-const CLIENT_TIMEOUT_MS: [number, number] = [50, 1500];
+const CLIENT_TIMEOUT_MS: [number, number] = [1, 40];
 const POLICIES: Policy[] = ['permanent', 'permanent', 'transient', 'temporary'];
 
 function describe(n: SimNode, e: Effect): string | null {
@@ -148,6 +148,12 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   }
   checker.onViolation = (v) => { line(`!! ${v.invariant}: ${v.detail}`); frozen = [...trace]; };
   const ops = new Map<number, StartOp | TerminateOp>();
+  // Acknowledgements are checked once the step's effects are carried out (members up to date).
+  const acked: [StartOp, SimNode][] = [];
+  w.afterEffects.push(() => {
+    for (const [op, n] of acked) checker.checkAckHeld(op, n);
+    acked.length = 0;
+  });
   w.observers.unshift((world, n, fx) => {
     for (const e of fx) {
       const d = describe(n, e);
@@ -159,7 +165,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         if (op && op.reply === undefined) {
           op.reply = e.code;
           op.ackedWithPeers = e.code === 'ok' && n.core.members().length > 1;
-          if (models.retries && 'nonce' in op) checker.checkAckHeld(op, n);
+          if (models.retries && 'nonce' in op) acked.push([op, n]);
         }
       }
     }
@@ -232,6 +238,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   /** An identical start again: the same spec, from `node` (a retry or a repeated boot). */
   const repeat = (node: string, op: StartOp, why: string) => {
     checker.sample([op.id]);
+    checker.reissued(op);
     issue(w.node(node), op.id, op.nonce, op.spec, 'ack', why, op.req);
   };
   /** Retries (retries): clients whose start timed out issue it again, identical, from the same node. */
@@ -322,8 +329,10 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       // An identical start of an id some start of which is still desired (a repeated boot, a
       // client that does not know its first attempt succeeded).
       if (wrng.chance(0.1)) {
-        const held = ledger.starts.filter((s) => { const h = w.nodes.get(s.node); return s.spec !== undefined && h !== undefined && checker.observedBy(h, s.id).has(s.nonce); });
-        if (held.length) repeat(wrng.pick(live), wrng.pick(held), 'identical repeat');
+        const from = wrng.pick(live), id = wrng.pick(IDS);
+        const nonce = parseArgs(w.node(from).core.specOf(id)?.args)?.nonce;
+        const first = nonce === undefined ? undefined : ledger.starts.find((s) => s.nonce === nonce && s.spec !== undefined);
+        if (first) repeat(from, first, 'identical repeat');
       }
     }
     const roll = rng.float();
