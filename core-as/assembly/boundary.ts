@@ -19,6 +19,7 @@ export const EV_CHILD_STARTED: u8 = 10;
 export const EV_CHILD_EXITED: u8 = 11;
 export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
+export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings (seeds found after init)
 
 // Effects (core → host).
 export const FX_SEND: u8 = 1;

@@ -65,6 +65,16 @@ export function dialSeed(n: Node, address: string): void {
   n.dials.ensure(address, n.now);
 }
 
+/**
+ * A seed found after init (a DNS answer or a seed function, re-read every sync interval): dialed
+ * like any seed, but it does not hold back readiness, since a running node that learns one more
+ * address has no reason to stop starting children. Known addresses and our own are left alone.
+ */
+export function dialAddedSeed(n: Node, address: string): void {
+  if (address.length == 0 || address == n.listen || n.dials.has(address)) return;
+  n.dials.ensure(address, n.now).resolved = true;
+}
+
 /** An address reached: it belongs to `name` and its backoff starts over. */
 export function dialReached(n: Node, address: string, name: string): void {
   const d = n.dials.ensure(address, n.now);

@@ -8,14 +8,15 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, BUG_TERMINATE_LOSES, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, BUG_TERMINATE_LOSES, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
-import { ADDRESS_BYTES_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES } from './limits';
+import { ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES } from './limits';
 import { TESTING } from './flags';
 import { Node } from './node';
 import { out, fxInvariant } from './effects';
 import { writeQuery } from './queries';
 import { invariants } from './invariants';
+import { dialAddedSeed } from './dials';
 
 let input = new Uint8Array(IO_BUFFER_BYTES);
 const node = new Node();
@@ -116,6 +117,14 @@ function dispatch(type: u8, r: Reader): void {
       const en = r.str(ERROR_TEXT_BYTES_MAX);
       const em = r.str(ERROR_TEXT_BYTES_MAX);
       if (r.ok) node.childEnded(id, epoch, EXIT_START_FAILED, en, em);
+      break;
+    }
+    case EV_ADD_SEEDS: {
+      const count = r.count(MEMBERS_MAX, 4);
+      for (let i = 0; i < count && r.ok; i++) {
+        const address = r.str(ADDRESS_BYTES_MAX);
+        if (r.ok && node.initialised) dialAddedSeed(node, address);
+      }
       break;
     }
     case EV_PLANT_BUGS: {

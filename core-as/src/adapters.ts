@@ -1,5 +1,6 @@
 // The three small adapters a host supplies to the runtime (DESIGN.md, "The runtime").
 // Hosts implement these; the Supervisor drives them. Nothing here decides anything.
+import type { TlsReason } from './tls.js';
 
 /** Callbacks a Transport reports to. Link ids are allocated by the transport, unique per process. */
 export interface TransportHandlers {
@@ -11,6 +12,12 @@ export interface TransportHandlers {
   closed(link: number, reason: string): void;
   /** A dial did not produce a link (refused, timed out, bad address). */
   dialFailed(address: string, reason: string): void;
+  /**
+   * A TLS link refused by certificate verification: on the dialing side (`outbound`, `address` as
+   * dialed, followed by dialFailed) or the listening side (`address` is the dialer's remote
+   * address; no link was opened). `code` is the TLS stack's own code, for logs.
+   */
+  tlsFailed?(address: string, outbound: boolean, reason: TlsReason, code: string): void;
   /** A problem the transport could not attribute to a link (e.g. listen error after start). */
   error?(err: Error): void;
 }

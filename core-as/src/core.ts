@@ -9,7 +9,7 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildExited, writeChildStartFailed,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildExited, writeChildStartFailed,
   type CoreConfig, type WaitMode,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
@@ -74,6 +74,7 @@ export class Core {
   frame(link: number, bytes: Uint8Array): void { writeFrame(this.w, link, bytes); }
   linkClosed(link: number): void { writeLinkClosed(this.w, link); }
   dialFailed(address: string): void { writeDialFailed(this.w, address); }
+  addSeeds(addresses: readonly string[]): void { writeAddSeeds(this.w, addresses); }
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
   startChild(req: number, spec: unknown, wait: WaitMode): void { writeStartChild(this.api, req, spec, wait); }
   terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }

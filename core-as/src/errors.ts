@@ -38,3 +38,11 @@ export class ChildFailedError extends TrellisError {
 export class TimeoutError extends TrellisError {
   constructor(message: string) { super('timeout', message); }
 }
+
+/** An environment variable read by fromEnv() is invalid; `variable` names it, `option` the option it sets. */
+export class EnvVariableError extends InvalidOptionError {
+  constructor(readonly variable: string, option: string, message: string) {
+    super(option, message);
+    this.message = `${variable}: ${message}`;
+  }
+}

@@ -4,7 +4,7 @@
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
-  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
+  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS,
   EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -120,6 +120,11 @@ export function writeInit(w: EventWriter, c: CoreConfig): void {
   w.u32(c.kinds.length); for (const k of c.kinds) w.str(k);
   w.u32(c.seeds.length); for (const s of c.seeds) w.str(s);
   w.end();
+}
+
+/** Seeds found after init (re-resolved DNS names, a seed function): dialed like any seed. */
+export function writeAddSeeds(w: EventWriter, addresses: readonly string[]): void {
+  w.begin(EV_ADD_SEEDS); w.u32(addresses.length); for (const a of addresses) w.str(a); w.end();
 }
 
 export function writeTick(w: EventWriter, nowMs: number): void { w.begin(EV_TICK); w.f64(nowMs); w.end(); }

@@ -48,3 +48,10 @@ export const NAME_CHARS_MAX = 256;
 
 /** The longest cluster secret the options accept. */
 export const SECRET_BYTES_MAX = 4096;
+
+/** Seed addresses taken from one reading of the dynamic seed sources (DNS answers, functions). */
+export const SEED_ADDRESSES_MAX = 256;
+/** How long one DNS lookup or seed function may take before that reading counts as failed. */
+export const SEED_RESOLVE_TIMEOUT_MS = 5000;
+/** Seed addresses already handed to the core that the runtime remembers (so it does not resend them). */
+export const SEEDS_SENT_MAX = 4096;

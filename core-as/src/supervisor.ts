@@ -5,7 +5,11 @@
 import { Core } from './core.js';
 import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
 import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
-import { NONCE_BYTES, STEP_BYTES } from './limits.js';
+import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES } from './limits.js';
+import { resolveSeeds, type SeedFailure } from './seeds.js';
+import { advertisedAddress } from './advertise.js';
+import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.js';
+import { TLS_REASONS, type TlsReason } from './tls.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
 import {
@@ -21,7 +25,13 @@ export type TrellisEvent =
   | { type: 'transport_error'; error: ErrorInfo }
   /** A testing or debug core found its own state inconsistent (a core bug; never from release). */
   | { type: 'core_invariant_broken'; message: string }
-  | { type: 'ready'; name: string; address: string | undefined };
+  | { type: 'ready'; name: string; address: string | undefined }
+  /** The core asked for a link to `address` (a seed, a gossiped member, a lost member). */
+  | { type: 'dialing'; address: string }
+  /** A TLS link refused by certificate verification, on this side (see TlsReason). */
+  | { type: 'tls_failed'; address: string; outbound: boolean; reason: TlsReason; code: string }
+  /** A DNS seed or seed function could not be read (tried again next sync interval). */
+  | ({ type: 'seed_failed' } & SeedFailure);
 
 export interface HostAdapters {
   transport: Transport;
@@ -34,6 +44,10 @@ export interface HostAdapters {
   wasm: BufferSource | WebAssembly.Module;
   /** Default node name when the user gives none. */
   defaultName(): string;
+  /** The resolver for DNS seeds (default: the system resolver, where the host has one). */
+  lookup?: Lookup;
+  /** The machine's non-loopback IPv4 addresses, for a wildcard bind without `advertise` (default: read from the OS). */
+  externalIpv4?: () => string[];
 }
 
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
@@ -95,6 +109,10 @@ export class Supervisor extends Emitter<TrellisEvent> {
         this.feed(() => this.core.linkClosed(link));
       },
       dialFailed: (address) => this.feed(() => this.core.dialFailed(address)),
+      tlsFailed: (address, outbound, reason, code) => {
+        this.tlsRejects[reason]++;
+        this.emit({ type: 'tls_failed', address, outbound, reason, code });
+      },
       error: (err) => this.emit({ type: 'transport_error', error: errorInfo(err) }),
     };
   }
@@ -115,14 +133,22 @@ export class Supervisor extends Emitter<TrellisEvent> {
     let initDone = false;
     const realFeed = this.feed.bind(this);
     this.feed = (fn) => (initDone ? realFeed(fn) : void held.push(fn));
-    this.address = await this.a.transport.listen(this.transportHandlers);
+    const bound = await this.a.transport.listen(this.transportHandlers);
+    try {
+      this.address = advertisedAddress(bound, o.advertise, this.a.externalIpv4 ?? externalIpv4Addresses);
+    } catch (e) {
+      await this.a.transport.shutdown();
+      throw e;
+    }
+    const found = o.seedSources.length ? await this.readSeeds() : [];
     const incarnation = Date.now() * 1000 + Math.floor(Math.random() * 1000);
     this.core.init({
       name: o.name, incarnation, scope: o.scope, listen: this.address ?? '', secret: o.secret,
       seed: Math.floor(Math.random() * 2 ** 32), heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs,
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
-      kinds: Object.keys(o.kinds), seeds: o.seeds,
+      kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
     });
+    if (o.seedSources.length) this.seedTimer = setInterval(() => void this.rereadSeeds(), o.syncIntervalMs);
     initDone = true;
     this.feed = realFeed;
     for (const fn of held) fn();
@@ -140,6 +166,34 @@ export class Supervisor extends Emitter<TrellisEvent> {
       throw bad.reason;
     }
     this.emit({ type: 'ready', name: this.name, address: this.address });
+  }
+
+  // ---- seeds found at run time (DNS names, functions) -------------------------------------------
+
+  private seedTimer: ReturnType<typeof setInterval> | undefined;
+  private seedsReading = false;
+  /** Addresses already handed to the core (it keeps them in its dial table). */
+  private seedsSent = new Set<string>();
+
+  /** Reads the dynamic seed sources once; failures become events, and the addresses are remembered as sent. */
+  private async readSeeds(): Promise<string[]> {
+    const { addresses, failures } = await resolveSeeds(this.opts.seedSources, this.a.lookup ?? systemLookup());
+    for (const f of failures) this.emit({ type: 'seed_failed', ...f });
+    const fresh = addresses.filter((a) => !this.seedsSent.has(a));
+    if (this.seedsSent.size + fresh.length > SEEDS_SENT_MAX) this.seedsSent.clear();
+    for (const a of fresh) this.seedsSent.add(a);
+    return fresh;
+  }
+
+  private async rereadSeeds(): Promise<void> {
+    if (this.seedsReading || this.state !== 'running') return;
+    this.seedsReading = true;
+    try {
+      const fresh = await this.readSeeds();
+      if (fresh.length && this.state === 'running') this.feed(() => this.core.addSeeds(fresh));
+    } finally {
+      this.seedsReading = false;
+    }
   }
 
   // ---- the pump ------------------------------------------------------------------------------
@@ -188,7 +242,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private apply(e: Effect): void {
     switch (e.type) {
       case 'send': this.a.transport.send(e.link, e.bytes); break;
-      case 'dial': this.a.transport.dial(e.address); break;
+      case 'dial': this.emit({ type: 'dialing', address: e.address }); this.a.transport.dial(e.address); break;
       case 'close': this.a.transport.close(e.link, e.reason); break;
       case 'run': {
         let args: unknown = null;
@@ -265,6 +319,10 @@ export class Supervisor extends Emitter<TrellisEvent> {
   }
   private transportRejects = { frame_too_large: 0, text_frame: 0 };
 
+  /** TLS links refused on this side, by reason (each also reported as a `tls_failed` event). */
+  tlsFailures(): Record<TlsReason, number> { return { ...this.tlsRejects }; }
+  private tlsRejects = Object.fromEntries(TLS_REASONS.map((r) => [r, 0])) as Record<TlsReason, number>;
+
   /** Counts and readiness of this node, cheap enough to poll. */
   stats(): NodeInfo { return this.core.info(); }
 
@@ -292,6 +350,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.a.clock.clearTimer();
+    clearInterval(this.seedTimer);
     for (const [, p] of this.pending) { if (p.timer) clearTimeout(p.timer); p.reject(new NotRunningError('supervisor stopped')); }
     this.pending.clear();
     await Promise.allSettled([this.a.transport.shutdown(), this.runner?.stopAll(0)]);

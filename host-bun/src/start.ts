@@ -1,13 +1,26 @@
 // start() for Bun: Bun.serve websockets, the Bun runners and Web Crypto randomness, handed to
 // the shared startWith.
 import { hostname } from 'node:os';
-import { startWith, webRandomBytes, releaseWasmUrl, type CommonOptions, type Supervisor } from '@trellis/core';
-import { BunTransport } from './transport-bun.js';
+import { startWith, checkTls, webRandomBytes, releaseWasmUrl, type CommonOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { BunTransport, type BunTransportOptions } from './transport-bun.js';
 import { BunRunner } from './runner.js';
 
 export interface BunStartOptions extends CommonOptions {
   listen?: { host: string; port: number };
-  tls?: { cert: string; key: string };
+  /** Serve wss:// and dial wss:// peers with this certificate, verified against `ca` (docs/DEPLOY.md). */
+  tls?: TlsOptions;
+}
+
+/** Bun.serve's and the client's TLS settings for the `tls` option (mutual TLS with a `ca`). */
+function bunTls(o: BunStartOptions): Pick<BunTransportOptions, 'tls' | 'clientTls'> {
+  const t = checkTls(o?.tls);
+  if (!t) return {};
+  const verify = t.verifyPeers ?? true;
+  const mutual = verify && t.ca !== undefined;
+  return {
+    tls: { cert: t.cert, key: t.key, ca: t.ca, requestCert: mutual, rejectUnauthorized: mutual },
+    clientTls: { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: verify },
+  };
 }
 
 let wasm: WebAssembly.Module | undefined;
@@ -19,7 +32,7 @@ async function coreModule(): Promise<WebAssembly.Module> {
 /** Starts a Trellis node in this process. */
 export function start(options: BunStartOptions): Promise<Supervisor> {
   return startWith(options, {
-    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, tls: o?.tls, maxFrameBytes }),
+    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes }),
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
     randomBytes: webRandomBytes,
     wasm: coreModule,

@@ -2,14 +2,17 @@
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
 import {
   DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax,
-  type Transport, type TransportHandlers,
+  type PemInput, type TlsReason, type Transport, type TransportHandlers,
 } from '@trellis/core';
+import { tlsReasonOfBunError } from './tls-text.js';
 import type { Server, ServerWebSocket } from 'bun';
 
 export interface BunTransportOptions {
   listen?: { host: string; port: number };
-  /** Serve wss:// (Bun.serve TLS options). */
-  tls?: { cert: string; key: string };
+  /** Serve wss:// (Bun.serve TLS options; with `requestCert`, Bun refuses a bad client certificate at the TLS layer). */
+  tls?: { cert: PemInput; key: PemInput; ca?: PemInput | PemInput[]; requestCert?: boolean; rejectUnauthorized?: boolean };
+  /** Dialing wss://: trust (`ca`), verification, and the certificate to present (mutual TLS). */
+  clientTls?: { ca?: PemInput | PemInput[]; cert?: PemInput; key?: PemInput; rejectUnauthorized?: boolean };
   maxFrameBytes?: number;
 }
 
@@ -17,7 +20,7 @@ interface LinkData { link: number; remote: string }
 
 type Link =
   | { kind: 'server'; ws: ServerWebSocket<LinkData>; closed: boolean }
-  | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string };
+  | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string; tls?: TlsReason };
 
 /** The reason Bun gives when it closes a link for a message over maxPayloadLength. */
 const BUN_TOO_BIG = 'Received too big message';
@@ -86,7 +89,9 @@ export class BunTransport implements Transport {
     let ws: WebSocket;
     try {
       checkDialAddress(address);
-      ws = new WebSocket(address);
+      const tls = this.opts.clientTls;
+      // Bun's client takes TLS settings as a second argument the DOM constructor type does not know.
+      ws = tls ? new (WebSocket as unknown as new (url: string, o: unknown) => WebSocket)(address, { tls }) : new WebSocket(address);
     } catch (e) {
       queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
       return;
@@ -102,8 +107,12 @@ export class BunTransport implements Transport {
       this.deliver(link, ev.data as ArrayBuffer);
     };
     // A dialed link keeps the peer's bare close code: a peer's 1009 is not a frame this node refused.
-    ws.onclose = (ev) => { clearTimeout(timer); this.gone(link, ev.reason || `code_${ev.code}`); };
-    ws.onerror = () => { /* onclose follows */ };
+    ws.onclose = (ev) => { clearTimeout(timer); this.gone(link, entry.tls ?? (ev.reason || `code_${ev.code}`)); };
+    // onclose follows; a TLS refusal is known only from the error's text.
+    ws.onerror = (ev) => {
+      const reason = entry.opened ? undefined : tlsReasonOfBunError(String((ev as ErrorEvent).message ?? ''));
+      if (reason) { entry.tls = reason; this.handlers.tlsFailed?.(address, true, reason, reason); }
+    };
   }
 
   send(link: number, bytes: Uint8Array): void {

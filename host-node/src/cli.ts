@@ -2,19 +2,27 @@
 // The `trellis` command: runs one node until SIGINT/SIGTERM, then leaves gracefully.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { TrellisError } from '@trellis/core';
+import { readFileSync } from 'node:fs';
+import { TrellisError, InvalidOptionError, fromEnv } from '@trellis/core';
 import { parseArgs, USAGE } from './cli-args.js';
 import { start } from './start.js';
 
+function readSecretFile(path: string): string {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new InvalidOptionError('--secret-file', `cannot read ${path}: ${(e as { code?: string }).code}`); }
+  return text.replace(/\r?\n$/, '');
+}
+
 async function main(): Promise<number> {
-  const parsed = parseArgs(process.argv.slice(2));
+  const parsed = parseArgs(process.argv.slice(2), fromEnv(process.env));
   if (parsed === 'help') { process.stdout.write(USAGE); return 0; }
   const mod = await import(pathToFileURL(resolve(parsed.kindsFile)).href);
   const kinds = mod.kinds ?? mod.default?.kinds ?? mod.default;
-  const secret = parsed.secretEnv ? process.env[parsed.secretEnv] : undefined;
+  let secret = parsed.secretEnv ? process.env[parsed.secretEnv] : parsed.secret;
   if (parsed.secretEnv && !secret) throw new TrellisError('invalid_option', `--secret-env: environment variable ${parsed.secretEnv} is not set`);
+  if (parsed.secretFile) secret = readSecretFile(parsed.secretFile);
   const sup = await start({
-    scope: parsed.scope, name: parsed.name, listen: parsed.listen, seeds: parsed.seeds, secret, kinds,
+    scope: parsed.scope, name: parsed.name, listen: parsed.listen, advertise: parsed.advertise, seeds: parsed.seeds, secret, tls: parsed.tls, kinds,
     children: mod.children, heartbeatMs: parsed.heartbeatMs, failureTimeoutMs: parsed.failureTimeoutMs,
     syncIntervalMs: parsed.syncIntervalMs, weight: parsed.weight,
     partition: parsed.quorum ? { quorum: parsed.quorum } : undefined,

@@ -8,3 +8,6 @@ export {
   NotRunningError, ChildFailedError, TimeoutError,
   type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
 } from '@trellis/core';
+export {
+  fromEnv, EnvVariableError, type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
+} from '@trellis/core';

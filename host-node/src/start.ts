@@ -5,17 +5,33 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
-import { startWith, releaseWasmUrl, type CommonOptions, type Supervisor } from '@trellis/core';
-import { WsTransport } from './transport-ws.js';
+import { startWith, checkTls, releaseWasmUrl, type CommonOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { WsTransport, type WsTransportOptions } from './transport-ws.js';
 import { NodeRunner } from './runner.js';
 
 export interface NodeStartOptions extends CommonOptions {
   /** Where to accept links: a host and port (port 0 = any), or an existing http/https server. */
   listen?: { host: string; port: number } | { server: HttpServer | HttpsServer };
-  /** Serve wss:// with these TLS options (with listen: { host, port }). */
-  tls?: TlsServerOptions;
-  /** TLS options for dialing wss:// peers (e.g. a private CA). */
+  /** Serve wss:// and dial wss:// peers with this certificate, verified against `ca` (docs/DEPLOY.md). */
+  tls?: TlsOptions & Omit<TlsServerOptions, keyof TlsOptions>;
+  /** TLS for dialing wss:// peers when this node does not serve TLS itself (e.g. a private CA). */
   clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
+}
+
+const buf = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+
+/** The ws transport's server and client TLS settings for the `tls` option (mutual TLS with a `ca`). */
+function wsTls(o: NodeStartOptions): Pick<WsTransportOptions, 'tls' | 'clientTls'> {
+  const t = checkTls(o?.tls) as NodeStartOptions['tls'];
+  if (!t) return { clientTls: o?.clientTls };
+  const { verifyPeers = true, ...rest } = t;
+  const mutual = verifyPeers && t.ca !== undefined;
+  const pem = { cert: buf(t.cert), key: buf(t.key), ca: t.ca === undefined ? undefined : Array.isArray(t.ca) ? t.ca.map(buf) : buf(t.ca) };
+  return {
+    // The server asks for a certificate but judges it itself (WsTransport.verifyPeer), so the reason is known.
+    tls: { ...rest, ...pem, requestCert: mutual, rejectUnauthorized: false },
+    clientTls: o.clientTls ?? { ...pem, rejectUnauthorized: verifyPeers },
+  };
 }
 
 let wasm: WebAssembly.Module | undefined;
@@ -29,7 +45,7 @@ export function coreModule(): WebAssembly.Module {
 export function start(options: NodeStartOptions): Promise<Supervisor> {
   return startWith(options, {
     listenOnServer: true,
-    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, tls: o?.tls, clientTls: o?.clientTls, maxFrameBytes }),
+    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes }),
     runner: (name, kinds, emitChildEvent) => new NodeRunner(name, kinds, emitChildEvent),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     wasm: coreModule,

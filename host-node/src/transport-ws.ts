@@ -4,18 +4,29 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as TlsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax, type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, tlsReason, transportPayloadMax,
+  type Transport, type TransportHandlers,
 } from '@trellis/core';
 
 export interface WsTransportOptions {
   listen?: { host: string; port: number } | { server: HttpServer | HttpsServer };
+  /**
+   * Serve wss://. With `requestCert`, a dialer whose certificate does not verify (`authorized`
+   * false) is answered TLS_REFUSED_STATUS and reported through `tlsFailed`; the server itself
+   * does not reject at the TLS layer, where neither side would learn why.
+   */
   tls?: TlsServerOptions;
-  clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
+  /** Dialing wss://: trust (`ca`), verification, and the certificate to present (mutual TLS). */
+  clientTls?: { rejectUnauthorized?: boolean; ca?: PemList; cert?: PemList; key?: PemList };
   maxFrameBytes?: number;
   dialTimeoutMs?: number;
 }
+
+type PemList = string | Buffer | Uint8Array | Array<string | Buffer | Uint8Array>;
 
 interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string }
 
@@ -50,7 +61,7 @@ export class WsTransport implements Transport {
         server.listen(l.port, l.host, () => { server.off('error', reject); resolve(); });
       });
     }
-    this.wss = new WebSocketServer({ server, maxPayload: this.maxPayload, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ server, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done) });
     this.wss.on('connection', (ws, req) => {
       const remote = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`;
       const link = this.track(ws, false, remote);
@@ -58,8 +69,16 @@ export class WsTransport implements Transport {
     });
     this.wss.on('error', (e) => handlers.error?.(e));
     const addr = server.address() as AddressInfo;
-    const host = 'server' in l ? (addr.address === '::' || addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address) : l.host;
-    return listenAddress(tls, host, addr.port);
+    return listenAddress(tls, 'server' in l ? addr.address : l.host, addr.port);
+  }
+
+  /** Refuses an upgrade from a dialer whose client certificate did not verify, with the reason. */
+  private verifyPeer(req: IncomingMessage, done: (ok: boolean, status?: number) => void): void {
+    const sock = req.socket as TLSSocket;
+    if (!this.opts.tls?.requestCert || !('authorized' in sock) || sock.authorized) { done(true); return; }
+    const code = sock.authorizationError === undefined ? 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' : String(sock.authorizationError);
+    this.handlers.tlsFailed?.(`${sock.remoteAddress ?? ''}:${sock.remotePort ?? ''}`, false, tlsReason(code) ?? 'tls_error', code);
+    done(false, TLS_REFUSED_STATUS);
   }
 
   private track(ws: WebSocket, outbound: boolean, address: string): number {
@@ -76,9 +95,11 @@ export class WsTransport implements Transport {
     ws.on('close', (code: number, reason: Buffer) => this.finish(id, link.why ?? closeReason(code, reason.toString())));
     // 'error' is always followed by 'close'; remember why, since the close code may only say 1006.
     ws.on('error', (err: Error & { code?: string }) => {
+      const tls = outbound && !link.opened ? tlsReason(err.code) : undefined;
+      if (tls) this.handlers.tlsFailed?.(address, true, tls, err.code!);
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') link.why = 'frame_too_large';
       else if (err.code?.startsWith('WS_ERR_')) link.why = 'protocol_error';
-      if (!link.opened && outbound) this.finish(id, err.message);
+      if (!link.opened && outbound) this.finish(id, tls ?? err.message);
     });
     return id;
   }
@@ -108,7 +129,9 @@ export class WsTransport implements Transport {
         perMessageDeflate: false,
         handshakeTimeout: this.opts.dialTimeoutMs ?? DIAL_TIMEOUT_MS,
         rejectUnauthorized: this.opts.clientTls?.rejectUnauthorized,
-        ca: this.opts.clientTls?.ca,
+        ca: this.opts.clientTls?.ca as Buffer[] | undefined,
+        cert: this.opts.clientTls?.cert as Buffer[] | undefined,
+        key: this.opts.clientTls?.key as Buffer[] | undefined,
       });
     } catch (e) {
       queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
@@ -116,6 +139,13 @@ export class WsTransport implements Transport {
     }
     const id = this.track(ws, true, address);
     ws.once('open', () => this.markOpen(id));
+    // A listener that refused our certificate answers TLS_REFUSED_STATUS instead of upgrading.
+    ws.once('unexpected-response', (_req, res) => {
+      const refused = res.statusCode === TLS_REFUSED_STATUS && address.startsWith('wss:');
+      if (refused) this.handlers.tlsFailed?.(address, true, 'cert_rejected_by_peer', `http_${res.statusCode}`);
+      ws.terminate();
+      this.finish(id, refused ? 'cert_rejected_by_peer' : `http_${res.statusCode}`);
+    });
   }
 
   send(link: number, bytes: Uint8Array): void {

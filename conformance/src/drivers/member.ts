@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     members: () => sup.members(),
     digest: () => sup.digest(),
     rejectedFrames: () => sup.rejectedFrames(),
+    tlsFailures: () => sup.tlsFailures(),
     ready: () => sup.ready,
     runtime: () => (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node'),
     memory: () => process.memoryUsage().rss,
