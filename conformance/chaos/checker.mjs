@@ -125,7 +125,10 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
       const next = sorted.slice(i + 1).find((q) => q.op === 'start');
       const until = next ? next.sent : Infinity;
       const late = (byId.get(id) ?? []).find((iv) => iv.start > t.answered + slackMs && iv.start < until);
-      if (late) add('terminate_undone', id, `started on ${late.node} ${Math.round(late.start - t.answered)} ms after the terminate was acknowledged by ${t.member}`);
+      if (late) {
+        const ran = late.end === Infinity ? 'still running' : `ran ${Math.round(late.end - late.start)} ms`;
+        add('terminate_undone', id, `started on ${late.node} ${Math.round(late.start - t.answered)} ms after the terminate was acknowledged by ${t.member}, ${ran}`);
+      }
     }
   }
   return { violations, intervals: ivs };

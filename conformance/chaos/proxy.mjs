@@ -119,12 +119,10 @@ class Connection {
     this.upstream = upstream;
     this.done = false;
     this.dirs = [new Direction(this, client, upstream), new Direction(this, upstream, client)];
-    for (const s of [client, upstream]) {
-      s.on('error', () => this.destroy());
-      s.on('close', () => this.destroy());
-    }
-    // A refused upstream is passed on as a reset, as if the member's port refused the dial.
-    upstream.on('error', () => client.resetAndDestroy());
+    // A refused or reset upstream is passed on as a reset, as if the member's port refused the dial.
+    upstream.on('error', () => { if (!this.done) client.resetAndDestroy(); this.destroy(); });
+    client.on('error', () => this.destroy());
+    for (const s of [client, upstream]) s.on('close', () => this.destroy());
   }
 
   destroy() {
