@@ -18,13 +18,17 @@
 /** Rejections that prove a request changed nothing. */
 export const DEFINITE_REJECTIONS = new Set(['already_started', 'not_found', 'invalid_spec']);
 
+/** A worker or process child whose last beat is older than this at the end is gone, ms. */
+export const BEAT_STALE_MS = 1000;
+
 /**
  * Turns journal records into one interval per child instance: { id, node, iso, pid, host, start,
- * end, orphan }. `host` is the member process that ran it. An instance with no stop record ends
- * when its process died: Infinity if `alive(pid)` still holds, otherwise at its member's death
- * (inline, worker, or a process child that never saw itself orphaned) or its last sign of life.
+ * end, orphan }. `host` is the member process that ran it. An instance with no stop record still
+ * runs (end Infinity) if `alive(pid)` holds and, unless inline, it beat within `staleMs` of
+ * `readAt` (a worker can be terminated inside a live member); otherwise it ended at its member's
+ * death (inline, worker, or a process child that never saw itself orphaned) or its last beat.
  */
-export function intervals(records, { deaths = new Map(), alive = () => false } = {}) {
+export function intervals(records, { deaths = new Map(), alive = () => false, readAt = Infinity, staleMs = BEAT_STALE_MS } = {}) {
   const sorted = [...records].sort((a, b) => a.t - b.t);
   const open = new Map();
   const out = [];
@@ -46,7 +50,7 @@ export function intervals(records, { deaths = new Map(), alive = () => false } =
     }
   }
   for (const iv of open.values()) {
-    if (alive(iv.pid)) { iv.end = Infinity; continue; }
+    if (alive(iv.pid) && (iv.iso === 'inline' || iv.last >= readAt - staleMs)) { iv.end = Infinity; continue; }
     const hostDeath = deaths.get(iv.host);
     iv.end = !iv.orphan && hostDeath !== undefined && hostDeath >= iv.last ? hostDeath : iv.last;
   }
@@ -80,8 +84,8 @@ export function expectedState(requests) {
  * windows in which overlap is allowed in available mode (pauses, link faults: { kind, from, to }).
  * Returns { violations: [{ kind, id, detail }], intervals }.
  */
-export function check({ records, requests, faults = [], deaths, alive, readAt, quorum = false, settleMs = 0, slackMs = 1 }) {
-  const ivs = intervals(records, { deaths, alive });
+export function check({ records, requests, faults = [], deaths, alive, readAt, quorum = false, settleMs = 0, slackMs = 1, staleMs = BEAT_STALE_MS }) {
+  const ivs = intervals(records, { deaths, alive, readAt, staleMs });
   const violations = [];
   const add = (kind, id, detail) => violations.push({ kind, id, detail });
   const byId = new Map();

@@ -83,7 +83,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     proxy.setTarget(name, Number(new URL(proc.boundAddress).port), proc.pid);
     const row = { name, host: m.host, pid: proc.pid, at: now(), exitedAt: undefined };
     spawned.push(row);
-    proc.exited.then(() => { row.exitedAt = now(); deaths.set(proc.pid, row.exitedAt); });
+    proc.exited.then(() => { row.exitedAt = now(); deaths.set(proc.pid, deaths.get(proc.pid) ?? row.exitedAt); });
     m.proc = proc;
     m.state = 'up';
   }
@@ -97,7 +97,13 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
       case 'kill':
         if (m.state !== 'up') { skipped++; return; }
         m.state = 'busy'; count('kill');
-        await deadline(m.proc.kill(), EXIT_DEADLINE_MS, `${x.member} exit`);
+        {
+          const exited = m.proc.kill();
+          // Once kill(2) has returned, the process runs no more code: its children's journal
+          // intervals end here, not when its exit is reported to this (maybe busy) process.
+          deaths.set(m.proc.pid, now());
+          await deadline(exited, EXIT_DEADLINE_MS, `${x.member} exit`);
+        }
         m.state = 'dead';
         return;
       case 'restart': case 'rejoin': {

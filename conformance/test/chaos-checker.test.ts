@@ -85,6 +85,17 @@ describe('chaos checker', () => {
     expect(killed.end).toBe(210);
   });
 
+  it('a worker terminated inside a live member stops running at its last beat', () => {
+    const records = [rec(10, 'start', 'x', 'a', 100, 'worker'), rec(210, 'beat', 'x', 'a', 100, 'worker')];
+    const [gone] = intervals(records, { deaths: new Map(), alive: aliveAll(), readAt: 5000 });
+    expect(gone.end).toBe(210);
+    const [beating] = intervals(records, { deaths: new Map(), alive: aliveAll(), readAt: 500 });
+    expect(beating.end).toBe(Infinity);
+    // an inline child has no beat: it runs while its member lives
+    const [inline] = intervals([rec(10, 'start', 'x', 'a', 100)], { deaths: new Map(), alive: aliveAll(), readAt: 5000 });
+    expect(inline.end).toBe(Infinity);
+  });
+
   it('merges overlapping excuse windows', () => {
     expect(excuseWindows([{ from: 50, to: 60 }, { from: 0, to: 10 }, { from: 15, to: 20 }], 10)).toEqual([[0, 30], [50, 70]]);
   });
