@@ -51,8 +51,11 @@ export function intervals(records, { deaths = new Map(), alive = () => false, re
   }
   for (const iv of open.values()) {
     if (alive(iv.pid) && (iv.iso === 'inline' || iv.last >= readAt - staleMs)) { iv.end = Infinity; continue; }
+    // It died with its member if it was alive (beating) until then; a worker or process child
+    // that stopped beating long before its member died was killed on its own.
     const hostDeath = deaths.get(iv.host);
-    iv.end = !iv.orphan && hostDeath !== undefined && hostDeath >= iv.last ? hostDeath : iv.last;
+    const withHost = !iv.orphan && hostDeath !== undefined && hostDeath >= iv.last && (iv.iso === 'inline' || hostDeath - iv.last <= staleMs);
+    iv.end = withHost ? hostDeath : iv.last;
   }
   return out;
 }
@@ -106,7 +109,7 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
         if (hi - lo <= slackMs) continue;
         if (quorum) add('overlap_quorum', id, overlapText(a, b, lo, hi));
         // still both running at the end: reported once, as a duplicate
-        else if (hi <= readAt && !excused(lo, hi)) add('overlap_planned', id, overlapText(a, b, lo, hi));
+        else if (hi <= readAt && !excused(lo, hi)) add('overlap_planned', id, `${overlapText(a, b, lo, hi)}${nearest(excuse, lo, hi)}`);
       }
     }
   }
@@ -118,7 +121,7 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
     const where = running.map((iv) => `${iv.node}/${iv.iso}/pid ${iv.pid}`).join(', ');
     if (running.length > 1) add('duplicate', id, `runs ${running.length} times: ${where}`);
     else if (state === 'running' && running.length === 0) add('lost', id, 'acknowledged start, runs nowhere');
-    else if (state === 'stopped' && running.length === 1) add('not_stopped', id, `acknowledged terminate, still runs on ${where}`);
+    else if (state === 'stopped' && running.length === 1) add('not_stopped', id, `${reqById.has(id) ? 'acknowledged terminate' : 'never started'}, still runs on ${where}`);
   }
 
   for (const [id, qs] of reqById) {
@@ -136,6 +139,13 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
     }
   }
   return { violations, intervals: ivs };
+}
+
+/** Where the overlap began relative to the last excuse window that opened before it. */
+function nearest(excuse, lo, hi) {
+  const w = excuse.filter(([f]) => f <= lo).pop();
+  if (!w) return '; no fault window before it';
+  return lo < w[1] ? `; began inside a fault window (with settle) but outlasted it by ${Math.round(hi - w[1])} ms` : `; began ${Math.round(lo - w[1])} ms after the last fault window (with settle) closed`;
 }
 
 function overlapText(a, b, lo, hi) {

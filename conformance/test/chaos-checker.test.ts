@@ -83,6 +83,9 @@ describe('chaos checker', () => {
     expect(iv.end).toBe(300);
     const [killed] = intervals(records, { deaths: new Map(), alive: () => false });
     expect(killed.end).toBe(210);
+    // killed on its own long before its member died
+    const [alone] = intervals(records, { deaths: new Map([[100, 5000]]), alive: () => false });
+    expect(alone.end).toBe(210);
   });
 
   it('a worker terminated inside a live member stops running at its last beat', () => {
