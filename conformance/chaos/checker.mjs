@@ -107,7 +107,7 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
         if (a.host === b.host || a.orphan || b.orphan) continue;
         const lo = Math.max(a.start, b.start), hi = Math.min(a.end, b.end);
         if (hi - lo <= slackMs) continue;
-        if (quorum) add('overlap_quorum', id, overlapText(a, b, lo, hi));
+        if (quorum) add('overlap_quorum', id, `${overlapText(a, b, lo, hi)}${pausedAround(faults, a, b, lo, hi)}`);
         // still both running at the end: reported once, as a duplicate
         else if (hi <= readAt && !excused(lo, hi)) add('overlap_planned', id, `${overlapText(a, b, lo, hi)}${nearest(excuse, lo, hi)}`);
       }
@@ -139,6 +139,12 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
     }
   }
   return { violations, intervals: ivs };
+}
+
+/** Whether one side was SIGSTOPped during the overlap (a pause longer than the bounds excuses nothing, but says why). */
+function pausedAround(faults, a, b, lo, hi) {
+  const p = faults.find((f) => f.kind === 'pause' && (f.pid === a.host || f.pid === b.host) && f.from < hi && f.to > lo);
+  return p ? `; pid ${p.pid} was SIGSTOPped for ${Math.round(p.to - p.from)} ms meanwhile` : '';
 }
 
 /** Where the overlap began relative to the last excuse window that opened before it. */

@@ -88,7 +88,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     m.state = 'up';
   }
 
-  const windowOpen = (key, kind) => openWindows.set(key, { kind, from: now() });
+  const windowOpen = (key, kind, pid) => openWindows.set(key, { kind, pid, from: now() });
   const windowClose = (key) => { const w = openWindows.get(key); if (w) { windows.push({ ...w, to: now() }); openWindows.delete(key); } };
 
   async function fault(x) {
@@ -114,7 +114,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
       }
       case 'pause':
         if (m.state !== 'up') { skipped++; return; }
-        count('pause'); windowOpen(`p:${x.member}`, 'pause'); m.proc.pause(); m.state = 'paused';
+        count('pause'); windowOpen(`p:${x.member}`, 'pause', m.proc.pid); m.proc.pause(); m.state = 'paused';
         return;
       case 'resume':
         if (m.state !== 'paused') return;

@@ -35,6 +35,8 @@ describe('chaos checker', () => {
     expect(kinds(check({ ...base, faults: [{ kind: 'cut', from: 40, to: 45 }], settleMs: 5 }))).toEqual({ overlap_planned: 1 });
     // quorum mode excuses nothing
     expect(kinds(check({ ...base, quorum: true, faults: [{ kind: 'cut', from: 0, to: 100 }] }))).toEqual({ overlap_quorum: 1 });
+    const paused = check({ ...base, quorum: true, faults: [{ kind: 'pause', pid: 100, from: 20, to: 55 }] });
+    expect(paused.violations[0].detail).toContain('pid 100 was SIGSTOPped for 35 ms');
   });
 
   it('finds a lost child: acknowledged, never terminated, running nowhere after its member was killed', () => {
