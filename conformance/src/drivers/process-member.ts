@@ -23,6 +23,14 @@ export interface MemberOptions {
   port?: number;
   /** Extra, possibly invalid, options passed through verbatim (option validation tests). */
   extra?: Record<string, unknown>;
+  /**
+   * Address the member gossips instead of the one it binds (the chaos harness puts a fault
+   * proxy there). The hosts have no such option yet, so the member script wraps the host
+   * transport's listen(); `boundAddress` is where it really listens.
+   */
+  advertise?: string;
+  /** Module (file URL) whose `kinds` export replaces fixtures/kinds.mjs. */
+  kindsModule?: string;
 }
 
 export interface TimedEvent { event: Record<string, unknown> & { type: string }; t: number }
@@ -46,6 +54,8 @@ export function hostCommand(host: Host): string {
 export class ProcessMember {
   readonly events: TimedEvent[] = [];
   address = '';
+  /** Where the member really listens (differs from `address` only with `advertise`). */
+  boundAddress = '';
   pid = 0;
   exited: Promise<number | null>;
   private nextId = 1;
@@ -71,6 +81,7 @@ export class ProcessMember {
       listen: { host: '127.0.0.1', port: o.port ?? 0 },
       heartbeatMs: o.heartbeatMs ?? 100, failureTimeoutMs: o.failureTimeoutMs ?? 600, syncIntervalMs: o.syncIntervalMs ?? 500,
       partition: o.partition, weight: o.weight, children: o.children, ...o.extra,
+      ...(o.advertise ? { advertise: o.advertise } : {}), ...(o.kindsModule ? { kindsModule: o.kindsModule } : {}),
     };
     // TRELLIS_MEMBER_ARGS: extra runtime flags for every member, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
     // to profile a benchmark's members (NODE_OPTIONS refuses --cpu-prof).
@@ -82,7 +93,7 @@ export class ProcessMember {
       rl.on('line', (line) => {
         let msg: Record<string, unknown>;
         try { msg = JSON.parse(line); } catch { return; }
-        if (msg.type === 'ready') { m.address = msg.address as string; m.pid = msg.pid as number; resolve(); }
+        if (msg.type === 'ready') { m.address = msg.address as string; m.boundAddress = (msg.bound as string | undefined) ?? m.address; m.pid = msg.pid as number; resolve(); }
         else if (msg.type === 'fatal') reject(new RemoteError(msg.error as RemoteError['info']));
         else if (msg.type === 'event') { m.events.push({ event: msg.event as TimedEvent['event'], t: msg.t as number }); for (const l of m.listeners) l(); }
         else if (msg.type === 'reply') {

@@ -1,0 +1,262 @@
+// Real-process chaos (npm run chaos): five members, Node and Bun alternating, each reachable by
+// the others only through the fault proxy; journaling children of all three isolations; a
+// seeded schedule of requests and faults; then heal, convergence and the checker.
+//
+// Members bind their own port and advertise their proxy listener (the driver's `advertise`
+// option), so whatever address gossip spreads, every link crosses the proxy.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProcessMember, waitUntil } from '../dist/drivers/process-member.js';
+import { FaultProxy } from './proxy.mjs';
+import { plan } from './plan.mjs';
+import { readJournals, writeLog } from './journal.mjs';
+import { check, countByKind, DEFINITE_REJECTIONS } from './checker.mjs';
+
+export const MEMBERS = ['a', 'b', 'c', 'd', 'e'];
+export const HEARTBEAT_MS = 100;
+export const FAILURE_TIMEOUT_MS = 800;
+export const SYNC_INTERVAL_MS = 500;
+/** After a partition or pause heals, overlap is allowed this much longer (detection plus a sync or two). */
+export const SETTLE_MS = FAILURE_TIMEOUT_MS + 2 * SYNC_INTERVAL_MS + 500;
+/** The pool of child ids; id i has isolation ISOLATIONS[i % 3]. */
+export const POOL_SIZE = 24;
+export const ISOLATIONS = ['inline', 'worker', 'process'];
+/** A child's own shutdown time after its abort, ms. */
+const CHILD_STOP_MS = 30;
+const CHILD_SHUTDOWN_MS = 1000;
+/** The member's own request timeout, and the harness's deadline for any call to a member, ms. */
+const REQUEST_TIMEOUT_MS = 3000;
+const CALL_DEADLINE_MS = 3000;
+/** Bounds of the end phase, ms. */
+const DRAIN_MS_MAX = 15_000;
+const CONVERGE_MS_MAX = 60_000;
+/** After convergence, how long the end state must hold before it is read, ms. */
+const GRACE_MS = 1500;
+/** A member that does not exit after SIGKILL (it cannot happen, but the run must end), ms. */
+const EXIT_DEADLINE_MS = 5000;
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rejects a call that has not settled within `ms`; the timer is cleared either way. */
+function deadline(p, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export async function runChaos({ minutes, seed, quorum = false, log = () => {} }) {
+  const durationMs = Math.round(minutes * 60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-chaos-'));
+  const ids = Array.from({ length: POOL_SIZE }, (_, i) => `c${i}`);
+  const isoOf = (id) => ISOLATIONS[Number(id.slice(1)) % ISOLATIONS.length];
+  const spec = (id) => ({ id, kind: `j-${isoOf(id)}`, args: { journal: dir, iso: isoOf(id), stopMs: CHILD_STOP_MS }, shutdownMs: CHILD_SHUTDOWN_MS });
+  const kindsModule = new URL('../fixtures/chaos-kinds.mjs', import.meta.url).href;
+
+  const proxy = new FaultProxy();
+  const members = new Map(); // name -> { host, proc, state: up | dead | paused | left | busy }
+  const spawned = []; // every process ever started: { name, host, pid, at, exitedAt }
+  const deaths = new Map(); // member pid -> exit time
+  const faultsDone = {};
+  const windows = []; // excuse windows in available mode: pauses and link faults
+  const openWindows = new Map();
+  const requests = [];
+  const inflight = new Map(); // id -> promise
+  const pending = new Set(); // fault actions under way (restarts, leaves)
+  let skipped = 0;
+  const count = (k) => { faultsDone[k] = (faultsDone[k] ?? 0) + 1; };
+
+  for (const name of MEMBERS) members.set(name, { host: MEMBERS.indexOf(name) % 2 === 0 ? 'node' : 'bun', proc: undefined, state: 'dead' });
+  const ports = new Map();
+  for (const name of MEMBERS) ports.set(name, await proxy.listen(name));
+  const addr = (name) => `ws://127.0.0.1:${ports.get(name)}`;
+
+  async function spawn(name) {
+    const m = members.get(name);
+    m.state = 'busy';
+    const proc = await ProcessMember.spawn(m.host, {
+      name, seeds: MEMBERS.filter((x) => x !== name).map(addr), advertise: addr(name), kindsModule,
+      heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS, syncIntervalMs: SYNC_INTERVAL_MS,
+      partition: quorum ? { quorum: 3 } : 'available',
+    }).catch((e) => { m.state = 'dead'; throw e; });
+    proxy.setTarget(name, Number(new URL(proc.boundAddress).port), proc.pid);
+    const row = { name, host: m.host, pid: proc.pid, at: now(), exitedAt: undefined };
+    spawned.push(row);
+    proc.exited.then(() => { row.exitedAt = now(); deaths.set(proc.pid, deaths.get(proc.pid) ?? row.exitedAt); });
+    m.proc = proc;
+    m.state = 'up';
+  }
+
+  const windowOpen = (key, kind, pid) => openWindows.set(key, { kind, pid, from: now() });
+  const windowClose = (key) => { const w = openWindows.get(key); if (w) { windows.push({ ...w, to: now() }); openWindows.delete(key); } };
+
+  async function fault(x) {
+    const m = x.member ? members.get(x.member) : undefined;
+    switch (x.kind) {
+      case 'kill':
+        if (m.state !== 'up') { skipped++; return; }
+        m.state = 'busy'; count('kill');
+        {
+          const exited = m.proc.kill();
+          // Once kill(2) has returned, the process runs no more code: its children's journal
+          // intervals end here, not when its exit is reported to this (maybe busy) process.
+          deaths.set(m.proc.pid, now());
+          await deadline(exited, EXIT_DEADLINE_MS, `${x.member} exit`);
+        }
+        m.state = 'dead';
+        return;
+      case 'restart': case 'rejoin': {
+        if (m.state !== (x.kind === 'restart' ? 'dead' : 'left')) { skipped++; return; }
+        count(x.kind);
+        await spawn(x.member);
+        return;
+      }
+      case 'pause':
+        if (m.state !== 'up') { skipped++; return; }
+        count('pause'); windowOpen(`p:${x.member}`, 'pause', m.proc.pid); m.proc.pause(); m.state = 'paused';
+        return;
+      case 'resume':
+        if (m.state !== 'paused') return;
+        m.proc.resume(); m.state = 'up'; windowClose(`p:${x.member}`);
+        return;
+      case 'leave':
+        if (m.state !== 'up') { skipped++; return; }
+        m.state = 'busy'; count('leave');
+        await m.proc.stop();
+        m.state = 'left';
+        return;
+      case 'cut': case 'blackhole': case 'delay':
+        count(x.kind); windowOpen(`l:${x.a}|${x.b}`, x.kind);
+        proxy.setLink(x.a, x.b, { mode: x.kind, delayMs: x.delayMs });
+        return;
+      case 'heal':
+        proxy.setLink(x.a, x.b, { mode: 'ok' }); windowClose(`l:${x.a}|${x.b}`);
+        return;
+      default: throw new Error(`unknown action ${x.kind}`);
+    }
+  }
+
+  function request(x) {
+    if (inflight.has(x.id)) { skipped++; return; }
+    const live = MEMBERS.filter((n) => members.get(n).state === 'up');
+    if (live.length === 0) { skipped++; return; }
+    const name = live[x.pick % live.length];
+    const proc = members.get(name).proc;
+    const q = { op: x.op, id: x.id, member: name, sent: now(), answered: undefined, outcome: 'ambiguous', code: undefined };
+    requests.push(q);
+    const call = x.op === 'start'
+      ? proc.startChild(spec(x.id), { timeoutMs: REQUEST_TIMEOUT_MS })
+      : proc.terminateChild(x.id, { timeoutMs: REQUEST_TIMEOUT_MS });
+    // The id stays in flight until its member answers or dies, so requests on one id never overlap.
+    const p = call.then(
+      () => { q.outcome = 'ok'; },
+      (e) => { q.code = e?.code ?? 'member_gone'; q.outcome = DEFINITE_REJECTIONS.has(q.code) ? 'rejected' : 'ambiguous'; },
+    ).finally(() => { q.answered = now(); inflight.delete(x.id); });
+    inflight.set(x.id, p);
+  }
+
+  const result = { seed, minutes, quorum, dir, violations: [], faults: faultsDone };
+  try {
+    for (const name of MEMBERS) await spawn(name);
+    await waitUntil(() => formed(), 30_000, 'five members up');
+    const actions = plan({ seed, durationMs, members: MEMBERS, ids });
+    const t0 = performance.now();
+    for (const x of actions) {
+      const wait = x.at - (performance.now() - t0);
+      if (wait > 0) await sleep(wait);
+      if (x.kind === 'request') { request(x); continue; }
+      const p = fault(x).catch((e) => log(`fault ${x.kind} ${x.member ?? `${x.a}|${x.b}`}: ${e.message}`));
+      pending.add(p);
+      p.finally(() => pending.delete(p));
+    }
+    log('schedule done; healing');
+    await deadline(Promise.allSettled([...pending]), DRAIN_MS_MAX, 'fault actions').catch((e) => log(e.message));
+    proxy.healAll();
+    for (const key of [...openWindows.keys()]) windowClose(key);
+    for (const [name, m] of members) {
+      if (m.state === 'paused') { m.proc.resume(); m.state = 'up'; }
+      if (m.state === 'dead' || m.state === 'left') await spawn(name);
+    }
+    for (const key of [...openWindows.keys()]) windowClose(key);
+    await deadline(Promise.allSettled([...inflight.values()]), DRAIN_MS_MAX, 'requests').catch((e) => log(e.message));
+    const healedAt = now();
+    let convergedAt;
+    try {
+      await waitUntil(() => converged(), CONVERGE_MS_MAX, 'convergence', 200);
+      convergedAt = now();
+    } catch (e) {
+      result.violations.push({ kind: 'unconverged', id: '*', detail: e.message });
+    }
+    await sleep(GRACE_MS);
+    const readAt = now();
+    const records = readJournals(dir);
+    const alivePids = new Set(records.filter((r) => r.ev === 'start').map((r) => r.pid).filter(pidAlive));
+    const r = check({ records, requests, faults: windows, deaths, alive: (pid) => alivePids.has(pid), readAt, quorum, settleMs: SETTLE_MS });
+    result.violations.push(...r.violations);
+    result.convergeMs = convergedAt === undefined ? undefined : Math.round(convergedAt - healedAt);
+    result.orphanPids = [...alivePids].filter((pid) => !spawned.some((s) => s.pid === pid && s.exitedAt === undefined));
+    writeLog(dir, 'requests.jsonl', requests);
+    writeLog(dir, 'faults.jsonl', windows);
+    writeLog(dir, 'members.jsonl', spawned);
+    writeLog(dir, 'violations.jsonl', result.violations);
+  } finally {
+    await Promise.allSettled([...members.values()].map((m) => m.proc && (m.proc.resume(), deadline(m.proc.kill(), EXIT_DEADLINE_MS, 'exit'))));
+    // Process children that outlived their member (a bug the checker reports) must not outlive the run.
+    for (const rec of safeRecords(dir)) if (rec.iso === 'process' && pidAlive(rec.pid)) try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
+    await proxy.close();
+  }
+  const reqs = (op) => requests.filter((q) => q.op === op);
+  result.starts = { sent: reqs('start').length, acked: reqs('start').filter((q) => q.outcome === 'ok').length };
+  result.terminates = { sent: reqs('terminate').length, acked: reqs('terminate').filter((q) => q.outcome === 'ok').length };
+  result.skipped = skipped;
+  result.byKind = countByKind(result.violations);
+  result.proxy = { accepted: proxy.accepted, unidentified: proxy.unidentified, refused: proxy.refused };
+  log(`proxy: ${JSON.stringify(result.proxy)}`);
+  if (result.violations.length === 0) rmSync(dir, { recursive: true, force: true });
+  return result;
+
+  async function formed() {
+    for (const m of members.values()) {
+      if (m.state !== 'up') return false;
+      const ms = await deadline(m.proc.members(), CALL_DEADLINE_MS, 'members');
+      if (ms.filter((x) => x.status === 'up').length !== MEMBERS.length) return false;
+    }
+    return true;
+  }
+
+  /** All five up in every view, identical digests, every desired child running exactly once. */
+  async function converged() {
+    if (!(await formed())) return false;
+    const procs = [...members.values()].map((m) => m.proc);
+    const digests = await Promise.all(procs.map((p) => deadline(p.digest(), CALL_DEADLINE_MS, 'digest')));
+    if (digests.some((d) => d !== digests[0])) return false;
+    const runs = new Map();
+    for (const p of procs) {
+      for (const c of await deadline(p.whichChildren('local'), CALL_DEADLINE_MS, 'local children')) {
+        if (c.status !== 'running') return false;
+        runs.set(c.id, (runs.get(c.id) ?? 0) + 1);
+      }
+    }
+    const global = await deadline(procs[0].whichChildren('global'), CALL_DEADLINE_MS, 'global children');
+    if (global.length !== runs.size) return false;
+    return global.every((g) => runs.get(g.id) === 1);
+  }
+}
+
+function pidAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+function safeRecords(dir) {
+  try { return readJournals(dir); } catch { return []; }
+}
+
+/** The one summary line. */
+export function summary(r) {
+  const kv = (o) => Object.entries(o).sort().map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const total = Object.values(r.faults).reduce((s, n) => s + n, 0);
+  return `chaos: seed=${r.seed} minutes=${r.minutes} mode=${r.quorum ? 'quorum' : 'available'} members=${MEMBERS.length} (node ${MEMBERS.filter((_, i) => i % 2 === 0).length}, bun ${MEMBERS.filter((_, i) => i % 2 === 1).length})`
+    + ` faults=${total} [${kv(r.faults)}] starts=${r.starts.acked}/${r.starts.sent} acked terminates=${r.terminates.acked}/${r.terminates.sent} acked`
+    + ` skipped=${r.skipped} converge_ms=${r.convergeMs ?? 'never'} violations=${r.violations.length} [${kv(r.byKind)}]`;
+}

@@ -1,0 +1,177 @@
+// A fault-injecting TCP proxy between chaos members, on 127.0.0.1 only. One listener per member
+// (the address that member advertises); every connection to it is forwarded to where the member
+// really listens. Faults apply per pair of members, both directions:
+//   cut        close every connection of the pair, reset new ones until healed
+//   blackhole  forward nothing, keep the sockets open; bytes wait (bounded) and flow on heal,
+//              as TCP retransmission would deliver them
+//   delay      forward every chunk `delayMs` late, in order
+// The dialer of a connection is found through /proc (which member process owns the socket's
+// local port); a connection whose dialer cannot be named gets pair '?' and no pair faults.
+import { createServer, connect } from 'node:net';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+/** Open connections through the proxy, all listeners together. */
+export const CONNECTIONS_MAX = 128;
+/** Bytes one direction may hold back (blackhole or delay) before its connection is dropped. */
+export const HELD_BYTES_MAX = 4 << 20;
+
+const pairKey = (a, b) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
+export class FaultProxy {
+  constructor() {
+    this.listeners = new Map(); // name -> { server, port, target }
+    this.pids = new Map(); // member pid -> name
+    this.links = new Map(); // pairKey -> { mode, delayMs }
+    this.conns = new Set();
+    this.accepted = 0;
+    this.unidentified = 0;
+    this.refused = 0;
+  }
+
+  /** Opens the listener member `name` advertises; resolves to its port. */
+  async listen(name) {
+    const entry = { server: createServer((s) => this.accept(name, s)), port: 0, target: 0 };
+    await new Promise((resolve, reject) => { entry.server.once('error', reject); entry.server.listen(0, '127.0.0.1', resolve); });
+    entry.port = entry.server.address().port;
+    this.listeners.set(name, entry);
+    return entry.port;
+  }
+
+  /** Where member `name` (process `pid`) really listens now; a restart gives a new one. */
+  setTarget(name, port, pid) {
+    this.listeners.get(name).target = port;
+    for (const [p, n] of this.pids) if (n === name) this.pids.delete(p);
+    this.pids.set(pid, name);
+  }
+
+  /** Sets the fault between members a and b: { mode: 'ok' | 'cut' | 'blackhole' | 'delay', delayMs }. */
+  setLink(a, b, fault) {
+    const key = pairKey(a, b);
+    if (fault.mode === 'ok') this.links.delete(key); else this.links.set(key, fault);
+    for (const c of [...this.conns]) {
+      if (c.key !== key) continue;
+      if (fault.mode === 'cut') c.destroy();
+      else for (const d of c.dirs) d.flush();
+    }
+  }
+
+  healAll() { for (const key of [...this.links.keys()]) { const [a, b] = key.split('|'); this.setLink(a, b, { mode: 'ok' }); } }
+
+  fault(key) { return this.links.get(key) ?? OK; }
+
+  accept(to, client) {
+    const target = this.listeners.get(to).target;
+    const from = this.dialer(client.remotePort);
+    const key = from ? pairKey(from, to) : '?';
+    this.accepted++;
+    if (!from) this.unidentified++;
+    if (this.conns.size >= CONNECTIONS_MAX || !target || this.fault(key).mode === 'cut') {
+      this.refused++;
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(target, '127.0.0.1');
+    this.conns.add(new Connection(this, key, client, upstream));
+  }
+
+  /** The member whose process owns the local end of a connection from `port`. */
+  dialer(port) {
+    const inode = socketInode(port);
+    if (!inode) return undefined;
+    const link = `socket:[${inode}]`;
+    for (const [pid, name] of this.pids) {
+      let fds;
+      try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+      for (const fd of fds) {
+        try { if (readlinkSync(`/proc/${pid}/fd/${fd}`) === link) return name; } catch { /* closed meanwhile */ }
+      }
+    }
+    return undefined;
+  }
+
+  async close() {
+    for (const c of [...this.conns]) c.destroy();
+    await Promise.all([...this.listeners.values()].map((l) => new Promise((resolve) => l.server.close(resolve))));
+    this.listeners.clear();
+  }
+}
+
+const OK = { mode: 'ok', delayMs: 0 };
+
+/** The inode of the IPv4 loopback socket whose local port is `port`, from /proc/net/tcp. */
+function socketInode(port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let text;
+  try { text = readFileSync('/proc/net/tcp', 'utf8'); } catch { return undefined; }
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hex) && f[1].startsWith('0100007F')) return f[9];
+  }
+  return undefined;
+}
+
+/** One proxied connection: a client socket, its upstream, one Direction each way. */
+class Connection {
+  constructor(proxy, key, client, upstream) {
+    this.proxy = proxy;
+    this.key = key;
+    this.client = client;
+    this.upstream = upstream;
+    this.done = false;
+    this.dirs = [new Direction(this, client, upstream), new Direction(this, upstream, client)];
+    // A refused or reset upstream is passed on as a reset, as if the member's port refused the dial.
+    upstream.on('error', () => { if (!this.done) client.resetAndDestroy(); this.destroy(); });
+    client.on('error', () => this.destroy());
+    for (const s of [client, upstream]) s.on('close', () => this.destroy());
+  }
+
+  destroy() {
+    if (this.done) return;
+    this.done = true;
+    this.proxy.conns.delete(this);
+    for (const d of this.dirs) d.clear();
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+}
+
+/** Bytes from src to dst, subject to the pair's fault. At most one timer. */
+class Direction {
+  constructor(conn, src, dst) {
+    this.conn = conn;
+    this.dst = dst;
+    this.queue = []; // { due, buf }
+    this.held = 0;
+    this.lastDue = 0;
+    this.timer = undefined;
+    src.on('data', (buf) => this.push(buf));
+  }
+
+  push(buf) {
+    if (this.conn.done) return;
+    const f = this.conn.proxy.fault(this.conn.key);
+    const due = Math.max(performance.now() + (f.mode === 'delay' ? f.delayMs : 0), this.lastDue);
+    this.lastDue = due;
+    this.queue.push({ due, buf });
+    this.held += buf.length;
+    if (this.held > HELD_BYTES_MAX) { this.conn.destroy(); return; }
+    this.flush();
+  }
+
+  /** Writes what is due, unless blackholed; re-arms the timer for the next chunk. */
+  flush() {
+    if (this.conn.done) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.conn.proxy.fault(this.conn.key).mode === 'blackhole') return;
+    const now = performance.now();
+    while (this.queue.length && this.queue[0].due <= now) {
+      const { buf } = this.queue.shift();
+      this.held -= buf.length;
+      this.dst.write(buf);
+    }
+    if (this.queue.length) this.timer = setTimeout(() => this.flush(), Math.max(1, this.queue[0].due - now));
+  }
+
+  clear() { clearTimeout(this.timer); this.timer = undefined; this.queue = []; this.held = 0; }
+}

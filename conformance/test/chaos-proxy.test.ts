@@ -1,0 +1,101 @@
+// The chaos fault proxy on loopback: it names the dialing member, forwards, delays in order,
+// blackholes without closing (bytes flow on heal), cuts and refuses until healed.
+import { describe, it, expect, afterEach } from 'vitest';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+// @ts-expect-error plain ES module without types
+import { FaultProxy } from '../chaos/proxy.mjs';
+
+let proxy: InstanceType<typeof FaultProxy> | undefined;
+let echo: Server | undefined;
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets) s.destroy();
+  await proxy?.close();
+  await new Promise((r) => (echo ? echo.close(r) : r(undefined)));
+});
+
+async function setup(): Promise<number> {
+  echo = createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo!.listen(0, '127.0.0.1', r));
+  proxy = new FaultProxy();
+  await proxy.listen('a');
+  const port = await proxy.listen('b');
+  // This test process plays member a (the dialer); b is the echo server.
+  proxy.setTarget('a', 1, process.pid);
+  proxy.setTarget('b', (echo!.address() as { port: number }).port, 0x7fffffff);
+  return port;
+}
+
+function dial(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+    sockets.push(s);
+  });
+}
+
+/** Milliseconds from writing `text` until it has come back, or undefined after `withinMs`. */
+function roundTrip(s: Socket, text: string, withinMs: number): Promise<number | undefined> {
+  const t0 = performance.now();
+  let got = '';
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { s.off('data', on); resolve(undefined); }, withinMs);
+    const on = (d: Buffer) => { got += d.toString(); if (got === text) { clearTimeout(timer); s.off('data', on); resolve(performance.now() - t0); } };
+    s.on('data', on);
+    s.write(text);
+  });
+}
+
+describe('chaos fault proxy', () => {
+  it('forwards, and names the dialer from /proc', async () => {
+    const s = await dial(await setup());
+    expect(await roundTrip(s, 'hello', 2000)).toBeDefined();
+    expect(proxy.accepted).toBe(1);
+    expect(proxy.unidentified).toBe(0);
+    expect([...proxy.conns][0].key).toBe('a|b');
+  });
+
+  it('delays both directions, in order', async () => {
+    const s = await dial(await setup());
+    proxy.setLink('a', 'b', { mode: 'delay', delayMs: 100 });
+    expect(await roundTrip(s, 'one-two-three', 3000)).toBeGreaterThanOrEqual(195);
+  });
+
+  it('blackholes without closing; held bytes arrive on heal', async () => {
+    const s = await dial(await setup());
+    proxy.setLink('b', 'a', { mode: 'blackhole' });
+    const late = roundTrip(s, 'held', 3000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.destroyed).toBe(false);
+    proxy.setLink('a', 'b', { mode: 'ok' });
+    expect(await late).toBeGreaterThanOrEqual(290);
+  });
+
+  it('cuts: closes the pair\'s connections and resets new ones until healed', async () => {
+    const port = await setup();
+    const s = await dial(port);
+    const closed = new Promise((r) => s.once('close', r));
+    proxy.setLink('a', 'b', { mode: 'cut' });
+    await closed;
+    const err = await new Promise<string>((r) => {
+      const again = connect(port, '127.0.0.1');
+      sockets.push(again);
+      again.once('error', (e: Error & { code?: string }) => r(e.code ?? ''));
+      again.once('close', () => r('closed'));
+    });
+    expect(['ECONNRESET', 'closed']).toContain(err);
+    expect(proxy.refused).toBe(1);
+    proxy.healAll();
+    expect(await roundTrip(await dial(port), 'back', 2000)).toBeDefined();
+  });
+
+  it('close() leaves no connection and no timer behind', async () => {
+    const s = await dial(await setup());
+    proxy.setLink('a', 'b', { mode: 'delay', delayMs: 10_000 });
+    s.write('pending');
+    await new Promise((r) => setTimeout(r, 50));
+    await proxy.close();
+    expect(proxy.conns.size).toBe(0);
+    proxy = undefined;
+  });
+});
