@@ -74,6 +74,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   readonly name: string;
   /** The address peers dial to reach this node, if it listens. */
   address: string | undefined;
+  /** The address this node's transport listens on (differs from `address` behind a proxy or NAT). */
+  boundAddress: string | undefined;
   private readonly core: Core;
   private readonly opts: ResolvedOptions;
   private readonly a: HostAdapters;
@@ -134,6 +136,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     const realFeed = this.feed.bind(this);
     this.feed = (fn) => (initDone ? realFeed(fn) : void held.push(fn));
     const bound = await this.a.transport.listen(this.transportHandlers);
+    this.boundAddress = bound;
     try {
       this.address = advertisedAddress(bound, o.advertise, this.a.externalIpv4 ?? externalIpv4Addresses);
     } catch (e) {

@@ -18,16 +18,9 @@ const send = (m: unknown) => {
 
 async function main(): Promise<void> {
   const mod = await import(`@trellis/${host}`);
-  // Driver-only options: not passed to start().
-  const { advertise, kindsModule, ...opts } = JSON.parse(optsJson);
+  // Driver-only option: the module the member's kinds come from.
+  const { kindsModule, ...opts } = JSON.parse(optsJson);
   const { kinds } = await import(kindsModule ?? new URL('../../fixtures/kinds.mjs', import.meta.url).href);
-  let bound: string | undefined;
-  if (advertise) {
-    // The hosts gossip the address they bind; a proxy in front needs another one advertised.
-    const T = host === 'node' ? mod.WsTransport : mod.BunTransport;
-    const listen = T.prototype.listen;
-    T.prototype.listen = async function (this: unknown, h: unknown) { bound = await listen.call(this, h); return advertise; };
-  }
   const sup = await mod.start({ ...opts, kinds });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
   let quiet: boolean | 'all' = false;
@@ -35,7 +28,7 @@ async function main(): Promise<void> {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
-  send({ type: 'ready', name: sup.name, address: sup.address, bound: bound ?? sup.address, pid: process.pid });
+  send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
     terminateChild: (id: string, o: unknown) => sup.terminateChild(id, o),
