@@ -50,33 +50,50 @@ async function agreedMembers(c) {
   return JSON.stringify(members.map((m) => m.name)) === JSON.stringify(alive) ? members : null;
 }
 
-/** Owners of `ids` under `members`, computed once per member set (the bench computes the expected sets before timing). */
-const owned = new Map();
+/** Owners of `ids` under `members`, computed once per id list and member set (the bench computes the expected sets before timing). */
+const owned = new WeakMap();
 function ownersOf(members, ids) {
   const key = JSON.stringify(members);
-  if (!owned.has(key)) { const owner = placementOf(members); owned.set(key, ids.map((id) => owner(id, KIND))); }
-  return owned.get(key);
+  if (!owned.has(ids)) owned.set(ids, new Map());
+  const per = owned.get(ids);
+  if (!per.has(key)) { const owner = placementOf(members); per.set(key, ids.map((id) => owner(id, KIND))); }
+  return per.get(key);
 }
 
 /**
  * Every id runs exactly once, on the owner the agreed membership gives it, and no member has a
- * child starting or stopping. Returns the runner map when that holds, else null.
+ * child starting or stopping. Returns { at: the runner map } when that holds, else { why }.
  */
 async function onOwners(c, ids) {
   const p = await counts(c);
-  if (total(p) !== ids.length || busy(p)) return null;
+  if (total(p) !== ids.length || busy(p)) return { why: `counts ${JSON.stringify(p)}` };
   const members = await agreedMembers(c);
-  if (!members) return null;
+  if (!members) return { why: 'members disagree on the membership' };
   const owners = ownersOf(members, ids);
   const at = await runners(c);
-  for (let i = 0; i < ids.length; i++) { const a = at.get(ids[i]); if (!a || a.length !== 1 || a[0] !== owners[i]) return null; }
-  return at.size === ids.length ? at : null;
+  let missing = 0, twice = 0, elsewhere = 0, example = '';
+  for (let i = 0; i < ids.length; i++) {
+    const a = at.get(ids[i]);
+    if (!a) missing++;
+    else if (a.length !== 1) twice++;
+    else if (a[0] !== owners[i]) { elsewhere++; example ||= `${ids[i]} on ${a[0]}, owner ${owners[i]}`; }
+  }
+  if (missing || twice || elsewhere || at.size !== ids.length) {
+    const expected = {};
+    for (const o of owners) expected[o] = (expected[o] ?? 0) + 1;
+    return { why: `${missing} not running, ${twice} on two members, ${elsewhere} not on their owner (${example}), ${at.size - ids.length + missing} unknown; running ${JSON.stringify(p)}, owners ${JSON.stringify(expected)} under ${JSON.stringify(members)}` };
+  }
+  return { at };
 }
 
 async function untilOnOwners(c, ids, what) {
-  let at = null;
-  await waitUntil(async () => (at = await onOwners(c, ids)) !== null, STEP_DEADLINE_MS, what, POLL_MS);
-  return at;
+  let r = null;
+  try {
+    await waitUntil(async () => (r = await onOwners(c, ids)).at !== undefined, STEP_DEADLINE_MS, what, POLL_MS);
+  } catch (e) {
+    throw new Error(`${e.message}; last check: ${r?.why}`);
+  }
+  return r.at;
 }
 
 /** Latest wall-clock time at which one of `ids` reported 'up' on a member in `on`, after `since`. */
@@ -167,5 +184,5 @@ async function run(n, prefix, full) {
   }
 }
 
-await run(N, 'c', true);
+if (N > 0) await run(N, 'c', true);
 if (BIG > 0) await run(BIG, 'big', false);
