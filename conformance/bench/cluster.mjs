@@ -1,8 +1,11 @@
 // Cluster benchmark (npm run bench -- cluster [--host node|bun]): a loopback cluster of real
-// processes with inline children, the same steps as the Pogo runs in docs/BENCHMARKS.md.
-// Prints one JSON object per line.
+// processes with inline children, the same steps as the Horde and Pogo runs in docs/BENCHMARKS.md.
+// Prints one JSON object per line. Where a step ends is checked from outside the members: which
+// ids each member runs (its local view) against the owners that the documented placement,
+// computed here in plain JS over the membership every member reports, gives them.
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
+import { placementOf } from './placement-reference.mjs';
 
 const argv = process.argv.slice(2);
 const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
@@ -10,76 +13,177 @@ const driver = host === 'bun' ? bunDriver : nodeDriver;
 const N = Number(process.env.TRELLIS_BENCH_CHILDREN ?? 10000);
 const BIG = Number(process.env.TRELLIS_BENCH_BIG ?? 100000);
 const FAILURE_MS = 1000;
+const KIND = 'worker';
+const STEP_DEADLINE_MS = 120000;
+const POLL_MS = 20;
+const GLOBAL_VIEW_CALLS = 5;
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'cluster', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
-const specs = (n, p) => Array.from({ length: n }, (_, i) => ({ id: `${p}-${i}`, kind: 'worker' }));
+const idsOf = (n, p) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
 async function counts(c) {
   const per = {};
   for (const m of c.alive()) per[m.name] = await m.call('counts');
   return per;
 }
-const total = (per, status = 'running') => Object.values(per).reduce((s, c) => s + (c[status] ?? 0), 0);
+const total = (per) => Object.values(per).reduce((s, c) => s + c.running, 0);
 const busy = (per) => Object.values(per).some((c) => c.busy > 0);
 
-async function exactlyOnce(c, n) {
-  const seen = new Set();
-  for (const m of c.alive()) for (const id of await m.call('localIds')) { if (seen.has(id)) return false; seen.add(id); }
-  return seen.size === n;
+/** id → names of the alive members whose local view has it running. */
+async function runners(c) {
+  const at = new Map();
+  for (const m of c.alive()) for (const id of await m.call('localIds')) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); }
+  return at;
+}
+
+/** The up members every alive member reports, if they all report the same set of alive members. */
+async function agreedMembers(c) {
+  const alive = c.alive().map((m) => m.name).sort();
+  let agreed = null;
+  for (const m of c.alive()) {
+    const up = (await m.members()).filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
+    up.sort((a, b) => (a.name < b.name ? -1 : 1));
+    const key = JSON.stringify(up);
+    if (agreed !== null && key !== agreed) return null;
+    agreed = key;
+  }
+  const members = JSON.parse(agreed);
+  return JSON.stringify(members.map((m) => m.name)) === JSON.stringify(alive) ? members : null;
+}
+
+/** Owners of `ids` under `members`, computed once per id list and member set (the bench computes the expected sets before timing). */
+const owned = new WeakMap();
+function ownersOf(members, ids) {
+  const key = JSON.stringify(members);
+  if (!owned.has(ids)) owned.set(ids, new Map());
+  const per = owned.get(ids);
+  if (!per.has(key)) { const owner = placementOf(members); per.set(key, ids.map((id) => owner(id, KIND))); }
+  return per.get(key);
+}
+
+/**
+ * Every id runs exactly once, on the owner the agreed membership gives it, and no member has a
+ * child starting or stopping. Returns { at: the runner map, members } when that holds, else { why }.
+ */
+async function onOwners(c, ids) {
+  const p = await counts(c);
+  if (total(p) !== ids.length || busy(p)) return { why: `counts ${JSON.stringify(p)}` };
+  const members = await agreedMembers(c);
+  if (!members) return { why: 'members disagree on the membership' };
+  const owners = ownersOf(members, ids);
+  const at = await runners(c);
+  let missing = 0, twice = 0, elsewhere = 0, example = '';
+  for (let i = 0; i < ids.length; i++) {
+    const a = at.get(ids[i]);
+    if (!a) missing++;
+    else if (a.length !== 1) twice++;
+    else if (a[0] !== owners[i]) { elsewhere++; example ||= `${ids[i]} on ${a[0]}, owner ${owners[i]}`; }
+  }
+  if (missing || twice || elsewhere || at.size !== ids.length) {
+    const expected = {};
+    for (const o of owners) expected[o] = (expected[o] ?? 0) + 1;
+    return { why: `${missing} not running, ${twice} on two members, ${elsewhere} not on their owner (${example}), ${at.size - ids.length + missing} unknown; running ${JSON.stringify(p)}, owners ${JSON.stringify(expected)} under ${JSON.stringify(members)}` };
+  }
+  return { at, members };
+}
+
+async function untilOnOwners(c, ids, what) {
+  let r = null;
+  try {
+    await waitUntil(async () => (r = await onOwners(c, ids)).at !== undefined, STEP_DEADLINE_MS, what, POLL_MS);
+  } catch (e) {
+    throw new Error(`${e.message}; last check: ${r?.why}`);
+  }
+  return r;
+}
+
+/** Latest wall-clock time at which one of `ids` reported 'up' on a member in `on`, after `since`. */
+function lastUp(c, ids, on, since) {
+  const want = new Set(ids);
+  const first = new Map();
+  for (const m of c.members) {
+    if (!on.includes(m.name)) continue;
+    for (const { event } of m.events) {
+      if (event.type !== 'child_event' || event.name !== 'up' || !want.has(event.id)) continue;
+      const t = event.data?.t ?? 0;
+      if (t >= since && !first.has(event.id)) first.set(event.id, t);
+    }
+  }
+  return first.size === want.size ? Math.max(...first.values()) : NaN;
+}
+
+async function globalView(m) {
+  const first = (await m.call('timeGlobal')).ms;
+  let best = first, n = 0;
+  for (let i = 1; i < GLOBAL_VIEW_CALLS; i++) { const x = await m.call('timeGlobal'); best = Math.min(best, x.ms); n = x.n; }
+  return { first, best, n };
 }
 
 async function run(n, prefix, full) {
   const c = new Cluster(driver, { heartbeatMs: 250, failureTimeoutMs: FAILURE_MS, syncIntervalMs: 1000 });
+  const ids = idsOf(n, prefix);
   try {
     const [a] = await c.addMany(['n1', 'n2', 'n3']);
     // Children report start/stop times for the overlap measurement; the 100k run skips them.
     for (const m of c.alive()) await m.call('quiet', full ? true : 'all');
-    await waitUntil(async () => (await a.members()).filter((m) => m.status === 'up').length === 3, 20000, 'cluster');
+    let members3 = null;
+    await waitUntil(async () => (members3 = await agreedMembers(c))?.length === 3, 20000, 'cluster of 3');
+    const owners3 = ownersOf(members3, ids);
+
+    // start: startMany sent → every id runs exactly once on its owner
     const t0 = Date.now();
-    await a.call('startMany', specs(n, prefix));
-    await waitUntil(async () => { const p = await counts(c); return total(p) === n && !busy(p) && (await exactlyOnce(c, n)); }, 120000, 'all running exactly once', 20);
-    const startMs = Date.now() - t0;
-    emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', startMs, 'ms', { children: n });
+    await a.call('startMany', ids.map((id) => ({ id, kind: KIND })));
+    const { at: before } = await untilOnOwners(c, ids, 'all running once on their owners');
+    emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', Date.now() - t0, 'ms', { children: n });
+
+    const g = await globalView(a);
+    if (g.n !== n) throw new Error(`global view lists ${g.n} children, expected ${n}`);
+    const tag = n >= 100000 ? '100k' : '10k';
+    emit(`global_view_${tag}_ms`, g.best, 'ms', { children: g.n, calls: GLOBAL_VIEW_CALLS, note: 'best of the calls' });
+    emit(`global_view_${tag}_first_ms`, g.first, 'ms', { children: g.n });
     if (!full) return;
 
-    // best of 5 calls (the first also compiles the decoding path)
-    let g = await a.call('timeGlobal');
-    const first = g.ms;
-    for (let i = 0; i < 4; i++) { const x = await a.call('timeGlobal'); if (x.ms < g.ms) g = x; }
-    emit('global_view_10k_ms', g.ms, 'ms', { children: g.n, firstCallMs: Math.round(first * 10) / 10 });
     let rss = 0;
     for (const m of c.alive()) rss = Math.max(rss, await m.rss());
     emit('rss_10k_mb', rss / 1048576, 'MB', { note: 'max over nodes' });
 
     // idle CPU over 10 s
-    const before = await Promise.all(c.alive().map((m) => m.cpu()));
+    const cpu0 = await Promise.all(c.alive().map((m) => m.cpu()));
     const tIdle = Date.now();
     await new Promise((r) => setTimeout(r, 10000));
-    const after = await Promise.all(c.alive().map((m) => m.cpu()));
+    const cpu1 = await Promise.all(c.alive().map((m) => m.cpu()));
     const idleMs = Date.now() - tIdle;
-    const pct = Math.max(...after.map((x, i) => ((x.user + x.system - before[i].user - before[i].system) / 1000 / idleMs) * 100));
+    const pct = Math.max(...cpu1.map((x, i) => ((x.user + x.system - cpu0[i].user - cpu0[i].system) / 1000 / idleMs) * 100));
     emit('idle_cpu_pct', pct, '%', { note: 'max over nodes, 10k children' });
 
-    // a 4th node joins
+    // a 4th node joins: spawn started → every id runs exactly once on its owner among the 4
+    // the membership expected after the join, computed before timing (a cache, not a check)
+    const members4 = [...members3, { ...members3[0], name: 'n4' }];
+    ownersOf(members4, ids);
     const t1 = Date.now();
     const d = await c.add({ name: 'n4' });
     await d.call('quiet', true);
-    await waitUntil(async () => {
-      const p = await counts(c);
-      return (p.n4?.running ?? 0) > 0 && total(p) === n && !busy(p);
-    }, 120000, 'rebalanced', 20);
-    emit('join_rebalance_10k_ms', Date.now() - t1, 'ms', { moved: (await counts(c)).n4.running });
+    const { at: after, members: joined } = await untilOnOwners(c, ids, 'every child on its owner among 4 members');
+    const joinMs = Date.now() - t1;
+    const moved = ids.filter((id) => before.get(id)[0] !== after.get(id)[0]);
+    const owners4 = ownersOf(joined, ids);
+    const ownersChanged = ids.filter((_, i) => owners3[i] !== owners4[i]).length;
+    emit('join_rebalance_10k_ms', joinMs, 'ms', { lastMovedUpMs: Math.round(lastUp(c, moved, ['n4'], t1) - t1) });
+    emit('join_moved_ids', moved.length, 'ids', { ideal: n / 4, ownersChanged, movedNotToNewcomer: moved.filter((id) => after.get(id)[0] !== 'n4').length });
     emit('join_overlap_ids', c.overlaps().length, 'ids');
 
-    // kill -9 one node
+    // kill -9: SIGKILL sent → every child of the killed member runs once on its owner among the survivors
     const victim = c.get('n2');
+    const orphans = ids.filter((id) => after.get(id)[0] === victim.name);
+    const survivors = c.alive().filter((m) => m !== victim).map((m) => m.name);
+    ownersOf(members4.filter((m) => m.name !== victim.name), ids);
     const t2 = Date.now();
     await victim.kill();
-    await waitUntil(async () => { const p = await counts(c); return total(p) === n && !busy(p); }, 120000, 'failover', 20);
-    emit('kill_failover_ms', Date.now() - t2, 'ms', { failureTimeoutMs: FAILURE_MS });
+    await untilOnOwners(c, ids, 'failover');
+    emit('kill_failover_ms', Date.now() - t2, 'ms', { failureTimeoutMs: FAILURE_MS, orphans: orphans.length, lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2) });
   } finally {
     await c.close();
   }
 }
 
-await run(N, 'c', true);
+if (N > 0) await run(N, 'c', true);
 if (BIG > 0) await run(BIG, 'big', false);

@@ -7,15 +7,17 @@ import { createHash } from 'node:crypto';
 export class Ring {
   constructor(names, vnodes = 128) {
     const points = [];
-    for (const name of names) {
+    for (const [m, name] of names.entries()) {
       for (let i = 0; i < vnodes; i++) {
         const h = createHash('sha256').update(`${name}:${i}`).digest();
-        points.push([h.readUInt32BE(0), name]);
+        points.push([h.readUInt32BE(0), name, m]);
       }
     }
     points.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
     this.pos = Uint32Array.from(points.map((p) => p[0]));
     this.names = points.map((p) => p[1]);
+    /** Index into `names` (the constructor's argument) of each vnode's member. */
+    this.member = Int32Array.from(points.map((p) => p[2]));
   }
 
   static keyHash(key) {
@@ -24,11 +26,17 @@ export class Ring {
     return h >>> 0;
   }
 
-  owner(key) {
-    const h = Ring.keyHash(key);
+  /** The vnode at or after position `h`, wrapping. */
+  vnodeOf(h) {
     const pos = this.pos;
     let lo = 0, hi = pos.length;
     while (lo < hi) { const mid = (lo + hi) >>> 1; if (pos[mid] < h) lo = mid + 1; else hi = mid; }
-    return this.names[lo === pos.length ? 0 : lo];
+    return lo === pos.length ? 0 : lo;
   }
+
+  /** Owner's name. */
+  owner(key) { return this.names[this.vnodeOf(Ring.keyHash(key))]; }
+
+  /** Owner's index among the constructor's names, for a key already hashed with keyHash. */
+  ownerOfHash(h) { return this.member[this.vnodeOf(h)]; }
 }

@@ -76,19 +76,24 @@ export function scenarios(driver: ClusterDriver): void {
       expect(c.overlaps()).toEqual([]);
     });
 
-    it('moves a child when its node is killed (kill -9), within the failure timeout plus a margin', async () => {
+    // The failover latency is measured by kill_failover_ms in the cluster benchmark, not here.
+    it('after kill -9 of a member, each of its children runs again on exactly one survivor', async () => {
       const c = make();
       await c.addMany(['a', 'b', 'c']);
       await formed(c, 3);
       const all = ids(12);
       for (const id of all) await c.get('a').startChild(spec(id));
       await waitUntil(() => c.settled(all), 15000, 'settled');
-      const victim = c.alive().find((m) => m.name !== 'a')!;
-      const t0 = Date.now();
+      const before = await c.placements();
+      const runsOn = (name: string) => all.filter((id) => before.get(id)![0] === name);
+      // the member other than a that runs the most children
+      const victim = c.alive().filter((m) => m.name !== 'a').sort((x, y) => runsOn(y.name).length - runsOn(x.name).length)[0];
+      const orphans = runsOn(victim.name);
+      expect(orphans.length).toBeGreaterThan(0);
       await victim.kill();
       await waitUntil(() => c.settled(all), FAILURE_MS + 5000, 'failover');
-      const took = Date.now() - t0;
-      expect(took).toBeLessThan(FAILURE_MS + 5000);
+      const after = await c.placements();
+      for (const id of orphans) expect(after.get(id)).toHaveLength(1);
     });
 
     it('runs children given at start once, though every node lists them', async () => {
