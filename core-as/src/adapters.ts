@@ -1,5 +1,6 @@
 // The three small adapters a host supplies to the runtime (DESIGN.md, "The runtime").
 // Hosts implement these; the Supervisor drives them. Nothing here decides anything.
+import type { GatewayEvent } from './gateway.js';
 
 /** Callbacks a Transport reports to. Link ids are allocated by the transport, unique per process. */
 export interface TransportHandlers {
@@ -13,6 +14,8 @@ export interface TransportHandlers {
   dialFailed(address: string, reason: string): void;
   /** A problem the transport could not attribute to a link (e.g. listen error after start). */
   error?(err: Error): void;
+  /** What a transport's gateway reports (tabs joined, refused, cut off). */
+  gateway?(event: GatewayEvent): void;
 }
 
 export interface Transport {

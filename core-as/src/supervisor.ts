@@ -8,6 +8,7 @@ import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReaso
 import { NONCE_BYTES, STEP_BYTES } from './limits.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
+import type { GatewayEvent } from './gateway.js';
 import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
 } from './errors.js';
@@ -16,6 +17,7 @@ import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOption
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
   | CoreEvent
+  | GatewayEvent
   | { type: 'child_event'; id: string; name: string; data: unknown }
   | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'transport_error'; error: ErrorInfo }
@@ -34,6 +36,11 @@ export interface HostAdapters {
   wasm: BufferSource | WebAssembly.Module;
   /** Default node name when the user gives none. */
   defaultName(): string;
+  /**
+   * Runs `fn` in a later task, after pending I/O (the yield between slices of a long batch).
+   * Default setTimeout(0); a browser passes a MessageChannel, since hidden pages clamp timers.
+   */
+  yieldTask?(fn: () => void): void;
 }
 
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
@@ -96,6 +103,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       },
       dialFailed: (address) => this.feed(() => this.core.dialFailed(address)),
       error: (err) => this.emit({ type: 'transport_error', error: errorInfo(err) }),
+      gateway: (event) => this.emit(event),
     };
   }
 
@@ -166,7 +174,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private readonly runScheduled = (): void => {
     if (this.mustYield) {
       this.mustYield = false;
-      setTimeout(this.runScheduled, 0);
+      if (this.a.yieldTask) this.a.yieldTask(this.runScheduled);
+      else setTimeout(this.runScheduled, 0);
       return;
     }
     this.scheduled = false;

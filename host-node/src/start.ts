@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
-import { startWith, releaseWasmUrl, type CommonOptions, type Supervisor } from '@trellis/core';
+import { startWith, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor } from '@trellis/core';
 import { WsTransport } from './transport-ws.js';
 import { NodeRunner } from './runner.js';
 
@@ -16,6 +16,8 @@ export interface NodeStartOptions extends CommonOptions {
   tls?: TlsServerOptions;
   /** TLS options for dialing wss:// peers (e.g. a private CA). */
   clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
+  /** Accept browser tabs as members (docs/PROTOCOL.md, "Gateway"); needs `listen`. */
+  gateway?: GatewayOptions;
 }
 
 let wasm: WebAssembly.Module | undefined;
@@ -29,7 +31,7 @@ export function coreModule(): WebAssembly.Module {
 export function start(options: NodeStartOptions): Promise<Supervisor> {
   return startWith(options, {
     listenOnServer: true,
-    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, tls: o?.tls, clientTls: o?.clientTls, maxFrameBytes }),
+    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, tls: o?.tls, clientTls: o?.clientTls, maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
     runner: (name, kinds, emitChildEvent) => new NodeRunner(name, kinds, emitChildEvent),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     wasm: coreModule,

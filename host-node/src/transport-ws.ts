@@ -4,9 +4,12 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as TlsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { NodeGateway } from './gateway-ws.js';
 import {
-  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax, type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax, type GatewayOptions, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
 export interface WsTransportOptions {
@@ -15,6 +18,9 @@ export interface WsTransportOptions {
   clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
   maxFrameBytes?: number;
   dialTimeoutMs?: number;
+  /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
+  gateway?: GatewayOptions;
+  secret?: string | Uint8Array;
 }
 
 interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string }
@@ -23,6 +29,8 @@ export class WsTransport implements Transport {
   private handlers!: TransportHandlers;
   private wss: WebSocketServer | undefined;
   private ownServer: HttpServer | HttpsServer | undefined;
+  private gateway: NodeGateway | undefined;
+  private unlisten: (() => void) | undefined;
   private links = new Map<number, Link>();
   private nextLink = 1;
   private readonly maxPayload: number;
@@ -50,7 +58,16 @@ export class WsTransport implements Transport {
         server.listen(l.port, l.host, () => { server.off('error', reject); resolve(); });
       });
     }
-    this.wss = new WebSocketServer({ server, maxPayload: this.maxPayload, perMessageDeflate: false });
+    // Upgrades are routed here, so the gateway's path can take its own before the links' server.
+    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload);
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.maxPayload, perMessageDeflate: false });
+    this.wss = wss;
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.gateway?.upgrade(req, socket, head)) return;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    };
+    server.on('upgrade', onUpgrade);
+    this.unlisten = () => server.off('upgrade', onUpgrade);
     this.wss.on('connection', (ws, req) => {
       const remote = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`;
       const link = this.track(ws, false, remote);
@@ -59,7 +76,9 @@ export class WsTransport implements Transport {
     this.wss.on('error', (e) => handlers.error?.(e));
     const addr = server.address() as AddressInfo;
     const host = 'server' in l ? (addr.address === '::' || addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address) : l.host;
-    return listenAddress(tls, host, addr.port);
+    const address = listenAddress(tls, host, addr.port);
+    this.gateway?.gateway.setAddress(address);
+    return address;
   }
 
   private track(ws: WebSocket, outbound: boolean, address: string): number {
@@ -142,6 +161,8 @@ export class WsTransport implements Transport {
       const t = setTimeout(() => { ws.terminate(); resolve(); }, 1000);
       ws.once('close', () => { clearTimeout(t); resolve(); });
     })));
+    this.unlisten?.();
+    await this.gateway?.shutdown();
     if (this.wss) await new Promise<void>((r) => this.wss!.close(() => r()));
     if (this.ownServer) {
       this.ownServer.closeAllConnections?.();
