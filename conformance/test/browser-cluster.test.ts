@@ -70,4 +70,98 @@ describe('browser tabs through a Node gateway', () => {
     }
     expect(ok).toBe(true);
   });
+
+  /** Where each child runs, by the Node member's view; a child seen running twice fails at once. */
+  const placement = async (): Promise<Map<string, string>> => {
+    const where = new Map<string, string>();
+    const live = tabs.filter((t) => !t.page.isClosed());
+    for (const t of live) {
+      for (const c of await tabCall<{ id: string; status: string }[]>(t.page, 'whichChildren', 'local')) {
+        if (c.status !== 'running') continue;
+        expect(where.has(c.id), `${c.id} runs on ${where.get(c.id)} and ${t.name}`).toBe(false);
+        where.set(c.id, t.name);
+      }
+    }
+    return where;
+  };
+
+  it('tabs run the children placed on them: inline kinds in the Supervisor worker, worker kinds in their own Web Worker', async () => {
+    await Promise.all(ids.map((id, i) => node.startChild({ id, kind: i % 2 ? 'tab-worker' : 'tab-inline' }, { wait: 'running', timeoutMs: 10_000 })));
+    const global = node.whichChildren('global') as GlobalChildView[];
+    expect(global.map((c) => c.id).sort()).toEqual([...ids].sort());
+    for (const c of global) expect(['tab-a', 'tab-b']).toContain(c.node);
+    // The tabs' own views agree with the Node member's, and both tabs got some (12 over two).
+    expect(await until(async () => (await placement()).size === CHILDREN, 5000)).toBe(true);
+    const where = await placement();
+    for (const c of global) expect(where.get(c.id)).toBe(c.node);
+    expect(new Set(where.values()).size).toBe(2);
+    // Each child reported from its own thread: the script it runs in says which.
+    for (const t of tabs) {
+      const mine = [...where].filter(([, n]) => n === t.name).map(([id]) => id);
+      const seen = async () => {
+        const evs = await tabEvents<{ type: string; id?: string; name?: string; data?: { script: string } }>(t.page);
+        const scripts = new Map(evs.filter((e) => e.type === 'child_event' && e.name === 'running').map((e) => [e.id!, e.data!.script]));
+        return mine.every((id) => scripts.has(id)) ? scripts : undefined;
+      };
+      expect(await until(async () => (await seen()) !== undefined, 5000)).toBe(true);
+      const scripts = (await seen())!;
+      for (const id of mine) {
+        const kind = global.find((c) => c.id === id)!.kind;
+        expect(scripts.get(id)).toMatch(kind === 'tab-worker' ? /\/child-worker\.js$/ : /\/supervisor-worker\.js$/);
+      }
+    }
+  });
+
+  it('a tab whose page origin is not allowed is refused at the upgrade and never joins', async () => {
+    const refusedBefore = nodeEvents.filter((e) => e.type === 'gateway_refused').length;
+    const page = await openTab(browser, other);
+    const err = await startTab(page, { scope: SCOPE, gateway: gatewayUrl, name: 'tab-evil' }).then(() => undefined, (e: Error) => e.message);
+    expect(err).toMatch(/GatewayRefusedError|gateway refused/);
+    const refused = nodeEvents.filter((e) => e.type === 'gateway_refused').slice(refusedBefore);
+    expect(refused).toEqual([{ type: 'gateway_refused', reason: 'origin', origin: other.url }]);
+    expect(node.members().some((m) => m.name === 'tab-evil')).toBe(false);
+    await page.close();
+  });
+
+  it('a tab that opens more channels than its limit is cut off without disturbing the other tabs', async () => {
+    const downBefore = nodeEvents.filter((e) => e.type === 'member_down').length;
+    const page = await openTab(browser, site);
+    // A raw client of the gateway framing: it joins, then dials the Node member past the limit.
+    const closed = await page.evaluate(async ({ gatewayUrl, target, dials }) => {
+      const { GatewayTransport } = (window as unknown as { trellis: any }).trellis;
+      let cut: (v: { code: number; reason: string }) => void;
+      const gone = new Promise<{ code: number; reason: string }>((r) => { cut = r; });
+      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, (code: number, reason: string) => cut({ code, reason }));
+      const noop = () => undefined;
+      await t.listen({ opened: noop, frame: noop, closed: noop, dialFailed: noop });
+      for (let i = 0; i < dials; i++) t.dial(target);
+      return gone;
+    }, { gatewayUrl, target: node.address!, dials: CHANNELS_MAX + 1 });
+    expect(closed).toEqual({ code: 4429, reason: 'limit_channels' });
+    expect(await until(() => nodeEvents.some((e) => e.type === 'gateway_tab_closed' && e.reason === 'limit_channels'), 2000)).toBe(true);
+    // The joined tabs kept their links: nobody went down, and every child still runs once.
+    expect(nodeEvents.filter((e) => e.type === 'member_down').slice(downBefore)).toEqual([]);
+    expect(upNames(node.members())).toEqual(['tab-a', 'tab-b']);
+    expect((await placement()).size).toBe(CHILDREN);
+    await page.close();
+  });
+
+  it('a closed tab: its children run on the other tab, none lost and none twice', async () => {
+    const [a, b] = tabs;
+    const onA = [...(await placement())].filter(([, n]) => n === 'tab-a').map(([id]) => id);
+    expect(onA.length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    await a.page.close();
+    const allOnB = async () => {
+      const where = await placement();
+      return where.size === CHILDREN && [...where.values()].every((n) => n === 'tab-b');
+    };
+    expect(await until(allOnB, 10_000)).toBe(true);
+    console.log(`tab_close_failover_ms: ${Date.now() - t0} (${onA.length} children moved)`);
+    expect(await until(() => !upNames(node.members()).includes('tab-a'), 5000)).toBe(true);
+    const global = node.whichChildren('global') as GlobalChildView[];
+    expect(await until(() => (node.whichChildren('global') as GlobalChildView[]).every((c) => c.node === 'tab-b' && c.status === 'running'), 5000)).toBe(true);
+    expect(global.length).toBe(CHILDREN);
+    expect(upNames(await tabCall<MemberView[]>(b.page, 'members'))).toEqual(['node-1']);
+  });
 });

@@ -31,6 +31,7 @@ export interface GatewayLimits {
 export const GATEWAY_LIMITS_DEFAULT: GatewayLimits = {
   channelsMax: 64,
   bytesPerSecondMax: 8 * 1024 * 1024,
+  /** For the default maxFrameBytes; a member's own maxFrameBytes sets it (GatewayHost.linkPayloadMax). */
   frameBytesMax: transportPayloadMax(MAX_FRAME_BYTES_DEFAULT) + GATEWAY_HEADER_BYTES,
   helloMs: 5000,
 };
@@ -73,6 +74,16 @@ export interface GatewayPipeEvents {
 
 /** The host's client dial (a normal WebSocket to a member's address). */
 export type GatewayDial = (address: string, events: GatewayPipeEvents) => GatewaySocket;
+
+/** What the host hands a Gateway: the member's secret and link size, its client dial, where events go. */
+export interface GatewayHost {
+  secret: string | Uint8Array | undefined;
+  /** The largest message on the member's links (transportPayloadMax of its maxFrameBytes). */
+  linkPayloadMax: number;
+  dial: GatewayDial;
+  notify(e: GatewayEvent): void;
+  now?(): number;
+}
 
 /** Where an upgrade request goes: a tab's socket, a member's dial of a tab, a refusal, or not the gateway's. */
 export type GatewayRoute =
@@ -120,17 +131,17 @@ export class Gateway {
   private readonly tabs = new Map<string, Tab>();
   private readonly out = new GatewayEncoder();
   private base = '';
+  private readonly dial: GatewayDial;
+  private readonly notify: (e: GatewayEvent) => void;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly opts: GatewayOptions,
-    secret: string | Uint8Array | undefined,
-    private readonly dial: GatewayDial,
-    private readonly notify: (e: GatewayEvent) => void,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(private readonly opts: GatewayOptions, host: GatewayHost) {
     this.path = (opts.path ?? GATEWAY_PATH_DEFAULT).replace(/\/+$/, '');
-    this.limits = { ...GATEWAY_LIMITS_DEFAULT, ...opts.limits };
-    this.secret = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+    this.limits = { ...GATEWAY_LIMITS_DEFAULT, frameBytesMax: host.linkPayloadMax + GATEWAY_HEADER_BYTES, ...opts.limits };
+    this.secret = typeof host.secret === 'string' ? new TextEncoder().encode(host.secret) : host.secret;
+    this.dial = host.dial;
+    this.notify = (e) => host.notify(e);
+    this.now = host.now ?? Date.now;
   }
 
   /** The member's own address (ws://host:port); a tab's address is `<address><path>/<tab>`. */

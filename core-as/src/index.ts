@@ -20,7 +20,7 @@ export * from './clock.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';
 export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress } from './websocket.js';
 export {
-  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, type GatewayOptions, type GatewayLimits, type GatewayEvent, type GatewayRoute,
+  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
   type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';

@@ -1,13 +1,15 @@
 // start() for Bun: Bun.serve websockets, the Bun runners and Web Crypto randomness, handed to
 // the shared startWith.
 import { hostname } from 'node:os';
-import { startWith, webRandomBytes, releaseWasmUrl, type CommonOptions, type Supervisor } from '@trellis/core';
+import { startWith, webRandomBytes, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor } from '@trellis/core';
 import { BunTransport } from './transport-bun.js';
 import { BunRunner } from './runner.js';
 
 export interface BunStartOptions extends CommonOptions {
   listen?: { host: string; port: number };
   tls?: { cert: string; key: string };
+  /** Accept browser tabs as members (docs/PROTOCOL.md, "Gateway"); needs `listen`. */
+  gateway?: GatewayOptions;
 }
 
 let wasm: WebAssembly.Module | undefined;
@@ -19,7 +21,7 @@ async function coreModule(): Promise<WebAssembly.Module> {
 /** Starts a Trellis node in this process. */
 export function start(options: BunStartOptions): Promise<Supervisor> {
   return startWith(options, {
-    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, tls: o?.tls, maxFrameBytes }),
+    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, tls: o?.tls, maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
     randomBytes: webRandomBytes,
     wasm: coreModule,

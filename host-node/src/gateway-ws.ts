@@ -41,7 +41,7 @@ export class NodeGateway {
   private readonly wss: WebSocketServer;
 
   constructor(opts: GatewayOptions, secret: string | Uint8Array | undefined, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, secret, (address, ev) => this.dial(address, ev), notify);
+    this.gateway = new Gateway(opts, { secret, linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.gateway.limits.frameBytesMax, perMessageDeflate: false });
   }
 
