@@ -21,6 +21,7 @@ describe('browser tabs through a Node gateway', () => {
   let node: Supervisor;
   let gatewayUrl: string;
   const nodeEvents: TrellisEvent[] = [];
+  const upAt = new Map<string, number>();
   const tabs: { page: Page; name: string; address: string }[] = [];
   const ids = Array.from({ length: CHILDREN }, (_, i) => `c${i}`);
 
@@ -31,7 +32,10 @@ describe('browser tabs through a Node gateway', () => {
       kinds: { 'node-job': { run: (_a, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r(undefined))) } },
       gateway: { origins: [site.url], limits: { channelsMax: CHANNELS_MAX } },
     });
-    node.on('event', (e) => nodeEvents.push(e));
+    node.on('event', (e) => {
+      nodeEvents.push(e);
+      if (e.type === 'member_up') upAt.set(e.name, Date.now());
+    });
     gatewayUrl = `${node.address}/trellis/browser`;
   });
 
@@ -47,10 +51,10 @@ describe('browser tabs through a Node gateway', () => {
   it('a Node member and two tabs form one cluster: every member lists the others', async () => {
     for (const name of ['tab-a', 'tab-b']) {
       const page = await openTab(browser, site);
-      const t0 = Date.now();
-      const { address } = await startTab(page, { scope: SCOPE, gateway: gatewayUrl, name });
-      expect(await until(() => upNames(node.members()).includes(name), 5000)).toBe(true);
-      console.log(`tab_join_ms ${name}: ${Date.now() - t0}`);
+      const { address, calledAt } = await startTab(page, { scope: SCOPE, gateway: gatewayUrl, name });
+      expect(await until(() => upAt.has(name), 5000)).toBe(true);
+      // start() in the tab until the server member reports member_up (same machine, same clock).
+      console.log(`tab_join_ms ${name}: ${upAt.get(name)! - calledAt}`);
       expect(address.startsWith(`${gatewayUrl}/`)).toBe(true);
       tabs.push({ page, name, address });
     }
@@ -110,6 +114,25 @@ describe('browser tabs through a Node gateway', () => {
         expect(scripts.get(id)).toMatch(kind === 'tab-worker' ? /\/child-worker\.js$/ : /\/supervisor-worker\.js$/);
       }
     }
+  });
+
+  it('a worker child that rejects unhandled or throws from a timer is reported crashed by its tab', async () => {
+    await Promise.all(['tab-rejects', 'tab-throws'].map((kind) => node.startChild({ id: kind, kind, restart: 'temporary' })));
+    const crashes = async () => {
+      const out = new Map<string, string>();
+      for (const t of tabs) {
+        for (const e of await tabEvents<{ type: string; id: string; reason: string; error?: { message: string } }>(t.page)) {
+          if (e.type === 'child_exited' && e.reason === 'crash') out.set(e.id, e.error?.message ?? '');
+        }
+      }
+      return out;
+    };
+    expect(await until(async () => (await crashes()).size === 2, 5000)).toBe(true);
+    const c = await crashes();
+    expect(c.get('tab-rejects')).toMatch(/rejected/);
+    expect(c.get('tab-throws')).toMatch(/thrown/);
+    // The other children were not disturbed.
+    expect((await placement()).size).toBe(CHILDREN);
   });
 
   it('a tab whose page origin is not allowed is refused at the upgrade and never joins', async () => {

@@ -39,7 +39,12 @@ const KINDS = `export const kinds = {
     ctx.signal.addEventListener('abort', () => resolve());
   }) },
   'tab-worker': { module: './worker-kind.js', isolate: 'worker' },
+  'tab-rejects': { module: './rejects-kind.js', isolate: 'worker' },
+  'tab-throws': { module: './throws-kind.js', isolate: 'worker' },
 };`;
+/** Worker kinds that crash without their function failing: an unhandled rejection, an uncaught throw in a timer. */
+const REJECTS_KIND = `export function run() { Promise.reject(new Error('rejected')); return new Promise(() => {}); }`;
+const THROWS_KIND = `export function run() { setTimeout(() => { throw new Error('thrown'); }, 0); return new Promise(() => {}); }`;
 const WORKER_KIND = `export function run(args, ctx) {
   ctx.emit('running', { script: String(self.location.href) });
   return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
@@ -52,7 +57,8 @@ export function serveSite(): Promise<Site> {
   const js = 'text/javascript';
   return serveStatic({
     mounts: { '/trellis/': bundleDir },
-    pages: { '/': { body: INDEX }, '/kinds.js': { type: js, body: KINDS }, '/worker-kind.js': { type: js, body: WORKER_KIND } },
+    pages: { '/': { body: INDEX }, '/kinds.js': { type: js, body: KINDS }, '/worker-kind.js': { type: js, body: WORKER_KIND },
+      '/rejects-kind.js': { type: js, body: REJECTS_KIND }, '/throws-kind.js': { type: js, body: THROWS_KIND } },
   });
 }
 
@@ -77,14 +83,15 @@ export async function openTab(b: Browser, site: Site): Promise<Page> {
 
 export interface TabStart { scope: string; gateway: string; name: string; heartbeatMs?: number; failureTimeoutMs?: number }
 
-/** Starts a member in the page; resolves to its name and address, or rejects with the error's name and message. */
-export function startTab(page: Page, o: TabStart): Promise<{ name: string; address: string }> {
+/** Starts a member in the page; resolves to its name, address and the page's Date.now() when start() was called. */
+export function startTab(page: Page, o: TabStart): Promise<{ name: string; address: string; calledAt: number }> {
   return page.evaluate(async (o) => {
     const w = window as unknown as { trellis: any; sup: any; events: unknown[] };
+    const calledAt = Date.now();
     const sup = await w.trellis.start({ ...o, kinds: '/kinds.js' });
     w.sup = sup;
     sup.on('event', (e: unknown) => w.events.push(e));
-    return { name: sup.name as string, address: sup.address as string };
+    return { name: sup.name as string, address: sup.address as string, calledAt };
   }, o);
 }
 
