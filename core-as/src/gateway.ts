@@ -149,15 +149,16 @@ export class Gateway {
 
   /** Where an upgrade for `pathname` from a page of `origin` goes. */
   route(pathname: string, origin: string | undefined): GatewayRoute {
-    if (pathname === this.path) {
-      const o = this.opts.origins;
-      if (o !== '*' && (origin === undefined || !o.includes(origin))) {
-        this.notify({ type: 'gateway_refused', reason: 'origin', origin: origin ?? '' });
-        return { kind: 'refuse', status: 403, reason: 'origin' };
-      }
-      return { kind: 'tab' };
+    const tabPath = pathname === this.path;
+    if (!tabPath && !pathname.startsWith(this.path + '/')) return { kind: 'none' };
+    // A tab must come from an allowed page; a member's dial of a tab carries no Origin, and a
+    // page that dials a tab directly must be allowed too.
+    const o = this.opts.origins;
+    if (o !== '*' && (tabPath || origin !== undefined) && (origin === undefined || !o.includes(origin))) {
+      this.notify({ type: 'gateway_refused', reason: 'origin', origin: origin ?? '' });
+      return { kind: 'refuse', status: 403, reason: 'origin' };
     }
-    if (!pathname.startsWith(this.path + '/')) return { kind: 'none' };
+    if (tabPath) return { kind: 'tab' };
     const id = pathname.slice(this.path.length + 1);
     const tab = this.tabs.get(id);
     if (!tab || !tab.joined) return { kind: 'refuse', status: 404, reason: 'unknown_tab' };

@@ -68,8 +68,9 @@ describe('gateway', () => {
     expect(pipes[0].sock.sent).toEqual([new Uint8Array([1, 2, 3])]);
     pipes[0].ev.data(new Uint8Array([9]));
     pipes[1].ev.closed('refused');
+    t.send(GW_OPEN, 5, 'http://not-a-member');
     const ms = t.sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
-    expect(ms).toEqual([[GW_OPENED, 1, ''], [GW_DATA, 1, '\t'], [GW_CLOSE, 3, 'refused']]);
+    expect(ms).toEqual([[GW_OPENED, 1, ''], [GW_DATA, 1, '\t'], [GW_CLOSE, 3, 'refused'], [GW_CLOSE, 5, 'bad_address']]);
   });
 
   it('routes a member\'s dial of a tab as an even channel, and closes every channel when the tab\'s socket closes', () => {
@@ -78,6 +79,7 @@ describe('gateway', () => {
     const id = JSON.parse(gatewayText(t.sock.messages()[0].payload)).tab as string;
     expect(gw.route(`/trellis/browser/${id}`, undefined)).toEqual({ kind: 'dial_in', tab: id });
     expect(gw.route('/trellis/browser/nobody', undefined)).toMatchObject({ kind: 'refuse', status: 404 });
+    expect(gw.route(`/trellis/browser/${id}`, 'http://evil')).toMatchObject({ kind: 'refuse', status: 403 });
     const inbound = new Sock();
     const ev = gw.acceptDialIn(id, inbound, '10.0.0.1:5')!;
     ev.message(new Uint8Array([7]));
