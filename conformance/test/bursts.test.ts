@@ -55,3 +55,26 @@ describe('bursts', () => {
     expect(core.info().local).toBe(2_500);
   });
 });
+
+describe('the yield between slices', () => {
+  it('goes through the host\'s yieldTask when one is given (browsers: a MessageChannel, not a clamped setTimeout)', async () => {
+    const { startWith } = await import('@trellis/core');
+    const { WsTransport, NodeRunner, coreModule } = await import('@trellis/node');
+    const { messageChannelYield } = await import('../../host-browser/dist/yield.js');
+    const channel = messageChannelYield();
+    let yields = 0;
+    const sup = await startWith({ scope: 's', name: 'y', kinds: {} }, {
+      transport: () => new WsTransport({}),
+      runner: (name, kinds, emit) => new NodeRunner(name, kinds, emit),
+      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      wasm: coreModule,
+      defaultName: () => 'y',
+      yieldTask: (fn) => { yields++; channel(fn); },
+    });
+    // 5,000 requests are several 64 KiB slices: each slice after the first waits for a yield.
+    await Promise.all(Array.from({ length: 5_000 }, (_, i) => sup.startChild({ id: `y-${i}`, kind: 'elsewhere' })));
+    expect(yields).toBeGreaterThan(0);
+    expect(sup.whichChildren('global')).toHaveLength(5_000);
+    await sup.kill();
+  });
+});

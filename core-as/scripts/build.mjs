@@ -43,3 +43,6 @@ for (const { target, entries } of targets) {
 }
 // tsc -b is incremental by itself (tsbuildinfo).
 execFileSync(bin('tsc'), ['-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+// The browser host's bundles (one ES module per page and worker entry) from tsc's output.
+const { bundleBrowser } = await import('../../host-browser/scripts/bundle.mjs');
+await bundleBrowser();

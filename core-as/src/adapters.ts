@@ -1,6 +1,7 @@
 // The three small adapters a host supplies to the runtime (DESIGN.md, "The runtime").
 // Hosts implement these; the Supervisor drives them. Nothing here decides anything.
 import type { TlsReason } from './tls.js';
+import type { GatewayEvent } from './gateway.js';
 
 /** Callbacks a Transport reports to. Link ids are allocated by the transport, unique per process. */
 export interface TransportHandlers {
@@ -20,6 +21,8 @@ export interface TransportHandlers {
   tlsFailed?(address: string, outbound: boolean, reason: TlsReason, code: string): void;
   /** A problem the transport could not attribute to a link (e.g. listen error after start). */
   error?(err: Error): void;
+  /** What a transport's gateway reports (tabs joined, refused, cut off). */
+  gateway?(event: GatewayEvent): void;
 }
 
 export interface Transport {

@@ -24,3 +24,8 @@ export { parseSeeds, parseDnsSeedUrl, resolveSeeds, type DnsSeed, type SeedFunct
 export { checkAdvertise, advertisedAddress } from './advertise.js';
 export { systemLookup, externalIpv4Addresses, type Lookup } from './system-net.js';
 export { fromEnv, parseHostPort, ENV_VARIABLES, type EnvOptions } from './env.js';
+export {
+  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
+  type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal,
+} from './gateway.js';
+export * from './gateway-wire.js';

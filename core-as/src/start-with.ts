@@ -20,6 +20,8 @@ export interface HostStart<O extends CommonOptions> {
   defaultName(): string;
   /** True when `listen` may also be `{ server }` (an existing server the host attaches to). */
   listenOnServer?: boolean;
+  /** The yield between slices of a long batch (HostAdapters.yieldTask); default setTimeout(0). */
+  yieldTask?(fn: () => void): void;
 }
 
 /** Validates `options.listen`: `{ host, port }` with a port in 0..65535, or `{ server }` where the host allows it. */
@@ -45,5 +47,6 @@ export async function startWith<O extends CommonOptions>(options: O, host: HostS
     randomBytes: (n) => host.randomBytes(n),
     wasm: await host.wasm(),
     defaultName: () => host.defaultName(),
+    yieldTask: host.yieldTask,
   });
 }

@@ -12,6 +12,7 @@ import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.j
 import { TLS_REASONS, type TlsReason } from './tls.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
+import type { GatewayEvent } from './gateway.js';
 import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
 } from './errors.js';
@@ -20,6 +21,7 @@ import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOption
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
   | CoreEvent
+  | GatewayEvent
   | { type: 'child_event'; id: string; name: string; data: unknown }
   | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'transport_error'; error: ErrorInfo }
@@ -48,6 +50,11 @@ export interface HostAdapters {
   lookup?: Lookup;
   /** The machine's non-loopback IPv4 addresses, for a wildcard bind without `advertise` (default: read from the OS). */
   externalIpv4?: () => string[];
+  /**
+   * Runs `fn` in a later task, after pending I/O (the yield between slices of a long batch).
+   * Default setTimeout(0); a browser passes a MessageChannel, since hidden pages clamp timers.
+   */
+  yieldTask?(fn: () => void): void;
 }
 
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
@@ -116,6 +123,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
         this.emit({ type: 'tls_failed', address, outbound, reason, code });
       },
       error: (err) => this.emit({ type: 'transport_error', error: errorInfo(err) }),
+      gateway: (event) => this.emit(event),
     };
   }
 
@@ -223,7 +231,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private readonly runScheduled = (): void => {
     if (this.mustYield) {
       this.mustYield = false;
-      setTimeout(this.runScheduled, 0);
+      if (this.a.yieldTask) this.a.yieldTask(this.runScheduled);
+      else setTimeout(this.runScheduled, 0);
       return;
     }
     this.scheduled = false;

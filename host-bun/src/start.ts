@@ -1,7 +1,7 @@
 // start() for Bun: Bun.serve websockets, the Bun runners and Web Crypto randomness, handed to
 // the shared startWith.
 import { hostname } from 'node:os';
-import { startWith, checkTls, webRandomBytes, releaseWasmUrl, type CommonOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { startWith, checkTls, webRandomBytes, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
 import { BunTransport, type BunTransportOptions } from './transport-bun.js';
 import { BunRunner } from './runner.js';
 
@@ -9,6 +9,8 @@ export interface BunStartOptions extends CommonOptions {
   listen?: { host: string; port: number };
   /** Serve wss:// and dial wss:// peers with this certificate, verified against `ca` (docs/DEPLOY.md). */
   tls?: TlsOptions;
+  /** Accept browser tabs as members (docs/PROTOCOL.md, "Gateway"); needs `listen`. */
+  gateway?: GatewayOptions;
 }
 
 /** Bun.serve's and the client's TLS settings for the `tls` option (mutual TLS with a `ca`). */
@@ -32,7 +34,7 @@ async function coreModule(): Promise<WebAssembly.Module> {
 /** Starts a Trellis node in this process. */
 export function start(options: BunStartOptions): Promise<Supervisor> {
   return startWith(options, {
-    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes }),
+    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
     randomBytes: webRandomBytes,
     wasm: coreModule,

@@ -2,10 +2,11 @@
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
 import {
   DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax,
-  type PemInput, type TlsReason, type Transport, type TransportHandlers,
+  type GatewayOptions, type PemInput, type TlsReason, type Transport, type TransportHandlers,
 } from '@trellis/core';
 import { tlsReasonOfBunError } from './tls-text.js';
 import type { Server, ServerWebSocket } from 'bun';
+import { BunGateway, type GatewaySocketData } from './gateway-bun.js';
 
 export interface BunTransportOptions {
   listen?: { host: string; port: number };
@@ -14,9 +15,13 @@ export interface BunTransportOptions {
   /** Dialing wss://: trust (`ca`), verification, and the certificate to present (mutual TLS). */
   clientTls?: { ca?: PemInput | PemInput[]; cert?: PemInput; key?: PemInput; rejectUnauthorized?: boolean };
   maxFrameBytes?: number;
+  /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
+  gateway?: GatewayOptions;
+  secret?: string | Uint8Array;
 }
 
-interface LinkData { link: number; remote: string }
+/** A member link's socket, or (with `gw`) one of the gateway's. */
+interface LinkData { link: number; remote: string; gw?: GatewaySocketData }
 
 type Link =
   | { kind: 'server'; ws: ServerWebSocket<LinkData>; closed: boolean }
@@ -33,6 +38,7 @@ export class BunTransport implements Transport {
   /** Link ids count up from 1 for server and dialed links alike. */
   private nextLink = 1;
   private links = new Map<number, Link>();
+  private gateway: BunGateway | undefined;
 
   constructor(private readonly opts: BunTransportOptions = {}) {
     this.maxPayload = transportPayloadMax(opts.maxFrameBytes);
@@ -43,31 +49,42 @@ export class BunTransport implements Transport {
     const { listen: l, tls } = this.opts;
     if (!l) return undefined;
     const self = this;
+    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
+    this.gateway = gateway;
     this.server = Bun.serve<LinkData, never>({
       hostname: l.host,
       port: l.port,
       tls,
       fetch(req, server) {
         const remote = server.requestIP(req);
+        const routed = gateway?.fetch(req, () => (remote ? `${remote.address}:${remote.port}` : ''), (gw) => server.upgrade(req, { data: { link: 0, remote: '', gw } }));
+        if (routed) return routed === true ? undefined : routed;
         if (server.upgrade(req, { data: { link: self.nextLink++, remote: remote ? `${remote.address}:${remote.port}` : '' } })) return undefined;
         return new Response('trellis: websocket only', { status: 426 });
       },
       websocket: {
-        maxPayloadLength: this.maxPayload,
+        // Gateway messages carry a frame and their header; member links are held to maxPayload by deliver().
+        maxPayloadLength: gateway ? Math.max(this.maxPayload, gateway.gateway.limits.frameBytesMax) : this.maxPayload,
         perMessageDeflate: false,
         open(ws) {
+          if (ws.data.gw) { gateway!.open(ws, ws.data.gw); return; }
           self.links.set(ws.data.link, { kind: 'server', ws, closed: false });
           self.handlers.opened(ws.data.link, false, ws.data.remote);
         },
         message(ws, msg) {
+          if (ws.data.gw) { gateway!.message(ws.data.gw, msg); return; }
           if (typeof msg === 'string') { self.close(ws.data.link, 'text_frame'); return; }
           self.deliver(ws.data.link, msg);
         },
         // Bun reports its own payload-limit close as 1006 with this reason (1009 to the peer).
-        close(ws, code, reason) { self.gone(ws.data.link, code === WS_CLOSE_TOO_BIG || reason === BUN_TOO_BIG ? 'frame_too_large' : closeReason(code, reason)); },
+        close(ws, code, reason) {
+          if (ws.data.gw) { gateway!.close(ws.data.gw, code, reason); return; }
+          self.gone(ws.data.link, code === WS_CLOSE_TOO_BIG || reason === BUN_TOO_BIG ? 'frame_too_large' : closeReason(code, reason)); },
       },
     });
-    return listenAddress(Boolean(tls), l.host, this.server.port!);
+    const address = listenAddress(Boolean(tls), l.host, this.server.port!);
+    gateway?.gateway.setAddress(address);
+    return address;
   }
 
   private deliver(link: number, msg: Uint8Array | ArrayBuffer): void {
@@ -131,6 +148,7 @@ export class BunTransport implements Transport {
 
   async shutdown(): Promise<void> {
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
+    this.gateway?.shutdown();
     this.server?.stop(true);
     this.server = undefined;
   }

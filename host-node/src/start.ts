@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
-import { startWith, checkTls, releaseWasmUrl, type CommonOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { startWith, checkTls, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
 import { WsTransport, type WsTransportOptions } from './transport-ws.js';
 import { NodeRunner } from './runner.js';
 
@@ -16,6 +16,8 @@ export interface NodeStartOptions extends CommonOptions {
   tls?: TlsOptions & Omit<TlsServerOptions, keyof TlsOptions>;
   /** TLS for dialing wss:// peers when this node does not serve TLS itself (e.g. a private CA). */
   clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
+  /** Accept browser tabs as members (docs/PROTOCOL.md, "Gateway"); needs `listen`. */
+  gateway?: GatewayOptions;
 }
 
 const buf = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -45,7 +47,7 @@ export function coreModule(): WebAssembly.Module {
 export function start(options: NodeStartOptions): Promise<Supervisor> {
   return startWith(options, {
     listenOnServer: true,
-    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes }),
+    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
     runner: (name, kinds, emitChildEvent) => new NodeRunner(name, kinds, emitChildEvent),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     wasm: coreModule,

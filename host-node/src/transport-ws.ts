@@ -6,10 +6,12 @@ import { createServer as createHttpsServer, type Server as HttpsServer, type Ser
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { NodeGateway } from './gateway-ws.js';
 import {
   DIAL_TIMEOUT_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, tlsReason, transportPayloadMax,
-  type Transport, type TransportHandlers,
+  type GatewayOptions, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
 export interface WsTransportOptions {
@@ -24,6 +26,9 @@ export interface WsTransportOptions {
   clientTls?: { rejectUnauthorized?: boolean; ca?: PemList; cert?: PemList; key?: PemList };
   maxFrameBytes?: number;
   dialTimeoutMs?: number;
+  /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
+  gateway?: GatewayOptions;
+  secret?: string | Uint8Array;
 }
 
 type PemList = string | Buffer | Uint8Array | Array<string | Buffer | Uint8Array>;
@@ -34,6 +39,8 @@ export class WsTransport implements Transport {
   private handlers!: TransportHandlers;
   private wss: WebSocketServer | undefined;
   private ownServer: HttpServer | HttpsServer | undefined;
+  private gateway: NodeGateway | undefined;
+  private unlisten: (() => void) | undefined;
   private links = new Map<number, Link>();
   private nextLink = 1;
   private readonly maxPayload: number;
@@ -61,7 +68,18 @@ export class WsTransport implements Transport {
         server.listen(l.port, l.host, () => { server.off('error', reject); resolve(); });
       });
     }
-    this.wss = new WebSocketServer({ server, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done) });
+    // Upgrades are routed here, so the gateway's path can take its own before the links' server.
+    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload);
+    const wss = new WebSocketServer({
+      noServer: true, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done),
+    });
+    this.wss = wss;
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.gateway?.upgrade(req, socket, head)) return;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    };
+    server.on('upgrade', onUpgrade);
+    this.unlisten = () => server.off('upgrade', onUpgrade);
     this.wss.on('connection', (ws, req) => {
       const remote = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`;
       const link = this.track(ws, false, remote);
@@ -69,7 +87,9 @@ export class WsTransport implements Transport {
     });
     this.wss.on('error', (e) => handlers.error?.(e));
     const addr = server.address() as AddressInfo;
-    return listenAddress(tls, 'server' in l ? addr.address : l.host, addr.port);
+    const address = listenAddress(tls, 'server' in l ? addr.address : l.host, addr.port);
+    this.gateway?.gateway.setAddress(address);
+    return address;
   }
 
   /** Refuses an upgrade from a dialer whose client certificate did not verify, with the reason. */
@@ -172,6 +192,8 @@ export class WsTransport implements Transport {
       const t = setTimeout(() => { ws.terminate(); resolve(); }, 1000);
       ws.once('close', () => { clearTimeout(t); resolve(); });
     })));
+    this.unlisten?.();
+    await this.gateway?.shutdown();
     if (this.wss) await new Promise<void>((r) => this.wss!.close(() => r()));
     if (this.ownServer) {
       this.ownServer.closeAllConnections?.();

@@ -1,0 +1,105 @@
+// Harness for the Chromium tests: Debian's chromium through playwright-core (never a downloaded
+// browser), pages served from http://127.0.0.1:<port>, a Node member with a gateway, and tabs
+// driven through page.evaluate. Each tab's page keeps its handle in `window.sup` and its events
+// in `window.events`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+// @ts-expect-error plain ES module without types
+import { bundleDir, serveStatic } from '@trellis/browser/serve';
+
+export const CHROMIUM_PATH = process.env.TRELLIS_CHROMIUM ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Polls `cond` until it holds or `timeoutMs` passes; returns whether it held. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The page every tab loads: the bundle on window, nothing started. */
+const INDEX = `<!doctype html><meta charset="utf-8"><title>trellis tab</title>
+<script type="module">
+import * as trellis from '/trellis/trellis.js';
+window.trellis = trellis;
+window.events = [];
+window.loaded = true;
+</script>`;
+
+/** The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web Worker. */
+const KINDS = `export const kinds = {
+  'tab-inline': { run: (args, ctx) => new Promise((resolve) => {
+    ctx.emit('running', { script: String(self.location.href) });
+    ctx.signal.addEventListener('abort', () => resolve());
+  }) },
+  'tab-worker': { module: './worker-kind.js', isolate: 'worker' },
+  'tab-rejects': { module: './rejects-kind.js', isolate: 'worker' },
+  'tab-throws': { module: './throws-kind.js', isolate: 'worker' },
+};`;
+/** Worker kinds that crash without their function failing: an unhandled rejection, an uncaught throw in a timer. */
+const REJECTS_KIND = `export function run() { Promise.reject(new Error('rejected')); return new Promise(() => {}); }`;
+const THROWS_KIND = `export function run() { setTimeout(() => { throw new Error('thrown'); }, 0); return new Promise(() => {}); }`;
+const WORKER_KIND = `export function run(args, ctx) {
+  ctx.emit('running', { script: String(self.location.href) });
+  return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+}`;
+
+export interface Site { url: string; close(): Promise<void> }
+
+/** Serves the bundle under /trellis/, the tab page at /, and the kinds modules. */
+export function serveSite(): Promise<Site> {
+  const js = 'text/javascript';
+  return serveStatic({
+    mounts: { '/trellis/': bundleDir },
+    pages: { '/': { body: INDEX }, '/kinds.js': { type: js, body: KINDS }, '/worker-kind.js': { type: js, body: WORKER_KIND },
+      '/rejects-kind.js': { type: js, body: REJECTS_KIND }, '/throws-kind.js': { type: js, body: THROWS_KIND } },
+  });
+}
+
+export interface Browser { context: BrowserContext; close(): Promise<void> }
+
+export async function launchBrowser(): Promise<Browser> {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  return {
+    context,
+    close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/** A page of `site` with the bundle loaded. */
+export async function openTab(b: Browser, site: Site): Promise<Page> {
+  const page = await b.context.newPage();
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => (window as unknown as { loaded?: boolean }).loaded === true);
+  return page;
+}
+
+export interface TabStart { scope: string; gateway: string; name: string; heartbeatMs?: number; failureTimeoutMs?: number }
+
+/** Starts a member in the page; resolves to its name, address and the page's Date.now() when start() was called. */
+export function startTab(page: Page, o: TabStart): Promise<{ name: string; address: string; calledAt: number }> {
+  return page.evaluate(async (o) => {
+    const w = window as unknown as { trellis: any; sup: any; events: unknown[] };
+    const calledAt = Date.now();
+    const sup = await w.trellis.start({ ...o, kinds: '/kinds.js' });
+    w.sup = sup;
+    sup.on('event', (e: unknown) => w.events.push(e));
+    return { name: sup.name as string, address: sup.address as string, calledAt };
+  }, o);
+}
+
+/** Calls a method of the tab's handle (members, whichChildren, ...). */
+export function tabCall<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(({ method, args }) => (window as unknown as { sup: any }).sup[method](...args), { method, args }) as Promise<T>;
+}
+
+export function tabEvents<T = { type: string }>(page: Page): Promise<T[]> {
+  return page.evaluate(() => (window as unknown as { events: unknown[] }).events) as Promise<T[]>;
+}

@@ -1,0 +1,100 @@
+// The gateway's framing between a tab and its gateway (docs/PROTOCOL.md, "Gateway"): one
+// WebSocket carries many logical links, each message `u8 op, u32 channel, payload`. Both ends
+// use this file; neither looks inside a DATA payload (a Trellis frame, end to end).
+
+/** Bytes before the payload of every gateway message: u8 op, u32 channel (little-endian). */
+export const GATEWAY_HEADER_BYTES = 5;
+
+/** Version of the tab's HELLO (the `v` field). */
+export const GATEWAY_VERSION = 1;
+
+/** The ops, by who sends them. Channel 0 is the socket itself (HELLO, WELCOME). */
+export const GW_HELLO = 1; //   tab → gateway, channel 0: JSON TabHello; the first message
+export const GW_WELCOME = 2; // gateway → tab, channel 0: JSON TabWelcome
+export const GW_OPEN = 3; //    tab → gateway: dial payload (UTF-8 address) on a new odd channel
+export const GW_OPENED = 4; //  gateway → tab: the dial of this channel succeeded
+export const GW_ACCEPT = 5; //  gateway → tab: a member dialed this tab; new even channel, payload its remote address
+export const GW_DATA = 6; //    both ways: one whole message of the link (a Trellis frame)
+export const GW_CLOSE = 7; //   both ways: the channel is gone; payload a UTF-8 reason
+
+export const GW_OP_MAX = GW_CLOSE;
+
+/** How a tab proves it may join (phase 1: the cluster's mode; phase 2 adds minted credentials). */
+export type TabAuth =
+  | { mode: 'insecure' }
+  | { mode: 'secret'; secret: string }
+  /** Reserved: a credential from mintCredential. Gateways refuse it until credentials land. */
+  | { mode: 'credential'; token: string };
+
+export interface TabHello { v: number; auth: TabAuth }
+export interface TabWelcome { tab: string; address: string }
+
+export interface GatewayMessage { op: number; channel: number; payload: Uint8Array }
+
+/** WebSocket close codes the gateway sends a tab (4000-4999 are the application's). */
+export const GW_CLOSE_REFUSED = 4401; // HELLO missing, malformed or not authorised
+export const GW_CLOSE_LIMIT = 4429; //   a per-tab limit was exceeded
+export const GW_CLOSE_PROTOCOL = 4400; // a message that does not decode, or a channel that is not the sender's
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** Parses one gateway message; undefined when it is too short or its op is unknown. The payload is a view. */
+export function readGatewayMessage(bytes: Uint8Array): GatewayMessage | undefined {
+  if (bytes.length < GATEWAY_HEADER_BYTES) return undefined;
+  const op = bytes[0];
+  if (op < GW_HELLO || op > GW_OP_MAX) return undefined;
+  const channel = (bytes[1] | (bytes[2] << 8) | (bytes[3] << 16) | (bytes[4] << 24)) >>> 0;
+  return { op, channel, payload: bytes.subarray(GATEWAY_HEADER_BYTES) };
+}
+
+/** Writes the header of a message into `out` (at least GATEWAY_HEADER_BYTES long). */
+export function writeGatewayHeader(out: Uint8Array, op: number, channel: number): void {
+  out[0] = op;
+  out[1] = channel & 0xff;
+  out[2] = (channel >>> 8) & 0xff;
+  out[3] = (channel >>> 16) & 0xff;
+  out[4] = (channel >>> 24) & 0xff;
+}
+
+/**
+ * Frames gateway messages into one reused buffer (hot path: every DATA). The returned view is
+ * valid until the next call; WebSocket send copies it.
+ */
+export class GatewayEncoder {
+  private buf = new Uint8Array(64 * 1024);
+
+  encode(op: number, channel: number, payload: Uint8Array): Uint8Array {
+    const n = GATEWAY_HEADER_BYTES + payload.length;
+    if (this.buf.length < n) this.buf = new Uint8Array(Math.max(n, this.buf.length * 2));
+    writeGatewayHeader(this.buf, op, channel);
+    this.buf.set(payload, GATEWAY_HEADER_BYTES);
+    return this.buf.subarray(0, n);
+  }
+
+  text(op: number, channel: number, s: string): Uint8Array {
+    return this.encode(op, channel, utf8.encode(s));
+  }
+
+  json(op: number, channel: number, value: unknown): Uint8Array {
+    return this.text(op, channel, JSON.stringify(value));
+  }
+}
+
+export function gatewayText(payload: Uint8Array): string {
+  return fromUtf8.decode(payload);
+}
+
+/** Decodes a HELLO payload; undefined unless it is a TabHello of this version. */
+export function readTabHello(payload: Uint8Array): TabHello | undefined {
+  let v: unknown;
+  try { v = JSON.parse(fromUtf8.decode(payload)); } catch { return undefined; }
+  if (v === null || typeof v !== 'object') return undefined;
+  const h = v as Record<string, unknown>;
+  if (h.v !== GATEWAY_VERSION || h.auth === null || typeof h.auth !== 'object') return undefined;
+  const a = h.auth as Record<string, unknown>;
+  if (a.mode === 'insecure') return { v: GATEWAY_VERSION, auth: { mode: 'insecure' } };
+  if (a.mode === 'secret' && typeof a.secret === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'secret', secret: a.secret } };
+  if (a.mode === 'credential' && typeof a.token === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'credential', token: a.token } };
+  return undefined;
+}

@@ -1,0 +1,319 @@
+// The gateway: a server member accepts a tab's WebSocket and multiplexes logical links over it
+// (docs/PROTOCOL.md, "Gateway"). A tab's dial becomes a real link the gateway opens to the
+// member; a member's dial of a tab (a ws:// address under the gateway's path naming the tab)
+// becomes a new channel on the tab's socket. The gateway only pipes bytes: every logical link is
+// end to end (handshake, MACs, failure detection), and no Trellis frame is parsed here.
+//
+// It decides, per tab: whether it may join (origin allow-list, then the HELLO's auth), and when
+// it is cut off (channels, bytes/s, message size). A tab's channels all close the moment its
+// socket does. The host supplies sockets (accepted and dialed) and routes upgrades here.
+import {
+  GATEWAY_HEADER_BYTES, GW_ACCEPT, GW_CLOSE, GW_CLOSE_LIMIT, GW_CLOSE_PROTOCOL, GW_CLOSE_REFUSED, GW_DATA, GW_HELLO, GW_OPEN,
+  GW_OPENED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readTabHello, type TabAuth,
+} from './gateway-wire.js';
+import { MAX_FRAME_BYTES_DEFAULT, transportPayloadMax } from './limits.js';
+import { WS_CLOSE_CODE, closeText } from './websocket.js';
+
+/** The path tabs connect to, unless the option names another. */
+export const GATEWAY_PATH_DEFAULT = '/trellis/browser';
+
+export interface GatewayLimits {
+  /** Open channels per tab (its dials and members' dials of it). Exceeded by the tab: cut off. */
+  channelsMax: number;
+  /** Bytes per second a tab may send, averaged over one second (a token bucket). */
+  bytesPerSecondMax: number;
+  /** The largest message a tab may send (a whole Trellis frame plus the gateway header). */
+  frameBytesMax: number;
+  /** How long a tab has after the upgrade to send its HELLO. */
+  helloMs: number;
+}
+
+export const GATEWAY_LIMITS_DEFAULT: GatewayLimits = {
+  channelsMax: 64,
+  bytesPerSecondMax: 8 * 1024 * 1024,
+  /** For the default maxFrameBytes; a member's own maxFrameBytes sets it (GatewayHost.linkPayloadMax). */
+  frameBytesMax: transportPayloadMax(MAX_FRAME_BYTES_DEFAULT) + GATEWAY_HEADER_BYTES,
+  helloMs: 5000,
+};
+
+export interface GatewayOptions {
+  /** Where tabs connect (default GATEWAY_PATH_DEFAULT); members dial a tab at `<path>/<tab>`. */
+  path?: string;
+  /** Origins (scheme://host:port) whose pages may connect, or '*' for any. */
+  origins: readonly string[] | '*';
+  limits?: Partial<GatewayLimits>;
+}
+
+/** What the gateway reports (the Supervisor emits these as events). */
+export type GatewayEvent =
+  | { type: 'gateway_tab_joined'; tab: string; origin: string }
+  | { type: 'gateway_tab_closed'; tab: string; reason: GatewayCutReason | 'socket_closed' | 'shutdown' }
+  | { type: 'gateway_refused'; reason: GatewayRefusal; origin: string };
+
+export type GatewayCutReason = 'limit_channels' | 'limit_rate' | 'limit_frame' | 'protocol';
+export type GatewayRefusal = 'origin' | 'auth' | 'hello' | 'unknown_tab' | 'limit_channels';
+
+/** A socket as the gateway uses it: the host's accepted or dialed WebSocket. */
+export interface GatewaySocket {
+  send(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** What a host reports for a socket it handed to the gateway. */
+export interface GatewaySocketEvents {
+  message(bytes: Uint8Array): void;
+  closed(reason: string): void;
+}
+
+/** What the gateway hears about a link it dialed. */
+export interface GatewayPipeEvents {
+  opened(): void;
+  data(bytes: Uint8Array): void;
+  closed(reason: string): void;
+}
+
+/** The host's client dial (a normal WebSocket to a member's address). */
+export type GatewayDial = (address: string, events: GatewayPipeEvents) => GatewaySocket;
+
+/** What the host hands a Gateway: the member's secret and link size, its client dial, where events go. */
+export interface GatewayHost {
+  secret: string | Uint8Array | undefined;
+  /** The largest message on the member's links (transportPayloadMax of its maxFrameBytes). */
+  linkPayloadMax: number;
+  dial: GatewayDial;
+  notify(e: GatewayEvent): void;
+  now?(): number;
+}
+
+/** Where an upgrade request goes: a tab's socket, a member's dial of a tab, a refusal, or not the gateway's. */
+export type GatewayRoute =
+  | { kind: 'tab' }
+  | { kind: 'dial_in'; tab: string }
+  | { kind: 'refuse'; status: number; reason: GatewayRefusal }
+  | { kind: 'none' };
+
+interface Channel { pipe: GatewaySocket | undefined; open: boolean }
+
+interface Tab {
+  id: string;
+  socket: GatewaySocket;
+  origin: string;
+  joined: boolean;
+  gone: boolean;
+  channels: Map<number, Channel>;
+  nextInbound: number;
+  tokens: number;
+  refilledMs: number;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const TAB_ID_BYTES = 12;
+
+function tabId(): string {
+  const b = new Uint8Array(TAB_ID_BYTES);
+  crypto.getRandomValues(b);
+  let s = 't';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}
+
+export class Gateway {
+  readonly path: string;
+  readonly limits: GatewayLimits;
+  private readonly secret: Uint8Array | undefined;
+  private readonly tabs = new Map<string, Tab>();
+  private readonly out = new GatewayEncoder();
+  private base = '';
+  private readonly dial: GatewayDial;
+  private readonly notify: (e: GatewayEvent) => void;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: GatewayOptions, host: GatewayHost) {
+    this.path = (opts.path ?? GATEWAY_PATH_DEFAULT).replace(/\/+$/, '');
+    this.limits = { ...GATEWAY_LIMITS_DEFAULT, frameBytesMax: host.linkPayloadMax + GATEWAY_HEADER_BYTES, ...opts.limits };
+    this.secret = typeof host.secret === 'string' ? new TextEncoder().encode(host.secret) : host.secret;
+    this.dial = host.dial;
+    this.notify = (e) => host.notify(e);
+    this.now = host.now ?? Date.now;
+  }
+
+  /** The member's own address (ws://host:port); a tab's address is `<address><path>/<tab>`. */
+  setAddress(address: string): void { this.base = address.replace(/\/+$/, ''); }
+
+  /** Where an upgrade for `pathname` from a page of `origin` goes. */
+  route(pathname: string, origin: string | undefined): GatewayRoute {
+    const tabPath = pathname === this.path;
+    if (!tabPath && !pathname.startsWith(this.path + '/')) return { kind: 'none' };
+    // A tab must come from an allowed page; a member's dial of a tab carries no Origin, and a
+    // page that dials a tab directly must be allowed too.
+    const o = this.opts.origins;
+    if (o !== '*' && (tabPath || origin !== undefined) && (origin === undefined || !o.includes(origin))) {
+      this.notify({ type: 'gateway_refused', reason: 'origin', origin: origin ?? '' });
+      return { kind: 'refuse', status: 403, reason: 'origin' };
+    }
+    if (tabPath) return { kind: 'tab' };
+    const id = pathname.slice(this.path.length + 1);
+    const tab = this.tabs.get(id);
+    if (!tab || !tab.joined) return { kind: 'refuse', status: 404, reason: 'unknown_tab' };
+    if (tab.channels.size >= this.limits.channelsMax) return { kind: 'refuse', status: 503, reason: 'limit_channels' };
+    return { kind: 'dial_in', tab: id };
+  }
+
+  /** A tab's socket after its upgrade was routed `tab`. */
+  acceptTab(socket: GatewaySocket, origin: string): GatewaySocketEvents {
+    const tab: Tab = {
+      id: tabId(), socket, origin, joined: false, gone: false, channels: new Map(), nextInbound: 2,
+      tokens: this.limits.bytesPerSecondMax, refilledMs: this.now(), helloTimer: undefined,
+    };
+    tab.helloTimer = setTimeout(() => { if (!tab.joined) this.refuse(tab, 'hello'); }, this.limits.helloMs);
+    (tab.helloTimer as { unref?: () => void }).unref?.();
+    return {
+      message: (bytes) => this.fromTab(tab, bytes),
+      closed: () => this.drop(tab, 'socket_closed'),
+    };
+  }
+
+  /** A member's dial of a tab after its upgrade was routed `dial_in`; undefined if the tab is gone meanwhile. */
+  acceptDialIn(id: string, socket: GatewaySocket, remote: string): GatewaySocketEvents | undefined {
+    const tab = this.tabs.get(id);
+    if (!tab || tab.gone || tab.channels.size >= this.limits.channelsMax) return undefined;
+    const channel = tab.nextInbound;
+    tab.nextInbound += 2;
+    const ch: Channel = { pipe: socket, open: true };
+    tab.channels.set(channel, ch);
+    tab.socket.send(this.out.text(GW_ACCEPT, channel, remote));
+    return {
+      message: (bytes) => { if (tab.channels.get(channel) === ch) tab.socket.send(this.out.encode(GW_DATA, channel, bytes)); },
+      closed: (reason) => this.pipeClosed(tab, channel, ch, reason),
+    };
+  }
+
+  /** Tabs joined and their open channels. */
+  stats(): { tabs: number; channels: number } {
+    let channels = 0;
+    for (const t of this.tabs.values()) channels += t.channels.size;
+    return { tabs: this.tabs.size, channels };
+  }
+
+  shutdown(): void {
+    for (const tab of [...this.tabs.values()]) {
+      try { tab.socket.close(WS_CLOSE_CODE, 'shutdown'); } catch { /* already closed */ }
+      this.drop(tab, 'shutdown');
+    }
+  }
+
+  // ---- a tab's messages -----------------------------------------------------------------------
+
+  private fromTab(tab: Tab, bytes: Uint8Array): void {
+    if (tab.gone) return;
+    if (bytes.length > this.limits.frameBytesMax) { this.cut(tab, 'limit_frame'); return; }
+    if (!this.spend(tab, bytes.length)) { this.cut(tab, 'limit_rate'); return; }
+    const m = readGatewayMessage(bytes);
+    if (!m) { this.cut(tab, 'protocol'); return; }
+    if (!tab.joined) {
+      if (m.op === GW_HELLO && m.channel === 0) this.hello(tab, m.payload);
+      else this.refuse(tab, 'hello');
+      return;
+    }
+    switch (m.op) {
+      case GW_OPEN: this.open(tab, m.channel, gatewayText(m.payload)); break;
+      case GW_DATA: {
+        const ch = tab.channels.get(m.channel);
+        // Data for a channel that just closed crosses our CLOSE on the wire: dropped.
+        if (ch?.open && ch.pipe) ch.pipe.send(m.payload);
+        break;
+      }
+      case GW_CLOSE: {
+        const ch = tab.channels.get(m.channel);
+        if (!ch) break;
+        tab.channels.delete(m.channel);
+        try { ch.pipe?.close(WS_CLOSE_CODE, closeText(gatewayText(m.payload))); } catch { /* gone */ }
+        break;
+      }
+      default: this.cut(tab, 'protocol');
+    }
+  }
+
+  private hello(tab: Tab, payload: Uint8Array): void {
+    const h = readTabHello(payload);
+    if (!h || !this.authorised(h.auth)) { this.refuse(tab, h ? 'auth' : 'hello'); return; }
+    clearTimeout(tab.helloTimer);
+    tab.joined = true;
+    this.tabs.set(tab.id, tab);
+    tab.socket.send(this.out.json(GW_WELCOME, 0, { tab: tab.id, address: `${this.base}${this.path}/${tab.id}` }));
+    this.notify({ type: 'gateway_tab_joined', tab: tab.id, origin: tab.origin });
+  }
+
+  /**
+   * Phase 1: a tab presents the cluster's own mode, no secret (insecure) or the shared secret.
+   * Credentials (mode 'credential') are refused until their verifier exists; this is the one
+   * place it goes, and the tab's HELLO already carries the token.
+   */
+  private authorised(auth: TabAuth): boolean {
+    if (auth.mode === 'insecure') return this.secret === undefined;
+    if (auth.mode === 'secret') return this.secret !== undefined && equalBytes(new TextEncoder().encode(auth.secret), this.secret);
+    return false;
+  }
+
+  private open(tab: Tab, channel: number, address: string): void {
+    // Tabs number their dials odd, the gateway its accepts even: a channel is one side's alone.
+    if (channel % 2 !== 1 || tab.channels.has(channel)) { this.cut(tab, 'protocol'); return; }
+    if (tab.channels.size >= this.limits.channelsMax) { this.cut(tab, 'limit_channels'); return; }
+    if (!/^wss?:\/\//.test(address)) { tab.socket.send(this.out.text(GW_CLOSE, channel, 'bad_address')); return; }
+    const ch: Channel = { pipe: undefined, open: false };
+    tab.channels.set(channel, ch);
+    const mine = () => !tab.gone && tab.channels.get(channel) === ch;
+    ch.pipe = this.dial(address, {
+      opened: () => { if (!mine()) return; ch.open = true; tab.socket.send(this.out.encode(GW_OPENED, channel, new Uint8Array(0))); },
+      data: (bytes) => { if (mine()) tab.socket.send(this.out.encode(GW_DATA, channel, bytes)); },
+      closed: (reason) => this.pipeClosed(tab, channel, ch, reason),
+    });
+  }
+
+  private pipeClosed(tab: Tab, channel: number, ch: Channel, reason: string): void {
+    if (tab.gone || tab.channels.get(channel) !== ch) return;
+    tab.channels.delete(channel);
+    tab.socket.send(this.out.text(GW_CLOSE, channel, reason));
+  }
+
+  /** Token bucket: refills bytesPerSecondMax per second up to one second's worth. */
+  private spend(tab: Tab, n: number): boolean {
+    const now = this.now();
+    const max = this.limits.bytesPerSecondMax;
+    tab.tokens = Math.min(max, tab.tokens + ((now - tab.refilledMs) * max) / 1000);
+    tab.refilledMs = now;
+    tab.tokens -= n;
+    return tab.tokens >= 0;
+  }
+
+  private refuse(tab: Tab, reason: GatewayRefusal): void {
+    this.notify({ type: 'gateway_refused', reason, origin: tab.origin });
+    try { tab.socket.close(GW_CLOSE_REFUSED, reason); } catch { /* gone */ }
+    this.drop(tab, undefined);
+  }
+
+  private cut(tab: Tab, reason: GatewayCutReason): void {
+    try { tab.socket.close(reason === 'protocol' ? GW_CLOSE_PROTOCOL : GW_CLOSE_LIMIT, reason); } catch { /* gone */ }
+    this.drop(tab, reason);
+  }
+
+  /** Ends a tab: every channel closes now, whatever is still in flight. */
+  private drop(tab: Tab, reason: GatewayCutReason | 'socket_closed' | 'shutdown' | undefined): void {
+    if (tab.gone) return;
+    tab.gone = true;
+    clearTimeout(tab.helloTimer);
+    for (const ch of tab.channels.values()) {
+      try { ch.pipe?.close(WS_CLOSE_CODE, 'tab_gone'); } catch { /* gone */ }
+    }
+    tab.channels.clear();
+    const joined = this.tabs.delete(tab.id);
+    if (joined && reason) this.notify({ type: 'gateway_tab_closed', tab: tab.id, reason });
+  }
+}

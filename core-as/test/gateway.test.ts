@@ -1,0 +1,117 @@
+// The gateway's decisions, on in-memory sockets (the Chromium tests cover the real ones): who may
+// join, what cuts a tab off, and that a tab's channels end with its socket, whatever their state.
+import { describe, expect, it } from 'vitest';
+import {
+  Gateway, GatewayEncoder, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, gatewayText, readGatewayMessage,
+  type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocketEvents,
+} from '@trellis/core';
+
+class Sock {
+  sent: Uint8Array[] = [];
+  closed: { code: number; reason: string } | undefined;
+  send(b: Uint8Array) { this.sent.push(b.slice()); }
+  close(code: number, reason: string) { this.closed ??= { code, reason }; }
+  messages() { return this.sent.map((b) => readGatewayMessage(b)!); }
+}
+
+function setup(opts: Partial<GatewayOptions> = {}, secret?: string) {
+  const events: GatewayEvent[] = [];
+  const pipes: { address: string; sock: Sock; ev: GatewayPipeEvents }[] = [];
+  let now = 1000;
+  const gw = new Gateway({ origins: ['http://ok'], ...opts }, {
+    secret, linkPayloadMax: 1024, notify: (e) => events.push(e), now: () => now,
+    dial: (address, ev) => { const sock = new Sock(); pipes.push({ address, sock, ev }); return sock; },
+  });
+  gw.setAddress('ws://gw:1');
+  const enc = new GatewayEncoder();
+  const tab = (auth: unknown = { mode: 'insecure' }) => {
+    const sock = new Sock();
+    expect(gw.route('/trellis/browser', 'http://ok')).toEqual({ kind: 'tab' });
+    const ev: GatewaySocketEvents = gw.acceptTab(sock, 'http://ok');
+    ev.message(enc.json(GW_HELLO, 0, { v: 1, auth }));
+    return { sock, ev, send: (op: number, ch: number, payload: Uint8Array | string) => ev.message(typeof payload === 'string' ? enc.text(op, ch, payload) : enc.encode(op, ch, payload)) };
+  };
+  return { gw, events, pipes, tab, advance: (ms: number) => { now += ms; } };
+}
+
+describe('gateway', () => {
+  it('welcomes a tab with an address under its path, and refuses other origins before the upgrade', () => {
+    const { gw, tab, events } = setup();
+    const t = tab();
+    const [w] = t.sock.messages();
+    expect(w.op).toBe(GW_WELCOME);
+    const welcome = JSON.parse(gatewayText(w.payload));
+    expect(welcome.address).toBe(`ws://gw:1/trellis/browser/${welcome.tab}`);
+    expect(gw.route('/trellis/browser', 'http://evil')).toEqual({ kind: 'refuse', status: 403, reason: 'origin' });
+    expect(gw.route('/trellis/browser', undefined)).toMatchObject({ kind: 'refuse', reason: 'origin' });
+    expect(gw.route('/other', 'http://ok')).toEqual({ kind: 'none' });
+    expect(events.map((e) => e.type)).toEqual(['gateway_tab_joined', 'gateway_refused', 'gateway_refused']);
+  });
+
+  it('auth: insecure only without a secret, the secret only when it matches, credentials not yet', () => {
+    expect(setup().tab().sock.closed).toBeUndefined();
+    expect(setup({}, 's3cret').tab().sock.closed).toEqual({ code: 4401, reason: 'auth' });
+    expect(setup({}, 's3cret').tab({ mode: 'secret', secret: 's3cret' }).sock.closed).toBeUndefined();
+    expect(setup({}, 's3cret').tab({ mode: 'secret', secret: 's3creT' }).sock.closed).toEqual({ code: 4401, reason: 'auth' });
+    expect(setup({}, 's3cret').tab({ mode: 'credential', token: 'x' }).sock.closed).toEqual({ code: 4401, reason: 'auth' });
+    expect(setup().tab({ mode: 'nonsense' }).sock.closed).toEqual({ code: 4401, reason: 'hello' });
+  });
+
+  it('pipes a tab\'s dial both ways; a failed dial is a CLOSE before OPENED', () => {
+    const { tab, pipes } = setup();
+    const t = tab();
+    t.send(GW_OPEN, 1, 'ws://member:2');
+    t.send(GW_OPEN, 3, 'ws://member:3');
+    expect(pipes.map((p) => p.address)).toEqual(['ws://member:2', 'ws://member:3']);
+    pipes[0].ev.opened();
+    t.send(GW_DATA, 1, new Uint8Array([1, 2, 3]));
+    expect(pipes[0].sock.sent).toEqual([new Uint8Array([1, 2, 3])]);
+    pipes[0].ev.data(new Uint8Array([9]));
+    pipes[1].ev.closed('refused');
+    t.send(GW_OPEN, 5, 'http://not-a-member');
+    const ms = t.sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
+    expect(ms).toEqual([[GW_OPENED, 1, ''], [GW_DATA, 1, '\t'], [GW_CLOSE, 3, 'refused'], [GW_CLOSE, 5, 'bad_address']]);
+  });
+
+  it('routes a member\'s dial of a tab as an even channel, and closes every channel when the tab\'s socket closes', () => {
+    const { gw, tab, pipes, events } = setup();
+    const t = tab();
+    const id = JSON.parse(gatewayText(t.sock.messages()[0].payload)).tab as string;
+    expect(gw.route(`/trellis/browser/${id}`, undefined)).toEqual({ kind: 'dial_in', tab: id });
+    expect(gw.route('/trellis/browser/nobody', undefined)).toMatchObject({ kind: 'refuse', status: 404 });
+    expect(gw.route(`/trellis/browser/${id}`, 'http://evil')).toMatchObject({ kind: 'refuse', status: 403 });
+    const inbound = new Sock();
+    const ev = gw.acceptDialIn(id, inbound, '10.0.0.1:5')!;
+    ev.message(new Uint8Array([7]));
+    t.send(GW_OPEN, 1, 'ws://member:2');
+    const accept = t.sock.messages()[1];
+    expect([accept.op, accept.channel, gatewayText(accept.payload)]).toEqual([GW_ACCEPT, 2, '10.0.0.1:5']);
+    t.ev.closed('connection_lost');
+    expect(inbound.closed).toEqual({ code: 4000, reason: 'tab_gone' });
+    expect(pipes[0].sock.closed).toEqual({ code: 4000, reason: 'tab_gone' });
+    expect(events.at(-1)).toEqual({ type: 'gateway_tab_closed', tab: id, reason: 'socket_closed' });
+    expect(gw.stats()).toEqual({ tabs: 0, channels: 0 });
+  });
+
+  it('cuts off a tab over its channel, frame-size and rate limits, or breaking the framing', () => {
+    const channels = setup({ limits: { channelsMax: 2 } }).tab();
+    for (const ch of [1, 3, 5]) channels.send(GW_OPEN, ch, 'ws://m:1');
+    expect(channels.sock.closed).toEqual({ code: 4429, reason: 'limit_channels' });
+
+    const frame = setup({ limits: { frameBytesMax: 100 } }).tab();
+    frame.send(GW_DATA, 1, new Uint8Array(96));
+    expect(frame.sock.closed).toEqual({ code: 4429, reason: 'limit_frame' });
+
+    const r = setup({ limits: { bytesPerSecondMax: 1000 } });
+    const rate = r.tab();
+    for (let i = 0; i < 9; i++) { r.advance(100); rate.send(GW_DATA, 1, new Uint8Array(95)); }
+    expect(rate.sock.closed).toBeUndefined(); // 100 bytes per 100 ms is the limit, not over it
+    rate.send(GW_DATA, 1, new Uint8Array(995));
+    rate.send(GW_DATA, 1, new Uint8Array(95));
+    expect(rate.sock.closed).toEqual({ code: 4429, reason: 'limit_rate' });
+
+    const even = setup().tab();
+    even.send(GW_OPEN, 2, 'ws://m:1');
+    expect(even.sock.closed).toEqual({ code: 4400, reason: 'protocol' });
+  });
+});

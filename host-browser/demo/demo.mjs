@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The browser demo: two Node members in this process (the first with a gateway) and a web page;
+// every tab that opens the page becomes a member next to them and shows the children it runs.
+// Ten `ticker` children are spread over every member; open and close tabs to watch them move.
+// `--once` checks the wiring without a browser (members up, children placed) and exits 0.
+import { readFileSync } from 'node:fs';
+import { start } from '@trellis/node';
+import { bundleDir, serveStatic } from '../scripts/static-server.mjs';
+import { kinds } from './site/kinds.js';
+
+const once = process.argv.includes('--once');
+const port = Number(process.env.PORT ?? 8080);
+const SCOPE = 'browser-demo';
+const site = new URL('./site/', import.meta.url);
+const say = (s) => process.stdout.write(`${s}\n`);
+
+const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+const tuning = { heartbeatMs: 250, failureTimeoutMs: 1500 };
+const gw = await start({ scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds, gateway: { origins }, ...tuning });
+const other = await start({ scope: SCOPE, name: 'node-2', listen: { host: '127.0.0.1', port: 0 }, seeds: [gw.address], kinds, ...tuning });
+for (const s of [gw, other]) {
+  s.on('event', (e) => {
+    if (e.type === 'member_up' || e.type === 'member_down') say(`${s.name}: ${e.type} ${e.name}`);
+  });
+}
+const ids = Array.from({ length: 10 }, (_, i) => `ticker-${i}`);
+await Promise.all(ids.map((id) => gw.startChild({ id, kind: 'ticker' })));
+
+const index = readFileSync(new URL('index.html', site), 'utf8').replace('%GATEWAY%', `${gw.address}/trellis/browser`).replace('%SCOPE%', SCOPE);
+const server = await serveStatic({
+  port: once ? 0 : port,
+  mounts: { '/trellis/': bundleDir, '/site/': new URL('.', site).pathname },
+  pages: { '/': { body: index } },
+});
+
+async function stopAll() {
+  await Promise.all([gw.stop({ timeoutMs: 3000 }), other.stop({ timeoutMs: 3000 })]);
+  await server.close();
+}
+
+if (once) {
+  const end = Date.now() + 10_000;
+  const placed = () => gw.whichChildren('global').filter((c) => c.status === 'running').length === ids.length;
+  while (!placed() || gw.members().filter((m) => m.status === 'up').length < 2) {
+    if (Date.now() > end) { say('demo: children were not placed in time'); process.exit(1); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  say(`demo: ${ids.length} children running on ${[...new Set(gw.whichChildren('global').map((c) => c.node))].join(', ')}; page at ${server.url}`);
+  await stopAll();
+  process.exit(0);
+}
+
+say(`Trellis browser demo: open ${server.url}/ in a few tabs (gateway ${gw.address}/trellis/browser). Ctrl-C to stop.`);
+process.on('SIGINT', () => { void stopAll().then(() => process.exit(0)); });

@@ -1,0 +1,114 @@
+// start() in the page: the Supervisor runs in a dedicated module Worker (supervisor-worker.js);
+// the handle returned here forwards calls to it and its events back. Calls are asynchronous,
+// since the Supervisor lives in another thread.
+import type { ChildSpec, ErrorInfo, GlobalChildView, LocalChildView, MemberView, NodeInfo, StartOptions, TabAuth, TerminateOptions, TrellisEvent } from '@trellis/core';
+import type { CallMethod, FromWorker, TabTuning, WorkerStartOptions } from './worker-protocol.js';
+
+export interface BrowserStartOptions extends TabTuning {
+  scope: string;
+  name?: string;
+  /** The gateway's WebSocket URL, e.g. ws://127.0.0.1:4000/trellis/browser. */
+  gateway: string;
+  /** The cluster's secret, if it has one (phase 1: tabs of a cluster with a secret hold it). */
+  secret?: string;
+  /** Members to join through; default: the gateway's own member (the gateway URL's origin). */
+  seeds?: string[];
+  /** URL of a module exporting `kinds` (inline kinds run in the Supervisor's worker, so they are imported there). */
+  kinds: string | URL;
+  /** Where the core's release.wasm is served (default: next to the bundle). */
+  wasmUrl?: string | URL;
+}
+
+/** A call the Supervisor in the worker refused, with the error's own name (e.g. NotFoundError). */
+export class SupervisorCallError extends Error {
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = info.name;
+  }
+}
+
+type Listener = (e: TrellisEvent) => void;
+
+export class BrowserSupervisor {
+  private nextCall = 1;
+  private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly listeners = new Set<Listener>();
+  private readonly closedListeners = new Set<(code: number, reason: string) => void>();
+  name = '';
+  address = '';
+
+  constructor(private readonly worker: Worker) {}
+
+  /** Internal: a message from the worker after it is ready. */
+  receive(m: FromWorker): void {
+    if (m.t === 'event') { for (const fn of this.listeners) { try { fn(m.event); } catch { /* a listener's bug */ } } return; }
+    if (m.t === 'gateway_closed') { for (const fn of this.closedListeners) fn(m.code, m.reason); return; }
+    if (m.t !== 'result') return;
+    const c = this.calls.get(m.id);
+    if (!c) return;
+    this.calls.delete(m.id);
+    if (m.ok) c.resolve(m.value);
+    else c.reject(new SupervisorCallError(m.error));
+  }
+
+  private call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
+    const id = this.nextCall++;
+    return new Promise<T>((resolve, reject) => {
+      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ t: 'call', id, method, args });
+    });
+  }
+
+  on(_type: 'event', fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Called when the gateway socket closes (the tab is cut off from the cluster). */
+  onGatewayClosed(fn: (code: number, reason: string) => void): void { this.closedListeners.add(fn); }
+
+  startChild(spec: ChildSpec, options: StartOptions = {}): Promise<void> { return this.call('startChild', spec, options); }
+  terminateChild(id: string, options: TerminateOptions = {}): Promise<void> { return this.call('terminateChild', id, options); }
+  whichChildren(scope: 'local'): Promise<LocalChildView[]>;
+  whichChildren(scope: 'global'): Promise<GlobalChildView[]>;
+  whichChildren(scope: 'local' | 'global'): Promise<LocalChildView[] | GlobalChildView[]> { return this.call('whichChildren', scope); }
+  members(): Promise<MemberView[]> { return this.call('members'); }
+  stats(): Promise<NodeInfo> { return this.call('stats'); }
+
+  /** Graceful leave (children handed over), then the worker ends. */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    try { await this.call('stop', options); } finally { this.worker.terminate(); }
+  }
+
+  /** Ends at once without handover: peers detect the loss. */
+  kill(): void { this.worker.terminate(); }
+}
+
+/** Where the bundles are: this module's own directory (supervisor-worker.js sits beside it). */
+const workerUrl = new URL('./supervisor-worker.js', import.meta.url);
+
+/** Starts this tab as a member: resolves once it has joined through the gateway. */
+export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> {
+  const gw = new URL(options.gateway);
+  const auth: TabAuth = options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret };
+  const o: WorkerStartOptions = {
+    scope: options.scope, name: options.name, gateway: gw.href, auth, secret: options.secret,
+    seeds: options.seeds ?? [`${gw.protocol}//${gw.host}`],
+    kindsModule: new URL(String(options.kinds), location.href).href,
+    children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,
+    syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,
+    wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
+  };
+  const worker = new Worker(workerUrl, { type: 'module' });
+  const handle = new BrowserSupervisor(worker);
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.t === 'ready') { handle.name = m.name; handle.address = m.address; resolve(handle); return; }
+      if (m.t === 'failed') { worker.terminate(); reject(new SupervisorCallError(m.error)); return; }
+      handle.receive(m);
+    };
+    worker.onerror = (e) => { e.preventDefault(); worker.terminate(); reject(new Error(`supervisor worker failed: ${e.message}`)); };
+    worker.postMessage({ t: 'start', options: o });
+  });
+}

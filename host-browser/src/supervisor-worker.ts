@@ -1,0 +1,72 @@
+// The tab's Supervisor, in a dedicated module Worker: main-thread jank and the page's timer
+// throttling do not stall its heartbeats. It imports the kinds module, joins through the
+// gateway and answers the page handle's calls (worker-protocol.ts).
+import {
+  KindRunner, errorInfo, startWith, webRandomBytes, type CommonOptions, type KindDefinition, type Supervisor,
+} from '@trellis/core';
+import { GatewayTransport } from './transport-gateway.js';
+import { messageChannelYield } from './yield.js';
+import { webWorkerSpawner } from './spawn-worker.js';
+import type { FromWorker, ToWorker, WorkerStartOptions } from './worker-protocol.js';
+
+interface WorkerScope { postMessage(m: FromWorker): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null }
+const scope = self as unknown as WorkerScope;
+const post = (m: FromWorker) => scope.postMessage(m);
+
+const childEntry = new URL('./child-worker.js', import.meta.url);
+let sup: Supervisor | undefined;
+
+/** Worker kinds name their module relative to the kinds module; workers need absolute URLs. */
+function absoluteKinds(kinds: Record<string, KindDefinition>, base: string): Record<string, KindDefinition> {
+  const out: Record<string, KindDefinition> = {};
+  for (const [k, d] of Object.entries(kinds)) out[k] = 'module' in d ? { ...d, module: new URL(String(d.module), base).href } : d;
+  return out;
+}
+
+async function boot(o: WorkerStartOptions): Promise<void> {
+  const mod = (await import(o.kindsModule)) as { kinds?: Record<string, KindDefinition> };
+  if (!mod.kinds || typeof mod.kinds !== 'object') throw new TypeError(`${o.kindsModule} exports no 'kinds' object`);
+  const kinds = absoluteKinds(mod.kinds, o.kindsModule);
+  const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
+  const options: CommonOptions = {
+    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, kinds, children: o.children,
+    heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
+  };
+  const s = await startWith(options, {
+    transport: () => new GatewayTransport(o.gateway, o.auth, (code, reason) => post({ t: 'gateway_closed', code, reason })),
+    runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
+    randomBytes: webRandomBytes,
+    wasm: async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),
+    defaultName: () => `tab-${Array.from(webRandomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('')}`,
+    yieldTask: messageChannelYield(),
+  });
+  sup = s;
+  s.on('event', (event) => post({ t: 'event', event }));
+  post({ t: 'ready', name: s.name, address: s.address ?? '' });
+}
+
+async function call(method: string, args: unknown[]): Promise<unknown> {
+  if (!sup) throw new Error('not started');
+  switch (method) {
+    case 'startChild': return sup.startChild(args[0] as never, args[1] as never);
+    case 'terminateChild': return sup.terminateChild(args[0] as string, args[1] as never);
+    case 'whichChildren': return sup.whichChildren(args[0] as 'local');
+    case 'members': return sup.members();
+    case 'stats': return sup.stats();
+    case 'stop': return sup.stop(args[0] as never);
+    case 'kill': return sup.kill();
+    default: throw new TypeError(`unknown method ${method}`);
+  }
+}
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  if (m.t === 'start') {
+    boot(m.options).catch((err) => post({ t: 'failed', error: errorInfo(err) }));
+    return;
+  }
+  call(m.method, m.args).then(
+    (value) => post({ t: 'result', id: m.id, ok: true, value: value ?? null }),
+    (err) => post({ t: 'result', id: m.id, ok: false, error: errorInfo(err) }),
+  );
+};

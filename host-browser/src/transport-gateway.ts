@@ -1,0 +1,136 @@
+// The tab's Transport: one WebSocket to a server member's gateway, carrying every link of this
+// tab as a channel (docs/PROTOCOL.md, "Gateway"). listen() sends the HELLO and resolves to the
+// address the gateway gave this tab, which members dial. Only bytes: the core decides.
+import {
+  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, GATEWAY_VERSION, GatewayEncoder, gatewayText,
+  readGatewayMessage, type TabAuth, type TabHello, type TabWelcome, type Transport, type TransportHandlers,
+} from '@trellis/core';
+
+/** The gateway refused this tab or never answered its HELLO (start() fails with it). */
+export class GatewayRefusedError extends Error {
+  override name = 'GatewayRefusedError';
+  constructor(readonly code: number, readonly reason: string) {
+    super(`gateway refused the tab (${code}${reason ? ` ${reason}` : ''})`);
+  }
+}
+
+/** How long the tab waits for the socket to open and the gateway to welcome it. */
+export const GATEWAY_JOIN_TIMEOUT_MS = 10_000;
+
+interface Channel { opened: boolean; outbound: boolean; address: string }
+
+export class GatewayTransport implements Transport {
+  private ws: WebSocket | undefined;
+  private handlers!: TransportHandlers;
+  private readonly channels = new Map<number, Channel>();
+  private nextDial = 1;
+  private readonly out = new GatewayEncoder();
+  private closed = false;
+  /** The socket's close, once it happened (code, reason). */
+  closeInfo: { code: number; reason: string } | undefined;
+
+  constructor(private readonly url: string, private readonly auth: TabAuth, private readonly onSocketClosed?: (code: number, reason: string) => void) {}
+
+  /** Connects, sends the HELLO and resolves to this tab's address once the gateway welcomes it. */
+  listen(handlers: TransportHandlers): Promise<string> {
+    this.handlers = handlers;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url);
+      this.ws = ws;
+      ws.binaryType = 'arraybuffer';
+      let welcomed = false;
+      const timer = setTimeout(() => { if (!welcomed) { reject(new GatewayRefusedError(0, 'join_timeout')); ws.close(); } }, GATEWAY_JOIN_TIMEOUT_MS);
+      ws.onopen = () => {
+        const hello: TabHello = { v: GATEWAY_VERSION, auth: this.auth };
+        ws.send(this.out.json(GW_HELLO, 0, hello));
+      };
+      ws.onmessage = (e: MessageEvent) => {
+        if (typeof e.data === 'string') return;
+        const m = readGatewayMessage(new Uint8Array(e.data as ArrayBuffer));
+        if (!m) return;
+        if (!welcomed) {
+          if (m.op !== GW_WELCOME) return;
+          welcomed = true;
+          clearTimeout(timer);
+          resolve((JSON.parse(gatewayText(m.payload)) as TabWelcome).address);
+          return;
+        }
+        this.onMessage(m.op, m.channel, m.payload);
+      };
+      ws.onclose = (e: CloseEvent) => {
+        clearTimeout(timer);
+        this.closeInfo = { code: e.code, reason: e.reason };
+        if (!welcomed) { reject(new GatewayRefusedError(e.code, e.reason)); return; }
+        this.socketGone(e.code, e.reason);
+      };
+    });
+  }
+
+  private onMessage(op: number, channel: number, payload: Uint8Array): void {
+    const ch = this.channels.get(channel);
+    switch (op) {
+      case GW_DATA: if (ch?.opened) this.handlers.frame(channel, payload); break;
+      case GW_OPENED:
+        if (!ch || ch.opened || !ch.outbound) return;
+        ch.opened = true;
+        this.handlers.opened(channel, true, ch.address);
+        break;
+      case GW_ACCEPT:
+        if (ch) return;
+        this.channels.set(channel, { opened: true, outbound: false, address: gatewayText(payload) });
+        this.handlers.opened(channel, false, gatewayText(payload));
+        break;
+      case GW_CLOSE:
+        if (!ch) return;
+        this.channels.delete(channel);
+        if (ch.opened) this.handlers.closed(channel, gatewayText(payload));
+        else this.handlers.dialFailed(ch.address, gatewayText(payload));
+        break;
+    }
+  }
+
+  /** The socket is gone: every link of this tab went with it. */
+  private socketGone(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    const why = reason || `gateway_closed_${code}`;
+    for (const [id, ch] of [...this.channels]) {
+      this.channels.delete(id);
+      if (ch.opened) this.handlers.closed(id, why);
+      else this.handlers.dialFailed(ch.address, why);
+    }
+    this.onSocketClosed?.(code, reason);
+  }
+
+  dial(address: string): void {
+    if (this.closed || !this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      queueMicrotask(() => this.handlers.dialFailed(address, 'gateway_closed'));
+      return;
+    }
+    const id = this.nextDial;
+    this.nextDial += 2;
+    this.channels.set(id, { opened: false, outbound: true, address });
+    this.ws.send(this.out.text(GW_OPEN, id, address));
+  }
+
+  send(link: number, bytes: Uint8Array): void {
+    if (!this.channels.get(link)?.opened || this.ws?.readyState !== WebSocket.OPEN) return;
+    this.ws.send(this.out.encode(GW_DATA, link, bytes));
+  }
+
+  close(link: number, reason: string): void {
+    const ch = this.channels.get(link);
+    if (!ch) return;
+    this.channels.delete(link);
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(this.out.text(GW_CLOSE, link, reason));
+    // The core already forgot this link; report it now so `closed` comes exactly once.
+    if (ch.opened) this.handlers.closed(link, reason);
+    else this.handlers.dialFailed(ch.address, reason);
+  }
+
+  async shutdown(): Promise<void> {
+    for (const id of [...this.channels.keys()]) this.close(id, 'shutdown');
+    this.closed = true;
+    this.ws?.close(1000, 'shutdown');
+  }
+}
