@@ -4,3 +4,5 @@ export * from './exports-placement';
 export * from './exports-codec';
 export * from './exports-crypto';
 export * from './exports-selftest';
+// testing-only: moves to index-testing.ts
+export * from './exports-security-testing';
