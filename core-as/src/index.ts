@@ -10,3 +10,4 @@ export * from './runner-inline.js';
 export * from './runner-isolated.js';
 export * from './child-protocol.js';
 export * from './clock.js';
+export * from './credential.js';

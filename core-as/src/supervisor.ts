@@ -6,7 +6,7 @@ import { Core, type CoreEvent, type Effect, type GlobalChildView, type LocalChil
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
 import {
-  AlreadyStartedError, ChildFailedError, InvalidChildSpecError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
+  AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
 } from './errors.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
 
@@ -15,7 +15,9 @@ export type TrellisEvent =
   | CoreEvent
   | { type: 'child_event'; id: string; name: string; data: unknown }
   | { type: 'transport_error'; error: ErrorInfo }
-  | { type: 'ready'; name: string; address: string | undefined };
+  | { type: 'ready'; name: string; address: string | undefined }
+  /** `insecure`: started with `insecure: true`, so anyone who can connect can join. Emitted once, on the turn after start() resolves. */
+  | { type: 'warning'; code: 'insecure'; message: string };
 
 export interface HostAdapters {
   transport: Transport;
@@ -96,8 +98,14 @@ export class Supervisor extends Emitter<TrellisEvent> {
   /** Validates options, listens, joins the cluster and submits the boot children. */
   static async start(options: CommonOptions | unknown, adapters: HostAdapters): Promise<Supervisor> {
     const opts = resolveOptions(options, adapters.defaultName);
+    // The core learns credentials with the protocol-2 handshake (issue 11); until then refuse
+    // rather than start a node that cannot join.
+    if (opts.credential) throw new InvalidOptionError('credential', 'is not supported by this core yet');
     const sup = new Supervisor(opts, adapters);
     await sup.boot();
+    if (opts.insecure) {
+      setTimeout(() => sup.emit({ type: 'warning', code: 'insecure', message: 'started with insecure: true: anyone who can connect to this node can join the cluster' }), 0);
+    }
     return sup;
   }
 

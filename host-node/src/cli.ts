@@ -13,8 +13,11 @@ async function main(): Promise<number> {
   const kinds = mod.kinds ?? mod.default?.kinds ?? mod.default;
   const secret = parsed.secretEnv ? process.env[parsed.secretEnv] : undefined;
   if (parsed.secretEnv && !secret) throw new TrellisError('invalid_option', `--secret-env: environment variable ${parsed.secretEnv} is not set`);
+  const credential = parsed.credentialEnv ? process.env[parsed.credentialEnv] : undefined;
+  if (parsed.credentialEnv && !credential) throw new TrellisError('invalid_option', `--credential-env: environment variable ${parsed.credentialEnv} is not set`);
   const sup = await start({
-    scope: parsed.scope, name: parsed.name, listen: parsed.listen, seeds: parsed.seeds, secret, kinds,
+    scope: parsed.scope, name: parsed.name, listen: parsed.listen, seeds: parsed.seeds, secret, credential,
+    insecure: parsed.insecure || undefined, kinds,
     children: mod.children, heartbeatMs: parsed.heartbeatMs, failureTimeoutMs: parsed.failureTimeoutMs,
     syncIntervalMs: parsed.syncIntervalMs, weight: parsed.weight,
     partition: parsed.quorum ? { quorum: parsed.quorum } : undefined,

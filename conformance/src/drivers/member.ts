@@ -19,8 +19,10 @@ const send = (m: unknown) => {
 async function main(): Promise<void> {
   const mod = await import(`@trellis/${host}`);
   const { kinds } = await import(new URL('../../fixtures/kinds.mjs', import.meta.url).href);
-  const opts = JSON.parse(optsJson);
-  const sup = await mod.start({ ...opts, kinds });
+  const { kindNames, ...opts } = JSON.parse(optsJson);
+  // `kindNames` runs a subset of the fixture kinds (a credential allows only some).
+  const own = kindNames ? Object.fromEntries(Object.entries(kinds).filter(([k]) => kindNames.includes(k))) : kinds;
+  const sup = await mod.start({ ...opts, kinds: own });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
   let quiet: boolean | 'all' = false;
   sup.on('event', (event: { type: string }) => {
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     members: () => sup.members(),
     digest: () => sup.digest(),
     rejectedFrames: () => sup.rejectedFrames(),
+    mintCredential: (o: unknown) => sup.mintCredential(o),
     ready: () => sup.ready,
     runtime: () => (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node'),
     memory: () => process.memoryUsage().rss,
