@@ -1,9 +1,9 @@
 // Generates conformance/vectors/placement.json once from the core (node conformance/bench/gen-placement-vectors.mjs).
 // The file is committed; every host's tests assert it, so placement can never drift silently.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, testingWasmUrl } from '@trellis/core/testing';
 
-const core = Core.create(readFileSync(releaseWasmUrl));
+const core = Core.create(readFileSync(testingWasmUrl));
 const names = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu', 'nu', 'xi', 'omicron', 'pi'];
 const cases = [];
 function add(title, members, ids) {

@@ -1,10 +1,10 @@
 // Placement benchmark (npm run bench -- placement): the core's weighted rendezvous hashing in
 // Wasm against a libring-style ring in JS, same ids, same machine, same run.
 import { readFileSync } from 'node:fs';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, testingWasmUrl } from '@trellis/core/testing';
 import { Ring } from './ring.mjs';
 
-const core = Core.create(readFileSync(releaseWasmUrl));
+const core = Core.create(readFileSync(testingWasmUrl));
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'placement', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
 const N = 1_000_000;
 const ids = Array.from({ length: N }, (_, i) => `child-${i}`);

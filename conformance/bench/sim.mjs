@@ -1,11 +1,11 @@
 // Simulator speed (npm run bench -- sim): 5 nodes, 1,000 children, 60 s of simulated time with
 // children crashing now and then, a node crash and restart, a join and a graceful leave.
 import { readFileSync } from 'node:fs';
-import { releaseWasmUrl } from '@trellis/core';
+import { testingWasmUrl } from '@trellis/core/testing';
 import { World } from '../dist/sim/world.js';
 import { runSeed } from '../dist/sim/run.js';
 
-const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
+const mod = new WebAssembly.Module(readFileSync(testingWasmUrl));
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'sim', metric, value: Math.round(value * 10) / 10, unit, ...extra }));
 
 const w = new World(mod, 42, { heartbeatMs: 250, failureTimeoutMs: 1000, syncIntervalMs: 1000 });

@@ -2,7 +2,7 @@
 // independent reader and re-encoded byte for byte), and 100,000 random and mutated frames go
 // through a node's real decoders without a throw or trap, each accepted or rejected with a reason.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Core, REJECT_REASONS } from '@trellis/core';
+import { TestCore as Core, REJECT_REASONS } from '@trellis/core/testing';
 import { World } from '../src/sim/world.js';
 import { decodeFrame, encodeFrame, MSG, MSG_NAMES } from '../src/protocol.js';
 import { Prng } from '../src/sim/prng.js';

@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { Core, type PlacementMember } from '@trellis/core';
+import { TestCore as Core, type PlacementMember } from '@trellis/core/testing';
 import { wasmBytes } from './support.js';
 
 const core = Core.create(wasmBytes);

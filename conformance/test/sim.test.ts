@@ -3,9 +3,13 @@
 // bounded number of seeds (the checker is not vacuous); a violation report replays.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PlantedBug } from '@trellis/core';
-import { runSeed, formatViolation, type SimResult, type SimOptions } from '../src/sim/run.js';
+import type { Effect } from '@trellis/core';
+import { PlantedBug, testingWasmUrl } from '@trellis/core/testing';
+import { runSeed, formatViolation, replayCommand, type SimResult, type SimOptions } from '../src/sim/run.js';
+import { World, type WorldAction } from '../src/sim/world.js';
+import { Checker, newLedger } from '../src/sim/checker.js';
 import { wasmModule } from './support.js';
 
 const SEEDS = 500;
@@ -32,7 +36,7 @@ describe('simulator: invariants hold', () => {
 });
 
 describe('simulator: seeds that once found a core bug', () => {
-  // Each found a real bug (see the fixes named after them in core-as/assembly); they stay here so
+  // Each found a real bug (docs/SIMULATOR.md, "Bugs the simulator found"); they stay here so
   // the bug cannot come back unnoticed.
   const seeds: [number, SimOptions][] = [
     [5459, {}], // an ACK lost while digests agreed: the terminate was never acknowledged
@@ -111,4 +115,140 @@ describe('simulator: CLI', () => {
     expect(p.stdout.trim().split('\n').at(-1)).toMatch(/^sim: 1 seeds, \d+ steps, [1-9]\d* violations$/);
     expect(p.status).toBe(1);
   }, 60_000);
+  it('--trace REGEX --actions --tail N prints the last N matching lines', () => {
+    const p = spawnSync(process.execPath, [cli, '--seed', '40', '--actions', '--trace', '@ (startChild|terminateChild)', '--tail', '3'], { encoding: 'utf8' });
+    const out = p.stdout.trim().split('\n');
+    expect(out.at(-1)).toMatch(/^sim: 1 seeds, \d+ steps, 0 violations$/);
+    const traced = out.filter((l) => l.includes(' @ '));
+    expect(traced.length).toBe(3);
+    for (const l of traced) expect(l).toMatch(/^ *\d+ +@ (startChild|terminateChild) "/);
+  }, 60_000);
+});
+
+describe('simulator: debugging without patching the world', () => {
+  it('onAction sees every world action with its arguments and time; observe sees every effect; neither changes the run', () => {
+    const actions: WorldAction[] = [];
+    const effects = new Map<string, Set<string>>();
+    let world: World | undefined;
+    const r = runSeed(wasmModule, 40, {
+      onWorld: (w) => { world = w; },
+      onAction: (a) => actions.push(a),
+      observe: (_w, n, fx) => {
+        let s = effects.get(n.name);
+        if (!s) effects.set(n.name, (s = new Set()));
+        for (const e of fx) s.add(e.type);
+      },
+    });
+    expect(world).toBeInstanceOf(World);
+    expect(r.violations).toEqual([]);
+    // Nodes with their options, API requests with their request numbers, in time order.
+    const add = actions.find((a) => a.action === 'addNode')!;
+    expect(add.args[0]).toBe('n0');
+    expect(add.args[1]).toMatchObject({ kinds: expect.any(Array) });
+    const starts = actions.filter((a) => a.action === 'startChild');
+    expect(starts.length).toBeGreaterThan(0);
+    expect(typeof starts[0].args[3]).toBe('number');
+    for (let i = 1; i < actions.length; i++) expect(actions[i].at).toBeGreaterThanOrEqual(actions[i - 1].at);
+    expect(actions.map((a) => a.action)).toContain('calm');
+    // Every node's non-send effects are there (wakes, runs, replies, events).
+    for (const [name, types] of effects) if (name.startsWith('n')) expect([...types]).toEqual(expect.arrayContaining(['wake', 'event']));
+    expect(runSeed(wasmModule, 40).traceHash).toBe(r.traceHash);
+  });
+
+  it('--actions and --effects put them into the trace', () => {
+    const lines: string[] = [];
+    const r = runSeed(wasmModule, 40, { actions: true, effects: 'n0', onTrace: (l) => lines.push(l) });
+    expect(lines.some((l) => /@ startChild "n\d",\{"id":"c\d+"/.test(l))).toBe(true);
+    expect(lines.some((l) => / n0#1 \{"type":"wake","at":\d+\}/.test(l))).toBe(true);
+    expect(lines.some((l) => / n1#\d \{"type"/.test(l))).toBe(false);
+    expect(r.traceHash).toBe(runSeed(wasmModule, 40).traceHash);
+  });
+});
+
+describe('simulator: the core\'s invariants', () => {
+  it('an invariant effect is a violation, with the node, the time and the message', () => {
+    const w = new World(wasmModule, 1);
+    const checker = new Checker(w, newLedger());
+    const n = w.addNode('a');
+    w.runFor(50);
+    // The testing build's effect (the binding's Effect union gains it with that build).
+    const fx = [{ type: 'invariant', message: 'members and memberList disagree' }] as unknown as Effect[];
+    for (const o of w.observers) o(w, n, fx);
+    expect(checker.violations).toEqual([{ invariant: 'invariant', detail: 'a: members and memberList disagree', at: 50, node: 'a' }]);
+  });
+
+  it('a planted broken invariant is caught in the testing build', () => {
+    // The testing build runs invariants() after every step; the planted bug breaks one of them.
+    const mod = new WebAssembly.Module(readFileSync(testingWasmUrl));
+    const flag = PlantedBug.breakInvariant;
+    for (let s = 1; s <= 10; s++) expect(runSeed(mod, s).violations).toEqual([]);
+    let r: SimResult | undefined;
+    for (let s = 1; s <= 50 && !r; s++) { const x = runSeed(mod, s, { bugs: flag }); if (x.violations.length) r = x; }
+    expect(r, 'the broken invariant was not reported within 50 seeds').toBeDefined();
+    expect(r!.violations[0]).toMatchObject({ invariant: 'invariant', node: expect.any(String), at: expect.any(Number) });
+    expect(formatViolation(r!)).toContain(`seed ${r!.seed}: invariant invariant violated`);
+  }, 120_000);
+});
+
+describe('simulator: the harsher world', () => {
+  it('a HostClock host: one timer, replaced by each wake and not re-armed when it fires early; stalls hold what arrives', () => {
+    const w = new World(wasmModule, 3);
+    let early = true, stallA = 0;
+    w.hostClock = { fireAt: (at) => (early ? at - 1 : at), stallAfter: (n) => (n.name === 'a' ? stallA : 0) };
+    const asked: number[] = [];
+    const ticks: number[] = [];
+    w.observe((world, n, fx) => {
+      if (n.name !== 'a') return;
+      ticks.push(world.now);
+      for (const e of fx) if (e.type === 'wake') asked.push(e.at);
+    });
+    const a = w.addNode('a');
+    w.addNode('b', { seeds: ['sim://a'] });
+    w.runFor(300);
+    // Fired 1 ms early, the core asked for the same wake again, so none was emitted: no timer.
+    expect(asked.length).toBeGreaterThan(0);
+    expect(ticks.some((t) => asked.includes(t + 1))).toBe(true);
+    early = false;
+    // A stall: nothing of a's runs for 200 ms, then what it held arrives in order.
+    stallA = 200;
+    w.startChild('a', { id: 'x', kind: 'worker' });
+    stallA = 0;
+    const stalledAt = w.now;
+    expect(a.stalled).toBe(true);
+    ticks.length = 0;
+    w.runFor(150);
+    expect(ticks).toEqual([]);
+    w.runFor(100);
+    expect(a.stalled).toBe(false);
+    expect(ticks[0]).toBe(stalledAt + 200);
+  });
+
+  it('retries, identical repeats and idle links happen in the workload', () => {
+    const lines: string[] = [];
+    for (let s = 1; s <= 5; s++) runSeed(wasmModule, s, { retries: true, idleLinks: true, onTrace: (l) => lines.push(l) });
+    expect(lines.some((l) => /identical repeat \(repeats request #\d+\)/.test(l))).toBe(true);
+    expect(lines.some((l) => /retry after a client timeout \(repeats request #\d+\)/.test(l))).toBe(true);
+    expect(lines.some((l) => /idle links to n\d: \d (silent|hello)/.test(l))).toBe(true);
+    expect(lines.some((l) => /link_rejected .*handshake_timeout/.test(l))).toBe(false); // reopened before the timeout
+  });
+
+  it('a seed without the harsher models replays as before they existed', () => {
+    const r = runSeed(wasmModule, 17, { harsh: false });
+    expect(r.traceHash).toBe(runSeed(wasmModule, 17).traceHash);
+  });
+
+  it('the replay command names the models', () => {
+    expect(replayCommand(5, { harsh: true })).toBe('npm run sim -- --seed 5 --harsh');
+    expect(replayCommand(5, { harsh: true, clock: false })).toBe('npm run sim -- --seed 5 --harsh --no-clock');
+    expect(replayCommand(5, { retries: true, idleLinks: true })).toBe('npm run sim -- --seed 5 --retries --idle-links');
+  });
+
+  it('overlap by rule: a planted start-without-release is found after faults too', () => {
+    let r: SimResult | undefined;
+    for (let s = 1; s <= 200 && !r; s++) {
+      const x = runSeed(wasmModule, s, { bugs: PlantedBug.startWithoutRelease, overlapRules: true, faults: true });
+      if (x.violations.length) r = x;
+    }
+    expect(r?.violations[0].invariant).toBe('no-overlap');
+  }, 300_000);
 });

@@ -1,9 +1,9 @@
 // Shared helpers for conformance tests: the built Wasm core and small cluster builders.
 import { readFileSync } from 'node:fs';
-import { releaseWasmUrl } from '@trellis/core';
+import { testingWasmUrl } from '@trellis/core/testing';
 import { World, type NodeOptions } from '../src/sim/world.js';
 
-export const wasmBytes: Uint8Array = readFileSync(process.env.TRELLIS_WASM ?? releaseWasmUrl);
+export const wasmBytes: Uint8Array = readFileSync(process.env.TRELLIS_WASM ?? testingWasmUrl);
 export const wasmModule = new WebAssembly.Module(wasmBytes);
 
 export const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];

@@ -1,6 +1,9 @@
-// Record types that cross the Wasm boundary in batches (host → core events, core → host effects).
-// Every record is: u8 type, u32 length, payload. The binding in core-as/src/binding.ts is the
-// only other code that knows this layout.
+// Every constant that crosses the Wasm boundary, and nothing else. Records travel in batches
+// (host → core events, core → host effects); every record is u8 type, u32 length, payload.
+//
+// The TypeScript side is generated from this file by parsing lines of exactly the shape
+//   export const NAME: <int type> = <integer>; // optional comment
+// so keep one constant per line, with a literal value.
 
 // Events (host → core).
 export const EV_INIT: u8 = 1;
@@ -15,7 +18,7 @@ export const EV_LEAVE: u8 = 9;
 export const EV_CHILD_STARTED: u8 = 10;
 export const EV_CHILD_EXITED: u8 = 11;
 export const EV_CHILD_START_FAILED: u8 = 12;
-export const EV_PLANT_BUGS: u8 = 13;
+export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
 
 // Effects (core → host).
 export const FX_SEND: u8 = 1;
@@ -26,8 +29,9 @@ export const FX_STOP: u8 = 5;
 export const FX_WAKE: u8 = 6;
 export const FX_REPLY: u8 = 7;
 export const FX_EVENT: u8 = 8;
+export const FX_INVARIANT: u8 = 9; // testing builds only: str message (invariant name: detail)
 
-// Observer events (FX_EVENT payload: u8 kind, then fields as documented in binding.ts).
+// Observer events (FX_EVENT payload: u8 kind, then four strings and two numbers).
 export const OE_MEMBER_UP: u8 = 1;        // name, incarnation, address
 export const OE_MEMBER_DOWN: u8 = 2;      // name, incarnation, reason
 export const OE_CHILD_STARTED: u8 = 3;    // id, epoch
@@ -39,11 +43,12 @@ export const OE_CHILD_MOVED: u8 = 8;      // id, from, to
 export const OE_LINK_REJECTED: u8 = 9;    // link, reason
 export const OE_LEFT: u8 = 10;            // this node finished leaving
 
-// Child exit reasons (EV_CHILD_EXITED).
+// Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;
 export const EXIT_CRASH: u8 = 1;
 export const EXIT_SHUTDOWN: u8 = 2;
 export const EXIT_KILLED: u8 = 3;
+export const EXIT_START_FAILED: u8 = 255; // never sent by the host: EV_CHILD_START_FAILED becomes this exit
 
 // Reply codes.
 export const R_OK: u8 = 0;
@@ -57,8 +62,70 @@ export const R_CHILD_FAILED: u8 = 5;
 export const WAIT_ACK: u8 = 0;
 export const WAIT_DONE: u8 = 1; // 'running' for start, 'stopped' for terminate
 
-// Planted bugs (simulator only; all off unless EV_PLANT_BUGS sets them).
+// Query kinds (the `query(kind)` export).
+export const Q_LOCAL: i32 = 1;
+export const Q_GLOBAL: i32 = 2;
+export const Q_MEMBERS: i32 = 3;
+export const Q_DIGEST: i32 = 4;
+export const Q_COUNTERS: i32 = 5;
+export const Q_INFO: i32 = 6;
+
+// Child status codes in the local and global views. Claim statuses (model.ts C_*) and local
+// child states (model.ts S_*) use the same numbers, asserted there.
+export const ST_PENDING: u8 = 0;
+export const ST_STARTING: u8 = 1;
+export const ST_RUNNING: u8 = 2;
+export const ST_STOPPING: u8 = 3;
+export const ST_RESTARTING: u8 = 4;
+export const ST_FAILED: u8 = 5;
+
+// Member status in the members view.
+export const MS_UP: u8 = 0;
+export const MS_LEAVING: u8 = 1;
+export const MS_DISCONNECTED: u8 = 2;
+
+// Frame / decode error codes: the reasons a frame or link is rejected, and the keys of the
+// rejected-frames counters (Q_COUNTERS), named by frameErrorName.
+export const FERR_OK: i32 = 0;                 // accepted (fuzzFrame); as a counter: handshake timeouts
+export const FERR_HANDSHAKE_TIMEOUT: i32 = 0;  // the counter of links closed in their handshake
+export const FERR_TRUNCATED: i32 = 1;          // shorter than the header or the declared length
+export const FERR_OVERSIZED: i32 = 2;          // declared or actual length over the limit
+export const FERR_BAD_MAGIC: i32 = 3;
+export const FERR_BAD_VERSION: i32 = 4;
+export const FERR_UNKNOWN_TYPE: i32 = 5;
+export const FERR_MALFORMED: i32 = 6;          // payload does not decode, or has trailing bytes, or flags set
+export const FERR_UNAUTHENTICATED: i32 = 7;    // anything but HELLO/AUTH before the handshake completed
+export const FERR_BAD_AUTH: i32 = 8;           // HMAC did not verify
+export const FERR_WRONG_SCOPE: i32 = 9;
+export const FERR_SECRET_MISMATCH: i32 = 10;   // one side has a secret, the other none
+export const FERR_STALE_INCARNATION: i32 = 11;
+export const FERR_SELF: i32 = 12;              // a link to ourselves
+export const FERR_UNEXPECTED: i32 = 13;        // a valid message that is not allowed in this state
+export const FERR_COUNT: i32 = 14;
+
+/** The reason string of a FERR_* code (link_rejected events, close reasons). */
+export function frameErrorName(code: i32): string {
+  switch (code) {
+    case FERR_TRUNCATED: return 'truncated';
+    case FERR_OVERSIZED: return 'oversized';
+    case FERR_BAD_MAGIC: return 'bad_magic';
+    case FERR_BAD_VERSION: return 'bad_version';
+    case FERR_UNKNOWN_TYPE: return 'unknown_type';
+    case FERR_MALFORMED: return 'malformed';
+    case FERR_UNAUTHENTICATED: return 'unauthenticated';
+    case FERR_BAD_AUTH: return 'bad_auth';
+    case FERR_WRONG_SCOPE: return 'wrong_scope';
+    case FERR_SECRET_MISMATCH: return 'secret_mismatch';
+    case FERR_STALE_INCARNATION: return 'stale_incarnation';
+    case FERR_SELF: return 'self_link';
+    case FERR_UNEXPECTED: return 'unexpected';
+  }
+  return 'ok';
+}
+
+// Planted bugs (testing builds only; all off unless EV_PLANT_BUGS sets them).
 export const BUG_START_WITHOUT_RELEASE: u32 = 1; // start even if another live member claims the child
 export const BUG_SKIP_ANTI_ENTROPY: u32 = 2;     // no sync exchange when a link opens or periodically
 export const BUG_IGNORE_INCARNATION: u32 = 4;    // a restarted node is taken for its old incarnation
 export const BUG_TERMINATE_LOSES: u32 = 8;       // a late-arriving older add resurrects a removed child
+export const BUG_BREAK_INVARIANT: u32 = 16;      // a member that goes down stays in the member list

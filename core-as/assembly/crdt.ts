@@ -5,11 +5,14 @@
 // Concurrent adds of one id leave several entries; the effective one is the greatest dot, the
 // same on every node.
 
-import { Reader, Writer } from './io';
+// This file is the algebra (local ops, merge, digest); crdt-wire.ts encodes and decodes it.
+
+import { Writer } from './io';
 import { Spec } from './spec';
-import { MAX_NAME } from './codec';
 import { xxh64, xxh64String, mix64 } from './hash';
 import { StrMap } from './strmap';
+import { TESTING } from './flags';
+import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES } from './limits';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
 export class Replica {
@@ -19,6 +22,8 @@ export class Replica {
 export class Replicas {
   list: Array<Replica> = [];
   byKey: Map<string, i32> = new Map();
+
+  knows(name: string, inc: u64): bool { return this.byKey.has(name + '#' + inc.toString()); }
 
   index(name: string, inc: u64): i32 {
     const key = name + '#' + inc.toString();
@@ -30,10 +35,17 @@ export class Replicas {
   }
 }
 
-// Dots pack into one u64: replica index in the top 24 bits, counter in the low 40.
-export function dotKey(rep: i32, ctr: u64): u64 { return (<u64>rep << 40) | (ctr & 0xFFFFFFFFFF); }
-export function dotRep(k: u64): i32 { return <i32>(k >> 40); }
-export function dotCtr(k: u64): u64 { return k & 0xFFFFFFFFFF; }
+// Dots pack into one u64: replica index in the top DOT_REPLICA_BITS, counter in the low
+// DOT_COUNTER_BITS. Nothing is masked: the wire decoders refuse dots that do not fit, and our
+// own counter would need 2^40 ops, so a dot that does not fit here is a core bug.
+export function dotKey(rep: i32, ctr: u64): u64 {
+  assert(rep >= 0 && rep < DOT_REPLICAS_MAX && ctr <= DOT_COUNTER_MAX, 'dot out of range');
+  return (<u64>rep << DOT_COUNTER_BITS) | ctr;
+}
+export function dotRep(k: u64): i32 { return <i32>(k >> DOT_COUNTER_BITS); }
+export function dotCtr(k: u64): u64 { return k & DOT_COUNTER_MAX; }
+/** A counter from the wire that a dot can hold. */
+export function dotCounterFits(ctr: u64): bool { return ctr <= DOT_COUNTER_MAX; }
 
 /** Version vector plus a cloud of non-contiguous dots, per replica. Always kept compact. */
 export class Context {
@@ -128,13 +140,24 @@ export class Delta {
   clear(): void { this.entries = []; this.removed = []; this.dots = []; this.acks = []; }
 }
 
+/** A DELTA from a peer, decoded in full before any of it is applied (crdt-wire.ts). */
+export class IncomingDelta {
+  entries: Array<Entry> = [];
+  removed: Array<u64> = [];
+  context: Context = new Context();
+  acks: Array<u64> = [];
+  /** An anti-entropy answer: `live` holds every dot the sender holds live. */
+  full: bool = false;
+  live: Array<u64> = [];
+}
+
 /** Result of merging a DELTA from a peer. */
 export class MergeResult {
   changed: Array<string> = [];
   acks: Array<u64> = [];
 }
 
-const scratch = new Writer(512);
+const scratch = new Writer(ENTRY_HASH_SCRATCH_BYTES);
 
 export class Desired {
   replicas: Replicas = new Replicas();
@@ -144,7 +167,7 @@ export class Desired {
   liveXor: u64 = 0;
   myRep: i32 = -1;
   myCtr: u64 = 0;
-  /** Planted bug: a late add is not checked against the causal context. */
+  /** Planted bug: a late add is not checked against the causal context (testing builds only). */
   bugTerminateLoses: bool = false;
   /** Live failed marks (entries with an origin): the merge looks for them only when there are some. */
   liveMarks: i32 = 0;
@@ -250,109 +273,32 @@ export class Desired {
     return k;
   }
 
-  // ---- wire ----------------------------------------------------------------------------------
+  /** Planted bug switch; always false in release builds. */
+  private get terminateLoses(): bool { return TESTING && this.bugTerminateLoses; }
 
-  /** Encodes a DELTA payload. If `fullContext`, the whole context goes instead of `d.dots`. */
-  encodeDelta(w: Writer, d: Delta, fullContext: bool): void {
-    // Replica table: every replica this core knows (small: one per node incarnation).
-    const reps = this.replicas.list;
-    w.u32(<u32>reps.length);
-    for (let i = 0; i < reps.length; i++) { w.str(reps[i].name); w.u64(reps[i].inc); }
-    w.u32(<u32>d.entries.length);
-    for (let i = 0; i < d.entries.length; i++) {
-      const e = d.entries[i];
-      w.u32(<u32>e.rep);
-      w.u64(e.ctr);
-      e.spec.encode(w);
-      // The marked dot, or (0, 0) for a plain add: a fixed layout keeps every entry self-describing.
-      w.u32(e.origin != 0 ? <u32>dotRep(e.origin) : 0);
-      w.u64(e.origin != 0 ? dotCtr(e.origin) : 0);
-    }
-    encodeDots(w, d.removed);
-    if (fullContext) this.encodeContext(w);
-    else {
-      // explicit dots as (rep, max=0, cloud)
-      encodeDotsAsContext(w, d.dots);
-    }
-    encodeDots(w, d.acks);
-    // A full-state answer also carries every dot the sender holds live: the receiver drops
-    // its own live entries the sender has seen (in its context) but no longer holds. Without
-    // it, an entry the receiver got from a third node after asking would survive a removal.
-    w.bool(fullContext);
-    if (fullContext) encodeDots(w, this.byDot.keys());
-  }
-
-  encodeContext(w: Writer): void {
-    let n = 0;
-    for (let r = 0; r < this.ctx.maxes.length; r++) if (this.ctx.maxes[r] > 0 || this.ctx.clouds[r] != null) n++;
-    w.u32(<u32>n);
-    for (let r = 0; r < this.ctx.maxes.length; r++) {
-      const c = this.ctx.clouds[r];
-      if (this.ctx.maxes[r] == 0 && c == null) continue;
-      w.u32(<u32>r);
-      w.u64(this.ctx.maxes[r]);
-      if (c == null) w.u32(0);
-      else {
-        const vals = c.values();
-        w.u32(<u32>vals.length);
-        for (let i = 0; i < vals.length; i++) w.u64(vals[i]);
-      }
-    }
-  }
-
-  /** Reads a replica table and maps it to local indices. */
-  readReplicaTable(r: Reader): Array<i32> {
-    const n = r.count(1 << 20, 12);
-    const map = new Array<i32>(n);
-    for (let i = 0; i < n; i++) {
-      const name = r.str(MAX_NAME);
-      const inc = r.u64();
-      if (!r.ok) return [];
-      map[i] = this.replicas.index(name, inc);
-    }
-    return map;
-  }
-
-  /** Merges a DELTA payload from a peer. On malformed input the reader's err is set and the
-   *  merge stops at a consistent point (every step below is individually valid). */
-  mergeDelta(r: Reader): MergeResult {
+  /**
+   * Merges a peer's DELTA: its entries (unless we removed them), its removals, and, for an
+   * anti-entropy answer, drops what the sender has seen but no longer holds. Returns the ids
+   * that changed and the dots the sender wants acknowledged.
+   */
+  merge(dd: IncomingDelta): MergeResult {
     const res = new MergeResult();
-    const map = this.readReplicaTable(r);
-    if (!r.ok) return res;
-    // Decode fully before applying, so a malformed tail changes nothing.
-    const n = r.count(1 << 24, 20);
-    const es = new Array<Entry>();
-    for (let i = 0; i < n; i++) {
-      const ref = r.u32();
-      const ctr = r.u64();
-      const spec = Spec.decode(r);
-      const oref = r.u32();
-      const octr = r.u64();
-      const marks = octr != 0;
-      if (!r.ok || spec == null || ref >= <u32>map.length || (marks && oref >= <u32>map.length)) { r.fail(3); return res; }
-      const e = new Entry(spec.id, map[ref], ctr, spec);
-      if (marks) e.origin = dotKey(map[oref], octr);
-      es.push(e);
-    }
-    const removed = decodeDots(r, map);
-    const ctx = new Context();
-    decodeContext(r, map, ctx);
-    const acks = decodeDots(r, map);
-    const full = r.bool();
-    const live = full ? decodeDots(r, map) : new Array<u64>();
-    if (!r.ok) return res;
-
+    const es = dd.entries;
+    const removed = dd.removed;
+    const ctx = dd.context;
+    const live = dd.live;
+    const full = dd.full;
     for (let i = 0; i < es.length; i++) {
       const e = es[i];
       const k = dotKey(e.rep, e.ctr);
       if (this.byDot.has(k)) continue;
-      if (this.ctx.has(e.rep, e.ctr) && !this.bugTerminateLoses) continue;
-      // Fix (simulator seed 10075, --faults on --nodes 7 --chaos-ms 15000): a failed mark must
-      // not undo a terminate. The owner on one side of a partition marked a child failed (a new
-      // add) while the other side terminated it; add-wins brought the terminated child back,
-      // as failed. A mark whose marked entry we removed ourselves (no mark of it is live here,
-      // so not by a mark) loses; the sender learns it from our next anti-entropy answer.
-      if (e.origin != 0 && !this.bugTerminateLoses && this.ctx.has(dotRep(e.origin), dotCtr(e.origin)) &&
+      if (this.ctx.has(e.rep, e.ctr) && !this.terminateLoses) continue;
+      // A failed mark must not undo a terminate. The owner on one side of a partition may mark
+      // a child failed (a new add) while the other side terminates it; add-wins would bring
+      // the terminated child back, as failed. A mark whose marked entry we removed ourselves
+      // (no mark of it is live here, so not by a mark) loses; the sender learns it from our
+      // next anti-entropy answer.
+      if (e.origin != 0 && !this.terminateLoses && this.ctx.has(dotRep(e.origin), dotCtr(e.origin)) &&
         !this.byDot.has(e.origin) && !this.hasMarkOf(e.id, e.origin)) continue;
       this.insert(e);
       res.changed.push(e.id);
@@ -361,10 +307,10 @@ export class Desired {
       const e = this.drop(removed[i]);
       if (e != null) res.changed.push(e.id);
     }
-    // The same fix, other order: a removal of a marked entry (a terminate, or a start, that had
+    // The same rule, other order: a removal of a marked entry (a terminate, or a start, that had
     // observed the entry but not the mark) also removes its marks, unless the removal comes
     // from a mark in this very message.
-    if (this.liveMarks > 0 && removed.length > 0 && !this.bugTerminateLoses) {
+    if (this.liveMarks > 0 && removed.length > 0 && !this.terminateLoses) {
       const gone = new Set<u64>();
       for (let i = 0; i < removed.length; i++) gone.add(removed[i]);
       for (let i = 0; i < es.length; i++) if (es[i].origin != 0 && gone.has(es[i].origin)) gone.delete(es[i].origin);
@@ -376,7 +322,7 @@ export class Desired {
         }
       }
     }
-    if (full && !this.bugTerminateLoses) {
+    if (full && !this.terminateLoses) {
       // State join: keep my entry if the sender holds it too, or has never seen it.
       const theirs = new Set<u64>();
       for (let i = 0; i < live.length; i++) theirs.add(live[i]);
@@ -390,7 +336,7 @@ export class Desired {
       }
     }
     this.mergeContext(ctx);
-    res.acks = acks;
+    res.acks = dd.acks;
     return res;
   }
 
@@ -414,34 +360,18 @@ export class Desired {
     }
   }
 
-  /** SYNC_REQ payload: replica table, my full context, my live dots. */
-  encodeSyncReq(w: Writer): void {
-    const reps = this.replicas.list;
-    w.u32(<u32>reps.length);
-    for (let i = 0; i < reps.length; i++) { w.str(reps[i].name); w.u64(reps[i].inc); }
-    this.encodeContext(w);
-    const keys = this.byDot.keys();
-    encodeDots(w, keys);
-  }
-
   /**
-   * Answers a SYNC_REQ: fills `d` with what the peer lacks (entries whose dots it has not seen,
-   * and its live dots that we have removed). Returns false when there is nothing to send
-   * (no entries, no removals and our context is already within theirs).
+   * What a peer lacks, from its SYNC_REQ (its context and live dots): fills `d` with entries
+   * whose dots it has not seen and its live dots that we have removed. Returns false when
+   * there is nothing to send (no entries, no removals and our context is within theirs).
    */
-  answerSyncReq(r: Reader, d: Delta): bool {
-    const map = this.readReplicaTable(r);
-    if (!r.ok) return false;
-    const theirs = new Context();
-    decodeContext(r, map, theirs);
-    const live = decodeDots(r, map);
-    if (!r.ok) return false;
+  missingFor(theirs: Context, live: Array<u64>, d: Delta): bool {
     const vals = this.byDot.values();
     for (let i = 0; i < vals.length; i++) {
       const e = vals[i];
-      // (Planted bug: a naive state exchange sends every live entry, and the merge below
+      // (Planted bug: a naive state exchange sends every live entry, and the merge
       // takes them even if the peer has removed them.)
-      if (!theirs.has(e.rep, e.ctr) || this.bugTerminateLoses) d.entries.push(e);
+      if (!theirs.has(e.rep, e.ctr) || this.terminateLoses) d.entries.push(e);
     }
     for (let i = 0; i < live.length; i++) {
       const k = live[i];
@@ -470,61 +400,5 @@ export class Desired {
       }
     }
     return h;
-  }
-}
-
-function encodeDots(w: Writer, dots: Array<u64>): void {
-  w.u32(<u32>dots.length);
-  for (let i = 0; i < dots.length; i++) { w.u32(<u32>dotRep(dots[i])); w.u64(dotCtr(dots[i])); }
-}
-
-function decodeDots(r: Reader, map: Array<i32>): Array<u64> {
-  const n = r.count(1 << 24, 12);
-  const out = new Array<u64>();
-  for (let i = 0; i < n; i++) {
-    const ref = r.u32();
-    const ctr = r.u64();
-    if (!r.ok) return out;
-    if (ref >= <u32>map.length || ctr == 0) { r.fail(3); return out; }
-    out.push(dotKey(map[ref], ctr));
-  }
-  return out;
-}
-
-function encodeDotsAsContext(w: Writer, dots: Array<u64>): void {
-  // group by replica
-  const byRep = new Map<i32, Array<u64>>();
-  for (let i = 0; i < dots.length; i++) {
-    const rep = dotRep(dots[i]);
-    if (!byRep.has(rep)) byRep.set(rep, []);
-    byRep.get(rep).push(dotCtr(dots[i]));
-  }
-  const reps = byRep.keys();
-  w.u32(<u32>reps.length);
-  for (let i = 0; i < reps.length; i++) {
-    const list = byRep.get(reps[i]);
-    w.u32(<u32>reps[i]);
-    w.u64(0);
-    w.u32(<u32>list.length);
-    for (let j = 0; j < list.length; j++) w.u64(list[j]);
-  }
-}
-
-function decodeContext(r: Reader, map: Array<i32>, into: Context): void {
-  const n = r.count(1 << 20, 16);
-  for (let i = 0; i < n; i++) {
-    const ref = r.u32();
-    const max = r.u64();
-    const m = r.count(1 << 24, 8);
-    if (!r.ok) return;
-    if (ref >= <u32>map.length) { r.fail(3); return; }
-    const rep = map[ref];
-    if (max > 0) into.addRange(rep, max);
-    for (let j = 0; j < m; j++) {
-      const c = r.u64();
-      if (!r.ok) return;
-      if (c == 0) { r.fail(3); return; }
-      into.add(rep, c);
-    }
   }
 }

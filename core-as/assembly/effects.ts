@@ -3,10 +3,11 @@
 
 import { Writer } from './io';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
 } from './boundary';
+import { IO_BUFFER_BYTES } from './limits';
 
-export const out = new Writer(1 << 16);
+export const out = new Writer(IO_BUFFER_BYTES);
 
 function begin(type: u8): i32 {
   out.u8(type);
@@ -22,12 +23,6 @@ export function fxSend(link: u32, frame: Writer): void {
   const at = begin(FX_SEND);
   out.u32(link);
   out.raw(frame.buf.dataStart, frame.len);
-  end(at);
-}
-export function fxSendRaw(link: u32, ptr: usize, len: i32): void {
-  const at = begin(FX_SEND);
-  out.u32(link);
-  out.raw(ptr, len);
   end(at);
 }
 export function fxDial(address: string): void {
@@ -80,5 +75,12 @@ export function fxEvent(kind: u8, a: string, b: string, c: string, d: string, n1
   out.str(d);
   out.f64(n1);
   out.f64(n2);
+  end(at);
+}
+
+/** Testing builds: an invariant does not hold after this step (the message names it). */
+export function fxInvariant(message: string): void {
+  const at = begin(FX_INVARIANT);
+  out.str(message);
   end(at);
 }

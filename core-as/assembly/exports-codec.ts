@@ -1,4 +1,4 @@
-// Codec test exports: run one frame through a node's real decoders, on a separate "fuzz node"
+// Codec probes (testing builds only): run one frame through a node's real decoders, on a separate "fuzz node"
 // that has one authenticated peer, and report whether it was accepted or how it was rejected.
 // Used by the fuzz tests and the decoder benchmark; it shares no state with the main node.
 
@@ -6,7 +6,8 @@ import { Node } from './node';
 import { Link, L_UP, Member } from './model';
 import { out } from './effects';
 import { inputBuffer } from './exports';
-import { FERR_COUNT } from './codec';
+import { FERR_OK, FERR_COUNT } from './boundary';
+import { memberDown } from './membership';
 
 let fuzz: Node | null = null;
 const FUZZ_LINK: u32 = 1;
@@ -14,7 +15,7 @@ const FUZZ_LINK: u32 = 1;
 function peerLink(n: Node): void {
   if (n.links.has(FUZZ_LINK) && n.members.has('peer')) return;
   // Reset the peer completely: a rejected frame closes its link and may have dropped it.
-  if (n.members.has('peer')) n.memberDown(n.members.get('peer'), 'reset');
+  if (n.members.has('peer')) memberDown(n, n.members.get('peer'), 'reset');
   const l = new Link(FUZZ_LINK, false, 'fuzz://peer', new Uint8Array(16), n.now);
   l.state = L_UP;
   l.gotHello = true;
@@ -24,8 +25,7 @@ function peerLink(n: Node): void {
   const m = new Member('peer', 1, 'fuzz://peer', ['worker'], 1);
   m.link = FUZZ_LINK;
   m.claimsSynced = true;
-  n.members.set('peer', m);
-  n.memberList.push(m);
+  n.members.add(m);
 }
 
 function fuzzNode(): Node {
@@ -52,12 +52,12 @@ export function fuzzFrame(len: i32): i32 {
   const n = fuzzNode();
   peerLink(n);
   const before = new StaticArray<u32>(FERR_COUNT);
-  for (let i = 0; i < FERR_COUNT; i++) before[i] = n.rejected[i];
+  for (let i = 0; i < FERR_COUNT; i++) before[i] = n.rejectedCount(i);
   n.frame(FUZZ_LINK, inputBuffer(len), len);
   n.endStep();
   out.reset();
-  for (let i = 0; i < FERR_COUNT; i++) if (n.rejected[i] != before[i]) return i;
-  return 0;
+  for (let i = 0; i < FERR_COUNT; i++) if (n.rejectedCount(i) != before[i]) return i;
+  return FERR_OK;
 }
 
 /** Number of children the fuzz node holds (frames that decode may add some). */

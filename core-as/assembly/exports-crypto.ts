@@ -1,4 +1,4 @@
-// Hash and crypto exports over the input buffer, for test vectors and benchmarks.
+// Hash and crypto probes (testing builds only) over the input buffer, for test vectors and benchmarks.
 import { inputBuffer } from './exports';
 import { out } from './effects';
 import { xxh64 } from './hash';

@@ -1,4 +1,4 @@
-// Batch placement over the input buffer, for test vectors, property tests and benchmarks.
+// Placement probes (testing builds only): batch placement over the input buffer, for test vectors, property tests and benchmarks.
 // It runs exactly the placement the node uses (placeOwner over kind-filtered candidates).
 //
 // Input layout:
@@ -12,7 +12,7 @@ import { out } from './effects';
 import { inputBuffer } from './exports';
 import { xxh64, xxh64String } from './hash';
 import { Candidate, CandidateSet, placeIn, slotOf } from './placement';
-import { MAX_ID, MAX_KIND, MAX_NAME, MAX_KINDS, MAX_MEMBERS } from './codec';
+import { PLACE_BATCH_IDS_MAX, API_ID_BYTES_MAX, KIND_BYTES_MAX, NAME_BYTES_MAX, KINDS_MAX, MEMBERS_MAX } from './limits';
 
 class Table {
   set: CandidateSet;
@@ -32,23 +32,23 @@ function tableFor(kind: string, cands: Array<Candidate>, kinds: Array<Set<string
 export function placeBatch(len: i32): i32 {
   out.reset();
   const r = new Reader(inputBuffer(len), len);
-  const n = r.count(MAX_MEMBERS, 16);
+  const n = r.count(MEMBERS_MAX, 16);
   const cands = new Array<Candidate>(n);
   const kinds = new Array<Set<string>>(n);
   for (let i = 0; i < n; i++) {
-    const name = r.str(MAX_NAME);
+    const name = r.str(NAME_BYTES_MAX);
     const w = r.f64();
     cands[i] = new Candidate(name, w > 0 && isFinite(w) ? w : 1);
-    const k = r.count(MAX_KINDS, 4);
+    const k = r.count(KINDS_MAX, 4);
     const s = new Set<string>();
-    for (let j = 0; j < k; j++) s.add(r.str(MAX_KIND));
+    for (let j = 0; j < k; j++) s.add(r.str(KIND_BYTES_MAX));
     kinds[i] = s;
   }
   const tables = new Map<string, Table>();
   const mode = r.u8();
   let fixedKind = '';
-  if (mode == 0) fixedKind = r.str(MAX_KIND);
-  const ids = r.count(1 << 26, 4);
+  if (mode == 0) fixedKind = r.str(KIND_BYTES_MAX);
+  const ids = r.count(PLACE_BATCH_IDS_MAX, 4);
   if (!r.ok) return -1;
   out.reserve(ids * 4);
   const fixed = mode == 0 ? tableFor(fixedKind, cands, kinds) : null;
@@ -76,7 +76,7 @@ export function placeBatch(len: i32): i32 {
     if (fixed != null) t = fixed;
     else {
       r.pos = <i32>(p - r.ptr);
-      const kind = r.str(MAX_KIND);
+      const kind = r.str(KIND_BYTES_MAX);
       if (!r.ok) return -1;
       p = r.ptr + <usize>r.pos;
       if (tables.has(kind)) t = tables.get(kind);
@@ -93,5 +93,5 @@ export function placeBatch(len: i32): i32 {
 /** The documented id hash, exposed for vectors: XXH64(UTF-8 id, seed 0). */
 export function idHashOf(len: i32): u64 {
   const r = new Reader(inputBuffer(len), len);
-  return xxh64String(r.str(MAX_ID * 4), 0);
+  return xxh64String(r.str(API_ID_BYTES_MAX), 0);
 }

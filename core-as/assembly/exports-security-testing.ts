@@ -8,7 +8,7 @@ import { Session, transcriptHash, TAG_BYTES, PROOF_BYTES } from './session';
 import {
   clusterKey, credentialKey, kindsCanonical, kindsWithin, Credential, writeCredentialToken, readCredentialToken,
 } from './credential';
-import { MAX_SCOPE, MAX_NAME, MAX_KINDS, MAX_KIND } from './codec';
+import { SCOPE_BYTES_MAX as MAX_SCOPE, NAME_BYTES_MAX as MAX_NAME, KINDS_MAX as MAX_KINDS, KIND_BYTES_MAX as MAX_KIND, SECRET_BYTES_MAX } from './limits';
 
 const session = new Session();
 const th = new StaticArray<u8>(32);
@@ -57,7 +57,7 @@ export function testSessionOpen(len: i32): i32 {
 function readCredentialInput(len: i32): Credential | null {
   if (len < 0) return null;
   const r = new Reader(inputBuffer(len), len);
-  const secret = r.bytes(4096);
+  const secret = r.bytes(SECRET_BYTES_MAX);
   const c = new Credential();
   c.scope = r.str(MAX_SCOPE);
   c.name = r.str(MAX_NAME);
@@ -76,7 +76,7 @@ export function testCredential(len: i32): i32 {
   const c = readCredentialInput(len);
   if (c == null) return 0;
   const r = new Reader(inputBuffer(len), len);
-  const secret = r.bytes(4096);
+  const secret = r.bytes(SECRET_BYTES_MAX);
   out.u8(kindsCanonical(c.kinds) ? 1 : 0);
   const ck = clusterKey(secret, c.scope);
   out.raw(ck.dataStart, 32);

@@ -1,4 +1,4 @@
-// Self-tests of the core's own data structures, run inside Wasm against a reference: the string
+// Self-test probes (testing builds only) of the core's own data structures, run inside Wasm against a reference: the string
 // tables (StrMap/StrSet) against the standard Map, and the work queue against an array model.
 // Each returns the number of disagreements (0 = correct); tests call them with many seeds.
 

@@ -8,14 +8,16 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, BUG_TERMINATE_LOSES,
+  EV_PLANT_BUGS, BUG_TERMINATE_LOSES, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
-import { MAX_ADDRESS, MAX_ID, MAX_ERROR_TEXT, NONCE_BYTES, FERR_COUNT, frameErrorName } from './codec';
+import { ADDRESS_BYTES_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES } from './limits';
+import { TESTING } from './flags';
 import { Node } from './node';
-import { out } from './effects';
+import { out, fxInvariant } from './effects';
 import { writeQuery } from './queries';
+import { invariants } from './invariants';
 
-let input = new Uint8Array(1 << 16);
+let input = new Uint8Array(IO_BUFFER_BYTES);
 const node = new Node();
 /** Records in the last step that did not decode (a binding bug, never expected). */
 let badRecords: u32 = 0;
@@ -53,6 +55,10 @@ export function step(len: i32): i32 {
     dispatch(type, rec);
   }
   node.endStep();
+  if (TESTING) {
+    const broken = invariants(node);
+    if (broken.length > 0) fxInvariant(broken);
+  }
   return out.len;
 }
 
@@ -63,7 +69,7 @@ function dispatch(type: u8, r: Reader): void {
     case EV_LINK_OPENED: {
       const link = r.u32();
       const outbound = r.bool();
-      const address = r.str(MAX_ADDRESS);
+      const address = r.str(ADDRESS_BYTES_MAX);
       const nonce = r.fixed(NONCE_BYTES);
       if (r.ok && node.initialised) node.linkOpened(link, outbound, address, nonce);
       break;
@@ -74,7 +80,7 @@ function dispatch(type: u8, r: Reader): void {
       return;
     }
     case EV_LINK_CLOSED: { const link = r.u32(); if (r.ok) node.linkClosed(link); break; }
-    case EV_DIAL_FAILED: { const a = r.str(MAX_ADDRESS); if (r.ok) node.dialFailed(a); break; }
+    case EV_DIAL_FAILED: { const a = r.str(ADDRESS_BYTES_MAX); if (r.ok) node.dialFailed(a); break; }
     case EV_START_CHILD: {
       const req = r.u32();
       const wait = r.u8();
@@ -84,35 +90,36 @@ function dispatch(type: u8, r: Reader): void {
     case EV_TERMINATE_CHILD: {
       const req = r.u32();
       const wait = r.u8();
-      const id = r.str(MAX_ID * 4);
+      const id = r.str(API_ID_BYTES_MAX);
       if (r.ok) node.terminateChild(req, wait, id);
       break;
     }
     case EV_LEAVE: { const req = r.u32(); if (r.ok) node.leave(req); break; }
     case EV_CHILD_STARTED: {
-      const id = r.str(MAX_ID);
+      const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();
       if (r.ok) node.childStarted(id, epoch);
       break;
     }
     case EV_CHILD_EXITED: {
-      const id = r.str(MAX_ID);
+      const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();
       const reason = r.u8();
-      const en = r.str(MAX_ERROR_TEXT);
-      const em = r.str(MAX_ERROR_TEXT);
-      if (r.ok) node.childEnded(id, epoch, reason > 3 ? 1 : reason, en, em);
+      const en = r.str(ERROR_TEXT_BYTES_MAX);
+      const em = r.str(ERROR_TEXT_BYTES_MAX);
+      if (r.ok) node.childEnded(id, epoch, reason > EXIT_KILLED ? EXIT_CRASH : reason, en, em);
       break;
     }
     case EV_CHILD_START_FAILED: {
-      const id = r.str(MAX_ID);
+      const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();
-      const en = r.str(MAX_ERROR_TEXT);
-      const em = r.str(MAX_ERROR_TEXT);
-      if (r.ok) node.childEnded(id, epoch, 255, en, em);
+      const en = r.str(ERROR_TEXT_BYTES_MAX);
+      const em = r.str(ERROR_TEXT_BYTES_MAX);
+      if (r.ok) node.childEnded(id, epoch, EXIT_START_FAILED, en, em);
       break;
     }
     case EV_PLANT_BUGS: {
+      if (!TESTING) { badRecords++; break; }
       const bugs = r.u32();
       node.bugs = bugs;
       node.desired.bugTerminateLoses = (bugs & BUG_TERMINATE_LOSES) != 0;
@@ -133,7 +140,7 @@ export function query(kind: i32): i32 {
 export function querySpec(len: i32): i32 {
   out.reset();
   const r = new Reader(input.dataStart, len);
-  const id = r.str(MAX_ID * 4);
+  const id = r.str(API_ID_BYTES_MAX);
   const e = node.desired.get(id);
   out.bool(e != null);
   if (e != null) e.spec.encode(out);

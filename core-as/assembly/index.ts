@@ -1,8 +1,3 @@
-// Wasm exports of the Trellis core. Each file re-exported here owns one group of exports.
+// Wasm exports of the Trellis core as hosts use it: inputBuffer, step, outputPtr, queries.
+// Probes for tests and benchmarks are added by index-testing.ts (testing and debug builds).
 export * from './exports';
-export * from './exports-placement';
-export * from './exports-codec';
-export * from './exports-crypto';
-export * from './exports-selftest';
-// testing-only: moves to index-testing.ts
-export * from './exports-security-testing';

@@ -4,6 +4,7 @@ import { Writer } from './io';
 import { Spec } from './spec';
 import { Candidate } from './placement';
 import { StrMap } from './strmap';
+import { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_RESTARTING } from './boundary';
 
 // Link states: a link carries nothing but the handshake until it is UP.
 export const L_HANDSHAKE: u8 = 0;
@@ -25,11 +26,16 @@ export class Link {
 }
 
 // Claim statuses (what a node says about a child it runs). A release removes the claim.
+// The global view shows a claim's status as the child's status, so they share the numbers.
 export const C_RELEASED: u8 = 0;
 export const C_STARTING: u8 = 1;
 export const C_RUNNING: u8 = 2;
 export const C_STOPPING: u8 = 3;
 export const C_RESTARTING: u8 = 4;
+export const C_MAX: u8 = C_RESTARTING;
+if (C_STARTING != ST_STARTING || C_RUNNING != ST_RUNNING || C_STOPPING != ST_STOPPING || C_RESTARTING != ST_RESTARTING) {
+  ERROR('claim statuses must equal the child status codes of the views');
+}
 
 export class Claim {
   constructor(public id: string, public epoch: u32, public status: u8, public restarts: u32) {}
@@ -55,11 +61,14 @@ export class Member {
   }
 }
 
-// Local child states.
+// Local child states. A local child's claim has the status of the same number (an invariant).
 export const S_STARTING: u8 = 1;
 export const S_RUNNING: u8 = 2;
 export const S_STOPPING: u8 = 3;
-export const S_BACKOFF: u8 = 4;
+export const S_RESTARTING: u8 = 4; // waiting out its restart backoff
+if (S_STARTING != C_STARTING || S_RUNNING != C_RUNNING || S_STOPPING != C_STOPPING || S_RESTARTING != C_RESTARTING) {
+  ERROR('local child states must equal the claim statuses');
+}
 
 // Why a local child is being stopped (reported in events).
 export const WHY_MOVED: u8 = 1;
@@ -83,21 +92,10 @@ export class LocalChild {
   recent: Array<i64> = [];
   nextStartAt: i64 = 0;
   why: u8 = 0;
-  /** An exit reported in this batch, decided at the end of the step (Node.decideExits). */
+  /** An exit reported in this batch, decided at the end of the step (supervision.decideExits). */
   exitPending: bool = false;
   exitReason: u8 = 0;
   constructor(public id: string, public spec: Spec) {}
-}
-
-/** An address we want a link to: a seed, a gossiped member, or a member we lost. */
-export class DialState {
-  name: string = '';     // the member known to listen there ('' for a seed not yet reached)
-  inFlight: bool = false;
-  attempts: i32 = 0;
-  nextAt: i64 = 0;
-  resolved: bool = false; // reached once, or failed once: no longer blocks readiness
-  self: bool = false;     // it is our own address
-  constructor(public address: string) {}
 }
 
 /** A request waiting for acknowledgement by a peer or for a child to run / stop. */

@@ -1,59 +1,43 @@
 // Read-only views of a node for the host: local and global children, members, digests, counters.
 // Written into the output buffer in a simple binary layout decoded by core-as/src/binding.ts.
 
+// Every read goes through the node's query accessors (node.ts), never its fields.
+
 import { Writer } from './io';
 import { Node } from './node';
-import { S_STARTING, S_RUNNING, S_STOPPING, S_BACKOFF, Claim, Member } from './model';
-import { FERR_COUNT } from './codec';
+import { S_RUNNING, Claim, Member } from './model';
+import {
+  Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, FERR_COUNT, ST_PENDING, ST_STOPPING, ST_FAILED,
+  MS_UP, MS_LEAVING, MS_DISCONNECTED,
+} from './boundary';
+import { IO_BUFFER_BYTES } from './limits';
 import { mix64, xxh64String } from './hash';
 import { StrMap } from './strmap';
-
-export const Q_LOCAL: i32 = 1;
-export const Q_GLOBAL: i32 = 2;
-export const Q_MEMBERS: i32 = 3;
-export const Q_DIGEST: i32 = 4;
-export const Q_COUNTERS: i32 = 5;
-export const Q_INFO: i32 = 6;
-
-// Child status codes shared by the local and global views.
-export const ST_PENDING: u8 = 0;
-export const ST_STARTING: u8 = 1;
-export const ST_RUNNING: u8 = 2;
-export const ST_STOPPING: u8 = 3;
-export const ST_RESTARTING: u8 = 4;
-export const ST_FAILED: u8 = 5;
-
-function localStatus(s: u8): u8 {
-  if (s == S_STARTING) return ST_STARTING;
-  if (s == S_RUNNING) return ST_RUNNING;
-  if (s == S_STOPPING) return ST_STOPPING;
-  if (s == S_BACKOFF) return ST_RESTARTING;
-  return ST_PENDING;
-}
 
 export function writeQuery(n: Node, kind: i32, w: Writer): void {
   if (kind == Q_LOCAL) writeLocal(n, w);
   else if (kind == Q_GLOBAL) writeGlobal(n, w);
   else if (kind == Q_MEMBERS) writeMembers(n, w);
   else if (kind == Q_DIGEST) { w.u64(stateDigest(n)); w.u64(n.desired.digest()); }
-  else if (kind == Q_COUNTERS) { w.u32(<u32>FERR_COUNT); for (let i = 0; i < FERR_COUNT; i++) w.u32(n.rejected[i]); }
+  else if (kind == Q_COUNTERS) { w.u32(<u32>FERR_COUNT); for (let i = 0; i < FERR_COUNT; i++) w.u32(n.rejectedCount(i)); }
   else if (kind == Q_INFO) {
     w.str(n.name); w.u64(n.inc); w.bool(n.ready()); w.bool(n.leaving); w.bool(n.left);
-    w.u32(<u32>n.desired.size); w.u32(<u32>n.locals.size); w.str(n.notReadyReason());
+    w.u32(<u32>n.desired.size); w.u32(<u32>n.localCount()); w.str(n.notReadyReason());
     // local children by state: running, and in transition (starting, stopping, restarting)
     let running: u32 = 0, moving: u32 = 0;
-    const cs = n.locals.values();
+    const cs = n.localChildren();
     for (let i = 0; i < cs.length; i++) { if (cs[i].state == S_RUNNING) running++; else moving++; }
-    w.u32(running); w.u32(moving); w.u32(<u32>n.memberList.length);
+    w.u32(running); w.u32(moving); w.u32(<u32>n.memberCount());
   }
 }
 
 function writeLocal(n: Node, w: Writer): void {
-  const cs = n.locals.values();
+  const cs = n.localChildren();
   w.u32(<u32>cs.length);
   for (let i = 0; i < cs.length; i++) {
     const c = cs[i];
-    w.str(c.id); w.str(c.spec.kind); w.u8(localStatus(c.state)); w.u32(c.epoch); w.u32(c.restarts);
+    // Local states and view statuses share their numbers (model.ts).
+    w.str(c.id); w.str(c.spec.kind); w.u8(c.state); w.u32(c.epoch); w.u32(c.restarts);
   }
 }
 
@@ -81,10 +65,11 @@ class Tables {
 function writeGlobal(n: Node, w: Writer): void {
   // nodes: 0 = self, 1.. = members in list order
   const t = new Tables();
-  const body = new Writer(1 << 16);
+  const body = new Writer(IO_BUFFER_BYTES);
   let count: u32 = 0;
   const all = n.desired.store.values();
-  const ms = n.memberList;
+  const ms = n.memberList();
+  const mine = n.myClaims();
   for (let i = 0; i < all.length; i++) {
     // the effective entry, without looking the id up again
     const es = unchecked(all[i]);
@@ -92,7 +77,7 @@ function writeGlobal(n: Node, w: Writer): void {
     const id = e.id;
     let c: Claim | null = null;
     let who: i32 = -1;
-    if (n.myClaims.has(id)) { c = n.myClaims.get(id); who = 0; }
+    if (mine.has(id)) { c = mine.get(id); who = 0; }
     else for (let j = 0; j < ms.length; j++) if (ms[j].claims.has(id)) { c = ms[j].claims.get(id); who = j + 1; break; }
     body.str(id);
     body.u16(<u16>t.kind(e.spec.kind));
@@ -111,7 +96,7 @@ function writeGlobal(n: Node, w: Writer): void {
     count++;
   }
   // Children still stopping after they stopped being desired.
-  count += writeUndesired(n, 0, n.myClaims, body, t);
+  count += writeUndesired(n, 0, mine, body, t);
   for (let j = 0; j < ms.length; j++) count += writeUndesired(n, j + 1, ms[j].claims, body, t);
   w.u32(<u32>t.kindList.length); for (let i = 0; i < t.kindList.length; i++) w.str(t.kindList[i]);
   w.u32(<u32>(ms.length + 1)); w.str(n.name); for (let j = 0; j < ms.length; j++) w.str(ms[j].name);
@@ -133,16 +118,17 @@ function writeUndesired(n: Node, who: i32, claims: StrMap<Claim>, w: Writer, t: 
 }
 
 function writeMembers(n: Node, w: Writer): void {
-  w.u32(<u32>(n.memberList.length + 1));
+  const count = n.memberCount();
+  w.u32(<u32>(count + 1));
   // self first
   w.str(n.name); w.u64(n.inc); w.str(n.listen); w.f64(n.cfg.weight);
   w.u32(<u32>n.kinds.length); for (let i = 0; i < n.kinds.length; i++) w.str(n.kinds[i]);
-  w.u32(<u32>n.myClaims.size); w.u8(n.leaving ? 1 : 0); w.bool(true);
-  for (let i = 0; i < n.memberList.length; i++) {
-    const m = n.memberList[i];
+  w.u32(<u32>n.myClaims().size); w.u8(n.leaving ? MS_LEAVING : MS_UP); w.bool(true);
+  for (let i = 0; i < count; i++) {
+    const m = n.memberAt(i);
     w.str(m.name); w.u64(m.inc); w.str(m.address); w.f64(m.weight);
     w.u32(<u32>m.kinds.length); for (let j = 0; j < m.kinds.length; j++) w.str(m.kinds[j]);
-    w.u32(<u32>m.claims.size); w.u8(m.leaving ? 1 : m.link == 0 ? 2 : 0); w.bool(false);
+    w.u32(<u32>m.claims.size); w.u8(m.leaving ? MS_LEAVING : m.link == 0 ? MS_DISCONNECTED : MS_UP); w.bool(false);
   }
 }
 
@@ -162,9 +148,10 @@ function claimsHash(name: string, inc: u64, claims: StrMap<Claim>): u64 {
  */
 export function stateDigest(n: Node): u64 {
   let h = n.desired.digest();
-  let x = claimsHash(n.name, n.inc, n.myClaims);
-  for (let i = 0; i < n.memberList.length; i++) {
-    const m: Member = n.memberList[i];
+  let x = claimsHash(n.name, n.inc, n.myClaims());
+  const count = n.memberCount();
+  for (let i = 0; i < count; i++) {
+    const m: Member = n.memberAt(i);
     x ^= claimsHash(m.name, m.inc, m.claims);
   }
   return mix64(h ^ x);

@@ -3,7 +3,7 @@
 // trusted to satisfy the same limits, which the wire decoder re-checks.
 
 import { Reader, Writer, utf8Len } from './io';
-import { MAX_ARGS, MAX_ID, MAX_KIND } from './codec';
+import { ARGS_BYTES_MAX, ID_BYTES_MAX, KIND_BYTES_MAX } from './limits';
 
 export const RESTART_PERMANENT: u8 = 0;
 export const RESTART_TRANSIENT: u8 = 1;
@@ -12,7 +12,7 @@ export const RESTART_TEMPORARY: u8 = 2;
 export const DEFAULT_SHUTDOWN_MS: u32 = 5000;
 export const DEFAULT_MAX_RESTARTS: u32 = 3;
 export const DEFAULT_PERIOD_MS: u32 = 5000;
-const MAX_MS: f64 = 2147483647;
+const DURATION_MS_MAX: f64 = 2147483647;
 
 // Field tags in the host's encoding of a spec (EV_START_CHILD).
 export const TAG_ABSENT: u8 = 0;
@@ -58,9 +58,9 @@ export class Spec {
   /** Decodes a spec from a peer; null when malformed (the reader's err is then set). */
   static decode(r: Reader): Spec | null {
     const s = new Spec();
-    s.id = r.str(MAX_ID);
-    s.kind = r.str(MAX_KIND);
-    s.args = r.str(MAX_ARGS);
+    s.id = r.str(ID_BYTES_MAX);
+    s.kind = r.str(KIND_BYTES_MAX);
+    s.args = r.str(ARGS_BYTES_MAX);
     s.restart = r.u8();
     s.shutdownMs = r.u32();
     s.maxRestarts = r.u32();
@@ -68,7 +68,7 @@ export class Spec {
     s.failed = r.bool();
     if (!r.ok) return null;
     if (s.id.length == 0 || s.kind.length == 0 || s.restart > RESTART_TEMPORARY || s.periodMs == 0 ||
-      s.shutdownMs > <u32>MAX_MS || s.periodMs > <u32>MAX_MS) { r.fail(3); return null; }
+      s.shutdownMs > <u32>DURATION_MS_MAX || s.periodMs > <u32>DURATION_MS_MAX) { r.fail(3); return null; }
     return s;
   }
 }
@@ -116,7 +116,7 @@ function msField(f: Field, name: string, def: u32, minValue: f64, out: StaticArr
   if (f.tag == TAG_ABSENT) { out[slot] = def; return ''; }
   if (f.tag != TAG_NUMBER) return name + ': must be a number';
   const v = f.n;
-  if (isNaN(v) || !isFinite(v) || v != Math.floor(v) || v < minValue || v > MAX_MS) {
+  if (isNaN(v) || !isFinite(v) || v != Math.floor(v) || v < minValue || v > DURATION_MS_MAX) {
     return minValue > 0 ? name + ': must be a positive integer' : name + ': must be a non-negative integer';
   }
   out[slot] = <u32>v;
@@ -129,10 +129,10 @@ function msField(f: Field, name: string, def: u32, minValue: f64, out: StaticArr
  * a generous cap so the error can name the field instead of failing as a malformed record.
  */
 export function readSpecFromApi(r: Reader): SpecResult {
-  const id = Field.read(r, MAX_ARGS * 4, FIELDS[0]);
-  const kind = Field.read(r, MAX_ARGS * 4, FIELDS[1]);
-  const args = Field.read(r, MAX_ARGS * 16, FIELDS[2]);
-  const restart = Field.read(r, MAX_ARGS, FIELDS[3]);
+  const id = Field.read(r, ARGS_BYTES_MAX * 4, FIELDS[0]);
+  const kind = Field.read(r, ARGS_BYTES_MAX * 4, FIELDS[1]);
+  const args = Field.read(r, ARGS_BYTES_MAX * 16, FIELDS[2]);
+  const restart = Field.read(r, ARGS_BYTES_MAX, FIELDS[3]);
   const shutdown = Field.read(r, 0, FIELDS[4]);
   const maxR = Field.read(r, 0, FIELDS[5]);
   const period = Field.read(r, 0, FIELDS[6]);
@@ -141,17 +141,17 @@ export function readSpecFromApi(r: Reader): SpecResult {
   if (id.tag == TAG_ABSENT) return invalid('id', 'id: is required');
   if (id.tag != TAG_STRING) return invalid('id', 'id: must be a string');
   if (id.s.length == 0) return invalid('id', 'id: must not be empty');
-  if (utf8Len(id.s) > MAX_ID) return invalid('id', 'id: must be at most 256 bytes (UTF-8)');
+  if (utf8Len(id.s) > ID_BYTES_MAX) return invalid('id', 'id: must be at most 256 bytes (UTF-8)');
 
   if (kind.tag == TAG_ABSENT) return invalid('kind', 'kind: is required');
   if (kind.tag != TAG_STRING) return invalid('kind', 'kind: must be a string');
   if (kind.s.length == 0) return invalid('kind', 'kind: must not be empty');
-  if (utf8Len(kind.s) > MAX_KIND) return invalid('kind', 'kind: must be at most 256 bytes (UTF-8)');
+  if (utf8Len(kind.s) > KIND_BYTES_MAX) return invalid('kind', 'kind: must be at most 256 bytes (UTF-8)');
 
   let argsJson = 'null';
   if (args.tag == TAG_OTHER) return invalid('args', 'args: must be JSON-serialisable (' + args.s + ')');
   if (args.tag == TAG_STRING) {
-    if (utf8Len(args.s) > MAX_ARGS) return invalid('args', 'args: must be at most 65536 bytes as JSON');
+    if (utf8Len(args.s) > ARGS_BYTES_MAX) return invalid('args', 'args: must be at most 65536 bytes as JSON');
     argsJson = args.s;
   }
 

@@ -5,6 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeGenerated } from './gen-boundary.mjs';
+
+// core-as/src/generated/boundary.ts: the boundary codes for the binding, read from core-as/assembly.
+writeGenerated();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -23,10 +27,18 @@ const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 const force = process.argv.includes('--force');
 
 const asSrc = Math.max(newest(join(root, 'core-as', 'assembly'), ['.ts']), mtime(join(root, 'asconfig.json')));
-for (const target of ['release', 'debug']) {
+// release: what hosts load (no planted bugs, probes or invariants). testing and debug compile
+// with TRELLIS_TESTING (asconfig.json) and add the probe exports of index-testing.ts, which asc
+// takes as an extra entry on the command line (asconfig entries are not per target).
+const targets = [
+  { target: 'release', entries: [] },
+  { target: 'testing', entries: ['core-as/assembly/index-testing.ts'] },
+  { target: 'debug', entries: ['core-as/assembly/index-testing.ts'] },
+];
+for (const { target, entries } of targets) {
   const out = join(root, 'core-as', 'build', `${target}.wasm`);
   if (force || mtime(out) < asSrc) {
-    execFileSync(bin('asc'), ['--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+    execFileSync(bin('asc'), [...entries, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
   }
 }
 // tsc -b is incremental by itself (tsbuildinfo).

@@ -42,6 +42,11 @@ export interface RunnerHandlers {
   started(id: string, epoch: number): void;
   exited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void;
   startFailed(id: string, epoch: number, error: ErrorInfo): void;
+  /**
+   * Asked to stop, the child has not ended `shutdownMs` later and cannot be forced (an inline
+   * function that ignores its signal). It still runs: `exited` follows once it settles.
+   */
+  unresponsive(id: string, epoch: number): void;
 }
 
 /** What a running child sees. */
@@ -65,9 +70,13 @@ export type KindDefinition =
 export interface Runner {
   /** Start a child; report `started` once it runs, or `startFailed`. Exactly one of started/startFailed, then at most one exited. */
   run(id: string, epoch: number, kind: string, args: unknown, handlers: RunnerHandlers): void;
-  /** Ask it to stop: signal, then force after shutdownMs (0 = at once). Reports `exited` with 'shutdown' or 'killed'. */
+  /**
+   * Ask it to stop: signal, then force after shutdownMs (0 = at once). Reports `exited` with
+   * 'shutdown' or 'killed' once it has ended; a child that cannot be forced is reported
+   * `unresponsive` after shutdownMs and `exited` when it does end.
+   */
   stop(id: string, epoch: number, shutdownMs: number): void;
-  /** Stop every child (used at process exit). */
+  /** Stop every child (used at process exit); resolves once each has exited or is unresponsive. */
   stopAll(shutdownMs: number): Promise<void>;
 }
 

@@ -18,12 +18,26 @@ export interface ChildPort {
   onMessage(fn: (m: ToChild) => void): void;
   /** Called after the final message: end this worker/process. */
   done(): void;
+  /**
+   * Process children: calls `fn` once the parent's end of the channel has closed, which the
+   * operating system does however the parent died (kill -9 included).
+   */
+  onParentGone?(fn: () => void): void;
+  /** Ends the process at once: nobody reads its messages any more. */
+  exitNow?(): void;
 }
 
 /** The body of an isolated child: wait for 'start', import the module, run it, report. */
 export function runChildEntry(port: ChildPort): void {
   const abort = new AbortController();
   let started = false;
+  // A child must not outlive its node: the cluster starts it elsewhere as soon as the node is
+  // lost, so waiting for the child's own stop would run two copies. Its abort listeners run
+  // (synchronously), then the process ends without waiting for the function to settle.
+  port.onParentGone?.(() => {
+    abort.abort();
+    port.exitNow?.();
+  });
   port.onMessage(async (m) => {
     if (m.t === 'stop') { abort.abort(); return; }
     if (m.t !== 'start' || started) return;

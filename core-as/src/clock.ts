@@ -1,19 +1,68 @@
 // The timer clock every host uses: wall time and one timer. Where the runtime supports it the
 // timer is unref'd: an idle node stays alive because of its sockets, not because of a wake-up.
+//
+// Timer contract (DESIGN.md, "Time"): the callback runs only once now() has reached the time
+// asked for. Host timers run on a monotonic clock while the core's time is Date.now(), and Node
+// fires a timer up to a millisecond before Date.now() gets there; the core would then tick
+// before its deadline, compute the same next wake and ask for none. So an early timer re-arms
+// for the rest instead of firing. Every setTimer arms, even for a time asked before: the core
+// may ask again for a time whose timer has already fired.
 import type { Clock } from './adapters.js';
 
+/** The timer primitives a TimerClock reads (injected so tests can fire timers early). */
+export interface TimerSource {
+  now(): number;
+  setTimeout(fn: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const globalTimers: TimerSource = {
+  now: () => Date.now(),
+  setTimeout: (fn, delayMs) => {
+    const t = setTimeout(fn, delayMs);
+    (t as { unref?: () => void }).unref?.();
+    return t;
+  },
+  clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+};
+
 export class TimerClock implements Clock {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  now(): number { return Date.now(); }
+  private handle: unknown;
+  private armed = false;
+  private atMs = 0;
+  private fire: (() => void) | undefined;
+
+  constructor(private readonly timers: TimerSource = globalTimers) {}
+
+  now(): number { return this.timers.now(); }
+
   setTimer(atMs: number, fire: () => void): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = undefined; fire(); }, Math.max(0, atMs - Date.now()));
-    (this.timer as { unref?: () => void }).unref?.();
+    this.clearTimer();
+    this.atMs = atMs;
+    this.fire = fire;
+    this.arm();
   }
+
   clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.armed) this.timers.clearTimeout(this.handle);
+    this.armed = false;
+    this.handle = undefined;
+    this.fire = undefined;
   }
+
+  private arm(): void {
+    this.armed = true;
+    this.handle = this.timers.setTimeout(this.onTimer, Math.max(0, this.atMs - this.timers.now()));
+  }
+
+  private readonly onTimer = (): void => {
+    this.armed = false;
+    this.handle = undefined;
+    if (this.timers.now() < this.atMs) { this.arm(); return; }
+    const fire = this.fire;
+    this.fire = undefined;
+    fire?.();
+  };
 }
 
 /** Cryptographic random bytes through Web Crypto (Node 20, Bun and browsers all have it). */

@@ -1,6 +1,13 @@
-export * from './wasm.js';
+// @trellis/core: what hosts use — the Supervisor and its options, the adapters a host supplies,
+// the shared runners, the core binding and the views it returns. Probes, planted bugs and the
+// other test-only entry points are in '@trellis/core/testing'.
+export { releaseWasmUrl } from './wasm.js';
 export * from './adapters.js';
-export * from './binding.js';
+export { Core } from './core.js';
+export type { CoreConfig, NodeParams, WaitMode } from './event-writer.js';
+export type { Effect, CoreEvent, ReplyCode, StopWhy } from './effect-reader.js';
+export type { ChildStatus, LocalChildView, GlobalChildView, MemberView, NodeInfo, SpecView, RejectReason } from './queries.js';
+export { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, transportPayloadMax, CLOSE_REASON_CHARS_MAX, DIAL_TIMEOUT_MS } from './limits.js';
 export * from './errors.js';
 export * from './emitter.js';
 export * from './options.js';
@@ -11,3 +18,5 @@ export * from './runner-isolated.js';
 export * from './child-protocol.js';
 export * from './clock.js';
 export * from './credential.js';
+export { startWith, checkListen, type HostStart } from './start-with.js';
+export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress } from './websocket.js';

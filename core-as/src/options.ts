@@ -1,15 +1,12 @@
 // The options every host's start() accepts, and their validation (shared by all hosts).
 import { InvalidOptionError } from './errors.js';
 import type { KindDefinition } from './adapters.js';
+import type { NodeParams } from './event-writer.js';
 import { decodeCredentialToken, type CredentialToken } from './credential.js';
+import {
+  ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_BYTES_MAX, SCOPE_BYTES_MAX, SECRET_BYTES_MAX,
+} from './limits.js';
 
-// The core's field limits (core-as/assembly/codec.ts), in UTF-8 bytes as the core counts them.
-const NAME_BYTES_MAX = 256;
-const SCOPE_BYTES_MAX = 256;
-const ADDRESS_BYTES_MAX = 2048;
-const KIND_BYTES_MAX = 256;
-const KINDS_MAX = 1024;
-const SECRET_BYTES_MAX = 4096;
 const utf8 = new TextEncoder();
 const utf8Bytes = (s: string) => utf8.encode(s).length;
 
@@ -47,7 +44,7 @@ export interface CommonOptions {
   maxFrameBytes?: number;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedOptions extends NodeParams {
   scope: string;
   name: string;
   seeds: string[];
@@ -56,12 +53,6 @@ export interface ResolvedOptions {
   insecure: boolean;
   kinds: Record<string, KindDefinition>;
   children: ChildSpec[];
-  heartbeatMs: number;
-  failureTimeoutMs: number;
-  syncIntervalMs: number;
-  quorum: number;
-  weight: number;
-  maxFrameBytes: number;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -148,6 +139,6 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
     if (typeof o.weight !== 'number' || !Number.isFinite(o.weight) || o.weight <= 0) throw new InvalidOptionError('weight', 'must be a positive finite number');
     weight = o.weight;
   }
-  const maxFrameBytes = posInt(o, 'maxFrameBytes', 1 << 20, 65536 + 128);
+  const maxFrameBytes = posInt(o, 'maxFrameBytes', MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN);
   return { scope: o.scope, name, seeds: seeds as string[], secret, credential, insecure, kinds, children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes };
 }

@@ -1,5 +1,7 @@
 // Inline children: an async function in the host's own thread, on every host. Stopped through
-// ctx.signal; one that ignores it is abandoned after shutdownMs and reported as 'killed'.
+// ctx.signal. A function cannot be forced, so one that has not settled shutdownMs after its
+// abort is reported unresponsive, never exited: it still runs, and reporting it gone would let
+// the cluster start a second copy. Its exit is reported when it does settle.
 import type { ChildContext, ErrorInfo, InlineRun, RunnerHandlers } from './adapters.js';
 
 export function errorInfo(e: unknown): ErrorInfo {
@@ -7,7 +9,7 @@ export function errorInfo(e: unknown): ErrorInfo {
   return { name: 'Error', message: typeof e === 'string' ? e : JSON.stringify(e) ?? String(e) };
 }
 
-interface Running { epoch: number; abort: AbortController; stopping: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers }
+interface Running { epoch: number; abort: AbortController; stopping: boolean; unresponsive: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers }
 
 export class InlineRunner {
   private children = new Map<string, Running>();
@@ -17,7 +19,7 @@ export class InlineRunner {
 
   run(id: string, epoch: number, fn: InlineRun, args: unknown, h: RunnerHandlers): void {
     const abort = new AbortController();
-    const r: Running = { epoch, abort, stopping: false, done: false, h };
+    const r: Running = { epoch, abort, stopping: false, unresponsive: false, done: false, h };
     const ctx: ChildContext = {
       id, node: this.node, signal: abort.signal,
       emit: (name, data) => { if (!r.done) this.emitChildEvent(id, name, data); },
@@ -37,8 +39,8 @@ export class InlineRunner {
     );
   }
 
-  private end(id: string, r: Running, reason: 'normal' | 'crash' | 'shutdown' | 'killed', error?: ErrorInfo): void {
-    if (r.done) return; // an abandoned child that settles late
+  private end(id: string, r: Running, reason: 'normal' | 'crash' | 'shutdown', error?: ErrorInfo): void {
+    if (r.done) return;
     r.done = true;
     if (r.timer) clearTimeout(r.timer);
     if (this.children.get(id) === r) this.children.delete(id);
@@ -51,15 +53,28 @@ export class InlineRunner {
     if (r.stopping) return true;
     r.stopping = true;
     r.abort.abort();
-    if (shutdownMs <= 0) queueMicrotask(() => this.end(id, r, 'killed'));
-    else r.timer = setTimeout(() => this.end(id, r, 'killed'), shutdownMs);
+    // shutdownMs 0 still gives the function one turn to settle after its abort listeners ran.
+    r.timer = setTimeout(() => this.markUnresponsive(id, r), Math.max(0, shutdownMs));
     return true;
   }
 
+  private markUnresponsive(id: string, r: Running): void {
+    r.timer = undefined;
+    if (r.done) return;
+    r.unresponsive = true;
+    r.h.unresponsive(id, r.epoch);
+  }
+
+  /** Resolves once every child has exited or is unresponsive: an unresponsive one ends only with the process. */
   stopAll(shutdownMs: number): Promise<void> {
     const waits = [...this.children.entries()].map(([id, r]) => new Promise<void>((resolve) => {
+      if (r.unresponsive) { resolve(); return; }
       const orig = r.h;
-      r.h = { ...orig, exited: (...a) => { orig.exited(...a); resolve(); } };
+      r.h = {
+        ...orig,
+        exited: (...a) => { orig.exited(...a); resolve(); },
+        unresponsive: (...a) => { orig.unresponsive(...a); resolve(); },
+      };
       this.stop(id, r.epoch, shutdownMs);
     }));
     return Promise.all(waits).then(() => undefined);

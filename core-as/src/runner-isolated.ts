@@ -64,7 +64,7 @@ export class IsolatedRunner {
     return Promise.all([...this.children.entries()].map(([id, c]) => new Promise<void>((resolve) => {
       const orig = c.h;
       const done = () => resolve();
-      c.h = { started: orig.started, exited: (...a) => { orig.exited(...a); done(); }, startFailed: (...a) => { orig.startFailed(...a); done(); } };
+      c.h = { ...orig, exited: (...a) => { orig.exited(...a); done(); }, startFailed: (...a) => { orig.startFailed(...a); done(); } };
       this.stop(id, c.epoch, shutdownMs);
     }))).then(() => undefined);
   }

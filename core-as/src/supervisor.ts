@@ -2,7 +2,10 @@
 // three adapters a host supplies (Transport, Runner, Clock). It decides nothing: it feeds the
 // core events and time, and carries out the effects the core answers with.
 
-import { Core, type CoreEvent, type Effect, type GlobalChildView, type LocalChildView, type MemberView, type NodeInfo, type RejectReason, type ReplyCode } from './binding.js';
+import { Core } from './core.js';
+import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
+import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
+import { NONCE_BYTES, STEP_BYTES } from './limits.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
 import {
@@ -14,7 +17,10 @@ import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOption
 export type TrellisEvent =
   | CoreEvent
   | { type: 'child_event'; id: string; name: string; data: unknown }
+  | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'transport_error'; error: ErrorInfo }
+  /** A testing or debug core found its own state inconsistent (a core bug; never from release). */
+  | { type: 'core_invariant_broken'; message: string }
   | { type: 'ready'; name: string; address: string | undefined }
   /** `insecure`: started with `insecure: true`, so anyone who can connect can join. Emitted once, on the turn after start() resolves. */
   | { type: 'warning'; code: 'insecure'; message: string };
@@ -34,9 +40,6 @@ export interface HostAdapters {
 
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
 export interface TerminateOptions { wait?: 'ack' | 'stopped'; timeoutMs?: number }
-
-/** Event bytes handled per step before the runtime yields to I/O (about 1,700 startChild calls). */
-const STEP_BYTES = 64 * 1024;
 
 interface Pending { resolve(): void; reject(e: Error): void; id: string; timer?: ReturnType<typeof setTimeout> }
 
@@ -81,9 +84,12 @@ export class Supervisor extends Emitter<TrellisEvent> {
       started: (id, epoch) => this.feed(() => this.core.childStarted(id, epoch)),
       exited: (id, epoch, reason: ExitReason, error?: ErrorInfo) => this.feed(() => this.core.childExited(id, epoch, reason, error)),
       startFailed: (id, epoch, error) => this.feed(() => this.core.childStartFailed(id, epoch, error)),
+      // The core keeps the stopping child's claim until its exit is reported, so no other member
+      // starts it meanwhile; it has no event of its own for this yet, so the runtime reports it.
+      unresponsive: (id, epoch) => this.emit({ type: 'child_unresponsive', id, epoch }),
     };
     this.transportHandlers = {
-      opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(16))),
+      opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
       frame: (link, bytes) => this.feed(() => this.core.frame(link, bytes)),
       closed: (link, reason) => {
         // Frames the transport refused before the core saw them are counted here.
@@ -206,6 +212,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
       case 'event': this.emit(e.event); break;
+      // Only a testing or debug core checks its invariants; a broken one is a core bug to report.
+      case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
     }
   }
 

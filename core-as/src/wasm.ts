@@ -4,6 +4,8 @@ import { instantiateSync, type ASUtil } from '@assemblyscript/loader';
 
 /** Where the built core lives, relative to this file (works with fs.readFile on Node/Bun, fetch in a browser). */
 export const releaseWasmUrl = new URL('../build/release.wasm', import.meta.url);
+/** The testing build: planted bugs, probes and invariants after every step (tests, simulator, benchmarks of probes). */
+export const testingWasmUrl = new URL('../build/testing.wasm', import.meta.url);
 export const debugWasmUrl = new URL('../build/debug.wasm', import.meta.url);
 
 /** Raw exports of the Wasm core. Only code in core-as/src touches these. */

@@ -4,10 +4,10 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHash, createHmac } from 'node:crypto';
 import xxhash from 'xxhash-wasm';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, testingWasmUrl } from '@trellis/core/testing';
 import { Prng } from '../../conformance/src/sim/prng.js';
 
-const core = Core.create(readFileSync(releaseWasmUrl));
+const core = Core.create(readFileSync(testingWasmUrl));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (s: string) => new TextEncoder().encode(s);
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));

@@ -8,9 +8,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import xxhash from 'xxhash-wasm';
-import { Core, releaseWasmUrl, type PlacementMember } from '@trellis/core';
+import { TestCore as Core, testingWasmUrl, type PlacementMember } from '@trellis/core/testing';
 
-const core = Core.create(readFileSync(releaseWasmUrl));
+const core = Core.create(readFileSync(testingWasmUrl));
 const M64 = (1n << 64n) - 1n;
 const enc = new TextEncoder();
 let h64: (b: Uint8Array, seed: bigint) => bigint;

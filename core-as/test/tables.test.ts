@@ -3,9 +3,9 @@
 // the reconcile work queue (FIFO, no duplicates, amortised compaction).
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Core, releaseWasmUrl } from '@trellis/core';
+import { TestCore as Core, testingWasmUrl } from '@trellis/core/testing';
 
-const core = Core.create(readFileSync(releaseWasmUrl));
+const core = Core.create(readFileSync(testingWasmUrl));
 
 describe('core tables', () => {
   it.each([

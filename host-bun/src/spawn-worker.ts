@@ -2,6 +2,8 @@
 import type { Spawner, FromChild } from '@trellis/core';
 
 const entry = new URL('./entry-worker.js', import.meta.url);
+/** How long a terminated worker may take to report 'close' before it is taken as ended. */
+const WORKER_CLOSE_WAIT_MS = 250;
 
 export const workerSpawner: Spawner = {
   spawn(onMessage, onExit) {
@@ -15,8 +17,9 @@ export const workerSpawner: Spawner = {
     return {
       post: (m) => w.postMessage(m),
       requestStop: () => w.postMessage({ t: 'stop' }),
-      // terminate() ends the worker; 'close' may not fire after it on every Bun version.
-      kill: () => { w.terminate(); queueMicrotask(end); },
+      // terminate() interrupts even a busy worker and 'close' follows within milliseconds;
+      // 'close' may not fire after it on every Bun version, hence the bounded fallback.
+      kill: () => { w.terminate(); setTimeout(end, WORKER_CLOSE_WAIT_MS); },
     };
   },
 };

@@ -1,6 +1,7 @@
-// start() for Bun: Bun.serve websockets, Bun runners, the shared timer clock.
+// start() for Bun: Bun.serve websockets, the Bun runners and Web Crypto randomness, handed to
+// the shared startWith.
 import { hostname } from 'node:os';
-import { Supervisor, TimerClock, webRandomBytes, releaseWasmUrl, InvalidOptionError, type CommonOptions } from '@trellis/core';
+import { startWith, webRandomBytes, releaseWasmUrl, type CommonOptions, type Supervisor } from '@trellis/core';
 import { BunTransport } from './transport-bun.js';
 import { BunRunner } from './runner.js';
 
@@ -15,18 +16,13 @@ async function coreModule(): Promise<WebAssembly.Module> {
   return wasm;
 }
 
-export async function start(options: BunStartOptions): Promise<Supervisor> {
-  const l = (options as unknown as Record<string, unknown> | null)?.listen as Record<string, unknown> | undefined;
-  if (l !== undefined && (l === null || typeof l.host !== 'string' || !Number.isInteger(l.port))) {
-    throw new InvalidOptionError('listen', 'must be { host: string, port: 0..65535 }');
-  }
-  const transport = new BunTransport({ listen: options?.listen, tls: options?.tls, maxFrameBytes: options?.maxFrameBytes ?? 1 << 20 });
-  return Supervisor.start(options, {
-    transport,
-    runner: (name, emitChildEvent) => new BunRunner(name, options.kinds, emitChildEvent),
-    clock: new TimerClock(),
+/** Starts a Trellis node in this process. */
+export function start(options: BunStartOptions): Promise<Supervisor> {
+  return startWith(options, {
+    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, tls: o?.tls, maxFrameBytes }),
+    runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
     randomBytes: webRandomBytes,
-    wasm: await coreModule(),
+    wasm: coreModule,
     defaultName: () => `${hostname()}-${process.pid}`,
   });
 }

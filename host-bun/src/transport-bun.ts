@@ -1,6 +1,9 @@
 // Transport on Bun's own WebSocket server (Bun.serve) and its built-in WebSocket client.
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
-import type { Transport, TransportHandlers } from '@trellis/core';
+import {
+  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax,
+  type Transport, type TransportHandlers,
+} from '@trellis/core';
 import type { Server, ServerWebSocket } from 'bun';
 
 export interface BunTransportOptions {
@@ -16,36 +19,38 @@ type Link =
   | { kind: 'server'; ws: ServerWebSocket<LinkData>; closed: boolean }
   | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string };
 
-/** WebSocket close codes 4000-4999 are ours; the reason text is the core's. */
-const CLOSE_CODE = 4000;
+/** The reason Bun gives when it closes a link for a message over maxPayloadLength. */
+const BUN_TOO_BIG = 'Received too big message';
 
 export class BunTransport implements Transport {
+  /** Largest message accepted: Bun enforces it on server links, deliver() on dialed ones. */
+  private readonly maxPayload: number;
   private server: Server<LinkData> | undefined;
   private handlers!: TransportHandlers;
-  private links = new Map<number, Link>();
+  /** Link ids count up from 1 for server and dialed links alike. */
   private nextLink = 1;
-  private readonly max: number;
+  private links = new Map<number, Link>();
 
   constructor(private readonly opts: BunTransportOptions = {}) {
-    this.max = opts.maxFrameBytes ?? 1 << 20;
+    this.maxPayload = transportPayloadMax(opts.maxFrameBytes);
   }
 
   async listen(handlers: TransportHandlers): Promise<string | undefined> {
     this.handlers = handlers;
-    const l = this.opts.listen;
+    const { listen: l, tls } = this.opts;
     if (!l) return undefined;
     const self = this;
     this.server = Bun.serve<LinkData, never>({
       hostname: l.host,
       port: l.port,
-      tls: this.opts.tls,
+      tls,
       fetch(req, server) {
         const remote = server.requestIP(req);
         if (server.upgrade(req, { data: { link: self.nextLink++, remote: remote ? `${remote.address}:${remote.port}` : '' } })) return undefined;
         return new Response('trellis: websocket only', { status: 426 });
       },
       websocket: {
-        maxPayloadLength: this.max + 64,
+        maxPayloadLength: this.maxPayload,
         perMessageDeflate: false,
         open(ws) {
           self.links.set(ws.data.link, { kind: 'server', ws, closed: false });
@@ -56,16 +61,15 @@ export class BunTransport implements Transport {
           self.deliver(ws.data.link, msg);
         },
         // Bun reports its own payload-limit close as 1006 with this reason (1009 to the peer).
-        close(ws, code, reason) { self.gone(ws.data.link, code === 1009 || reason === 'Received too big message' ? 'frame_too_large' : reason || `code_${code}`); },
+        close(ws, code, reason) { self.gone(ws.data.link, code === WS_CLOSE_TOO_BIG || reason === BUN_TOO_BIG ? 'frame_too_large' : closeReason(code, reason)); },
       },
     });
-    const scheme = this.opts.tls ? 'wss' : 'ws';
-    return `${scheme}://${l.host}:${this.server.port}`;
+    return listenAddress(Boolean(tls), l.host, this.server.port!);
   }
 
   private deliver(link: number, msg: Uint8Array | ArrayBuffer): void {
     const bytes = msg instanceof Uint8Array ? msg : new Uint8Array(msg);
-    if (bytes.length > this.max + 64) { this.close(link, 'frame_too_large'); return; }
+    if (bytes.length > this.maxPayload) { this.close(link, 'frame_too_large'); return; }
     this.handlers.frame(link, bytes);
   }
 
@@ -81,7 +85,7 @@ export class BunTransport implements Transport {
   dial(address: string): void {
     let ws: WebSocket;
     try {
-      if (!/^wss?:\/\//.test(address)) throw new Error('not a ws:// or wss:// address');
+      checkDialAddress(address);
       ws = new WebSocket(address);
     } catch (e) {
       queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
@@ -91,12 +95,13 @@ export class BunTransport implements Transport {
     const link = this.nextLink++;
     const entry: Link = { kind: 'client', ws, closed: false, opened: false, address };
     this.links.set(link, entry);
-    const timer = setTimeout(() => { if (!entry.opened) { this.gone(link, 'dial_timeout'); try { ws.close(); } catch { /* already closing */ } } }, 5000);
+    const timer = setTimeout(() => { if (!entry.opened) { this.gone(link, 'dial_timeout'); try { ws.close(); } catch { /* already closing */ } } }, DIAL_TIMEOUT_MS);
     ws.onopen = () => { clearTimeout(timer); if (entry.closed) return; entry.opened = true; this.handlers.opened(link, true, address); };
     ws.onmessage = (ev) => {
       if (typeof ev.data === 'string') { this.close(link, 'text_frame'); return; }
       this.deliver(link, ev.data as ArrayBuffer);
     };
+    // A dialed link keeps the peer's bare close code: a peer's 1009 is not a frame this node refused.
     ws.onclose = (ev) => { clearTimeout(timer); this.gone(link, ev.reason || `code_${ev.code}`); };
     ws.onerror = () => { /* onclose follows */ };
   }
@@ -110,7 +115,7 @@ export class BunTransport implements Transport {
   close(link: number, reason: string): void {
     const l = this.links.get(link);
     if (!l || l.closed) return;
-    try { l.ws.close(CLOSE_CODE, reason.slice(0, 120)); } catch { /* already closing */ }
+    try { l.ws.close(WS_CLOSE_CODE, closeText(reason)); } catch { /* already closing */ }
     // Report at once: the core already forgot the link; a late close event is ignored.
     this.gone(link, reason);
   }

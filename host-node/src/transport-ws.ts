@@ -5,7 +5,9 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as TlsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Transport, TransportHandlers } from '@trellis/core';
+import {
+  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax, type Transport, type TransportHandlers,
+} from '@trellis/core';
 
 export interface WsTransportOptions {
   listen?: { host: string; port: number } | { server: HttpServer | HttpsServer };
@@ -17,11 +19,6 @@ export interface WsTransportOptions {
 
 interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string }
 
-/** WebSocket close codes 4000-4999 are for applications; the reason text is the core's. */
-const CLOSE_CODE = 4000;
-/** ws close codes that mean the peer broke the rules. */
-const REASONS: Record<number, string> = { 1009: 'frame_too_large', 1002: 'protocol_error', 1006: 'connection_lost', 1003: 'unsupported_data' };
-
 export class WsTransport implements Transport {
   private handlers!: TransportHandlers;
   private wss: WebSocketServer | undefined;
@@ -31,8 +28,7 @@ export class WsTransport implements Transport {
   private readonly maxPayload: number;
 
   constructor(private readonly opts: WsTransportOptions = {}) {
-    // The core's own limit applies to the payload; leave room for the frame header.
-    this.maxPayload = (opts.maxFrameBytes ?? 1 << 20) + 64;
+    this.maxPayload = transportPayloadMax(opts.maxFrameBytes);
   }
 
   async listen(handlers: TransportHandlers): Promise<string | undefined> {
@@ -40,13 +36,13 @@ export class WsTransport implements Transport {
     const l = this.opts.listen;
     if (!l) return undefined;
     let server: HttpServer | HttpsServer;
-    let scheme = 'ws';
+    let tls: boolean;
     if ('server' in l) {
       server = l.server;
-      scheme = 'setSecureContext' in server ? 'wss' : 'ws';
+      tls = 'setSecureContext' in server;
     } else {
       server = this.opts.tls ? createHttpsServer(this.opts.tls) : createHttpServer();
-      scheme = this.opts.tls ? 'wss' : 'ws';
+      tls = Boolean(this.opts.tls);
       this.ownServer = server;
       server.on('request', (_req, res) => { res.writeHead(426).end('trellis: websocket only'); });
       await new Promise<void>((resolve, reject) => {
@@ -63,7 +59,7 @@ export class WsTransport implements Transport {
     this.wss.on('error', (e) => handlers.error?.(e));
     const addr = server.address() as AddressInfo;
     const host = 'server' in l ? (addr.address === '::' || addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address) : l.host;
-    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    return listenAddress(tls, host, addr.port);
   }
 
   private track(ws: WebSocket, outbound: boolean, address: string): number {
@@ -77,7 +73,7 @@ export class WsTransport implements Transport {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       this.handlers.frame(id, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     });
-    ws.on('close', (code: number, reason: Buffer) => this.finish(id, link.why ?? (reason.length ? reason.toString() : REASONS[code] ?? `code_${code}`)));
+    ws.on('close', (code: number, reason: Buffer) => this.finish(id, link.why ?? closeReason(code, reason.toString())));
     // 'error' is always followed by 'close'; remember why, since the close code may only say 1006.
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') link.why = 'frame_too_large';
@@ -106,11 +102,11 @@ export class WsTransport implements Transport {
   dial(address: string): void {
     let ws: WebSocket;
     try {
-      if (!/^wss?:\/\//.test(address)) throw new Error(`not a ws:// or wss:// address: ${address}`);
+      checkDialAddress(address);
       ws = new WebSocket(address, {
         maxPayload: this.maxPayload,
         perMessageDeflate: false,
-        handshakeTimeout: this.opts.dialTimeoutMs ?? 5000,
+        handshakeTimeout: this.opts.dialTimeoutMs ?? DIAL_TIMEOUT_MS,
         rejectUnauthorized: this.opts.clientTls?.rejectUnauthorized,
         ca: this.opts.clientTls?.ca,
       });
@@ -131,7 +127,7 @@ export class WsTransport implements Transport {
   close(link: number, reason: string): void {
     const l = this.links.get(link);
     if (!l || l.done) return;
-    try { l.ws.close(CLOSE_CODE, reason.slice(0, 120)); } catch { l.ws.terminate(); }
+    try { l.ws.close(WS_CLOSE_CODE, closeText(reason)); } catch { l.ws.terminate(); }
     // The core already forgot this link; report it now so `closed` comes exactly once.
     this.finish(link, reason);
     // A peer that does not answer the close handshake is cut off.

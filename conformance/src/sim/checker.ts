@@ -9,7 +9,22 @@
 import type { CoreEvent, Effect } from '@trellis/core';
 import type { SimNode, World } from './world.js';
 
-export interface Violation { invariant: string; detail: string; at: number }
+export interface Violation {
+  invariant: string; detail: string; at: number;
+  /** The node the violation is about, when it is one node's (an `invariant` effect, a lost wake). */
+  node?: string;
+}
+
+
+/** A wake fired this late (virtual ms) still counts as on time; HostClock late fires stay below it. */
+export const WAKE_LATE_MAX_MS = 100;
+/**
+ * After a partition heals (or the network, a paused or stalled node recovers), an `available`
+ * cluster may still run an id twice for one sync interval plus this slack: a redial waits up to
+ * the dial backoff (2000 ms), the handshake and anti-entropy take a few network delays, and the
+ * loser's child takes up to its shutdownMs (at most 300 ms in the workload) to stop.
+ */
+export const OVERLAP_SLACK_MS = 2500;
 
 export type Policy = 'permanent' | 'transient' | 'temporary';
 
@@ -40,6 +55,10 @@ export interface StartOp {
   reply?: string;
   /** The issuing node had peers when it replied ok (a second holder exists). */
   ackedWithPeers?: boolean;
+  /** The spec as issued (an identical repeat or a retry issues it again). */
+  spec?: unknown;
+  /** Request number of the start this one repeats (a retry after a client timeout, or a repeat). */
+  repeats?: number;
 }
 
 export interface TerminateOp {
@@ -77,6 +96,18 @@ export class Checker {
   quorum = 0;
   /** Called on the first violation (the runner snapshots its trace). */
   onViolation?: (v: Violation) => void;
+  /**
+   * Overlap checked at every step by rule instead of only before the first fault: planned moves
+   * and crashes never excuse one; in `available` mode a partition-like fault does, until it ends
+   * plus one sync interval plus OVERLAP_SLACK_MS; in quorum mode nothing does, except a node
+   * paused or stalled beyond the documented bound (excuseNode).
+   */
+  overlapByRule = false;
+  /** Partition-like faults in progress (available mode excuses overlap while any is). */
+  private disorders = new Set<string>();
+  private excusedUntil = -1;
+  /** node name → virtual ms until which overlaps involving its instances are excused. */
+  private nodeExcused = new Map<string, number>();
 
   /** node#inc → id → nonces this node has held as the id's effective entry. */
   private held = new Map<string, Map<string, Set<number>>>();
@@ -93,10 +124,91 @@ export class Checker {
 
   constructor(private readonly world: World, private readonly ledger: Ledger) {
     world.observers.push((w, n, fx) => this.afterStep(w, n, fx));
+    world.afterEffects.push((_w, n) => this.checkWakeArmed(n));
   }
 
-  fail(invariant: string, detail: string): void {
-    const v = { invariant, detail, at: this.world.now };
+  /** A partition-like fault starts (`on`) or ends; see overlapByRule. */
+  disorder(what: string, on: boolean, extraMs = 0): void {
+    if (on) { this.disorders.add(what); return; }
+    if (!this.disorders.delete(what) && extraMs === 0) return;
+    const until = this.world.now + extraMs + this.syncIntervalMs + OVERLAP_SLACK_MS;
+    if (until > this.excusedUntil) this.excusedUntil = until;
+  }
+
+  /** Overlaps involving `node`'s instances are excused until `untilMs` (a pause beyond the bounds). */
+  excuseNode(node: string, untilMs: number): void {
+    if (untilMs > (this.nodeExcused.get(node) ?? -1)) this.nodeExcused.set(node, untilMs);
+  }
+
+  syncIntervalMs = 400;
+
+  /**
+   * Timer contract, after every step: a node with members must have a wake pending, or nothing
+   * will make it tick when no frame arrives (the core asks for a wake only when the time changes).
+   */
+  private checkWakeArmed(n: SimNode): void {
+    if (n.timer !== 0 || !n.alive || n.left || n.members.size === 0 || this.wakeReported.has(key(n))) return;
+    this.wakeReported.add(key(n));
+    this.fail('liveness', `no wake pending: ${n.name} has ${n.members.size} members and no timer armed (the core asked for ${n.wakeAt}, the host's timer fired at ${n.lastStepAt})`, n.name);
+  }
+  private wakeReported = new Set<string>();
+
+  /** Timer contract, sampled: a node that asked for a wake gets a tick at or after it. */
+  private checkWakesHonoured(): void {
+    const now = this.world.now;
+    for (const n of this.world.aliveNodes()) {
+      if (n.paused || n.stalled || n.left || n.wakeAt < 0 || n.lastStepAt >= n.wakeAt || now <= n.wakeAt + WAKE_LATE_MAX_MS) continue;
+      if (this.wakeReported.has(key(n))) continue;
+      this.wakeReported.add(key(n));
+      this.fail('liveness', `${n.name} asked for a wake at ${n.wakeAt} and has not ticked since ${n.lastStepAt}`, n.name);
+    }
+  }
+
+  /**
+   * An acknowledged start (wait 'ack') is held by at least two members, or by the only member
+   * when it is alone in available mode (DESIGN.md); in quorum mode it needs a quorum of members.
+   */
+  checkAckHeld(op: StartOp, n: SimNode): void {
+    if (op.wait !== 'ack' || op.reply !== 'ok') return;
+    const peers = n.members.size;
+    if (this.quorum > 0 && peers + 1 < this.quorum) {
+      this.fail('durability', `${n.name} acknowledged startChild ${op.id} #${op.nonce} (request #${op.req}) with ${peers + 1} of the ${this.quorum} members its quorum needs`, n.name);
+      return;
+    }
+    if (peers === 0) return;
+    // Gone for a reason: terminated since, or its instance ended for good (temporary, transient).
+    if (this.ledger.terminates.some((t) => t.id === op.id && t.issuedStep >= op.issuedStep)) return;
+    if ((this.doneSteps.get(op.id) ?? []).some((d) => d >= op.issuedStep)) return;
+    // Held: another member has the start, or a start of the id this one had not observed (a
+    // concurrent one that wins the id's effective entry, or a later one): the id stays desired.
+    for (const m of this.world.aliveNodes()) {
+      if (m === n || m.left || this.ledger.intruders.has(m.name)) continue;
+      const there = parseArgs(m.core.specOf(op.id)?.args)?.nonce;
+      if (there !== undefined && (there === op.nonce || !op.observed.has(there))) return;
+      if (this.held.get(key(m))?.get(op.id)?.has(op.nonce)) return;
+    }
+    this.fail('durability', `${n.name} acknowledged startChild ${op.id} #${op.nonce} (request #${op.req}${op.repeats ? `, repeating #${op.repeats}` : ''}) while no other member holds it: one crash loses it`, n.name);
+  }
+
+  /** Overlap by rule (overlapByRule): at steps that run something, and at every sample. */
+  private checkOverlapByRule(): void {
+    const w = this.world;
+    const now = w.now;
+    // An available cluster may run both sides of a partition (DESIGN.md) until it heals.
+    if (this.quorum === 0 && (this.disorders.size > 0 || now <= this.excusedUntil)) return;
+    for (const [id, nodes] of w.runningIds()) {
+      if (nodes.length < 2 || this.overlapReported.has(id)) continue;
+      if (nodes.some((x) => (this.nodeExcused.get(x) ?? -1) >= now)) continue;
+      const args = nodes.map((x) => w.node(x).running.get(id)!.args);
+      if (this.concurrentStarts(args)) continue;
+      this.overlapReported.add(id);
+      const why = this.quorum > 0 ? `in quorum mode (quorum ${this.quorum})` : this.faultFree ? 'during a fault-free planned move' : 'outside any partition window';
+      this.fail('no-overlap', `${id} runs on ${nodes.join(' and ')} (${args.map((a) => `#${parseArgs(a)?.nonce}`).join(', ')}) ${why}`);
+    }
+  }
+
+  fail(invariant: string, detail: string, node?: string): void {
+    const v: Violation = node === undefined ? { invariant, detail, at: this.world.now } : { invariant, detail, at: this.world.now, node };
     if (this.violations.length === 0) this.onViolation?.(v);
     if (this.violations.length < 20) this.violations.push(v);
   }
@@ -110,9 +222,16 @@ export class Checker {
     for (const e of fx) {
       if (e.type === 'event' && (e.event.type === 'child_restarting' || e.event.type === 'child_failed')) (decided ??= new Set()).add(e.event.id);
     }
+    let ran = false;
     for (const e of fx) {
+      // The testing build checks the core's own consistency after every step.
+      if (e.type === 'invariant') {
+        this.fail('invariant', `${n.name}: ${e.message}`, n.name);
+        continue;
+      }
       switch (e.type) {
         case 'run': {
+          ran = true;
           const a = parseArgs(e.args);
           let m = this.instances.get(`${k}/${e.id}`);
           if (!m) this.instances.set(`${k}/${e.id}`, (m = new Map()));
@@ -134,7 +253,9 @@ export class Checker {
         case 'event': this.checkPolicy(n, k, e.event, decided); break;
       }
     }
-    if (this.faultFree) {
+    if (this.overlapByRule) {
+      if (ran) this.checkOverlapByRule();
+    } else if (this.faultFree) {
       for (const [id, nodes] of w.runningIds()) {
         if (nodes.length > 1 && !this.overlapReported.has(id) && !this.concurrentStarts(nodes.map((x) => w.node(x).running.get(id)!.args))) {
           this.overlapReported.add(id);
@@ -180,6 +301,8 @@ export class Checker {
    * #x again (or runs #x again) undid a remove.
    */
   sample(ids: readonly string[]): void {
+    this.checkWakesHonoured();
+    if (this.overlapByRule) this.checkOverlapByRule();
     for (const n of this.world.aliveNodes()) {
       if (n.paused) continue;
       const k = key(n);
@@ -218,6 +341,15 @@ export class Checker {
     if (this.ledger.terminates.some((t) => t.id === id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) return;
     if ((this.doneSteps.get(id) ?? []).some((d) => d >= s.issuedStep)) return;
     this.fail('no-loss', `${n.name} dropped ${id} (start #${nonce} on ${s.node}) though no terminate of it and no end of it came after that start`);
+  }
+
+  /**
+   * An identical start issued again (a repeat or a retry) adds its spec anew: a node that had
+   * dropped it may hold it again, and terminates issued before it did not remove this add.
+   */
+  reissued(op: StartOp): void {
+    const k = `${op.id}/${op.nonce}`;
+    for (const g of this.gone.values()) g.delete(k);
   }
 
   /** Nonces of the id the node (this incarnation) has been seen to hold. */
@@ -399,7 +531,7 @@ export class Checker {
         const spec = parseArgs(n.core.specOf(t.id)?.args);
         const run = parseArgs(n.running.get(t.id)?.args);
         for (const [what, a] of [['desired', spec], ['running', run]] as const) {
-          if (a && t.observed.has(a.nonce)) {
+          if (a && t.observed.has(a.nonce) && !this.ledger.starts.some((s) => s.nonce === a.nonce && s.issuedStep > t.issuedStep)) {
             this.fail('terminated-stays-terminated', `${t.id} (start #${a.nonce}) is ${what} on ${n.name} although ${t.node}'s terminate, acknowledged, had observed it`);
             return;
           }

@@ -3,9 +3,9 @@
 // the network and the runner, a second PRNG for workload and faults), so the same seed replays
 // the same trace (invariant 6).
 import type { Effect } from '@trellis/core';
-import { World, type SimNode, type NodeOptions } from './world.js';
+import { World, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
 import { Prng } from './prng.js';
-import { Checker, newLedger, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
+import { Checker, newLedger, parseArgs, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
 
 export interface SimOptions {
   /** Number of nodes at the start (default: 1–7 from the seed). */
@@ -22,6 +22,34 @@ export interface SimOptions {
   onTrace?: (line: string) => void;
   /** Trace frames too (heartbeats excepted), into the trace. */
   frames?: boolean;
+  /** Trace every world action with its arguments (CLI --actions). */
+  actions?: boolean;
+  /** Trace every effect but sends, as JSON with the node's incarnation: all nodes, or one by name (CLI --effects [NODE]). */
+  effects?: boolean | string;
+  /** Receives every world action (a node added, a fault, an API request) before it happens. */
+  onAction?: (a: WorldAction) => void;
+  /** Receives every core step's effects, with the node. */
+  observe?: StepObserver;
+  /** Receives the world once it is built, before the first node: anything else a script needs. */
+  onWorld?: (w: World) => void;
+
+  // ---- the harsher world (docs/SIMULATOR.md, "A world as unkind as the real one") -------------
+  /** All four below at once, each unless set to false (CLI --harsh). */
+  harsh?: boolean;
+  /** The host's clock as Node's: wakes early (by 1 ms) or late, stalls, no re-arm (CLI --clock). */
+  clock?: boolean;
+  /** Overlap checked at every step by rule, not only before the first fault (CLI --overlap-rules). */
+  overlapRules?: boolean;
+  /** Identical repeated starts, retries after a client timeout, acknowledgements held twice (CLI --retries). */
+  retries?: boolean;
+  /** Pre-auth links that never finish their handshake, reopened before its timeout (CLI --idle-links). */
+  idleLinks?: boolean;
+}
+
+/** The four models of the harsher world, with `harsh` applied. */
+export function harshModels(o: SimOptions): { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean } {
+  const h = o.harsh === true;
+  return { clock: o.clock ?? h, overlapRules: o.overlapRules ?? h, retries: o.retries ?? h, idleLinks: o.idleLinks ?? h };
 }
 
 export interface SimResult {
@@ -45,6 +73,13 @@ const SECRET = new TextEncoder().encode('sim-secret');
 const IDS = Array.from({ length: 16 }, (_, i) => `c${i}`);
 const TRACE_LINES = 60;
 const KINDS = ['worker', 'worker', 'worker', 'gpu', 'nowhere'];
+/** HostClock: share of timers that fire 1 ms early, and how often a host stalls. */
+const EARLY_FIRE_P = 0.05;
+const STALL_EVERY_MS: [number, number] = [200, 4000];
+const LONG_STALL_P = 0.15;
+/** Retries: share of starts with a client timeout, and its range. */
+const CLIENT_TIMEOUT_P = 0.3;
+const CLIENT_TIMEOUT_MS: [number, number] = [1, 40];
 const POLICIES: Policy[] = ['permanent', 'permanent', 'transient', 'temporary'];
 
 function describe(n: SimNode, e: Effect): string | null {
@@ -65,7 +100,12 @@ function describe(n: SimNode, e: Effect): string | null {
 
 export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o: SimOptions = {}): SimResult {
   const rng = new Prng(seed ^ 0x5eed);
+  // The harsher models draw from their own generators, so a seed without them replays as before.
+  const models = harshModels(o);
+  const crng = new Prng(seed ^ 0xc10c);
+  const wrng = new Prng(seed ^ 0x7e7);
   const w = new World(wasm, seed, SIM_CONFIG);
+  o.onWorld?.(w);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
   const nNodes = o.nodes ?? rng.int(1, 7);
   const chaosMs = o.chaosMs ?? rng.int(4000, 12000);
@@ -76,6 +116,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const ledger = newLedger();
   const checker = new Checker(w, ledger);
   checker.quorum = quorum;
+  checker.syncIntervalMs = SIM_CONFIG.syncIntervalMs;
+  checker.overlapByRule = models.overlapRules;
 
   // Trace: the last events, readable, frozen at the first violation; and a hash of all effects.
   let trace: string[] = [];
@@ -88,8 +130,30 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     o.onTrace?.(l);
   };
   if (o.frames) w.onFrame = (f) => { if (!f.includes('HEARTBEAT')) line(`   ${f}`); };
+  if (o.actions || o.onAction) {
+    const user = w.onAction;
+    w.onAction = (a) => {
+      if (o.actions) line(`   @ ${a.action} ${JSON.stringify(a.args, jsonBytes).slice(1, -1)}`);
+      o.onAction?.(a);
+      user?.(a);
+    };
+  }
+  if (o.observe) w.observe(o.observe);
+  if (o.effects) {
+    const only = typeof o.effects === 'string' ? o.effects : undefined;
+    w.observe((_w, n, fx) => {
+      if (only !== undefined && n.name !== only) return;
+      for (const e of fx) if (e.type !== 'send') line(`   ${n.name}#${n.inc} ${JSON.stringify(e)}`);
+    });
+  }
   checker.onViolation = (v) => { line(`!! ${v.invariant}: ${v.detail}`); frozen = [...trace]; };
   const ops = new Map<number, StartOp | TerminateOp>();
+  // Acknowledgements are checked once the step's effects are carried out (members up to date).
+  const acked: [StartOp, SimNode][] = [];
+  w.afterEffects.push(() => {
+    for (const [op, n] of acked) checker.checkAckHeld(op, n);
+    acked.length = 0;
+  });
   w.observers.unshift((world, n, fx) => {
     for (const e of fx) {
       const d = describe(n, e);
@@ -101,6 +165,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         if (op && op.reply === undefined) {
           op.reply = e.code;
           op.ackedWithPeers = e.code === 'ok' && n.core.members().length > 1;
+          if (models.retries && 'nonce' in op) acked.push([op, n]);
         }
       }
     }
@@ -147,8 +212,11 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     if (r && op.reply === undefined) {
       op.reply = r.code;
       op.ackedWithPeers = r.code === 'ok' && n.core.members().length > 1;
+      if (models.retries && 'nonce' in op) checker.checkAckHeld(op, n);
     }
   };
+  /** Starts with a client timeout (retries): the client retries the identical start after it. */
+  const timeouts: { op: StartOp; at: number }[] = [];
   let nonce = 0;
   const start = (node: string, id: string) => {
     const n = w.node(node);
@@ -156,12 +224,33 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     const spec = { id, kind: rng.pick(KINDS), args, restart: args.restart, maxRestarts: args.maxRestarts, periodMs: args.periodMs, shutdownMs: rng.int(0, 300) };
     checker.sample([id]);
     const wait = rng.chance(0.15) ? 'done' : 'ack';
-    const op: StartOp = { req: 0, id, nonce: args.nonce, node, inc: n.inc, issuedStep: w.steps, observed: checker.observedBy(n, id), wait };
-    note(`${node} startChild ${id} #${args.nonce} ${spec.kind} ${args.restart}${wait === 'done' ? ' (wait running)' : ''}`);
-    op.req = w.startChild(node, spec, wait);
+    issue(n, id, args.nonce, spec, wait, `${spec.kind} ${args.restart}`);
+  };
+  const issue = (n: SimNode, id: string, nonce: number, spec: unknown, wait: 'ack' | 'done', what: string, repeats?: number) => {
+    const op: StartOp = { req: 0, id, nonce, node: n.name, inc: n.inc, issuedStep: w.steps, observed: checker.observedBy(n, id), wait, spec, repeats };
+    note(`${n.name} startChild ${id} #${nonce} ${what}${wait === 'done' ? ' (wait running)' : ''}${repeats ? ` (repeats request #${repeats})` : ''}`);
+    op.req = w.startChild(n.name, spec, wait);
     ops.set(op.req, op);
     answered(n, op);
     ledger.starts.push(op);
+    if (models.retries && wait === 'ack' && op.reply === undefined && wrng.chance(CLIENT_TIMEOUT_P)) timeouts.push({ op, at: w.now + wrng.int(...CLIENT_TIMEOUT_MS) });
+  };
+  /** An identical start again: the same spec, from `node` (a retry or a repeated boot). */
+  const repeat = (node: string, op: StartOp, why: string) => {
+    checker.sample([op.id]);
+    checker.reissued(op);
+    issue(w.node(node), op.id, op.nonce, op.spec, 'ack', why, op.req);
+  };
+  /** Retries (retries): clients whose start timed out issue it again, identical, from the same node. */
+  const retryTimedOut = (live: string[]) => {
+    for (let i = 0; i < timeouts.length; i++) {
+      const t = timeouts[i];
+      if (t.at > w.now) continue;
+      timeouts.splice(i--, 1);
+      const n = w.nodes.get(t.op.node);
+      if (t.op.reply !== undefined || !n || n.inc !== t.op.inc || !live.includes(n.name)) continue;
+      repeat(n.name, t.op, 'retry after a client timeout');
+    }
   };
   const terminate = (node: string, id: string) => {
     const n = w.node(node);
@@ -178,6 +267,37 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     ledger.terminates.push(op);
   };
   const fault = (s: string) => { note(s); checker.faultFree = false; };
+
+  if (models.clock) {
+    // The host as core-as/src/supervisor.ts and clock.ts are today: one timer, replaced by each
+    // wake, fired up to 1 ms early against the core's clock (Node's setTimeout) or late, never
+    // re-armed; GC-like stalls, mostly under half the failure timeout, sometimes up to it.
+    const fto = SIM_CONFIG.failureTimeoutMs;
+    const nextStall = new Map<string, number>();
+    w.hostClock = {
+      fireAt: (at) => (crng.chance(EARLY_FIRE_P) ? at - 1 : at + (crng.chance(0.1) ? crng.int(3, 30) : crng.int(0, 2))),
+      stallAfter: (n) => {
+        const k = `${n.name}#${n.inc}`;
+        const next = nextStall.get(k);
+        nextStall.set(k, next === undefined || w.now >= next ? w.now + crng.int(...STALL_EVERY_MS) : next);
+        if (next === undefined || w.now < next) return 0;
+        const long = !w.calmed && crng.chance(LONG_STALL_P);
+        const d = long ? crng.int(fto / 2 + 1, fto) : crng.int(5, fto / 2);
+        // Beyond the documented bound on pauses: its children may overlap a takeover.
+        if (long) checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+        line(`   ${n.name} stalls ${d} ms`);
+        return d;
+      },
+    };
+  }
+  if (models.idleLinks) {
+    // Pre-auth links that never finish their handshake, kept open to one or two members.
+    for (const target of [...new Set([wrng.pick(names), wrng.pick(names)])]) {
+      const count = wrng.int(1, 3), mode = wrng.chance(0.5) ? 'silent' : 'hello';
+      note(`idle links to ${target}: ${count} ${mode}`);
+      w.idleLinks(target, count, mode);
+    }
+  }
 
   let crashed: string | null = null;
   let restartAt = 0;
@@ -204,6 +324,17 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     // For a while after a restart, the new incarnation issues many of the requests.
     const pickNode = () => (restarted && w.now - restartedAt < 3000 && live.includes(restarted) && rng.chance(0.4) ? restarted : rng.pick(live));
     if (live.length === 0) break;
+    if (models.retries) {
+      retryTimedOut(live);
+      // An identical start of an id some start of which is still desired (a repeated boot, a
+      // client that does not know its first attempt succeeded).
+      if (wrng.chance(0.1)) {
+        const from = wrng.pick(live), id = wrng.pick(IDS);
+        const nonce = parseArgs(w.node(from).core.specOf(id)?.args)?.nonce;
+        const first = nonce === undefined ? undefined : ledger.starts.find((s) => s.nonce === nonce && s.spec !== undefined);
+        if (first) repeat(from, first, 'identical repeat');
+      }
+    }
     const roll = rng.float();
     if (roll < 0.42) {
       const id = rng.pick(IDS);
@@ -233,20 +364,24 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       if (f === 0) {
         // Delay from a random distribution: uniform, or mostly fast with a long tail.
         const tail = rng.chance(0.5);
-        w.net = { delayMin: 1, delayMax: tail ? rng.int(40, 150) : rng.int(2, 40), loss: rng.chance(0.5) ? rng.float() * 0.2 : 0, dup: rng.float() * 0.1, reorder: rng.float() * (tail ? 0.1 : 0.3) };
-        fault(`net ${JSON.stringify(w.net)}`);
+        const net = { delayMin: 1, delayMax: tail ? rng.int(40, 150) : rng.int(2, 40), loss: rng.chance(0.5) ? rng.float() * 0.2 : 0, dup: rng.float() * 0.1, reorder: rng.float() * (tail ? 0.1 : 0.3) };
+        fault(`net ${JSON.stringify(net)}`);
+        w.setNet(net);
+        checker.disorder('net', true); // lost or long-held heartbeats: a member may look down
       } else if (f === 1 && live.length > 1) {
         const a = rng.pick(live), b = rng.pick(live);
-        if (a !== b) { fault(`flap ${a}-${b}`); w.flap(a, b); }
+        if (a !== b) { fault(`flap ${a}-${b}`); w.flap(a, b); checker.disorder('flap', false, SIM_CONFIG.failureTimeoutMs); }
       } else if (f === 2 && live.length > 1) {
         const side = live.filter(() => rng.chance(0.5));
         const rest = live.filter((x) => !side.includes(x));
         const sym = rng.chance(0.7);
         fault(`partition ${side.join(',')} | ${rest.join(',')}${sym ? '' : ' (asymmetric: only the first side hears the second)'}`);
         w.partition(side, rest, sym);
+        checker.disorder('partition', true);
       } else if (f === 3) {
         fault('heal');
         w.heal();
+        checker.disorder('partition', false);
       } else if (f === 4 && !crashed && ledger.destructive === 0 && live.length > 1) {
         crashed = rng.pick(live);
         fault(`crash ${crashed}`);
@@ -259,9 +394,15 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         const p = rng.pick(live);
         fault(`pause ${p}`);
         w.pause(p);
+        checker.disorder(`pause ${p}`, true);
+        checker.excuseNode(p, Infinity);
         w.runFor(SIM_CONFIG.failureTimeoutMs + rng.int(50, 800));
         note(`resume ${p}`);
         w.resume(p);
+        // Paused beyond the failure timeout (beyond the documented bound): until it has noticed
+        // and stopped what moved, its children may overlap, also in quorum mode.
+        checker.disorder(`pause ${p}`, false, SIM_CONFIG.failureTimeoutMs);
+        checker.excuseNode(p, w.now + SIM_CONFIG.failureTimeoutMs + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
       } else if (f === 6) {
         // A peer with the wrong secret, or with none: it must never become a member.
         const name = `x${incarnations++}`;
@@ -281,7 +422,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     // back as a new incarnation (as a process manager restarts it), children stop crashing.
     note('quiesce: faults stop');
     w.heal();
-    w.net = { delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 };
+    checker.disorder('partition', false);
+    w.setNet({ delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 });
+    checker.disorder('net', false);
     for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
     if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
     w.calm();
@@ -318,12 +461,17 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
 /** The one command that replays a seed with the same options. */
 export function replayCommand(seed: number, o: SimOptions = {}): string {
   const parts = [`npm run sim -- --seed ${seed}`];
-  o = { ...o, onTrace: undefined, frames: undefined };
   if (o.bugs) parts.push(`--bugs ${o.bugs}`);
   if (o.nodes !== undefined) parts.push(`--nodes ${o.nodes}`);
   if (o.faults === true || o.faults === false) parts.push(`--faults ${o.faults ? 'on' : 'off'}`);
   if (o.chaosMs !== undefined) parts.push(`--chaos-ms ${o.chaosMs}`);
   if (o.quiesceMs !== undefined) parts.push(`--quiesce-ms ${o.quiesceMs}`);
+  if (o.harsh) parts.push('--harsh');
+  const flags: [keyof ReturnType<typeof harshModels>, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links']];
+  for (const [k, flag] of flags) {
+    if (o[k] === true && !o.harsh) parts.push(`--${flag}`);
+    if (o[k] === false && o.harsh) parts.push(`--no-${flag}`);
+  }
   return parts.join(' ');
 }
 
@@ -336,4 +484,9 @@ export function formatViolation(r: SimResult): string {
     ...r.trace.map((t) => `    ${t}`),
     `  replay: ${replayCommand(r.seed, r.options)}`,
   ].join('\n');
+}
+
+/** JSON.stringify replacer: byte arrays as their length (secrets, frames). */
+function jsonBytes(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? `<${v.length} bytes>` : typeof v === 'bigint' ? String(v) : v;
 }

@@ -2,11 +2,14 @@
 // Everything that varies comes from one seeded PRNG, so one seed gives one trace. The fault
 // injection (net faults, crashes, pauses, partitions) is driven from outside through the
 // methods here; the world itself only delivers what the cores say, with configurable delays.
+// Debugging scripts watch it through `onAction`, `observe` and `onFrame`, never by patching it
+// (docs/SIMULATOR.md, "How to debug a seed").
 
-import { Core, type CoreConfig, type CoreEvent, type Effect, type ReplyCode, type WaitMode } from '@trellis/core';
+import type { CoreConfig, CoreEvent, Effect, ReplyCode, WaitMode } from '@trellis/core';
+import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
-import { MSG_NAMES } from '../protocol.js';
+import { MSG, MSG_NAMES, encodeFrame } from '../protocol.js';
 
 export interface NetConditions {
   delayMin: number;
@@ -49,7 +52,10 @@ type Item =
   | { k: 'opened'; link: number; outbound: boolean; address: string }
   | { k: 'closed'; link: number }
   | { k: 'dialFailed'; address: string }
-  | { k: 'wake' }
+  /** `timer` names the host timer it belongs to (HostClock mode: only the armed one fires). */
+  | { k: 'wake'; timer?: number }
+  | { k: 'unstall' }
+  | { k: 'idle'; slot: IdleSlot }
   | { k: 'started'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
   | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
@@ -59,6 +65,28 @@ interface Queued { at: number; seq: number; node: string; inc: number; item: Ite
 
 interface Endpoint { node: string; inc: number; peer: number; open: boolean; lastAt: number }
 
+/** A pre-auth link that never completes its handshake: silent, or a HELLO and then nothing. */
+export type IdleMode = 'silent' | 'hello';
+interface IdleSlot { node: string; mode: IdleMode; link: number }
+
+/** One thing the world was asked to do, with its arguments, at virtual time `at` (see onAction). */
+export interface WorldAction { at: number; action: string; args: unknown[] }
+
+/**
+ * How a host's timer and event loop behave. Without one (the default) a wake fires exactly at
+ * the asked time and the host never stalls. With one, the world models the host as
+ * core-as/src/supervisor.ts and clock.ts are: one timer, replaced by every wake effect, fired at
+ * `fireAt` (Node's setTimeout may fire while Date.now() is still below the asked time), and not
+ * re-armed when it fires early; after a step the host may stall (a GC pause), holding
+ * everything that arrives until it runs again.
+ */
+export interface HostClock {
+  /** Virtual time at which a timer armed for `at` fires. */
+  fireAt(at: number): number;
+  /** ms the host does not run after this step (0: it does not stall). */
+  stallAfter(node: SimNode): number;
+}
+
 export class SimNode {
   core: Core;
   alive = true;
@@ -67,7 +95,18 @@ export class SimNode {
   running = new Map<string, SimChild>();
   replies = new Map<number, Reply>();
   events: CoreEvent[] = [];
+  /** The latest wake the core asked for. */
   wakeAt = -1;
+  /** The host's armed timer (0: none armed). */
+  timer = 0;
+  /** Virtual time of the node's last step (-1: none yet). */
+  lastStepAt = -1;
+  /** Members this node has reported up (member_up/member_down events), name to incarnation. */
+  readonly members = new Map<string, number>();
+  /** The host is stalled (HostClock): what arrives is held until it runs again. */
+  stalled = false;
+  /** The core reported `left` (it shuts down shortly). */
+  left = false;
   constructor(public name: string, public inc: number, public address: string, public opts: NodeOptions, core: Core) {
     this.core = core;
   }
@@ -76,6 +115,9 @@ export class SimNode {
 export interface StepObserver {
   (world: World, node: SimNode, effects: Effect[]): void;
 }
+
+/** An idle link is reopened this much (at most) before the node's handshake timeout. */
+const IDLE_REOPEN_MARGIN_MS = 40;
 
 const DEFAULT_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400, maxFrameBytes: 1 << 20 };
 
@@ -94,8 +136,16 @@ export class World {
   private nextInc = 1;
   private endpoints = new Map<number, Endpoint>();
   readonly observers: StepObserver[] = [];
+  /** Like observers, but called after the step's effects were carried out (timers armed, links opened). */
+  readonly afterEffects: StepObserver[] = [];
   /** Sees every frame sent and delivered, as a readable line (the sim CLI's --frames). */
   onFrame?: (line: string) => void;
+  /** Sees every action the world is asked to do (nodes, faults, API requests), before it happens. */
+  onAction?: (a: WorldAction) => void;
+  /** The host's timer and event loop (see HostClock); undefined: exact timers, no stalls. */
+  hostClock?: HostClock;
+  private timers = 0;
+  private idleSlots: IdleSlot[] = [];
   steps = 0;
   scope = 'sim';
   /** Runner faults are over (see calm()). */
@@ -116,7 +166,22 @@ export class World {
 
   // ---- nodes --------------------------------------------------------------------------------
 
+  /** Calls `fn` after every core step with the step's effects; returns a function that stops it. */
+  observe(fn: StepObserver): () => void {
+    this.observers.push(fn);
+    return () => { const i = this.observers.indexOf(fn); if (i >= 0) this.observers.splice(i, 1); };
+  }
+
+  private act(action: string, ...args: unknown[]): void {
+    this.onAction?.({ at: this.now, action, args });
+  }
+
   addNode(name: string, opts: NodeOptions = {}): SimNode {
+    this.act('addNode', name, opts);
+    return this.createNode(name, opts);
+  }
+
+  private createNode(name: string, opts: NodeOptions): SimNode {
     const old = this.nodes.get(name);
     if (old?.alive) throw new Error(`node ${name} is alive`);
     const inc = this.nextInc++;
@@ -136,6 +201,7 @@ export class World {
     if (opts.bugs) core.plantBugs(opts.bugs);
     core.init(cfg);
     this.stepNode(node);
+    for (const slot of this.idleSlots) if (slot.node === name) this.openIdle(slot);
     return node;
   }
 
@@ -147,6 +213,11 @@ export class World {
 
   /** kill -9: the process is gone, its links break, its children die with it. */
   crash(name: string): void {
+    this.act('crash', name);
+    this.kill(name);
+  }
+
+  private kill(name: string): void {
     const n = this.node(name);
     if (!n.alive) return;
     n.alive = false;
@@ -159,34 +230,82 @@ export class World {
 
   /** A new incarnation of a crashed node, at the same address. */
   restart(name: string): SimNode {
+    this.act('restart', name);
     const old = this.node(name);
-    if (old.alive) this.crash(name);
-    return this.addNode(name, old.opts);
+    if (old.alive) this.kill(name);
+    return this.createNode(name, old.opts);
   }
 
-  pause(name: string): void { this.node(name).paused = true; }
+  pause(name: string): void { this.act('pause', name); this.node(name).paused = true; }
 
   resume(name: string): void {
+    this.act('resume', name);
     const n = this.node(name);
     if (!n.paused) return;
     n.paused = false;
+    this.release(n);
+    // Without a HostClock a resumed node also ticks at once (its held wake may be stale).
+    if (!this.hostClock) this.schedule(n, 0, { k: 'wake' });
+  }
+
+  /** What a paused or stalled node held arrives now, in its order. */
+  private release(n: SimNode): void {
     const held = n.held;
     n.held = [];
     for (const q of held) this.push({ ...q, at: this.now });
-    this.schedule(n, 0, { k: 'wake' });
+  }
+
+  /**
+   * Keeps `count` pre-auth links open to `name` that never finish their handshake ('silent':
+   * never a byte; 'hello': a HELLO, then nothing), each closed and reopened just before the
+   * node's handshake timeout (failureTimeoutMs), also on every later incarnation of the node.
+   */
+  idleLinks(name: string, count: number, mode: IdleMode): void {
+    this.act('idleLinks', name, count, mode);
+    for (let i = 0; i < count; i++) {
+      const slot: IdleSlot = { node: name, mode, link: 0 };
+      this.idleSlots.push(slot);
+      if (this.nodes.get(name)?.alive) this.openIdle(slot);
+    }
+  }
+
+  /** Idle links stop (quiescence for them): the open ones are closed. */
+  stopIdleLinks(): void {
+    this.act('stopIdleLinks');
+    for (const s of this.idleSlots) if (s.link) this.breakLink(s.link);
+    this.idleSlots = [];
+  }
+
+  private openIdle(slot: IdleSlot): void {
+    const n = this.node(slot.node);
+    const raw = this.openRaw(n, `idle://${slot.node}`);
+    slot.link = raw.link;
+    if (slot.mode === 'hello') {
+      const hello = encodeFrame({ type: MSG.HELLO, fields: [this.scope, `idle-${raw.link}`, BigInt(raw.link), this.rng.bytes(16), 1, '', 1, [['worker']]] });
+      this.schedule(n, 1, { k: 'deliver', link: raw.link, bytes: hello });
+    }
+    const fto = this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs;
+    this.schedule(n, fto - this.rng.int(IDLE_REOPEN_MARGIN_MS / 4, IDLE_REOPEN_MARGIN_MS), { k: 'idle', slot });
   }
 
   // ---- network --------------------------------------------------------------------------------
 
   private key(a: string, b: string): string { return `${a}>${b}`; }
   block(a: string, b: string, symmetric = true): void {
+    this.act('block', a, b, symmetric);
+    this.blockPair(a, b, symmetric);
+  }
+  private blockPair(a: string, b: string, symmetric: boolean): void {
     this.blocked.add(this.key(a, b));
     if (symmetric) this.blocked.add(this.key(b, a));
   }
   partition(sideA: string[], sideB: string[], symmetric = true): void {
-    for (const a of sideA) for (const b of sideB) this.block(a, b, symmetric);
+    this.act('partition', sideA, sideB, symmetric);
+    for (const a of sideA) for (const b of sideB) this.blockPair(a, b, symmetric);
   }
-  heal(): void { this.blocked.clear(); }
+  heal(): void { this.act('heal'); this.blocked.clear(); }
+  /** New network conditions from now on. */
+  setNet(net: NetConditions): void { this.act('setNet', net); this.net = net; }
   reachable(a: string, b: string): boolean { return !this.blocked.has(this.key(a, b)); }
 
   private breakLink(id: number): void {
@@ -207,6 +326,7 @@ export class World {
 
   /** Close every link between two nodes (a flap). */
   flap(a: string, b: string): void {
+    this.act('flap', a, b);
     for (const [id, ep] of this.endpoints) {
       const peer = this.endpoints.get(ep.peer);
       if (ep.open && peer && ep.node === a && peer.node === b) this.breakLink(id);
@@ -262,16 +382,20 @@ export class World {
    * on it are collected in the returned object, and `rawSend` injects bytes as if from a peer.
    */
   rawLink(name: string): { link: number; received: Uint8Array[]; closed: boolean } {
-    const n = this.node(name);
+    this.act('rawLink', name);
+    return this.openRaw(this.node(name), 'raw://test');
+  }
+  private openRaw(n: SimNode, address: string): { link: number; received: Uint8Array[]; closed: boolean } {
     const a = this.nextLink++, b = this.nextLink++;
     const raw = { link: b, received: [] as Uint8Array[], closed: false };
     this.endpoints.set(a, { node: '#raw', inc: 0, peer: b, open: true, lastAt: 0 });
     this.endpoints.set(b, { node: n.name, inc: n.inc, peer: a, open: true, lastAt: 0 });
     this.raws.set(a, raw);
-    this.schedule(n, 0, { k: 'opened', link: b, outbound: false, address: 'raw://test' });
+    this.schedule(n, 0, { k: 'opened', link: b, outbound: false, address });
     return raw;
   }
   rawSend(raw: { link: number }, bytes: Uint8Array): void {
+    this.act('rawSend', raw.link, bytes.length);
     const ep = this.endpoints.get(raw.link);
     if (!ep || !ep.open) return;
     const n = this.nodes.get(ep.node);
@@ -284,6 +408,7 @@ export class World {
   startChild(name: string, spec: unknown, wait: WaitMode = 'ack'): number {
     const n = this.node(name);
     const req = this.nextReq++;
+    this.act('startChild', name, spec, wait, req);
     n.core.tick(this.now);
     n.core.startChild(req, spec, wait);
     this.stepNode(n);
@@ -292,6 +417,7 @@ export class World {
   terminateChild(name: string, id: string, wait: WaitMode = 'ack'): number {
     const n = this.node(name);
     const req = this.nextReq++;
+    this.act('terminateChild', name, id, wait, req);
     n.core.tick(this.now);
     n.core.terminateChild(req, id, wait);
     this.stepNode(n);
@@ -300,6 +426,7 @@ export class World {
   leave(name: string): number {
     const n = this.node(name);
     const req = this.nextReq++;
+    this.act('leave', name, req);
     n.core.tick(this.now);
     n.core.leave(req);
     this.stepNode(n);
@@ -377,12 +504,24 @@ export class World {
   private process(q: Queued): void {
     const n = this.nodes.get(q.node);
     if (!n || !n.alive || n.inc !== q.inc) return;
-    if (n.paused) { n.held.push(q); return; }
-    const core = n.core;
     const it = q.item;
+    if (it.k === 'unstall') { n.stalled = false; if (!n.paused) this.release(n); return; }
+    if (n.paused || n.stalled) { n.held.push(q); return; }
+    const core = n.core;
     switch (it.k) {
-      case 'wake': if (n.wakeAt > this.now) return; break;
-      case 'retire': this.crash(n.name); return;
+      case 'wake':
+        // A HostClock host has one timer: a replaced timer never fires. Without one, any wake
+        // item at or after the latest asked time ticks (equivalent, and the traces stay as before).
+        if (this.hostClock ? it.timer !== n.timer : n.wakeAt > this.now) return;
+        n.timer = 0;
+        break;
+      case 'retire': this.kill(n.name); return;
+      case 'idle': {
+        if (!this.idleSlots.includes(it.slot)) return;
+        this.breakLink(it.slot.link);
+        this.openIdle(it.slot);
+        return;
+      }
       case 'deliver': {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) return;
@@ -433,8 +572,14 @@ export class World {
     n.core.tick(this.now);
     const fx = n.core.step();
     this.steps++;
+    n.lastStepAt = this.now;
     for (const o of this.observers) o(this, n, fx);
     for (const e of fx) this.apply(n, e);
+    for (const o of this.afterEffects) o(this, n, fx);
+    if (this.hostClock && !n.stalled && n.alive) {
+      const d = this.hostClock.stallAfter(n);
+      if (d > 0) { n.stalled = true; this.schedule(n, d, { k: 'unstall' }); }
+    }
   }
 
   private apply(n: SimNode, e: Effect): void {
@@ -445,11 +590,21 @@ export class World {
         break;
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
-      case 'wake': n.wakeAt = e.at; this.push({ at: Math.max(e.at, this.now), seq: this.seq++, node: n.name, inc: n.inc, item: { k: 'wake' } }); break;
+      case 'wake': {
+        // Arming a timer replaces the previous one (clearTimeout + setTimeout, as the host does).
+        n.wakeAt = e.at;
+        n.timer = ++this.timers;
+        const at = this.hostClock ? this.hostClock.fireAt(e.at) : e.at;
+        this.push({ at: Math.max(at, this.now), seq: this.seq++, node: n.name, inc: n.inc, item: { k: 'wake', timer: n.timer } });
+        break;
+      }
       case 'reply': n.replies.set(e.req, { code: e.code, field: e.field, message: e.message, at: this.now }); break;
       case 'event':
         n.events.push(e.event);
+        if (e.event.type === 'member_up') n.members.set(e.event.name, e.event.incarnation);
+        else if (e.event.type === 'member_down' && n.members.get(e.event.name) === e.event.incarnation) n.members.delete(e.event.name);
         // A node that finished leaving shuts down, as a host does: its last frames still arrive.
+        if (e.event.type === 'left') n.left = true;
         if (e.event.type === 'left') this.schedule(n, this.net.delayMax + 1, { k: 'retire' });
         break;
       case 'run': {
@@ -476,6 +631,7 @@ export class World {
    * succeeds). Stops and their exits are unaffected.
    */
   calm(): void {
+    this.act('calm');
     this.calmed = true;
     this.runner.failStart = () => false;
     this.runner.exitAfter = () => null;

@@ -1,0 +1,118 @@
+// Dials: which addresses this node wants a link to, and when it tries them.
+//
+// An address comes from the seeds, from MEMBERS gossip, or from a member we lost the link to.
+// A dial in flight waits for its link to open or for the host's dial_failed; a failure (or a
+// link that dies in its handshake) backs off exponentially with jitter. An address is
+// `resolved` once reached or failed once, so it stops holding back readiness; our own address
+// (found when the peer turns out to be us) is never dialed again.
+
+import { Node } from './node';
+import { Link, L_UP } from './model';
+import { fxDial } from './effects';
+import { Xorshift64 } from './prng';
+import { DIAL_BACKOFF_BASE_MS, DIAL_BACKOFF_MAX_MS } from './limits';
+
+/** An address we want a link to: a seed, a gossiped member, or a member we lost. */
+export class DialState {
+  name: string = '';     // the member known to listen there ('' for a seed not yet reached)
+  inFlight: bool = false;
+  attempts: i32 = 0;
+  nextAt: i64 = 0;
+  resolved: bool = false; // reached once, or failed once: no longer blocks readiness
+  self: bool = false;     // it is our own address
+  constructor(public address: string) {}
+}
+
+export class DialTable {
+  private byAddress: Map<string, DialState> = new Map();
+
+  has(address: string): bool { return this.byAddress.has(address); }
+  get(address: string): DialState { return this.byAddress.get(address); }
+  delete(address: string): void { this.byAddress.delete(address); }
+  /** In insertion order (the order dials go out in). */
+  values(): Array<DialState> { return this.byAddress.values(); }
+
+  /** The dial state of an address, created due now if new. */
+  ensure(address: string, now: i64): DialState {
+    if (this.byAddress.has(address)) return this.byAddress.get(address);
+    const d = new DialState(address);
+    d.nextAt = now;
+    this.byAddress.set(address, d);
+    return d;
+  }
+
+  /** A dial that failed, or a link from it that closed before it was up: back off. */
+  failed(n: Node, d: DialState): void {
+    d.inFlight = false;
+    d.resolved = true;
+    d.attempts++;
+    d.nextAt = n.now + dialBackoffMs(d.attempts, n.rng);
+  }
+}
+
+/**
+ * The wait before dial attempt `attempts + 1`: the base doubled per attempt up to the cap,
+ * then 50%..150% jitter (one draw from the node's generator).
+ */
+export function dialBackoffMs(attempts: i32, rng: Xorshift64): i64 {
+  let base: i64 = DIAL_BACKOFF_BASE_MS;
+  for (let i = 1; i < attempts && base < DIAL_BACKOFF_MAX_MS; i++) base <<= 1;
+  if (base > DIAL_BACKOFF_MAX_MS) base = DIAL_BACKOFF_MAX_MS;
+  return base / 2 + <i64>(rng.below(<u64>(base + 1)));
+}
+
+export function dialSeed(n: Node, address: string): void {
+  n.dials.ensure(address, n.now);
+}
+
+/** An address reached: it belongs to `name` and its backoff starts over. */
+export function dialReached(n: Node, address: string, name: string): void {
+  const d = n.dials.ensure(address, n.now);
+  d.name = name;
+  d.resolved = true;
+  d.attempts = 0;
+}
+
+/** A link closed: an outbound one frees its dial, and one that died in its handshake backs off. */
+export function linkClosedDial(n: Node, l: Link): void {
+  if (!l.outbound || !n.dials.has(l.address)) return;
+  const d = n.dials.get(l.address);
+  d.inFlight = false;
+  if (l.state != L_UP) n.dials.failed(n, d);
+}
+
+/** A member has gone quiet on its link: dial its address at once. */
+export function redialNow(n: Node, address: string): void {
+  if (address.length && n.dials.has(address)) n.dials.get(address).nextAt = n.now;
+}
+
+/** Forget other addresses of `name` (an old incarnation may have listened elsewhere). */
+export function forgetOtherAddresses(n: Node, name: string, address: string): void {
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) if (ds[i].name == name && ds[i].address != address) n.dials.delete(ds[i].address);
+}
+
+/** An address worth dialing now or later: not in flight, not us, not a connected member. */
+function waiting(n: Node, d: DialState): bool {
+  if (d.inFlight || d.self) return false;
+  return !(d.name.length && n.members.has(d.name) && n.members.get(d.name).link != 0);
+}
+
+export function dialsDue(n: Node): i64 {
+  let at = i64.MAX_VALUE;
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) if (waiting(n, ds[i]) && ds[i].nextAt < at) at = ds[i].nextAt;
+  return at;
+}
+
+/** Dials every waiting address whose time has come; the next attempt is already backed off. */
+export function dialsFire(n: Node): void {
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) {
+    const d = ds[i];
+    if (!waiting(n, d) || n.now < d.nextAt) continue;
+    d.inFlight = true;
+    d.nextAt = n.now + dialBackoffMs(d.attempts + 1, n.rng);
+    fxDial(d.address);
+  }
+}

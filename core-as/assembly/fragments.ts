@@ -1,0 +1,47 @@
+// Fragments: a logical message larger than FRAGMENT_BYTES travels as FRAGMENT frames, each
+// carrying a `more` flag and the next slice of the message's own frame (header included). The
+// receiver reassembles on the link (authenticated links only), up to MESSAGE_BYTES_MAX, then
+// handles the message as if it had come in one frame; a fragment inside one is refused.
+
+import { Reader, Writer } from './io';
+import { beginFrame, endFrame, checkFrame, MSG_FRAGMENT } from './codec';
+import { FERR_MALFORMED, FERR_OVERSIZED, FERR_UNEXPECTED } from './boundary';
+import { FRAGMENT_BYTES, FRAME_HEADER_BYTES, FRAGMENT_OVERHEAD_BYTES, MESSAGE_BYTES_MAX } from './limits';
+import { Node, onMemberFrame } from './node';
+import { Link } from './model';
+import { fxSend } from './effects';
+import { reject } from './handshake';
+
+const frag = new Writer(FRAGMENT_BYTES + FRAGMENT_OVERHEAD_BYTES);
+
+/** Sends the frame in `w` on a link, as FRAGMENT frames if it is larger than one fragment. */
+export function sendFragmented(link: u32, w: Writer): void {
+  if (w.len <= FRAGMENT_BYTES + FRAME_HEADER_BYTES) { fxSend(link, w); return; }
+  let off = 0;
+  while (off < w.len) {
+    const n = min(FRAGMENT_BYTES, w.len - off);
+    frag.reset();
+    const at = beginFrame(frag, MSG_FRAGMENT);
+    frag.u8(off + n < w.len ? 1 : 0);
+    frag.raw(w.buf.dataStart + <usize>off, n);
+    endFrame(frag, at);
+    fxSend(link, frag);
+    off += n;
+  }
+}
+
+export function onFragment(n: Node, l: Link, r: Reader, reassembled: bool): void {
+  if (reassembled) { reject(n, l, FERR_UNEXPECTED); return; }
+  const more = r.u8();
+  if (!r.ok) { reject(n, l, FERR_MALFORMED); return; }
+  let buf = l.reasm;
+  if (buf == null) { buf = new Writer(FRAGMENT_BYTES * 2); l.reasm = buf; }
+  if (buf.len + r.remaining > MESSAGE_BYTES_MAX) { l.reasm = null; reject(n, l, FERR_OVERSIZED); return; }
+  buf.raw(r.ptr + <usize>r.pos, r.remaining);
+  if (more != 0) return;
+  l.reasm = null;
+  const rr = new Reader(buf.buf.dataStart, buf.len);
+  const t = checkFrame(rr, MESSAGE_BYTES_MAX);
+  if (t < 0) { reject(n, l, -t); return; }
+  onMemberFrame(n, l, <u8>t, rr, true);
+}

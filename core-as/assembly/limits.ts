@@ -1,0 +1,90 @@
+// Every limit of the core in one place, named with the unit last. Relations between limits are
+// asserted at compile time (`if (broken) ERROR(...)` fails the build) next to the sentence that
+// states them.
+
+// ---- frames ------------------------------------------------------------------------------
+/** The link frame header (codec.ts). */
+export const FRAME_HEADER_BYTES: i32 = 8;
+/** Logical messages above this are sent as FRAGMENT frames carrying this much each. */
+export const FRAGMENT_BYTES: i32 = 64 * 1024;
+/** A FRAGMENT frame's own overhead beyond its slice: header and the `more` flag. */
+export const FRAGMENT_OVERHEAD_BYTES: i32 = 64;
+/** The smallest frame limit a node accepts: one fragment must always fit in one frame. */
+export const FRAME_FLOOR_BYTES: i32 = FRAGMENT_BYTES + FRAGMENT_OVERHEAD_BYTES;
+if (FRAGMENT_OVERHEAD_BYTES < FRAME_HEADER_BYTES + 1) ERROR('a fragment frame must fit its header and flag within the overhead');
+/** The frame limit when the host gives none. */
+export const FRAME_DEFAULT_BYTES: i32 = 1 << 20;
+if (FRAME_DEFAULT_BYTES < FRAME_FLOOR_BYTES) ERROR('the default frame limit must not be below the floor');
+/** A logical message reassembled from fragments may be at most this large. */
+export const MESSAGE_BYTES_MAX: i32 = 256 << 20;
+if (MESSAGE_BYTES_MAX < FRAME_DEFAULT_BYTES) ERROR('a reassembled message may be larger than any one frame, never smaller');
+
+// ---- fields (bytes of UTF-8, or counts) ----------------------------------------------------
+export const NAME_BYTES_MAX: i32 = 256;
+export const SCOPE_BYTES_MAX: i32 = 256;
+export const ADDRESS_BYTES_MAX: i32 = 2048;
+export const KIND_BYTES_MAX: i32 = 256;
+export const ID_BYTES_MAX: i32 = 256;
+/** An id as the API hands it over, before validation (a wrong id is answered, not truncated). */
+export const API_ID_BYTES_MAX: i32 = ID_BYTES_MAX * 4;
+export const ARGS_BYTES_MAX: i32 = 65536;
+export const KINDS_MAX: i32 = 1024;
+export const MEMBERS_MAX: i32 = 4096;
+export const ERROR_TEXT_BYTES_MAX: i32 = 4096;
+/** The cluster secret as the host hands it over. */
+export const SECRET_BYTES_MAX: i32 = 4096;
+export const NONCE_BYTES: i32 = 16;
+/** A HELLO nonce is read with this bound and must then be exactly NONCE_BYTES. */
+export const PEER_NONCE_BYTES_MAX: i32 = 64;
+if (PEER_NONCE_BYTES_MAX < NONCE_BYTES) ERROR('the HELLO nonce bound must admit a nonce');
+export const MAC_BYTES: i32 = 32;
+/** Items in one wire list of dots, entries, claims or acks. */
+export const WIRE_ITEMS_MAX: i32 = 1 << 24;
+/** Replicas in one wire replica table or context. */
+export const WIRE_REPLICAS_MAX: i32 = 1 << 20;
+
+// ---- dots (crdt.ts): a dot packs into one u64 -------------------------------------------
+export const DOT_COUNTER_BITS: i32 = 40;
+export const DOT_REPLICA_BITS: i32 = 24;
+if (DOT_COUNTER_BITS + DOT_REPLICA_BITS != 64) ERROR('a dot is exactly one u64');
+export const DOT_COUNTER_MAX: u64 = (<u64>1 << DOT_COUNTER_BITS) - 1;
+export const DOT_REPLICAS_MAX: i32 = 1 << DOT_REPLICA_BITS;
+if (WIRE_REPLICAS_MAX > DOT_REPLICAS_MAX) ERROR('one replica table must fit the dot replica field');
+
+// ---- time and retries -------------------------------------------------------------------
+/** Dial backoff: doubles from the base to the cap, with 50%..150% jitter. */
+export const DIAL_BACKOFF_BASE_MS: i64 = 100;
+export const DIAL_BACKOFF_MAX_MS: i64 = 2000;
+if (DIAL_BACKOFF_BASE_MS > DIAL_BACKOFF_MAX_MS) ERROR('the dial backoff base must not exceed its cap');
+/** Restart backoff of a local child (doubles per recent restart, capped). */
+export const RESTART_BACKOFF_BASE_MS: i64 = 100;
+export const RESTART_BACKOFF_MAX_MS: i64 = 5000;
+if (RESTART_BACKOFF_BASE_MS > RESTART_BACKOFF_MAX_MS) ERROR('the restart backoff base must not exceed its cap');
+export const HEARTBEAT_DEFAULT_MS: i64 = 250;
+export const FAILURE_TIMEOUT_DEFAULT_MS: i64 = 1000;
+export const SYNC_INTERVAL_DEFAULT_MS: i64 = 1000;
+if (FAILURE_TIMEOUT_DEFAULT_MS < HEARTBEAT_DEFAULT_MS) ERROR('a member must miss a heartbeat before it is judged down');
+/** Sync intervals a digest difference may last before anti-entropy runs regardless. */
+export const DIGEST_PATIENCE: i32 = 3;
+
+// ---- work per step ------------------------------------------------------------------------
+/**
+ * Local children started or stopped per step at most. A burst (100,000 starts, a join that
+ * moves a third of them) is spread over many short steps with the host's I/O in between, so
+ * heartbeats keep flowing and no peer mistakes a busy node for a dead one.
+ */
+export const RECONCILE_BUDGET: i32 = 1000;
+/** Reconcile calls per step at most: twice the dirty ids at the start, plus slack. */
+export const RECONCILE_GUARD_SLACK: i32 = 16;
+/** Acknowledgements asked again per sync interval at most. */
+export const REASK_ACKS_MAX: i32 = 4096;
+
+// ---- scratch buffers (they grow when needed; these are the starting sizes) -------------
+export const FRAME_SCRATCH_BYTES: i32 = 1024;
+export const HMAC_SCRATCH_BYTES: i32 = 256;
+export const IO_BUFFER_BYTES: i32 = 1 << 16;
+export const ENTRY_HASH_SCRATCH_BYTES: i32 = 512;
+
+// ---- probes (testing builds) ----------------------------------------------------------------
+/** Ids in one placeBatch call. */
+export const PLACE_BATCH_IDS_MAX: i32 = 1 << 26;

@@ -1,0 +1,235 @@
+// Membership: who is in the cluster, as this node sees it.
+//
+// - A link whose handshake completes makes its peer a member (memberUp). A newcomer is told
+//   who we know, our desired state and our claims, and everyone else is told of the newcomer
+//   (MEMBERS), so one seed is enough to join.
+// - MEMBERS gossip (on every new member and every sync interval) adds addresses to dial; it
+//   never adds a member by itself: only an authenticated link does.
+// - A member is down when it is silent for failureTimeoutMs (its link may come and go in the
+//   meantime), when it says BYE, or when a newer incarnation of it connects. Its claims are
+//   void at once, so its children may start elsewhere.
+// The one design choice people ask about: a lost link does not make a member down. Links flap
+// far more often than nodes fail; the member keeps its claims until it is silent long enough.
+
+import { Reader } from './io';
+import { MSG_MEMBERS, MSG_LEAVING } from './codec';
+import { OE_MEMBER_UP, OE_MEMBER_DOWN, BUG_IGNORE_INCARNATION, BUG_BREAK_INVARIANT, BUG_SKIP_ANTI_ENTROPY } from './boundary';
+import { MEMBERS_MAX, NAME_BYTES_MAX, ADDRESS_BYTES_MAX } from './limits';
+import { planted } from './flags';
+import { Node } from './node';
+import { Link, L_UP, Member } from './model';
+import { fxClose, fxEvent } from './effects';
+import { dialReached, forgetOtherAddresses, redialNow } from './dials';
+import { sendSyncReq } from './sync';
+import { sendClaimsFull } from './claims';
+import { resolveAcksAlone } from './requests';
+
+export class MemberTable {
+  private byName: Map<string, Member> = new Map();
+  /** Members in the order they came up: the order every broadcast and view uses. */
+  list: Array<Member> = [];
+  /** The highest incarnation seen per name (members or not): anything older is stale. */
+  maxInc: Map<string, u64> = new Map();
+
+  get count(): i32 { return this.list.length; }
+  has(name: string): bool { return this.byName.has(name); }
+  get(name: string): Member { return this.byName.get(name); }
+  /** The member of this name is exactly `m` (not an older or newer one). */
+  is(m: Member): bool { return this.byName.has(m.name) && this.byName.get(m.name) == m; }
+  names(): Array<string> { return this.byName.keys(); }
+
+  add(m: Member): void {
+    this.byName.set(m.name, m);
+    this.list.push(m);
+  }
+
+  remove(m: Member, bugs: u32): void {
+    this.byName.delete(m.name);
+    // Planted bug: the member stays in the list (the invariants must catch it).
+    if (planted(bugs, BUG_BREAK_INVARIANT)) return;
+    const idx = this.list.indexOf(m);
+    if (idx >= 0) this.list.splice(idx, 1);
+  }
+
+  /** An incarnation older than one already seen of that name. */
+  isStale(name: string, inc: u64): bool {
+    if (!this.maxInc.has(name)) return false;
+    return inc < this.maxInc.get(name);
+  }
+
+  noteIncarnation(name: string, inc: u64): void {
+    if (!this.maxInc.has(name) || this.maxInc.get(name) < inc) this.maxInc.set(name, inc);
+  }
+}
+
+export function memberUp(n: Node, l: Link): void {
+  const name = l.peerName;
+  if (l.outbound && n.dials.has(l.address)) dialReached(n, l.address, name);
+  n.members.noteIncarnation(name, l.peerInc);
+  if (n.members.has(name)) {
+    const m = n.members.get(name);
+    const sameIncarnation = m.inc == l.peerInc || planted(n.bugs, BUG_IGNORE_INCARNATION);
+    if (sameIncarnation) {
+      if (m.link != 0 && m.link != l.id && n.links.has(m.link)) {
+        // Two links to one member: keep the one dialed by the smaller name (both sides agree);
+        // if one side dialed both, the newer wins.
+        const old = n.links.get(m.link);
+        const oldDialer = old.outbound ? n.name : name;
+        const newDialer = l.outbound ? n.name : name;
+        const keepNew = newDialer < oldDialer || newDialer == oldDialer;
+        const loser = keepNew ? old : l;
+        n.links.delete(loser.id);
+        fxClose(loser.id, 'duplicate_link');
+        if (!keepNew) return;
+      }
+      m.link = l.id;
+      m.lastHeard = n.now;
+      m.inc = l.peerInc;
+      afterConnect(n, m, l.id);
+      return;
+    }
+    memberDown(n, m, 'restarted');
+  }
+  const m = new Member(name, l.peerInc, l.peerListen, l.peerKinds, l.peerWeight);
+  m.link = l.id;
+  m.lastHeard = n.now;
+  n.members.add(m);
+  membershipChanged(n);
+  if (m.address.length) {
+    forgetOtherAddresses(n, name, m.address);
+    dialReached(n, m.address, name);
+  }
+  fxEvent(OE_MEMBER_UP, name, m.address, '', '', <f64>m.inc, 0);
+  afterConnect(n, m, l.id);
+  // Tell everyone else about the newcomer, so one seed is enough.
+  writeMembers(n);
+  n.outbox.toAll(n.members);
+}
+
+/** What a (re)connected member needs: who we know, our desired state, our claims. */
+function afterConnect(n: Node, m: Member, link: u32): void {
+  writeMembers(n);
+  n.outbox.to(link);
+  if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
+  sendClaimsFull(n, link);
+  if (n.leaving) n.outbox.empty(link, MSG_LEAVING);
+}
+
+export function memberDown(n: Node, m: Member, reason: string): void {
+  if (!n.members.is(m)) return;
+  n.members.remove(m, n.bugs);
+  if (m.link != 0 && n.links.has(m.link)) {
+    n.links.delete(m.link);
+    fxClose(m.link, reason);
+  }
+  // Its claims are void: those children may start elsewhere.
+  const ids = m.claims.keys();
+  for (let i = 0; i < ids.length; i++) n.dirty.add(ids[i]);
+  membershipChanged(n);
+  fxEvent(OE_MEMBER_DOWN, m.name, reason, '', '', <f64>m.inc, 0);
+  if (reason == 'left' && m.address.length && n.dials.has(m.address)) n.dials.delete(m.address);
+  if (n.members.count == 0) resolveAcksAlone(n);
+}
+
+/** The authenticated link of a member closed: it stays a member until it is silent too long. */
+export function linkLost(n: Node, l: Link): void {
+  if (!n.members.has(l.peerName)) return;
+  const m = n.members.get(l.peerName);
+  if (m.link != l.id) return;
+  m.link = 0;
+  redialNow(n, m.address);
+}
+
+export function membershipChanged(n: Node): void {
+  n.candCache.clear();
+  n.allDirty = true;
+}
+
+/** MEMBERS: us (if we listen) and every member with an address. */
+export function writeMembers(n: Node): void {
+  const w = n.outbox.frame(MSG_MEMBERS);
+  let count = 0;
+  const countAt = w.len;
+  w.u32(0);
+  if (n.listen.length) { w.str(n.name); w.u64(n.inc); w.str(n.listen); count++; }
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (m.address.length == 0) continue;
+    w.str(m.name); w.u64(m.inc); w.str(m.address); count++;
+  }
+  w.patchU32(countAt, <u32>count);
+}
+
+export function onMembers(n: Node, r: Reader): bool {
+  const count = r.count(MEMBERS_MAX, 16);
+  for (let i = 0; i < count; i++) {
+    const name = r.str(NAME_BYTES_MAX);
+    const inc = r.u64();
+    const addr = r.str(ADDRESS_BYTES_MAX);
+    if (!r.ok) return false;
+    if (name == n.name || addr.length == 0 || addr == n.listen) continue;
+    if (n.members.isStale(name, inc)) continue;
+    if (n.members.has(name) && n.members.get(name).inc >= inc) continue;
+    const d = n.dials.ensure(addr, n.now);
+    if (d.name.length == 0) d.name = name;
+  }
+  return r.remaining == 0;
+}
+
+/** LEAVING: the member stays (and keeps its claims) but no longer owns anything new. */
+export function onLeaving(n: Node, m: Member, r: Reader): bool {
+  if (r.remaining != 0) return false;
+  if (!m.leaving) { m.leaving = true; membershipChanged(n); }
+  return true;
+}
+
+/** BYE: the member released everything and is gone. A BYE with a payload is ignored (not rejected). */
+export function onBye(n: Node, m: Member, r: Reader): void {
+  if (r.remaining == 0) memberDown(n, m, 'left');
+}
+
+/**
+ * We were paused (no ticks for longer than half the failure timeout): we cannot judge others
+ * by silence we did not observe, so every member and handshake gets a fresh window.
+ */
+export function forgivePause(n: Node, gap: i64): void {
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) ms[i].lastHeard += gap;
+  const ls = n.links.values();
+  for (let i = 0; i < ls.length; i++) ls[i].openedAt += gap;
+}
+
+export function silentMembersDue(n: Node): i64 {
+  let at = i64.MAX_VALUE;
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) {
+    const t = ms[i].lastHeard + n.cfg.failureTimeoutMs + 1;
+    if (t < at) at = t;
+  }
+  return at;
+}
+
+export function downSilentMembers(n: Node): void {
+  const ms = n.members.list.slice(0);
+  for (let i = 0; i < ms.length; i++) {
+    if (n.now - ms[i].lastHeard > n.cfg.failureTimeoutMs) memberDown(n, ms[i], 'timeout');
+  }
+}
+
+export function quorumOk(n: Node): bool {
+  return n.cfg.quorum <= 0 || 1 + n.members.count >= n.cfg.quorum;
+}
+
+/** Why this node does not start children yet ('' when it is ready). */
+export function notReadyReason(n: Node): string {
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) if (!ds[i].resolved && !ds[i].self) return 'dialing ' + ds[i].address;
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) if (!ms[i].claimsSynced) return 'waiting for the claims of ' + ms[i].name;
+  // A link still in its handshake may be a member we do not know yet (its other link may
+  // just have been closed as a duplicate); a stalled one times out after failureTimeoutMs.
+  const ls = n.links.values();
+  for (let i = 0; i < ls.length; i++) if (ls[i].state != L_UP) return 'handshake in progress on link ' + ls[i].id.toString();
+  return '';
+}

@@ -1,0 +1,47 @@
+// The one way a frame leaves this node: start it, write its payload, send it to one link or to
+// every connected member. A logical message larger than one fragment goes out as FRAGMENT
+// frames (fragments.ts). The frame is built once in a scratch buffer that is reused.
+
+import { Writer } from './io';
+import { beginFrame, endFrame } from './codec';
+import { FRAME_SCRATCH_BYTES } from './limits';
+import { MemberTable } from './membership';
+import { sendFragmented } from './fragments';
+
+export class Outbox {
+  private w: Writer = new Writer(FRAME_SCRATCH_BYTES);
+  /** Where the open frame begins, or -1 once it is sealed (its length written). */
+  private at: i32 = -1;
+
+  /** Starts a frame of `type`; write its payload to the writer returned, then `to` or `toAll`. */
+  frame(type: u8): Writer {
+    this.w.reset();
+    this.at = beginFrame(this.w, type);
+    return this.w;
+  }
+
+  /** Sends the frame last started on one link. */
+  to(link: u32): void {
+    this.seal();
+    sendFragmented(link, this.w);
+  }
+
+  /** Sends the frame last started to every member with a link. */
+  toAll(members: MemberTable): void {
+    this.seal();
+    const ms = members.list;
+    for (let i = 0; i < ms.length; i++) if (ms[i].link != 0) sendFragmented(ms[i].link, this.w);
+  }
+
+  /** A frame with no payload (HEARTBEAT, CLAIMS_REQ, LEAVING, BYE) to one link. */
+  empty(link: u32, type: u8): void { this.frame(type); this.to(link); }
+
+  /** A frame with no payload to every member with a link. */
+  emptyToAll(members: MemberTable, type: u8): void { this.frame(type); this.toAll(members); }
+
+  private seal(): void {
+    if (this.at < 0) return;
+    endFrame(this.w, this.at);
+    this.at = -1;
+  }
+}

@@ -1,0 +1,141 @@
+// API requests: startChild, terminateChild and leave, and the replies they wait for.
+//
+// A start or terminate is a local CRDT op; its dot goes out in this step's DELTA and the
+// request waits until a peer acknowledges that dot (or at once when we are alone). Wait mode
+// 'ack' replies then; 'done' then waits for the child to run somewhere (start) or to have
+// stopped everywhere (terminate), checked whenever reconcile looks at the child.
+
+import { Reader } from './io';
+import { MSG_LEAVING, MSG_BYE } from './codec';
+import {
+  OE_LEFT, R_OK, R_INVALID_SPEC, R_NOT_FOUND, R_ALREADY_STARTED, R_NOT_RUNNING, R_CHILD_FAILED, WAIT_ACK,
+} from './boundary';
+import { NAME_BYTES_MAX, WIRE_ITEMS_MAX } from './limits';
+import { Node } from './node';
+import { Waiter } from './model';
+import { readSpecFromApi } from './spec';
+import { dotKey, dotCounterFits } from './crdt';
+import { fxReply, fxEvent } from './effects';
+import { membershipChanged } from './membership';
+import { claimedByOther, runningSomewhere } from './claims';
+
+// What reconcile found for a child whose waiters it checks.
+export const WANT_GONE: i32 = 0;     // not desired (any more)
+export const WANT_DESIRED: i32 = 1;  // desired
+export const WANT_FAILED: i32 = 2;   // desired, but failed (restart intensity exceeded)
+
+export function startChild(n: Node, req: u32, wait: u8, r: Reader): void {
+  const res = readSpecFromApi(r);
+  if (!n.initialised || n.leaving || n.left) { fxReply(req, R_NOT_RUNNING, '', 'node is not running'); return; }
+  const spec = res.spec;
+  if (spec == null) { fxReply(req, R_INVALID_SPEC, res.field, res.message); return; }
+  const e = n.desired.get(spec.id);
+  if (e != null && !e.spec.failed) {
+    if (!e.spec.sameAs(spec)) {
+      fxReply(req, R_ALREADY_STARTED, 'id', 'child ' + spec.id + ' already exists with a different spec');
+      return;
+    }
+    // Same spec: idempotent. Still honour the wait mode.
+    acked(n, new Waiter(req, spec.id, true, wait));
+    return;
+  }
+  // Local ops write straight into the delta flushed at the end of the step.
+  const dot = n.desired.add(spec, n.pendingDelta);
+  n.dirty.add(spec.id);
+  awaitAck(n, dot, new Waiter(req, spec.id, true, wait));
+}
+
+export function terminateChild(n: Node, req: u32, wait: u8, id: string): void {
+  if (!n.initialised || n.left) { fxReply(req, R_NOT_RUNNING, '', 'node is not running'); return; }
+  if (!n.desired.store.has(id)) {
+    fxReply(req, R_NOT_FOUND, 'id', 'no child with id ' + id);
+    return;
+  }
+  const dot = n.desired.remove(id, n.pendingDelta);
+  n.dirty.add(id);
+  awaitAck(n, dot, new Waiter(req, id, false, wait));
+}
+
+export function leave(n: Node, req: u32): void {
+  if (!n.initialised || n.left) { fxReply(req, R_OK, '', ''); return; }
+  n.leaveReqs.push(req);
+  if (n.leaving) return;
+  n.leaving = true;
+  n.outbox.emptyToAll(n.members, MSG_LEAVING);
+  membershipChanged(n);
+}
+
+/** End of step: once leaving and nothing runs or is unannounced here, say BYE and reply. */
+export function checkLeft(n: Node): void {
+  if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0) return;
+  n.outbox.emptyToAll(n.members, MSG_BYE);
+  n.left = true;
+  for (let i = 0; i < n.leaveReqs.length; i++) fxReply(n.leaveReqs[i], R_OK, '', '');
+  n.leaveReqs = [];
+  fxEvent(OE_LEFT, n.name, '', '', '', <f64>n.inc, 0);
+}
+
+/** A local op's dot waits for a peer's ACK (or is acknowledged at once when we are alone). */
+function awaitAck(n: Node, dot: u64, wt: Waiter): void {
+  if (n.members.count == 0) { acked(n, wt); return; }
+  wt.since = n.now;
+  n.ackWaits.set(dot, wt);
+  n.pendingDelta.acks.push(dot);
+}
+
+/** ACK: dots a peer now holds; ours among them answer their requests. */
+export function onAck(n: Node, r: Reader): bool {
+  const count = r.count(WIRE_ITEMS_MAX, 20);
+  for (let i = 0; i < count; i++) {
+    // Acks of a 100k burst come by the hundred thousand: compare the name in place.
+    const mine = r.strIs(NAME_BYTES_MAX, n.nameUtf8);
+    const inc = r.u64();
+    const ctr = r.u64();
+    if (!r.ok) return false;
+    // A counter that does not fit a dot was never one of ours.
+    if (!mine || inc != n.inc || !dotCounterFits(ctr)) continue;
+    const k = dotKey(n.desired.myRep, ctr);
+    if (n.ackWaits.has(k)) {
+      const wt = n.ackWaits.get(k);
+      n.ackWaits.delete(k);
+      acked(n, wt);
+    }
+  }
+  return r.remaining == 0;
+}
+
+/** A change is held by a second member (or we are alone): reply, or wait for running/stopped. */
+function acked(n: Node, wt: Waiter): void {
+  if (wt.wait == WAIT_ACK) { fxReply(wt.req, R_OK, '', ''); return; }
+  if (!n.doneWaits.has(wt.id)) n.doneWaits.set(wt.id, []);
+  n.doneWaits.get(wt.id).push(wt);
+  n.dirty.add(wt.id);
+}
+
+/** The last member went: nobody is left to acknowledge, so every waiting op is acknowledged. */
+export function resolveAcksAlone(n: Node): void {
+  const vs = n.ackWaits.values();
+  n.ackWaits.clear();
+  for (let i = 0; i < vs.length; i++) acked(n, vs[i]);
+}
+
+/** Answers the 'done' waiters of a child that are done, given what reconcile found (WANT_*). */
+export function checkWaiters(n: Node, id: string, want: i32): void {
+  if (!n.doneWaits.has(id)) return;
+  const ws = n.doneWaits.get(id);
+  const keep = new Array<Waiter>();
+  for (let i = 0; i < ws.length; i++) {
+    const wt = ws[i];
+    if (wt.start) {
+      if (want == WANT_FAILED) fxReply(wt.req, R_CHILD_FAILED, 'id', 'child ' + id + ' failed: restart intensity exceeded');
+      else if (want == WANT_GONE) fxReply(wt.req, R_NOT_FOUND, 'id', 'child ' + id + ' is no longer desired');
+      else if (runningSomewhere(n, id)) fxReply(wt.req, R_OK, '', '');
+      else keep.push(wt);
+    } else {
+      if (!n.locals.has(id) && !claimedByOther(n, id)) fxReply(wt.req, R_OK, '', '');
+      else keep.push(wt);
+    }
+  }
+  if (keep.length == 0) n.doneWaits.delete(id);
+  else n.doneWaits.set(id, keep);
+}

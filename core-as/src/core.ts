@@ -1,0 +1,152 @@
+// The core: one Wasm instance, fed events and answering effects. Events are encoded into JS-side
+// queues and copied into the core's input buffer in one go; `step()` runs them as one batch and
+// decodes the effect batch. Views over Wasm memory are reused until the memory grows.
+//
+// Vocabulary (as in core-as/assembly): events in (init … childStartFailed), one step, effects out,
+// and read-only queries (localChildren … specOf).
+
+import { instantiateCore, type CoreInstance } from './wasm.js';
+import type { ExitReason, ErrorInfo } from './adapters.js';
+import {
+  EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
+  writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildExited, writeChildStartFailed,
+  type CoreConfig, type WaitMode,
+} from './event-writer.js';
+import { OutReader, readEffects, type Effect } from './effect-reader.js';
+import {
+  readLocalChildren, readGlobalChildren, readMembers, readDigest, readCounters, readInfo, readSpec,
+  type LocalChildView, type GlobalChildView, type MemberView, type NodeInfo, type RejectReason, type SpecView,
+} from './queries.js';
+import { Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO } from './generated/boundary.js';
+import { TICK_RECORD_BYTES } from './limits.js';
+
+type InputBuffer = (len: number) => number;
+type Step = (len: number) => number;
+type OutputPtr = () => number;
+type Query = (kind: number) => number;
+
+export class Core {
+  protected readonly x: CoreInstance;
+  /** Events from the network, the runner and time: always handled first. */
+  protected readonly w = new EventWriter();
+  /**
+   * API requests (startChild, terminateChild, leave), in their own queue: a burst of 100,000
+   * starts must not hold back a peer's heartbeat queued behind it, or the peer looks dead.
+   * Requests keep their order among themselves; against network events they are concurrent.
+   */
+  private readonly api = new EventWriter();
+  private readonly out = new OutReader();
+  private mem!: Uint8Array;
+  private view!: DataView;
+  private readonly inputBuffer: InputBuffer;
+  private readonly stepFn: Step;
+  private readonly outputPtr: OutputPtr;
+  private readonly queryFn: Query;
+  private readonly querySpecFn: Step;
+
+  protected constructor(x: CoreInstance) {
+    this.x = x;
+    this.inputBuffer = x.inputBuffer as InputBuffer;
+    this.stepFn = x.step as Step;
+    this.outputPtr = x.outputPtr as OutputPtr;
+    this.queryFn = x.query as Query;
+    this.querySpecFn = x.querySpec as Step;
+    this.refreshViews();
+  }
+
+  static create(source: BufferSource | WebAssembly.Module): Core {
+    return new Core(instantiateCore(source));
+  }
+
+  private refreshViews(): void {
+    const buf = this.x.memory.buffer;
+    if (!this.mem || this.mem.buffer !== buf) {
+      this.mem = new Uint8Array(buf);
+      this.view = new DataView(buf);
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  init(c: CoreConfig): void { writeInit(this.w, c); }
+  tick(nowMs: number): void { writeTick(this.w, nowMs); }
+  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.w, link, outbound, address, nonce); }
+  frame(link: number, bytes: Uint8Array): void { writeFrame(this.w, link, bytes); }
+  linkClosed(link: number): void { writeLinkClosed(this.w, link); }
+  dialFailed(address: string): void { writeDialFailed(this.w, address); }
+  /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
+  startChild(req: number, spec: unknown, wait: WaitMode): void { writeStartChild(this.api, req, spec, wait); }
+  terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }
+  leave(req: number): void { writeLeave(this.api, req); }
+  childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
+  childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
+  childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
+
+  /** Number of queued event bytes. */
+  get pending(): number { return this.w.queued + this.api.queued; }
+
+  // ---- step ---------------------------------------------------------------------------------
+
+  /** Runs every queued event as one batch and returns the effects, in order. */
+  step(opts: { now?: number; maxBytes?: number } = {}): Effect[] {
+    // Cut at a record boundary when a budget is given: the rest stays queued for the next
+    // step, so a host can let I/O (heartbeats!) run between slices of a huge batch. Network
+    // and runner events go first; API requests fill what is left of the budget.
+    const budget = opts.maxBytes ?? Infinity;
+    const w = this.w, api = this.api;
+    const wEnd = w.cut(budget, true);
+    const wLen = wEnd - w.head;
+    const apiEnd = api.cut(Math.max(0, budget - wLen), wLen === 0);
+    const apiLen = apiEnd - api.head;
+    // The batch's time goes first, so every event in it is handled at that time.
+    const tick = opts.now === undefined ? 0 : TICK_RECORD_BYTES;
+    const total = tick + wLen + apiLen;
+    const ptr = this.inputBuffer(total);
+    this.refreshViews();
+    if (tick) putTick(this.mem, this.view, ptr, opts.now!);
+    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + tick);
+    this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + tick + wLen);
+    w.consume(wEnd);
+    api.consume(apiEnd);
+    const outLen = this.stepFn(total);
+    if (outLen === 0) return [];
+    return readEffects(this.output(outLen));
+  }
+
+  // ---- buffers (also used by the probes in ./testing) -----------------------------------------
+
+  /** Copies `bytes` into the core's input buffer. */
+  protected toInput(bytes: Uint8Array): void {
+    const ptr = this.inputBuffer(bytes.length);
+    this.refreshViews();
+    this.mem.set(bytes, ptr);
+  }
+
+  /** The reader, over the `len` bytes the last call left in the core's output buffer. */
+  protected output(len: number): OutReader {
+    this.refreshViews();
+    return this.out.reset(this.mem, this.view, this.outputPtr(), len);
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  private query(kind: number): OutReader { return this.output(this.queryFn(kind)); }
+
+  localChildren(): LocalChildView[] { return readLocalChildren(this.query(Q_LOCAL)); }
+  globalChildren(): GlobalChildView[] { return readGlobalChildren(this.query(Q_GLOBAL)); }
+  members(): MemberView[] { return readMembers(this.query(Q_MEMBERS)); }
+  /** Digest of the whole replicated state (desired map + every live member's claims), and of the desired map alone. */
+  digest(): { state: bigint; desired: bigint } { return readDigest(this.query(Q_DIGEST)); }
+  counters(): Record<RejectReason, number> { return readCounters(this.query(Q_COUNTERS)); }
+  info(): NodeInfo { return readInfo(this.query(Q_INFO)); }
+
+  /** The spec this node holds for an id (its effective entry), or undefined. */
+  specOf(id: string): SpecView | undefined {
+    const bytes = new TextEncoder().encode(id);
+    const head = new Uint8Array(4 + bytes.length);
+    new DataView(head.buffer).setUint32(0, bytes.length, true);
+    head.set(bytes, 4);
+    this.toInput(head);
+    return readSpec(this.output(this.querySpecFn(head.length)));
+  }
+}

@@ -1,0 +1,193 @@
+// The event writer: encodes host → core events as batch records (u8 type, u32 length, payload;
+// core-as/assembly/boundary.ts) in a growable JS-side buffer that a step copies into the core.
+
+import type { ExitReason, ErrorInfo } from './adapters.js';
+import {
+  EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
+  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
+  EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
+} from './generated/boundary.js';
+import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
+
+/** How a node runs: the options that pass unchanged from start() to the core. */
+export interface NodeParams {
+  heartbeatMs: number;
+  failureTimeoutMs: number;
+  syncIntervalMs: number;
+  /** 0 = partition 'available'; N = a side needs N live members to run children. */
+  quorum: number;
+  weight: number;
+  maxFrameBytes: number;
+}
+
+export interface CoreConfig extends NodeParams {
+  name: string;
+  /** Distinguishes restarts of one node name; must grow across restarts (e.g. a timestamp). */
+  incarnation: number;
+  scope: string;
+  /** Address peers dial to reach us ('' for members that cannot listen). */
+  listen?: string;
+  secret?: Uint8Array;
+  /** Seed for the core's jitter PRNG (not a secret). */
+  seed: number;
+  kinds: string[];
+  seeds: string[];
+}
+
+export type WaitMode = 'ack' | 'done';
+
+const EXIT_CODES: Record<ExitReason, number> = { normal: EXIT_NORMAL, crash: EXIT_CRASH, shutdown: EXIT_SHUTDOWN, killed: EXIT_KILLED };
+const enc = new TextEncoder();
+
+/** A growable little-endian writer for event records. */
+export class EventWriter {
+  buf = new Uint8Array(EVENT_BUFFER_BYTES);
+  view = new DataView(this.buf.buffer);
+  /** Queued records are buf[head, len): steps take from the front without moving the rest. */
+  head = 0;
+  len = 0;
+  private recAt = 0;
+  get queued(): number { return this.len - this.head; }
+  /**
+   * End offset of the records a step takes from the front: whole records within `budget` bytes,
+   * and at least one when `atLeastOne` (a record larger than the budget still goes through).
+   */
+  cut(budget: number, atLeastOne: boolean): number {
+    if (this.len - this.head <= budget) return this.len;
+    let cut = this.head;
+    while (cut < this.len) {
+      const next = cut + RECORD_HEADER_BYTES + this.view.getUint32(cut + 1, true);
+      if (next - this.head > budget && (cut > this.head || !atLeastOne)) break;
+      cut = next;
+    }
+    return cut;
+  }
+  /** Drops the records before `end`, which a step has copied into the core. */
+  consume(end: number): void {
+    this.head = end;
+    if (this.head === this.len) { this.head = 0; this.len = 0; }
+  }
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    // Reclaim the consumed front first; grow only when that is not enough.
+    if (this.head > 0) {
+      this.buf.copyWithin(0, this.head, this.len);
+      this.len -= this.head;
+      this.recAt -= this.head;
+      this.head = 0;
+      if (this.len + n <= this.buf.length) return;
+    }
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+    this.view = new DataView(nb.buffer);
+  }
+  begin(type: number): void { this.u8(type); this.recAt = this.len; this.u32(0); }
+  end(): void { this.view.setUint32(this.recAt, this.len - this.recAt - 4, true); }
+  u8(v: number): void { this.reserve(1); this.buf[this.len++] = v; }
+  u32(v: number): void { this.reserve(4); this.view.setUint32(this.len, v >>> 0, true); this.len += 4; }
+  u64(v: number): void { this.reserve(8); this.view.setBigUint64(this.len, BigInt(Math.max(0, Math.floor(v))), true); this.len += 8; }
+  f64(v: number): void { this.reserve(8); this.view.setFloat64(this.len, v, true); this.len += 8; }
+  bytes(b: Uint8Array): void { this.u32(b.length); this.raw(b); }
+  raw(b: Uint8Array): void { this.reserve(b.length); this.buf.set(b, this.len); this.len += b.length; }
+  str(s: string): void {
+    // worst case 3 bytes per UTF-16 unit
+    this.reserve(4 + s.length * 3);
+    const r = enc.encodeInto(s, this.buf.subarray(this.len + 4));
+    this.view.setUint32(this.len, r.written, true);
+    this.len += 4 + r.written;
+  }
+}
+
+/** Writes the EV_TICK record for `nowMs` at `at` of `view` (the step puts it ahead of its batch). */
+export function putTick(mem: Uint8Array, view: DataView, at: number, nowMs: number): void {
+  mem[at] = EV_TICK;
+  view.setUint32(at + 1, TICK_RECORD_BYTES - RECORD_HEADER_BYTES, true);
+  view.setFloat64(at + RECORD_HEADER_BYTES, nowMs, true);
+}
+
+// ---- one function per event ------------------------------------------------------------------
+
+export function writeInit(w: EventWriter, c: CoreConfig): void {
+  w.begin(EV_INIT);
+  w.str(c.name); w.u64(c.incarnation); w.str(c.scope); w.str(c.listen ?? '');
+  w.u8(c.secret && c.secret.length ? 1 : 0); w.bytes(c.secret ?? new Uint8Array(0));
+  w.u64(c.seed);
+  w.u32(c.heartbeatMs); w.u32(c.failureTimeoutMs); w.u32(c.syncIntervalMs); w.u32(c.quorum);
+  w.f64(c.weight); w.u32(c.maxFrameBytes);
+  w.u32(c.kinds.length); for (const k of c.kinds) w.str(k);
+  w.u32(c.seeds.length); for (const s of c.seeds) w.str(s);
+  w.end();
+}
+
+export function writeTick(w: EventWriter, nowMs: number): void { w.begin(EV_TICK); w.f64(nowMs); w.end(); }
+
+export function writeLinkOpened(w: EventWriter, link: number, outbound: boolean, address: string, nonce: Uint8Array): void {
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} random bytes`);
+  w.begin(EV_LINK_OPENED); w.u32(link); w.u8(outbound ? 1 : 0); w.str(address); w.raw(nonce); w.end();
+}
+
+export function writeFrame(w: EventWriter, link: number, bytes: Uint8Array): void {
+  w.begin(EV_FRAME); w.u32(link); w.raw(bytes); w.end();
+}
+
+export function writeLinkClosed(w: EventWriter, link: number): void { w.begin(EV_LINK_CLOSED); w.u32(link); w.end(); }
+
+export function writeDialFailed(w: EventWriter, address: string): void { w.begin(EV_DIAL_FAILED); w.str(address); w.end(); }
+
+function stringField(w: EventWriter, v: unknown): void {
+  if (v === undefined) w.u8(TAG_ABSENT);
+  else if (typeof v === 'string') { w.u8(TAG_STRING); w.str(v); }
+  else { w.u8(TAG_OTHER); w.str(typeof v); }
+}
+function numberField(w: EventWriter, v: unknown): void {
+  if (v === undefined) w.u8(TAG_ABSENT);
+  else if (typeof v === 'number') { w.u8(TAG_NUMBER); w.f64(v); }
+  else { w.u8(TAG_OTHER); w.str(typeof v); }
+}
+const waitCode = (wait: WaitMode): number => (wait === 'done' ? WAIT_DONE : WAIT_ACK);
+
+/** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
+export function writeStartChild(w: EventWriter, req: number, spec: unknown, wait: WaitMode): void {
+  const s = (spec !== null && typeof spec === 'object' ? spec : {}) as Record<string, unknown>;
+  w.begin(EV_START_CHILD); w.u32(req); w.u8(waitCode(wait));
+  if (spec === null || typeof spec !== 'object') { w.u8(TAG_OTHER); w.str('spec is not an object'); }
+  else stringField(w, s.id);
+  stringField(w, s.kind);
+  let args: string | undefined;
+  let argsError: string | undefined;
+  try {
+    args = s.args === undefined ? undefined : JSON.stringify(s.args);
+    if (s.args !== undefined && args === undefined) argsError = `${typeof s.args} is not JSON`;
+  } catch (e) {
+    argsError = e instanceof Error ? e.message : String(e);
+  }
+  if (argsError !== undefined) { w.u8(TAG_OTHER); w.str(argsError); }
+  else stringField(w, args);
+  stringField(w, s.restart);
+  numberField(w, s.shutdownMs);
+  numberField(w, s.maxRestarts);
+  numberField(w, s.periodMs);
+  w.end();
+}
+
+export function writeTerminateChild(w: EventWriter, req: number, id: string, wait: WaitMode): void {
+  w.begin(EV_TERMINATE_CHILD); w.u32(req); w.u8(waitCode(wait)); w.str(String(id)); w.end();
+}
+
+export function writeLeave(w: EventWriter, req: number): void { w.begin(EV_LEAVE); w.u32(req); w.end(); }
+
+export function writeChildStarted(w: EventWriter, id: string, epoch: number): void {
+  w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();
+}
+
+export function writeChildExited(w: EventWriter, id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void {
+  w.begin(EV_CHILD_EXITED); w.str(id); w.u32(epoch); w.u8(EXIT_CODES[reason] ?? EXIT_CRASH);
+  w.str(error?.name ?? ''); w.str(error?.message ?? ''); w.end();
+}
+
+export function writeChildStartFailed(w: EventWriter, id: string, epoch: number, error: ErrorInfo): void {
+  w.begin(EV_CHILD_START_FAILED); w.str(id); w.u32(epoch); w.str(error.name); w.str(error.message); w.end();
+}

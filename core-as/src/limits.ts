@@ -1,0 +1,49 @@
+// The runtime's limits in one place, unit last. Relations between them are stated where they are
+// defined; the core's own limits live in core-as/assembly and reach here through the generated
+// boundary module (FRAME_HEADER_BYTES, NONCE_BYTES, the field limits) or are checked by core-as/test/limits.test.ts.
+import {
+  FRAME_HEADER_BYTES, NONCE_BYTES, NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, SECRET_BYTES_MAX,
+} from './generated/boundary.js';
+
+export { FRAME_HEADER_BYTES, NONCE_BYTES };
+/** The core's field limits (core-as/assembly/limits.ts), in UTF-8 bytes as the core counts them; options check the same. */
+export { NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, SECRET_BYTES_MAX };
+
+/** Payload bytes per fragment when the core splits a message larger than one frame (node.ts FRAGMENT_BYTES). */
+export const FRAGMENT_BYTES = 64 * 1024;
+
+/** The core raises a smaller maxFrameBytes to this: one fragment and its headers must fit a frame. */
+export const CORE_FRAME_BYTES_MIN = FRAGMENT_BYTES + 64;
+
+/** Default for the maxFrameBytes option: the largest frame payload a node sends or accepts. */
+export const MAX_FRAME_BYTES_DEFAULT = 1 << 20;
+
+/** Smallest maxFrameBytes the options accept; above CORE_FRAME_BYTES_MIN, so the core never overrides a valid option. */
+export const MAX_FRAME_BYTES_MIN = FRAGMENT_BYTES + 128;
+
+/** Bytes a transport accepts beyond maxFrameBytes: room for the frame header (FRAME_HEADER_BYTES) and slack. */
+export const TRANSPORT_SLACK_BYTES = 64;
+
+/** The largest WebSocket message a transport accepts for a given maxFrameBytes. */
+export function transportPayloadMax(maxFrameBytes: number = MAX_FRAME_BYTES_DEFAULT): number {
+  return maxFrameBytes + TRANSPORT_SLACK_BYTES;
+}
+
+/** Each batch record starts with u8 type and u32 payload length (core-as/assembly/boundary.ts). */
+export const RECORD_HEADER_BYTES = 5;
+
+/** An EV_TICK record: the header and one f64 (the time the step puts ahead of its batch). */
+export const TICK_RECORD_BYTES = RECORD_HEADER_BYTES + 8;
+
+/** Initial size of an event queue; it doubles when a batch needs more. */
+export const EVENT_BUFFER_BYTES = 64 * 1024;
+
+/** Event bytes the runtime hands the core per step before it yields to I/O (about 1,700 startChild calls). */
+export const STEP_BYTES = 64 * 1024;
+
+/** How long a transport waits for a dialed link to open before it reports the dial failed. */
+export const DIAL_TIMEOUT_MS = 5000;
+
+/** Most characters of a close reason a transport sends (the WebSocket close frame allows 123 bytes). */
+export const CLOSE_REASON_CHARS_MAX = 120;
+

@@ -1,0 +1,5 @@
+// @trellis/core/testing: what the simulator, the vectors, the property tests and the benchmarks
+// need beyond what hosts use. Nothing here is meant for a production node.
+export { TestCore, PlantedBug, type PlacementMember } from './test-core.js';
+export { REJECT_REASONS } from '../queries.js';
+export * from '../wasm.js';
