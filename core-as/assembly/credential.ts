@@ -50,6 +50,15 @@ export function compareUtf8(a: string, b: string): i32 {
   return x.byteLength == y.byteLength ? 0 : x.byteLength < y.byteLength ? -1 : 1;
 }
 
+/** The canonical form of a list of kinds: sorted by UTF-8 bytes, duplicates dropped. */
+export function canonicalKinds(kinds: Array<string>): Array<string> {
+  const sorted = kinds.slice(0);
+  sorted.sort((a: string, b: string): i32 => compareUtf8(a, b));
+  const out = new Array<string>();
+  for (let i = 0; i < sorted.length; i++) if (i == 0 || sorted[i] != sorted[i - 1]) out.push(sorted[i]);
+  return out;
+}
+
 /** Kinds strictly ascending by UTF-8 bytes: sorted, no duplicates. */
 export function kindsCanonical(kinds: Array<string>): bool {
   for (let i = 1; i < kinds.length; i++) if (compareUtf8(kinds[i - 1], kinds[i]) >= 0) return false;

@@ -48,3 +48,12 @@ export function decodeCredentialToken(token: string): CredentialToken | null {
     return null;
   }
 }
+
+function toBase64url(b: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The token string of a credential's bytes as the core mints them. */
+export function encodeCredentialToken(bytes: Uint8Array): string { return toBase64url(bytes); }

@@ -4,7 +4,7 @@ import type { KindDefinition } from './adapters.js';
 import type { NodeParams } from './event-writer.js';
 import { decodeCredentialToken, type CredentialToken } from './credential.js';
 import {
-  ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_BYTES_MAX, SCOPE_BYTES_MAX, SECRET_BYTES_MAX,
+  ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, PENDING_LINKS_DEFAULT, MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_BYTES_MAX, SCOPE_BYTES_MAX, SECRET_BYTES_MAX,
 } from './limits.js';
 
 const utf8 = new TextEncoder();
@@ -42,6 +42,8 @@ export interface CommonOptions {
   partition?: 'available' | { quorum: number };
   weight?: number;
   maxFrameBytes?: number;
+  /** Inbound connections in their handshake at once at most (default 64); past it new ones are closed at once (`pending_limit`). */
+  maxPendingLinks?: number;
 }
 
 export interface ResolvedOptions extends NodeParams {
@@ -140,5 +142,6 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
     weight = o.weight;
   }
   const maxFrameBytes = posInt(o, 'maxFrameBytes', MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN);
-  return { scope: o.scope, name, seeds: seeds as string[], secret, credential, insecure, kinds, children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes };
+  const maxPendingLinks = posInt(o, 'maxPendingLinks', PENDING_LINKS_DEFAULT);
+  return { scope: o.scope, name, seeds: seeds as string[], secret, credential, insecure, kinds, children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes, maxPendingLinks };
 }

@@ -12,6 +12,7 @@ import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
 } from './errors.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
+import { encodeCredentialToken } from './credential.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
@@ -104,9 +105,6 @@ export class Supervisor extends Emitter<TrellisEvent> {
   /** Validates options, listens, joins the cluster and submits the boot children. */
   static async start(options: CommonOptions | unknown, adapters: HostAdapters): Promise<Supervisor> {
     const opts = resolveOptions(options, adapters.defaultName);
-    // The core learns credentials with the protocol-2 handshake (issue 11); until then refuse
-    // rather than start a node that cannot join.
-    if (opts.credential) throw new InvalidOptionError('credential', 'is not supported by this core yet');
     const sup = new Supervisor(opts, adapters);
     await sup.boot();
     if (opts.insecure) {
@@ -125,12 +123,23 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.feed = (fn) => (initDone ? realFeed(fn) : void held.push(fn));
     this.address = await this.a.transport.listen(this.transportHandlers);
     const incarnation = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+    const c = o.credential;
     this.core.init({
       name: o.name, incarnation, scope: o.scope, listen: this.address ?? '', secret: o.secret,
+      credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key },
       seed: Math.floor(Math.random() * 2 ** 32), heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs,
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
-      kinds: Object.keys(o.kinds), seeds: o.seeds,
+      maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: o.seeds,
     });
+    // The core checks what options cannot (its own limits, the handshake size): a refused init
+    // fails start() with the core's reason rather than leaving a node that answers not_running.
+    for (const e of this.core.step({ now: this.a.clock.now(), maxBytes: 0 })) this.apply(e);
+    const refused = this.core.initError();
+    if (refused) {
+      await this.kill();
+      const at = refused.indexOf(': ');
+      throw new InvalidOptionError(at > 0 ? refused.slice(0, at) : 'options', at > 0 ? refused.slice(at + 2) : refused);
+    }
     initDone = true;
     this.feed = realFeed;
     for (const fn of held) fn();
@@ -266,6 +275,25 @@ export class Supervisor extends Emitter<TrellisEvent> {
 
   /** Digest of the replicated state: equal on every member once the cluster has converged. */
   digest(): string { return this.core.digest().state.toString(16); }
+
+  /**
+   * Mints a credential token for a member that will join under `name`, advertising at most
+   * `kinds`, until `expiresInMs` from now (docs/SECURITY.md). Only a node started with the secret
+   * can mint; a credential member cannot.
+   */
+  mintCredential(o: { name: string; kinds: string[]; expiresInMs: number }): string {
+    if (o === null || typeof o !== 'object') throw new InvalidOptionError('options', 'must be { name, kinds, expiresInMs }');
+    if (typeof o.name !== 'string' || o.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
+    if (!Array.isArray(o.kinds) || !o.kinds.every((k) => typeof k === 'string' && k.length > 0)) throw new InvalidOptionError('kinds', 'must be an array of kind names');
+    if (!Number.isInteger(o.expiresInMs) || o.expiresInMs <= 0) throw new InvalidOptionError('expiresInMs', 'must be a positive integer');
+    if (this.state === 'stopped') throw new NotRunningError('supervisor stopped');
+    const r = this.core.mintCredential(o.name, o.kinds, this.a.clock.now() + o.expiresInMs);
+    if ('error' in r) {
+      const at = r.error.indexOf(': ');
+      throw new InvalidOptionError(r.error.slice(0, at), r.error.slice(at + 2));
+    }
+    return encodeCredentialToken(r.token);
+  }
 
   /** Frames refused, by reason. */
   rejectedFrames(): Record<RejectReason | 'frame_too_large' | 'text_frame', number> {

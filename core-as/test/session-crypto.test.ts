@@ -3,14 +3,15 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
-import { instantiateCore, releaseWasmUrl, type CoreInstance } from '@trellis/core';
+// The link cryptography probes are test-only exports of the testing build.
+import { instantiateCore, testingWasmUrl, type CoreInstance } from '../dist/wasm.js';
 import { Prng } from '../../conformance/src/sim/prng.js';
 import {
   transcriptHash, deriveLinkKeys, frameTag, clusterKey, credentialKey, canonicalKinds, LinkCrypto,
   encodeCredentialToken, mintCredential,
 } from '../../conformance/src/protocol-session.js';
 
-const x: CoreInstance = instantiateCore(readFileSync(releaseWasmUrl));
+const x: CoreInstance = instantiateCore(readFileSync(testingWasmUrl));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const te = new TextEncoder();
 
