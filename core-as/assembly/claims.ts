@@ -114,7 +114,8 @@ export function onClaims(n: Node, m: Member, link: u32, r: Reader): bool {
     if (status > C_MAX || id.length == 0) return false;
     list.push(new Claim(id, epoch, status, restarts));
   }
-  if (r.remaining != 0) return false;
+  // A count larger than what remains fails in count(), before the loop: check the reader too.
+  if (!r.ok || r.remaining != 0) return false;
   if (full) {
     const old = m.claims.keys();
     for (let i = 0; i < old.length; i++) n.dirty.add(old[i]);
