@@ -1,6 +1,13 @@
-// An independent reading of docs/PROTOCOL.md: decodes a frame into a plain object following
-// the documented layouts and encodes it back. Tests use it to prove that the frames the core
-// really sends match the document, byte for byte.
+// An independent reading of docs/PROTOCOL.md (version 2): decodes a frame into a plain object
+// following the documented layouts and encodes it back. Tests use it to prove that the frames the
+// core really sends match the document, byte for byte. The handshake and the frame MACs are in
+// protocol-session.ts.
+
+export const PROTOCOL_VERSION = 2;
+/** Bytes of the MAC after every frame on an authenticated link. */
+export const TAG_BYTES = 16;
+/** HELLO auth modes. */
+export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
@@ -18,7 +25,8 @@ const CONTEXT: Field = { list: ['u32', 'u64', { list: ['u64'] }] };
 const SPEC: Layout = ['str', 'str', 'str', 'u8', 'u32', 'u32', 'u32', 'u8'];
 
 export const LAYOUTS: Record<number, Layout> = {
-  [MSG.HELLO]: ['str', 'str', 'u64', 'bytes', 'u8', 'str', 'f64', { list: ['str'] }],
+  // scope, name, incarnation, nonce, listen address, weight, kinds, auth mode, credential kinds, credential expiry
+  [MSG.HELLO]: ['str', 'str', 'u64', 'bytes', 'str', 'f64', { list: ['str'] }, 'u8', { list: ['str'] }, 'u64'],
   [MSG.AUTH]: ['bytes'],
   [MSG.HEARTBEAT]: [],
   [MSG.MEMBERS]: [{ list: ['str', 'u64', 'str'] }],
@@ -37,15 +45,41 @@ export const LAYOUTS: Record<number, Layout> = {
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }
 
+/** The fields of a HELLO, by name. */
+export interface Hello {
+  scope: string; name: string; incarnation: bigint; nonce: Uint8Array; listen: string; weight: number;
+  kinds: string[]; auth: number; credentialKinds: string[]; expiresAtMs: bigint;
+}
+
+export function helloFrame(h: Hello): Uint8Array {
+  return encodeFrame({ type: MSG.HELLO, fields: [h.scope, h.name, h.incarnation, h.nonce, h.listen, h.weight, h.kinds.map((k) => [k]), h.auth, h.credentialKinds.map((k) => [k]), h.expiresAtMs] });
+}
+
+export function readHello(f: Frame): Hello {
+  if (f.type !== MSG.HELLO) throw new ProtocolError(`not a HELLO: ${MSG_NAMES[f.type]}`);
+  const [scope, name, incarnation, nonce, listen, weight, kinds, auth, credentialKinds, expiresAtMs] = f.fields;
+  const strs = (l: Value) => (l as Value[][]).map((x) => x[0] as string);
+  return {
+    scope: scope as string, name: name as string, incarnation: incarnation as bigint, nonce: nonce as Uint8Array,
+    listen: listen as string, weight: weight as number, kinds: strs(kinds), auth: auth as number,
+    credentialKinds: strs(credentialKinds), expiresAtMs: expiresAtMs as bigint,
+  };
+}
+
 const td = new TextDecoder('utf-8', { fatal: true });
 const te = new TextEncoder();
 
 export class ProtocolError extends Error {}
 
-export function decodeFrame(b: Uint8Array): Frame {
+/**
+ * Decodes one frame. On an authenticated link pass `tagBytes = TAG_BYTES`: the frame is then
+ * followed by its MAC, which is not checked here (see protocol-session.ts).
+ */
+export function decodeFrame(whole: Uint8Array, tagBytes = 0): Frame {
+  if (whole.length < 8 + tagBytes) throw new ProtocolError('truncated header');
+  const b = whole.subarray(0, whole.length - tagBytes);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (b.length < 8) throw new ProtocolError('truncated header');
-  if (b[0] !== 0x54 || b[1] !== 1 || b[3] !== 0) throw new ProtocolError('bad header');
+  if (b[0] !== 0x54 || b[1] !== PROTOCOL_VERSION || b[3] !== 0) throw new ProtocolError('bad header');
   const type = b[2];
   const len = v.getUint32(4, true);
   if (len !== b.length - 8) throw new ProtocolError('length mismatch');
@@ -91,7 +125,7 @@ export function encodeFrame(f: Frame): Uint8Array {
   });
   write(LAYOUTS[f.type], f.fields);
   const out = new Uint8Array(8 + parts.length);
-  out.set([0x54, 1, f.type, 0]);
+  out.set([0x54, PROTOCOL_VERSION, f.type, 0]);
   new DataView(out.buffer).setUint32(4, parts.length, true);
   out.set(parts, 8);
   return out;

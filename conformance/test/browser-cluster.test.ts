@@ -28,7 +28,7 @@ describe('browser tabs through a Node gateway', () => {
   beforeAll(async () => {
     [browser, site, other] = await Promise.all([launchBrowser(), serveSite(), serveSite()]);
     node = await startNode({
-      scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 },
+      scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, insecure: true,
       kinds: { 'node-job': { run: (_a, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r(undefined))) } },
       gateway: { origins: [site.url], limits: { channelsMax: CHANNELS_MAX } },
     });

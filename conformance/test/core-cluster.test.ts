@@ -1,5 +1,6 @@
 // The core's cluster logic, in-process: real Wasm cores over the simulator's virtual network
 // with no faults injected. Pogo's own scenarios first, then the rest of the core's contract.
+import { PROTOCOL_VERSION } from '../src/protocol.js';
 import { describe, it, expect } from 'vitest';
 import { World } from '../src/sim/world.js';
 import { cluster, converged, settled, watchOverlap, runnerOf, wasmModule } from './support.js';
@@ -255,7 +256,7 @@ describe('handshake', () => {
     w.runFor(10);
     expect(raw.received.length).toBe(1); // a's HELLO
     // A well-formed HEARTBEAT frame before authenticating.
-    w.rawSend(raw, new Uint8Array([0x54, 1, 3, 0, 0, 0, 0, 0]));
+    w.rawSend(raw, new Uint8Array([0x54, PROTOCOL_VERSION, 3, 0, 0, 0, 0, 0]));
     w.runFor(10);
     expect(raw.closed).toBe(true);
     expect(w.node('a').core.counters().unauthenticated).toBe(1);
@@ -263,7 +264,7 @@ describe('handshake', () => {
   it('rejects garbage and oversized input on a link without trapping', () => {
     const w = cluster(2);
     const cases: Uint8Array[] = [new Uint8Array([1, 2, 3]), new Uint8Array(100).fill(0x54), new Uint8Array([0x54, 9, 1, 0, 0, 0, 0, 0])];
-    const big = new Uint8Array(8 + (1 << 20) + 1); big.set([0x54, 1, 1, 0]); new DataView(big.buffer).setUint32(4, (1 << 20) + 1, true);
+    const big = new Uint8Array(8 + (1 << 20) + 1); big.set([0x54, PROTOCOL_VERSION, 1, 0]); new DataView(big.buffer).setUint32(4, (1 << 20) + 1, true);
     cases.push(big);
     for (const bytes of cases) { const raw = w.rawLink('a'); w.runFor(5); w.rawSend(raw, bytes); w.runFor(5); expect(raw.closed).toBe(true); }
     const c = w.node('a').core.counters();

@@ -70,6 +70,12 @@ export const Q_MEMBERS: i32 = 3;
 export const Q_DIGEST: i32 = 4;
 export const Q_COUNTERS: i32 = 5;
 export const Q_INFO: i32 = 6;
+export const Q_INIT: i32 = 7;    // str: why init was refused ('' when the node runs)
+
+// Auth modes (EV_INIT and HELLO): what key a node holds.
+export const AUTH_INSECURE: u8 = 0;
+export const AUTH_SECRET: u8 = 1;
+export const AUTH_CREDENTIAL: u8 = 2;
 
 // Child status codes in the local and global views. Claim statuses (model.ts C_*) and local
 // child states (model.ts S_*) use the same numbers, asserted there.
@@ -102,11 +108,17 @@ export const FERR_SECRET_MISMATCH: i32 = 10;   // one side has a secret, the oth
 export const FERR_STALE_INCARNATION: i32 = 11;
 export const FERR_SELF: i32 = 12;              // a link to ourselves
 export const FERR_UNEXPECTED: i32 = 13;        // a valid message that is not allowed in this state
-export const FERR_COUNT: i32 = 14;
+export const FERR_BAD_MAC: i32 = 14;           // a frame on an authenticated link without its valid tag
+export const FERR_NO_SHARED_KEY: i32 = 15;     // two credential members: neither holds the secret
+export const FERR_CREDENTIAL_EXPIRED: i32 = 16; // a credential HELLO at or after its expiry, or a link at the expiry
+export const FERR_KINDS_NOT_ALLOWED: i32 = 17; // a credential member advertises a kind its credential does not allow
+export const FERR_PENDING_LIMIT: i32 = 18;     // an inbound link past maxPendingLinks links in their handshake
+export const FERR_COUNT: i32 = 19;
 
 /** The reason string of a FERR_* code (link_rejected events, close reasons). */
 export function frameErrorName(code: i32): string {
   switch (code) {
+    case FERR_HANDSHAKE_TIMEOUT: return 'handshake_timeout';
     case FERR_TRUNCATED: return 'truncated';
     case FERR_OVERSIZED: return 'oversized';
     case FERR_BAD_MAGIC: return 'bad_magic';
@@ -120,6 +132,11 @@ export function frameErrorName(code: i32): string {
     case FERR_STALE_INCARNATION: return 'stale_incarnation';
     case FERR_SELF: return 'self_link';
     case FERR_UNEXPECTED: return 'unexpected';
+    case FERR_BAD_MAC: return 'bad_mac';
+    case FERR_NO_SHARED_KEY: return 'no_shared_key';
+    case FERR_CREDENTIAL_EXPIRED: return 'credential_expired';
+    case FERR_KINDS_NOT_ALLOWED: return 'kinds_not_allowed';
+    case FERR_PENDING_LIMIT: return 'pending_limit';
   }
   return 'ok';
 }

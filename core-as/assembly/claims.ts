@@ -114,7 +114,8 @@ export function onClaims(n: Node, m: Member, link: u32, r: Reader): bool {
     if (status > C_MAX || id.length == 0) return false;
     list.push(new Claim(id, epoch, status, restarts));
   }
-  if (r.remaining != 0) return false;
+  // A count larger than what remains fails in count(), before the loop: check the reader too.
+  if (!r.ok || r.remaining != 0) return false;
   if (full) {
     const old = m.claims.keys();
     for (let i = 0; i < old.length; i++) n.dirty.add(old[i]);
@@ -141,14 +142,25 @@ function applyClaim(n: Node, m: Member, c: Claim): void {
   // wasted work on every node.
   if (c.status == C_RELEASED || n.doneWaits.has(c.id)) n.dirty.add(c.id);
   if (c.status == C_RELEASED) { if (m.claims.has(c.id)) m.claims.delete(c.id); return; }
+  if (!claimAllowed(n, m, c.id)) return;
   m.claims.set(c.id, c);
   noteRunner(n, c.id, m.name);
+}
+
+/**
+ * A credential member may claim only children of kinds its credential allows: a claim of any
+ * other kind is ignored (when it arrives, and when it is consulted, for a spec learned later).
+ */
+function claimAllowed(n: Node, m: Member, id: string): bool {
+  if (!m.credential) return true;
+  const e = n.desired.get(id);
+  return e == null || m.allowedKinds.has(e.spec.kind);
 }
 
 /** Some other live member claims this child. */
 export function claimedByOther(n: Node, id: string): bool {
   const ms = n.members.list;
-  for (let i = 0; i < ms.length; i++) if (ms[i].claims.has(id)) return true;
+  for (let i = 0; i < ms.length; i++) if (ms[i].claims.has(id) && claimAllowed(n, ms[i], id)) return true;
   return false;
 }
 

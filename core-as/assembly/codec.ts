@@ -4,9 +4,10 @@
 //   u8  magic = 0x54 ('T')
 //   u8  version = PROTOCOL_VERSION
 //   u8  type (MSG_*)
-//   u8  flags (must be 0 in version 1)
+//   u8  flags (must be 0)
 //   u32 payload length
 //   ... payload
+//   [16-byte tag, on an authenticated link: session.ts, checked before checkFrame]
 //
 // `checkFrame` validates the header against the actual byte count and the size limit before any
 // payload is read; message decoders then read the payload through a bounds-checked Reader and
@@ -17,11 +18,11 @@ import { FRAME_HEADER_BYTES } from './limits';
 import { FERR_OVERSIZED, FERR_TRUNCATED, FERR_BAD_MAGIC, FERR_BAD_VERSION, FERR_UNKNOWN_TYPE, FERR_MALFORMED } from './boundary';
 
 export const MAGIC: u8 = 0x54;
-export const PROTOCOL_VERSION: u8 = 1;
+export const PROTOCOL_VERSION: u8 = 2;
 
 // Message types.
 export const MSG_HELLO: u8 = 1;       // handshake: who I am, my nonce
-export const MSG_AUTH: u8 = 2;        // handshake: HMAC over both nonces
+export const MSG_AUTH: u8 = 2;        // handshake: the sender's proof, bound to the transcript
 export const MSG_HEARTBEAT: u8 = 3;   // liveness, empty
 export const MSG_MEMBERS: u8 = 4;     // gossip of known members and their listen addresses
 export const MSG_DIGEST: u8 = 5;      // periodic: digest of my desired state

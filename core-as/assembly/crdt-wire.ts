@@ -3,6 +3,9 @@
 // Replica indices are local to each core, so every payload opens with the sender's replica
 // table (name, incarnation per index) and every dot on the wire is (table index, counter). A
 // decoder maps the table to its own indices first and refuses dots that do not fit a dot key.
+// Replicas it does not know get provisional indices (after the known ones, in table order) and
+// are added only by commitReplicas, once the whole payload decoded: a frame that fails anywhere
+// leaves the replica table as it was.
 //
 //   DELTA    = replicas, entries (rep, ctr, spec, origin rep, origin ctr), removed dots,
 //              context (full, or this delta's dots as a context), acks wanted,
@@ -40,7 +43,7 @@ export function encodeDelta(w: Writer, s: Desired, d: Delta, fullContext: bool):
 
 /**
  * Decodes a DELTA payload in full, so a malformed tail changes nothing; null (with the
- * reader's err set) when it does not decode. Only the replica table touches `s`.
+ * reader's err set) when it does not decode. Nothing touches `s`: commitReplicas before merging.
  */
 export function decodeDelta(r: Reader, s: Desired): IncomingDelta | null {
   const map = readReplicaTable(r, s);
@@ -80,7 +83,7 @@ export class SyncReq {
   live: Array<u64> = [];
 }
 
-/** Decodes a SYNC_REQ; check the reader's `ok` before using the result. */
+/** Decodes a SYNC_REQ; check the reader's `ok`, then commitReplicas, before using the result. */
 export function decodeSyncReq(r: Reader, s: Desired): SyncReq {
   const q = new SyncReq();
   const map = readReplicaTable(r, s);
@@ -97,19 +100,45 @@ function encodeReplicaTable(w: Writer, s: Desired): void {
   for (let i = 0; i < reps.length; i++) { w.str(reps[i].name); w.u64(reps[i].inc); }
 }
 
-/** Reads a replica table and maps it to local indices (adding replicas we did not know). */
+// Replicas named by the payload being decoded that this core does not know yet, in table order.
+const newNames = new Array<string>();
+const newIncs = new Array<u64>();
+const newIndex = new Map<string, i32>();
+
+/** Reads a replica table and maps it to local indices; unknown replicas get provisional ones. */
 function readReplicaTable(r: Reader, s: Desired): Array<i32> {
+  newNames.length = 0;
+  newIncs.length = 0;
+  newIndex.clear();
   const n = r.count(WIRE_REPLICAS_MAX, 12);
   const map = new Array<i32>(n);
+  const known = s.replicas.list.length;
   for (let i = 0; i < n; i++) {
     const name = r.str(NAME_BYTES_MAX);
     const inc = r.u64();
     if (!r.ok) return [];
+    const key = name + '#' + inc.toString();
+    if (s.replicas.byKey.has(key)) { map[i] = s.replicas.byKey.get(key); continue; }
+    if (newIndex.has(key)) { map[i] = newIndex.get(key); continue; }
     // Replica indices must fit a dot key; a peer cannot make us mint more.
-    if (s.replicas.list.length >= DOT_REPLICAS_MAX && !s.replicas.knows(name, inc)) { r.fail(ERR_BAD_VALUE); return []; }
-    map[i] = s.replicas.index(name, inc);
+    if (known + newNames.length >= DOT_REPLICAS_MAX) { r.fail(ERR_BAD_VALUE); return []; }
+    map[i] = known + newNames.length;
+    newIndex.set(key, map[i]);
+    newNames.push(name);
+    newIncs.push(inc);
   }
   return map;
+}
+
+/** Adds the replicas the last decoded payload named for the first time, at their provisional indices. */
+export function commitReplicas(s: Desired): void {
+  for (let i = 0; i < newNames.length; i++) {
+    const at = s.replicas.index(newNames[i], newIncs[i]);
+    assert(at == s.replicas.list.length - 1, 'a provisional replica index must be the one it is given');
+  }
+  newNames.length = 0;
+  newIncs.length = 0;
+  newIndex.clear();
 }
 
 function encodeContext(w: Writer, ctx: Context): void {

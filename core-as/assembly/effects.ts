@@ -6,6 +6,7 @@ import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
+import { Session, TAG_BYTES } from './session';
 
 export const out = new Writer(IO_BUFFER_BYTES);
 
@@ -19,10 +20,20 @@ function end(at: i32): void {
   out.patchU32(at, <u32>(out.len - at - 4));
 }
 
-export function fxSend(link: u32, frame: Writer): void {
+/** Sends a frame; with a session, followed by its tag (the session's next send sequence number). */
+export function fxSend(link: u32, frame: Writer, session: Session | null): void {
   const at = begin(FX_SEND);
   out.u32(link);
-  out.raw(frame.buf.dataStart, frame.len);
+  if (session == null) {
+    out.raw(frame.buf.dataStart, frame.len);
+  } else {
+    // Reserve first: the tag is written in place, after the frame, without a copy.
+    out.reserve(frame.len + TAG_BYTES);
+    out.raw(frame.buf.dataStart, frame.len);
+    const p = out.buf.dataStart + <usize>out.len;
+    session.seal(p - <usize>frame.len, frame.len, p);
+    out.len += TAG_BYTES;
+  }
   end(at);
 }
 export function fxDial(address: string): void {

@@ -10,7 +10,11 @@ import {
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
   EV_PLANT_BUGS, EV_ADD_SEEDS, BUG_TERMINATE_LOSES, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
-import { ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES } from './limits';
+import {
+  ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
+  KINDS_MAX, KIND_BYTES_MAX,
+} from './limits';
+import { Credential, canonicalKinds, credentialKey, writeCredentialToken } from './credential';
 import { TESTING } from './flags';
 import { Node } from './node';
 import { out, fxInvariant } from './effects';
@@ -153,5 +157,34 @@ export function querySpec(len: i32): i32 {
   const e = node.desired.get(id);
   out.bool(e != null);
   if (e != null) e.spec.encode(out);
+  return out.len;
+}
+
+/**
+ * Mints a credential (docs/PROTOCOL.md "Keys and credentials"). Input: str name, list<str> kinds,
+ * u64 expiresAtMs. Output: str error ('field: rule', '' when minted), then the token bytes.
+ * Only a node that holds the secret can mint; a credential member cannot.
+ */
+export function mintCredential(len: i32): i32 {
+  out.reset();
+  if (len < 0 || len > input.length) return 0;
+  const r = new Reader(input.dataStart, len);
+  const c = new Credential();
+  c.name = r.str(NAME_BYTES_MAX);
+  const nk = r.count(KINDS_MAX, 4);
+  const kinds = new Array<string>();
+  for (let i = 0; i < nk; i++) kinds.push(r.str(KIND_BYTES_MAX));
+  c.expiresAtMs = r.u64();
+  let why = '';
+  if (!node.holdsSecret()) why = 'mintCredential: only a member that holds the secret can mint credentials';
+  else if (!r.ok || r.remaining != 0) why = 'name: a name of at most 256 bytes and at most 1024 kinds of at most 256 bytes';
+  else if (c.name.length == 0) why = 'name: must not be empty';
+  else if (c.expiresAtMs == 0 || c.expiresAtMs > <u64>i64.MAX_VALUE) why = 'expiresInMs: must be a positive number of milliseconds';
+  out.str(why);
+  if (why.length) return out.len;
+  c.scope = node.scopeName();
+  c.kinds = canonicalKinds(kinds);
+  c.key = credentialKey(node.secretKey(), c.scope, c.name, c.kinds, c.expiresAtMs);
+  writeCredentialToken(out, c);
   return out.len;
 }

@@ -14,9 +14,11 @@ import { reject } from './handshake';
 
 const frag = new Writer(FRAGMENT_BYTES + FRAGMENT_OVERHEAD_BYTES);
 
-/** Sends the frame in `w` on a link, as FRAGMENT frames if it is larger than one fragment. */
-export function sendFragmented(link: u32, w: Writer): void {
-  if (w.len <= FRAGMENT_BYTES + FRAME_HEADER_BYTES) { fxSend(link, w); return; }
+/** Sends the frame in `w` on a link, as FRAGMENT frames if it is larger than one fragment; each frame sealed once the link seals. */
+export function sendFragmented(l: Link, w: Writer): void {
+  const link = l.id;
+  const session = l.sealing ? l.session : null;
+  if (w.len <= FRAGMENT_BYTES + FRAME_HEADER_BYTES) { fxSend(link, w, session); return; }
   let off = 0;
   while (off < w.len) {
     const n = min(FRAGMENT_BYTES, w.len - off);
@@ -25,7 +27,7 @@ export function sendFragmented(link: u32, w: Writer): void {
     frag.u8(off + n < w.len ? 1 : 0);
     frag.raw(w.buf.dataStart + <usize>off, n);
     endFrame(frag, at);
-    fxSend(link, frag);
+    fxSend(link, frag, session);
     off += n;
   }
 }

@@ -1,127 +1,198 @@
-// The handshake on a new link, and rejecting links and frames.
+// The handshake on a new link (docs/PROTOCOL.md "Handshake"), and rejecting links and frames.
 //
-// Both sides send HELLO at once (scope, name, incarnation, a fresh nonce, whether they hold a
-// secret, listen address, weight, kinds). On the peer's HELLO we check scope, self-links,
-// secret presence and staleness, then send AUTH: an HMAC over both nonces and our identity
-// (empty without a secret). On the peer's AUTH the link is up and the peer becomes a member.
-// Anything else before that, or a link that stays in its handshake for failureTimeoutMs, is
-// rejected: the link is closed and the reason counted.
+//   L_HELLO  both sides send HELLO as the link opens; on the peer's HELLO we check it, hash
+//            both HELLOs as sent into the transcript and derive the link's keys (session.ts)
+//   L_PROVE  the dialer sends AUTH(proof_D) at once and seals every later frame; the listener
+//            waits for it, checks it and only then sends AUTH(proof_L) and seals
+//   L_UP     the peer's proof verified: every frame we receive must carry its tag; the peer
+//            becomes a member (membership.ts memberUp)
+//
+// A listener never sends anything derived from a key to a dialer that has not proved itself,
+// and every proof is bound to the transcript (both nonces, identities, roles, auth modes), so
+// nothing an unauthenticated party can obtain verifies on another link. Anything out of order,
+// a frame larger than HANDSHAKE_BYTES_MAX, or a link not up within failureTimeoutMs is rejected:
+// counted, reported (link_rejected) and closed. Links in their handshake never count for
+// readiness, membership or placement, and at most maxPendingLinks inbound ones exist at once.
 
-import { Reader, Writer } from './io';
+import { Reader } from './io';
 import { MSG_HELLO, MSG_AUTH } from './codec';
 import {
   OE_LINK_REJECTED, FERR_MALFORMED, FERR_UNAUTHENTICATED, FERR_BAD_AUTH, FERR_WRONG_SCOPE,
   FERR_SECRET_MISMATCH, FERR_STALE_INCARNATION, FERR_SELF, FERR_UNEXPECTED, FERR_HANDSHAKE_TIMEOUT,
-  BUG_IGNORE_INCARNATION, frameErrorName,
+  FERR_NO_SHARED_KEY, FERR_CREDENTIAL_EXPIRED, FERR_KINDS_NOT_ALLOWED, FERR_PENDING_LIMIT,
+  AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, BUG_IGNORE_INCARNATION, frameErrorName,
 } from './boundary';
 import {
-  SCOPE_BYTES_MAX, NAME_BYTES_MAX, PEER_NONCE_BYTES_MAX, ADDRESS_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX,
-  NONCE_BYTES, MAC_BYTES,
+  SCOPE_BYTES_MAX, NAME_BYTES_MAX, PEER_NONCE_BYTES_MAX, ADDRESS_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX, NONCE_BYTES,
 } from './limits';
 import { planted } from './flags';
 import { Node } from './node';
-import { Link, L_UP } from './model';
+import { Link, L_HELLO, L_PROVE, L_UP } from './model';
 import { fxEvent, fxClose } from './effects';
-import { hmacSha256, constantTimeEqual } from './sha256';
-import { memberUp } from './membership';
+import { memberUp, memberDown, linkLost } from './membership';
+import { Session, transcriptHash, PROOF_BYTES } from './session';
+import { credentialKey, kindsCanonical, kindsWithin } from './credential';
 
-const AUTH_LABEL = 'trellis-auth-v1';
+const th = new StaticArray<u8>(32);
 
-/** Closes a link for a rejected frame or handshake; an outbound link's dial backs off. */
+/** Counts and reports a refused link, and closes it; a member on it is redialed, an outbound dial backs off. */
 export function reject(n: Node, l: Link, code: i32): void {
   n.rejected[code]++;
   fxEvent(OE_LINK_REJECTED, frameErrorName(code), l.peerName, l.address, '', <f64>l.id, 0);
   fxClose(l.id, frameErrorName(code));
   n.links.delete(l.id);
-  // Tolerated: a member whose link this was keeps the link's id, so it is not redialed and
-  // goes down once silent for failureTimeoutMs (then comes back through a fresh dial). Safe:
-  // membership is judged by silence anyway, and frames sent to the closed id are dropped by
-  // the host. (A duplicated HELLO or AUTH arriving after the link is up does this.)
   if (l.outbound && n.dials.has(l.address)) {
     const d = n.dials.get(l.address);
     n.dials.failed(n, d);
     if (code == FERR_SELF) d.self = true;
   }
+  // A member whose link this was must not keep pointing at a closed link: it is redialed now.
+  if (l.state == L_UP) linkLost(n, l);
 }
 
-/** HELLO: who I am and my nonce. */
+/** Refuses a connection before it becomes a link (nothing was sent on it). */
+function refuseLink(n: Node, id: u32, address: string, code: i32): void {
+  n.rejected[code]++;
+  fxEvent(OE_LINK_REJECTED, frameErrorName(code), '', address, '', <f64>id, 0);
+  fxClose(id, frameErrorName(code));
+}
+
+/** A new link: refused past the pending limit or once our credential expired, else our HELLO goes out. */
+export function onLinkOpened(n: Node, l: Link): bool {
+  if (n.auth == AUTH_CREDENTIAL && n.ownCredentialExpired) { refuseLink(n, l.id, l.address, FERR_CREDENTIAL_EXPIRED); return false; }
+  if (!l.outbound && pendingInbound(n) >= n.maxPendingLinks) { refuseLink(n, l.id, l.address, FERR_PENDING_LIMIT); return false; }
+  n.links.set(l.id, l);
+  sendHello(n, l);
+  return true;
+}
+
+function pendingInbound(n: Node): i32 {
+  let c = 0;
+  const ls = n.links.values();
+  for (let i = 0; i < ls.length; i++) if (ls[i].pending && !ls[i].outbound) c++;
+  return c;
+}
+
+/** HELLO: who I am, my nonce, and the key I hold. Kept as sent for the transcript. */
 export function sendHello(n: Node, l: Link): void {
+  writeHello(n, l.nonce);
+  n.outbox.to(l.id);
+  l.ownHello = n.outbox.lastFrame();
+}
+
+/** Starts a HELLO frame with `nonce` in the outbox (init also sizes one against HANDSHAKE_BYTES_MAX). */
+export function writeHello(n: Node, nonce: Uint8Array): void {
   const w = n.outbox.frame(MSG_HELLO);
   w.str(n.scope);
   w.str(n.name);
   w.u64(n.inc);
-  w.bytes(l.nonce);
-  w.bool(n.hasSecret);
+  w.bytes(nonce);
   w.str(n.listen);
   w.f64(n.cfg.weight);
   w.u32(<u32>n.kinds.length);
   for (let i = 0; i < n.kinds.length; i++) w.str(n.kinds[i]);
-  n.outbox.to(l.id);
+  w.u8(n.auth);
+  const ck = n.auth == AUTH_CREDENTIAL ? n.credKinds : [];
+  w.u32(<u32>ck.length);
+  for (let i = 0; i < ck.length; i++) w.str(ck[i]);
+  w.u64(n.auth == AUTH_CREDENTIAL ? <u64>n.credExpiresAt : 0);
 }
 
-export function onHandshakeFrame(n: Node, l: Link, type: u8, r: Reader): void {
-  if (type == MSG_HELLO) onHello(n, l, r);
+/** A frame on a link in its handshake: `frame` and `len` are the whole frame as received (the transcript needs it). */
+export function onHandshakeFrame(n: Node, l: Link, type: u8, r: Reader, frame: usize, len: i32): void {
+  if (type == MSG_HELLO) onHello(n, l, r, frame, len);
   else if (type == MSG_AUTH) onAuth(n, l, r);
   else reject(n, l, FERR_UNAUTHENTICATED);
 }
 
-function onHello(n: Node, l: Link, r: Reader): void {
-  if (l.gotHello) { reject(n, l, FERR_UNEXPECTED); return; }
+function onHello(n: Node, l: Link, r: Reader, frame: usize, len: i32): void {
+  if (l.state != L_HELLO) { reject(n, l, FERR_UNEXPECTED); return; }
   const scope = r.str(SCOPE_BYTES_MAX);
   l.peerName = r.str(NAME_BYTES_MAX);
   l.peerInc = r.u64();
   l.peerNonce = r.bytes(PEER_NONCE_BYTES_MAX);
-  const peerHasSecret = r.bool();
   l.peerListen = r.str(ADDRESS_BYTES_MAX);
   l.peerWeight = r.f64();
   const nk = r.count(KINDS_MAX, 4);
   for (let i = 0; i < nk; i++) l.peerKinds.push(r.str(KIND_BYTES_MAX));
+  l.peerAuth = r.u8();
+  const nc = r.count(KINDS_MAX, 4);
+  for (let i = 0; i < nc; i++) l.peerCredentialKinds.push(r.str(KIND_BYTES_MAX));
+  const expires = r.u64();
+  const credential = l.peerAuth == AUTH_CREDENTIAL;
   if (!r.ok || r.remaining != 0 || l.peerName.length == 0 || l.peerNonce.length != NONCE_BYTES ||
-    !(l.peerWeight > 0) || !isFinite(l.peerWeight)) { reject(n, l, FERR_MALFORMED); return; }
+    !(l.peerWeight > 0) || !isFinite(l.peerWeight) || l.peerAuth > AUTH_CREDENTIAL ||
+    (!credential && (nc != 0 || expires != 0)) || (credential && (expires > <u64>i64.MAX_VALUE || !kindsCanonical(l.peerCredentialKinds)))) {
+    reject(n, l, FERR_MALFORMED);
+    return;
+  }
   if (scope != n.scope) { reject(n, l, FERR_WRONG_SCOPE); return; }
   if (l.peerName == n.name) { reject(n, l, FERR_SELF); return; }
-  if (peerHasSecret != n.hasSecret) { reject(n, l, FERR_SECRET_MISMATCH); return; }
+  if ((l.peerAuth == AUTH_INSECURE) != (n.auth == AUTH_INSECURE)) { reject(n, l, FERR_SECRET_MISMATCH); return; }
+  if (credential && n.auth == AUTH_CREDENTIAL) { reject(n, l, FERR_NO_SHARED_KEY); return; }
   if (n.members.isStale(l.peerName, l.peerInc) && !planted(n.bugs, BUG_IGNORE_INCARNATION)) {
     reject(n, l, FERR_STALE_INCARNATION);
     return;
   }
-  l.gotHello = true;
-  // AUTH: proves we know the secret, bound to both nonces and to our identity.
+  if (credential) {
+    l.peerExpiresAt = <i64>expires;
+    if (n.now >= l.peerExpiresAt) { reject(n, l, FERR_CREDENTIAL_EXPIRED); return; }
+    if (!kindsWithin(l.peerKinds, l.peerCredentialKinds)) { reject(n, l, FERR_KINDS_NOT_ALLOWED); return; }
+  }
+  deriveSession(n, l, frame, len);
+  l.state = L_PROVE;
+  // The dialer proves first; the listener answers only a valid proof (onAuth).
+  if (l.outbound) sendAuth(n, l);
+}
+
+/** th over both HELLOs as sent (the dialer's first), then the link's keys from its root key. */
+function deriveSession(n: Node, l: Link, peerHello: usize, peerLen: i32): void {
+  const own = l.ownHello;
+  const t = changetype<usize>(th);
+  if (l.outbound) transcriptHash(own.dataStart, own.length, peerHello, peerLen, t);
+  else transcriptHash(peerHello, peerLen, own.dataStart, own.length, t);
+  const root = rootKey(n, l);
+  const s = new Session();
+  s.derive(root.dataStart, root.length, t, l.outbound);
+  l.session = s;
+  l.ownHello = new Uint8Array(0);
+}
+
+/** The key both ends of this link hold (docs/PROTOCOL.md "Keys and credentials"). */
+function rootKey(n: Node, l: Link): Uint8Array {
+  if (n.auth == AUTH_INSECURE) return new Uint8Array(0);
+  if (n.auth == AUTH_CREDENTIAL) return n.credKey;
+  if (l.peerAuth == AUTH_CREDENTIAL) return credentialKey(n.secret, n.scope, l.peerName, l.peerCredentialKinds, <u64>l.peerExpiresAt);
+  return n.clusterKey;
+}
+
+/** AUTH with our proof; every frame after it carries a tag. */
+function sendAuth(n: Node, l: Link): void {
   const w = n.outbox.frame(MSG_AUTH);
-  if (n.hasSecret) w.bytes(hmacSha256(n.secret, authInput(n, l.peerNonce, l.nonce, n.name, n.inc)));
-  else w.u32(0);
+  w.u32(<u32>PROOF_BYTES);
+  w.raw(changetype<usize>((<Session>l.session).ownProof), PROOF_BYTES);
   n.outbox.to(l.id);
+  l.sealing = true;
 }
 
 function onAuth(n: Node, l: Link, r: Reader): void {
-  if (!l.gotHello) { reject(n, l, FERR_UNAUTHENTICATED); return; }
-  const mac = r.bytes(MAC_BYTES);
-  if (!r.ok || r.remaining != 0) { reject(n, l, FERR_MALFORMED); return; }
-  if (n.hasSecret) {
-    const expect = hmacSha256(n.secret, authInput(n, l.nonce, l.peerNonce, l.peerName, l.peerInc));
-    if (mac.length != MAC_BYTES || !constantTimeEqual(mac, expect)) { reject(n, l, FERR_BAD_AUTH); return; }
-  } else if (mac.length != 0) { reject(n, l, FERR_BAD_AUTH); return; }
+  if (l.state != L_PROVE) { reject(n, l, FERR_UNAUTHENTICATED); return; }
+  const len = r.u32();
+  if (!r.ok || len != <u32>PROOF_BYTES || r.remaining != PROOF_BYTES) { reject(n, l, FERR_MALFORMED); return; }
+  if (!(<Session>l.session).peerProofIs(r.ptr + <usize>r.pos, PROOF_BYTES)) { reject(n, l, FERR_BAD_AUTH); return; }
+  l.opening = true;
+  if (!l.outbound) sendAuth(n, l);
   l.state = L_UP;
   memberUp(n, l);
 }
 
-function authInput(n: Node, nonceA: Uint8Array, nonceB: Uint8Array, name: string, inc: u64): Uint8Array {
-  const w: Writer = n.hw;
-  w.reset();
-  w.str(AUTH_LABEL);
-  w.bytes(nonceA);
-  w.bytes(nonceB);
-  w.str(name);
-  w.u64(inc);
-  w.str(n.scope);
-  return w.toBytes();
-}
+// ---- deadlines (node.ts timer table) -----------------------------------------------------------
 
 export function stalledHandshakesDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const ls = n.links.values();
   for (let i = 0; i < ls.length; i++) {
-    if (ls[i].state != L_UP) { const t = ls[i].openedAt + n.cfg.failureTimeoutMs + 1; if (t < at) at = t; }
+    if (ls[i].pending) { const t = ls[i].openedAt + n.cfg.failureTimeoutMs + 1; if (t < at) at = t; }
   }
   return at;
 }
@@ -130,10 +201,37 @@ export function closeStalledHandshakes(n: Node): void {
   const ls = n.links.values();
   for (let i = 0; i < ls.length; i++) {
     const l = ls[i];
-    if (l.state != L_UP && n.now - l.openedAt > n.cfg.failureTimeoutMs) {
-      n.rejected[FERR_HANDSHAKE_TIMEOUT]++;
-      fxClose(l.id, 'handshake_timeout');
-      n.linkClosed(l.id);
+    if (l.pending && n.now - l.openedAt > n.cfg.failureTimeoutMs) {
+      reject(n, l, FERR_HANDSHAKE_TIMEOUT);
     }
+  }
+}
+
+/** When the next credential expires: a credential member's, or our own. */
+export function credentialsDue(n: Node): i64 {
+  let at = n.auth == AUTH_CREDENTIAL && !n.ownCredentialExpired ? n.credExpiresAt : i64.MAX_VALUE;
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) if (ms[i].expiresAt < at) at = ms[i].expiresAt;
+  return at;
+}
+
+/**
+ * Closes out expired credentials: a credential member's link is closed (credential_expired,
+ * counted) and it goes down, so its children fail over. When our own credential expires we close
+ * every link, stop running children (membership.ts quorumOk) and refuse new links.
+ */
+export function closeExpiredCredentials(n: Node): void {
+  const ownExpired = n.auth == AUTH_CREDENTIAL && !n.ownCredentialExpired && n.now >= n.credExpiresAt;
+  if (ownExpired) {
+    n.ownCredentialExpired = true;
+    const ls = n.links.values();
+    for (let i = 0; i < ls.length; i++) reject(n, ls[i], FERR_CREDENTIAL_EXPIRED);
+  }
+  const ms = n.members.list.slice(0);
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (!ownExpired && n.now < m.expiresAt) continue;
+    if (m.link != 0 && n.links.has(m.link)) reject(n, n.links.get(m.link), FERR_CREDENTIAL_EXPIRED);
+    memberDown(n, m, 'credential_expired');
   }
 }

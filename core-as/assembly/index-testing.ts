@@ -5,3 +5,4 @@ export * from './exports-placement';
 export * from './exports-codec';
 export * from './exports-crypto';
 export * from './exports-selftest';
+export * from './exports-security-testing';

@@ -21,6 +21,15 @@ export class Reader {
     this.end = len;
   }
 
+  /** Reads `len` bytes at `ptr` from the start (a scratch reader reused for every frame). */
+  reset(ptr: usize, len: i32): Reader {
+    this.ptr = ptr;
+    this.pos = 0;
+    this.end = len;
+    this.err = ERR_NONE;
+    return this;
+  }
+
   static of(buf: Uint8Array): Reader {
     return new Reader(buf.dataStart, buf.length);
   }
@@ -103,6 +112,11 @@ export class Reader {
     const same = n == utf8.length && memory.compare(this.ptr + <usize>this.pos, utf8.dataStart, <usize>n) == 0;
     this.pos += n;
     return same;
+  }
+  /** Reads past a string like str(), without decoding it (validation passes). */
+  skipStr(max: i32): void {
+    const n = this.span(max);
+    if (n >= 0) this.pos += n;
   }
   bytes(max: i32): Uint8Array {
     const n = this.span(max);

@@ -37,7 +37,12 @@ export const NONCE_BYTES: i32 = 16;
 /** A HELLO nonce is read with this bound and must then be exactly NONCE_BYTES. */
 export const PEER_NONCE_BYTES_MAX: i32 = 64;
 if (PEER_NONCE_BYTES_MAX < NONCE_BYTES) ERROR('the HELLO nonce bound must admit a nonce');
-export const MAC_BYTES: i32 = 32;
+/** Payload bytes of a frame before the link is authenticated (HELLO and AUTH are far smaller). */
+export const HANDSHAKE_BYTES_MAX: i32 = 8192; // 8 KiB
+/** Inbound links in their handshake at once when the host gives no maxPendingLinks. */
+export const PENDING_LINKS_DEFAULT: i32 = 64;
+/** A credential key as the host hands it over. */
+export const CREDENTIAL_KEY_BYTES_MAX: i32 = 64;
 /** Items in one wire list of dots, entries, claims or acks. */
 export const WIRE_ITEMS_MAX: i32 = 1 << 24;
 /** Replicas in one wire replica table or context. */

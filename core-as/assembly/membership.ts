@@ -13,11 +13,11 @@
 
 import { Reader } from './io';
 import { MSG_MEMBERS, MSG_LEAVING } from './codec';
-import { OE_MEMBER_UP, OE_MEMBER_DOWN, BUG_IGNORE_INCARNATION, BUG_BREAK_INVARIANT, BUG_SKIP_ANTI_ENTROPY } from './boundary';
+import { OE_MEMBER_UP, OE_MEMBER_DOWN, AUTH_CREDENTIAL, BUG_IGNORE_INCARNATION, BUG_BREAK_INVARIANT, BUG_SKIP_ANTI_ENTROPY } from './boundary';
 import { MEMBERS_MAX, NAME_BYTES_MAX, ADDRESS_BYTES_MAX } from './limits';
 import { planted } from './flags';
 import { Node } from './node';
-import { Link, L_UP, Member } from './model';
+import { Link, Member } from './model';
 import { fxClose, fxEvent } from './effects';
 import { dialReached, forgetOtherAddresses, redialNow } from './dials';
 import { sendSyncReq } from './sync';
@@ -85,12 +85,14 @@ export function memberUp(n: Node, l: Link): void {
       m.link = l.id;
       m.lastHeard = n.now;
       m.inc = l.peerInc;
+      noteCredential(m, l);
       afterConnect(n, m, l.id);
       return;
     }
     memberDown(n, m, 'restarted');
   }
   const m = new Member(name, l.peerInc, l.peerListen, l.peerKinds, l.peerWeight);
+  noteCredential(m, l);
   m.link = l.id;
   m.lastHeard = n.now;
   n.members.add(m);
@@ -104,6 +106,14 @@ export function memberUp(n: Node, l: Link): void {
   // Tell everyone else about the newcomer, so one seed is enough.
   writeMembers(n);
   n.outbox.toAll(n.members);
+}
+
+/** A credential member: what its credential allows and when it expires (handshake.ts closes it out). */
+function noteCredential(m: Member, l: Link): void {
+  if (l.peerAuth != AUTH_CREDENTIAL) return;
+  m.credential = true;
+  m.expiresAt = l.peerExpiresAt;
+  for (let i = 0; i < l.peerCredentialKinds.length; i++) m.allowedKinds.add(l.peerCredentialKinds[i]);
 }
 
 /** What a (re)connected member needs: who we know, our desired state, our claims. */
@@ -161,13 +171,22 @@ export function writeMembers(n: Node): void {
   w.patchU32(countAt, <u32>count);
 }
 
+/** MEMBERS: read whole first (lengths only, nothing kept), then applied; a bad frame changes nothing. */
 export function onMembers(n: Node, r: Reader): bool {
+  const start = r.pos;
   const count = r.count(MEMBERS_MAX, 16);
+  for (let i = 0; i < count; i++) {
+    r.skipStr(NAME_BYTES_MAX);
+    r.u64();
+    r.skipStr(ADDRESS_BYTES_MAX);
+  }
+  if (!r.ok || r.remaining != 0) return false;
+  r.pos = start;
+  r.count(MEMBERS_MAX, 16);
   for (let i = 0; i < count; i++) {
     const name = r.str(NAME_BYTES_MAX);
     const inc = r.u64();
     const addr = r.str(ADDRESS_BYTES_MAX);
-    if (!r.ok) return false;
     if (name == n.name || addr.length == 0 || addr == n.listen) continue;
     if (n.members.isStale(name, inc)) continue;
     if (n.members.has(name) && n.members.get(name).inc >= inc) continue;
@@ -218,6 +237,8 @@ export function downSilentMembers(n: Node): void {
 }
 
 export function quorumOk(n: Node): bool {
+  // A node whose credential expired runs nothing: the cluster has closed it out.
+  if (n.ownCredentialExpired) return false;
   return n.cfg.quorum <= 0 || 1 + n.members.count >= n.cfg.quorum;
 }
 
@@ -227,9 +248,7 @@ export function notReadyReason(n: Node): string {
   for (let i = 0; i < ds.length; i++) if (!ds[i].resolved && !ds[i].self) return 'dialing ' + ds[i].address;
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) if (!ms[i].claimsSynced) return 'waiting for the claims of ' + ms[i].name;
-  // A link still in its handshake may be a member we do not know yet (its other link may
-  // just have been closed as a duplicate); a stalled one times out after failureTimeoutMs.
-  const ls = n.links.values();
-  for (let i = 0; i < ls.length; i++) if (ls[i].state != L_UP) return 'handshake in progress on link ' + ls[i].id.toString();
+  // Links in their handshake do not count: anyone can open one, and one that never completes
+  // must not stop failover. A member we dialed is covered by its dial until it is reached.
   return '';
 }

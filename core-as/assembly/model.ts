@@ -4,15 +4,24 @@ import { Writer } from './io';
 import { Spec } from './spec';
 import { Candidate } from './placement';
 import { StrMap } from './strmap';
-import { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_RESTARTING } from './boundary';
+import { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_RESTARTING, AUTH_INSECURE } from './boundary';
+import { Session } from './session';
 
-// Link states: a link carries nothing but the handshake until it is UP.
-export const L_HANDSHAKE: u8 = 0;
-export const L_UP: u8 = 1;
+// Link states (handshake.ts): a link carries nothing but the handshake until it is UP.
+export const L_HELLO: u8 = 0;      // our HELLO sent, waiting for the peer's
+export const L_PROVE: u8 = 1;      // both HELLOs known; waiting for the peer's AUTH
+export const L_UP: u8 = 2;         // the peer proved itself: an authenticated member link
 
 export class Link {
-  state: u8 = L_HANDSHAKE;
-  gotHello: bool = false;
+  state: u8 = L_HELLO;
+  /** Our HELLO exactly as sent (header and payload), for the transcript; dropped once up. */
+  ownHello: Uint8Array = new Uint8Array(0);
+  /** The link's keys, from the moment both HELLOs are known. */
+  session: Session | null = null;
+  /** Frames we send carry a tag (we have sent our AUTH). */
+  sealing: bool = false;
+  /** Frames we receive must carry a tag (we have verified the peer's AUTH). */
+  opening: bool = false;
   // What the peer said in HELLO.
   peerName: string = '';
   peerInc: u64 = 0;
@@ -20,9 +29,15 @@ export class Link {
   peerListen: string = '';
   peerWeight: f64 = 1;
   peerKinds: Array<string> = [];
+  peerAuth: u8 = AUTH_INSECURE;
+  /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
+  peerCredentialKinds: Array<string> = [];
+  peerExpiresAt: i64 = i64.MAX_VALUE;
   /** Reassembly of a fragmented logical message (authenticated links only). */
   reasm: Writer | null = null;
   constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}
+  /** Still in its handshake (not counted for readiness, membership or placement). */
+  get pending(): bool { return this.state != L_UP; }
 }
 
 // Claim statuses (what a node says about a child it runs). A release removes the claim.
@@ -55,6 +70,10 @@ export class Member {
   digestMisses: i32 = 0;
   cand: Candidate;
   kindSet: Set<string> = new Set();
+  /** A credential member: the kinds its credential allows, and when it expires (i64.MAX otherwise). */
+  credential: bool = false;
+  allowedKinds: Set<string> = new Set();
+  expiresAt: i64 = i64.MAX_VALUE;
   constructor(public name: string, public inc: u64, public address: string, public kinds: Array<string>, public weight: f64) {
     this.cand = new Candidate(name, weight);
     for (let i = 0; i < kinds.length; i++) this.kindSet.add(kinds[i]);

@@ -25,11 +25,14 @@ import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT,
 } from './codec';
-import { FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_COUNT, BUG_IGNORE_INCARNATION } from './boundary';
+import {
+  FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
+  AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL,
+} from './boundary';
 import {
   NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, SECRET_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX,
   MEMBERS_MAX, FRAME_FLOOR_BYTES, FRAME_DEFAULT_BYTES, HEARTBEAT_DEFAULT_MS, FAILURE_TIMEOUT_DEFAULT_MS,
-  SYNC_INTERVAL_DEFAULT_MS, HMAC_SCRATCH_BYTES,
+  SYNC_INTERVAL_DEFAULT_MS, FRAME_HEADER_BYTES, HANDSHAKE_BYTES_MAX, PENDING_LINKS_DEFAULT, NONCE_BYTES,
 } from './limits';
 import { planted } from './flags';
 import { Desired, Delta } from './crdt';
@@ -37,11 +40,17 @@ import { CandidateSet, Candidate } from './placement';
 import { WorkQueue } from './workqueue';
 import { Xorshift64 } from './prng';
 import { Link, L_UP, Member, LocalChild, Waiter, Claim } from './model';
+import { Session } from './session';
 import { fxWake } from './effects';
 import { StrMap, StrSet } from './strmap';
 import { Outbox } from './outbox';
 import { DialTable, dialSeed, linkClosedDial, dialsDue, dialsFire } from './dials';
-import { reject, onHandshakeFrame, sendHello, stalledHandshakesDue, closeStalledHandshakes } from './handshake';
+import {
+  reject, onHandshakeFrame, onLinkOpened, writeHello, stalledHandshakesDue, closeStalledHandshakes, credentialsDue,
+  closeExpiredCredentials,
+} from './handshake';
+import { TAG_BYTES } from './session';
+import { clusterKey, kindsCanonical, kindsWithin } from './credential';
 import {
   MemberTable, onMembers, onLeaving, onBye, forgivePause, silentMembersDue, downSilentMembers,
   quorumOk, notReadyReason, linkLost,
@@ -71,8 +80,18 @@ export class Node {
   inc: u64 = 0;
   scope: string = '';
   listen: string = '';
+  /** The key this node holds (AUTH_*): the secret (and the cluster key from it), a credential, or none. */
+  auth: u8 = AUTH_INSECURE;
   secret: Uint8Array = new Uint8Array(0);
-  hasSecret: bool = false;
+  clusterKey: Uint8Array = new Uint8Array(0);
+  credKey: Uint8Array = new Uint8Array(0);
+  credKinds: Array<string> = [];
+  credExpiresAt: i64 = i64.MAX_VALUE;
+  ownCredentialExpired: bool = false;
+  /** Inbound links in their handshake at once at most (handshake.ts). */
+  maxPendingLinks: i32 = PENDING_LINKS_DEFAULT;
+  /** Why init refused to start this node ('' once it runs): 'field: rule' (query Q_INIT). */
+  initError: string = '';
   kinds: Array<string> = [];
   kindSet: Set<string> = new Set();
   cfg: Config = new Config();
@@ -127,8 +146,10 @@ export class Node {
   leaveReqs: Array<u32> = [];
 
   outbox: Outbox = new Outbox();
-  /** HMAC input scratch (handshake). */
-  hw: Writer = new Writer(HMAC_SCRATCH_BYTES);
+  /** The reader of every incoming frame (reset per frame, never allocated per frame). */
+  frameReader: Reader = new Reader(0, 0);
+
+  constructor() { this.outbox.links = this.links; }
 
   // ---- events in ---------------------------------------------------------------------------
 
@@ -138,8 +159,11 @@ export class Node {
     this.inc = r.u64();
     this.scope = r.str(SCOPE_BYTES_MAX);
     this.listen = r.str(ADDRESS_BYTES_MAX);
-    this.hasSecret = r.bool();
-    this.secret = r.bytes(SECRET_BYTES_MAX);
+    this.auth = r.u8();
+    const key = r.bytes(SECRET_BYTES_MAX);
+    const nck = r.count(KINDS_MAX, 4);
+    for (let i = 0; i < nck; i++) this.credKinds.push(r.str(KIND_BYTES_MAX));
+    const expires = r.u64();
     this.rng = new Xorshift64(r.u64());
     this.cfg.heartbeatMs = <i64>r.u32();
     this.cfg.failureTimeoutMs = <i64>r.u32();
@@ -147,12 +171,17 @@ export class Node {
     this.cfg.quorum = <i32>r.u32();
     this.cfg.weight = r.f64();
     this.cfg.maxFrameBytes = <i32>r.u32();
+    const pending = <i32>r.u32();
     const nk = r.count(KINDS_MAX, 4);
     for (let i = 0; i < nk; i++) { const k = r.str(KIND_BYTES_MAX); this.kinds.push(k); this.kindSet.add(k); }
     const ns = r.count(MEMBERS_MAX, 4);
     const seeds = new Array<string>();
     for (let i = 0; i < ns; i++) seeds.push(r.str(ADDRESS_BYTES_MAX));
-    if (!r.ok || this.name.length == 0) return;
+    this.initError = initRefusal(this, r, key, expires);
+    if (this.initError.length) return;
+    if (this.auth == AUTH_SECRET) { this.secret = key; this.clusterKey = clusterKey(key, this.scope); }
+    if (this.auth == AUTH_CREDENTIAL) { this.credKey = key; this.credExpiresAt = <i64>expires; }
+    if (pending > 0) this.maxPendingLinks = pending;
     if (this.cfg.heartbeatMs < 1) this.cfg.heartbeatMs = 1;
     if (this.cfg.failureTimeoutMs < this.cfg.heartbeatMs) this.cfg.failureTimeoutMs = this.cfg.heartbeatMs * 2;
     if (this.cfg.syncIntervalMs < 1) this.cfg.syncIntervalMs = SYNC_INTERVAL_DEFAULT_MS;
@@ -169,10 +198,9 @@ export class Node {
 
   linkOpened(id: u32, outbound: bool, address: string, nonce: Uint8Array): void {
     if (this.links.has(id)) return;
-    const l = new Link(id, outbound, address, nonce, this.now);
-    this.links.set(id, l);
     if (outbound && this.dials.has(address)) this.dials.get(address).inFlight = false;
-    sendHello(this, l);
+    const l = new Link(id, outbound, address, nonce, this.now);
+    if (!onLinkOpened(this, l) && outbound && this.dials.has(address)) this.dials.failed(this, this.dials.get(address));
   }
 
   linkClosed(id: u32): void {
@@ -183,13 +211,24 @@ export class Node {
     if (l.state == L_UP) linkLost(this, l);
   }
 
+  /**
+   * A frame from a link. Before the link is up: at most HANDSHAKE_BYTES_MAX of payload, checked
+   * before anything is read. Once we verified the peer's proof: the tag first (session.ts), so
+   * nothing of an injected, replayed or reordered frame is read.
+   */
   frame(id: u32, ptr: usize, len: i32): void {
     if (!this.links.has(id)) return;
     const l = this.links.get(id);
-    const r = new Reader(ptr, len);
-    const type = checkFrame(r, this.cfg.maxFrameBytes);
+    let frameLen = len;
+    if (l.opening) {
+      if (len > this.cfg.maxFrameBytes + FRAME_HEADER_BYTES + TAG_BYTES) { reject(this, l, FERR_OVERSIZED); return; }
+      if (!(<Session>l.session).open(ptr, len)) { reject(this, l, FERR_BAD_MAC); return; }
+      frameLen = len - TAG_BYTES;
+    }
+    const r = this.frameReader.reset(ptr, frameLen);
+    const type = checkFrame(r, l.pending ? HANDSHAKE_BYTES_MAX : this.cfg.maxFrameBytes);
     if (type < 0) { reject(this, l, -type); return; }
-    if (l.state != L_UP) { onHandshakeFrame(this, l, <u8>type, r); return; }
+    if (l.pending) { onHandshakeFrame(this, l, <u8>type, r, ptr, frameLen); return; }
     onMemberFrame(this, l, <u8>type, r, false);
   }
 
@@ -251,6 +290,32 @@ export class Node {
   localChildren(): Array<LocalChild> { return this.locals.values(); }
   localCount(): i32 { return this.locals.size; }
   rejectedCount(code: i32): u32 { return this.rejected[code]; }
+  /** The scope and, when this node holds the secret, the secret (for minting credentials). */
+  holdsSecret(): bool { return this.initialised && this.auth == AUTH_SECRET; }
+  scopeName(): string { return this.scope; }
+  secretKey(): Uint8Array { return this.secret; }
+}
+
+/** Why init must not start this node ('' when it may): 'field: rule', for start() to report. */
+function initRefusal(n: Node, r: Reader, key: Uint8Array, expires: u64): string {
+  if (!r.ok) return 'options: a field is over the core\'s limit or does not decode';
+  if (n.name.length == 0) return 'name: must not be empty';
+  if (n.auth > AUTH_CREDENTIAL) return 'secret: unknown auth mode';
+  if (n.auth == AUTH_SECRET && key.length == 0) return 'secret: must not be empty';
+  if (n.auth != AUTH_CREDENTIAL && (n.credKinds.length > 0 || expires != 0)) return 'credential: given without auth mode credential';
+  if (n.auth == AUTH_CREDENTIAL) {
+    if (key.length == 0) return 'credential: has no key';
+    if (expires == 0 || expires > <u64>i64.MAX_VALUE) return 'credential: has no valid expiry';
+    if (!kindsCanonical(n.credKinds)) return 'credential: its kinds must be sorted by UTF-8 bytes, without duplicates';
+    if (!kindsWithin(n.kinds, n.credKinds)) return 'kinds: the credential does not allow every kind this node advertises';
+  }
+  // Peers refuse a HELLO larger than HANDSHAKE_BYTES_MAX, so a node whose HELLO is larger could never join.
+  writeHello(n, new Uint8Array(NONCE_BYTES));
+  const size = n.outbox.lastFrame().length - FRAME_HEADER_BYTES;
+  if (size > HANDSHAKE_BYTES_MAX) {
+    return 'kinds: name, scope, listen address and kind names take ' + size.toString() + ' bytes in the handshake, more than ' + HANDSHAKE_BYTES_MAX.toString();
+  }
+  return '';
 }
 
 function dialFailedAt(n: Node, address: string): void {
@@ -293,7 +358,8 @@ const T_HEARTBEAT: i32 = 2;           // every heartbeatMs: an empty HEARTBEAT t
 const T_SYNC: i32 = 3;                // every syncIntervalMs: DIGEST, MEMBERS gossip, ack re-asks
 const T_DIALS: i32 = 4;               // dials: addresses whose backoff has passed are dialed
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
-const TIMERS: i32 = 6;
+const T_CREDENTIALS: i32 = 6;         // handshake: a credential (a member's or ours) expires: its links close
+const TIMERS: i32 = 7;
 
 function timerDue(n: Node, t: i32): i64 {
   switch (t) {
@@ -303,6 +369,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_SYNC: return n.nextSync;
     case T_DIALS: return dialsDue(n);
     case T_RESTARTS: return restartsDue(n);
+    case T_CREDENTIALS: return credentialsDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -321,5 +388,6 @@ function timerFire(n: Node, t: i32): void {
       break;
     case T_DIALS: dialsFire(n); break;
     case T_RESTARTS: restartsFire(n); break;
+    case T_CREDENTIALS: closeExpiredCredentials(n); break;
   }
 }

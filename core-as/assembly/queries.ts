@@ -7,7 +7,7 @@ import { Writer } from './io';
 import { Node } from './node';
 import { S_RUNNING, Claim, Member } from './model';
 import {
-  Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, FERR_COUNT, ST_PENDING, ST_STOPPING, ST_FAILED,
+  Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT, FERR_COUNT, ST_PENDING, ST_STOPPING, ST_FAILED,
   MS_UP, MS_LEAVING, MS_DISCONNECTED,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
@@ -20,6 +20,7 @@ export function writeQuery(n: Node, kind: i32, w: Writer): void {
   else if (kind == Q_MEMBERS) writeMembers(n, w);
   else if (kind == Q_DIGEST) { w.u64(stateDigest(n)); w.u64(n.desired.digest()); }
   else if (kind == Q_COUNTERS) { w.u32(<u32>FERR_COUNT); for (let i = 0; i < FERR_COUNT; i++) w.u32(n.rejectedCount(i)); }
+  else if (kind == Q_INIT) w.str(n.initError);
   else if (kind == Q_INFO) {
     w.str(n.name); w.u64(n.inc); w.bool(n.ready()); w.bool(n.leaving); w.bool(n.left);
     w.u32(<u32>n.desired.size); w.u32(<u32>n.localCount()); w.str(n.notReadyReason());

@@ -83,15 +83,22 @@ function awaitAck(n: Node, dot: u64, wt: Waiter): void {
   n.pendingDelta.acks.push(dot);
 }
 
-/** ACK: dots a peer now holds; ours among them answer their requests. */
+/**
+ * ACK: dots a peer now holds; ours among them answer their requests. Read whole first (nothing
+ * kept), then applied: a frame that does not decode acknowledges nothing.
+ */
 export function onAck(n: Node, r: Reader): bool {
+  const start = r.pos;
   const count = r.count(WIRE_ITEMS_MAX, 20);
+  for (let i = 0; i < count; i++) { r.skipStr(NAME_BYTES_MAX); r.u64(); r.u64(); }
+  if (!r.ok || r.remaining != 0) return false;
+  r.pos = start;
+  r.count(WIRE_ITEMS_MAX, 20);
   for (let i = 0; i < count; i++) {
     // Acks of a 100k burst come by the hundred thousand: compare the name in place.
     const mine = r.strIs(NAME_BYTES_MAX, n.nameUtf8);
     const inc = r.u64();
     const ctr = r.u64();
-    if (!r.ok) return false;
     // A counter that does not fit a dot was never one of ours.
     if (!mine || inc != n.inc || !dotCounterFits(ctr)) continue;
     const k = dotKey(n.desired.myRep, ctr);
@@ -101,7 +108,7 @@ export function onAck(n: Node, r: Reader): bool {
       acked(n, wt);
     }
   }
-  return r.remaining == 0;
+  return true;
 }
 
 /** A change is held by a second member (or we are alone): reply, or wait for running/stopped. */

@@ -1,5 +1,9 @@
-// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for the cluster handshake. Checked against
-// the FIPS 180-4 examples and the RFC 4231 test cases.
+// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for the cluster handshake and the per-frame
+// MACs. Checked against the FIPS 180-4 examples, the RFC 4231 test cases and node:crypto.
+//
+// `Sha256` is incremental and allocates nothing after construction; `HmacKey` holds the two
+// pad states of one key, so a MAC over a frame costs the frame's blocks plus two, with no
+// per-frame allocation (see session.ts).
 
 const K: StaticArray<u32> = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -11,14 +15,15 @@ const K: StaticArray<u32> = [
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
+const IV: StaticArray<u32> = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+export const SHA256_BYTES: i32 = 32;
+export const SHA256_BLOCK_BYTES: i32 = 64;
 
 const W = new StaticArray<u32>(64);
-const H = new StaticArray<u32>(8);
 
-@inline function bswap32(x: u32): u32 { return bswap<u32>(x); }
-
-function compress(block: usize): void {
-  for (let i = 0; i < 16; i++) W[i] = bswap32(load<u32>(block + <usize>(i << 2)));
+function compress(H: StaticArray<u32>, block: usize): void {
+  for (let i = 0; i < 16; i++) W[i] = bswap<u32>(load<u32>(block + <usize>(i << 2)));
   for (let i = 16; i < 64; i++) {
     const w15 = W[i - 15], w2 = W[i - 2];
     const s0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
@@ -38,64 +43,162 @@ function compress(block: usize): void {
   H[0] += a; H[1] += b; H[2] += c; H[3] += d; H[4] += e; H[5] += f; H[6] += g; H[7] += h;
 }
 
-const block = new Uint8Array(64);
+/** Incremental SHA-256. `reset` or `resume`, then `update` any number of times, then `finish`. */
+export class Sha256 {
+  h: StaticArray<u32> = new StaticArray<u32>(8);
+  block: StaticArray<u8> = new StaticArray<u8>(SHA256_BLOCK_BYTES);
+  fill: i32 = 0;
+  total: u64 = 0;
 
-/** SHA-256 of the concatenation of up to two byte arrays (HMAC needs key-pad ‖ message). */
-function digest2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  H[0] = 0x6a09e667; H[1] = 0xbb67ae85; H[2] = 0x3c6ef372; H[3] = 0xa54ff53a;
-  H[4] = 0x510e527f; H[5] = 0x9b05688c; H[6] = 0x1f83d9ab; H[7] = 0x5be0cd19;
-  const total = <u64>a.length + <u64>b.length;
-  let fill = 0;
-  for (let part = 0; part < 2; part++) {
-    const src = part == 0 ? a : b;
+  reset(): void {
+    for (let i = 0; i < 8; i++) this.h[i] = IV[i];
+    this.fill = 0;
+    this.total = 0;
+  }
+
+  /** Continues from a state saved after `bytes` bytes (a whole number of blocks). */
+  resume(state: StaticArray<u32>, bytes: u64): void {
+    for (let i = 0; i < 8; i++) this.h[i] = state[i];
+    this.fill = 0;
+    this.total = bytes;
+  }
+
+  update(ptr: usize, len: i32): void {
+    if (len <= 0) return;
+    this.total += <u64>len;
+    const buf = changetype<usize>(this.block);
     let i = 0;
-    const n = src.length;
-    // whole blocks straight from the source when aligned with the buffer
-    while (i < n) {
-      if (fill == 0 && n - i >= 64) { compress(src.dataStart + <usize>i); i += 64; continue; }
-      const take = min(64 - fill, n - i);
-      memory.copy(block.dataStart + <usize>fill, src.dataStart + <usize>i, <usize>take);
-      fill += take; i += take;
-      if (fill == 64) { compress(block.dataStart); fill = 0; }
+    while (i < len) {
+      // whole blocks straight from the source when nothing is buffered
+      if (this.fill == 0 && len - i >= SHA256_BLOCK_BYTES) { compress(this.h, ptr + <usize>i); i += SHA256_BLOCK_BYTES; continue; }
+      const take = min(SHA256_BLOCK_BYTES - this.fill, len - i);
+      memory.copy(buf + <usize>this.fill, ptr + <usize>i, <usize>take);
+      this.fill += take; i += take;
+      if (this.fill == SHA256_BLOCK_BYTES) { compress(this.h, buf); this.fill = 0; }
     }
   }
-  // padding: 0x80, zeros, 64-bit big-endian bit length
-  block[fill++] = 0x80;
-  if (fill > 56) {
-    while (fill < 64) block[fill++] = 0;
-    compress(block.dataStart);
-    fill = 0;
+
+  updateBytes(b: Uint8Array): void { this.update(b.dataStart, b.length); }
+
+  /** A little-endian u32, as the protocol encodes lengths. */
+  updateU32(v: u32): void {
+    const buf = changetype<usize>(scratch8);
+    store<u32>(buf, v);
+    this.update(buf, 4);
   }
-  while (fill < 56) block[fill++] = 0;
-  store<u64>(block.dataStart + 56, bswap<u64>(total << 3));
-  compress(block.dataStart);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) store<u32>(out.dataStart + <usize>(i << 2), bswap32(H[i]));
+
+  updateU64(v: u64): void {
+    const buf = changetype<usize>(scratch8);
+    store<u64>(buf, v);
+    this.update(buf, 8);
+  }
+
+  /** Pads, and writes the 32-byte digest at `out`. The state is spent: reset or resume next. */
+  finish(out: usize): void {
+    const buf = changetype<usize>(this.block);
+    let fill = this.fill;
+    store<u8>(buf + <usize>fill, 0x80);
+    fill++;
+    if (fill > 56) {
+      memory.fill(buf + <usize>fill, 0, <usize>(SHA256_BLOCK_BYTES - fill));
+      compress(this.h, buf);
+      fill = 0;
+    }
+    memory.fill(buf + <usize>fill, 0, <usize>(56 - fill));
+    store<u64>(buf + 56, bswap<u64>(this.total << 3));
+    compress(this.h, buf);
+    for (let i = 0; i < 8; i++) store<u32>(out + <usize>(i << 2), bswap<u32>(this.h[i]));
+    this.fill = 0;
+  }
+}
+
+const scratch8 = new StaticArray<u8>(8);
+
+/** The inner and outer pad states of one HMAC-SHA256 key, computed once per key. */
+export class HmacKey {
+  inner: StaticArray<u32> = new StaticArray<u32>(8);
+  outer: StaticArray<u32> = new StaticArray<u32>(8);
+
+  set(key: usize, keyLen: i32): void {
+    const pad = changetype<usize>(padScratch);
+    memory.fill(pad, 0, SHA256_BLOCK_BYTES);
+    if (keyLen > SHA256_BLOCK_BYTES) {
+      padSha.reset();
+      padSha.update(key, keyLen);
+      padSha.finish(pad);
+    } else if (keyLen > 0) memory.copy(pad, key, <usize>keyLen);
+    for (let i = 0; i < SHA256_BLOCK_BYTES; i++) store<u8>(pad + <usize>i, load<u8>(pad + <usize>i) ^ 0x36);
+    for (let i = 0; i < 8; i++) this.inner[i] = IV[i];
+    compress(this.inner, pad);
+    // ipad ^ opad = 0x36 ^ 0x5c = 0x6a
+    for (let i = 0; i < SHA256_BLOCK_BYTES; i++) store<u8>(pad + <usize>i, load<u8>(pad + <usize>i) ^ 0x6a);
+    for (let i = 0; i < 8; i++) this.outer[i] = IV[i];
+    compress(this.outer, pad);
+    memory.fill(pad, 0, SHA256_BLOCK_BYTES);
+  }
+
+  setBytes(key: Uint8Array): void { this.set(key.dataStart, key.length); }
+}
+
+const padScratch = new StaticArray<u8>(SHA256_BLOCK_BYTES);
+const padSha = new Sha256();
+
+/** A streaming HMAC-SHA256: `begin(key)`, `update`s (through `sha`), `finish(out)`. */
+export class Hmac {
+  sha: Sha256 = new Sha256();
+  private key: HmacKey | null = null;
+  private innerDigest: StaticArray<u8> = new StaticArray<u8>(SHA256_BYTES);
+
+  begin(key: HmacKey): void {
+    this.key = key;
+    this.sha.resume(key.inner, <u64>SHA256_BLOCK_BYTES);
+  }
+
+  update(ptr: usize, len: i32): void { this.sha.update(ptr, len); }
+
+  /** Writes the 32-byte MAC at `out`. */
+  finish(out: usize): void {
+    const key = this.key;
+    if (key == null) return;
+    const d = changetype<usize>(this.innerDigest);
+    this.sha.finish(d);
+    this.sha.resume(key.outer, <u64>SHA256_BLOCK_BYTES);
+    this.sha.update(d, SHA256_BYTES);
+    this.sha.finish(out);
+    this.key = null;
+  }
+}
+
+const oneShot = new Sha256();
+const oneShotKey = new HmacKey();
+const oneShotMac = new Hmac();
+
+export function sha256(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(SHA256_BYTES);
+  oneShot.reset();
+  oneShot.updateBytes(data);
+  oneShot.finish(out.dataStart);
   return out;
 }
 
-export function sha256(data: Uint8Array): Uint8Array {
-  return digest2(data, new Uint8Array(0));
-}
-
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  let k = key;
-  if (k.length > 64) k = sha256(k);
-  const ipad = new Uint8Array(64);
-  const opad = new Uint8Array(64);
-  for (let i = 0; i < 64; i++) {
-    const b: u8 = i < k.length ? k[i] : 0;
-    ipad[i] = b ^ 0x36;
-    opad[i] = b ^ 0x5c;
-  }
-  const inner = digest2(ipad, data);
-  return digest2(opad, inner);
+  const out = new Uint8Array(SHA256_BYTES);
+  oneShotKey.setBytes(key);
+  oneShotMac.begin(oneShotKey);
+  oneShotMac.update(data.dataStart, data.length);
+  oneShotMac.finish(out.dataStart);
+  return out;
 }
 
 /** Compares two byte arrays in time independent of where they differ. */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): bool {
   if (a.length != b.length) return false;
+  return constantTimeEqualAt(a.dataStart, b.dataStart, a.length);
+}
+
+/** Compares `len` bytes at two addresses in time independent of where they differ. */
+export function constantTimeEqualAt(a: usize, b: usize, len: i32): bool {
   let d: u32 = 0;
-  for (let i = 0; i < a.length; i++) d |= <u32>(a[i] ^ b[i]);
+  for (let i = 0; i < len; i++) d |= <u32>(load<u8>(a + <usize>i) ^ load<u8>(b + <usize>i));
   return d == 0;
 }

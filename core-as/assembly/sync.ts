@@ -17,7 +17,7 @@ import { planted } from './flags';
 import { Node } from './node';
 import { Member } from './model';
 import { Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
-import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta } from './crdt-wire';
+import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
 import { writeMembers } from './membership';
 import { checkClaimsVersion } from './claims';
 
@@ -70,6 +70,7 @@ export function onSyncReq(n: Node, link: u32, r: Reader): bool {
   const d = new Delta();
   const req = decodeSyncReq(r, n.desired);
   if (!r.ok || r.remaining != 0) return false;
+  commitReplicas(n.desired);
   const send = n.desired.missingFor(req.context, req.live, d);
   // Ask again for acks of anything still waiting: the original delta may have been lost.
   const ks = n.ackWaits.keys();
@@ -82,9 +83,9 @@ export function onSyncReq(n: Node, link: u32, r: Reader): bool {
 
 export function onDelta(n: Node, link: u32, r: Reader): bool {
   const dd = decodeDelta(r, n.desired);
-  if (dd == null) return false;
+  if (dd == null || r.remaining != 0) return false;
+  commitReplicas(n.desired);
   const res = n.desired.merge(dd);
-  if (r.remaining != 0) return false;
   for (let i = 0; i < res.changed.length; i++) n.dirty.add(res.changed[i]);
   sendAcks(n, link, res.acks);
   return true;

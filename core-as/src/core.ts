@@ -17,7 +17,7 @@ import {
   readLocalChildren, readGlobalChildren, readMembers, readDigest, readCounters, readInfo, readSpec,
   type LocalChildView, type GlobalChildView, type MemberView, type NodeInfo, type RejectReason, type SpecView,
 } from './queries.js';
-import { Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO } from './generated/boundary.js';
+import { Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT } from './generated/boundary.js';
 import { TICK_RECORD_BYTES } from './limits.js';
 
 type InputBuffer = (len: number) => number;
@@ -149,5 +149,22 @@ export class Core {
     head.set(bytes, 4);
     this.toInput(head);
     return readSpec(this.output(this.querySpecFn(head.length)));
+  }
+
+  /** Why the core refused its init ('field: rule'), or '' once it runs. Read after the first step. */
+  initError(): string { return this.query(Q_INIT).str(); }
+
+  /**
+   * Mints a credential token's bytes for `name`, `kinds` until `expiresAtMs` (wall-clock), or says
+   * why not ('field: rule'): only a node that holds the secret can (docs/PROTOCOL.md).
+   */
+  mintCredential(name: string, kinds: string[], expiresAtMs: number): { token: Uint8Array } | { error: string } {
+    const s = new EventWriter();
+    s.str(name); s.u32(kinds.length); for (const k of kinds) s.str(k); s.u64(expiresAtMs);
+    this.toInput(s.buf.subarray(0, s.len));
+    const r = this.output((this.x.mintCredential as Step)(s.len));
+    const error = r.str();
+    if (error) return { error };
+    return { token: r.bytes(r.end - r.pos) };
   }
 }

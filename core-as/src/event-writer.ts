@@ -5,7 +5,7 @@ import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
   EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS,
-  EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
+  AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
 
@@ -18,7 +18,12 @@ export interface NodeParams {
   quorum: number;
   weight: number;
   maxFrameBytes: number;
+  /** Inbound links in their handshake at once at most (default PENDING_LINKS_DEFAULT); past it a connection is closed at once. */
+  maxPendingLinks?: number;
 }
+
+/** What a credential member holds (from a token; see credential.ts). */
+export interface CoreCredential { kinds: string[]; expiresAtMs: number; key: Uint8Array }
 
 export interface CoreConfig extends NodeParams {
   name: string;
@@ -27,7 +32,9 @@ export interface CoreConfig extends NodeParams {
   scope: string;
   /** Address peers dial to reach us ('' for members that cannot listen). */
   listen?: string;
+  /** The cluster secret; or `credential`; neither means an insecure node (anyone may join). */
   secret?: Uint8Array;
+  credential?: CoreCredential;
   /** Seed for the core's jitter PRNG (not a secret). */
   seed: number;
   kinds: string[];
@@ -113,10 +120,14 @@ export function putTick(mem: Uint8Array, view: DataView, at: number, nowMs: numb
 export function writeInit(w: EventWriter, c: CoreConfig): void {
   w.begin(EV_INIT);
   w.str(c.name); w.u64(c.incarnation); w.str(c.scope); w.str(c.listen ?? '');
-  w.u8(c.secret && c.secret.length ? 1 : 0); w.bytes(c.secret ?? new Uint8Array(0));
+  const cred = c.credential;
+  w.u8(cred ? AUTH_CREDENTIAL : c.secret && c.secret.length ? AUTH_SECRET : AUTH_INSECURE);
+  w.bytes(cred ? cred.key : c.secret ?? new Uint8Array(0));
+  w.u32(cred ? cred.kinds.length : 0); for (const k of cred?.kinds ?? []) w.str(k);
+  w.u64(cred ? cred.expiresAtMs : 0);
   w.u64(c.seed);
   w.u32(c.heartbeatMs); w.u32(c.failureTimeoutMs); w.u32(c.syncIntervalMs); w.u32(c.quorum);
-  w.f64(c.weight); w.u32(c.maxFrameBytes);
+  w.f64(c.weight); w.u32(c.maxFrameBytes); w.u32(c.maxPendingLinks ?? 0);
   w.u32(c.kinds.length); for (const k of c.kinds) w.str(k);
   w.u32(c.seeds.length); for (const s of c.seeds) w.str(s);
   w.end();

@@ -17,6 +17,7 @@ export * from './runner-inline.js';
 export * from './runner-isolated.js';
 export * from './child-protocol.js';
 export * from './clock.js';
+export * from './credential.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';
 export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress } from './websocket.js';
 export { checkTls, tlsReason, TLS_REASONS, TLS_REFUSED_STATUS, type TlsOptions, type TlsReason, type PemInput } from './tls.js';

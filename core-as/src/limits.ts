@@ -1,9 +1,16 @@
 // The runtime's limits in one place, unit last. Relations between them are stated where they are
 // defined; the core's own limits live in core-as/assembly and reach here through the generated
-// boundary module (FRAME_HEADER_BYTES, NONCE_BYTES) or are checked by core-as/test/limits.test.ts.
-import { FRAME_HEADER_BYTES, NONCE_BYTES } from './generated/boundary.js';
+// boundary module (FRAME_HEADER_BYTES, NONCE_BYTES, the field limits) or are checked by core-as/test/limits.test.ts.
+import {
+  FRAME_HEADER_BYTES, NONCE_BYTES, NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, SECRET_BYTES_MAX,
+  PENDING_LINKS_DEFAULT, HANDSHAKE_BYTES_MAX,
+} from './generated/boundary.js';
 
 export { FRAME_HEADER_BYTES, NONCE_BYTES };
+/** The core's field limits (core-as/assembly/limits.ts), in UTF-8 bytes as the core counts them; options check the same. */
+export { NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, SECRET_BYTES_MAX };
+/** Default of the maxPendingLinks option (inbound links in their handshake at once), and the handshake frame limit. */
+export { PENDING_LINKS_DEFAULT, HANDSHAKE_BYTES_MAX };
 
 /** Payload bytes per fragment when the core splits a message larger than one frame (node.ts FRAGMENT_BYTES). */
 export const FRAGMENT_BYTES = 64 * 1024;
@@ -17,7 +24,7 @@ export const MAX_FRAME_BYTES_DEFAULT = 1 << 20;
 /** Smallest maxFrameBytes the options accept; above CORE_FRAME_BYTES_MIN, so the core never overrides a valid option. */
 export const MAX_FRAME_BYTES_MIN = FRAGMENT_BYTES + 128;
 
-/** Bytes a transport accepts beyond maxFrameBytes: room for the frame header (FRAME_HEADER_BYTES) and slack. */
+/** Bytes a transport accepts beyond maxFrameBytes: room for the frame header (FRAME_HEADER_BYTES), its 16-byte tag and slack. */
 export const TRANSPORT_SLACK_BYTES = 64;
 
 /** The largest WebSocket message a transport accepts for a given maxFrameBytes. */
@@ -42,12 +49,6 @@ export const DIAL_TIMEOUT_MS = 5000;
 
 /** Most characters of a close reason a transport sends (the WebSocket close frame allows 123 bytes). */
 export const CLOSE_REASON_CHARS_MAX = 120;
-
-/** The longest scope and node name the options accept (the core's MAX_SCOPE and MAX_NAME). */
-export const NAME_CHARS_MAX = 256;
-
-/** The longest cluster secret the options accept. */
-export const SECRET_BYTES_MAX = 4096;
 
 /** Seed addresses taken from one reading of the dynamic seed sources (DNS answers, functions). */
 export const SEED_ADDRESSES_MAX = 256;

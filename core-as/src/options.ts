@@ -4,7 +4,13 @@ import type { KindDefinition } from './adapters.js';
 import type { NodeParams } from './event-writer.js';
 import { parseSeeds, type DynamicSeed, type SeedSource } from './seeds.js';
 import { checkAdvertise } from './advertise.js';
-import { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_CHARS_MAX, SECRET_BYTES_MAX } from './limits.js';
+import { decodeCredentialToken, type CredentialToken } from './credential.js';
+import {
+  ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, PENDING_LINKS_DEFAULT, MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_BYTES_MAX, SCOPE_BYTES_MAX, SECRET_BYTES_MAX,
+} from './limits.js';
+
+const utf8 = new TextEncoder();
+const utf8Bytes = (s: string) => utf8.encode(s).length;
 
 export interface ChildSpec {
   id: string;
@@ -29,8 +35,12 @@ export interface CommonOptions {
   seeds?: SeedSource[];
   /** The URL other members dial to reach this node, when it differs from `listen` (a wildcard bind, NAT, a container). */
   advertise?: string;
-  /** Shared cluster secret; members prove knowledge of it by HMAC. All members have one, or none. */
+  /** Shared cluster secret (use 32+ random bytes). Required, unless `credential` or `insecure: true` is given. */
   secret?: string | Uint8Array;
+  /** A credential token minted by a member that holds the secret (`mintCredential`): join under its name and kinds until it expires. */
+  credential?: string;
+  /** Run without a secret: anyone who can connect can join. Emits a `warning` event at start. */
+  insecure?: boolean;
   kinds: Record<string, KindDefinition>;
   /** Specs started cluster-wide at boot (idempotent: every node may list the same). */
   children?: ChildSpec[];
@@ -40,6 +50,8 @@ export interface CommonOptions {
   partition?: 'available' | { quorum: number };
   weight?: number;
   maxFrameBytes?: number;
+  /** Inbound connections in their handshake at once at most (default 64); past it new ones are closed at once (`pending_limit`). */
+  maxPendingLinks?: number;
 }
 
 export interface ResolvedOptions extends NodeParams {
@@ -51,6 +63,8 @@ export interface ResolvedOptions extends NodeParams {
   seedSources: DynamicSeed[];
   advertise: string | undefined;
   secret: Uint8Array | undefined;
+  credential: CredentialToken | undefined;
+  insecure: boolean;
   kinds: Record<string, KindDefinition>;
   children: ChildSpec[];
 }
@@ -64,28 +78,54 @@ function posInt(o: Record<string, unknown>, key: string, def: number, min = 1): 
   return v;
 }
 
+/** Exactly one of secret, credential, insecure: true. A missing secret is an error, never an open cluster. */
+function resolveAuth(o: Record<string, unknown>): { secret?: Uint8Array; credential?: CredentialToken; insecure: boolean } {
+  const insecure = o.insecure ?? false;
+  if (typeof insecure !== 'boolean') throw new InvalidOptionError('insecure', 'must be a boolean');
+  const given = [o.secret !== undefined, o.credential !== undefined, insecure].filter(Boolean).length;
+  if (given === 0) throw new InvalidOptionError('secret', 'is required: give the cluster secret, a credential, or insecure: true for a cluster anyone can join');
+  if (given > 1) throw new InvalidOptionError(insecure ? 'insecure' : 'credential', 'give only one of secret, credential and insecure: true');
+  if (o.secret !== undefined) {
+    let secret: Uint8Array;
+    if (typeof o.secret === 'string') secret = utf8.encode(o.secret);
+    else if (o.secret instanceof Uint8Array) secret = o.secret;
+    else throw new InvalidOptionError('secret', 'must be a string or a Uint8Array');
+    if (secret.length === 0) throw new InvalidOptionError('secret', 'must not be empty');
+    if (secret.length > SECRET_BYTES_MAX) throw new InvalidOptionError('secret', `must be at most ${SECRET_BYTES_MAX} bytes`);
+    return { secret, insecure: false };
+  }
+  if (o.credential !== undefined) {
+    const credential = typeof o.credential === 'string' ? decodeCredentialToken(o.credential) : null;
+    if (!credential) throw new InvalidOptionError('credential', 'must be a credential token from mintCredential()');
+    if (credential.expiresAtMs <= Date.now()) throw new InvalidOptionError('credential', `expired at ${new Date(credential.expiresAtMs).toISOString()}`);
+    return { credential, insecure: false };
+  }
+  return { insecure: true };
+}
+
 /** Validates user options; throws InvalidOptionError naming the first bad option. */
 export function resolveOptions(input: unknown, defaultName: () => string): ResolvedOptions {
   if (input === null || typeof input !== 'object') throw new InvalidOptionError('options', 'must be an object');
   const o = input as Record<string, unknown>;
-  if (typeof o.scope !== 'string' || o.scope.length === 0 || o.scope.length > NAME_CHARS_MAX) throw new InvalidOptionError('scope', `must be a non-empty string of at most ${NAME_CHARS_MAX} characters`);
-  let name = defaultName();
+  if (typeof o.scope !== 'string' || o.scope.length === 0 || utf8Bytes(o.scope) > SCOPE_BYTES_MAX) throw new InvalidOptionError('scope', `must be a non-empty string of at most ${SCOPE_BYTES_MAX} UTF-8 bytes`);
+  const { secret, credential, insecure } = resolveAuth(o);
+  let name = credential ? credential.name : defaultName();
   if (o.name !== undefined) {
-    if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > NAME_CHARS_MAX) throw new InvalidOptionError('name', `must be a non-empty string of at most ${NAME_CHARS_MAX} characters`);
+    if (typeof o.name !== 'string' || o.name.length === 0 || utf8Bytes(o.name) > NAME_BYTES_MAX) throw new InvalidOptionError('name', `must be a non-empty string of at most ${NAME_BYTES_MAX} UTF-8 bytes`);
+    if (credential && o.name !== credential.name) throw new InvalidOptionError('name', `must be '${credential.name}', the name the credential is for`);
     name = o.name;
   }
+  if (credential && credential.scope !== o.scope) throw new InvalidOptionError('credential', `is for scope '${credential.scope}', not '${o.scope}'`);
   const seeds = parseSeeds(o.seeds);
   const advertise = checkAdvertise(o.advertise);
-  let secret: Uint8Array | undefined;
-  if (o.secret !== undefined) {
-    if (typeof o.secret === 'string') secret = new TextEncoder().encode(o.secret);
-    else if (o.secret instanceof Uint8Array) secret = o.secret;
-    else throw new InvalidOptionError('secret', 'must be a string or a Uint8Array');
-    if (secret.length === 0) throw new InvalidOptionError('secret', 'must not be empty (omit it for a cluster without a secret)');
-    if (secret.length > SECRET_BYTES_MAX) throw new InvalidOptionError('secret', `must be at most ${SECRET_BYTES_MAX} bytes`);
-  }
   if (o.kinds === null || typeof o.kinds !== 'object') throw new InvalidOptionError('kinds', 'must be an object mapping kind names to definitions');
   const kinds = o.kinds as Record<string, KindDefinition>;
+  const kindNames = Object.keys(kinds);
+  if (kindNames.length > KINDS_MAX) throw new InvalidOptionError('kinds', `must name at most ${KINDS_MAX} kinds`);
+  for (const k of kindNames) {
+    if (k.length === 0 || utf8Bytes(k) > KIND_BYTES_MAX) throw new InvalidOptionError(`kinds.${k}`, `kind names must be 1 to ${KIND_BYTES_MAX} UTF-8 bytes`);
+    if (credential && !credential.kinds.includes(k)) throw new InvalidOptionError(`kinds.${k}`, 'is not a kind the credential allows');
+  }
   for (const [k, def] of Object.entries(kinds)) {
     const d = def as Record<string, unknown> | null;
     if (d === null || typeof d !== 'object') throw new InvalidOptionError(`kinds.${k}`, 'must be an object');
@@ -114,5 +154,9 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
     weight = o.weight;
   }
   const maxFrameBytes = posInt(o, 'maxFrameBytes', MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN);
-  return { scope: o.scope, name, seeds: seeds.fixed, seedSources: seeds.dynamic, advertise, secret, kinds, children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes };
+  const maxPendingLinks = posInt(o, 'maxPendingLinks', PENDING_LINKS_DEFAULT);
+  return {
+    scope: o.scope, name, seeds: seeds.fixed, seedSources: seeds.dynamic, advertise, secret, credential, insecure, kinds,
+    children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes, maxPendingLinks,
+  };
 }

@@ -6,7 +6,7 @@
 import { InvalidOptionError } from './errors.js';
 import { listenAddress } from './websocket.js';
 import type { Lookup } from './system-net.js';
-import { SEED_ADDRESSES_MAX, SEED_RESOLVE_TIMEOUT_MS } from './limits.js';
+import { ADDRESS_BYTES_MAX, SEED_ADDRESSES_MAX, SEED_RESOLVE_TIMEOUT_MS } from './limits.js';
 
 /** A DNS name whose addresses are seeds: `{ dns: 'members.svc', port: 4000, scheme: 'ws' }`, or the string `dns+ws://members.svc:4000`. */
 export interface DnsSeed {
@@ -49,6 +49,8 @@ function checkDnsSeed(v: Record<string, unknown>, at: string): Required<DnsSeed>
   return { dns: v.dns, port: v.port as number, scheme, family };
 }
 
+const utf8 = new TextEncoder();
+
 /** Splits `seeds` into static addresses and sources read at run time; throws InvalidOptionError naming the entry. */
 export function parseSeeds(v: unknown): { fixed: string[]; dynamic: DynamicSeed[] } {
   const fixed: string[] = [], dynamic: DynamicSeed[] = [];
@@ -61,8 +63,11 @@ export function parseSeeds(v: unknown): { fixed: string[]; dynamic: DynamicSeed[
       const d = parseDnsSeedUrl(s);
       if (!d) throw new InvalidOptionError(at, `must be dns+ws://NAME:PORT or dns+wss://NAME:PORT, got '${s}'`);
       dynamic.push(checkDnsSeed(d as unknown as Record<string, unknown>, at));
-    } else if (typeof s === 'string' && s.length > 0) fixed.push(s);
-    else if (s !== null && typeof s === 'object') dynamic.push(checkDnsSeed(s as Record<string, unknown>, at));
+    } else if (typeof s === 'string' && s.length > 0) {
+      // The core refuses an init whose addresses exceed its limit, counted in UTF-8 bytes.
+      if (utf8.encode(s).length > ADDRESS_BYTES_MAX) throw new InvalidOptionError(at, `must be at most ${ADDRESS_BYTES_MAX} UTF-8 bytes`);
+      fixed.push(s);
+    } else if (s !== null && typeof s === 'object') dynamic.push(checkDnsSeed(s as Record<string, unknown>, at));
     else throw new InvalidOptionError(at, 'must be an address, a DNS seed ({ dns, port, scheme }) or a function');
   });
   return { fixed, dynamic };

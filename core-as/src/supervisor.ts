@@ -14,9 +14,10 @@ import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, T
 import { Emitter } from './emitter.js';
 import type { GatewayEvent } from './gateway.js';
 import {
-  AlreadyStartedError, ChildFailedError, InvalidChildSpecError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
+  AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
 } from './errors.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
+import { encodeCredentialToken } from './credential.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
@@ -33,7 +34,9 @@ export type TrellisEvent =
   /** A TLS link refused by certificate verification, on this side (see TlsReason). */
   | { type: 'tls_failed'; address: string; outbound: boolean; reason: TlsReason; code: string }
   /** A DNS seed or seed function could not be read (tried again next sync interval). */
-  | ({ type: 'seed_failed' } & SeedFailure);
+  | ({ type: 'seed_failed' } & SeedFailure)
+  /** `insecure`: started with `insecure: true`, so anyone who can connect can join. Emitted once, on the turn after start() resolves. */
+  | { type: 'warning'; code: 'insecure'; message: string };
 
 export interface HostAdapters {
   transport: Transport;
@@ -131,8 +134,27 @@ export class Supervisor extends Emitter<TrellisEvent> {
   static async start(options: CommonOptions | unknown, adapters: HostAdapters): Promise<Supervisor> {
     const opts = resolveOptions(options, adapters.defaultName);
     const sup = new Supervisor(opts, adapters);
-    await sup.boot();
+    if (opts.insecure) sup.emit({ type: 'warning', code: 'insecure', message: 'started with insecure: true: anyone who can connect to this node can join the cluster' });
+    try {
+      await sup.boot();
+    } finally {
+      // Events of the boot (the warning, the first dials, ready) reach the listeners the caller
+      // attaches once start() has resolved: they are released on the next task.
+      setTimeout(() => sup.releaseBootEvents(), 0);
+    }
     return sup;
+  }
+
+  /** Events emitted while start() runs, held until the caller could have subscribed. */
+  private bootEvents: TrellisEvent[] | null = [];
+  protected override emit(e: TrellisEvent): void {
+    if (this.bootEvents) this.bootEvents.push(e);
+    else super.emit(e);
+  }
+  private releaseBootEvents(): void {
+    const held = this.bootEvents ?? [];
+    this.bootEvents = null;
+    for (const e of held) super.emit(e);
   }
 
   private async boot(): Promise<void> {
@@ -153,12 +175,23 @@ export class Supervisor extends Emitter<TrellisEvent> {
     }
     const found = o.seedSources.length ? await this.readSeeds() : [];
     const incarnation = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+    const c = o.credential;
     this.core.init({
       name: o.name, incarnation, scope: o.scope, listen: this.address ?? '', secret: o.secret,
+      credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key },
       seed: Math.floor(Math.random() * 2 ** 32), heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs,
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
-      kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
+      maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
     });
+    // The core checks what options cannot (its own limits, the handshake size): a refused init
+    // fails start() with the core's reason rather than leaving a node that answers not_running.
+    for (const e of this.core.step({ now: this.a.clock.now(), maxBytes: 0 })) this.apply(e);
+    const refused = this.core.initError();
+    if (refused) {
+      await this.kill();
+      const at = refused.indexOf(': ');
+      throw new InvalidOptionError(at > 0 ? refused.slice(0, at) : 'options', at > 0 ? refused.slice(at + 2) : refused);
+    }
     if (o.seedSources.length) this.seedTimer = setInterval(() => void this.rereadSeeds(), o.syncIntervalMs);
     initDone = true;
     this.feed = realFeed;
@@ -324,6 +357,25 @@ export class Supervisor extends Emitter<TrellisEvent> {
 
   /** Digest of the replicated state: equal on every member once the cluster has converged. */
   digest(): string { return this.core.digest().state.toString(16); }
+
+  /**
+   * Mints a credential token for a member that will join under `name`, advertising at most
+   * `kinds`, until `expiresInMs` from now (docs/SECURITY.md). Only a node started with the secret
+   * can mint; a credential member cannot.
+   */
+  mintCredential(o: { name: string; kinds: string[]; expiresInMs: number }): string {
+    if (o === null || typeof o !== 'object') throw new InvalidOptionError('options', 'must be { name, kinds, expiresInMs }');
+    if (typeof o.name !== 'string' || o.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
+    if (!Array.isArray(o.kinds) || !o.kinds.every((k) => typeof k === 'string' && k.length > 0)) throw new InvalidOptionError('kinds', 'must be an array of kind names');
+    if (!Number.isInteger(o.expiresInMs) || o.expiresInMs <= 0) throw new InvalidOptionError('expiresInMs', 'must be a positive integer');
+    if (this.state === 'stopped') throw new NotRunningError('supervisor stopped');
+    const r = this.core.mintCredential(o.name, o.kinds, this.a.clock.now() + o.expiresInMs);
+    if ('error' in r) {
+      const at = r.error.indexOf(': ');
+      throw new InvalidOptionError(r.error.slice(0, at), r.error.slice(at + 2));
+    }
+    return encodeCredentialToken(r.token);
+  }
 
   /** Frames refused, by reason. */
   rejectedFrames(): Record<RejectReason | 'frame_too_large' | 'text_frame', number> {

@@ -15,7 +15,9 @@ const site = new URL('./site/', import.meta.url);
 const say = (s) => process.stdout.write(`${s}\n`);
 
 const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-const tuning = { heartbeatMs: 250, failureTimeoutMs: 1500 };
+// Phase 1 of the browser host: tabs cannot hold a credential yet, so the demo cluster is open
+// (loopback only). With credentials, the page will fetch one from the demo server instead.
+const tuning = { heartbeatMs: 250, failureTimeoutMs: 1500, insecure: true };
 const gw = await start({ scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds, gateway: { origins }, ...tuning });
 const other = await start({ scope: SCOPE, name: 'node-2', listen: { host: '127.0.0.1', port: 0 }, seeds: [gw.address], kinds, ...tuning });
 for (const s of [gw, other]) {

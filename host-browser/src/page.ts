@@ -11,6 +11,8 @@ export interface BrowserStartOptions extends TabTuning {
   gateway: string;
   /** The cluster's secret, if it has one (phase 1: tabs of a cluster with a secret hold it). */
   secret?: string;
+  /** A cluster without a secret: anyone who can connect can join (start() needs this said). */
+  insecure?: boolean;
   /** Members to join through; default: the gateway's own member (the gateway URL's origin). */
   seeds?: string[];
   /** URL of a module exporting `kinds` (inline kinds run in the Supervisor's worker, so they are imported there). */
@@ -92,7 +94,7 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
   const gw = new URL(options.gateway);
   const auth: TabAuth = options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret };
   const o: WorkerStartOptions = {
-    scope: options.scope, name: options.name, gateway: gw.href, auth, secret: options.secret,
+    scope: options.scope, name: options.name, gateway: gw.href, auth, secret: options.secret, insecure: options.insecure,
     seeds: options.seeds ?? [`${gw.protocol}//${gw.host}`],
     kindsModule: new URL(String(options.kinds), location.href).href,
     children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,

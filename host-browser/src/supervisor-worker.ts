@@ -29,7 +29,7 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const kinds = absoluteKinds(mod.kinds, o.kindsModule);
   const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
   const options: CommonOptions = {
-    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, kinds, children: o.children,
+    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, insecure: o.insecure, kinds, children: o.children,
     heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
   };
   const s = await startWith(options, {

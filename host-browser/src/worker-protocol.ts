@@ -20,6 +20,8 @@ export interface WorkerStartOptions extends TabTuning {
   gateway: string;
   auth: TabAuth;
   secret?: string;
+  /** A cluster without a secret, said explicitly (start() refuses neither a secret nor `insecure`). */
+  insecure?: boolean;
   seeds: string[];
   kindsModule: string;
   /** Where the core's release.wasm is (default: next to the worker bundle). */

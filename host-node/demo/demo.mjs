@@ -3,6 +3,7 @@
 // who runs what, then a kill -9 of one node (its children fail over), then a fourth node (the
 // cluster rebalances). `--once` runs the same script and exits 0 when every step was observed.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { start } from '@trellis/node';
 
@@ -10,6 +11,8 @@ const once = process.argv.includes('--once');
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const kindsFile = fileURLToPath(new URL('./kinds.mjs', import.meta.url));
 const SCOPE = 'demo';
+// One random secret for the demo's cluster, handed to the node processes in their environment.
+const SECRET = randomBytes(32).toString('base64url');
 const procs = new Map();
 const t0 = Date.now();
 const say = (s) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${s}\n`);
@@ -17,9 +20,9 @@ const say = (s) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1
 function launch(name, seeds) {
   return new Promise((resolve, reject) => {
     const args = [cli, 'node', '--scope', SCOPE, '--name', name, '--listen', '127.0.0.1:0', '--kinds', kindsFile,
-      '--heartbeat-ms', '100', '--failure-timeout-ms', '500'];
+      '--heartbeat-ms', '100', '--failure-timeout-ms', '500', '--secret-env', 'TRELLIS_SECRET'];
     if (seeds.length) args.push('--seeds', seeds.join(','));
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRELLIS_SECRET: SECRET } });
     procs.set(name, p);
     let buf = '';
     p.stderr.on('data', (d) => {
@@ -64,7 +67,7 @@ async function main() {
   const a2 = await launch('node-2', [a1]);
   const a3 = await launch('node-3', [a1]);
   // This process joins as a viewer: a member that runs no kinds, so it only watches.
-  const viewer = await start({ scope: SCOPE, name: 'viewer', seeds: [a1, a2, a3], kinds: {}, heartbeatMs: 100, failureTimeoutMs: 500 });
+  const viewer = await start({ scope: SCOPE, name: 'viewer', seeds: [a1, a2, a3], secret: SECRET, kinds: {}, heartbeatMs: 100, failureTimeoutMs: 500 });
   const timer = setInterval(() => render(viewer), 100);
   viewer.on('event', (e) => {
     if (e.type === 'member_down') say(`member ${e.name} is down (${e.reason})`);

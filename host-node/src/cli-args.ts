@@ -19,6 +19,8 @@ Options:
   --name NAME            node name (default: hostname-pid)
   --secret-env NAME      read the cluster secret from environment variable NAME
   --secret-file PATH     read the cluster secret from a file (a mounted secret)
+  --credential-env NAME  read a credential token (from mintCredential) from variable NAME
+  --insecure             run without a secret: anyone who can connect can join
   --heartbeat-ms N       heartbeat interval (default 250)
   --failure-timeout-ms N declare a silent member lost after N ms (default 1000)
   --sync-interval-ms N   anti-entropy digest interval (default 1000)
@@ -48,6 +50,8 @@ export interface CliNodeArgs {
   tls?: TlsOptions;
   name?: string;
   secretEnv?: string;
+  credentialEnv?: string;
+  insecure: boolean;
   heartbeatMs?: number;
   failureTimeoutMs?: number;
   syncIntervalMs?: number;
@@ -58,7 +62,7 @@ export interface CliNodeArgs {
 
 const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
-  '--secret-env': 'secretEnv', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
+  '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
   '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'events', '--help': 'help',
 };
 FLAGS['--advertise'] = 'advertise';
@@ -77,12 +81,13 @@ function num(flag: string, v: string): number {
 export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNodeArgs {
   if (argv.length === 0 || argv.includes('--help') || argv[0] === 'help') return 'help';
   if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node')`);
-  const out: Partial<CliNodeArgs> = { events: false };
+  const out: Partial<CliNodeArgs> = { events: false, insecure: false };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i];
     const key = FLAGS[flag];
     if (!key) throw new InvalidOptionError(flag, 'unknown flag');
     if (key === 'events') { out.events = true; continue; }
+    if (key === 'insecure') { out.insecure = true; continue; }
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
     switch (key) {

@@ -21,8 +21,11 @@ async function main(): Promise<number> {
   let secret = parsed.secretEnv ? process.env[parsed.secretEnv] : parsed.secret;
   if (parsed.secretEnv && !secret) throw new TrellisError('invalid_option', `--secret-env: environment variable ${parsed.secretEnv} is not set`);
   if (parsed.secretFile) secret = readSecretFile(parsed.secretFile);
+  const credential = parsed.credentialEnv ? process.env[parsed.credentialEnv] : undefined;
+  if (parsed.credentialEnv && !credential) throw new TrellisError('invalid_option', `--credential-env: environment variable ${parsed.credentialEnv} is not set`);
   const sup = await start({
-    scope: parsed.scope, name: parsed.name, listen: parsed.listen, advertise: parsed.advertise, seeds: parsed.seeds, secret, tls: parsed.tls, kinds,
+    scope: parsed.scope, name: parsed.name, listen: parsed.listen, advertise: parsed.advertise, seeds: parsed.seeds, secret, credential,
+    insecure: parsed.insecure || undefined, tls: parsed.tls, kinds,
     children: mod.children, heartbeatMs: parsed.heartbeatMs, failureTimeoutMs: parsed.failureTimeoutMs,
     syncIntervalMs: parsed.syncIntervalMs, weight: parsed.weight,
     partition: parsed.quorum ? { quorum: parsed.quorum } : undefined,

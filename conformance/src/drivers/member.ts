@@ -18,10 +18,12 @@ const send = (m: unknown) => {
 
 async function main(): Promise<void> {
   const mod = await import(`@trellis/${host}`);
-  // Driver-only option: the module the member's kinds come from.
-  const { kindsModule, ...opts } = JSON.parse(optsJson);
+  // Driver-only options: the module the member's kinds come from, and `kindNames` to run a
+  // subset of them (a credential allows only some).
+  const { kindsModule, kindNames, ...opts } = JSON.parse(optsJson);
   const { kinds } = await import(kindsModule ?? new URL('../../fixtures/kinds.mjs', import.meta.url).href);
-  const sup = await mod.start({ ...opts, kinds });
+  const own = kindNames ? Object.fromEntries(Object.entries(kinds).filter(([k]) => kindNames.includes(k))) : kinds;
+  const sup = await mod.start({ ...opts, kinds: own });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
   let quiet: boolean | 'all' = false;
   sup.on('event', (event: { type: string }) => {
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     digest: () => sup.digest(),
     rejectedFrames: () => sup.rejectedFrames(),
     tlsFailures: () => sup.tlsFailures(),
+    mintCredential: (o: unknown) => sup.mintCredential(o),
     ready: () => sup.ready,
     runtime: () => (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node'),
     memory: () => process.memoryUsage().rss,

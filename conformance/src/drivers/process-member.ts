@@ -13,6 +13,10 @@ export interface MemberOptions {
   scope?: string;
   seeds?: string[];
   secret?: string;
+  /** A credential token (instead of a secret). */
+  credential?: string;
+  /** Run only these of the fixture kinds (default: all). */
+  kindNames?: string[];
   heartbeatMs?: number;
   failureTimeoutMs?: number;
   syncIntervalMs?: number;
@@ -77,10 +81,12 @@ export class ProcessMember {
 
   static async spawn(host: Host, o: MemberOptions): Promise<ProcessMember> {
     const opts = {
-      scope: o.scope ?? 'conformance', name: o.name, seeds: o.seeds ?? [], secret: o.secret,
+      scope: o.scope ?? 'conformance', name: o.name, seeds: o.seeds ?? [], secret: o.secret, credential: o.credential,
+      // Scenarios that do not test authentication run an open cluster, which start() requires be said.
+      insecure: o.secret === undefined && o.credential === undefined ? true : undefined,
       listen: { host: '127.0.0.1', port: o.port ?? 0 },
       heartbeatMs: o.heartbeatMs ?? 100, failureTimeoutMs: o.failureTimeoutMs ?? 600, syncIntervalMs: o.syncIntervalMs ?? 500,
-      partition: o.partition, weight: o.weight, children: o.children, ...o.extra,
+      partition: o.partition, weight: o.weight, children: o.children, kindNames: o.kindNames, ...o.extra,
       ...(o.advertise ? { advertise: o.advertise } : {}), ...(o.kindsModule ? { kindsModule: o.kindsModule } : {}),
     };
     // TRELLIS_MEMBER_ARGS: extra runtime flags for every member, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
@@ -124,6 +130,7 @@ export class ProcessMember {
   members(): Promise<Array<{ name: string; status: string; incarnation: number; children: number }>> { return this.call('members'); }
   digest(): Promise<string> { return this.call('digest'); }
   rejectedFrames(): Promise<Record<string, number>> { return this.call('rejectedFrames'); }
+  mintCredential(o: { name: string; kinds: string[]; expiresInMs: number }): Promise<string> { return this.call('mintCredential', o); }
   rss(): Promise<number> { return this.call('memory'); }
   cpu(): Promise<{ user: number; system: number }> { return this.call('cpu'); }
 

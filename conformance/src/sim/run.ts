@@ -5,6 +5,7 @@
 import type { Effect } from '@trellis/core';
 import { World, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
 import { Prng } from './prng.js';
+import { Attacker } from './attacker.js';
 import { Checker, newLedger, parseArgs, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
 
 export interface SimOptions {
@@ -300,6 +301,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   }
 
   let crashed: string | null = null;
+  let attacker: Attacker | undefined;
   let restartAt = 0;
   let restarted: string | null = null;
   let restartedAt = 0;
@@ -412,9 +414,18 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         const intr = w.addNode(name, { seeds: [World.address(rng.pick(live))], secret: wrong ? new TextEncoder().encode('wrong') : undefined });
         w.runFor(rng.int(50, 400));
         w.crash(intr.name);
+      } else if (f === 7 && live.length > 0) {
+        // An attacker without the secret (attacker.ts): relays, replays, injects, idles.
+        attacker ??= new Attacker(w);
+        fault(`attacker ${attacker.move(rng, live)}`);
+        // A replayed or injected frame closes its link, like a flap.
+        checker.disorder('flap', false, SIM_CONFIG.failureTimeoutMs);
       }
     }
   }
+
+  const leaked = attacker?.leakedProof();
+  if (leaked) checker.fail('authentication', leaked);
 
   let convergedMs: number | undefined;
   if (checker.violations.length === 0) {

@@ -9,7 +9,7 @@ import type { CoreConfig, CoreEvent, Effect, ReplyCode, WaitMode } from '@trelli
 import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
-import { MSG, MSG_NAMES, encodeFrame } from '../protocol.js';
+import { MSG_NAMES, AUTH_MODE, helloFrame } from '../protocol.js';
 
 export interface NetConditions {
   delayMin: number;
@@ -281,7 +281,8 @@ export class World {
     const raw = this.openRaw(n, `idle://${slot.node}`);
     slot.link = raw.link;
     if (slot.mode === 'hello') {
-      const hello = encodeFrame({ type: MSG.HELLO, fields: [this.scope, `idle-${raw.link}`, BigInt(raw.link), this.rng.bytes(16), 1, '', 1, [['worker']]] });
+      const hello = helloFrame({ scope: this.scope, name: `idle-${raw.link}`, incarnation: BigInt(raw.link), nonce: this.rng.bytes(16), listen: '', weight: 1,
+        kinds: ['worker'], auth: AUTH_MODE.secret, credentialKinds: [], expiresAtMs: 0n });
       this.schedule(n, 1, { k: 'deliver', link: raw.link, bytes: hello });
     }
     const fto = this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs;
@@ -402,6 +403,20 @@ export class World {
     if (n) this.schedule(n, 1, { k: 'deliver', link: raw.link, bytes });
   }
   private raws = new Map<number, { link: number; received: Uint8Array[]; closed: boolean }>();
+
+  /**
+   * Delivers `bytes` to the far end of the link a node sent on as `sentOn` (its own endpoint id),
+   * as if the link had carried them: an attacker on the path injecting or replaying a frame.
+   */
+  injectOnLink(sentOn: number, bytes: Uint8Array): boolean {
+    this.act('injectOnLink', sentOn, bytes.length);
+    const ep = this.endpoints.get(sentOn);
+    const peer = ep && this.endpoints.get(ep.peer);
+    const to = peer && this.nodes.get(peer.node);
+    if (!ep || !ep.open || !peer || !peer.open || !to || !to.alive || to.inc !== peer.inc) return false;
+    this.schedule(to, 1, { k: 'deliver', link: ep.peer, bytes });
+    return true;
+  }
 
   // ---- API ------------------------------------------------------------------------------------
 

@@ -92,7 +92,8 @@ export class TestCore extends Core {
 
   /**
    * Runs one frame through the decoders of a separate in-core "fuzz node" that has one
-   * authenticated peer. Returns null if accepted, else the reason it was rejected.
+   * authenticated peer (its frames' tags taken as checked, so every frame reaches the member
+   * decoders). Returns null if accepted, else the reason it was rejected.
    */
   fuzzFrame(bytes: Uint8Array): RejectReason | null {
     this.toInput(bytes);
@@ -100,8 +101,24 @@ export class TestCore extends Core {
     return code === 0 ? null : REJECT_REASONS[code];
   }
 
+  /**
+   * Runs one frame as the first frame of a fresh inbound link to a separate in-core node that
+   * holds a secret (the handshake decoders). Returns null if accepted, else the reason.
+   */
+  fuzzHandshake(bytes: Uint8Array): RejectReason | null {
+    this.toInput(bytes);
+    const code = this.probe<(n: number) => number>('fuzzHandshake')(bytes.length);
+    return code === 0 ? null : REJECT_REASONS[code];
+  }
+
   /** Children the fuzz node holds after the frames it accepted. */
   fuzzDesiredCount(): number { return this.probe<() => number>('fuzzDesiredCount')(); }
+
+  /**
+   * A digest of everything a frame can change on the fuzz node ('member') or the handshake node
+   * ('handshake'): equal before and after a frame that was rejected.
+   */
+  fuzzDigest(node: 'member' | 'handshake'): bigint { return this.probe<(w: number) => bigint>('fuzzDigest')(node === 'member' ? 0 : 1); }
 
   /**
    * Runs a randomized self-test of one of the core's data structures inside Wasm against a
