@@ -63,9 +63,9 @@ export const R_CHILD_FAILED: u8 = 5;
 export const WAIT_ACK: u8 = 0;
 export const WAIT_DONE: u8 = 1; // 'running' for start, 'stopped' for terminate
 
-// Query kinds (the `query(kind)` export).
+// Query kinds (the `query(kind)` export; the global view is `queryGlobal(since)`).
 export const Q_LOCAL: i32 = 1;
-export const Q_GLOBAL: i32 = 2;
+export const Q_GLOBAL_SCRATCH: i32 = 2; // testing builds only: the global view computed from scratch (global-view.ts)
 export const Q_MEMBERS: i32 = 3;
 export const Q_DIGEST: i32 = 4;
 export const Q_COUNTERS: i32 = 5;
@@ -85,6 +85,13 @@ export const ST_RUNNING: u8 = 2;
 export const ST_STOPPING: u8 = 3;
 export const ST_RESTARTING: u8 = 4;
 export const ST_FAILED: u8 = 5;
+
+// Why a child of the global view is not running (u8 per row; core-as/src/global-view.ts words them).
+export const VR_NONE: u8 = 0;
+export const VR_FAILED: u8 = 1;      // restart intensity exceeded
+export const VR_NO_MEMBER: u8 = 2;   // no live member advertises the child's kind
+export const VR_WAITING: u8 = 3;     // waiting for its owner (the row's node) to claim it
+export const VR_UNDESIRED: u8 = 4;   // still claimed (stopping) but no longer desired
 
 // Member status in the members view.
 export const MS_UP: u8 = 0;

@@ -27,6 +27,7 @@ export function setClaim(n: Node, id: string, epoch: u32, status: u8, restarts: 
   const c = new Claim(id, epoch, status, restarts);
   n.claims.mine.set(id, c);
   n.claims.changes.push(c);
+  n.view.feed.touch(id);
   noteRunner(n, id, n.name);
 }
 
@@ -34,6 +35,7 @@ export function releaseClaim(n: Node, id: string): void {
   if (!n.claims.mine.has(id)) return;
   n.claims.mine.delete(id);
   n.claims.changes.push(new Claim(id, 0, C_RELEASED, 0));
+  n.view.feed.touch(id);
   n.dirty.add(id);
 }
 
@@ -118,7 +120,7 @@ export function onClaims(n: Node, m: Member, link: u32, r: Reader): bool {
   if (!r.ok || r.remaining != 0) return false;
   if (full) {
     const old = m.claims.keys();
-    for (let i = 0; i < old.length; i++) n.dirty.add(old[i]);
+    for (let i = 0; i < old.length; i++) { n.dirty.add(old[i]); n.view.feed.touch(old[i]); }
     m.claims.clear();
     for (let i = 0; i < list.length; i++) applyClaim(n, m, list[i]);
     m.claimsVersion = version;
@@ -141,6 +143,7 @@ function applyClaim(n: Node, m: Member, c: Claim): void {
   // claims otherwise; reconciling on every starting/running claim of a 100k burst was
   // wasted work on every node.
   if (c.status == C_RELEASED || n.doneWaits.has(c.id)) n.dirty.add(c.id);
+  n.view.feed.touch(c.id);
   if (c.status == C_RELEASED) { if (m.claims.has(c.id)) m.claims.delete(c.id); return; }
   if (!claimAllowed(n, m, c.id)) return;
   m.claims.set(c.id, c);

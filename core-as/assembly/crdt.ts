@@ -12,6 +12,7 @@ import { Spec } from './spec';
 import { xxh64, xxh64String, mix64 } from './hash';
 import { StrMap } from './strmap';
 import { TESTING } from './flags';
+import { ViewFeed } from './view-feed';
 import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES } from './limits';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
@@ -169,6 +170,8 @@ export class Desired {
   myCtr: u64 = 0;
   /** Planted bug: a late add is not checked against the causal context (testing builds only). */
   bugTerminateLoses: bool = false;
+  /** Ids whose entries changed, for the global view (set by Node.init; idle until then). */
+  feed: ViewFeed = new ViewFeed();
   /** Live failed marks (entries with an origin): the merge looks for them only when there are some. */
   liveMarks: i32 = 0;
 
@@ -216,6 +219,7 @@ export class Desired {
     if (this.store.has(e.id)) this.store.get(e.id).push(e);
     else this.store.set(e.id, [e]);
     this.byDot.set(dotKey(e.rep, e.ctr), e);
+    this.feed.touch(e.id);
     this.liveXor ^= e.hash;
     if (e.origin != 0) this.liveMarks++;
   }
@@ -224,6 +228,7 @@ export class Desired {
     if (!this.byDot.has(k)) return null;
     const e = this.byDot.get(k);
     this.byDot.delete(k);
+    this.feed.touch(e.id);
     this.liveXor ^= e.hash;
     if (e.origin != 0) this.liveMarks--;
     const es = this.store.get(e.id);

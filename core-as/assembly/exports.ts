@@ -149,6 +149,13 @@ export function query(kind: i32): i32 {
   return out.len;
 }
 
+/** The global view's rows changed since version `since` (all of them for another version): global-view.ts. */
+export function queryGlobal(since: u32): i32 {
+  out.reset();
+  node.view.serve(node, out, since);
+  return out.len;
+}
+
 /** The effective spec this node holds for the id in the input buffer (tests, simulator). */
 export function querySpec(len: i32): i32 {
   out.reset();

@@ -61,6 +61,7 @@ import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft } from './requests';
 import { onFragment } from './fragments';
+import { GlobalView } from './global-view';
 
 export class Config {
   heartbeatMs: i64 = HEARTBEAT_DEFAULT_MS;
@@ -145,6 +146,8 @@ export class Node {
   left: bool = false;
   leaveReqs: Array<u32> = [];
 
+  /** The global view's rows, refreshed when read (global-view.ts). */
+  view: GlobalView = new GlobalView();
   outbox: Outbox = new Outbox();
   /** The reader of every incoming frame (reset per frame, never allocated per frame). */
   frameReader: Reader = new Reader(0, 0);
@@ -190,6 +193,7 @@ export class Node {
     // Planted bug: replicas named without the incarnation, so a restarted node reuses the dots
     // of its previous life.
     this.desired.init(this.name, planted(this.bugs, BUG_IGNORE_INCARNATION) ? 0 : this.inc);
+    this.desired.feed = this.view.feed;
     this.members.maxInc.set(this.name, this.inc);
     for (let i = 0; i < seeds.length; i++) if (seeds[i] != this.listen) dialSeed(this, seeds[i]);
     this.initialised = true;
@@ -260,6 +264,7 @@ export class Node {
     reconcileAll(this);
     flushDelta(this);
     flushClaims(this);
+    this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
   }

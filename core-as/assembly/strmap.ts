@@ -19,6 +19,9 @@ import { HASH } from '~lib/util/hash';
   return h < 2 ? h + 2 : h; // 0 and 1 mark empty and deleted slots
 }
 
+/** The hash every StrMap stores with a key (see hashAt / findHashed): compute it once, probe many tables. */
+export function strHash(key: string): u32 { return keyHash(key); }
+
 export class StrMap<V> {
   private hashes: StaticArray<u32> = new StaticArray<u32>(8);
   private ks: StaticArray<string | null> = new StaticArray<string | null>(8);
@@ -44,6 +47,16 @@ export class StrMap<V> {
 
   /** The slot holding `key`, or -1: one probe for a has-then-get (read it with valueAt). */
   find(key: string): i32 { return this.slot(key, keyHash(key)); }
+
+  /** find() with the key's hash known already (strHash, or hashAt of any StrMap). */
+  findHashed(key: string, h: u32): i32 { return this.slot(key, h); }
+
+  /** Slots, for a walk in slot order without building an array: slot i holds a key when hashAt(i) >= 2. */
+  get slots(): i32 { return this.hashes.length; }
+  /** The key hash stored in a slot; 0 or 1 for an empty or deleted slot. */
+  hashAt(slot: i32): u32 { return unchecked(this.hashes[slot]); }
+  /** The key in a slot that holds one (hashAt(slot) >= 2). */
+  keyAt(slot: i32): string { return changetype<string>(unchecked(this.ks[slot])); }
 
   /** The value in a slot find() returned (valid until the next set or delete). */
   valueAt(slot: i32): V { return unchecked(this.vs[slot]); }

@@ -14,10 +14,11 @@ import {
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
 import {
-  readLocalChildren, readGlobalChildren, readMembers, readDigest, readCounters, readInfo, readSpec,
+  readLocalChildren, readMembers, readDigest, readCounters, readInfo, readSpec,
   type LocalChildView, type GlobalChildView, type MemberView, type NodeInfo, type RejectReason, type SpecView,
 } from './queries.js';
-import { Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT } from './generated/boundary.js';
+import { GlobalViewCache } from './global-view.js';
+import { Q_LOCAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT } from './generated/boundary.js';
 import { TICK_RECORD_BYTES } from './limits.js';
 
 type InputBuffer = (len: number) => number;
@@ -43,6 +44,9 @@ export class Core {
   private readonly outputPtr: OutputPtr;
   private readonly queryFn: Query;
   private readonly querySpecFn: Step;
+  private readonly queryGlobalFn: Query;
+  /** The global view's rows as last answered: each call decodes only what changed. */
+  private readonly globalView = new GlobalViewCache();
 
   protected constructor(x: CoreInstance) {
     this.x = x;
@@ -51,6 +55,7 @@ export class Core {
     this.outputPtr = x.outputPtr as OutputPtr;
     this.queryFn = x.query as Query;
     this.querySpecFn = x.querySpec as Step;
+    this.queryGlobalFn = x.queryGlobal as Query;
     this.refreshViews();
   }
 
@@ -134,7 +139,8 @@ export class Core {
   private query(kind: number): OutReader { return this.output(this.queryFn(kind)); }
 
   localChildren(): LocalChildView[] { return readLocalChildren(this.query(Q_LOCAL)); }
-  globalChildren(): GlobalChildView[] { return readGlobalChildren(this.query(Q_GLOBAL)); }
+  /** A snapshot of this node's replica (global-view.ts): frozen rows, a new array each call. */
+  globalChildren(): GlobalChildView[] { return this.globalView.apply(this.output(this.queryGlobalFn(this.globalView.version))); }
   members(): MemberView[] { return readMembers(this.query(Q_MEMBERS)); }
   /** Digest of the whole replicated state (desired map + every live member's claims), and of the desired map alone. */
   digest(): { state: bigint; desired: bigint } { return readDigest(this.query(Q_DIGEST)); }

@@ -56,6 +56,8 @@ export class OutReader {
     return this;
   }
   get more(): boolean { return this.pos < this.end; }
+  /** The memory read from (the global view reads typed-array columns straight from it). */
+  get memory(): Uint8Array { return this.b; }
   u8(): number { return this.b[this.pos++]; }
   u32(): number { const x = this.v.getUint32(this.pos, true); this.pos += 4; return x; }
   u16(): number { const x = this.v.getUint16(this.pos, true); this.pos += 2; return x; }

@@ -1,5 +1,6 @@
 // Query results: what the core's query exports write (core-as/assembly/queries.ts), decoded into
-// the views the Supervisor returns. One function per query; the Core picks the Q_* code.
+// the views the Supervisor returns. One function per query; the Core picks the Q_* code. The
+// global view has its own decoder, which keeps rows between calls (global-view.ts).
 
 import type { OutReader } from './effect-reader.js';
 import { FRAME_ERROR_NAMES, STATUS_NAMES } from './generated/boundary.js';
@@ -7,7 +8,8 @@ import { FRAME_ERROR_NAMES, STATUS_NAMES } from './generated/boundary.js';
 export type ChildStatus = (typeof STATUS_NAMES)[number];
 
 export interface LocalChildView { id: string; kind: string; status: ChildStatus; epoch: number; restarts: number }
-export interface GlobalChildView { id: string; kind: string; node: string | null; status: ChildStatus; restarts: number; reason?: string }
+/** A row of whichChildren('global'): frozen, shared between calls while it does not change. */
+export interface GlobalChildView { readonly id: string; readonly kind: string; readonly node: string | null; readonly status: ChildStatus; readonly restarts: number; readonly reason?: string }
 export interface MemberView {
   name: string; incarnation: number; address: string; weight: number; kinds: string[];
   children: number; status: 'up' | 'leaving' | 'disconnected'; self: boolean;
@@ -45,25 +47,6 @@ function readStrings(r: OutReader): string[] {
   const t: string[] = new Array(n);
   for (let i = 0; i < n; i++) t[i] = r.str();
   return t;
-}
-
-/** The global view: string tables for kinds, nodes and reasons, then small indices per child. */
-export function readGlobalChildren(r: OutReader): GlobalChildView[] {
-  const kinds = readStrings(r), nodes = readStrings(r), reasons = readStrings(r);
-  const n = r.u32();
-  const out: GlobalChildView[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = r.str();
-    const kind = kinds[r.u16()];
-    const ni = r.i16();
-    const status = STATUS_NAMES[r.u8()];
-    const restarts = r.u32();
-    const ri = r.i16();
-    const v: GlobalChildView = { id, kind, node: ni < 0 ? null : nodes[ni], status, restarts };
-    if (ri >= 0) v.reason = reasons[ri];
-    out[i] = v;
-  }
-  return out;
 }
 
 export function readMembers(r: OutReader): MemberView[] {

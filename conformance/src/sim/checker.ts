@@ -6,7 +6,7 @@
 // The checker knows what the workload did through the Ledger, and what each node holds through
 // the core's own views (specOf, globalChildren, members, digest). Child args carry the start's
 // nonce and its restart policy, so any running instance says which start it came from.
-import type { CoreEvent, Effect } from '@trellis/core';
+import type { CoreEvent, Effect, GlobalChildView } from '@trellis/core';
 import type { SimNode, World } from './world.js';
 
 export interface Violation {
@@ -442,6 +442,13 @@ export class Checker {
     const other = alive[alive.length - 1].core.globalChildren();
     const fmt = (v: typeof view) => JSON.stringify([...v].sort((x, y) => (x.id < y.id ? -1 : 1)).map((c) => [c.id, c.node, c.status]));
     if (fmt(view) !== fmt(other)) return `${alive[0].name} and ${alive[alive.length - 1].name} disagree on the global view`;
+    for (const [i, n] of [alive[0], alive[alive.length - 1]].entries()) {
+      const kept = globalViewText(i === 0 ? view : other), scratch = globalViewText(n.core.globalChildrenScratch());
+      if (kept !== scratch) {
+        this.fail('global-view', `${n.name}'s kept global view differs from one computed from scratch: ${firstDifference(kept, scratch)}`, n.name);
+        return `${n.name}'s global view is stale`;
+      }
+    }
     // Entries of kind '' are claims of children no longer desired (still stopping).
     for (const c of view) if (c.kind === '') return `${c.id} is still ${c.status} on ${c.node} but not desired`;
     const running = this.world.runningIds();
@@ -539,4 +546,16 @@ export class Checker {
       }
     }
   }
+}
+
+/** A global view as text, every field of every row, in id order (rows are compared as a set). */
+export function globalViewText(v: readonly GlobalChildView[]): string {
+  return [...v].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+    .map((c) => JSON.stringify([c.id, c.kind, c.node, c.status, c.restarts, c.reason ?? null])).join('\n');
+}
+
+function firstDifference(a: string, b: string): string {
+  const x = a.split('\n'), y = b.split('\n');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return `kept ${x[i] ?? '(none)'}, scratch ${y[i] ?? '(none)'}`;
+  return 'none';
 }

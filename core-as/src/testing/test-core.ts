@@ -6,9 +6,11 @@ import { Core } from '../core.js';
 import { EventWriter } from '../event-writer.js';
 import { REJECT_REASONS, type RejectReason } from '../queries.js';
 import { instantiateCore } from '../wasm.js';
+import { GlobalViewCache } from '../global-view.js';
+import type { GlobalChildView } from '../queries.js';
 import {
   EV_PLANT_BUGS, BUG_START_WITHOUT_RELEASE, BUG_SKIP_ANTI_ENTROPY, BUG_IGNORE_INCARNATION, BUG_TERMINATE_LOSES,
-  BUG_BREAK_INVARIANT,
+  BUG_BREAK_INVARIANT, Q_GLOBAL_SCRATCH,
 } from '../generated/boundary.js';
 
 /** Known bugs the core can be told to have, to prove the simulator's checker finds them. */
@@ -112,6 +114,15 @@ export class TestCore extends Core {
   }
 
   /** Children the fuzz node holds after the frames it accepted. */
+  /**
+   * The global view computed from scratch by the core, without touching the view it keeps
+   * (the simulator and the property tests compare it with globalChildren()).
+   */
+  globalChildrenScratch(): GlobalChildView[] {
+    const len = (this.x.query as (kind: number) => number)(Q_GLOBAL_SCRATCH);
+    return new GlobalViewCache().apply(this.output(len));
+  }
+
   fuzzDesiredCount(): number { return this.probe<() => number>('fuzzDesiredCount')(); }
 
   /**
