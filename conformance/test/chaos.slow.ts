@@ -1,7 +1,7 @@
 // Real-process chaos for about 90 seconds with a fixed seed (conformance/chaos): five mixed
 // Node/Bun members behind the fault proxy, kill -9, SIGSTOP, restarts, leaves, link faults;
 // after healing, every acknowledged start runs exactly once and no promise is broken.
-// Not in the default suite yet: run it with
+// `npm test` runs it last, on its own (conformance/bin/test-all.mjs); alone:
 //   npx vitest run --config conformance/chaos/vitest.config.ts
 import { describe, it, expect } from 'vitest';
 // @ts-expect-error plain ES module without types
