@@ -231,7 +231,11 @@ export class Node {
     // Reconcile work left over by the budget: come back at once (after the host's I/O).
     if (this.dirty.size > 0) at = this.now;
     if (at <= this.now) at = this.now + 1;
-    if (at != this.lastWake) { this.lastWake = at; fxWake(at); }
+    // Every step asks, even for the time it asked before: the host's timer may have fired early
+    // and been used by this very step (its tick came before the asked time), and the core cannot
+    // tell a timer's tick from any other. The host keeps an armed timer for an unchanged time.
+    this.lastWake = at;
+    fxWake(at);
   }
 
   // ---- queries -----------------------------------------------------------------------------

@@ -144,7 +144,7 @@ export class Checker {
 
   /**
    * Timer contract, after every step: a node with members must have a wake pending, or nothing
-   * will make it tick when no frame arrives (the core asks for a wake only when the time changes).
+   * will make it tick when no frame arrives (a host that drops a wake it still needed never ticks again).
    */
   private checkWakeArmed(n: SimNode): void {
     if (n.timer !== 0 || !n.alive || n.left || n.members.size === 0 || this.wakeReported.has(key(n))) return;

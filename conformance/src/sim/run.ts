@@ -284,7 +284,11 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         const long = !w.calmed && crng.chance(LONG_STALL_P);
         const d = long ? crng.int(fto / 2 + 1, fto) : crng.int(5, fto / 2);
         // Beyond the documented bound on pauses: its children may overlap a takeover.
-        if (long) checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+        // A fault, too: its peers may rightly take it for dead.
+        if (long) {
+          checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+          checker.faultFree = false;
+        }
         line(`   ${n.name} stalls ${d} ms`);
         return d;
       },

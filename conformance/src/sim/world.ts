@@ -591,7 +591,9 @@ export class World {
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
       case 'wake': {
-        // Arming a timer replaces the previous one (clearTimeout + setTimeout, as the host does).
+        // The core asks after every step; an armed timer for the same time is kept (as
+        // core-as/src/clock.ts does). Otherwise arming replaces the previous timer.
+        if (n.timer !== 0 && n.wakeAt === e.at) break;
         n.wakeAt = e.at;
         n.timer = ++this.timers;
         const at = this.hostClock ? this.hostClock.fireAt(e.at) : e.at;
