@@ -20,6 +20,10 @@ export const EV_CHILD_EXITED: u8 = 11;
 export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
 
+// Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
+export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
+export const DIAL_FAILED_REFUSED: u8 = 1; // connection refused or reset: no process listens there
+
 // Effects (core → host).
 export const FX_SEND: u8 = 1;
 export const FX_DIAL: u8 = 2;

@@ -6,10 +6,13 @@
 // - MEMBERS gossip (on every new member and every sync interval) adds addresses to dial; it
 //   never adds a member by itself: only an authenticated link does.
 // - A member is down when it is silent for failureTimeoutMs (its link may come and go in the
-//   meantime), when it says BYE, or when a newer incarnation of it connects. Its claims are
+//   meantime), when its link closed and the redial was refused, when it says BYE, or when a
+//   newer incarnation of it connects. Its claims are
 //   void at once, so its children may start elsewhere.
-// The one design choice people ask about: a lost link does not make a member down. Links flap
-// far more often than nodes fail; the member keeps its claims until it is silent long enough.
+// The one design choice people ask about: a lost link alone does not make a member down. Links
+// flap far more often than nodes fail; the member keeps its claims until it is silent long
+// enough, or until the redial that follows the lost link is refused (its process is gone: the
+// operating system says so at once, and Erlang takes a closed connection as nodedown too).
 
 import { Reader } from './io';
 import { MSG_MEMBERS, MSG_LEAVING } from './codec';
@@ -131,13 +134,27 @@ export function memberDown(n: Node, m: Member, reason: string): void {
   if (n.members.count == 0) resolveAcksAlone(n);
 }
 
-/** The authenticated link of a member closed: it stays a member until it is silent too long. */
+/**
+ * The authenticated link of a member closed: it stays a member until it is silent too long,
+ * unless the redial (at once) is refused.
+ */
 export function linkLost(n: Node, l: Link): void {
   if (!n.members.has(l.peerName)) return;
   const m = n.members.get(l.peerName);
   if (m.link != l.id) return;
   m.link = 0;
   redialNow(n, m.address);
+}
+
+/**
+ * A dial to a member's address was refused or reset. A member that is still connected (another
+ * link) is alive; one whose link has closed is gone: nothing listens where it listened, so its
+ * process has exited, and waiting out its silence would only delay the failover.
+ */
+export function redialRefused(n: Node, name: string): void {
+  if (name.length == 0 || !n.members.has(name)) return;
+  const m = n.members.get(name);
+  if (m.link == 0) memberDown(n, m, 'link_closed');
 }
 
 export function membershipChanged(n: Node): void {

@@ -44,7 +44,7 @@ import { DialTable, dialSeed, linkClosedDial, dialsDue, dialsFire } from './dial
 import { reject, onHandshakeFrame, sendHello, stalledHandshakesDue, closeStalledHandshakes } from './handshake';
 import {
   MemberTable, onMembers, onLeaving, onBye, forgivePause, silentMembersDue, downSilentMembers,
-  quorumOk, notReadyReason, linkLost,
+  quorumOk, notReadyReason, linkLost, redialRefused,
 } from './membership';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
@@ -193,7 +193,8 @@ export class Node {
     onMemberFrame(this, l, <u8>type, r, false);
   }
 
-  dialFailed(address: string): void { dialFailedAt(this, address); }
+  /** `refused`: connection refused or reset (nothing listens there), else a timeout or other failure. */
+  dialFailed(address: string, refused: bool): void { dialFailedAt(this, address, refused); }
   startChild(req: u32, wait: u8, r: Reader): void { startChild(this, req, wait, r); }
   terminateChild(req: u32, wait: u8, id: string): void { terminateChild(this, req, wait, id); }
   leave(req: u32): void { leave(this, req); }
@@ -257,9 +258,11 @@ export class Node {
   rejectedCount(code: i32): u32 { return this.rejected[code]; }
 }
 
-function dialFailedAt(n: Node, address: string): void {
+function dialFailedAt(n: Node, address: string, refused: bool): void {
   if (!n.dials.has(address)) return;
-  n.dials.failed(n, n.dials.get(address));
+  const d = n.dials.get(address);
+  n.dials.failed(n, d);
+  if (refused) redialRefused(n, d.name);
 }
 
 /** Frames on an authenticated link: one handler per message type. */

@@ -18,7 +18,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Prefix → name of the table generated for it (null: constants only). */
 export const GROUPS = {
-  EV_: null, FX_: null, OE_: null, Q_: null, TAG_: null, WAIT_: null, BUG_: null, NONCE_BYTES: null, FRAME_HEADER_BYTES: null,
+  EV_: null, DIAL_FAILED_: null, FX_: null, OE_: null, Q_: null, TAG_: null, WAIT_: null, BUG_: null, NONCE_BYTES: null, FRAME_HEADER_BYTES: null,
   EXIT_: 'EXIT_NAMES', R_: 'REPLY_NAMES', FERR_: 'FRAME_ERROR_NAMES', ST_: 'STATUS_NAMES',
 };
 /** Counts and bounds of a group, not codes: constants, never names in a table. */

@@ -6,7 +6,7 @@
 // and read-only queries (localChildren … specOf).
 
 import { instantiateCore, type CoreInstance } from './wasm.js';
-import type { ExitReason, ErrorInfo } from './adapters.js';
+import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
   writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildExited, writeChildStartFailed,
@@ -73,7 +73,7 @@ export class Core {
   linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.w, link, outbound, address, nonce); }
   frame(link: number, bytes: Uint8Array): void { writeFrame(this.w, link, bytes); }
   linkClosed(link: number): void { writeLinkClosed(this.w, link); }
-  dialFailed(address: string): void { writeDialFailed(this.w, address); }
+  dialFailed(address: string, failure: DialFailure = 'other'): void { writeDialFailed(this.w, address, failure); }
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
   startChild(req: number, spec: unknown, wait: WaitMode): void { writeStartChild(this.api, req, spec, wait); }
   terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }

@@ -18,4 +18,4 @@ export * from './runner-isolated.js';
 export * from './child-protocol.js';
 export * from './clock.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';
-export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress } from './websocket.js';
+export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, dialFailureOf, closeText, listenAddress } from './websocket.js';

@@ -94,7 +94,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
         if (reason === 'frame_too_large' || reason === 'text_frame') this.transportRejects[reason]++;
         this.feed(() => this.core.linkClosed(link));
       },
-      dialFailed: (address) => this.feed(() => this.core.dialFailed(address)),
+      dialFailed: (address, _reason, failure) => this.feed(() => this.core.dialFailed(address, failure ?? 'other')),
       error: (err) => this.emit({ type: 'transport_error', error: errorInfo(err) }),
     };
   }

@@ -1,8 +1,8 @@
 // Transport on Bun's own WebSocket server (Bun.serve) and its built-in WebSocket client.
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
 import {
-  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax,
-  type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, transportPayloadMax,
+  type DialFailure, type Transport, type TransportHandlers,
 } from '@trellis/core';
 import type { Server, ServerWebSocket } from 'bun';
 
@@ -17,7 +17,7 @@ interface LinkData { link: number; remote: string }
 
 type Link =
   | { kind: 'server'; ws: ServerWebSocket<LinkData>; closed: boolean }
-  | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string };
+  | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string; failure?: DialFailure };
 
 /** The reason Bun gives when it closes a link for a message over maxPayloadLength. */
 const BUN_TOO_BIG = 'Received too big message';
@@ -78,7 +78,7 @@ export class BunTransport implements Transport {
     if (!l || l.closed) return;
     l.closed = true;
     this.links.delete(link);
-    if (l.kind === 'client' && !l.opened) this.handlers.dialFailed(l.address, reason);
+    if (l.kind === 'client' && !l.opened) this.handlers.dialFailed(l.address, reason, l.failure ?? 'other');
     else this.handlers.closed(link, reason);
   }
 
@@ -88,7 +88,7 @@ export class BunTransport implements Transport {
       checkDialAddress(address);
       ws = new WebSocket(address);
     } catch (e) {
-      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
+      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e), 'other'));
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -103,7 +103,8 @@ export class BunTransport implements Transport {
     };
     // A dialed link keeps the peer's bare close code: a peer's 1009 is not a frame this node refused.
     ws.onclose = (ev) => { clearTimeout(timer); this.gone(link, ev.reason || `code_${ev.code}`); };
-    ws.onerror = () => { /* onclose follows */ };
+    // Bun's error event carries the socket error (ECONNREFUSED...) as `error.code`; onclose follows.
+    ws.onerror = (ev) => { if (!entry.opened) entry.failure = dialFailureOf((ev as { error?: { code?: string } }).error?.code); };
   }
 
   send(link: number, bytes: Uint8Array): void {

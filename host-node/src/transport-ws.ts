@@ -6,7 +6,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax, type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, transportPayloadMax, type DialFailure, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
 export interface WsTransportOptions {
@@ -17,7 +17,7 @@ export interface WsTransportOptions {
   dialTimeoutMs?: number;
 }
 
-interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string }
+interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string; failure?: DialFailure }
 
 export class WsTransport implements Transport {
   private handlers!: TransportHandlers;
@@ -78,7 +78,7 @@ export class WsTransport implements Transport {
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') link.why = 'frame_too_large';
       else if (err.code?.startsWith('WS_ERR_')) link.why = 'protocol_error';
-      if (!link.opened && outbound) this.finish(id, err.message);
+      if (!link.opened && outbound) { link.failure = dialFailureOf(err.code); this.finish(id, err.message); }
     });
     return id;
   }
@@ -96,7 +96,7 @@ export class WsTransport implements Transport {
     l.done = true;
     this.links.delete(id);
     if (l.opened) this.handlers.closed(id, reason);
-    else if (l.outbound) this.handlers.dialFailed(l.address, reason);
+    else if (l.outbound) this.handlers.dialFailed(l.address, reason, l.failure ?? 'other');
   }
 
   dial(address: string): void {
@@ -111,7 +111,7 @@ export class WsTransport implements Transport {
         ca: this.opts.clientTls?.ca,
       });
     } catch (e) {
-      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
+      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e), 'other'));
       return;
     }
     const id = this.track(ws, true, address);

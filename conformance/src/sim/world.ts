@@ -5,7 +5,7 @@
 // Debugging scripts watch it through `onAction`, `observe` and `onFrame`, never by patching it
 // (docs/SIMULATOR.md, "How to debug a seed").
 
-import type { CoreConfig, CoreEvent, Effect, ReplyCode, WaitMode } from '@trellis/core';
+import type { CoreConfig, CoreEvent, DialFailure, Effect, ReplyCode, WaitMode } from '@trellis/core';
 import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
@@ -51,7 +51,7 @@ type Item =
   | { k: 'deliver'; link: number; bytes: Uint8Array }
   | { k: 'opened'; link: number; outbound: boolean; address: string }
   | { k: 'closed'; link: number }
-  | { k: 'dialFailed'; address: string }
+  | { k: 'dialFailed'; address: string; failure: DialFailure }
   /** `timer` names the host timer it belongs to (HostClock mode: only the armed one fires). */
   | { k: 'wake'; timer?: number }
   | { k: 'unstall' }
@@ -115,6 +115,9 @@ export class SimNode {
 export interface StepObserver {
   (world: World, node: SimNode, effects: Effect[]): void;
 }
+
+/** A dial into a partition fails after this long (a connect timeout, shortened: virtual time is cheap, seeds are not). */
+const DIAL_TIMEOUT_SIM_MS = 20;
 
 /** An idle link is reopened this much (at most) before the node's handshake timeout. */
 const IDLE_REOPEN_MARGIN_MS = 40;
@@ -339,7 +342,10 @@ export class World {
     const target = [...this.nodes.values()].find((n) => n.address === address && n.alive);
     const ok = !!target && target.name !== from.name ? this.reachable(from.name, target.name) && this.reachable(target.name, from.name) : !!target;
     if (!target || !ok) {
-      this.schedule(from, this.delay() + (target ? 20 : 1), { k: 'dialFailed', address });
+      // Nothing listens at a crashed node's address: refused at once. A partition drops the
+      // SYN: the dial times out, which says nothing about the peer.
+      if (target) this.schedule(from, this.delay() + DIAL_TIMEOUT_SIM_MS, { k: 'dialFailed', address, failure: 'other' });
+      else this.schedule(from, this.delay() + 1, { k: 'dialFailed', address, failure: 'refused' });
       return;
     }
     const a = this.nextLink++, b = this.nextLink++;
@@ -531,12 +537,12 @@ export class World {
       }
       case 'opened': {
         const ep = this.endpoints.get(it.link);
-        if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address); break; }
+        if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address, 'other'); break; }
         core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16));
         break;
       }
       case 'closed': core.linkClosed(it.link); break;
-      case 'dialFailed': core.dialFailed(it.address); break;
+      case 'dialFailed': core.dialFailed(it.address, it.failure); break;
       case 'started': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
