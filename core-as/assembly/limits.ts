@@ -88,3 +88,21 @@ export const ENTRY_HASH_SCRATCH_BYTES: i32 = 512;
 // ---- probes (testing builds) ----------------------------------------------------------------
 /** Ids in one placeBatch call. */
 export const PLACE_BATCH_IDS_MAX: i32 = 1 << 26;
+
+// ---- failure detection and the quorum lease (lease.ts, docs/ARCHITECTURE-faults-notes.md) ----
+/**
+ * After a gap between ticks longer than half the failure timeout (the node was paused), silence
+ * is judged no sooner than this after the tick that ends the gap: the frames that queued during
+ * the pause are read after the timer that ends it (Node runs timers before I/O).
+ */
+export const PAUSE_CATCH_UP_MS: i64 = 50;
+/** A host kills a child that has not stopped shutdownMs after its stop; the kill takes at most this. */
+export const STOP_KILL_GRACE_MS: i64 = 500;
+/**
+ * Frames in flight and late timers: a member's last frame reaches us at most this much (beyond
+ * one heartbeat interval) later than ours reach it, and a timer fires at most this late.
+ */
+export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
+/** Two members' clocks run at rates at most this many per mille apart. */
+export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
+if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');

@@ -25,7 +25,7 @@ import { fxClose, fxEvent } from './effects';
 import { dialReached, forgetOtherAddresses, redialNow } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
-import { resolveAcksAlone } from './requests';
+import { leaseLost } from './lease';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -131,7 +131,7 @@ export function memberDown(n: Node, m: Member, reason: string): void {
   membershipChanged(n);
   fxEvent(OE_MEMBER_DOWN, m.name, reason, '', '', <f64>m.inc, 0);
   if (reason == 'left' && m.address.length && n.dials.has(m.address)) n.dials.delete(m.address);
-  if (n.members.count == 0) resolveAcksAlone(n);
+  leaseLost(n, m, reason);
 }
 
 /**
@@ -206,17 +206,6 @@ export function onBye(n: Node, m: Member, r: Reader): void {
   if (r.remaining == 0) memberDown(n, m, 'left');
 }
 
-/**
- * We were paused (no ticks for longer than half the failure timeout): we cannot judge others
- * by silence we did not observe, so every member and handshake gets a fresh window.
- */
-export function forgivePause(n: Node, gap: i64): void {
-  const ms = n.members.list;
-  for (let i = 0; i < ms.length; i++) ms[i].lastHeard += gap;
-  const ls = n.links.values();
-  for (let i = 0; i < ls.length; i++) ls[i].openedAt += gap;
-}
-
 export function silentMembersDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const ms = n.members.list;
@@ -232,10 +221,6 @@ export function downSilentMembers(n: Node): void {
   for (let i = 0; i < ms.length; i++) {
     if (n.now - ms[i].lastHeard > n.cfg.failureTimeoutMs) memberDown(n, ms[i], 'timeout');
   }
-}
-
-export function quorumOk(n: Node): bool {
-  return n.cfg.quorum <= 0 || 1 + n.members.count >= n.cfg.quorum;
 }
 
 /** Why this node does not start children yet ('' when it is ready). */

@@ -29,7 +29,7 @@ import { FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_COUNT, BU
 import {
   NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, SECRET_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX,
   MEMBERS_MAX, FRAME_FLOOR_BYTES, FRAME_DEFAULT_BYTES, HEARTBEAT_DEFAULT_MS, FAILURE_TIMEOUT_DEFAULT_MS,
-  SYNC_INTERVAL_DEFAULT_MS, HMAC_SCRATCH_BYTES,
+  SYNC_INTERVAL_DEFAULT_MS, HMAC_SCRATCH_BYTES, PAUSE_CATCH_UP_MS,
 } from './limits';
 import { planted } from './flags';
 import { Desired, Delta } from './crdt';
@@ -43,14 +43,15 @@ import { Outbox } from './outbox';
 import { DialTable, dialSeed, linkClosedDial, dialsDue, dialsFire } from './dials';
 import { reject, onHandshakeFrame, sendHello, stalledHandshakesDue, closeStalledHandshakes } from './handshake';
 import {
-  MemberTable, onMembers, onLeaving, onBye, forgivePause, silentMembersDue, downSilentMembers,
-  quorumOk, notReadyReason, linkLost, redialRefused,
+  MemberTable, onMembers, onLeaving, onBye, silentMembersDue, downSilentMembers, notReadyReason, linkLost,
+  redialRefused,
 } from './membership';
+import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
 import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, decideExits, restartsDue, restartsFire } from './supervision';
-import { startChild, terminateChild, leave, onAck, checkLeft } from './requests';
+import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
 
 export class Config {
@@ -86,6 +87,14 @@ export class Node {
   nextHeartbeat: i64 = 0;
   nextSync: i64 = 0;
   lastWake: i64 = -1;
+  /** A gap between ticks put off judging silence until `silenceJudgedFrom` (see tick). */
+  silenceDeferred: bool = false;
+  silenceJudgedFrom: i64 = -1;
+
+  // The quorum lease (lease.ts): held at the last evaluation; no new start before takeoverAt.
+  quorumHeld: bool = false;
+  takeoverAt: i64 = -1;
+  takeoverPending: bool = false;
 
   // The cluster: links (authenticated or in their handshake), members, addresses to dial.
   links: Map<u32, Link> = new Map();
@@ -121,6 +130,8 @@ export class Node {
 
   // API requests waiting: for an acknowledgement by a peer, for running/stopped, for leaving.
   ackWaits: Map<u64, Waiter> = new Map();
+  /** Ops a peer holds that wait for this node to hold its quorum before they are acknowledged. */
+  ackedAwaitingQuorum: Array<Waiter> = [];
   doneWaits: StrMap<Array<Waiter>> = new StrMap<Array<Waiter>>();
   leaving: bool = false;
   left: bool = false;
@@ -210,14 +221,22 @@ export class Node {
     this.now = nowMs;
     this.lastTick = nowMs;
     if (!this.initialised) return;
-    if (gap > this.cfg.failureTimeoutMs / 2) forgivePause(this, gap);
-    for (let t = 0; t < TIMERS; t++) if (timerDue(this, t) <= this.now) timerFire(this, t);
+    // A gap this long is a pause (GC, SIGSTOP, a loaded loop): the frames that queued meanwhile
+    // are read after this tick, so silence is judged only once they had PAUSE_CATCH_UP_MS to
+    // arrive. Never twice in a row: on a loop that is always late, every other step judges, so
+    // a pause never hides a death the node could have seen. lastHeard moves only with a frame.
+    if (gap > this.cfg.failureTimeoutMs / 2 && !this.silenceDeferred) {
+      this.silenceDeferred = true;
+      this.silenceJudgedFrom = nowMs + PAUSE_CATCH_UP_MS;
+    }
+    for (let t = 0; t < TIMERS; t++) if (!judgedAtEnd(t) && timerDue(this, t) <= this.now) timerFire(this, t);
   }
 
-  /** End of every step: decide, then flush what was decided. */
+  /** End of every step: judge silence and the quorum, decide, then flush what was decided. */
   endStep(): void {
     if (!this.initialised) return;
-    if (!quorumOk(this) && this.locals.size > 0) this.allDirty = true;
+    if (judgeSilence(this) && evaluateQuorum(this)) this.allDirty = true;
+    settleAcks(this);
     decideExits(this);
     reconcileAll(this);
     flushDelta(this);
@@ -289,9 +308,23 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
 }
 
+/**
+ * End of step, after the batch's frames: the silence rows, unless a pause put them off (see
+ * tick). Returns false while put off (the quorum keeps its last evaluation meanwhile).
+ */
+function judgeSilence(n: Node): bool {
+  if (n.silenceDeferred) {
+    if (n.now < n.silenceJudgedFrom) return false;
+    n.silenceDeferred = false;
+  }
+  for (let t = 0; t < TIMERS; t++) if (judgedAtEnd(t) && timerDue(n, t) <= n.now) timerFire(n, t);
+  return true;
+}
+
 // ---- what happens when -----------------------------------------------------------------------
 // One row per timer: when it is next due, and what runs then. `tick` runs the rows in this
-// order, each once its time has come; the wake the host is asked for is the earliest row. A
+// order, each once its time has come, except the silence rows, which `endStep` runs once the
+// step's frames are in (judgeSilence); the wake the host is asked for is the earliest row. A
 // row's fire re-checks each of its items, so it acts exactly on the items that are due.
 
 const T_SILENT_MEMBERS: i32 = 0;      // membership: a member silent for failureTimeoutMs is down
@@ -300,18 +333,28 @@ const T_HEARTBEAT: i32 = 2;           // every heartbeatMs: an empty HEARTBEAT t
 const T_SYNC: i32 = 3;                // every syncIntervalMs: DIGEST, MEMBERS gossip, ack re-asks
 const T_DIALS: i32 = 4;               // dials: addresses whose backoff has passed are dialed
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
-const TIMERS: i32 = 6;
+const T_TAKEOVER: i32 = 6;            // lease: a lost member's lease is over, its children may start
+const TIMERS: i32 = 7;
+
+/** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
+function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
 
 function timerDue(n: Node, t: i32): i64 {
   switch (t) {
-    case T_SILENT_MEMBERS: return silentMembersDue(n);
-    case T_STALLED_HANDSHAKES: return stalledHandshakesDue(n);
+    case T_SILENT_MEMBERS: return afterCatchUp(n, silentMembersDue(n));
+    case T_STALLED_HANDSHAKES: return afterCatchUp(n, stalledHandshakesDue(n));
     case T_HEARTBEAT: return n.nextHeartbeat;
     case T_SYNC: return n.nextSync;
     case T_DIALS: return dialsDue(n);
     case T_RESTARTS: return restartsDue(n);
+    case T_TAKEOVER: return takeoverDue(n);
   }
   return i64.MAX_VALUE;
+}
+
+/** A silence row is not due before the catch-up after a pause ends. */
+function afterCatchUp(n: Node, at: i64): i64 {
+  return n.silenceDeferred && at < n.silenceJudgedFrom ? n.silenceJudgedFrom : at;
 }
 
 function timerFire(n: Node, t: i32): void {
@@ -328,5 +371,6 @@ function timerFire(n: Node, t: i32): void {
       break;
     case T_DIALS: dialsFire(n); break;
     case T_RESTARTS: restartsFire(n); break;
+    case T_TAKEOVER: takeoverFire(n); break;
   }
 }

@@ -1,0 +1,88 @@
+// Quorum as a lease (`partition: { quorum: N }`; DESIGN.md "Handover, overlap and partitions").
+//
+// - Once per step, after the step's frames (node.ts endStep), a node counts its FRESH members:
+//   itself and every member heard within failureTimeoutMs on a link that is still open. Fewer
+//   than N: it holds no quorum, stops its children and starts none, and acknowledges nothing.
+// - A member lost without a BYE may still run children until it has seen its own quorum go and
+//   stopped them: that is at most takeoverWaitMs after the last frame we had from it. A node
+//   with quorum starts nothing new until then (`takeoverAt`); children it runs keep running.
+// - A closed link makes its member stale at once: a member that takes us for dead closes the
+//   link, and if it still reached us over a one-way path we would count it fresh for ever while
+//   it takes our children over. (A one-way path that also swallows the close is outside the
+//   bounds: see docs/ARCHITECTURE-faults-notes.md.)
+// The bounds this relies on are the constants of limits.ts "failure detection and the quorum
+// lease"; the notes for the lead state them.
+
+import { Node } from './node';
+import { Member } from './model';
+import {
+  STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
+} from './limits';
+
+/** This node may start children and acknowledge ops (always, in 'available' mode). */
+export function quorumOk(n: Node): bool {
+  return n.cfg.quorum <= 0 || n.quorumHeld;
+}
+
+/** One evaluation per step: itself plus the fresh members against N. Returns whether it changed. */
+export function evaluateQuorum(n: Node): bool {
+  if (n.cfg.quorum <= 0) return false;
+  let fresh = 1;
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (m.link != 0 && n.now - m.lastHeard <= n.cfg.failureTimeoutMs) fresh++;
+  }
+  const held = fresh >= n.cfg.quorum;
+  if (held == n.quorumHeld) return false;
+  n.quorumHeld = held;
+  return true;
+}
+
+/**
+ * How long after the last frame from a member it may still run a child: its silence makes it
+ * lose its quorum (failureTimeoutMs, judged up to the catch-up after a pause), one heartbeat of
+ * ours it may have missed, then its children stop (the longest shutdownMs of any desired child,
+ * then the kill), all stretched by the clock-rate bound.
+ */
+export function takeoverWaitMs(n: Node): i64 {
+  const base = n.cfg.failureTimeoutMs + n.cfg.heartbeatMs + PAUSE_CATCH_UP_MS + maxShutdownMs(n)
+    + STOP_KILL_GRACE_MS + LEASE_DELIVERY_MARGIN_MS;
+  return base + (base * LEASE_CLOCK_RATE_PERMILLE + 999) / 1000;
+}
+
+/** The longest shutdownMs of any desired child (any of them may be one the lost member runs). */
+function maxShutdownMs(n: Node): i64 {
+  let max: i64 = 0;
+  const all = n.desired.store.values();
+  for (let i = 0; i < all.length; i++) {
+    const es = all[i];
+    for (let j = 0; j < es.length; j++) if (<i64>es[j].spec.shutdownMs > max) max = <i64>es[j].spec.shutdownMs;
+  }
+  return max;
+}
+
+/** A member is lost (not by BYE): in quorum mode, nothing new starts here until its lease is over. */
+export function leaseLost(n: Node, m: Member, reason: string): void {
+  if (n.cfg.quorum <= 0 || reason == 'left') return;
+  const at = m.lastHeard + takeoverWaitMs(n);
+  if (at <= n.takeoverAt) return;
+  n.takeoverAt = at;
+  n.takeoverPending = true;
+}
+
+/** No lost member may still run a child: new starts are allowed. */
+export function takeoverAllowed(n: Node): bool {
+  return n.now >= n.takeoverAt;
+}
+
+export function takeoverDue(n: Node): i64 {
+  return n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
+}
+
+/** The last lease is over: everything is looked at again (the lost members' children start). */
+export function takeoverFire(n: Node): void {
+  if (!n.takeoverPending || n.now < n.takeoverAt) return;
+  n.takeoverPending = false;
+  n.allDirty = true;
+}
