@@ -15,6 +15,7 @@
 
 import { Node } from './node';
 import { Member } from './model';
+import { DialState } from './dials';
 import {
   STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
 } from './limits';
@@ -71,18 +72,46 @@ export function leaseLost(n: Node, m: Member, reason: string): void {
   n.takeoverPending = true;
 }
 
-/** No lost member may still run a child: new starts are allowed. */
+/**
+ * New starts are allowed: no lost member may still run a child, and (quorum mode) every node a
+ * member of ours named lately is a connected member of ours too. Claims travel only over direct
+ * links, so two quorums that overlap without a link between two of their members would each
+ * start what the other runs (a heal, a join or a flap can leave the mesh incomplete).
+ */
 export function takeoverAllowed(n: Node): bool {
-  return n.now >= n.takeoverAt;
+  return n.now >= n.takeoverAt && (n.cfg.quorum <= 0 || meshComplete(n));
 }
 
+/** A node named by a member stays a reason to wait this long: members gossip every sync interval. */
+function namedWindowMs(n: Node): i64 { return n.cfg.failureTimeoutMs + n.cfg.syncIntervalMs; }
+
+/** A dial whose node a member named lately but which is no connected member of ours. */
+function missing(n: Node, d: DialState): bool {
+  if (d.self || d.namedAt < 0 || n.now - d.namedAt > namedWindowMs(n) || d.name == n.name) return false;
+  return !n.members.has(d.name) || n.members.get(d.name).link == 0;
+}
+
+function meshComplete(n: Node): bool {
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) if (missing(n, ds[i])) return false;
+  return true;
+}
+
+/** The next time starts may become allowed: a lease ends, or a named node stops counting. */
 export function takeoverDue(n: Node): i64 {
-  return n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
+  let at = n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
+  if (n.cfg.quorum <= 0) return at;
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) {
+    if (!missing(n, ds[i])) continue;
+    const t = ds[i].namedAt + namedWindowMs(n) + 1;
+    if (t < at) at = t;
+  }
+  return at;
 }
 
-/** The last lease is over: everything is looked at again (the lost members' children start). */
+/** A lease is over or a named node no longer counts: everything is looked at again. */
 export function takeoverFire(n: Node): void {
-  if (!n.takeoverPending || n.now < n.takeoverAt) return;
-  n.takeoverPending = false;
+  if (n.takeoverPending && n.now >= n.takeoverAt) n.takeoverPending = false;
   n.allDirty = true;
 }

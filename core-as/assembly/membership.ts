@@ -190,6 +190,7 @@ export function onMembers(n: Node, r: Reader): bool {
     if (n.members.has(name) && n.members.get(name).inc >= inc) continue;
     const d = n.dials.ensure(addr, n.now);
     if (d.name.length == 0) d.name = name;
+    if (d.name == name) d.namedAt = n.now;
   }
   return r.remaining == 0;
 }
