@@ -19,6 +19,7 @@ export const EV_CHILD_STARTED: u8 = 10;
 export const EV_CHILD_EXITED: u8 = 11;
 export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
+export const EV_CHILD_UNRESPONSIVE: u8 = 14; // str id, u32 epoch: it did not settle shutdownMs after its stop
 
 // Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
 export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
@@ -46,6 +47,7 @@ export const OE_CHILD_STOPPING: u8 = 7;   // id, epoch, why
 export const OE_CHILD_MOVED: u8 = 8;      // id, from, to
 export const OE_LINK_REJECTED: u8 = 9;    // link, reason
 export const OE_LEFT: u8 = 10;            // this node finished leaving
+export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled, still claimed
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;
@@ -82,6 +84,7 @@ export const ST_RUNNING: u8 = 2;
 export const ST_STOPPING: u8 = 3;
 export const ST_RESTARTING: u8 = 4;
 export const ST_FAILED: u8 = 5;
+export const ST_UNRESPONSIVE: u8 = 6; // asked to stop, has not settled: still claimed, started nowhere else
 
 // Member status in the members view.
 export const MS_UP: u8 = 0;

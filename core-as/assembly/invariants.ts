@@ -5,7 +5,7 @@
 
 import { Node } from './node';
 import {
-  L_UP, S_STARTING, S_RUNNING, S_STOPPING, S_RESTARTING, C_RELEASED, WHY_MOVED,
+  L_UP, S_STARTING, S_RUNNING, S_STOPPING, S_RESTARTING, S_UNRESPONSIVE, C_RELEASED, WHY_MOVED,
 } from './model';
 import { WAIT_DONE } from './boundary';
 import { DOT_REPLICAS_MAX, DOT_COUNTER_MAX } from './limits';
@@ -79,11 +79,11 @@ function localsAgree(n: Node): string {
   let restarting = 0;
   for (let i = 0; i < cs.length; i++) {
     const s = cs[i].state;
-    if (s != S_STARTING && s != S_RUNNING && s != S_STOPPING && s != S_RESTARTING) {
+    if (s != S_STARTING && s != S_RUNNING && s != S_STOPPING && s != S_RESTARTING && s != S_UNRESPONSIVE) {
       return 'local_state: ' + cs[i].id + ' has state ' + s.toString();
     }
     if (s == S_RESTARTING) restarting++;
-    if (s == S_STOPPING && cs[i].why < WHY_MOVED) return 'local_state: ' + cs[i].id + ' stops for no reason';
+    if ((s == S_STOPPING || s == S_UNRESPONSIVE) && cs[i].why < WHY_MOVED) return 'local_state: ' + cs[i].id + ' stops for no reason';
   }
   if (restarting != ids.length) return 'restarting_set: ' + restarting.toString() + ' children restarting, ' + ids.length.toString() + ' in the set';
   return '';
@@ -168,7 +168,7 @@ function quorumLeaseKept(n: Node): string {
   if (quorumOk(n) || n.dirty.size > 0 || n.allDirty) return '';
   const cs = n.locals.values();
   for (let i = 0; i < cs.length; i++) {
-    if (cs[i].state != S_STOPPING) return 'quorum_lease: ' + cs[i].id + ' is in state ' + cs[i].state.toString() + ' without quorum';
+    if (cs[i].state != S_STOPPING && cs[i].state != S_UNRESPONSIVE) return 'quorum_lease: ' + cs[i].id + ' is in state ' + cs[i].state.toString() + ' without quorum';
   }
   return '';
 }

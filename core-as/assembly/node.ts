@@ -4,7 +4,7 @@
 //
 // Events in (exports.ts calls these, in batch order, then `endStep` once per batch):
 //   init, linkOpened, frame, linkClosed, dialFailed, tick, startChild, terminateChild, leave,
-//   childStarted, childEnded (an exit or a failed start).
+//   childStarted, childUnresponsive, childEnded (an exit or a failed start).
 // Effects out (effects.ts, appended to the step's batch, in the order they are decided):
 //   send, dial, close, run, stop, reply, event; `endStep` decides exits, reconciles, flushes
 //   the delta and the claims, checks whether leaving is done, and asks for a wake last.
@@ -50,7 +50,7 @@ import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
 import { reconcileAll, ownerOf } from './ownership';
-import { childStarted, childEnded, decideExits, restartsDue, restartsFire } from './supervision';
+import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
 
@@ -210,6 +210,7 @@ export class Node {
   terminateChild(req: u32, wait: u8, id: string): void { terminateChild(this, req, wait, id); }
   leave(req: u32): void { leave(this, req); }
   childStarted(id: string, epoch: u32): void { childStarted(this, id, epoch); }
+  childUnresponsive(id: string, epoch: u32): void { childUnresponsive(this, id, epoch); }
   /** An exit or a failed start of a local child: `reason` is an EXIT_* code. */
   childEnded(id: string, epoch: u32, reason: u8, errName: string, errMsg: string): void {
     childEnded(this, id, epoch, reason, errName, errMsg);

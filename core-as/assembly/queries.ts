@@ -7,7 +7,7 @@ import { Writer } from './io';
 import { Node } from './node';
 import { S_RUNNING, Claim, Member } from './model';
 import {
-  Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, FERR_COUNT, ST_PENDING, ST_STOPPING, ST_FAILED,
+  Q_LOCAL, Q_GLOBAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, FERR_COUNT, ST_PENDING, ST_STOPPING, ST_FAILED, ST_UNRESPONSIVE,
   MS_UP, MS_LEAVING, MS_DISCONNECTED,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
@@ -111,7 +111,7 @@ function writeUndesired(n: Node, who: i32, claims: StrMap<Claim>, w: Writer, t: 
   for (let i = 0; i < cs.length; i++) {
     const c = cs[i];
     if (n.desired.store.has(c.id)) continue;
-    w.str(c.id); w.u16(<u16>t.kind('')); w.u16(<u16>who); w.u8(ST_STOPPING); w.u32(c.restarts); w.u16(<u16>t.reason('no longer desired'));
+    w.str(c.id); w.u16(<u16>t.kind('')); w.u16(<u16>who); w.u8(c.status == ST_UNRESPONSIVE ? ST_UNRESPONSIVE : ST_STOPPING); w.u32(c.restarts); w.u16(<u16>t.reason('no longer desired'));
     count++;
   }
   return count;

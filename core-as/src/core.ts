@@ -9,7 +9,7 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildExited, writeChildStartFailed,
+  writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeChildExited, writeChildStartFailed,
   type CoreConfig, type WaitMode,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
@@ -79,6 +79,8 @@ export class Core {
   terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }
   leave(req: number): void { writeLeave(this.api, req); }
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
+  /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
+  childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
 

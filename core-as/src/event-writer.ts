@@ -4,7 +4,7 @@
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
-  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
+  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_CHILD_EXITED, EV_CHILD_START_FAILED, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -183,6 +183,10 @@ export function writeLeave(w: EventWriter, req: number): void { w.begin(EV_LEAVE
 
 export function writeChildStarted(w: EventWriter, id: string, epoch: number): void {
   w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();
+}
+
+export function writeChildUnresponsive(w: EventWriter, id: string, epoch: number): void {
+  w.begin(EV_CHILD_UNRESPONSIVE); w.str(id); w.u32(epoch); w.end();
 }
 
 export function writeChildExited(w: EventWriter, id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void {

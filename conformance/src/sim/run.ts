@@ -180,6 +180,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     exitAfter: () => (rng.chance(0.08) ? { after: rng.int(20, 3000), reason: rng.chance(0.7) ? 'crash' : 'normal' } : null),
     shutdownTime: () => (rng.chance(0.05) ? null : rng.chance(0.2) ? rng.int(50, 400) : rng.int(0, 20)),
   };
+  // Half the children that ignore their signal are inline functions: they settle by themselves
+  // (unresponsive until then), the others are killed at shutdownMs.
+  if (models.clock) w.runner.settlesAfter = () => (crng.chance(0.5) ? crng.int(50, 1500) : null);
 
   const nodeOpts = (i: number): NodeOptions => ({
     kinds: i % 3 === 1 ? ['worker', 'gpu'] : ['worker'],

@@ -28,8 +28,14 @@ export interface RunnerBehaviour {
   failStart(id: string): boolean;
   /** When and how the child ends by itself, or null for never. */
   exitAfter(id: string): { after: number; reason: 'normal' | 'crash' } | null;
-  /** ms the child takes to honour a stop, or null if it ignores the signal (then killed at shutdownMs). */
+  /** ms the child takes to honour a stop, or null if it ignores the signal. */
   shutdownTime(id: string): number | null;
+  /**
+   * For a child that ignores its signal: null if the host can kill it (a worker or process
+   * child, killed at shutdownMs); else it is an inline function, reported unresponsive at
+   * shutdownMs, that settles by itself this many ms later (as the real inline runner does).
+   */
+  settlesAfter?(id: string): number | null;
 }
 
 export interface Reply { code: ReplyCode; field: string; message: string; at: number }
@@ -57,6 +63,7 @@ type Item =
   | { k: 'unstall' }
   | { k: 'idle'; slot: IdleSlot }
   | { k: 'started'; id: string; epoch: number }
+  | { k: 'unresponsive'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
   | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
   | { k: 'retire' };
@@ -552,6 +559,12 @@ export class World {
         if (ex !== null) this.schedule(n, ex.after, { k: 'exited', id: it.id, epoch: it.epoch, reason: ex.reason });
         break;
       }
+      case 'unresponsive': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        core.childUnresponsive(it.id, it.epoch);
+        break;
+      }
       case 'startFailed': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
@@ -626,7 +639,12 @@ export class World {
         if (!c || c.epoch !== e.epoch) break;
         c.stopping = true;
         const t = this.runner.shutdownTime(e.id);
-        if (t === null || t > e.shutdownMs) this.schedule(n, e.shutdownMs, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'killed' });
+        const settles = t === null || t > e.shutdownMs ? this.runner.settlesAfter?.(e.id) ?? null : null;
+        if (settles !== null) {
+          // An inline function cannot be forced: unresponsive at shutdownMs, still running until it settles.
+          this.schedule(n, e.shutdownMs, { k: 'unresponsive', id: e.id, epoch: e.epoch });
+          this.schedule(n, e.shutdownMs + settles, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'shutdown' });
+        } else if (t === null || t > e.shutdownMs) this.schedule(n, e.shutdownMs, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'killed' });
         else this.schedule(n, t, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'shutdown' });
         break;
       }
