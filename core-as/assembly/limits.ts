@@ -91,9 +91,15 @@ export const PLACE_BATCH_IDS_MAX: i32 = 1 << 26;
 
 // ---- failure detection and the quorum lease (lease.ts, docs/ARCHITECTURE-faults-notes.md) ----
 /**
- * After a gap between ticks longer than half the failure timeout (the node was paused), silence
- * is judged no sooner than this after the tick that ends the gap: the frames that queued during
- * the pause are read after the timer that ends it (Node runs timers before I/O).
+ * A node looks paused when the gap before a tick, or the time since any member's frame, is over
+ * failureTimeoutMs / PAUSE_SUSPECT_DIVISOR: a pause of the sender and one of the receiver add up
+ * in the silence the receiver sees, so half of the timeout each would already be too much.
+ */
+export const PAUSE_SUSPECT_DIVISOR: i64 = 4;
+/**
+ * A node that looks paused judges silence no sooner than this after the step that found it due:
+ * the frames that queued during the pause are read after the timer that ends it (Node runs
+ * timers before I/O).
  */
 export const PAUSE_CATCH_UP_MS: i64 = 50;
 /** A host kills a child that has not stopped shutdownMs after its stop; the kill takes at most this. */

@@ -29,7 +29,7 @@ import { FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_COUNT, BU
 import {
   NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, SECRET_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX,
   MEMBERS_MAX, FRAME_FLOOR_BYTES, FRAME_DEFAULT_BYTES, HEARTBEAT_DEFAULT_MS, FAILURE_TIMEOUT_DEFAULT_MS,
-  SYNC_INTERVAL_DEFAULT_MS, HMAC_SCRATCH_BYTES, PAUSE_CATCH_UP_MS,
+  SYNC_INTERVAL_DEFAULT_MS, HMAC_SCRATCH_BYTES, PAUSE_CATCH_UP_MS, PAUSE_SUSPECT_DIVISOR,
 } from './limits';
 import { planted } from './flags';
 import { Desired, Delta } from './crdt';
@@ -87,7 +87,10 @@ export class Node {
   nextHeartbeat: i64 = 0;
   nextSync: i64 = 0;
   lastWake: i64 = -1;
-  /** A gap between ticks put off judging silence until `silenceJudgedFrom` (see tick). */
+  /** The gap before this step's tick, and when a member's frame last arrived (a pause shows in both). */
+  lastGap: i64 = 0;
+  lastFrameAt: i64 = -1;
+  /** Judging silence is put off until `silenceJudgedFrom` (see judgeSilence). */
   silenceDeferred: bool = false;
   silenceJudgedFrom: i64 = -1;
 
@@ -222,14 +225,7 @@ export class Node {
     this.now = nowMs;
     this.lastTick = nowMs;
     if (!this.initialised) return;
-    // A gap this long is a pause (GC, SIGSTOP, a loaded loop): the frames that queued meanwhile
-    // are read after this tick, so silence is judged only once they had PAUSE_CATCH_UP_MS to
-    // arrive. Never twice in a row: on a loop that is always late, every other step judges, so
-    // a pause never hides a death the node could have seen. lastHeard moves only with a frame.
-    if (gap > this.cfg.failureTimeoutMs / 2 && !this.silenceDeferred) {
-      this.silenceDeferred = true;
-      this.silenceJudgedFrom = nowMs + PAUSE_CATCH_UP_MS;
-    }
+    this.lastGap = gap;
     for (let t = 0; t < TIMERS; t++) if (!judgedAtEnd(t) && timerDue(this, t) <= this.now) timerFire(this, t);
   }
 
@@ -291,6 +287,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   const m = n.members.get(l.peerName);
   if (m.inc != l.peerInc && !planted(n.bugs, BUG_IGNORE_INCARNATION)) { reject(n, l, FERR_STALE_INCARNATION); return; }
   m.lastHeard = n.now;
+  n.lastFrameAt = n.now;
   let ok = true;
   switch (type) {
     case MSG_HEARTBEAT: ok = r.remaining == 0; break;
@@ -310,16 +307,35 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
 }
 
 /**
- * End of step, after the batch's frames: the silence rows, unless a pause put them off (see
- * tick). Returns false while put off (the quorum keeps its last evaluation meanwhile).
+ * End of step, after the batch's frames: the silence rows. A node that looks paused (a gap
+ * before this tick, or no frame from anyone, longer than PAUSE_SUSPECT_DIVISOR allows: GC, SIGSTOP,
+ * a loaded loop) has frames queued that it reads after this tick (Node runs timers before I/O),
+ * so a due judgement waits PAUSE_CATCH_UP_MS for them. Never twice in a row: on a loop that is
+ * always late every other judgement happens, so a pause never hides a death the node could have
+ * seen; and lastHeard moves only with a frame. Returns false while put off (the quorum keeps
+ * its last evaluation meanwhile).
  */
 function judgeSilence(n: Node): bool {
   if (n.silenceDeferred) {
     if (n.now < n.silenceJudgedFrom) return false;
     n.silenceDeferred = false;
+  } else if (silenceDue(n) && looksPaused(n)) {
+    n.silenceDeferred = true;
+    n.silenceJudgedFrom = n.now + PAUSE_CATCH_UP_MS;
+    return false;
   }
   for (let t = 0; t < TIMERS; t++) if (judgedAtEnd(t) && timerDue(n, t) <= n.now) timerFire(n, t);
   return true;
+}
+
+function silenceDue(n: Node): bool {
+  for (let t = 0; t < TIMERS; t++) if (judgedAtEnd(t) && timerDue(n, t) <= n.now) return true;
+  return false;
+}
+
+function looksPaused(n: Node): bool {
+  const suspect = n.cfg.failureTimeoutMs / PAUSE_SUSPECT_DIVISOR;
+  return n.lastGap > suspect || (n.members.count > 0 && n.now - n.lastFrameAt > suspect);
 }
 
 // ---- what happens when -----------------------------------------------------------------------

@@ -282,10 +282,13 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       stallAfter: (n) => {
         const k = `${n.name}#${n.inc}`;
         const next = nextStall.get(k);
-        nextStall.set(k, next === undefined || w.now >= next ? w.now + crng.int(...STALL_EVERY_MS) : next);
+        if (next === undefined) nextStall.set(k, w.now + crng.int(...STALL_EVERY_MS));
         if (next === undefined || w.now < next) return 0;
         const long = !w.calmed && crng.chance(LONG_STALL_P);
         const d = long ? crng.int(fto / 2 + 1, fto) : crng.int(5, fto / 2);
+        // The next stall is counted from the end of this one: two short stalls back to back
+        // would be one long stall that the checker does not excuse.
+        nextStall.set(k, w.now + d + crng.int(...STALL_EVERY_MS));
         // Beyond the documented bound on pauses: its children may overlap a takeover.
         // A fault, too: its peers may rightly take it for dead.
         if (long) {
