@@ -363,7 +363,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       w.leave(who);
       left++;
       ledger.destructive++;
-    } else if (roll < 0.6 && joined.length < 9) {
+    } else if (roll < 0.6 && joined.length < 9 && (quorum === 0 || !models.overlapRules || live.length + 1 <= 2 * quorum - 1)) {
+      // (A quorum of N keeps two sides from both running only while the cluster has at most
+      // 2N - 1 members: quorum seeds judged by rule do not grow beyond that.)
       const name = `j${incarnations++}`;
       const opts = { ...nodeOpts(incarnations), seeds: seedsFor(live) };
       note(`join ${name} (${opts.kinds!.join('+')}${opts.weight !== 1 ? ` *${opts.weight}` : ''})`);
