@@ -199,6 +199,9 @@ export class Checker {
     for (const [id, nodes] of w.runningIds()) {
       if (nodes.length < 2 || this.overlapReported.has(id)) continue;
       if (nodes.some((x) => (this.nodeExcused.get(x) ?? -1) >= now)) continue;
+      // An inline child that ignores its stop cannot be forced: a majority cut off from its node
+      // cannot know it still runs (outside the quorum guarantee, docs/ARCHITECTURE-faults-notes.md).
+      if (this.quorum > 0 && nodes.some((x) => w.node(x).running.get(id)!.unresponsive)) continue;
       const args = nodes.map((x) => w.node(x).running.get(id)!.args);
       if (this.concurrentStarts(args)) continue;
       this.overlapReported.add(id);

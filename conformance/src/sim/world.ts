@@ -40,7 +40,7 @@ export interface RunnerBehaviour {
 
 export interface Reply { code: ReplyCode; field: string; message: string; at: number }
 
-export interface SimChild { id: string; kind: string; args: string; epoch: number; startedAt: number; stopping: boolean; started: boolean }
+export interface SimChild { id: string; kind: string; args: string; epoch: number; startedAt: number; stopping: boolean; started: boolean; unresponsive?: boolean }
 
 export interface NodeOptions {
   kinds?: string[];
@@ -562,6 +562,7 @@ export class World {
       case 'unresponsive': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
+        c.unresponsive = true;
         core.childUnresponsive(it.id, it.epoch);
         break;
       }
