@@ -203,7 +203,8 @@ describe('simulator: the harsher world', () => {
   it('a HostClock host: one timer, replaced by each wake and not re-armed when it fires early; stalls hold what arrives', () => {
     const w = new World(wasmModule, 3);
     let early = true, stallA = 0;
-    w.hostClock = { fireAt: (at) => (early ? at - 1 : at), stallAfter: (n) => (n.name === 'a' ? stallA : 0) };
+    // Early by 1 ms, but never at the arming time itself (a zero-delay timer still waits a turn).
+    w.hostClock = { fireAt: (at) => (early && at - 1 > w.now ? at - 1 : at), stallAfter: (n) => (n.name === 'a' ? stallA : 0) };
     const asked: number[] = [];
     const ticks: number[] = [];
     w.observe((world, n, fx) => {
