@@ -7,8 +7,9 @@
 //          --frames (frames sent and delivered go into the trace too), --actions (every world
 //          action with its arguments), --effects [NODE] (every effect but sends, as JSON),
 //          --tail N (with --trace: only the last N matching lines, printed at the end);
-//          the harsher world: --harsh, or any of --clock --overlap-rules --retries --idle-links
-//          (and --no-<model> to leave one out of --harsh).
+//          the world: by default clock, overlap rules and retries on, idle links off; --harsh all
+//          four, --gentle none; --clock --overlap-rules --retries --idle-links and --no-<model>
+//          add or leave out one.
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
 import { testingWasmUrl } from '@trellis/core/testing';
@@ -42,6 +43,7 @@ if (argv.includes('--actions')) options.actions = true;
 const effects = optional('effects');
 if (effects !== undefined) options.effects = effects;
 if (argv.includes('--harsh')) options.harsh = true;
+if (argv.includes('--gentle')) options.harsh = false;
 for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks']]) {
   if (argv.includes(`--${flag}`)) options[key] = true;
   if (argv.includes(`--no-${flag}`)) options[key] = false;

@@ -200,13 +200,27 @@ describe('supervision', () => {
 });
 
 describe('partitions', () => {
-  it('quorum mode stops the minority side and starts none there', () => {
+  it('quorum mode stops the minority side and starts none there; the majority takes over only after the lease', () => {
     const w = cluster(3, { quorum: 2 });
     const all = ids(30);
-    for (const id of all) w.startChild('a', spec(id));
+    const shutdownMs = 200;
+    for (const id of all) w.startChild('a', spec(id, { shutdownMs }));
     expect(w.runUntil(() => settled(w, all), 3000)).toBe(true);
+    const onC = [...w.node('c').running.keys()];
+    expect(onC.length).toBeGreaterThan(0);
+    const cutAt = w.now;
     w.partition(['c'], ['a', 'b']);
-    expect(w.runUntil(() => w.node('c').running.size === 0 && all.every((id) => { const r = w.runningIds().get(id); return r?.length === 1 && r[0] !== 'c'; }), 3000)).toBe(true);
+    // c stops its children within the failure timeout plus their shutdown; a and b wait out
+    // c's lease (lease.ts takeoverWaitMs: at least the failure timeout plus the shutdown and
+    // the kill grace) before they start any of them.
+    let stoppedAt = -1, takenAt = -1;
+    expect(w.runUntil(() => {
+      if (stoppedAt < 0 && w.node('c').running.size === 0) stoppedAt = w.now;
+      if (takenAt < 0 && onC.some((id) => (w.runningIds().get(id) ?? []).some((x) => x !== 'c'))) takenAt = w.now;
+      return stoppedAt >= 0 && all.every((id) => { const r = w.runningIds().get(id); return r?.length === 1 && r[0] !== 'c'; });
+    }, 6000)).toBe(true);
+    expect(stoppedAt).toBeLessThan(takenAt);
+    expect(takenAt - cutAt).toBeGreaterThan(500 + shutdownMs + 500);
     w.runFor(2000);
     expect(w.node('c').running.size).toBe(0);
     w.heal();

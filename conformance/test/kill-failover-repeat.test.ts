@@ -1,7 +1,8 @@
 // Regression: a survivor whose host timer fired before Date.now() reached the core's wake time
 // asked for no further wake and stopped ticking; with no frames arriving (its only peer killed
 // with kill -9) it never declared the peer down and never ran its children (about 1 run in 6).
-// The 2-member kill -9 scenario on real Node processes, repeated: every run must fail over.
+// The 2-member kill -9 scenario on real Node processes, repeated: every run must fail over, and
+// (the redial refused) the median run before the failure timeout.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Cluster, nodeDriver } from '../src/drivers/cluster.js';
 import { waitUntil, type ProcessMember } from '../src/drivers/process-member.js';
@@ -51,5 +52,10 @@ describe('kill -9 of one of two members: the survivor runs every child, every ti
       cluster = undefined;
     }
     expect(failoverMs).toHaveLength(RUNS);
+    // Death the OS reports costs a round trip, not the failure timeout: the victim's socket
+    // closes and the redial is refused, so most runs fail over well before FAILURE_MS.
+    const sorted = [...failoverMs].sort((x, y) => x - y);
+    console.info(`kill -9 failover over ${RUNS} runs: median ${sorted[RUNS >> 1]} ms, max ${sorted[RUNS - 1]} ms (failure timeout ${FAILURE_MS} ms)`);
+    expect(sorted[RUNS >> 1]).toBeLessThan(FAILURE_MS);
   }, RUN_ALL_DEADLINE_MS);
 });

@@ -205,7 +205,9 @@ export function scenarios(driver: ClusterDriver): void {
       await a.terminateChild('stub');
       await a.waitEvent((e) => e.type === 'child_unresponsive' && e.id === 'stub', 5000, 'stub unresponsive');
       expect(a.events.some(({ event: e }) => e.type === 'child_exited' && e.id === 'stub')).toBe(false);
-      expect((await a.whichChildren('local')).find((l) => l.id === 'stub')?.status).toBe('stopping');
+      expect((await a.whichChildren('local')).find((l) => l.id === 'stub')?.status).toBe('unresponsive');
+      // The claim is kept and visible cluster-wide: no other member starts a second copy.
+      expect((await a.whichChildren('global')).find((g) => g.id === 'stub')).toMatchObject({ status: 'unresponsive', node: 'a' });
       expect((await a.whichChildren('global')).find((g) => g.id === 'fine')?.status).toBe('running');
     });
 

@@ -41,6 +41,15 @@ describe('simulator: seeds that once found a core bug', () => {
   const seeds: [number, SimOptions][] = [
     [5459, {}], // an ACK lost while digests agreed: the terminate was never acknowledged
     [10075, { faults: true, nodes: 7, chaosMs: 15000 }], // a failed mark undid a concurrent terminate
+    [1, { harsh: false, clock: true }], // a timer fired early and the core asked for no new wake
+    [26, { harsh: false, overlapRules: true }], // quorum: a cut-off member counted silent peers and took over
+    [196, { harsh: false, overlapRules: true }], // quorum: two quorums without a link between them both started
+    [3, { harsh: false, retries: true }], // an identical repeat acknowledged while held by one member
+    [26, { harsh: false, retries: true }], // quorum: a member without quorum acknowledged a start
+    [6, { harsh: false, retries: true }], // a repeat acknowledged as there, then removed by an older concurrent terminate
+    [224, { harsh: false, retries: true }], // alone for an instant in one step: a pending start acknowledged
+    [262, { harsh: true, idleLinks: false }], // two stalls added up to a false down (pause judged from the gap only)
+    [59, { harsh: true, idleLinks: false }], // a quorum seed grown past 2N-1 members ran both sides
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);
@@ -194,7 +203,8 @@ describe('simulator: the harsher world', () => {
   it('a HostClock host: one timer, replaced by each wake and not re-armed when it fires early; stalls hold what arrives', () => {
     const w = new World(wasmModule, 3);
     let early = true, stallA = 0;
-    w.hostClock = { fireAt: (at) => (early ? at - 1 : at), stallAfter: (n) => (n.name === 'a' ? stallA : 0) };
+    // Early by 1 ms, but never at the arming time itself (a zero-delay timer still waits a turn).
+    w.hostClock = { fireAt: (at) => (early && at - 1 > w.now ? at - 1 : at), stallAfter: (n) => (n.name === 'a' ? stallA : 0) };
     const asked: number[] = [];
     const ticks: number[] = [];
     w.observe((world, n, fx) => {
@@ -205,9 +215,12 @@ describe('simulator: the harsher world', () => {
     const a = w.addNode('a');
     w.addNode('b', { seeds: ['sim://a'] });
     w.runFor(300);
-    // Fired 1 ms early, the core asked for the same wake again, so none was emitted: no timer.
+    // Every timer fires 1 ms early and is not re-armed; the core asks again after every step,
+    // so a timer is armed again and a still ticks for ever.
     expect(asked.length).toBeGreaterThan(0);
     expect(ticks.some((t) => asked.includes(t + 1))).toBe(true);
+    expect(ticks.at(-1)).toBeGreaterThan(200);
+    expect(a.timer).not.toBe(0);
     early = false;
     // A stall: nothing of a's runs for 200 ms, then what it held arrives in order.
     stallA = 200;
@@ -225,23 +238,27 @@ describe('simulator: the harsher world', () => {
 
   it('retries, identical repeats and idle links happen in the workload', () => {
     const lines: string[] = [];
-    for (let s = 1; s <= 5; s++) runSeed(wasmModule, s, { retries: true, idleLinks: true, onTrace: (l) => lines.push(l) });
+    for (let s = 1; s <= 5; s++) runSeed(wasmModule, s, { retries: true, idleLinks: true, clock: false, onTrace: (l) => lines.push(l) });
     expect(lines.some((l) => /identical repeat \(repeats request #\d+\)/.test(l))).toBe(true);
     expect(lines.some((l) => /retry after a client timeout \(repeats request #\d+\)/.test(l))).toBe(true);
     expect(lines.some((l) => /idle links to n\d: \d (silent|hello)/.test(l))).toBe(true);
-    // reopened before the timeout (the attacker's idle connections, raw://, do time out)
+    // reopened before the timeout on an exact clock (stalls may hold a close past it; the attacker's idle connections, raw://, do time out)
     expect(lines.some((l) => /link_rejected .*handshake_timeout.*idle:\/\//.test(l))).toBe(false);
   });
 
-  it('a seed without the harsher models replays as before they existed', () => {
-    const r = runSeed(wasmModule, 17, { harsh: false });
-    expect(r.traceHash).toBe(runSeed(wasmModule, 17).traceHash);
+  it('the models draw from their own generators: without them a seed is the gentle world, and they are on by default', () => {
+    const gentle = runSeed(wasmModule, 17, { harsh: false });
+    expect(gentle.traceHash).toBe(runSeed(wasmModule, 17, { clock: false, overlapRules: false, retries: false }).traceHash);
+    expect(runSeed(wasmModule, 17).traceHash).toBe(runSeed(wasmModule, 17, { clock: true, overlapRules: true, retries: true, idleLinks: false }).traceHash);
+    expect(runSeed(wasmModule, 17).traceHash).not.toBe(gentle.traceHash);
   });
 
-  it('the replay command names the models', () => {
+  it('the replay command names the models that differ from the default', () => {
+    expect(replayCommand(5)).toBe('npm run sim -- --seed 5');
     expect(replayCommand(5, { harsh: true })).toBe('npm run sim -- --seed 5 --harsh');
     expect(replayCommand(5, { harsh: true, clock: false })).toBe('npm run sim -- --seed 5 --harsh --no-clock');
-    expect(replayCommand(5, { retries: true, idleLinks: true })).toBe('npm run sim -- --seed 5 --retries --idle-links');
+    expect(replayCommand(5, { harsh: false, retries: true })).toBe('npm run sim -- --seed 5 --gentle --retries');
+    expect(replayCommand(5, { retries: false, idleLinks: true })).toBe('npm run sim -- --seed 5 --no-retries --idle-links');
   });
 
   it('overlap by rule: a planted start-without-release is found after faults too', () => {

@@ -20,6 +20,11 @@ export const EV_CHILD_EXITED: u8 = 11;
 export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
 export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings (seeds found after init)
+export const EV_CHILD_UNRESPONSIVE: u8 = 15; // str id, u32 epoch: it did not settle shutdownMs after its stop
+
+// Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
+export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
+export const DIAL_FAILED_REFUSED: u8 = 1; // connection refused or reset: no process listens there
 
 // Effects (core → host).
 export const FX_SEND: u8 = 1;
@@ -43,6 +48,7 @@ export const OE_CHILD_STOPPING: u8 = 7;   // id, epoch, why
 export const OE_CHILD_MOVED: u8 = 8;      // id, from, to
 export const OE_LINK_REJECTED: u8 = 9;    // link, reason
 export const OE_LEFT: u8 = 10;            // this node finished leaving
+export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled, still claimed
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;
@@ -85,6 +91,7 @@ export const ST_RUNNING: u8 = 2;
 export const ST_STOPPING: u8 = 3;
 export const ST_RESTARTING: u8 = 4;
 export const ST_FAILED: u8 = 5;
+export const ST_UNRESPONSIVE: u8 = 6; // asked to stop, has not settled: still claimed, started nowhere else
 
 // Why a child of the global view is not running (u8 per row; core-as/src/global-view.ts words them).
 export const VR_NONE: u8 = 0;

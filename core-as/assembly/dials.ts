@@ -20,6 +20,8 @@ export class DialState {
   nextAt: i64 = 0;
   resolved: bool = false; // reached once, or failed once: no longer blocks readiness
   self: bool = false;     // it is our own address
+  /** When a member last named `name` as one of its members while it was none of ours (-1: never). */
+  namedAt: i64 = -1;
   constructor(public address: string) {}
 }
 

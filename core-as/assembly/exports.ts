@@ -8,7 +8,7 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, EV_ADD_SEEDS, BUG_TERMINATE_LOSES, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
 import {
   ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
@@ -85,7 +85,12 @@ function dispatch(type: u8, r: Reader): void {
       return;
     }
     case EV_LINK_CLOSED: { const link = r.u32(); if (r.ok) node.linkClosed(link); break; }
-    case EV_DIAL_FAILED: { const a = r.str(ADDRESS_BYTES_MAX); if (r.ok) node.dialFailed(a); break; }
+    case EV_DIAL_FAILED: {
+      const a = r.str(ADDRESS_BYTES_MAX);
+      const why = r.u8();
+      if (r.ok) node.dialFailed(a, why == DIAL_FAILED_REFUSED);
+      break;
+    }
     case EV_START_CHILD: {
       const req = r.u32();
       const wait = r.u8();
@@ -104,6 +109,12 @@ function dispatch(type: u8, r: Reader): void {
       const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();
       if (r.ok) node.childStarted(id, epoch);
+      break;
+    }
+    case EV_CHILD_UNRESPONSIVE: {
+      const id = r.str(ID_BYTES_MAX);
+      const epoch = r.u32();
+      if (r.ok) node.childUnresponsive(id, epoch);
       break;
     }
     case EV_CHILD_EXITED: {

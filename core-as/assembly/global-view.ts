@@ -29,7 +29,7 @@ import { Claim, Member } from './model';
 import { StrMap } from './strmap';
 import { ownerOf } from './ownership';
 import { ViewFeed, VIEW_TOUCHED_FLOOR } from './view-feed';
-import { ST_PENDING, ST_STOPPING, ST_FAILED, VR_NONE, VR_FAILED, VR_NO_MEMBER, VR_WAITING, VR_UNDESIRED } from './boundary';
+import { ST_PENDING, ST_STOPPING, ST_FAILED, ST_UNRESPONSIVE, VR_NONE, VR_FAILED, VR_NO_MEMBER, VR_WAITING, VR_UNDESIRED } from './boundary';
 
 /** Distinct kinds interned before the kind table starts afresh (with a full answer). */
 const VIEW_KINDS_MAX: i32 = 4096;
@@ -235,7 +235,8 @@ export class GlobalView {
     const who = this.claimant(n, id, h);
     if (who < 0) return false;
     this.vKind = this.kindOf('');
-    this.put(<i16>who, ST_STOPPING, this.claim!.restarts, VR_UNDESIRED);
+    // An undesired child still claimed is stopping, or unresponsive if its function has not settled.
+    this.put(<i16>who, this.claim!.status == ST_UNRESPONSIVE ? ST_UNRESPONSIVE : ST_STOPPING, this.claim!.restarts, VR_UNDESIRED);
     return true;
   }
 
@@ -459,7 +460,7 @@ export function writeGlobalScratch(n: Node, w: Writer): void {
     for (let i = 0; i < cs.length; i++) {
       const id = cs[i].id;
       if (n.desired.store.has(id) || v.rowOf.has(id)) continue;
-      v.vKind = kindIn(v, ''); v.vNode = <i16>t; v.vStatus = ST_STOPPING; v.vRestarts = cs[i].restarts; v.vReason = VR_UNDESIRED;
+      v.vKind = kindIn(v, ''); v.vNode = <i16>t; v.vStatus = cs[i].status == ST_UNRESPONSIVE ? ST_UNRESPONSIVE : ST_STOPPING; v.vRestarts = cs[i].restarts; v.vReason = VR_UNDESIRED;
       v.addRow(id);
     }
   }

@@ -5,12 +5,13 @@
 
 import { Node } from './node';
 import {
-  L_UP, S_STARTING, S_RUNNING, S_STOPPING, S_RESTARTING, C_RELEASED, WHY_MOVED,
+  L_UP, S_STARTING, S_RUNNING, S_STOPPING, S_RESTARTING, S_UNRESPONSIVE, C_RELEASED, WHY_MOVED,
 } from './model';
 import { WAIT_DONE } from './boundary';
 import { DOT_REPLICAS_MAX, DOT_COUNTER_MAX } from './limits';
 import { dotRep } from './crdt';
 import { freshCandidates } from './ownership';
+import { quorumOk } from './lease';
 
 export function invariants(n: Node): string {
   if (!n.initialised) return '';
@@ -21,6 +22,7 @@ export function invariants(n: Node): string {
   if (broken.length == 0) broken = dotsFit(n);
   if (broken.length == 0) broken = waitsSane(n);
   if (broken.length == 0) broken = candidatesAgree(n);
+  if (broken.length == 0) broken = quorumLeaseKept(n);
   if (broken.length == 0 && n.guardStops != 0) {
     broken = 'reconcile_guard: the reconcile loop stopped at its guard ' + n.guardStops.toString() + ' time(s)';
   }
@@ -77,11 +79,11 @@ function localsAgree(n: Node): string {
   let restarting = 0;
   for (let i = 0; i < cs.length; i++) {
     const s = cs[i].state;
-    if (s != S_STARTING && s != S_RUNNING && s != S_STOPPING && s != S_RESTARTING) {
+    if (s != S_STARTING && s != S_RUNNING && s != S_STOPPING && s != S_RESTARTING && s != S_UNRESPONSIVE) {
       return 'local_state: ' + cs[i].id + ' has state ' + s.toString();
     }
     if (s == S_RESTARTING) restarting++;
-    if (s == S_STOPPING && cs[i].why < WHY_MOVED) return 'local_state: ' + cs[i].id + ' stops for no reason';
+    if ((s == S_STOPPING || s == S_UNRESPONSIVE) && cs[i].why < WHY_MOVED) return 'local_state: ' + cs[i].id + ' stops for no reason';
   }
   if (restarting != ids.length) return 'restarting_set: ' + restarting.toString() + ' children restarting, ' + ids.length.toString() + ' in the set';
   return '';
@@ -119,10 +121,17 @@ function dotsFit(n: Node): string {
   return '';
 }
 
-/** Ack waits are for dots of ours, and only while someone can acknowledge; done waits are 'done' waits of their id. */
+/**
+ * Ack waits are for dots of ours, and in 'available' mode only while someone can acknowledge;
+ * ops held by a peer wait for the quorum only while it is not held; done waits are 'done'
+ * waits of their id.
+ */
 function waitsSane(n: Node): string {
+  if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
+    return 'ack_quorum: ' + n.ackedAwaitingQuorum.length.toString() + ' acknowledged ops wait for a quorum that is held';
+  }
   if (n.ackWaits.size > 0) {
-    if (n.members.count == 0) return 'ack_waits: ' + n.ackWaits.size.toString() + ' waiting with no member to acknowledge';
+    if (n.members.count == 0 && n.cfg.quorum <= 0) return 'ack_waits: ' + n.ackWaits.size.toString() + ' waiting with no member to acknowledge';
     const ks = n.ackWaits.keys();
     for (let i = 0; i < ks.length; i++) {
       if (dotRep(ks[i]) != n.desired.myRep) return 'ack_waits: a wait for a dot of replica ' + dotRep(ks[i]).toString();
@@ -150,6 +159,16 @@ function candidatesAgree(n: Node): string {
     for (let j = 0; j < now.length; j++) {
       if (cached[j].name != now[j].name) return 'candidates: kind ' + kinds[i] + ' caches ' + cached[j].name + ' for ' + now[j].name;
     }
+  }
+  return '';
+}
+
+/** Without its quorum a node runs nothing: once reconcile has no work left, every local child is stopping. */
+function quorumLeaseKept(n: Node): string {
+  if (quorumOk(n) || n.dirty.size > 0 || n.allDirty) return '';
+  const cs = n.locals.values();
+  for (let i = 0; i < cs.length; i++) {
+    if (cs[i].state != S_STOPPING && cs[i].state != S_UNRESPONSIVE) return 'quorum_lease: ' + cs[i].id + ' is in state ' + cs[i].state.toString() + ' without quorum';
   }
   return '';
 }

@@ -93,3 +93,27 @@ export const ENTRY_HASH_SCRATCH_BYTES: i32 = 512;
 // ---- probes (testing builds) ----------------------------------------------------------------
 /** Ids in one placeBatch call. */
 export const PLACE_BATCH_IDS_MAX: i32 = 1 << 26;
+
+// ---- failure detection and the quorum lease (lease.ts, docs/ARCHITECTURE-faults-notes.md) ----
+/**
+ * A node looks paused when the gap before a tick, or the time since any member's frame, is over
+ * failureTimeoutMs / PAUSE_SUSPECT_DIVISOR: a pause of the sender and one of the receiver add up
+ * in the silence the receiver sees, so half of the timeout each would already be too much.
+ */
+export const PAUSE_SUSPECT_DIVISOR: i64 = 4;
+/**
+ * A node that looks paused judges silence no sooner than this after the step that found it due:
+ * the frames that queued during the pause are read after the timer that ends it (Node runs
+ * timers before I/O).
+ */
+export const PAUSE_CATCH_UP_MS: i64 = 50;
+/** A host kills a child that has not stopped shutdownMs after its stop; the kill takes at most this. */
+export const STOP_KILL_GRACE_MS: i64 = 500;
+/**
+ * Frames in flight and late timers: a member's last frame reaches us at most this much (beyond
+ * one heartbeat interval) later than ours reach it, and a timer fires at most this late.
+ */
+export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
+/** Two members' clocks run at rates at most this many per mille apart. */
+export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
+if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');

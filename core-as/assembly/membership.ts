@@ -6,10 +6,13 @@
 // - MEMBERS gossip (on every new member and every sync interval) adds addresses to dial; it
 //   never adds a member by itself: only an authenticated link does.
 // - A member is down when it is silent for failureTimeoutMs (its link may come and go in the
-//   meantime), when it says BYE, or when a newer incarnation of it connects. Its claims are
+//   meantime), when its link closed and the redial was refused, when it says BYE, or when a
+//   newer incarnation of it connects. Its claims are
 //   void at once, so its children may start elsewhere.
-// The one design choice people ask about: a lost link does not make a member down. Links flap
-// far more often than nodes fail; the member keeps its claims until it is silent long enough.
+// The one design choice people ask about: a lost link alone does not make a member down. Links
+// flap far more often than nodes fail; the member keeps its claims until it is silent long
+// enough, or until the redial that follows the lost link is refused (its process is gone: the
+// operating system says so at once, and Erlang takes a closed connection as nodedown too).
 
 import { Reader } from './io';
 import { MSG_MEMBERS, MSG_LEAVING } from './codec';
@@ -22,7 +25,7 @@ import { fxClose, fxEvent } from './effects';
 import { dialReached, forgetOtherAddresses, redialNow } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
-import { resolveAcksAlone } from './requests';
+import { leaseLost } from './lease';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -82,6 +85,9 @@ export function memberUp(n: Node, l: Link): void {
         fxClose(loser.id, 'duplicate_link');
         if (!keepNew) return;
       }
+      // A member back on a new link may complete the mesh the quorum lease waits for
+      // (lease.ts takeoverAllowed), and nothing else would look at the waiting children again.
+      if (m.link == 0 && n.cfg.quorum > 0) n.allDirty = true;
       m.link = l.id;
       m.lastHeard = n.now;
       m.inc = l.peerInc;
@@ -138,16 +144,30 @@ export function memberDown(n: Node, m: Member, reason: string): void {
   membershipChanged(n);
   fxEvent(OE_MEMBER_DOWN, m.name, reason, '', '', <f64>m.inc, 0);
   if (reason == 'left' && m.address.length && n.dials.has(m.address)) n.dials.delete(m.address);
-  if (n.members.count == 0) resolveAcksAlone(n);
+  leaseLost(n, m, reason);
 }
 
-/** The authenticated link of a member closed: it stays a member until it is silent too long. */
+/**
+ * The authenticated link of a member closed: it stays a member until it is silent too long,
+ * unless the redial (at once) is refused.
+ */
 export function linkLost(n: Node, l: Link): void {
   if (!n.members.has(l.peerName)) return;
   const m = n.members.get(l.peerName);
   if (m.link != l.id) return;
   m.link = 0;
   redialNow(n, m.address);
+}
+
+/**
+ * A dial to a member's address was refused or reset. A member that is still connected (another
+ * link) is alive; one whose link has closed is gone: nothing listens where it listened, so its
+ * process has exited, and waiting out its silence would only delay the failover.
+ */
+export function redialRefused(n: Node, name: string): void {
+  if (name.length == 0 || !n.members.has(name)) return;
+  const m = n.members.get(name);
+  if (m.link == 0) memberDown(n, m, 'link_closed');
 }
 
 export function membershipChanged(n: Node): void {
@@ -192,6 +212,7 @@ export function onMembers(n: Node, r: Reader): bool {
     if (n.members.has(name) && n.members.get(name).inc >= inc) continue;
     const d = n.dials.ensure(addr, n.now);
     if (d.name.length == 0) d.name = name;
+    if (d.name == name) d.namedAt = n.now;
   }
   return r.remaining == 0;
 }
@@ -206,17 +227,6 @@ export function onLeaving(n: Node, m: Member, r: Reader): bool {
 /** BYE: the member released everything and is gone. A BYE with a payload is ignored (not rejected). */
 export function onBye(n: Node, m: Member, r: Reader): void {
   if (r.remaining == 0) memberDown(n, m, 'left');
-}
-
-/**
- * We were paused (no ticks for longer than half the failure timeout): we cannot judge others
- * by silence we did not observe, so every member and handshake gets a fresh window.
- */
-export function forgivePause(n: Node, gap: i64): void {
-  const ms = n.members.list;
-  for (let i = 0; i < ms.length; i++) ms[i].lastHeard += gap;
-  const ls = n.links.values();
-  for (let i = 0; i < ls.length; i++) ls[i].openedAt += gap;
 }
 
 export function silentMembersDue(n: Node): i64 {
@@ -234,12 +244,6 @@ export function downSilentMembers(n: Node): void {
   for (let i = 0; i < ms.length; i++) {
     if (n.now - ms[i].lastHeard > n.cfg.failureTimeoutMs) memberDown(n, ms[i], 'timeout');
   }
-}
-
-export function quorumOk(n: Node): bool {
-  // A node whose credential expired runs nothing: the cluster has closed it out.
-  if (n.ownCredentialExpired) return false;
-  return n.cfg.quorum <= 0 || 1 + n.members.count >= n.cfg.quorum;
 }
 
 /** Why this node does not start children yet ('' when it is ready). */

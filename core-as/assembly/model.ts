@@ -4,7 +4,7 @@ import { Writer } from './io';
 import { Spec } from './spec';
 import { Candidate } from './placement';
 import { StrMap } from './strmap';
-import { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_RESTARTING, AUTH_INSECURE } from './boundary';
+import { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_RESTARTING, ST_UNRESPONSIVE, AUTH_INSECURE } from './boundary';
 import { Session } from './session';
 
 // Link states (handshake.ts): a link carries nothing but the handshake until it is UP.
@@ -47,8 +47,11 @@ export const C_STARTING: u8 = 1;
 export const C_RUNNING: u8 = 2;
 export const C_STOPPING: u8 = 3;
 export const C_RESTARTING: u8 = 4;
-export const C_MAX: u8 = C_RESTARTING;
-if (C_STARTING != ST_STARTING || C_RUNNING != ST_RUNNING || C_STOPPING != ST_STOPPING || C_RESTARTING != ST_RESTARTING) {
+/** Stopping, and it did not settle within shutdownMs (an inline function that ignores its signal). */
+export const C_UNRESPONSIVE: u8 = 6;
+export const C_MAX: u8 = C_UNRESPONSIVE;
+if (C_STARTING != ST_STARTING || C_RUNNING != ST_RUNNING || C_STOPPING != ST_STOPPING || C_RESTARTING != ST_RESTARTING
+  || C_UNRESPONSIVE != ST_UNRESPONSIVE) {
   ERROR('claim statuses must equal the child status codes of the views');
 }
 
@@ -85,7 +88,10 @@ export const S_STARTING: u8 = 1;
 export const S_RUNNING: u8 = 2;
 export const S_STOPPING: u8 = 3;
 export const S_RESTARTING: u8 = 4; // waiting out its restart backoff
-if (S_STARTING != C_STARTING || S_RUNNING != C_RUNNING || S_STOPPING != C_STOPPING || S_RESTARTING != C_RESTARTING) {
+/** Stopping past its shutdownMs and still running: it keeps its claim until its exit is reported. */
+export const S_UNRESPONSIVE: u8 = 6;
+if (S_STARTING != C_STARTING || S_RUNNING != C_RUNNING || S_STOPPING != C_STOPPING || S_RESTARTING != C_RESTARTING
+  || S_UNRESPONSIVE != C_UNRESPONSIVE) {
   ERROR('local child states must equal the claim statuses');
 }
 

@@ -4,7 +4,7 @@
 //
 // Events in (exports.ts calls these, in batch order, then `endStep` once per batch):
 //   init, linkOpened, frame, linkClosed, dialFailed, tick, startChild, terminateChild, leave,
-//   childStarted, childEnded (an exit or a failed start).
+//   childStarted, childUnresponsive, childEnded (an exit or a failed start).
 // Effects out (effects.ts, appended to the step's batch, in the order they are decided):
 //   send, dial, close, run, stop, reply, event; `endStep` decides exits, reconciles, flushes
 //   the delta and the claims, checks whether leaving is done, and asks for a wake last.
@@ -32,7 +32,8 @@ import {
 import {
   NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, SECRET_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX,
   MEMBERS_MAX, FRAME_FLOOR_BYTES, FRAME_DEFAULT_BYTES, HEARTBEAT_DEFAULT_MS, FAILURE_TIMEOUT_DEFAULT_MS,
-  SYNC_INTERVAL_DEFAULT_MS, FRAME_HEADER_BYTES, HANDSHAKE_BYTES_MAX, PENDING_LINKS_DEFAULT, NONCE_BYTES,
+  SYNC_INTERVAL_DEFAULT_MS, FRAME_HEADER_BYTES, HANDSHAKE_BYTES_MAX, PENDING_LINKS_DEFAULT, NONCE_BYTES, PAUSE_CATCH_UP_MS,
+  PAUSE_SUSPECT_DIVISOR,
 } from './limits';
 import { planted } from './flags';
 import { Desired, Delta } from './crdt';
@@ -52,14 +53,15 @@ import {
 import { TAG_BYTES } from './session';
 import { clusterKey, kindsCanonical, kindsWithin } from './credential';
 import {
-  MemberTable, onMembers, onLeaving, onBye, forgivePause, silentMembersDue, downSilentMembers,
-  quorumOk, notReadyReason, linkLost,
+  MemberTable, onMembers, onLeaving, onBye, silentMembersDue, downSilentMembers, notReadyReason, linkLost,
+  redialRefused,
 } from './membership';
+import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
 import { reconcileAll, ownerOf } from './ownership';
-import { childStarted, childEnded, decideExits, restartsDue, restartsFire } from './supervision';
-import { startChild, terminateChild, leave, onAck, checkLeft } from './requests';
+import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
+import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
 import { GlobalView } from './global-view';
 
@@ -106,6 +108,17 @@ export class Node {
   nextHeartbeat: i64 = 0;
   nextSync: i64 = 0;
   lastWake: i64 = -1;
+  /** The gap before this step's tick, and when a member's frame last arrived (a pause shows in both). */
+  lastGap: i64 = 0;
+  lastFrameAt: i64 = -1;
+  /** Judging silence is put off until `silenceJudgedFrom` (see judgeSilence). */
+  silenceDeferred: bool = false;
+  silenceJudgedFrom: i64 = -1;
+
+  // The quorum lease (lease.ts): held at the last evaluation; no new start before takeoverAt.
+  quorumHeld: bool = false;
+  takeoverAt: i64 = -1;
+  takeoverPending: bool = false;
 
   // The cluster: links (authenticated or in their handshake), members, addresses to dial.
   links: Map<u32, Link> = new Map();
@@ -141,6 +154,8 @@ export class Node {
 
   // API requests waiting: for an acknowledgement by a peer, for running/stopped, for leaving.
   ackWaits: Map<u64, Waiter> = new Map();
+  /** Ops a peer holds that wait for this node to hold its quorum before they are acknowledged. */
+  ackedAwaitingQuorum: Array<Waiter> = [];
   doneWaits: StrMap<Array<Waiter>> = new StrMap<Array<Waiter>>();
   leaving: bool = false;
   left: bool = false;
@@ -236,11 +251,13 @@ export class Node {
     onMemberFrame(this, l, <u8>type, r, false);
   }
 
-  dialFailed(address: string): void { dialFailedAt(this, address); }
+  /** `refused`: connection refused or reset (nothing listens there), else a timeout or other failure. */
+  dialFailed(address: string, refused: bool): void { dialFailedAt(this, address, refused); }
   startChild(req: u32, wait: u8, r: Reader): void { startChild(this, req, wait, r); }
   terminateChild(req: u32, wait: u8, id: string): void { terminateChild(this, req, wait, id); }
   leave(req: u32): void { leave(this, req); }
   childStarted(id: string, epoch: u32): void { childStarted(this, id, epoch); }
+  childUnresponsive(id: string, epoch: u32): void { childUnresponsive(this, id, epoch); }
   /** An exit or a failed start of a local child: `reason` is an EXIT_* code. */
   childEnded(id: string, epoch: u32, reason: u8, errName: string, errMsg: string): void {
     childEnded(this, id, epoch, reason, errName, errMsg);
@@ -252,14 +269,15 @@ export class Node {
     this.now = nowMs;
     this.lastTick = nowMs;
     if (!this.initialised) return;
-    if (gap > this.cfg.failureTimeoutMs / 2) forgivePause(this, gap);
-    for (let t = 0; t < TIMERS; t++) if (timerDue(this, t) <= this.now) timerFire(this, t);
+    this.lastGap = gap;
+    for (let t = 0; t < TIMERS; t++) if (!judgedAtEnd(t) && timerDue(this, t) <= this.now) timerFire(this, t);
   }
 
-  /** End of every step: decide, then flush what was decided. */
+  /** End of every step: judge silence and the quorum, decide, then flush what was decided. */
   endStep(): void {
     if (!this.initialised) return;
-    if (!quorumOk(this) && this.locals.size > 0) this.allDirty = true;
+    if (judgeSilence(this) && evaluateQuorum(this)) this.allDirty = true;
+    settleAcks(this);
     decideExits(this);
     reconcileAll(this);
     flushDelta(this);
@@ -275,7 +293,11 @@ export class Node {
     // Reconcile work left over by the budget: come back at once (after the host's I/O).
     if (this.dirty.size > 0) at = this.now;
     if (at <= this.now) at = this.now + 1;
-    if (at != this.lastWake) { this.lastWake = at; fxWake(at); }
+    // Every step asks, even for the time it asked before: the host's timer may have fired early
+    // and been used by this very step (its tick came before the asked time), and the core cannot
+    // tell a timer's tick from any other. The host keeps an armed timer for an unchanged time.
+    this.lastWake = at;
+    fxWake(at);
   }
 
   // ---- queries -----------------------------------------------------------------------------
@@ -323,9 +345,11 @@ function initRefusal(n: Node, r: Reader, key: Uint8Array, expires: u64): string 
   return '';
 }
 
-function dialFailedAt(n: Node, address: string): void {
+function dialFailedAt(n: Node, address: string, refused: bool): void {
   if (!n.dials.has(address)) return;
-  n.dials.failed(n, n.dials.get(address));
+  const d = n.dials.get(address);
+  n.dials.failed(n, d);
+  if (refused) redialRefused(n, d.name);
 }
 
 /** Frames on an authenticated link: one handler per message type. */
@@ -334,6 +358,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   const m = n.members.get(l.peerName);
   if (m.inc != l.peerInc && !planted(n.bugs, BUG_IGNORE_INCARNATION)) { reject(n, l, FERR_STALE_INCARNATION); return; }
   m.lastHeard = n.now;
+  n.lastFrameAt = n.now;
   let ok = true;
   switch (type) {
     case MSG_HEARTBEAT: ok = r.remaining == 0; break;
@@ -352,9 +377,42 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
 }
 
+/**
+ * End of step, after the batch's frames: the silence rows. A node that looks paused (a gap
+ * before this tick, or no frame from anyone, longer than PAUSE_SUSPECT_DIVISOR allows: GC, SIGSTOP,
+ * a loaded loop) has frames queued that it reads after this tick (Node runs timers before I/O),
+ * so a due judgement waits PAUSE_CATCH_UP_MS for them. Never twice in a row: on a loop that is
+ * always late every other judgement happens, so a pause never hides a death the node could have
+ * seen; and lastHeard moves only with a frame. Returns false while put off (the quorum keeps
+ * its last evaluation meanwhile).
+ */
+function judgeSilence(n: Node): bool {
+  if (n.silenceDeferred) {
+    if (n.now < n.silenceJudgedFrom) return false;
+    n.silenceDeferred = false;
+  } else if (silenceDue(n) && looksPaused(n)) {
+    n.silenceDeferred = true;
+    n.silenceJudgedFrom = n.now + PAUSE_CATCH_UP_MS;
+    return false;
+  }
+  for (let t = 0; t < TIMERS; t++) if (judgedAtEnd(t) && timerDue(n, t) <= n.now) timerFire(n, t);
+  return true;
+}
+
+function silenceDue(n: Node): bool {
+  for (let t = 0; t < TIMERS; t++) if (judgedAtEnd(t) && timerDue(n, t) <= n.now) return true;
+  return false;
+}
+
+function looksPaused(n: Node): bool {
+  const suspect = n.cfg.failureTimeoutMs / PAUSE_SUSPECT_DIVISOR;
+  return n.lastGap > suspect || (n.members.count > 0 && n.now - n.lastFrameAt > suspect);
+}
+
 // ---- what happens when -----------------------------------------------------------------------
 // One row per timer: when it is next due, and what runs then. `tick` runs the rows in this
-// order, each once its time has come; the wake the host is asked for is the earliest row. A
+// order, each once its time has come, except the silence rows, which `endStep` runs once the
+// step's frames are in (judgeSilence); the wake the host is asked for is the earliest row. A
 // row's fire re-checks each of its items, so it acts exactly on the items that are due.
 
 const T_SILENT_MEMBERS: i32 = 0;      // membership: a member silent for failureTimeoutMs is down
@@ -364,19 +422,29 @@ const T_SYNC: i32 = 3;                // every syncIntervalMs: DIGEST, MEMBERS g
 const T_DIALS: i32 = 4;               // dials: addresses whose backoff has passed are dialed
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
 const T_CREDENTIALS: i32 = 6;         // handshake: a credential (a member's or ours) expires: its links close
-const TIMERS: i32 = 7;
+const T_TAKEOVER: i32 = 7;            // lease: a lost member's lease is over, its children may start
+const TIMERS: i32 = 8;
+
+/** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
+function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
 
 function timerDue(n: Node, t: i32): i64 {
   switch (t) {
-    case T_SILENT_MEMBERS: return silentMembersDue(n);
-    case T_STALLED_HANDSHAKES: return stalledHandshakesDue(n);
+    case T_SILENT_MEMBERS: return afterCatchUp(n, silentMembersDue(n));
+    case T_STALLED_HANDSHAKES: return afterCatchUp(n, stalledHandshakesDue(n));
     case T_HEARTBEAT: return n.nextHeartbeat;
     case T_SYNC: return n.nextSync;
     case T_DIALS: return dialsDue(n);
     case T_RESTARTS: return restartsDue(n);
     case T_CREDENTIALS: return credentialsDue(n);
+    case T_TAKEOVER: return takeoverDue(n);
   }
   return i64.MAX_VALUE;
+}
+
+/** A silence row is not due before the catch-up after a pause ends. */
+function afterCatchUp(n: Node, at: i64): i64 {
+  return n.silenceDeferred && at < n.silenceJudgedFrom ? n.silenceJudgedFrom : at;
 }
 
 function timerFire(n: Node, t: i32): void {
@@ -394,5 +462,6 @@ function timerFire(n: Node, t: i32): void {
     case T_DIALS: dialsFire(n); break;
     case T_RESTARTS: restartsFire(n); break;
     case T_CREDENTIALS: closeExpiredCredentials(n); break;
+    case T_TAKEOVER: takeoverFire(n); break;
   }
 }

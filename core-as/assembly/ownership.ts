@@ -13,7 +13,7 @@ import { RECONCILE_BUDGET, RECONCILE_GUARD_SLACK } from './limits';
 import { planted } from './flags';
 import { Candidate, CandidateSet, placeIn } from './placement';
 import { xxh64String } from './hash';
-import { quorumOk } from './membership';
+import { quorumOk, takeoverAllowed } from './lease';
 import { claimedByOther } from './claims';
 import { startLocal, stopLocal } from './supervision';
 import { checkWaiters, WANT_GONE, WANT_FAILED, WANT_DESIRED } from './requests';
@@ -64,7 +64,8 @@ export function ownerOf(n: Node, id: string, kind: string): string {
  *   yes               yes    nothing            no (and ready)      start it
  *   yes               yes    nothing            yes                 wait for the release
  *
- * "Mine" needs quorum and that we are not leaving. Waiters on the child are checked last.
+ * "Mine" needs quorum and that we are not leaving; a start also waits until no lost member may
+ * still run anything (lease.ts takeoverAt, quorum mode). Waiters on the child are checked last.
  */
 function reconcile(n: Node, id: string, ready: bool): void {
   const e = n.desired.get(id);
@@ -88,7 +89,7 @@ function reconcile(n: Node, id: string, ready: bool): void {
     } else if (c.state == S_RESTARTING && n.now >= c.nextStartAt) {
       startLocal(n, id, spec, c);
     }
-  } else if (mine && ready && (!claimedByOther(n, id) || planted(n.bugs, BUG_START_WITHOUT_RELEASE))) {
+  } else if (mine && ready && takeoverAllowed(n) && (!claimedByOther(n, id) || planted(n.bugs, BUG_START_WITHOUT_RELEASE))) {
     startLocal(n, id, spec, null);
   }
   checkWaiters(n, id, WANT_DESIRED);

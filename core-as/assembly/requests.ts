@@ -1,9 +1,13 @@
 // API requests: startChild, terminateChild and leave, and the replies they wait for.
 //
 // A start or terminate is a local CRDT op; its dot goes out in this step's DELTA and the
-// request waits until a peer acknowledges that dot (or at once when we are alone). Wait mode
-// 'ack' replies then; 'done' then waits for the child to run somewhere (start) or to have
-// stopped everywhere (terminate), checked whenever reconcile looks at the child.
+// request waits until a peer acknowledges that dot: then two members hold it. Alone at the end
+// of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
+// ack survives only as long as this node); in quorum mode it never does, and an ACK counts only
+// while the node holds its quorum. An identical repeated start is a new op of the same spec and
+// waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
+// somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
+// at the child.
 
 import { Reader } from './io';
 import { MSG_LEAVING, MSG_BYE } from './codec';
@@ -17,6 +21,7 @@ import { readSpecFromApi } from './spec';
 import { dotKey, dotCounterFits } from './crdt';
 import { fxReply, fxEvent } from './effects';
 import { membershipChanged } from './membership';
+import { quorumOk } from './lease';
 import { claimedByOther, runningSomewhere } from './claims';
 
 // What reconcile found for a child whose waiters it checks.
@@ -35,9 +40,10 @@ export function startChild(n: Node, req: u32, wait: u8, r: Reader): void {
       fxReply(req, R_ALREADY_STARTED, 'id', 'child ' + spec.id + ' already exists with a different spec');
       return;
     }
-    // Same spec: idempotent. Still honour the wait mode.
-    acked(n, new Waiter(req, spec.id, true, wait));
-    return;
+    // Same spec: nothing changes here, but the repeat is added again and waits for its own
+    // acknowledgement. Answering at once would acknowledge what one member may hold alone (the
+    // first may still wait for its ACK), and a terminate concurrent with the repeat (one that
+    // had not seen it) would remove what was just acknowledged.
   }
   // Local ops write straight into the delta flushed at the end of the step.
   const dot = n.desired.add(spec, n.pendingDelta);
@@ -75,9 +81,8 @@ export function checkLeft(n: Node): void {
   fxEvent(OE_LEFT, n.name, '', '', '', <f64>n.inc, 0);
 }
 
-/** A local op's dot waits for a peer's ACK (or is acknowledged at once when we are alone). */
+/** A local op's dot waits for a peer's ACK (or for the end of the step, alone: settleAcks). */
 function awaitAck(n: Node, dot: u64, wt: Waiter): void {
-  if (n.members.count == 0) { acked(n, wt); return; }
   wt.since = n.now;
   n.ackWaits.set(dot, wt);
   n.pendingDelta.acks.push(dot);
@@ -105,7 +110,8 @@ export function onAck(n: Node, r: Reader): bool {
     if (n.ackWaits.has(k)) {
       const wt = n.ackWaits.get(k);
       n.ackWaits.delete(k);
-      acked(n, wt);
+      if (quorumOk(n)) acked(n, wt);
+      else n.ackedAwaitingQuorum.push(wt);
     }
   }
   return true;
@@ -119,8 +125,18 @@ function acked(n: Node, wt: Waiter): void {
   n.dirty.add(wt.id);
 }
 
-/** The last member went: nobody is left to acknowledge, so every waiting op is acknowledged. */
-export function resolveAcksAlone(n: Node): void {
+/**
+ * End of step (after the quorum is evaluated): ops a peer holds are acknowledged once this node
+ * holds its quorum; alone at the end of a step in 'available' mode (not merely between a
+ * member going and another coming in one step), every waiting op is acknowledged.
+ */
+export function settleAcks(n: Node): void {
+  if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
+    const ws = n.ackedAwaitingQuorum;
+    n.ackedAwaitingQuorum = [];
+    for (let i = 0; i < ws.length; i++) acked(n, ws[i]);
+  }
+  if (n.cfg.quorum > 0 || n.members.count > 0 || n.ackWaits.size == 0) return;
   const vs = n.ackWaits.values();
   n.ackWaits.clear();
   for (let i = 0; i < vs.length; i++) acked(n, vs[i]);

@@ -3,16 +3,19 @@
 // more than maxRestarts within periodMs fails the child everywhere).
 //
 // A local child is starting → running → stopping, or restarting (waiting out its backoff)
-// between two runs. Its claim always has the status of the same number.
+// between two runs; a stopping child the host reports unresponsive (it did not settle within
+// shutdownMs and cannot be forced: an inline function) keeps its claim until its exit is
+// reported, so no other member starts a second copy. Its claim always has the status of the
+// same number.
 
 import { Node } from './node';
 import { Spec, RESTART_PERMANENT, RESTART_TRANSIENT } from './spec';
 import {
-  LocalChild, S_STARTING, S_RUNNING, S_STOPPING, S_RESTARTING, C_STARTING, C_RUNNING, C_STOPPING,
-  C_RESTARTING, whyName,
+  LocalChild, S_STARTING, S_RUNNING, S_STOPPING, S_RESTARTING, S_UNRESPONSIVE, C_STARTING, C_RUNNING, C_STOPPING,
+  C_RESTARTING, C_UNRESPONSIVE, whyName,
 } from './model';
 import {
-  OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED, OE_CHILD_STOPPING,
+  OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED, OE_CHILD_STOPPING, OE_CHILD_UNRESPONSIVE,
   EXIT_NORMAL, EXIT_SHUTDOWN, EXIT_KILLED, EXIT_START_FAILED,
 } from './boundary';
 import { RESTART_BACKOFF_BASE_MS, RESTART_BACKOFF_MAX_MS } from './limits';
@@ -72,7 +75,7 @@ export function startLocal(n: Node, id: string, spec: Spec, lc: LocalChild | nul
 }
 
 export function stopLocal(n: Node, c: LocalChild, why: u8): void {
-  if (c.state == S_STOPPING) return;
+  if (c.state == S_STOPPING || c.state == S_UNRESPONSIVE) return;
   if (c.state == S_RESTARTING) { dropLocal(n, c); return; }
   c.state = S_STOPPING;
   c.why = why;
@@ -102,13 +105,24 @@ export function childStarted(n: Node, id: string, epoch: u32): void {
   if (n.doneWaits.has(id)) n.dirty.add(id);
 }
 
+/** A stopping child did not settle within its shutdownMs: it still runs, so its claim stays. */
+export function childUnresponsive(n: Node, id: string, epoch: u32): void {
+  const at = n.locals.find(id);
+  if (at < 0) return;
+  const c = n.locals.valueAt(at);
+  if (c.epoch != epoch || c.state != S_STOPPING) return;
+  c.state = S_UNRESPONSIVE;
+  setClaim(n, id, epoch, C_UNRESPONSIVE, c.restarts);
+  fxEvent(OE_CHILD_UNRESPONSIVE, id, '', '', '', <f64>epoch, 0);
+}
+
 /** An exit or a failed start (EXIT_START_FAILED) of a local child; decided at the end of the step. */
 export function childEnded(n: Node, id: string, epoch: u32, reason: u8, errName: string, errMsg: string): void {
   if (!n.locals.has(id)) return;
   const c = n.locals.get(id);
   if (c.epoch != epoch || c.exitPending) return;
   fxEvent(OE_CHILD_EXITED, id, exitName(reason), errName, errMsg, <f64>epoch, 0);
-  if (c.state == S_STOPPING) { dropLocal(n, c); return; }
+  if (c.state == S_STOPPING || c.state == S_UNRESPONSIVE) { dropLocal(n, c); return; }
   // The restart decision waits for the end of the step. Hosts feed runner reports first and
   // the batch's tick last, so `now` here is still the time of the previous batch; exits
   // stamped with it would count against the restart intensity up to a whole batch gap early.

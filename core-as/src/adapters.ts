@@ -3,6 +3,9 @@
 import type { TlsReason } from './tls.js';
 import type { GatewayEvent } from './gateway.js';
 
+/** Why a dial failed, as far as the core cares: 'refused' (refused or reset) or anything else. */
+export type DialFailure = 'refused' | 'other';
+
 /** Callbacks a Transport reports to. Link ids are allocated by the transport, unique per process. */
 export interface TransportHandlers {
   /** A connection is open. `outbound` when we dialed it; `address` is what was dialed (outbound) or the peer's remote address. */
@@ -11,8 +14,12 @@ export interface TransportHandlers {
   frame(link: number, bytes: Uint8Array): void;
   /** The link is gone (either side closed it, or it broke). Called once per opened link. */
   closed(link: number, reason: string): void;
-  /** A dial did not produce a link (refused, timed out, bad address). */
-  dialFailed(address: string, reason: string): void;
+  /**
+   * A dial did not produce a link (refused, timed out, bad address). `failure` is 'refused' when
+   * the OS said nothing listens there (connection refused or reset): the core takes a member
+   * whose link closed and whose redial is refused as gone at once. Anything else is 'other'.
+   */
+  dialFailed(address: string, reason: string, failure?: DialFailure): void;
   /**
    * A TLS link refused by certificate verification: on the dialing side (`outbound`, `address` as
    * dialed, followed by dialFailed) or the listening side (`address` is the dialer's remote

@@ -5,8 +5,9 @@
 // asked for. Host timers run on a monotonic clock while the core's time is Date.now(), and Node
 // fires a timer up to a millisecond before Date.now() gets there; the core would then tick
 // before its deadline, compute the same next wake and ask for none. So an early timer re-arms
-// for the rest instead of firing. Every setTimer arms, even for a time asked before: the core
-// may ask again for a time whose timer has already fired.
+// for the rest instead of firing. The core asks for its wake after every step, often for the
+// time it asked before: an armed timer for that time is kept (no clearTimeout/setTimeout per
+// step), and a time whose timer has already fired arms a new one.
 import type { Clock } from './adapters.js';
 
 /** The timer primitives a TimerClock reads (injected so tests can fire timers early). */
@@ -37,6 +38,7 @@ export class TimerClock implements Clock {
   now(): number { return this.timers.now(); }
 
   setTimer(atMs: number, fire: () => void): void {
+    if (this.armed && atMs === this.atMs) { this.fire = fire; return; }
     this.clearTimer();
     this.atMs = atMs;
     this.fire = fire;

@@ -6,10 +6,10 @@
 // and read-only queries (localChildren … specOf).
 
 import { instantiateCore, type CoreInstance } from './wasm.js';
-import type { ExitReason, ErrorInfo } from './adapters.js';
+import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildExited, writeChildStartFailed,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeChildExited, writeChildStartFailed,
   type CoreConfig, type WaitMode,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
@@ -78,13 +78,15 @@ export class Core {
   linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.w, link, outbound, address, nonce); }
   frame(link: number, bytes: Uint8Array): void { writeFrame(this.w, link, bytes); }
   linkClosed(link: number): void { writeLinkClosed(this.w, link); }
-  dialFailed(address: string): void { writeDialFailed(this.w, address); }
+  dialFailed(address: string, failure: DialFailure = 'other'): void { writeDialFailed(this.w, address, failure); }
   addSeeds(addresses: readonly string[]): void { writeAddSeeds(this.w, addresses); }
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
   startChild(req: number, spec: unknown, wait: WaitMode): void { writeStartChild(this.api, req, spec, wait); }
   terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }
   leave(req: number): void { writeLeave(this.api, req); }
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
+  /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
+  childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
 

@@ -6,7 +6,7 @@ import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
-  OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, REPLY_NAMES,
+  OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, REPLY_NAMES,
 } from './generated/boundary.js';
 
 export type ReplyCode = (typeof REPLY_NAMES)[number];
@@ -23,6 +23,8 @@ export type CoreEvent =
   | { type: 'child_restarting'; id: string; reason: string; restarts: number; delayMs: number }
   | { type: 'child_failed'; id: string; reason: string; restarts: number }
   | { type: 'child_stopping'; id: string; why: StopWhy; epoch: number }
+  /** Asked to stop, it has not settled within shutdownMs: it keeps its claim (status 'unresponsive') until it does. */
+  | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'child_moved'; id: string; from: string; to: string }
   | { type: 'link_rejected'; reason: string; peer: string; address: string; link: number }
   | { type: 'left'; name: string; incarnation: number };
@@ -123,6 +125,7 @@ function readEvent(r: OutReader): CoreEvent {
     case OE_CHILD_FAILED: return { type: 'child_failed', id: a, reason: b, restarts: n1 };
     case OE_CHILD_STOPPING: return { type: 'child_stopping', id: a, why: WHYS.includes(b) ? b as StopWhy : 'moved', epoch: n1 };
     case OE_CHILD_MOVED: return { type: 'child_moved', id: a, from: b, to: c };
+    case OE_CHILD_UNRESPONSIVE: return { type: 'child_unresponsive', id: a, epoch: n1 };
     case OE_LINK_REJECTED: return { type: 'link_rejected', reason: a, peer: b, address: c, link: n1 };
     default: return { type: 'left', name: a, incarnation: n1 }; // OE_LEFT
   }

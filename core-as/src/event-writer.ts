@@ -1,10 +1,10 @@
 // The event writer: encodes host → core events as batch records (u8 type, u32 length, payload;
 // core-as/assembly/boundary.ts) in a growable JS-side buffer that a step copies into the core.
 
-import type { ExitReason, ErrorInfo } from './adapters.js';
+import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
-  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS,
+  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -151,7 +151,9 @@ export function writeFrame(w: EventWriter, link: number, bytes: Uint8Array): voi
 
 export function writeLinkClosed(w: EventWriter, link: number): void { w.begin(EV_LINK_CLOSED); w.u32(link); w.end(); }
 
-export function writeDialFailed(w: EventWriter, address: string): void { w.begin(EV_DIAL_FAILED); w.str(address); w.end(); }
+export function writeDialFailed(w: EventWriter, address: string, failure: DialFailure): void {
+  w.begin(EV_DIAL_FAILED); w.str(address); w.u8(failure === 'refused' ? DIAL_FAILED_REFUSED : DIAL_FAILED_OTHER); w.end();
+}
 
 function stringField(w: EventWriter, v: unknown): void {
   if (v === undefined) w.u8(TAG_ABSENT);
@@ -197,6 +199,10 @@ export function writeLeave(w: EventWriter, req: number): void { w.begin(EV_LEAVE
 
 export function writeChildStarted(w: EventWriter, id: string, epoch: number): void {
   w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();
+}
+
+export function writeChildUnresponsive(w: EventWriter, id: string, epoch: number): void {
+  w.begin(EV_CHILD_UNRESPONSIVE); w.str(id); w.u32(epoch); w.end();
 }
 
 export function writeChildExited(w: EventWriter, id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void {

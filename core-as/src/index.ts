@@ -19,7 +19,7 @@ export * from './child-protocol.js';
 export * from './clock.js';
 export * from './credential.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';
-export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress } from './websocket.js';
+export { WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, dialFailureOf, closeText, listenAddress } from './websocket.js';
 export { checkTls, tlsReason, TLS_REASONS, TLS_REFUSED_STATUS, type TlsOptions, type TlsReason, type PemInput } from './tls.js';
 export { parseSeeds, parseDnsSeedUrl, resolveSeeds, type DnsSeed, type SeedFunction, type SeedSource, type SeedFailure } from './seeds.js';
 export { checkAdvertise, advertisedAddress } from './advertise.js';

@@ -24,7 +24,6 @@ export type TrellisEvent =
   | CoreEvent
   | GatewayEvent
   | { type: 'child_event'; id: string; name: string; data: unknown }
-  | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'transport_error'; error: ErrorInfo }
   /** A testing or debug core found its own state inconsistent (a core bug; never from release). */
   | { type: 'core_invariant_broken'; message: string }
@@ -108,9 +107,9 @@ export class Supervisor extends Emitter<TrellisEvent> {
       started: (id, epoch) => this.feed(() => this.core.childStarted(id, epoch)),
       exited: (id, epoch, reason: ExitReason, error?: ErrorInfo) => this.feed(() => this.core.childExited(id, epoch, reason, error)),
       startFailed: (id, epoch, error) => this.feed(() => this.core.childStartFailed(id, epoch, error)),
-      // The core keeps the stopping child's claim until its exit is reported, so no other member
-      // starts it meanwhile; it has no event of its own for this yet, so the runtime reports it.
-      unresponsive: (id, epoch) => this.emit({ type: 'child_unresponsive', id, epoch }),
+      // The core keeps the child's claim (status 'unresponsive') until its exit is reported, so
+      // no other member starts it meanwhile, and emits child_unresponsive.
+      unresponsive: (id, epoch) => this.feed(() => this.core.childUnresponsive(id, epoch)),
     };
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
@@ -120,7 +119,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
         if (reason === 'frame_too_large' || reason === 'text_frame') this.transportRejects[reason]++;
         this.feed(() => this.core.linkClosed(link));
       },
-      dialFailed: (address) => this.feed(() => this.core.dialFailed(address)),
+      dialFailed: (address, _reason, failure) => this.feed(() => this.core.dialFailed(address, failure ?? 'other')),
       tlsFailed: (address, outbound, reason, code) => {
         this.tlsRejects[reason]++;
         this.emit({ type: 'tls_failed', address, outbound, reason, code });

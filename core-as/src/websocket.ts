@@ -1,6 +1,7 @@
 // What every WebSocket transport shares, whatever library carries the sockets: which addresses
 // it dials, the address it advertises, the close code it sends and the names of the closes it sees.
 import { CLOSE_REASON_CHARS_MAX } from './limits.js';
+import type { DialFailure } from './adapters.js';
 
 /** WebSocket close codes 4000-4999 are for applications; the reason text is the core's. */
 export const WS_CLOSE_CODE = 4000;
@@ -19,6 +20,11 @@ export function closeReason(code: number, reason: string): string {
 /** The reason text a transport sends with WS_CLOSE_CODE (a close frame holds at most 123 bytes). */
 export function closeText(reason: string): string {
   return reason.slice(0, CLOSE_REASON_CHARS_MAX);
+}
+
+/** A dial's error code as the core needs it: refused or reset means nothing listens there. */
+export function dialFailureOf(code: string | undefined): DialFailure {
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' ? 'refused' : 'other';
 }
 
 /** Throws unless `address` is a ws:// or wss:// URL (the transport reports it as a failed dial). */

@@ -1,8 +1,8 @@
 // Transport on Bun's own WebSocket server (Bun.serve) and its built-in WebSocket client.
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
 import {
-  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, listenAddress, transportPayloadMax,
-  type GatewayOptions, type PemInput, type TlsReason, type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, transportPayloadMax,
+  type DialFailure, type GatewayOptions, type PemInput, type TlsReason, type Transport, type TransportHandlers,
 } from '@trellis/core';
 import { tlsReasonOfBunError } from './tls-text.js';
 import type { Server, ServerWebSocket } from 'bun';
@@ -25,7 +25,7 @@ interface LinkData { link: number; remote: string; gw?: GatewaySocketData }
 
 type Link =
   | { kind: 'server'; ws: ServerWebSocket<LinkData>; closed: boolean }
-  | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string; tls?: TlsReason };
+  | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string; tls?: TlsReason; failure?: DialFailure };
 
 /** The reason Bun gives when it closes a link for a message over maxPayloadLength. */
 const BUN_TOO_BIG = 'Received too big message';
@@ -98,7 +98,7 @@ export class BunTransport implements Transport {
     if (!l || l.closed) return;
     l.closed = true;
     this.links.delete(link);
-    if (l.kind === 'client' && !l.opened) this.handlers.dialFailed(l.address, reason);
+    if (l.kind === 'client' && !l.opened) this.handlers.dialFailed(l.address, reason, l.failure ?? 'other');
     else this.handlers.closed(link, reason);
   }
 
@@ -110,7 +110,7 @@ export class BunTransport implements Transport {
       // Bun's client takes TLS settings as a second argument the DOM constructor type does not know.
       ws = tls ? new (WebSocket as unknown as new (url: string, o: unknown) => WebSocket)(address, { tls }) : new WebSocket(address);
     } catch (e) {
-      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
+      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e), 'other'));
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -125,9 +125,12 @@ export class BunTransport implements Transport {
     };
     // A dialed link keeps the peer's bare close code: a peer's 1009 is not a frame this node refused.
     ws.onclose = (ev) => { clearTimeout(timer); this.gone(link, entry.tls ?? (ev.reason || `code_${ev.code}`)); };
-    // onclose follows; a TLS refusal is known only from the error's text.
+    // onclose follows. Bun's error event carries the socket error (ECONNREFUSED...) as
+    // `error.code`; a TLS refusal is known only from the error's text.
     ws.onerror = (ev) => {
-      const reason = entry.opened ? undefined : tlsReasonOfBunError(String((ev as ErrorEvent).message ?? ''));
+      if (entry.opened) return;
+      entry.failure = dialFailureOf((ev as { error?: { code?: string } }).error?.code);
+      const reason = tlsReasonOfBunError(String((ev as ErrorEvent).message ?? ''));
       if (reason) { entry.tls = reason; this.handlers.tlsFailed?.(address, true, reason, reason); }
     };
   }

@@ -10,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { NodeGateway } from './gateway-ws.js';
 import {
-  DIAL_TIMEOUT_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, listenAddress, tlsReason, transportPayloadMax,
-  type GatewayOptions, type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, tlsReason, transportPayloadMax,
+  type DialFailure, type GatewayOptions, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
 export interface WsTransportOptions {
@@ -33,7 +33,7 @@ export interface WsTransportOptions {
 
 type PemList = string | Buffer | Uint8Array | Array<string | Buffer | Uint8Array>;
 
-interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string }
+interface Link { ws: WebSocket; opened: boolean; done: boolean; outbound: boolean; address: string; why?: string; failure?: DialFailure }
 
 export class WsTransport implements Transport {
   private handlers!: TransportHandlers;
@@ -119,7 +119,7 @@ export class WsTransport implements Transport {
       if (tls) this.handlers.tlsFailed?.(address, true, tls, err.code!);
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') link.why = 'frame_too_large';
       else if (err.code?.startsWith('WS_ERR_')) link.why = 'protocol_error';
-      if (!link.opened && outbound) this.finish(id, tls ?? err.message);
+      if (!link.opened && outbound) { link.failure = dialFailureOf(err.code); this.finish(id, tls ?? err.message); }
     });
     return id;
   }
@@ -137,7 +137,7 @@ export class WsTransport implements Transport {
     l.done = true;
     this.links.delete(id);
     if (l.opened) this.handlers.closed(id, reason);
-    else if (l.outbound) this.handlers.dialFailed(l.address, reason);
+    else if (l.outbound) this.handlers.dialFailed(l.address, reason, l.failure ?? 'other');
   }
 
   dial(address: string): void {
@@ -154,7 +154,7 @@ export class WsTransport implements Transport {
         key: this.opts.clientTls?.key as Buffer[] | undefined,
       });
     } catch (e) {
-      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e)));
+      queueMicrotask(() => this.handlers.dialFailed(address, e instanceof Error ? e.message : String(e), 'other'));
       return;
     }
     const id = this.track(ws, true, address);

@@ -106,7 +106,7 @@ describe('Supervisor on Node: an unresponsive inline child keeps its claim', () 
     const terminated = a.terminateChild('held', { wait: 'stopped' }).then(() => { stopped = true; });
     await waitUntil(() => events.some((e) => e.type === 'child_unresponsive' && e.id === 'held'), 5_000, 'child_unresponsive');
     expect(stubborn.aborted.has('held')).toBe(true);
-    expect(a.whichChildren('local').map((c) => [c.id, c.status])).toEqual([['held', 'stopping']]);
+    expect(a.whichChildren('local').map((c) => [c.id, c.status])).toEqual([['held', 'unresponsive']]);
     expect(events.some((e) => e.type === 'child_exited' && e.id === 'held')).toBe(false);
     expect(stopped).toBe(false);
     stubborn.settle('held');
@@ -129,7 +129,7 @@ describe('Supervisor on Node: an unresponsive inline child keeps its claim', () 
     const held = aEvents.filter((e): e is Extract<TrellisEvent, { type: 'child_unresponsive' }> => e.type === 'child_unresponsive').map((e) => e.id);
     for (const id of held) {
       expect(running(b, id)).toBe(false);
-      expect(a.whichChildren('local').find((c) => c.id === id)?.status).toBe('stopping');
+      expect(a.whichChildren('local').find((c) => c.id === id)?.status).toBe('unresponsive');
     }
     expect(bEvents.some((e) => e.type === 'child_started' && held.includes(e.id))).toBe(false);
     for (const id of held) stubborn.settle(id);

@@ -10,7 +10,7 @@ import { WsTransport } from '../src/transport-ws.js';
 import type { TransportHandlers } from '@trellis/core';
 import { waitUntil } from '../../conformance/src/drivers/process-member.js';
 
-interface Log { opened: [number, boolean, string][]; frames: [number, Uint8Array][]; closed: [number, string][]; failed: [string, string][] }
+interface Log { opened: [number, boolean, string][]; frames: [number, Uint8Array][]; closed: [number, string][]; failed: [string, string, string | undefined][] }
 function recorder(): { h: TransportHandlers; log: Log } {
   const log: Log = { opened: [], frames: [], closed: [], failed: [] };
   return {
@@ -19,7 +19,7 @@ function recorder(): { h: TransportHandlers; log: Log } {
       opened: (l, o, a) => log.opened.push([l, o, a]),
       frame: (l, b) => log.frames.push([l, b.slice()]),
       closed: (l, r) => log.closed.push([l, r]),
-      dialFailed: (a, r) => log.failed.push([a, r]),
+      dialFailed: (a, r, f) => log.failed.push([a, r, f]),
     },
   };
 }
@@ -69,7 +69,7 @@ describe('WsTransport', () => {
     expect(s.log.frames).toEqual([]);
   });
 
-  it('reports a dial to a closed port or a bad address as dialFailed', async () => {
+  it('reports a dial to a closed port (refused) or a bad address (other) as dialFailed', async () => {
     const t = make();
     const r = recorder();
     await t.listen(r.h);
@@ -80,6 +80,9 @@ describe('WsTransport', () => {
     t.dial('http://not-a-ws-address');
     await waitUntil(() => r.log.failed.length === 2, 10000, 'dial failures');
     expect(r.log.opened).toEqual([]);
+    // Refused is what lets the core take a member whose link closed as gone at once.
+    expect(r.log.failed.find((f) => f[0] === addr)?.[2]).toBe('refused');
+    expect(r.log.failed.find((f) => f[0] === 'http://not-a-ws-address')?.[2]).toBe('other');
   });
 
   it('survives a peer that vanishes in the middle of a frame', async () => {

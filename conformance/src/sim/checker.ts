@@ -144,7 +144,7 @@ export class Checker {
 
   /**
    * Timer contract, after every step: a node with members must have a wake pending, or nothing
-   * will make it tick when no frame arrives (the core asks for a wake only when the time changes).
+   * will make it tick when no frame arrives (a host that drops a wake it still needed never ticks again).
    */
   private checkWakeArmed(n: SimNode): void {
     if (n.timer !== 0 || !n.alive || n.left || n.members.size === 0 || this.wakeReported.has(key(n))) return;
@@ -199,6 +199,9 @@ export class Checker {
     for (const [id, nodes] of w.runningIds()) {
       if (nodes.length < 2 || this.overlapReported.has(id)) continue;
       if (nodes.some((x) => (this.nodeExcused.get(x) ?? -1) >= now)) continue;
+      // An inline child that ignores its stop cannot be forced: a majority cut off from its node
+      // cannot know it still runs (outside the quorum guarantee, docs/ARCHITECTURE-faults-notes.md).
+      if (this.quorum > 0 && nodes.some((x) => w.node(x).running.get(id)!.unresponsive)) continue;
       const args = nodes.map((x) => w.node(x).running.get(id)!.args);
       if (this.concurrentStarts(args)) continue;
       this.overlapReported.add(id);
@@ -237,7 +240,7 @@ export class Checker {
           if (!m) this.instances.set(`${k}/${e.id}`, (m = new Map()));
           m.set(e.epoch, a);
           if (a) {
-            if (this.gone.get(k)?.has(`${e.id}/${a.nonce}`)) {
+            if (this.heldAgain(k, `${e.id}/${a.nonce}`)) {
               this.fail('terminated-stays-terminated', `${n.name} runs ${e.id} (start #${a.nonce}) again after it had dropped that start`);
             }
             this.noteHeld(k, e.id, a.nonce);
@@ -321,7 +324,7 @@ export class Checker {
           }
           continue;
         }
-        if (this.gone.get(k)?.has(`${id}/${a.nonce}`)) {
+        if (this.heldAgain(k, `${id}/${a.nonce}`)) {
           this.fail('terminated-stays-terminated', `${n.name} holds ${id} (start #${a.nonce}) again after it had dropped that start`);
         }
         this.noteHeld(k, id, a.nonce);
@@ -349,7 +352,22 @@ export class Checker {
    */
   reissued(op: StartOp): void {
     const k = `${op.id}/${op.nonce}`;
+    this.reissuedKeys.add(k);
     for (const g of this.gone.values()) g.delete(k);
+  }
+  /**
+   * "id/nonce" of starts issued again. A repeat is a new add (a new dot) of the same spec, so a
+   * node that dropped the first may hold the nonce again whenever the repeat reaches it (also
+   * after a terminate that had seen only the first): such a nonce no longer names one dot.
+   */
+  private reissuedKeys = new Set<string>();
+  /** A node holds or runs a start it had dropped: a violation unless that start was issued again. */
+  private heldAgain(k: string, key: string): boolean {
+    const g = this.gone.get(k);
+    if (!g?.has(key)) return false;
+    if (!this.reissuedKeys.has(key)) return true;
+    g.delete(key);
+    return false;
   }
 
   /** Nonces of the id the node (this incarnation) has been seen to hold. */
@@ -528,6 +546,15 @@ export class Checker {
   }
 
   /**
+   * A start (the first or a repeat: each is its own add) the terminate may not have seen: issued
+   * after it, or a repeat issued on another node (concurrent with it: add-wins keeps it).
+   */
+  private unseenBy(s: StartOp, t: TerminateOp): boolean {
+    if (s.issuedStep > t.issuedStep) return true;
+    return s.repeats !== undefined && (s.node !== t.node || s.inc !== t.inc);
+  }
+
+  /**
    * Invariant 3, at quiescence: no start an acknowledged terminate removed (one the terminating
    * node had observed) is desired or running anywhere.
    */
@@ -538,7 +565,7 @@ export class Checker {
         const spec = parseArgs(n.core.specOf(t.id)?.args);
         const run = parseArgs(n.running.get(t.id)?.args);
         for (const [what, a] of [['desired', spec], ['running', run]] as const) {
-          if (a && t.observed.has(a.nonce) && !this.ledger.starts.some((s) => s.nonce === a.nonce && s.issuedStep > t.issuedStep)) {
+          if (a && t.observed.has(a.nonce) && !this.ledger.starts.some((s) => s.nonce === a.nonce && this.unseenBy(s, t))) {
             this.fail('terminated-stays-terminated', `${t.id} (start #${a.nonce}) is ${what} on ${n.name} although ${t.node}'s terminate, acknowledged, had observed it`);
             return;
           }

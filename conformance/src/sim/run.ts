@@ -35,7 +35,10 @@ export interface SimOptions {
   onWorld?: (w: World) => void;
 
   // ---- the harsher world (docs/SIMULATOR.md, "A world as unkind as the real one") -------------
-  /** All four below at once, each unless set to false (CLI --harsh). */
+  /**
+   * true: all four below, each unless set to false (CLI --harsh); false: none unless set. Left
+   * out, the default world: clock, overlap rules and retries on, idle links off (DEFAULT_MODELS).
+   */
   harsh?: boolean;
   /** The host's clock as Node's: wakes early (by 1 ms) or late, stalls, no re-arm (CLI --clock). */
   clock?: boolean;
@@ -47,10 +50,18 @@ export interface SimOptions {
   idleLinks?: boolean;
 }
 
-/** The four models of the harsher world, with `harsh` applied. */
-export function harshModels(o: SimOptions): { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean } {
-  const h = o.harsh === true;
-  return { clock: o.clock ?? h, overlapRules: o.overlapRules ?? h, retries: o.retries ?? h, idleLinks: o.idleLinks ?? h };
+type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean };
+
+/**
+ * The world every seed runs in unless told otherwise: as unkind as the real one. Idle links stay
+ * off until unauthenticated links no longer hold back readiness (issue 11).
+ */
+export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false };
+
+/** The four models of the harsher world, with `harsh` and the defaults applied. */
+export function harshModels(o: SimOptions): Models {
+  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh };
+  return { clock: o.clock ?? base.clock, overlapRules: o.overlapRules ?? base.overlapRules, retries: o.retries ?? base.retries, idleLinks: o.idleLinks ?? base.idleLinks };
 }
 
 export interface SimResult {
@@ -181,6 +192,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     exitAfter: () => (rng.chance(0.08) ? { after: rng.int(20, 3000), reason: rng.chance(0.7) ? 'crash' : 'normal' } : null),
     shutdownTime: () => (rng.chance(0.05) ? null : rng.chance(0.2) ? rng.int(50, 400) : rng.int(0, 20)),
   };
+  // Half the children that ignore their signal are inline functions: they settle by themselves
+  // (unresponsive until then), the others are killed at shutdownMs.
+  if (models.clock) w.runner.settlesAfter = () => (crng.chance(0.5) ? crng.int(50, 1500) : null);
 
   const nodeOpts = (i: number): NodeOptions => ({
     kinds: i % 3 === 1 ? ['worker', 'gpu'] : ['worker'],
@@ -280,12 +294,19 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       stallAfter: (n) => {
         const k = `${n.name}#${n.inc}`;
         const next = nextStall.get(k);
-        nextStall.set(k, next === undefined || w.now >= next ? w.now + crng.int(...STALL_EVERY_MS) : next);
+        if (next === undefined) nextStall.set(k, w.now + crng.int(...STALL_EVERY_MS));
         if (next === undefined || w.now < next) return 0;
         const long = !w.calmed && crng.chance(LONG_STALL_P);
         const d = long ? crng.int(fto / 2 + 1, fto) : crng.int(5, fto / 2);
+        // The next stall is counted from the end of this one: two short stalls back to back
+        // would be one long stall that the checker does not excuse.
+        nextStall.set(k, w.now + d + crng.int(...STALL_EVERY_MS));
         // Beyond the documented bound on pauses: its children may overlap a takeover.
-        if (long) checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+        // A fault, too: its peers may rightly take it for dead.
+        if (long) {
+          checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+          checker.faultFree = false;
+        }
         line(`   ${n.name} stalls ${d} ms`);
         return d;
       },
@@ -355,7 +376,10 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       w.leave(who);
       left++;
       ledger.destructive++;
-    } else if (roll < 0.6 && joined.length < 9) {
+    } else if (roll < 0.6 && joined.length < 9 && (quorum === 0 || !models.overlapRules || joined.filter((x) => !leaving.has(x)).length + 1 <= 2 * quorum - 1)) {
+      // (A quorum of N keeps two sides from both running only while the cluster has at most
+      // 2N - 1 members, crashed ones that come back included: quorum seeds judged by rule do
+      // not grow beyond that.)
       const name = `j${incarnations++}`;
       const opts = { ...nodeOpts(incarnations), seeds: seedsFor(live) };
       note(`join ${name} (${opts.kinds!.join('+')}${opts.weight !== 1 ? ` *${opts.weight}` : ''})`);
@@ -477,11 +501,13 @@ export function replayCommand(seed: number, o: SimOptions = {}): string {
   if (o.faults === true || o.faults === false) parts.push(`--faults ${o.faults ? 'on' : 'off'}`);
   if (o.chaosMs !== undefined) parts.push(`--chaos-ms ${o.chaosMs}`);
   if (o.quiesceMs !== undefined) parts.push(`--quiesce-ms ${o.quiesceMs}`);
-  if (o.harsh) parts.push('--harsh');
-  const flags: [keyof ReturnType<typeof harshModels>, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links']];
+  if (o.harsh === true) parts.push('--harsh');
+  if (o.harsh === false) parts.push('--gentle');
+  const base = harshModels({ harsh: o.harsh });
+  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links']];
   for (const [k, flag] of flags) {
-    if (o[k] === true && !o.harsh) parts.push(`--${flag}`);
-    if (o[k] === false && o.harsh) parts.push(`--no-${flag}`);
+    if (o[k] === true && !base[k]) parts.push(`--${flag}`);
+    if (o[k] === false && base[k]) parts.push(`--no-${flag}`);
   }
   return parts.join(' ');
 }

@@ -5,7 +5,7 @@
 // Debugging scripts watch it through `onAction`, `observe` and `onFrame`, never by patching it
 // (docs/SIMULATOR.md, "How to debug a seed").
 
-import type { CoreConfig, CoreEvent, Effect, ReplyCode, WaitMode } from '@trellis/core';
+import type { CoreConfig, CoreEvent, DialFailure, Effect, ReplyCode, WaitMode } from '@trellis/core';
 import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
@@ -28,13 +28,19 @@ export interface RunnerBehaviour {
   failStart(id: string): boolean;
   /** When and how the child ends by itself, or null for never. */
   exitAfter(id: string): { after: number; reason: 'normal' | 'crash' } | null;
-  /** ms the child takes to honour a stop, or null if it ignores the signal (then killed at shutdownMs). */
+  /** ms the child takes to honour a stop, or null if it ignores the signal. */
   shutdownTime(id: string): number | null;
+  /**
+   * For a child that ignores its signal: null if the host can kill it (a worker or process
+   * child, killed at shutdownMs); else it is an inline function, reported unresponsive at
+   * shutdownMs, that settles by itself this many ms later (as the real inline runner does).
+   */
+  settlesAfter?(id: string): number | null;
 }
 
 export interface Reply { code: ReplyCode; field: string; message: string; at: number }
 
-export interface SimChild { id: string; kind: string; args: string; epoch: number; startedAt: number; stopping: boolean; started: boolean }
+export interface SimChild { id: string; kind: string; args: string; epoch: number; startedAt: number; stopping: boolean; started: boolean; unresponsive?: boolean }
 
 export interface NodeOptions {
   kinds?: string[];
@@ -51,12 +57,13 @@ type Item =
   | { k: 'deliver'; link: number; bytes: Uint8Array }
   | { k: 'opened'; link: number; outbound: boolean; address: string }
   | { k: 'closed'; link: number }
-  | { k: 'dialFailed'; address: string }
+  | { k: 'dialFailed'; address: string; failure: DialFailure }
   /** `timer` names the host timer it belongs to (HostClock mode: only the armed one fires). */
   | { k: 'wake'; timer?: number }
   | { k: 'unstall' }
   | { k: 'idle'; slot: IdleSlot }
   | { k: 'started'; id: string; epoch: number }
+  | { k: 'unresponsive'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
   | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
   | { k: 'retire' };
@@ -115,6 +122,9 @@ export class SimNode {
 export interface StepObserver {
   (world: World, node: SimNode, effects: Effect[]): void;
 }
+
+/** A dial into a partition fails after this long (a connect timeout, shortened: virtual time is cheap, seeds are not). */
+const DIAL_TIMEOUT_SIM_MS = 20;
 
 /** An idle link is reopened this much (at most) before the node's handshake timeout. */
 const IDLE_REOPEN_MARGIN_MS = 40;
@@ -340,7 +350,10 @@ export class World {
     const target = [...this.nodes.values()].find((n) => n.address === address && n.alive);
     const ok = !!target && target.name !== from.name ? this.reachable(from.name, target.name) && this.reachable(target.name, from.name) : !!target;
     if (!target || !ok) {
-      this.schedule(from, this.delay() + (target ? 20 : 1), { k: 'dialFailed', address });
+      // Nothing listens at a crashed node's address: refused at once. A partition drops the
+      // SYN: the dial times out, which says nothing about the peer.
+      if (target) this.schedule(from, this.delay() + DIAL_TIMEOUT_SIM_MS, { k: 'dialFailed', address, failure: 'other' });
+      else this.schedule(from, this.delay() + 1, { k: 'dialFailed', address, failure: 'refused' });
       return;
     }
     const a = this.nextLink++, b = this.nextLink++;
@@ -546,12 +559,12 @@ export class World {
       }
       case 'opened': {
         const ep = this.endpoints.get(it.link);
-        if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address); break; }
+        if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address, 'other'); break; }
         core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16));
         break;
       }
       case 'closed': core.linkClosed(it.link); break;
-      case 'dialFailed': core.dialFailed(it.address); break;
+      case 'dialFailed': core.dialFailed(it.address, it.failure); break;
       case 'started': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
@@ -559,6 +572,13 @@ export class World {
         core.childStarted(it.id, it.epoch);
         const ex = this.runner.exitAfter(it.id);
         if (ex !== null) this.schedule(n, ex.after, { k: 'exited', id: it.id, epoch: it.epoch, reason: ex.reason });
+        break;
+      }
+      case 'unresponsive': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        c.unresponsive = true;
+        core.childUnresponsive(it.id, it.epoch);
         break;
       }
       case 'startFailed': {
@@ -606,7 +626,9 @@ export class World {
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
       case 'wake': {
-        // Arming a timer replaces the previous one (clearTimeout + setTimeout, as the host does).
+        // The core asks after every step; an armed timer for the same time is kept (as
+        // core-as/src/clock.ts does). Otherwise arming replaces the previous timer.
+        if (n.timer !== 0 && n.wakeAt === e.at) break;
         n.wakeAt = e.at;
         n.timer = ++this.timers;
         const at = this.hostClock ? this.hostClock.fireAt(e.at) : e.at;
@@ -633,7 +655,12 @@ export class World {
         if (!c || c.epoch !== e.epoch) break;
         c.stopping = true;
         const t = this.runner.shutdownTime(e.id);
-        if (t === null || t > e.shutdownMs) this.schedule(n, e.shutdownMs, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'killed' });
+        const settles = t === null || t > e.shutdownMs ? this.runner.settlesAfter?.(e.id) ?? null : null;
+        if (settles !== null) {
+          // An inline function cannot be forced: unresponsive at shutdownMs, still running until it settles.
+          this.schedule(n, e.shutdownMs, { k: 'unresponsive', id: e.id, epoch: e.epoch });
+          this.schedule(n, e.shutdownMs + settles, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'shutdown' });
+        } else if (t === null || t > e.shutdownMs) this.schedule(n, e.shutdownMs, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'killed' });
         else this.schedule(n, t, { k: 'exited', id: e.id, epoch: e.epoch, reason: 'shutdown' });
         break;
       }

@@ -1,0 +1,119 @@
+// Quorum as a lease (`partition: { quorum: N }`; DESIGN.md "Handover, overlap and partitions").
+//
+// - Once per step, after the step's frames (node.ts endStep), a node counts its FRESH members:
+//   itself and every member heard within failureTimeoutMs on a link that is still open. Fewer
+//   than N: it holds no quorum, stops its children and starts none, and acknowledges nothing.
+// - A member lost without a BYE may still run children until it has seen its own quorum go and
+//   stopped them: that is at most takeoverWaitMs after the last frame we had from it. A node
+//   with quorum starts nothing new until then (`takeoverAt`); children it runs keep running.
+// - A closed link makes its member stale at once: a member that takes us for dead closes the
+//   link, and if it still reached us over a one-way path we would count it fresh for ever while
+//   it takes our children over. (A one-way path that also swallows the close is outside the
+//   bounds: see docs/ARCHITECTURE-faults-notes.md.)
+// The bounds this relies on are the constants of limits.ts "failure detection and the quorum
+// lease"; the notes for the lead state them.
+
+import { Node } from './node';
+import { Member } from './model';
+import { DialState } from './dials';
+import {
+  STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
+} from './limits';
+
+/** This node may start children and acknowledge ops (always, in 'available' mode). */
+export function quorumOk(n: Node): bool {
+  // A node whose credential expired runs nothing: the cluster has closed it out.
+  if (n.ownCredentialExpired) return false;
+  return n.cfg.quorum <= 0 || n.quorumHeld;
+}
+
+/** One evaluation per step: itself plus the fresh members against N. Returns whether it changed. */
+export function evaluateQuorum(n: Node): bool {
+  if (n.cfg.quorum <= 0) return false;
+  let fresh = 1;
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (m.link != 0 && n.now - m.lastHeard <= n.cfg.failureTimeoutMs) fresh++;
+  }
+  const held = fresh >= n.cfg.quorum;
+  if (held == n.quorumHeld) return false;
+  n.quorumHeld = held;
+  return true;
+}
+
+/**
+ * How long after the last frame from a member it may still run a child: its silence makes it
+ * lose its quorum (failureTimeoutMs, judged up to the catch-up after a pause), one heartbeat of
+ * ours it may have missed, then its children stop (the longest shutdownMs of any desired child,
+ * then the kill), all stretched by the clock-rate bound.
+ */
+export function takeoverWaitMs(n: Node): i64 {
+  const base = n.cfg.failureTimeoutMs + n.cfg.heartbeatMs + PAUSE_CATCH_UP_MS + maxShutdownMs(n)
+    + STOP_KILL_GRACE_MS + LEASE_DELIVERY_MARGIN_MS;
+  return base + (base * LEASE_CLOCK_RATE_PERMILLE + 999) / 1000;
+}
+
+/** The longest shutdownMs of any desired child (any of them may be one the lost member runs). */
+function maxShutdownMs(n: Node): i64 {
+  let max: i64 = 0;
+  const all = n.desired.store.values();
+  for (let i = 0; i < all.length; i++) {
+    const es = all[i];
+    for (let j = 0; j < es.length; j++) if (<i64>es[j].spec.shutdownMs > max) max = <i64>es[j].spec.shutdownMs;
+  }
+  return max;
+}
+
+/** A member is lost (not by BYE): in quorum mode, nothing new starts here until its lease is over. */
+export function leaseLost(n: Node, m: Member, reason: string): void {
+  if (n.cfg.quorum <= 0 || reason == 'left') return;
+  const at = m.lastHeard + takeoverWaitMs(n);
+  if (at <= n.takeoverAt) return;
+  n.takeoverAt = at;
+  n.takeoverPending = true;
+}
+
+/**
+ * New starts are allowed: no lost member may still run a child, and (quorum mode) every node a
+ * member of ours named lately is a connected member of ours too. Claims travel only over direct
+ * links, so two quorums that overlap without a link between two of their members would each
+ * start what the other runs (a heal, a join or a flap can leave the mesh incomplete).
+ */
+export function takeoverAllowed(n: Node): bool {
+  return n.now >= n.takeoverAt && (n.cfg.quorum <= 0 || meshComplete(n));
+}
+
+/** A node named by a member stays a reason to wait this long: members gossip every sync interval. */
+function namedWindowMs(n: Node): i64 { return n.cfg.failureTimeoutMs + n.cfg.syncIntervalMs; }
+
+/** A dial whose node a member named lately but which is no connected member of ours. */
+function missing(n: Node, d: DialState): bool {
+  if (d.self || d.namedAt < 0 || n.now - d.namedAt > namedWindowMs(n) || d.name == n.name) return false;
+  return !n.members.has(d.name) || n.members.get(d.name).link == 0;
+}
+
+function meshComplete(n: Node): bool {
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) if (missing(n, ds[i])) return false;
+  return true;
+}
+
+/** The next time starts may become allowed: a lease ends, or a named node stops counting. */
+export function takeoverDue(n: Node): i64 {
+  let at = n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
+  if (n.cfg.quorum <= 0) return at;
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) {
+    if (!missing(n, ds[i])) continue;
+    const t = ds[i].namedAt + namedWindowMs(n) + 1;
+    if (t < at) at = t;
+  }
+  return at;
+}
+
+/** A lease is over or a named node no longer counts: everything is looked at again. */
+export function takeoverFire(n: Node): void {
+  if (n.takeoverPending && n.now >= n.takeoverAt) n.takeoverPending = false;
+  n.allDirty = true;
+}
