@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { start } from '@trellis/node';
 
 const once = process.argv.includes('--once');
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../bin/trellis.mjs', import.meta.url));
 const kindsFile = fileURLToPath(new URL('./kinds.mjs', import.meta.url));
 const SCOPE = 'demo';
 // One random secret for the demo's cluster, handed to the node processes in their environment.

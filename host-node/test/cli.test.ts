@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../src/cli-args.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../bin/trellis.mjs', import.meta.url));
 const demo = fileURLToPath(new URL('../demo/demo.mjs', import.meta.url));
 
 describe('trellis CLI', () => {
