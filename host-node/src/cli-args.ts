@@ -33,6 +33,8 @@ Options:
   --config FILE          read options from a JSON file: keys are these flags without the
                          dashes ({"scope": "s", "listen": "0.0.0.0:7000", "seeds": [...]});
                          a flag on the command line wins over the file
+  --metrics PATH|PORT    serve Prometheus metrics at PATH of the --listen server (/metrics),
+                         or on PORT of their own (127.0.0.1)
   --log json|pretty      log every cluster event on stdout, as one JSON object per line
                          or as one readable line
   --events               the same as --log json
@@ -74,6 +76,7 @@ export interface CliNodeArgs {
   quorum?: number;
   weight?: number;
   log?: LogFormat;
+  metrics?: { path: string } | { port: number };
 }
 
 export interface CliStatusArgs {
@@ -95,7 +98,7 @@ const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
   '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
   '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
-  '--advertise': 'advertise', '--secret-file': 'secretFile',
+  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics',
 };
 const SWITCHES = new Set(['--insecure', '--events', '--help']);
 const shapeOf = (flag: string): 'switch' | 'value' | undefined => (FLAGS[flag] ? (SWITCHES.has(flag) ? 'switch' : 'value') : undefined);
@@ -134,6 +137,9 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
     switch (key) {
+      case 'metrics':
+        out.metrics = v.startsWith('/') ? { path: v } : { port: num(flag, v) };
+        break;
       case 'log':
         if (!(LOG_FORMATS as readonly string[]).includes(v)) throw new InvalidOptionError(flag, `must be ${LOG_FORMATS.join(' or ')}, got '${v}'`);
         out.log = v as LogFormat;

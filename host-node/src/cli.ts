@@ -35,12 +35,13 @@ async function runNode(a: CliNodeArgs): Promise<number> {
     scope: a.scope, name: a.name, listen: a.listen, advertise: a.advertise, seeds: a.seeds, ...readAuth(a),
     insecure: a.insecure || undefined, tls: a.tls, kinds,
     children: mod.children, heartbeatMs: a.heartbeatMs, failureTimeoutMs: a.failureTimeoutMs,
-    syncIntervalMs: a.syncIntervalMs, weight: a.weight,
+    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics,
     partition: a.quorum ? { quorum: a.quorum } : undefined,
   });
   const log = a.log;
   if (log) sup.on('event', (e) => process.stdout.write(formatEvent(log, sup.name, e, Date.now())));
   process.stderr.write(`trellis: node ${sup.name} listening on ${sup.address}\n`);
+  if (sup.metricsUrl) process.stderr.write(`trellis: metrics at ${sup.metricsUrl}\n`);
   await new Promise<void>((done) => {
     const leave = () => { process.stderr.write(`trellis: ${sup.name} leaving\n`); sup.stop().then(done, done); };
     process.once('SIGINT', leave);

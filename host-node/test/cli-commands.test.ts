@@ -57,7 +57,7 @@ describe('trellis node --config', () => {
     running.push(a);
     const dir = temp();
     writeFileSync(join(dir, 'kinds.mjs'), "export const kinds = { noop: { run: (_a, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', r)) } };\n");
-    writeFileSync(join(dir, 'trellis.json'), JSON.stringify({ scope: 'cfg', name: 'from-file', listen: '127.0.0.1:0', seeds: [a.address], kinds: './kinds.mjs', insecure: true, heartbeatMs: 100 }));
+    writeFileSync(join(dir, 'trellis.json'), JSON.stringify({ scope: 'cfg', name: 'from-file', listen: '127.0.0.1:0', seeds: [a.address], kinds: './kinds.mjs', insecure: true, heartbeatMs: 100, metrics: '/metrics' }));
     const child = spawn(process.execPath, [cli, 'node', '--config', join(dir, 'trellis.json'), '--log', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
@@ -66,6 +66,9 @@ describe('trellis node --config', () => {
       await waitUntil(() => out.includes('"member_up"'), 5000, 'its member_up event logged');
       const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; node: string; time: string; name?: string });
       expect(lines.find((l) => l.type === 'member_up')).toMatchObject({ node: 'from-file', name: 'a', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      const address = a.members().find((m) => m.name === 'from-file')!.address;
+      const metrics = await (await fetch(address.replace('ws://', 'http://') + '/metrics')).text();
+      expect(metrics).toMatch(/\ntrellis_members\{status="up"\} 2\n/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
