@@ -7,7 +7,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
 import { startWith, checkTls, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
 import { attachMetrics, metricsRoute, type MetricsEndpoint, type MetricsOptions } from '@trellis/core/metrics';
+import { DashboardFeed } from '@trellis/core/dashboard';
 import { WsTransport, type WsTransportOptions } from './transport-ws.js';
+import { checkDashboardOptions, dashboardHandler, type DashboardOptions } from './dashboard-http.js';
 import { NodeRunner } from './runner.js';
 
 export interface NodeStartOptions extends CommonOptions {
@@ -21,6 +23,8 @@ export interface NodeStartOptions extends CommonOptions {
   gateway?: GatewayOptions;
   /** Serve Prometheus metrics: at a path of the `listen` server, or on a port of their own. */
   metrics?: MetricsOptions;
+  /** Serve a live dashboard page at this path of the `listen` server (read-only). */
+  dashboard?: DashboardOptions;
 }
 
 const buf = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -48,12 +52,14 @@ export function coreModule(): WebAssembly.Module {
 
 /** Starts a Trellis node in this process. */
 export async function start(options: NodeStartOptions): Promise<Supervisor> {
-  const holder: { endpoint?: MetricsEndpoint } = {};
+  const holder: { endpoint?: MetricsEndpoint; feed?: DashboardFeed } = {};
+  const dashboard = checkDashboardOptions(options?.dashboard, options?.listen);
   let transport: WsTransport | undefined;
   const sup = await startWith(options, {
     listenOnServer: true,
     transport: (o, maxFrameBytes) => {
-      transport = new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, route: metricsRoute(o?.metrics, o?.listen, holder) });
+      transport = new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, route: metricsRoute(o?.metrics, o?.listen, holder),
+        onRequest: dashboard ? dashboardHandler(dashboard, holder) : undefined });
       return transport;
     },
     runner: (name, kinds, emitChildEvent) => new NodeRunner(name, kinds, emitChildEvent),
@@ -63,5 +69,6 @@ export async function start(options: NodeStartOptions): Promise<Supervisor> {
   });
   holder.endpoint = attachMetrics(sup, { processMetrics: options.metrics !== undefined });
   sup.metricsUrl = transport?.routeUrl;
+  if (dashboard) holder.feed = new DashboardFeed(sup);
   return sup;
 }

@@ -35,6 +35,8 @@ export interface WsTransportOptions {
    * or, with `listen`, on a server of its own that this transport also closes at shutdown.
    */
   route?: HttpRoute;
+  /** Plain HTTP requests on this transport's own server (the dashboard): true when handled. */
+  onRequest?: (req: IncomingMessage, res: import('node:http').ServerResponse) => boolean;
 }
 
 
@@ -74,6 +76,7 @@ export class WsTransport implements Transport {
       this.ownServer = server;
       server.on('request', (req, res) => {
         if (this.opts.route && !this.opts.route.listen && this.serveRoute(req, res)) return;
+        if (this.opts.onRequest?.(req, res)) return;
         res.writeHead(426).end('trellis: websocket only');
       });
       await new Promise<void>((resolve, reject) => {
