@@ -8,6 +8,7 @@ export const USAGE = `Usage:
   trellis node --scope S --listen HOST:PORT [--seeds URL,...] --kinds ./kinds.js [options]
   trellis node --config trellis.json [options]
   trellis status ws://HOST:PORT --scope S (--secret-env NAME | --credential-env NAME | ...) [--json]
+  trellis dashboard ws://HOST:PORT --scope S --listen HOST:PORT (--secret-env NAME | ...)
   trellis --help
 
 Runs one Trellis node until SIGINT/SIGTERM, then leaves the cluster gracefully
@@ -35,6 +36,7 @@ Options:
                          a flag on the command line wins over the file
   --metrics PATH|PORT    serve Prometheus metrics at PATH of the --listen server (/metrics),
                          or on PORT of their own (127.0.0.1)
+  --dashboard PATH       serve a live dashboard page at PATH of the --listen server
   --log json|pretty      log every cluster event on stdout, as one JSON object per line
                          or as one readable line
   --events               the same as --log json
@@ -46,6 +48,9 @@ members (itself excluded) and the children with where each runs, and leaves. It 
 cluster's secret or a credential like any member; --json prints { members, children }.
 Status options: --scope, --secret-env, --secret-file, --credential-env, --insecure, --name,
   --json, --timeout-ms N (give up after N ms, default 10000).
+
+trellis dashboard joins the same way (no kinds, so nothing runs on it), serves the dashboard page
+at http://HOST:PORT/dashboard/ of its --listen address until SIGINT/SIGTERM, then leaves.
 
 Environment (a flag wins over its variable): TRELLIS_SCOPE, TRELLIS_NAME, TRELLIS_LISTEN,
 TRELLIS_ADVERTISE, TRELLIS_SEEDS, TRELLIS_SECRET or TRELLIS_SECRET_FILE, TRELLIS_TLS_CERT_FILE,
@@ -77,6 +82,7 @@ export interface CliNodeArgs {
   weight?: number;
   log?: LogFormat;
   metrics?: { path: string } | { port: number };
+  dashboard?: { path: string };
 }
 
 export interface CliStatusArgs {
@@ -90,15 +96,18 @@ export interface CliStatusArgs {
   name?: string;
   json: boolean;
   timeoutMs: number;
+  /** `trellis dashboard` only: where the page is served. */
+  listen?: { host: string; port: number };
 }
 
-export type CliCommand = { command: 'help' } | { command: 'node'; args: CliNodeArgs } | { command: 'status'; args: CliStatusArgs };
+export type CliCommand =
+  | { command: 'help' } | { command: 'node'; args: CliNodeArgs } | { command: 'status' | 'dashboard'; args: CliStatusArgs };
 
 const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
   '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
   '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
-  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics',
+  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard',
 };
 const SWITCHES = new Set(['--insecure', '--events', '--help']);
 const shapeOf = (flag: string): 'switch' | 'value' | undefined => (FLAGS[flag] ? (SWITCHES.has(flag) ? 'switch' : 'value') : undefined);
@@ -125,7 +134,7 @@ function num(flag: string, v: string): number {
  */
 export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNodeArgs {
   if (argv.length === 0 || argv.includes('--help') || argv[0] === 'help') return 'help';
-  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node' or 'status')`);
+  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node', 'status' or 'dashboard')`);
   argv = expandConfig(argv);
   const out: Partial<CliNodeArgs> = { insecure: false };
   for (let i = 1; i < argv.length; i++) {
@@ -137,6 +146,7 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
     switch (key) {
+      case 'dashboard': out.dashboard = { path: v }; break;
       case 'metrics':
         out.metrics = v.startsWith('/') ? { path: v } : { port: num(flag, v) };
         break;
@@ -170,11 +180,11 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
 
 const STATUS_FLAGS: Record<string, keyof CliStatusArgs> = {
   '--scope': 'scope', '--secret-env': 'secretEnv', '--secret-file': 'secretFile', '--credential-env': 'credentialEnv',
-  '--insecure': 'insecure', '--name': 'name', '--json': 'json', '--timeout-ms': 'timeoutMs',
+  '--insecure': 'insecure', '--name': 'name', '--json': 'json', '--timeout-ms': 'timeoutMs', '--listen': 'listen',
 };
 const STATUS_TIMEOUT_MS_DEFAULT = 10_000;
 
-/** `trellis status URL[,URL...] [options]`; throws InvalidOptionError naming the flag. */
+/** `trellis status|dashboard URL[,URL...] [options]`; throws InvalidOptionError naming the flag. */
 export function parseStatusArgs(argv: string[], env: EnvOptions = {}): CliStatusArgs {
   const out: Partial<CliStatusArgs> = { insecure: false, json: false, seeds: [], timeoutMs: STATUS_TIMEOUT_MS_DEFAULT };
   for (let i = 1; i < argv.length; i++) {
@@ -185,7 +195,11 @@ export function parseStatusArgs(argv: string[], env: EnvOptions = {}): CliStatus
     if (key === 'insecure' || key === 'json') { out[key] = true; continue; }
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
-    if (key === 'timeoutMs') {
+    if (key === 'listen') {
+      if (argv[0] !== 'dashboard') throw new InvalidOptionError(flag, 'is for trellis dashboard');
+      out.listen = parseHostPort(v);
+      if (!out.listen) throw new InvalidOptionError(flag, `must be HOST:PORT, got '${v}'`);
+    } else if (key === 'timeoutMs') {
       out.timeoutMs = num(flag, v);
       if (out.timeoutMs <= 0) throw new InvalidOptionError(flag, 'must be a positive number of milliseconds');
     } else (out as Record<string, unknown>)[key] = v;
@@ -195,12 +209,14 @@ export function parseStatusArgs(argv: string[], env: EnvOptions = {}): CliStatus
   if (out.secretEnv === undefined && out.secretFile === undefined) out.secret = env.secret;
   if (out.seeds!.length === 0) throw new InvalidOptionError('address', 'give the ws:// or wss:// address of a member (or set TRELLIS_SEEDS)');
   if (!out.scope) throw new InvalidOptionError('--scope', 'is required (or set TRELLIS_SCOPE)');
+  if (argv[0] === 'dashboard') out.listen ??= env.listen;
+  if (argv[0] === 'dashboard' && !out.listen) throw new InvalidOptionError('--listen', 'is required: where the dashboard is served');
   return out as CliStatusArgs;
 }
 
 /** The command `argv` asks for, with its arguments; throws InvalidOptionError naming the flag. */
 export function parseCommand(argv: string[], env: EnvOptions = {}): CliCommand {
-  if (argv[0] === 'status' && !argv.includes('--help')) return { command: 'status', args: parseStatusArgs(argv, env) };
+  if ((argv[0] === 'status' || argv[0] === 'dashboard') && !argv.includes('--help')) return { command: argv[0], args: parseStatusArgs(argv, env) };
   const a = parseArgs(argv, env);
   return a === 'help' ? { command: 'help' } : { command: 'node', args: a };
 }

@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { TrellisError, InvalidOptionError, fromEnv } from '@trellis/core';
-import { parseCommand, USAGE, type CliNodeArgs } from './cli-args.js';
+import type { Supervisor } from '@trellis/core';
+import { parseCommand, USAGE, type CliNodeArgs, type CliStatusArgs } from './cli-args.js';
 import { formatEvent } from './cli-log.js';
 import { formatStatus, readStatus } from './cli-status.js';
 import { start } from './start.js';
@@ -35,18 +36,38 @@ async function runNode(a: CliNodeArgs): Promise<number> {
     scope: a.scope, name: a.name, listen: a.listen, advertise: a.advertise, seeds: a.seeds, ...readAuth(a),
     insecure: a.insecure || undefined, tls: a.tls, kinds,
     children: mod.children, heartbeatMs: a.heartbeatMs, failureTimeoutMs: a.failureTimeoutMs,
-    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics,
+    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: a.dashboard,
     partition: a.quorum ? { quorum: a.quorum } : undefined,
   });
   const log = a.log;
   if (log) sup.on('event', (e) => process.stdout.write(formatEvent(log, sup.name, e, Date.now())));
   process.stderr.write(`trellis: node ${sup.name} listening on ${sup.address}\n`);
   if (sup.metricsUrl) process.stderr.write(`trellis: metrics at ${sup.metricsUrl}\n`);
-  await new Promise<void>((done) => {
+  if (a.dashboard) process.stderr.write(`trellis: dashboard at ${dashboardUrl(sup, a.dashboard.path)}\n`);
+  await untilSignal(sup);
+  return 0;
+}
+
+const dashboardUrl = (sup: Supervisor, path: string) => `${sup.address!.replace(/^ws/, 'http')}${path}/`;
+
+/** Runs until SIGINT/SIGTERM, then leaves the cluster gracefully. */
+function untilSignal(sup: Supervisor): Promise<void> {
+  return new Promise<void>((done) => {
     const leave = () => { process.stderr.write(`trellis: ${sup.name} leaving\n`); sup.stop().then(done, done); };
     process.once('SIGINT', leave);
     process.once('SIGTERM', leave);
   });
+}
+
+/** `trellis dashboard`: a member without kinds that serves the dashboard page. */
+async function runDashboard(a: CliStatusArgs): Promise<number> {
+  const auth = readAuth(a);
+  const sup = await start({
+    scope: a.scope, name: a.name ?? (auth.credential ? undefined : `dashboard-${process.pid}`), seeds: a.seeds, listen: a.listen,
+    ...auth, insecure: a.insecure || undefined, kinds: {}, dashboard: { path: '/dashboard' },
+  });
+  process.stdout.write(`trellis: dashboard at ${dashboardUrl(sup, '/dashboard')}\n`);
+  await untilSignal(sup);
   return 0;
 }
 
@@ -56,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = parseCommand(argv, fromEnv(process.env));
     if (cmd.command === 'help') { process.stdout.write(USAGE); return 0; }
     if (cmd.command === 'node') return await runNode(cmd.args);
+    if (cmd.command === 'dashboard') return await runDashboard(cmd.args);
     const status = await readStatus(cmd.args, readAuth(cmd.args));
     process.stdout.write(cmd.args.json ? JSON.stringify(status) + '\n' : formatStatus(status));
     return 0;

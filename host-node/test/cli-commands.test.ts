@@ -116,6 +116,29 @@ describe('trellis status', () => {
     expect(table.out).toMatch(/\nb +up +ws:\/\/127\.0\.0\.1:\d+ +2 /);
     expect(table.out).toContain('\n12 children\n');
 
+    // trellis dashboard: a kindless member serving the page until SIGTERM.
+    const dash = spawn(process.execPath, [cli, 'dashboard', a.address!, '--scope', 'st', '--secret-env', 'ST_SECRET', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let dashOut = '';
+    dash.stdout.on('data', (d: Buffer) => { dashOut += d; });
+    try {
+      await waitUntil(() => /dashboard at (\S+)\n/.test(dashOut), 10_000, 'the dashboard URL');
+      const url = /dashboard at (\S+)\n/.exec(dashOut)![1];
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard\/$/);
+      expect(await (await fetch(url)).text()).toContain('<title>Trellis dashboard</title>');
+      const events = await fetch(url + 'events');
+      const reader = events.body!.getReader();
+      let first = '';
+      while (!first.includes('\n\n')) first += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      const full = JSON.parse(first.slice('data: '.length)) as { t: string; members: Array<{ name: string; kinds: string[] }>; rows: unknown[] };
+      expect(full.t).toBe('full');
+      expect(full.members.filter((m) => m.kinds.length > 0).map((m) => m.name).sort()).toEqual(['a', 'b']);
+      expect(full.rows).toHaveLength(12);
+    } finally {
+      dash.kill('SIGTERM');
+      await new Promise((r) => dash.once('exit', r));
+    }
+
     const wrong = await run(['--insecure', '--timeout-ms', '1500']);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/^trellis: TimeoutError: trellis status: no answer from ws:\/\/127\.0\.0\.1:\d+ within 1500 ms/);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { start, type Supervisor } from '../src/index.js';
 import { waitUntil } from '../../conformance/src/drivers/process-member.js';
+import { threeMembers } from './three-members.js';
 
 const CHROMIUM_PATH = process.env.TRELLIS_CHROMIUM ?? '/usr/bin/chromium';
 const SECRET = 'dashboard-secret';
@@ -48,10 +49,7 @@ const placementOf = (s: Supervisor) => {
 
 describe('dashboard', () => {
   it('shows 3 members, then a killed member down and its children on the others, then a joined member, without a reload', async () => {
-    const a = await node({ name: 'a', dashboard: { path: '/dashboard' } });
-    const b = await node({ name: 'b', seeds: [a.address!] });
-    const c = await node({ name: 'c', seeds: [a.address!] });
-    await waitUntil(() => [a, b, c].every((s) => s.members().length === 3), 5000, 'three members');
+    const [a, , c] = await threeMembers(node, { dashboard: { path: '/dashboard' } });
     for (let i = 0; i < 40; i++) await a.startChild({ id: `child-${i}`, kind: i % 4 === 0 ? 'batch' : 'work', args: {} }, { wait: 'running' });
     const page = await browser.newPage();
     await page.goto(dashboardUrl(a));

@@ -4,6 +4,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { start, type Supervisor } from '../src/index.js';
 import { InvalidOptionError } from '@trellis/core';
 import { waitUntil } from '../../conformance/src/drivers/process-member.js';
+import { threeMembers } from './three-members.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -52,10 +53,7 @@ const series = (s: Sample[], name: string, key: (l: Record<string, string>) => s
 
 describe('metrics', () => {
   it('/metrics of a 3-member cluster matches whichChildren and members, before and after a failover', async () => {
-    const a = await node({ name: 'a', metrics: { path: '/metrics' } });
-    const b = await node({ name: 'b', seeds: [a.address!] });
-    const c = await node({ name: 'c', seeds: [a.address!] });
-    await waitUntil(() => [a, b, c].every((s) => s.members().length === 3), 5000, 'three members');
+    const [a, , c] = await threeMembers(node, { metrics: { path: '/metrics' } });
     for (let i = 0; i < 30; i++) await a.startChild({ id: `w${i}`, kind: 'work', args: {} }, { wait: 'running' });
     await waitUntil(() => a.whichChildren('global').filter((x) => x.status === 'running').length === 30, 5000, 'a sees 30 running');
     // A member with the wrong secret is refused: a counts it by reason.
