@@ -31,6 +31,7 @@ describe('demo', () => {
     const r = spawnSync(process.execPath, [demo, '--once'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard\/\n/);
     expect(r.stdout).toContain('step 1 observed');
     expect(r.stdout).toContain('step 2 observed');
     expect(r.stdout).toContain('step 3 observed');
