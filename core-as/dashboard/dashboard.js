@@ -4,7 +4,7 @@ const ROW_PX = 20;
 const FEED_MAX = 300;
 const $ = (id) => document.getElementById(id);
 
-const state = { node: '', members: [], rows: new Map(), filtered: [], dirty: true };
+const state = { node: '', members: [], rows: new Map(), filtered: [], dirty: true, actions: false };
 
 function text(el, s) { if (el.textContent !== s) el.textContent = s; }
 
@@ -103,6 +103,13 @@ function renderWindow() {
     div.dataset.status = r[3];
     div.style.top = `${i * ROW_PX}px`;
     for (const v of [r[0], r[1], r[2] || '-', r[3], r[4]]) { const s = document.createElement('span'); s.textContent = String(v); div.append(s); }
+    if (state.actions) {
+      const b = document.createElement('button');
+      b.className = 'terminate';
+      b.textContent = 'terminate';
+      b.onclick = () => terminate(r[0]);
+      div.append(b);
+    }
     nodes.push(div);
   }
   box.replaceChildren($('children-spacer'), ...nodes);
@@ -134,7 +141,23 @@ function addEvents(events, dropped, at) {
   while (feed.children.length > FEED_MAX) feed.lastChild.remove();
 }
 
+/** Asks the member to terminate a child; the answer (or refusal) is shown in #action-result. */
+async function terminate(id) {
+  const res = await fetch('actions/terminate', {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${$('token').value}` }, body: JSON.stringify({ id }),
+  });
+  const body = await res.json();
+  const out = $('action-result');
+  out.dataset.status = String(res.status);
+  out.textContent = res.ok ? `terminated ${id}` : `refused (${res.status}): ${body.message}`;
+}
+
 function onMessage(m) {
+  if (m.t === 'config') {
+    state.actions = m.actions;
+    $('actions').hidden = !m.actions;
+    return;
+  }
   if (m.t === 'full') {
     state.node = m.node;
     state.members = m.members;

@@ -37,6 +37,8 @@ Options:
   --metrics PATH|PORT    serve Prometheus metrics at PATH of the --listen server (/metrics),
                          or on PORT of their own (127.0.0.1)
   --dashboard PATH       serve a live dashboard page at PATH of the --listen server
+  --dashboard-token-env NAME  enable the page's actions (terminate) for requests bearing the
+                         token in environment variable NAME (off without it)
   --log json|pretty      log every cluster event on stdout, as one JSON object per line
                          or as one readable line
   --events               the same as --log json
@@ -83,6 +85,7 @@ export interface CliNodeArgs {
   log?: LogFormat;
   metrics?: { path: string } | { port: number };
   dashboard?: { path: string };
+  dashboardTokenEnv?: string;
 }
 
 export interface CliStatusArgs {
@@ -107,7 +110,7 @@ const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
   '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
   '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
-  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard',
+  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard', '--dashboard-token-env': 'dashboardTokenEnv',
 };
 const SWITCHES = new Set(['--insecure', '--events', '--help']);
 const shapeOf = (flag: string): 'switch' | 'value' | undefined => (FLAGS[flag] ? (SWITCHES.has(flag) ? 'switch' : 'value') : undefined);

@@ -29,6 +29,14 @@ function readAuth(a: AuthArgs): { secret?: string; credential?: string } {
   return { secret, credential };
 }
 
+function dashboardOptions(a: CliNodeArgs): { path: string; actions?: { token: string } } | undefined {
+  if (!a.dashboardTokenEnv) return a.dashboard;
+  const token = process.env[a.dashboardTokenEnv];
+  if (!token) throw new TrellisError('invalid_option', `--dashboard-token-env: environment variable ${a.dashboardTokenEnv} is not set`);
+  if (!a.dashboard) throw new InvalidOptionError('--dashboard-token-env', 'needs --dashboard PATH');
+  return { ...a.dashboard, actions: { token } };
+}
+
 async function runNode(a: CliNodeArgs): Promise<number> {
   const mod = await import(pathToFileURL(resolve(a.kindsFile)).href);
   const kinds = mod.kinds ?? mod.default?.kinds ?? mod.default;
@@ -36,7 +44,7 @@ async function runNode(a: CliNodeArgs): Promise<number> {
     scope: a.scope, name: a.name, listen: a.listen, advertise: a.advertise, seeds: a.seeds, ...readAuth(a),
     insecure: a.insecure || undefined, tls: a.tls, kinds,
     children: mod.children, heartbeatMs: a.heartbeatMs, failureTimeoutMs: a.failureTimeoutMs,
-    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: a.dashboard,
+    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: dashboardOptions(a),
     partition: a.quorum ? { quorum: a.quorum } : undefined,
   });
   const log = a.log;

@@ -52,7 +52,7 @@ export function coreModule(): WebAssembly.Module {
 
 /** Starts a Trellis node in this process. */
 export async function start(options: NodeStartOptions): Promise<Supervisor> {
-  const holder: { endpoint?: MetricsEndpoint; feed?: DashboardFeed } = {};
+  const holder: { endpoint?: MetricsEndpoint; feed?: DashboardFeed; sup?: Supervisor } = {};
   const dashboard = checkDashboardOptions(options?.dashboard, options?.listen);
   let transport: WsTransport | undefined;
   const sup = await startWith(options, {
@@ -69,6 +69,6 @@ export async function start(options: NodeStartOptions): Promise<Supervisor> {
   });
   holder.endpoint = attachMetrics(sup, { processMetrics: options.metrics !== undefined });
   sup.metricsUrl = transport?.routeUrl;
-  if (dashboard) holder.feed = new DashboardFeed(sup);
+  if (dashboard) { holder.feed = new DashboardFeed(sup); holder.sup = sup; }
   return sup;
 }

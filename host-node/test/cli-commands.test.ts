@@ -128,9 +128,11 @@ describe('trellis status', () => {
       const events = await fetch(url + 'events');
       const reader = events.body!.getReader();
       let first = '';
-      while (!first.includes('\n\n')) first += new TextDecoder().decode((await reader.read()).value);
+      while (!first.includes('"t":"full"') || !first.endsWith('\n\n')) first += new TextDecoder().decode((await reader.read()).value);
       await reader.cancel();
-      const full = JSON.parse(first.slice('data: '.length)) as { t: string; members: Array<{ name: string; kinds: string[] }>; rows: unknown[] };
+      const messages = first.split('\n\n').filter(Boolean).map((m) => JSON.parse(m.slice('data: '.length)) as { t: string; actions?: boolean; members: Array<{ name: string; kinds: string[] }>; rows: unknown[] });
+      expect(messages[0]).toEqual({ t: 'config', actions: false });
+      const full = messages[1];
       expect(full.t).toBe('full');
       expect(full.members.filter((m) => m.kinds.length > 0).map((m) => m.name).sort()).toEqual(['a', 'b']);
       expect(full.rows).toHaveLength(12);

@@ -84,6 +84,33 @@ describe('dashboard', () => {
     await page.close();
   }, 60_000);
 
+  it('terminate from the page is refused without the actions token, and with it the child is gone cluster-wide', async () => {
+    const TOKEN = 'dashboard-actions-token-0123456789';
+    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: { token: TOKEN } } });
+    const b = await node({ name: 'b', seeds: [a.address!], dashboard: { path: '/dashboard' } });
+    await waitUntil(() => a.members().length === 2 && b.members().length === 2, 5000, 'two members');
+    for (let i = 0; i < 6; i++) await a.startChild({ id: `t${i}`, kind: 'work', args: {} }, { wait: 'running' });
+    const page = await browser.newPage();
+    await page.goto(dashboardUrl(a));
+    await page.waitForFunction(() => document.getElementById('children-count')!.textContent === '6 of 6');
+    await page.click('#children .row[data-id="t3"] .terminate');
+    await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status !== undefined);
+    expect(await page.getAttribute('#action-result', 'data-status')).toBe('401');
+    expect(b.whichChildren('global').map((c) => c.id)).toContain('t3');
+    // A member whose dashboard has no actions refuses them whatever the token.
+    const off = await fetch(dashboardUrl(b) + 'actions/terminate', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ id: 't3' }) });
+    expect(off.status).toBe(403);
+    expect(b.whichChildren('local').length + a.whichChildren('local').length).toBe(6);
+
+    await page.fill('#token', TOKEN);
+    await page.click('#children .row[data-id="t3"] .terminate');
+    await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status === '200');
+    await waitUntil(() => [a, b].every((s) => !s.whichChildren('global').some((c) => c.id === 't3')), 5000, 't3 gone on a and b');
+    expect([...a.whichChildren('local'), ...b.whichChildren('local')].map((c) => c.id).sort()).toEqual(['t0', 't1', 't2', 't4', 't5']);
+    await page.waitForFunction(() => document.getElementById('children-count')!.textContent === '5 of 5');
+    await page.close();
+  }, 30_000);
+
   it('filters children by search, status and member', async () => {
     const a = await node({ name: 'a', dashboard: { path: '/dashboard' } });
     for (let i = 0; i < 25; i++) await a.startChild({ id: `${i % 5 === 0 ? 'special' : 'plain'}-${i}`, kind: 'work', args: {} }, { wait: 'running' });
@@ -135,7 +162,6 @@ describe('dashboard', () => {
     expect(updateMs).toBeLessThan(1000);
     expect(loadMs).toBeLessThan(20_000);
     console.info(`dashboard with ${N} children: load ${loadMs} ms, search ${searchMs.toFixed(1)} ms`);
-
     await page.close();
   }, 120_000);
 });
