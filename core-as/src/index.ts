@@ -30,3 +30,4 @@ export {
   type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';
+export type { MetricsData, MetricFamily, MetricSample } from './metrics-data.js';

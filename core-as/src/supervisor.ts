@@ -18,6 +18,7 @@ import {
 } from './errors.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
 import { encodeCredentialToken } from './credential.js';
+import type { MetricsData } from './metrics-data.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
@@ -113,7 +114,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     };
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
-      frame: (link, bytes) => this.feed(() => this.core.frame(link, bytes)),
+      frame: (link, bytes) => { this.frameCounts.in++; this.feed(() => this.core.frame(link, bytes)); },
       closed: (link, reason) => {
         // Frames the transport refused before the core saw them are counted here.
         if (reason === 'frame_too_large' || reason === 'text_frame') this.transportRejects[reason]++;
@@ -275,7 +276,10 @@ export class Supervisor extends Emitter<TrellisEvent> {
     if (this.flushing || this.state === 'stopped') return;
     this.flushing = true;
     try {
+      const timed = this.onStepSeconds;
+      const t0 = timed ? performance.now() : 0;
       const fx = this.core.step({ now: this.a.clock.now(), maxBytes: STEP_BYTES });
+      if (timed) timed((performance.now() - t0) / 1000);
       for (const e of fx) this.apply(e);
     } finally {
       this.flushing = false;
@@ -285,7 +289,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
 
   private apply(e: Effect): void {
     switch (e.type) {
-      case 'send': this.a.transport.send(e.link, e.bytes); break;
+      case 'send': this.frameCounts.out++; this.a.transport.send(e.link, e.bytes); break;
       case 'dial': this.emit({ type: 'dialing', address: e.address }); this.a.transport.dial(e.address); break;
       case 'close': this.a.transport.close(e.link, e.reason); break;
       case 'run': {
@@ -385,6 +389,24 @@ export class Supervisor extends Emitter<TrellisEvent> {
   /** TLS links refused on this side, by reason (each also reported as a `tls_failed` event). */
   tlsFailures(): Record<TlsReason, number> { return { ...this.tlsRejects }; }
   private tlsRejects = Object.fromEntries(TLS_REASONS.map((r) => [r, 0])) as Record<TlsReason, number>;
+
+  // ---- observation: what metrics.ts reads. It is attached by the hosts that have prom-client
+  // (Node, Bun); this file stays free of it, since the browser host runs it too.
+
+  /** Frames carried over links since start, by direction. */
+  readonly frameCounts = { in: 0, out: 0 };
+  /** Called with the duration of each core step, in seconds, while something observes steps. */
+  onStepSeconds: ((seconds: number) => void) | undefined;
+  /** Where this node serves its Prometheus metrics (option `metrics`), if it does. */
+  metricsUrl: string | undefined;
+  private metricsSource: (() => Promise<MetricsData>) | undefined;
+  /** Attaches what `metrics()` answers (core-as/src/metrics.ts does). */
+  attachMetrics(source: () => Promise<MetricsData>): void { this.metricsSource = source; }
+  /** This node's metrics as data: the same families and values its Prometheus endpoint serves. */
+  metrics(): Promise<MetricsData> {
+    if (!this.metricsSource) return Promise.reject(new TrellisError('unsupported', 'metrics are not available on this host'));
+    return this.metricsSource();
+  }
 
   /** Counts and readiness of this node, cheap enough to poll. */
   stats(): NodeInfo { return this.core.info(); }

@@ -2,6 +2,7 @@
 // the shared startWith.
 import { hostname } from 'node:os';
 import { startWith, checkTls, webRandomBytes, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { attachMetrics, metricsRoute, type MetricsEndpoint, type MetricsOptions } from '@trellis/core/metrics';
 import { BunTransport, type BunTransportOptions } from './transport-bun.js';
 import { BunRunner } from './runner.js';
 
@@ -11,6 +12,8 @@ export interface BunStartOptions extends CommonOptions {
   tls?: TlsOptions;
   /** Accept browser tabs as members (docs/PROTOCOL.md, "Gateway"); needs `listen`. */
   gateway?: GatewayOptions;
+  /** Serve Prometheus metrics: at a path of the `listen` server, or on a port of their own. */
+  metrics?: MetricsOptions;
 }
 
 /** Bun.serve's and the client's TLS settings for the `tls` option (mutual TLS with a `ca`). */
@@ -32,12 +35,20 @@ async function coreModule(): Promise<WebAssembly.Module> {
 }
 
 /** Starts a Trellis node in this process. */
-export function start(options: BunStartOptions): Promise<Supervisor> {
-  return startWith(options, {
-    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
+export async function start(options: BunStartOptions): Promise<Supervisor> {
+  const holder: { endpoint?: MetricsEndpoint } = {};
+  let transport: BunTransport | undefined;
+  const sup = await startWith(options, {
+    transport: (o, maxFrameBytes) => {
+      transport = new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, route: metricsRoute(o?.metrics, o?.listen, holder) });
+      return transport;
+    },
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
     randomBytes: webRandomBytes,
     wasm: coreModule,
     defaultName: () => `${hostname()}-${process.pid}`,
   });
+  holder.endpoint = attachMetrics(sup, { processMetrics: options.metrics !== undefined });
+  sup.metricsUrl = transport?.routeUrl;
+  return sup;
 }

@@ -7,6 +7,7 @@ import {
 import { tlsReasonOfBunError } from './tls-text.js';
 import type { Server, ServerWebSocket } from 'bun';
 import { BunGateway, type GatewaySocketData } from './gateway-bun.js';
+import type { HttpRoute } from '@trellis/core/metrics';
 
 export interface BunTransportOptions {
   listen?: { host: string; port: number };
@@ -18,6 +19,17 @@ export interface BunTransportOptions {
   /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
   gateway?: GatewayOptions;
   secret?: string | Uint8Array;
+  /** One plain HTTP GET route (the metrics endpoint): at a path of this server, or on a server of its own. */
+  route?: HttpRoute;
+}
+
+/** The route's answer to `req`, or undefined when `req` is not a GET of its path. */
+function answerRoute(route: HttpRoute, req: Request): Promise<Response> | undefined {
+  if (req.method !== 'GET' || new URL(req.url).pathname !== route.path) return undefined;
+  return route.answer().then(
+    (a) => new Response(a.body, { headers: { 'content-type': a.contentType } }),
+    (e: Error) => new Response(`trellis: ${e.message}\n`, { status: 500 }),
+  );
 }
 
 /** A member link's socket, or (with `gw`) one of the gateway's. */
@@ -47,6 +59,11 @@ export class BunTransport implements Transport {
   async listen(handlers: TransportHandlers): Promise<string | undefined> {
     this.handlers = handlers;
     const { listen: l, tls } = this.opts;
+    const route = this.opts.route;
+    if (route?.listen) {
+      this.routeServer = Bun.serve({ hostname: route.listen.host, port: route.listen.port, fetch: (req) => answerRoute(route, req) ?? new Response(null, { status: 404 }) });
+      this.routeUrl = `http://${route.listen.host.includes(':') ? `[${route.listen.host}]` : route.listen.host}:${this.routeServer.port}${route.path}`;
+    }
     if (!l) return undefined;
     const self = this;
     const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
@@ -59,6 +76,8 @@ export class BunTransport implements Transport {
         const remote = server.requestIP(req);
         const routed = gateway?.fetch(req, () => (remote ? `${remote.address}:${remote.port}` : ''), (gw) => server.upgrade(req, { data: { link: 0, remote: '', gw } }));
         if (routed) return routed === true ? undefined : routed;
+        const answered = route && !route.listen ? answerRoute(route, req) : undefined;
+        if (answered) return answered;
         if (server.upgrade(req, { data: { link: self.nextLink++, remote: remote ? `${remote.address}:${remote.port}` : '' } })) return undefined;
         return new Response('trellis: websocket only', { status: 426 });
       },
@@ -83,6 +102,7 @@ export class BunTransport implements Transport {
       },
     });
     const address = listenAddress(Boolean(tls), l.host, this.server.port!);
+    if (route && !route.listen) this.routeUrl = address.replace(/^ws/, 'http') + route.path;
     gateway?.gateway.setAddress(address);
     return address;
   }
@@ -149,7 +169,12 @@ export class BunTransport implements Transport {
     this.gone(link, reason);
   }
 
+  private routeServer: Server<undefined> | undefined;
+  /** Where the route is served (`http://host:port/path`), once listening. */
+  routeUrl: string | undefined;
+
   async shutdown(): Promise<void> {
+    this.routeServer?.stop(true);
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     this.gateway?.shutdown();
     this.server?.stop(true);

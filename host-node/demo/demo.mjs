@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { start } from '@trellis/node';
 
 const once = process.argv.includes('--once');
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../bin/trellis.mjs', import.meta.url));
 const kindsFile = fileURLToPath(new URL('./kinds.mjs', import.meta.url));
 const SCOPE = 'demo';
 // One random secret for the demo's cluster, handed to the node processes in their environment.
@@ -66,8 +66,13 @@ async function main() {
   const a1 = await launch('node-1', []);
   const a2 = await launch('node-2', [a1]);
   const a3 = await launch('node-3', [a1]);
-  // This process joins as a viewer: a member that runs no kinds, so it only watches.
-  const viewer = await start({ scope: SCOPE, name: 'viewer', seeds: [a1, a2, a3], secret: SECRET, kinds: {}, heartbeatMs: 100, failureTimeoutMs: 500 });
+  // This process joins as a viewer: a member that runs no kinds, so it only watches; it serves
+  // the dashboard page, which stays live through the kill, the join and the rebalance.
+  const viewer = await start({
+    scope: SCOPE, name: 'viewer', seeds: [a1, a2, a3], secret: SECRET, kinds: {}, heartbeatMs: 100, failureTimeoutMs: 500,
+    listen: { host: '127.0.0.1', port: 0 }, dashboard: { path: '/dashboard' },
+  });
+  say(`dashboard: ${viewer.address.replace('ws://', 'http://')}/dashboard/`);
   const timer = setInterval(() => render(viewer), 100);
   viewer.on('event', (e) => {
     if (e.type === 'member_down') say(`member ${e.name} is down (${e.reason})`);

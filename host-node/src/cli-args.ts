@@ -1,9 +1,14 @@
 // Parsing of `trellis node ...` arguments into start() options. Kept apart from the CLI's I/O
 // so it can be tested and reused.
 import { InvalidOptionError, parseHostPort, type EnvOptions, type SeedSource, type TlsOptions } from '@trellis/core';
+import { configArgs } from './cli-config.js';
+import { LOG_FORMATS, type LogFormat } from './cli-log.js';
 
 export const USAGE = `Usage:
   trellis node --scope S --listen HOST:PORT [--seeds URL,...] --kinds ./kinds.js [options]
+  trellis node --config trellis.json [options]
+  trellis status ws://HOST:PORT --scope S (--secret-env NAME | --credential-env NAME | ...) [--json]
+  trellis dashboard ws://HOST:PORT --scope S --listen HOST:PORT (--secret-env NAME | ...)
   trellis --help
 
 Runs one Trellis node until SIGINT/SIGTERM, then leaves the cluster gracefully
@@ -26,8 +31,28 @@ Options:
   --sync-interval-ms N   anti-entropy digest interval (default 1000)
   --quorum N             run children only on a side with at least N live members
   --weight W             relative share of children this node takes (default 1)
-  --events               print every cluster event as one JSON line on stdout
+  --config FILE          read options from a JSON file: keys are these flags without the
+                         dashes ({"scope": "s", "listen": "0.0.0.0:7000", "seeds": [...]});
+                         a flag on the command line wins over the file
+  --metrics PATH|PORT    serve Prometheus metrics at PATH of the --listen server (/metrics),
+                         or on PORT of their own (127.0.0.1)
+  --dashboard PATH       serve a live dashboard page at PATH of the --listen server
+  --dashboard-token-env NAME  enable the page's actions (terminate) for requests bearing the
+                         token in environment variable NAME (off without it)
+  --log json|pretty      log every cluster event on stdout, as one JSON object per line
+                         or as one readable line
+  --events               the same as --log json
   --help                 show this text
+
+trellis status joins the cluster at the given seed(s) for a moment as a member that advertises
+no kinds (so nothing is placed on it), waits until it has every member's claims, prints the
+members (itself excluded) and the children with where each runs, and leaves. It needs the
+cluster's secret or a credential like any member; --json prints { members, children }.
+Status options: --scope, --secret-env, --secret-file, --credential-env, --insecure, --name,
+  --json, --timeout-ms N (give up after N ms, default 10000).
+
+trellis dashboard joins the same way (no kinds, so nothing runs on it), serves the dashboard page
+at http://HOST:PORT/dashboard/ of its --listen address until SIGINT/SIGTERM, then leaves.
 
 Environment (a flag wins over its variable): TRELLIS_SCOPE, TRELLIS_NAME, TRELLIS_LISTEN,
 TRELLIS_ADVERTISE, TRELLIS_SEEDS, TRELLIS_SECRET or TRELLIS_SECRET_FILE, TRELLIS_TLS_CERT_FILE,
@@ -57,16 +82,48 @@ export interface CliNodeArgs {
   syncIntervalMs?: number;
   quorum?: number;
   weight?: number;
-  events: boolean;
+  log?: LogFormat;
+  metrics?: { path: string } | { port: number };
+  dashboard?: { path: string };
+  dashboardTokenEnv?: string;
 }
+
+export interface CliStatusArgs {
+  scope: string;
+  seeds: string[];
+  secret?: string;
+  secretEnv?: string;
+  secretFile?: string;
+  credentialEnv?: string;
+  insecure: boolean;
+  name?: string;
+  json: boolean;
+  timeoutMs: number;
+  /** `trellis dashboard` only: where the page is served. */
+  listen?: { host: string; port: number };
+}
+
+export type CliCommand =
+  | { command: 'help' } | { command: 'node'; args: CliNodeArgs } | { command: 'status' | 'dashboard'; args: CliStatusArgs };
 
 const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
   '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
-  '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'events', '--help': 'help',
+  '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
+  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard', '--dashboard-token-env': 'dashboardTokenEnv',
 };
-FLAGS['--advertise'] = 'advertise';
-FLAGS['--secret-file'] = 'secretFile';
+const SWITCHES = new Set(['--insecure', '--events', '--help']);
+const shapeOf = (flag: string): 'switch' | 'value' | undefined => (FLAGS[flag] ? (SWITCHES.has(flag) ? 'switch' : 'value') : undefined);
+
+/** `argv` with a `--config FILE` replaced by the file's arguments, placed first so that flags win. */
+function expandConfig(argv: string[]): string[] {
+  const at = argv.indexOf('--config');
+  if (at < 0) return argv;
+  const file = argv[at + 1];
+  if (file === undefined) throw new InvalidOptionError('--config', 'needs a value');
+  if (argv.indexOf('--config', at + 2) >= 0) throw new InvalidOptionError('--config', 'give one config file');
+  return [argv[0], ...configArgs(file, shapeOf), ...argv.slice(1, at), ...argv.slice(at + 2)];
+}
 
 function num(flag: string, v: string): number {
   const n = Number(v);
@@ -80,17 +137,26 @@ function num(flag: string, v: string): number {
  */
 export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNodeArgs {
   if (argv.length === 0 || argv.includes('--help') || argv[0] === 'help') return 'help';
-  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node')`);
-  const out: Partial<CliNodeArgs> = { events: false, insecure: false };
+  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node', 'status' or 'dashboard')`);
+  argv = expandConfig(argv);
+  const out: Partial<CliNodeArgs> = { insecure: false };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i];
     const key = FLAGS[flag];
     if (!key) throw new InvalidOptionError(flag, 'unknown flag');
-    if (key === 'events') { out.events = true; continue; }
+    if (flag === '--events') { out.log = 'json'; continue; }
     if (key === 'insecure') { out.insecure = true; continue; }
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
     switch (key) {
+      case 'dashboard': out.dashboard = { path: v }; break;
+      case 'metrics':
+        out.metrics = v.startsWith('/') ? { path: v } : { port: num(flag, v) };
+        break;
+      case 'log':
+        if (!(LOG_FORMATS as readonly string[]).includes(v)) throw new InvalidOptionError(flag, `must be ${LOG_FORMATS.join(' or ')}, got '${v}'`);
+        out.log = v as LogFormat;
+        break;
       case 'listen': {
         out.listen = parseHostPort(v);
         if (!out.listen) throw new InvalidOptionError(flag, `must be HOST:PORT, got '${v}'`);
@@ -113,4 +179,47 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
   if (!out.listen) throw new InvalidOptionError('--listen', 'is required (or set TRELLIS_LISTEN)');
   if (!out.kindsFile) throw new InvalidOptionError('--kinds', 'is required');
   return out as CliNodeArgs;
+}
+
+const STATUS_FLAGS: Record<string, keyof CliStatusArgs> = {
+  '--scope': 'scope', '--secret-env': 'secretEnv', '--secret-file': 'secretFile', '--credential-env': 'credentialEnv',
+  '--insecure': 'insecure', '--name': 'name', '--json': 'json', '--timeout-ms': 'timeoutMs', '--listen': 'listen',
+};
+const STATUS_TIMEOUT_MS_DEFAULT = 10_000;
+
+/** `trellis status|dashboard URL[,URL...] [options]`; throws InvalidOptionError naming the flag. */
+export function parseStatusArgs(argv: string[], env: EnvOptions = {}): CliStatusArgs {
+  const out: Partial<CliStatusArgs> = { insecure: false, json: false, seeds: [], timeoutMs: STATUS_TIMEOUT_MS_DEFAULT };
+  for (let i = 1; i < argv.length; i++) {
+    const flag = argv[i];
+    if (!flag.startsWith('--')) { out.seeds!.push(...flag.split(',').map((s) => s.trim()).filter(Boolean)); continue; }
+    const key = STATUS_FLAGS[flag];
+    if (!key) throw new InvalidOptionError(flag, 'unknown flag for trellis status');
+    if (key === 'insecure' || key === 'json') { out[key] = true; continue; }
+    const v = argv[++i];
+    if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
+    if (key === 'listen') {
+      if (argv[0] !== 'dashboard') throw new InvalidOptionError(flag, 'is for trellis dashboard');
+      out.listen = parseHostPort(v);
+      if (!out.listen) throw new InvalidOptionError(flag, `must be HOST:PORT, got '${v}'`);
+    } else if (key === 'timeoutMs') {
+      out.timeoutMs = num(flag, v);
+      if (out.timeoutMs <= 0) throw new InvalidOptionError(flag, 'must be a positive number of milliseconds');
+    } else (out as Record<string, unknown>)[key] = v;
+  }
+  out.scope ??= env.scope;
+  if (out.seeds!.length === 0) out.seeds = (env.seeds ?? []).filter((s): s is string => typeof s === 'string');
+  if (out.secretEnv === undefined && out.secretFile === undefined) out.secret = env.secret;
+  if (out.seeds!.length === 0) throw new InvalidOptionError('address', 'give the ws:// or wss:// address of a member (or set TRELLIS_SEEDS)');
+  if (!out.scope) throw new InvalidOptionError('--scope', 'is required (or set TRELLIS_SCOPE)');
+  if (argv[0] === 'dashboard') out.listen ??= env.listen;
+  if (argv[0] === 'dashboard' && !out.listen) throw new InvalidOptionError('--listen', 'is required: where the dashboard is served');
+  return out as CliStatusArgs;
+}
+
+/** The command `argv` asks for, with its arguments; throws InvalidOptionError naming the flag. */
+export function parseCommand(argv: string[], env: EnvOptions = {}): CliCommand {
+  if ((argv[0] === 'status' || argv[0] === 'dashboard') && !argv.includes('--help')) return { command: argv[0], args: parseStatusArgs(argv, env) };
+  const a = parseArgs(argv, env);
+  return a === 'help' ? { command: 'help' } : { command: 'node', args: a };
 }

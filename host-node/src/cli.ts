@@ -1,10 +1,14 @@
-#!/usr/bin/env node
-// The `trellis` command: runs one node until SIGINT/SIGTERM, then leaves gracefully.
+// The `trellis` command (host-node/bin/trellis.mjs loads it): `trellis node` runs one node until
+// SIGINT/SIGTERM, then leaves gracefully; `trellis status` prints a running cluster's members and
+// children. main() returns the exit code; errors are printed as `trellis: Name: message`.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { TrellisError, InvalidOptionError, fromEnv } from '@trellis/core';
-import { parseArgs, USAGE } from './cli-args.js';
+import type { Supervisor } from '@trellis/core';
+import { parseCommand, USAGE, type CliNodeArgs, type CliStatusArgs } from './cli-args.js';
+import { formatEvent } from './cli-log.js';
+import { formatStatus, readStatus } from './cli-status.js';
 import { start } from './start.js';
 
 function readSecretFile(path: string): string {
@@ -13,35 +17,81 @@ function readSecretFile(path: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
-async function main(): Promise<number> {
-  const parsed = parseArgs(process.argv.slice(2), fromEnv(process.env));
-  if (parsed === 'help') { process.stdout.write(USAGE); return 0; }
-  const mod = await import(pathToFileURL(resolve(parsed.kindsFile)).href);
+type AuthArgs = Pick<CliNodeArgs, 'secret' | 'secretEnv' | 'secretFile' | 'credentialEnv'>;
+
+/** The secret and credential the flags point at; a named variable that is unset is an error. */
+function readAuth(a: AuthArgs): { secret?: string; credential?: string } {
+  let secret = a.secretEnv ? process.env[a.secretEnv] : a.secret;
+  if (a.secretEnv && !secret) throw new TrellisError('invalid_option', `--secret-env: environment variable ${a.secretEnv} is not set`);
+  if (a.secretFile) secret = readSecretFile(a.secretFile);
+  const credential = a.credentialEnv ? process.env[a.credentialEnv] : undefined;
+  if (a.credentialEnv && !credential) throw new TrellisError('invalid_option', `--credential-env: environment variable ${a.credentialEnv} is not set`);
+  return { secret, credential };
+}
+
+function dashboardOptions(a: CliNodeArgs): { path: string; actions?: { token: string } } | undefined {
+  if (!a.dashboardTokenEnv) return a.dashboard;
+  const token = process.env[a.dashboardTokenEnv];
+  if (!token) throw new TrellisError('invalid_option', `--dashboard-token-env: environment variable ${a.dashboardTokenEnv} is not set`);
+  if (!a.dashboard) throw new InvalidOptionError('--dashboard-token-env', 'needs --dashboard PATH');
+  return { ...a.dashboard, actions: { token } };
+}
+
+async function runNode(a: CliNodeArgs): Promise<number> {
+  const mod = await import(pathToFileURL(resolve(a.kindsFile)).href);
   const kinds = mod.kinds ?? mod.default?.kinds ?? mod.default;
-  let secret = parsed.secretEnv ? process.env[parsed.secretEnv] : parsed.secret;
-  if (parsed.secretEnv && !secret) throw new TrellisError('invalid_option', `--secret-env: environment variable ${parsed.secretEnv} is not set`);
-  if (parsed.secretFile) secret = readSecretFile(parsed.secretFile);
-  const credential = parsed.credentialEnv ? process.env[parsed.credentialEnv] : undefined;
-  if (parsed.credentialEnv && !credential) throw new TrellisError('invalid_option', `--credential-env: environment variable ${parsed.credentialEnv} is not set`);
   const sup = await start({
-    scope: parsed.scope, name: parsed.name, listen: parsed.listen, advertise: parsed.advertise, seeds: parsed.seeds, secret, credential,
-    insecure: parsed.insecure || undefined, tls: parsed.tls, kinds,
-    children: mod.children, heartbeatMs: parsed.heartbeatMs, failureTimeoutMs: parsed.failureTimeoutMs,
-    syncIntervalMs: parsed.syncIntervalMs, weight: parsed.weight,
-    partition: parsed.quorum ? { quorum: parsed.quorum } : undefined,
+    scope: a.scope, name: a.name, listen: a.listen, advertise: a.advertise, seeds: a.seeds, ...readAuth(a),
+    insecure: a.insecure || undefined, tls: a.tls, kinds,
+    children: mod.children, heartbeatMs: a.heartbeatMs, failureTimeoutMs: a.failureTimeoutMs,
+    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: dashboardOptions(a),
+    partition: a.quorum ? { quorum: a.quorum } : undefined,
   });
-  if (parsed.events) sup.on('event', (e) => process.stdout.write(JSON.stringify(e) + '\n'));
+  const log = a.log;
+  if (log) sup.on('event', (e) => process.stdout.write(formatEvent(log, sup.name, e, Date.now())));
   process.stderr.write(`trellis: node ${sup.name} listening on ${sup.address}\n`);
-  await new Promise<void>((done) => {
+  if (sup.metricsUrl) process.stderr.write(`trellis: metrics at ${sup.metricsUrl}\n`);
+  if (a.dashboard) process.stderr.write(`trellis: dashboard at ${dashboardUrl(sup, a.dashboard.path)}\n`);
+  await untilSignal(sup);
+  return 0;
+}
+
+const dashboardUrl = (sup: Supervisor, path: string) => `${sup.address!.replace(/^ws/, 'http')}${path}/`;
+
+/** Runs until SIGINT/SIGTERM, then leaves the cluster gracefully. */
+function untilSignal(sup: Supervisor): Promise<void> {
+  return new Promise<void>((done) => {
     const leave = () => { process.stderr.write(`trellis: ${sup.name} leaving\n`); sup.stop().then(done, done); };
     process.once('SIGINT', leave);
     process.once('SIGTERM', leave);
   });
+}
+
+/** `trellis dashboard`: a member without kinds that serves the dashboard page. */
+async function runDashboard(a: CliStatusArgs): Promise<number> {
+  const auth = readAuth(a);
+  const sup = await start({
+    scope: a.scope, name: a.name ?? (auth.credential ? undefined : `dashboard-${process.pid}`), seeds: a.seeds, listen: a.listen,
+    ...auth, insecure: a.insecure || undefined, kinds: {}, dashboard: { path: '/dashboard' },
+  });
+  process.stdout.write(`trellis: dashboard at ${dashboardUrl(sup, '/dashboard')}\n`);
+  await untilSignal(sup);
   return 0;
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
-  const err = e as Error;
-  process.stderr.write(`trellis: ${err.name}: ${err.message}\n`);
-  process.exit(2);
-});
+/** Runs the command `argv` (without node and script) asks for; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const cmd = parseCommand(argv, fromEnv(process.env));
+    if (cmd.command === 'help') { process.stdout.write(USAGE); return 0; }
+    if (cmd.command === 'node') return await runNode(cmd.args);
+    if (cmd.command === 'dashboard') return await runDashboard(cmd.args);
+    const status = await readStatus(cmd.args, readAuth(cmd.args));
+    process.stdout.write(cmd.args.json ? JSON.stringify(status) + '\n' : formatStatus(status));
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`trellis: ${err.name}: ${err.message}\n`);
+    return 2;
+  }
+}

@@ -6,7 +6,10 @@ import { hostname } from 'node:os';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
 import { startWith, checkTls, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { attachMetrics, metricsRoute, type MetricsEndpoint, type MetricsOptions } from '@trellis/core/metrics';
+import { DashboardFeed } from '@trellis/core/dashboard';
 import { WsTransport, type WsTransportOptions } from './transport-ws.js';
+import { checkDashboardOptions, dashboardHandler, type DashboardOptions } from './dashboard-http.js';
 import { NodeRunner } from './runner.js';
 
 export interface NodeStartOptions extends CommonOptions {
@@ -18,6 +21,10 @@ export interface NodeStartOptions extends CommonOptions {
   clientTls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | Array<string | Buffer> };
   /** Accept browser tabs as members (docs/PROTOCOL.md, "Gateway"); needs `listen`. */
   gateway?: GatewayOptions;
+  /** Serve Prometheus metrics: at a path of the `listen` server, or on a port of their own. */
+  metrics?: MetricsOptions;
+  /** Serve a live dashboard page at this path of the `listen` server (read-only). */
+  dashboard?: DashboardOptions;
 }
 
 const buf = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -44,13 +51,24 @@ export function coreModule(): WebAssembly.Module {
 }
 
 /** Starts a Trellis node in this process. */
-export function start(options: NodeStartOptions): Promise<Supervisor> {
-  return startWith(options, {
+export async function start(options: NodeStartOptions): Promise<Supervisor> {
+  const holder: { endpoint?: MetricsEndpoint; feed?: DashboardFeed; sup?: Supervisor } = {};
+  const dashboard = checkDashboardOptions(options?.dashboard, options?.listen);
+  let transport: WsTransport | undefined;
+  const sup = await startWith(options, {
     listenOnServer: true,
-    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
+    transport: (o, maxFrameBytes) => {
+      transport = new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, route: metricsRoute(o?.metrics, o?.listen, holder),
+        onRequest: dashboard ? dashboardHandler(dashboard, holder) : undefined });
+      return transport;
+    },
     runner: (name, kinds, emitChildEvent) => new NodeRunner(name, kinds, emitChildEvent),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     wasm: coreModule,
     defaultName: () => `${hostname()}-${process.pid}`,
   });
+  holder.endpoint = attachMetrics(sup, { processMetrics: options.metrics !== undefined });
+  sup.metricsUrl = transport?.routeUrl;
+  if (dashboard) { holder.feed = new DashboardFeed(sup); holder.sup = sup; }
+  return sup;
 }

@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { NodeGateway } from './gateway-ws.js';
+import type { HttpRoute } from '@trellis/core/metrics';
 import {
   DIAL_TIMEOUT_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, tlsReason, transportPayloadMax,
   type DialFailure, type GatewayOptions, type Transport, type TransportHandlers,
@@ -29,7 +30,15 @@ export interface WsTransportOptions {
   /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
   gateway?: GatewayOptions;
   secret?: string | Uint8Array;
+  /**
+   * One plain HTTP GET route (the metrics endpoint): on this transport's own server at `path`,
+   * or, with `listen`, on a server of its own that this transport also closes at shutdown.
+   */
+  route?: HttpRoute;
+  /** Plain HTTP requests on this transport's own server (the dashboard): true when handled. */
+  onRequest?: (req: IncomingMessage, res: import('node:http').ServerResponse) => boolean;
 }
+
 
 type PemList = string | Buffer | Uint8Array | Array<string | Buffer | Uint8Array>;
 
@@ -52,7 +61,10 @@ export class WsTransport implements Transport {
   async listen(handlers: TransportHandlers): Promise<string | undefined> {
     this.handlers = handlers;
     const l = this.opts.listen;
-    if (!l) return undefined;
+    if (!l) {
+      await this.listenRoute('');
+      return undefined;
+    }
     let server: HttpServer | HttpsServer;
     let tls: boolean;
     if ('server' in l) {
@@ -62,7 +74,11 @@ export class WsTransport implements Transport {
       server = this.opts.tls ? createHttpsServer(this.opts.tls) : createHttpServer();
       tls = Boolean(this.opts.tls);
       this.ownServer = server;
-      server.on('request', (_req, res) => { res.writeHead(426).end('trellis: websocket only'); });
+      server.on('request', (req, res) => {
+        if (this.opts.route && !this.opts.route.listen && this.serveRoute(req, res)) return;
+        if (this.opts.onRequest?.(req, res)) return;
+        res.writeHead(426).end('trellis: websocket only');
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(l.port, l.host, () => { server.off('error', reject); resolve(); });
@@ -89,6 +105,7 @@ export class WsTransport implements Transport {
     const addr = server.address() as AddressInfo;
     const address = listenAddress(tls, 'server' in l ? addr.address : l.host, addr.port);
     this.gateway?.gateway.setAddress(address);
+    await this.listenRoute(address);
     return address;
   }
 
@@ -184,7 +201,44 @@ export class WsTransport implements Transport {
     setTimeout(() => l.ws.terminate(), 2000).unref();
   }
 
+  private routeServer: HttpServer | undefined;
+  /** Where the route's own server listens (`http://host:port/path`), once listening. */
+  routeUrl: string | undefined;
+
+  /** Answers a GET of the route's path; false for any other request. */
+  private serveRoute(req: IncomingMessage, res: import('node:http').ServerResponse): boolean {
+    const route = this.opts.route!;
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== route.path) return false;
+    route.answer().then(
+      (a) => res.writeHead(200, { 'content-type': a.contentType }).end(a.body),
+      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`trellis: ${e.message}\n`),
+    );
+    return true;
+  }
+
+  /** Starts the route's own server when it has a `listen` of its own. */
+  private async listenRoute(linkAddress: string): Promise<void> {
+    const route = this.opts.route;
+    if (!route) return;
+    if (!route.listen) {
+      this.routeUrl = linkAddress.replace(/^ws/, 'http') + route.path;
+      return;
+    }
+    const server = createHttpServer((req, res) => { if (!this.serveRoute(req, res)) res.writeHead(404).end(); });
+    this.routeServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(route.listen!.port, route.listen!.host, () => { server.off('error', reject); resolve(); });
+    });
+    const a = server.address() as AddressInfo;
+    this.routeUrl = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}${route.path}`;
+  }
+
   async shutdown(): Promise<void> {
+    if (this.routeServer) {
+      this.routeServer.closeAllConnections?.();
+      await new Promise<void>((r) => this.routeServer!.close(() => r()));
+    }
     const all = [...this.links.values()].map((l) => l.ws);
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     await Promise.all(all.map((ws) => new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../src/cli-args.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../bin/trellis.mjs', import.meta.url));
 const demo = fileURLToPath(new URL('../demo/demo.mjs', import.meta.url));
 
 describe('trellis CLI', () => {
@@ -31,6 +31,7 @@ describe('demo', () => {
     const r = spawnSync(process.execPath, [demo, '--once'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard\/\n/);
     expect(r.stdout).toContain('step 1 observed');
     expect(r.stdout).toContain('step 2 observed');
     expect(r.stdout).toContain('step 3 observed');

@@ -7,7 +7,7 @@ import { start, type Supervisor } from '../src/index.js';
 import { externalIpv4Addresses, InvalidOptionError, type TrellisEvent } from '@trellis/core';
 import { waitUntil } from '../../conformance/src/drivers/process-member.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../bin/trellis.mjs', import.meta.url));
 const kindsFile = fileURLToPath(new URL('../demo/kinds.mjs', import.meta.url));
 const base = { scope: 'deploy', secret: 'deploy-secret', kinds: { noop: { run: async () => undefined } }, heartbeatMs: 100, failureTimeoutMs: 600, syncIntervalMs: 200 };
 const running: Supervisor[] = [];
