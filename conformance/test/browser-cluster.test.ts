@@ -154,7 +154,7 @@ describe('browser tabs through a Node gateway', () => {
       const { GatewayTransport } = (window as unknown as { trellis: any }).trellis;
       let cut: (v: { code: number; reason: string }) => void;
       const gone = new Promise<{ code: number; reason: string }>((r) => { cut = r; });
-      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, (code: number, reason: string) => cut({ code, reason }));
+      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, undefined, (code: number, reason: string) => cut({ code, reason }));
       const noop = () => undefined;
       await t.listen({ opened: noop, frame: noop, closed: noop, dialFailed: noop });
       for (let i = 0; i < dials; i++) t.dial(target);

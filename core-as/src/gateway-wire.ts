@@ -23,10 +23,11 @@ export const GW_OP_MAX = GW_CLOSE;
 export type TabAuth =
   | { mode: 'insecure' }
   | { mode: 'secret'; secret: string }
-  /** Reserved: a credential from mintCredential. Gateways refuse it until credentials land. */
+  /** A credential from mintCredential (the gateway checks it: docs/SECURITY.md, "Tabs"). */
   | { mode: 'credential'; token: string };
 
-export interface TabHello { v: number; auth: TabAuth }
+/** `name`: the member name the tab will join under; a credential tab's must be its credential's. */
+export interface TabHello { v: number; auth: TabAuth; name?: string }
 export interface TabWelcome { tab: string; address: string }
 
 export interface GatewayMessage { op: number; channel: number; payload: Uint8Array }
@@ -92,9 +93,11 @@ export function readTabHello(payload: Uint8Array): TabHello | undefined {
   if (v === null || typeof v !== 'object') return undefined;
   const h = v as Record<string, unknown>;
   if (h.v !== GATEWAY_VERSION || h.auth === null || typeof h.auth !== 'object') return undefined;
+  if (h.name !== undefined && typeof h.name !== 'string') return undefined;
+  const name = h.name as string | undefined;
   const a = h.auth as Record<string, unknown>;
-  if (a.mode === 'insecure') return { v: GATEWAY_VERSION, auth: { mode: 'insecure' } };
-  if (a.mode === 'secret' && typeof a.secret === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'secret', secret: a.secret } };
-  if (a.mode === 'credential' && typeof a.token === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'credential', token: a.token } };
+  if (a.mode === 'insecure') return { v: GATEWAY_VERSION, auth: { mode: 'insecure' }, name };
+  if (a.mode === 'secret' && typeof a.secret === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'secret', secret: a.secret }, name };
+  if (a.mode === 'credential' && typeof a.token === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'credential', token: a.token }, name };
   return undefined;
 }

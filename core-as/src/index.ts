@@ -30,3 +30,4 @@ export {
   type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';
+export { checkTabCredential, credentialVerifierKey, type CredentialRefusal, type CredentialCheck } from './gateway-credential.js';

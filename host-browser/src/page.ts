@@ -1,6 +1,7 @@
 // start() in the page: the Supervisor runs in a dedicated module Worker (supervisor-worker.js);
 // the handle returned here forwards calls to it and its events back. Calls are asynchronous,
 // since the Supervisor lives in another thread.
+import { decodeCredentialToken } from '@trellis/core';
 import type { ChildSpec, ErrorInfo, GlobalChildView, LocalChildView, MemberView, NodeInfo, StartOptions, TabAuth, TerminateOptions, TrellisEvent } from '@trellis/core';
 import type { CallMethod, FromWorker, TabTuning, WorkerStartOptions } from './worker-protocol.js';
 
@@ -11,6 +12,11 @@ export interface BrowserStartOptions extends TabTuning {
   gateway: string;
   /** The cluster's secret, if it has one (phase 1: tabs of a cluster with a secret hold it). */
   secret?: string;
+  /**
+   * A credential minted for this tab by the application's server (`mintCredential`): the tab
+   * joins under its name and kinds until it expires, and the page never holds the secret.
+   */
+  credential?: string;
   /** A cluster without a secret: anyone who can connect can join (start() needs this said). */
   insecure?: boolean;
   /** Members to join through; default: the gateway's own member (the gateway URL's origin). */
@@ -92,9 +98,12 @@ const workerUrl = new URL('./supervisor-worker.js', import.meta.url);
 /** Starts this tab as a member: resolves once it has joined through the gateway. */
 export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> {
   const gw = new URL(options.gateway);
-  const auth: TabAuth = options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret };
+  const auth: TabAuth = options.credential !== undefined ? { mode: 'credential', token: options.credential }
+    : options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret };
+  // A credential tab's HELLO names the member it will be, which the gateway holds to the credential's.
+  const name = options.name ?? (options.credential === undefined ? undefined : decodeCredentialToken(options.credential)?.name);
   const o: WorkerStartOptions = {
-    scope: options.scope, name: options.name, gateway: gw.href, auth, secret: options.secret, insecure: options.insecure,
+    scope: options.scope, name, gateway: gw.href, auth, secret: options.secret, credential: options.credential, insecure: options.insecure,
     seeds: options.seeds ?? [`${gw.protocol}//${gw.host}`],
     kindsModule: new URL(String(options.kinds), location.href).href,
     children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,

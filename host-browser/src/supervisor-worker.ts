@@ -29,11 +29,11 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const kinds = absoluteKinds(mod.kinds, o.kindsModule);
   const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
   const options: CommonOptions = {
-    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, insecure: o.insecure, kinds, children: o.children,
+    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
     heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
   };
   const s = await startWith(options, {
-    transport: () => new GatewayTransport(o.gateway, o.auth, (code, reason) => post({ t: 'gateway_closed', code, reason })),
+    transport: () => new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason })),
     runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
     randomBytes: webRandomBytes,
     wasm: async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),

@@ -29,7 +29,7 @@ export class GatewayTransport implements Transport {
   /** The socket's close, once it happened (code, reason). */
   closeInfo: { code: number; reason: string } | undefined;
 
-  constructor(private readonly url: string, private readonly auth: TabAuth, private readonly onSocketClosed?: (code: number, reason: string) => void) {}
+  constructor(private readonly url: string, private readonly auth: TabAuth, private readonly name: string | undefined, private readonly onSocketClosed?: (code: number, reason: string) => void) {}
 
   /** Connects, sends the HELLO and resolves to this tab's address once the gateway welcomes it. */
   listen(handlers: TransportHandlers): Promise<string> {
@@ -41,7 +41,7 @@ export class GatewayTransport implements Transport {
       let welcomed = false;
       const timer = setTimeout(() => { if (!welcomed) { reject(new GatewayRefusedError(0, 'join_timeout')); ws.close(); } }, GATEWAY_JOIN_TIMEOUT_MS);
       ws.onopen = () => {
-        const hello: TabHello = { v: GATEWAY_VERSION, auth: this.auth };
+        const hello: TabHello = { v: GATEWAY_VERSION, auth: this.auth, name: this.name };
         ws.send(this.out.json(GW_HELLO, 0, hello));
       };
       ws.onmessage = (e: MessageEvent) => {

@@ -20,6 +20,8 @@ export interface WorkerStartOptions extends TabTuning {
   gateway: string;
   auth: TabAuth;
   secret?: string;
+  /** A credential token (mintCredential) the tab's core joins with, instead of a secret. */
+  credential?: string;
   /** A cluster without a secret, said explicitly (start() refuses neither a secret nor `insecure`). */
   insecure?: boolean;
   seeds: string[];

@@ -18,8 +18,8 @@ function socketOf(ws: ServerWebSocket<unknown>): GatewaySocket {
 export class BunGateway {
   readonly gateway: Gateway;
 
-  constructor(opts: GatewayOptions, secret: string | Uint8Array | undefined, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret, linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
+  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
   }
 
   /**

@@ -34,7 +34,7 @@ async function coreModule(): Promise<WebAssembly.Module> {
 /** Starts a Trellis node in this process. */
 export function start(options: BunStartOptions): Promise<Supervisor> {
   return startWith(options, {
-    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
+    transport: (o, maxFrameBytes) => new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, scope: o?.scope }),
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
     randomBytes: webRandomBytes,
     wasm: coreModule,

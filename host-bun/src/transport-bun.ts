@@ -18,6 +18,8 @@ export interface BunTransportOptions {
   /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
   gateway?: GatewayOptions;
   secret?: string | Uint8Array;
+  /** The member's scope: a tab's credential must be for it. */
+  scope?: string;
 }
 
 /** A member link's socket, or (with `gw`) one of the gateway's. */
@@ -49,7 +51,7 @@ export class BunTransport implements Transport {
     const { listen: l, tls } = this.opts;
     if (!l) return undefined;
     const self = this;
-    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
+    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '' }, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
     this.gateway = gateway;
     this.server = Bun.serve<LinkData, never>({
       hostname: l.host,

@@ -47,7 +47,7 @@ export function coreModule(): WebAssembly.Module {
 export function start(options: NodeStartOptions): Promise<Supervisor> {
   return startWith(options, {
     listenOnServer: true,
-    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret }),
+    transport: (o, maxFrameBytes) => new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, scope: o?.scope }),
     runner: (name, kinds, emitChildEvent) => new NodeRunner(name, kinds, emitChildEvent),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     wasm: coreModule,

@@ -29,6 +29,8 @@ export interface WsTransportOptions {
   /** Accept browser tabs on this path (core-as/src/gateway.ts); needs the member's secret, if any. */
   gateway?: GatewayOptions;
   secret?: string | Uint8Array;
+  /** The member's scope: a tab's credential must be for it. */
+  scope?: string;
 }
 
 type PemList = string | Buffer | Uint8Array | Array<string | Buffer | Uint8Array>;
@@ -69,7 +71,7 @@ export class WsTransport implements Transport {
       });
     }
     // Upgrades are routed here, so the gateway's path can take its own before the links' server.
-    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload);
+    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '' }, (e) => handlers.gateway?.(e), this.maxPayload);
     const wss = new WebSocketServer({
       noServer: true, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done),
     });
