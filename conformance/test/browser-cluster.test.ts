@@ -169,6 +169,33 @@ describe('browser tabs through a Node gateway', () => {
     await page.close();
   });
 
+  it('the gateway dials only members\' addresses: a tab\'s dial of anything else fails with not_a_member', async () => {
+    const page = await openTab(browser, site);
+    const elsewhere = site.url.replace('http:', 'ws:');
+    const failed = await page.evaluate(async ({ gatewayUrl, targets }) => {
+      const { GatewayTransport } = (window as unknown as { trellis: any }).trellis;
+      const out: { address: string; reason: string; opened: boolean }[] = [];
+      let done: () => void;
+      const all = new Promise<void>((r) => { done = r; });
+      const note = (address: string, reason: string, opened: boolean) => { out.push({ address, reason, opened }); if (out.length === targets.length) done(); };
+      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, undefined);
+      await t.listen({
+        opened: (_l: number, _o: boolean, address: string) => note(address, '', true), frame: () => undefined, closed: () => undefined,
+        dialFailed: (address: string, reason: string) => note(address, reason, false),
+      });
+      for (const a of targets) t.dial(a);
+      await all;
+      await t.shutdown();
+      return out.sort((a, b) => a.address.localeCompare(b.address));
+    }, { gatewayUrl, targets: [elsewhere, node.address!] });
+    expect(failed).toEqual([
+      { address: node.address!, reason: '', opened: true },
+      { address: elsewhere, reason: 'not_a_member', opened: false },
+    ].sort((a, b) => a.address.localeCompare(b.address)));
+    expect(nodeEvents.filter((e) => e.type === 'gateway_dial_refused').map((e) => 'address' in e && e.address)).toEqual([elsewhere]);
+    await page.close();
+  });
+
   it('a closed tab: its children run on the other tab, none lost and none twice', async () => {
     const [a, b] = tabs;
     const onA = [...(await placement())].filter(([, n]) => n === 'tab-a').map(([id]) => id);

@@ -50,7 +50,12 @@ export type GatewayEvent =
   /** `member`: the name a credential tab joins under (its credential's), '' for other tabs. */
   | { type: 'gateway_tab_joined'; tab: string; origin: string; member: string }
   | { type: 'gateway_tab_closed'; tab: string; reason: GatewayCutReason | 'socket_closed' | 'shutdown' }
-  | { type: 'gateway_refused'; reason: GatewayRefusal; origin: string };
+  | { type: 'gateway_refused'; reason: GatewayRefusal; origin: string }
+  /** A tab's dial the gateway did not make: the address is no member's or seed's this member knows. */
+  | { type: 'gateway_dial_refused'; tab: string; address: string; reason: GatewayDialRefusal };
+
+/** Why a tab's dial is refused (the CLOSE reason on its channel). */
+export type GatewayDialRefusal = 'bad_address' | 'not_a_member';
 
 export type GatewayCutReason = 'limit_channels' | 'limit_rate' | 'limit_frame' | 'protocol';
 export type GatewayRefusal = 'origin' | 'auth' | 'hello' | 'unknown_tab' | 'limit_channels' | CredentialRefusal;
@@ -85,6 +90,11 @@ export interface GatewayHost {
   /** The largest message on the member's links (transportPayloadMax of its maxFrameBytes). */
   linkPayloadMax: number;
   dial: GatewayDial;
+  /**
+   * Whether `address` is one this member knows as a member's or a seed's: the only addresses the
+   * gateway dials for a tab, so a page cannot use it to reach anything else on the network.
+   */
+  knownAddress(address: string): boolean;
   notify(e: GatewayEvent): void;
   now?(): number;
 }
@@ -135,6 +145,7 @@ export class Gateway {
   private readonly out = new GatewayEncoder();
   private base = '';
   private readonly dial: GatewayDial;
+  private readonly knownAddress: (address: string) => boolean;
   private readonly notify: (e: GatewayEvent) => void;
   private readonly now: () => number;
 
@@ -144,6 +155,7 @@ export class Gateway {
     this.secret = typeof host.secret === 'string' ? new TextEncoder().encode(host.secret) : host.secret;
     this.scope = host.scope;
     this.dial = host.dial;
+    this.knownAddress = (a) => host.knownAddress(a);
     this.notify = (e) => host.notify(e);
     this.now = host.now ?? Date.now;
   }
@@ -288,7 +300,8 @@ export class Gateway {
     // Tabs number their dials odd, the gateway its accepts even: a channel is one side's alone.
     if (channel % 2 !== 1 || tab.channels.has(channel)) { this.cut(tab, 'protocol'); return; }
     if (tab.channels.size >= this.limits.channelsMax) { this.cut(tab, 'limit_channels'); return; }
-    if (!/^wss?:\/\//.test(address)) { tab.socket.send(this.out.text(GW_CLOSE, channel, 'bad_address')); return; }
+    if (!/^wss?:\/\//.test(address)) { this.refuseDial(tab, channel, address, 'bad_address'); return; }
+    if (!this.knownAddress(address)) { this.refuseDial(tab, channel, address, 'not_a_member'); return; }
     const ch: Channel = { pipe: undefined, open: false };
     tab.channels.set(channel, ch);
     const mine = () => !tab.gone && tab.channels.get(channel) === ch;
@@ -297,6 +310,11 @@ export class Gateway {
       data: (bytes) => { if (mine()) tab.socket.send(this.out.encode(GW_DATA, channel, bytes)); },
       closed: (reason) => this.pipeClosed(tab, channel, ch, reason),
     });
+  }
+
+  private refuseDial(tab: Tab, channel: number, address: string, reason: GatewayDialRefusal): void {
+    tab.socket.send(this.out.text(GW_CLOSE, channel, reason));
+    this.notify({ type: 'gateway_dial_refused', tab: tab.id, address, reason });
   }
 
   private pipeClosed(tab: Tab, channel: number, ch: Channel, reason: string): void {

@@ -19,8 +19,9 @@ function setup(opts: Partial<GatewayOptions> = {}, secret?: string) {
   const events: GatewayEvent[] = [];
   const pipes: { address: string; sock: Sock; ev: GatewayPipeEvents }[] = [];
   let now = 1000;
+  const known = new Set(['ws://m:1', 'ws://member:2', 'ws://member:3']);
   const gw = new Gateway({ origins: ['http://ok'], ...opts }, {
-    secret, scope: 'demo', linkPayloadMax: 1024, notify: (e) => events.push(e), now: () => now,
+    secret, scope: 'demo', linkPayloadMax: 1024, knownAddress: (a) => known.has(a), notify: (e) => events.push(e), now: () => now,
     dial: (address, ev) => { const sock = new Sock(); pipes.push({ address, sock, ev }); return sock; },
   });
   gw.setAddress('ws://gw:1');
@@ -72,6 +73,22 @@ describe('gateway', () => {
     t.send(GW_OPEN, 5, 'http://not-a-member');
     const ms = t.sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
     expect(ms).toEqual([[GW_OPENED, 1, ''], [GW_DATA, 1, '\t'], [GW_CLOSE, 3, 'refused'], [GW_CLOSE, 5, 'bad_address']]);
+  });
+
+  it('dials only addresses the member knows as a member\'s or a seed\'s; refuses others on the channel, with an event', () => {
+    const { tab, pipes, events } = setup();
+    const t = tab();
+    t.send(GW_OPEN, 1, 'ws://10.0.0.1:22');
+    t.send(GW_OPEN, 3, 'ws://m:1/admin');
+    t.send(GW_OPEN, 5, 'ws://m:1');
+    expect(pipes.map((p) => p.address)).toEqual(['ws://m:1']);
+    const ms = t.sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
+    expect(ms).toEqual([[GW_CLOSE, 1, 'not_a_member'], [GW_CLOSE, 3, 'not_a_member']]);
+    expect(events.filter((e) => e.type === 'gateway_dial_refused').map((e) => 'address' in e && e.address)).toEqual(['ws://10.0.0.1:22', 'ws://m:1/admin']);
+    // A refused dial is the tab's to retry: it is not cut off, and the channel number is free again.
+    expect(t.sock.closed).toBeUndefined();
+    t.send(GW_OPEN, 1, 'ws://member:2');
+    expect(pipes.map((p) => p.address)).toEqual(['ws://m:1', 'ws://member:2']);
   });
 
   it('routes a member\'s dial of a tab as an even channel, and closes every channel when the tab\'s socket closes', () => {

@@ -18,8 +18,8 @@ function socketOf(ws: ServerWebSocket<unknown>): GatewaySocket {
 export class BunGateway {
   readonly gateway: Gateway;
 
-  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
+  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string; knownAddress(address: string): boolean }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, knownAddress: (a) => member.knownAddress(a), linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
   }
 
   /**

@@ -51,7 +51,7 @@ export class BunTransport implements Transport {
     const { listen: l, tls } = this.opts;
     if (!l) return undefined;
     const self = this;
-    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '' }, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
+    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false }, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
     this.gateway = gateway;
     this.server = Bun.serve<LinkData, never>({
       hostname: l.host,

@@ -40,8 +40,8 @@ export class NodeGateway {
   readonly gateway: Gateway;
   private readonly wss: WebSocketServer;
 
-  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
+  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string; knownAddress(address: string): boolean }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, knownAddress: (a) => member.knownAddress(a), linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.gateway.limits.frameBytesMax, perMessageDeflate: false });
   }
 

@@ -71,7 +71,7 @@ export class WsTransport implements Transport {
       });
     }
     // Upgrades are routed here, so the gateway's path can take its own before the links' server.
-    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '' }, (e) => handlers.gateway?.(e), this.maxPayload);
+    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false }, (e) => handlers.gateway?.(e), this.maxPayload);
     const wss = new WebSocketServer({
       noServer: true, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done),
     });
