@@ -32,6 +32,17 @@ export interface TabWelcome { tab: string; address: string }
 
 export interface GatewayMessage { op: number; channel: number; payload: Uint8Array }
 
+/**
+ * The CLOSE reason of a tab's dial that the member refused or reset (nothing listens there):
+ * the tab's transport reports it as a refused dial, which the core takes as the member gone.
+ */
+export const GW_DIAL_REFUSED = 'dial_refused';
+
+/** A host's socket error code that means nothing listens at the address (refused, or reset). */
+export function refusedCode(code: string | undefined): boolean {
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
+}
+
 /** WebSocket close codes the gateway sends a tab (4000-4999 are the application's). */
 export const GW_CLOSE_REFUSED = 4401; // HELLO missing, malformed or not authorised
 export const GW_CLOSE_LIMIT = 4429; //   a per-tab limit was exceeded

@@ -2,7 +2,7 @@
 // tab as a channel (docs/PROTOCOL.md, "Gateway"). listen() sends the HELLO and resolves to the
 // address the gateway gave this tab, which members dial. Only bytes: the core decides.
 import {
-  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, GATEWAY_VERSION, GatewayEncoder, gatewayText,
+  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_DIAL_REFUSED, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, GATEWAY_VERSION, GatewayEncoder, gatewayText,
   readGatewayMessage, type TabAuth, type TabHello, type TabWelcome, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
@@ -18,6 +18,12 @@ export class GatewayRefusedError extends Error {
 export const GATEWAY_JOIN_TIMEOUT_MS = 10_000;
 
 interface Channel { opened: boolean; outbound: boolean; address: string }
+
+/**
+ * `dialFailed` with why, as the core's fast death detection reads it ('refused': nothing listens
+ * there); a core without that third argument ignores it.
+ */
+type DialFailedWhy = (address: string, reason: string, failure?: 'refused' | 'other') => void;
 
 export class GatewayTransport implements Transport {
   private ws: WebSocket | undefined;
@@ -83,8 +89,11 @@ export class GatewayTransport implements Transport {
       case GW_CLOSE:
         if (!ch) return;
         this.channels.delete(channel);
-        if (ch.opened) this.handlers.closed(channel, gatewayText(payload));
-        else this.handlers.dialFailed(ch.address, gatewayText(payload));
+        if (ch.opened) { this.handlers.closed(channel, gatewayText(payload)); break; }
+        {
+          const reason = gatewayText(payload);
+          (this.handlers.dialFailed as DialFailedWhy)(ch.address, reason, reason === GW_DIAL_REFUSED ? 'refused' : 'other');
+        }
         break;
     }
   }
