@@ -6,9 +6,8 @@
 // no key, cannot link, and the core places children as if they could: docs/SECURITY.md, "Tabs".)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { start as startNode } from '@trellis/node';
 import { decodeCredentialToken, type LocalChildView, type Supervisor, type TrellisEvent } from '@trellis/core';
-import { launchBrowser, openTab, serveSite, tabCall, until, type Browser, type Site } from './browser-harness.js';
+import { gatewayFixture, openTab, tabCall, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-credential';
 const SECRET = 'browser-credential-test-secret-0123456789abcdef';
@@ -63,23 +62,15 @@ describe('credential tabs through a Node gateway', () => {
   let site: Site;
   let node: Supervisor;
   let gatewayUrl: string;
-  const nodeEvents: TrellisEvent[] = [];
+  let nodeEvents: TrellisEvent[];
+  let fx: GatewayFixture;
 
   beforeAll(async () => {
-    [browser, site] = await Promise.all([launchBrowser(), serveSite()]);
-    node = await startNode({
-      scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, heartbeatMs: 100, failureTimeoutMs: 1000,
-      kinds: {}, gateway: { origins: [site.url] },
-    });
-    node.on('event', (e) => nodeEvents.push(e));
-    gatewayUrl = `${node.address}/trellis/browser`;
+    fx = await gatewayFixture({ scope: SCOPE, secret: SECRET, heartbeatMs: 100, failureTimeoutMs: 1000 });
+    ({ browser, site, node, gatewayUrl, events: nodeEvents } = fx);
   });
 
-  afterAll(async () => {
-    await node?.kill();
-    await browser?.close();
-    await site?.close();
-  });
+  afterAll(async () => { await fx?.close(); });
 
   const refusals = () => nodeEvents.filter((e) => e.type === 'gateway_refused');
 

@@ -5,9 +5,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { start as startNode } from '@trellis/node';
 import type { Supervisor, TrellisEvent } from '@trellis/core';
-import { launchBrowser, openTab, serveSite, startTab, until, type Browser, type Site } from './browser-harness.js';
+import { gatewayFixture, openTab, startTab, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-failover';
 
@@ -36,24 +35,16 @@ describe('refused dials through the gateway', () => {
   let node: Supervisor;
   let gatewayUrl: string;
   let dead: string;
-  const nodeEvents: TrellisEvent[] = [];
+  let nodeEvents: TrellisEvent[];
+  let fx: GatewayFixture;
 
   beforeAll(async () => {
-    [browser, site] = await Promise.all([launchBrowser(), serveSite()]);
     dead = `ws://127.0.0.1:${await deadPort()}`;
-    node = await startNode({
-      scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, insecure: true, seeds: [dead],
-      kinds: {}, gateway: { origins: [site.url] },
-    });
-    node.on('event', (e) => nodeEvents.push(e));
-    gatewayUrl = `${node.address}/trellis/browser`;
+    fx = await gatewayFixture({ scope: SCOPE, insecure: true, seeds: [dead] });
+    ({ browser, site, node, gatewayUrl, events: nodeEvents } = fx);
   });
 
-  afterAll(async () => {
-    await node?.kill();
-    await browser?.close();
-    await site?.close();
-  });
+  afterAll(async () => { await fx?.close(); });
 
   it('a member\'s redial of a closed tab is reset (a refused dial), while the tab lived it was a link', async () => {
     const page = await openTab(browser, site);

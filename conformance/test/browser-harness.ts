@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { start as startNode, type NodeStartOptions } from '@trellis/node';
+import type { Supervisor, TrellisEvent } from '@trellis/core';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 
@@ -102,4 +104,18 @@ export function tabCall<T>(page: Page, method: string, ...args: unknown[]): Prom
 
 export function tabEvents<T = { type: string }>(page: Page): Promise<T[]> {
   return page.evaluate(() => (window as unknown as { events: unknown[] }).events) as Promise<T[]>;
+}
+
+export interface GatewayFixture { browser: Browser; site: Site; node: Supervisor; gatewayUrl: string; events: TrellisEvent[]; close(): Promise<void> }
+
+/** Chromium, a site and one Node member `node-1` whose gateway admits the site's origin; `options` complete its start options. */
+export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'listen' | 'kinds'> & Partial<NodeStartOptions>): Promise<GatewayFixture> {
+  const [browser, site] = await Promise.all([launchBrowser(), serveSite()]);
+  const node = await startNode({ name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds: {}, gateway: { origins: [site.url] }, ...options });
+  const events: TrellisEvent[] = [];
+  node.on('event', (e) => events.push(e));
+  return {
+    browser, site, node, events, gatewayUrl: `${node.address}/trellis/browser`,
+    close: async () => { await node.kill(); await browser.close(); await site.close(); },
+  };
 }
