@@ -25,7 +25,19 @@ export interface BrowserStartOptions extends TabTuning {
   kinds: string | URL;
   /** Where the core's release.wasm is served (default: next to the bundle). */
   wasmUrl?: string | URL;
+  /**
+   * Follow the page's lifecycle (default true): `pagehide` and `freeze` leave gracefully (the
+   * children move at once); `resume` and a `pageshow` from the back/forward cache rejoin as a new
+   * incarnation, after the old Supervisor and its children are stopped.
+   */
+  lifecycle?: boolean;
 }
+
+/** What the page's lifecycle did to the tab's membership (`onLifecycle`). */
+export type TabLifecycleEvent =
+  | { type: 'tab_left'; cause: 'pagehide' | 'freeze' }
+  | { type: 'tab_rejoined'; cause: 'resume' | 'pageshow'; name: string; address: string; awayMs: number }
+  | { type: 'tab_rejoin_failed'; cause: 'resume' | 'pageshow'; error: ErrorInfo };
 
 /** A call the Supervisor in the worker refused, with the error's own name (e.g. NotFoundError). */
 export class SupervisorCallError extends Error {
@@ -42,10 +54,27 @@ export class BrowserSupervisor {
   private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Set<Listener>();
   private readonly closedListeners = new Set<(code: number, reason: string) => void>();
+  private readonly lifecycleListeners = new Set<(e: TabLifecycleEvent) => void>();
   name = '';
   address = '';
 
-  constructor(private readonly worker: Worker) {}
+  constructor(private worker: Worker) {}
+
+  /** Internal: the Supervisor now runs in `worker` (a rejoin); calls to the old one fail. */
+  replaceWorker(worker: Worker): void {
+    this.worker.terminate();
+    this.worker = worker;
+    for (const [id, c] of this.calls) { this.calls.delete(id); c.reject(new SupervisorCallError({ name: 'NotRunningError', message: 'the tab rejoined as a new incarnation' })); }
+  }
+
+  /** Internal: tells the lifecycle listeners. */
+  lifecycle(e: TabLifecycleEvent): void { for (const fn of this.lifecycleListeners) { try { fn(e); } catch { /* a listener's bug */ } } }
+
+  /** Called when the page's lifecycle makes the tab leave or rejoin. */
+  onLifecycle(fn: (e: TabLifecycleEvent) => void): () => void {
+    this.lifecycleListeners.add(fn);
+    return () => this.lifecycleListeners.delete(fn);
+  }
 
   /** Internal: a message from the worker after it is ready. */
   receive(m: FromWorker): void {
@@ -88,6 +117,9 @@ export class BrowserSupervisor {
     try { await this.call('stop', options); } finally { this.worker.terminate(); }
   }
 
+  /** Graceful leave (children handed over) without ending the worker: the lifecycle's leave, before a rejoin replaces it. */
+  leave(options: { timeoutMs?: number } = {}): Promise<void> { return this.call('stop', options); }
+
   /** Ends at once without handover: peers detect the loss. */
   kill(): void { this.worker.terminate(); }
 }
@@ -110,16 +142,60 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
     syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,
     wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
   };
+  return bootWorker(o, undefined).then((handle) => {
+    if (options.lifecycle !== false) followLifecycle(handle, o);
+    return handle;
+  });
+}
+
+/** Starts a Supervisor worker with `o`, into `handle` (a rejoin) or a new handle. */
+function bootWorker(o: WorkerStartOptions, handle: BrowserSupervisor | undefined): Promise<BrowserSupervisor> {
   const worker = new Worker(workerUrl, { type: 'module' });
-  const handle = new BrowserSupervisor(worker);
+  const h = handle ?? new BrowserSupervisor(worker);
   return new Promise((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
-      if (m.t === 'ready') { handle.name = m.name; handle.address = m.address; resolve(handle); return; }
+      if (m.t === 'ready') {
+        if (handle) handle.replaceWorker(worker);
+        h.name = m.name; h.address = m.address;
+        resolve(h);
+        return;
+      }
       if (m.t === 'failed') { worker.terminate(); reject(new SupervisorCallError(m.error)); return; }
-      handle.receive(m);
+      h.receive(m);
     };
     worker.onerror = (e) => { e.preventDefault(); worker.terminate(); reject(new Error(`supervisor worker failed: ${e.message}`)); };
     worker.postMessage({ t: 'start', options: o });
   });
+}
+
+/**
+ * pagehide/freeze: a graceful leave, so the children move at once rather than after the failure
+ * timeout. resume/pageshow: whatever the old Supervisor did while the page was away (it may have
+ * been declared dead, or left), it is ended with its children before a new incarnation links:
+ * two incarnations never run the same children.
+ */
+function followLifecycle(handle: BrowserSupervisor, o: WorkerStartOptions): void {
+  let awaySince: number | undefined;
+  let rejoining = false;
+  const leave = (cause: 'pagehide' | 'freeze') => {
+    if (awaySince !== undefined) return;
+    awaySince = Date.now();
+    void handle.leave().catch(() => undefined);
+    handle.lifecycle({ type: 'tab_left', cause });
+  };
+  const rejoin = (cause: 'resume' | 'pageshow') => {
+    if (awaySince === undefined || rejoining) return;
+    const awayMs = Date.now() - awaySince;
+    rejoining = true;
+    handle.kill();
+    bootWorker(o, handle).then(
+      (h) => { awaySince = undefined; h.lifecycle({ type: 'tab_rejoined', cause, name: h.name, address: h.address, awayMs }); },
+      (err: Error) => handle.lifecycle({ type: 'tab_rejoin_failed', cause, error: { name: err.name, message: err.message } }),
+    ).finally(() => { rejoining = false; });
+  };
+  addEventListener('pagehide', () => leave('pagehide'));
+  document.addEventListener('freeze', () => leave('freeze'));
+  document.addEventListener('resume', () => rejoin('resume'));
+  addEventListener('pageshow', (e) => { if (e.persisted) rejoin('pageshow'); });
 }
