@@ -12,7 +12,7 @@ import { gatewayFixture, openTab, tabCall, until, type Browser, type GatewayFixt
 const SCOPE = 'browser-credential';
 const SECRET = 'browser-credential-test-secret-0123456789abcdef';
 /** Every kind the harness's kinds module defines: a credential tab may only define kinds its credential allows. */
-const TAB_KINDS = ['tab-inline', 'tab-rejects', 'tab-throws', 'tab-worker'];
+const TAB_KINDS = ['tab-block', 'tab-inline', 'tab-rejects', 'tab-throws', 'tab-worker'];
 const CREDENTIAL_MS = 60_000;
 
 /** Joins the gateway with only the framing (GatewayTransport) and this auth; resolves to the refusal, or 'welcomed'. */

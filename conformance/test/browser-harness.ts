@@ -34,7 +34,7 @@ window.events = [];
 window.loaded = true;
 </script>`;
 
-/** The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web Worker. */
+/** The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web Worker, `tab-block` stalls the worker. */
 const KINDS = `export const kinds = {
   'tab-inline': { run: (args, ctx) => new Promise((resolve) => {
     ctx.emit('running', { script: String(self.location.href) });
@@ -43,6 +43,8 @@ const KINDS = `export const kinds = {
   'tab-worker': { module: './worker-kind.js', isolate: 'worker' },
   'tab-rejects': { module: './rejects-kind.js', isolate: 'worker' },
   'tab-throws': { module: './throws-kind.js', isolate: 'worker' },
+  // Blocks the Supervisor's worker thread until args.untilMs (a stall), then runs until stopped.
+  'tab-block': { run: (args, ctx) => { while (Date.now() < args.untilMs); return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve())); } },
 };`;
 /** Worker kinds that crash without their function failing: an unhandled rejection, an uncaught throw in a timer. */
 const REJECTS_KIND = `export function run() { Promise.reject(new Error('rejected')); return new Promise(() => {}); }`;

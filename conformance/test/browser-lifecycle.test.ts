@@ -99,3 +99,33 @@ describe('page lifecycle: freeze leaves, resume rejoins as a new incarnation', (
     expect(ms).toBeLessThan(FAILURE_TIMEOUT_MS);
   });
 });
+
+describe('a tab whose worker stalls past its failure timeout', () => {
+  let fx: GatewayFixture;
+  afterAll(async () => { await fx?.close(); });
+
+  it('ends its Supervisor and children and rejoins as a new incarnation; the child runs once', async () => {
+    fx = await gatewayFixture({ scope: `${SCOPE}-stall`, insecure: true, heartbeatMs: 100, failureTimeoutMs: 1000, kinds: { 'tab-inline': { run: blockUntilAborted } } });
+    const { node } = fx;
+    const page = await openTab(fx.browser, fx.site);
+    await startTab(page, { scope: `${SCOPE}-stall`, gateway: fx.gatewayUrl, name: 'tab-s', heartbeatMs: 100, failureTimeoutMs: 1000 });
+    await page.evaluate(() => {
+      const w = window as unknown as { sup: any; lifecycle: unknown[] };
+      w.lifecycle = [];
+      w.sup.onLifecycle((e: unknown) => w.lifecycle.push(e));
+    });
+    const up = () => node.members().find((m) => m.name === 'tab-s' && m.status === 'up')?.incarnation;
+    expect(await until(() => up() !== undefined, 5000)).toBe(true);
+    const first = Number(up());
+    // Only tabs have tab-block: it runs in tab-s and blocks its Supervisor's thread for 2 s.
+    await node.startChild({ id: 'stall', kind: 'tab-block', args: { untilMs: Date.now() + 2000 } });
+    const rejoined = () => page.evaluate(() => (window as unknown as { lifecycle: { type: string; cause: string; awayMs: number }[] }).lifecycle);
+    expect(await until(async () => (await rejoined()).some((e) => e.type === 'tab_rejoined'), 8000)).toBe(true);
+    const [e] = await rejoined();
+    expect(e).toMatchObject({ type: 'tab_rejoined', cause: 'stall' });
+    expect(e.awayMs).toBeGreaterThan(1000);
+    expect(await until(() => Number(up() ?? 0) > first, 5000)).toBe(true);
+    // The child runs once, in the new incarnation (its block has passed), and nowhere twice.
+    expect(await until(() => node.whichChildren('global').filter((c) => c.id === 'stall' && c.status === 'running').length === 1, 5000)).toBe(true);
+  });
+});

@@ -36,8 +36,11 @@ export interface BrowserStartOptions extends TabTuning {
 /** What the page's lifecycle did to the tab's membership (`onLifecycle`). */
 export type TabLifecycleEvent =
   | { type: 'tab_left'; cause: 'pagehide' | 'freeze' }
-  | { type: 'tab_rejoined'; cause: 'resume' | 'pageshow'; name: string; address: string; awayMs: number }
-  | { type: 'tab_rejoin_failed'; cause: 'resume' | 'pageshow'; error: ErrorInfo };
+  | { type: 'tab_rejoined'; cause: RejoinCause; name: string; address: string; awayMs: number }
+  | { type: 'tab_rejoin_failed'; cause: RejoinCause; error: ErrorInfo };
+
+/** `stall`: the Supervisor's worker stalled past the failure timeout with no resume event (supervisor-worker.ts). */
+type RejoinCause = 'resume' | 'pageshow' | 'stall';
 
 /** A call the Supervisor in the worker refused, with the error's own name (e.g. NotFoundError). */
 export class SupervisorCallError extends Error {
@@ -55,6 +58,8 @@ export class BrowserSupervisor {
   private readonly listeners = new Set<Listener>();
   private readonly closedListeners = new Set<(code: number, reason: string) => void>();
   private readonly lifecycleListeners = new Set<(e: TabLifecycleEvent) => void>();
+  /** Internal: what the lifecycle does when the worker reports a stall (its Supervisor already ended). */
+  onStall: ((awayMs: number) => void) | undefined;
   name = '';
   address = '';
 
@@ -80,6 +85,7 @@ export class BrowserSupervisor {
   receive(m: FromWorker): void {
     if (m.t === 'event') { for (const fn of this.listeners) { try { fn(m.event); } catch { /* a listener's bug */ } } return; }
     if (m.t === 'gateway_closed') { for (const fn of this.closedListeners) fn(m.code, m.reason); return; }
+    if (m.t === 'gap') { this.onStall?.(m.awayMs); return; }
     if (m.t !== 'result') return;
     const c = this.calls.get(m.id);
     if (!c) return;
@@ -184,9 +190,9 @@ function followLifecycle(handle: BrowserSupervisor, o: WorkerStartOptions): void
     void handle.leave().catch(() => undefined);
     handle.lifecycle({ type: 'tab_left', cause });
   };
-  const rejoin = (cause: 'resume' | 'pageshow') => {
-    if (awaySince === undefined || rejoining) return;
-    const awayMs = Date.now() - awaySince;
+  const rejoin = (cause: RejoinCause, stalledMs?: number) => {
+    if ((awaySince === undefined && stalledMs === undefined) || rejoining) return;
+    const awayMs = stalledMs ?? Date.now() - (awaySince ?? Date.now());
     rejoining = true;
     handle.kill();
     bootWorker(o, handle).then(
@@ -194,6 +200,7 @@ function followLifecycle(handle: BrowserSupervisor, o: WorkerStartOptions): void
       (err: Error) => handle.lifecycle({ type: 'tab_rejoin_failed', cause, error: { name: err.name, message: err.message } }),
     ).finally(() => { rejoining = false; });
   };
+  handle.onStall = (awayMs) => rejoin('stall', awayMs);
   addEventListener('pagehide', () => leave('pagehide'));
   document.addEventListener('freeze', () => leave('freeze'));
   document.addEventListener('resume', () => rejoin('resume'));

@@ -35,7 +35,14 @@ export class GatewayTransport implements Transport {
   /** The socket's close, once it happened (code, reason). */
   closeInfo: { code: number; reason: string } | undefined;
 
-  constructor(private readonly url: string, private readonly auth: TabAuth, private readonly name: string | undefined, private readonly onSocketClosed?: (code: number, reason: string) => void) {}
+  /**
+   * `awake`, when given, is asked before every send and dial: false once the tab stalled past its
+   * failure timeout, and then nothing more leaves this tab (supervisor-worker.ts ends it).
+   */
+  constructor(
+    private readonly url: string, private readonly auth: TabAuth, private readonly name: string | undefined,
+    private readonly onSocketClosed?: (code: number, reason: string) => void, private readonly awake?: () => boolean,
+  ) {}
 
   /** Connects, sends the HELLO and resolves to this tab's address once the gateway welcomes it. */
   listen(handlers: TransportHandlers): Promise<string> {
@@ -112,6 +119,7 @@ export class GatewayTransport implements Transport {
   }
 
   dial(address: string): void {
+    if (this.awake && !this.awake()) return;
     if (this.closed || !this.ws || this.ws.readyState !== WebSocket.OPEN) {
       queueMicrotask(() => this.handlers.dialFailed(address, 'gateway_closed'));
       return;
@@ -123,6 +131,7 @@ export class GatewayTransport implements Transport {
   }
 
   send(link: number, bytes: Uint8Array): void {
+    if (this.awake && !this.awake()) return;
     if (!this.channels.get(link)?.opened || this.ws?.readyState !== WebSocket.OPEN) return;
     this.ws.send(this.out.encode(GW_DATA, link, bytes));
   }

@@ -42,5 +42,11 @@ export type FromWorker =
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: ErrorInfo }
   | { t: 'event'; event: TrellisEvent }
+  /**
+   * The worker was stalled longer than the failure timeout (the machine slept, or its thread was
+   * blocked): the cluster may have declared this tab dead, so the Supervisor and its children
+   * are already ended, and nothing was sent after the stall. The page rejoins.
+   */
+  | { t: 'gap'; awayMs: number }
   /** The gateway socket closed: this tab is cut off from the cluster. */
   | { t: 'gateway_closed'; code: number; reason: string };
