@@ -2,22 +2,12 @@
 // closed and whose redial is refused is down at once): a member's redial of a closed tab gets a
 // reset (the code a transport reports as refused), not an HTTP answer; a tab's dial of a member
 // where nothing listens comes back as `dial_refused`, which the tab's transport reports as refused.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Supervisor, TrellisEvent } from '@trellis/core';
-import { gatewayFixture, openTab, startTab, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
+import { freePort, gatewayFixture, openTab, startTab, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-failover';
-
-/** A loopback port where nothing listens (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Dials `address` as a member's transport does; resolves to the error code, or the HTTP status, or 'open'. */
 function dialOutcome(address: string): Promise<string> {
@@ -39,7 +29,7 @@ describe('refused dials through the gateway', () => {
   let fx: GatewayFixture;
 
   beforeAll(async () => {
-    dead = `ws://127.0.0.1:${await deadPort()}`;
+    dead = `ws://127.0.0.1:${await freePort()}`;
     fx = await gatewayFixture({ scope: SCOPE, insecure: true, seeds: [dead] });
     ({ browser, site, node, gatewayUrl, events: nodeEvents } = fx);
   });

@@ -4,6 +4,7 @@
 // in `window.events`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { start as startNode, type NodeStartOptions } from '@trellis/node';
@@ -120,4 +121,13 @@ export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'l
     browser, site, node, events, gatewayUrl: `${node.address}/trellis/browser`,
     close: async () => { await node.kill(); await browser.close(); await site.close(); },
   };
+}
+
+/** A loopback port free a moment ago (bound, then closed): nothing listens there. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
