@@ -66,4 +66,14 @@ describe('refused dials through the gateway', () => {
     expect(failed).toEqual([dead, 'dial_refused', 'refused']);
     await page.close();
   });
+
+  it('a tab that reaches the gateway by another host name joins through the member\'s advertised address', async () => {
+    const page = await openTab(browser, site);
+    const viaLocalhost = gatewayUrl.replace('127.0.0.1', 'localhost');
+    expect(viaLocalhost).not.toBe(gatewayUrl);
+    await startTab(page, { scope: SCOPE, gateway: viaLocalhost, name: 'tab-host' });
+    expect(await until(() => node.members().some((m) => m.name === 'tab-host' && m.status === 'up'), 5000)).toBe(true);
+    expect(nodeEvents.filter((e) => e.type === 'gateway_dial_refused')).toEqual([]);
+    await page.close();
+  });
 });

@@ -28,7 +28,8 @@ export type TabAuth =
 
 /** `name`: the member name the tab will join under; a credential tab's must be its credential's. */
 export interface TabHello { v: number; auth: TabAuth; name?: string }
-export interface TabWelcome { tab: string; address: string }
+/** `member`: the address the gateway's own member advertises (a tab's default seed: the gateway dials only members' addresses). */
+export interface TabWelcome { tab: string; address: string; member: string }
 
 export interface GatewayMessage { op: number; channel: number; payload: Uint8Array }
 

@@ -9,7 +9,7 @@
 // socket does. The host supplies sockets (accepted and dialed) and routes upgrades here.
 import {
   GATEWAY_HEADER_BYTES, GW_ACCEPT, GW_CLOSE, GW_CLOSE_LIMIT, GW_CLOSE_PROTOCOL, GW_CLOSE_REFUSED, GW_DATA, GW_HELLO, GW_OPEN,
-  GW_OPENED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readTabHello, type TabAuth,
+  GW_OPENED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readTabHello, type TabAuth, type TabWelcome,
 } from './gateway-wire.js';
 import { checkTabCredential, credentialVerifierKey, equalBytes, type CredentialRefusal } from './gateway-credential.js';
 import { MAX_FRAME_BYTES_DEFAULT, transportPayloadMax } from './limits.js';
@@ -292,7 +292,8 @@ export class Gateway {
     tab.joined = true;
     tab.member = member;
     this.tabs.set(tab.id, tab);
-    tab.socket.send(this.out.json(GW_WELCOME, 0, { tab: tab.id, address: `${this.base}${this.path}/${tab.id}` }));
+    const welcome: TabWelcome = { tab: tab.id, address: `${this.base}${this.path}/${tab.id}`, member: this.base };
+    tab.socket.send(this.out.json(GW_WELCOME, 0, welcome));
     this.notify({ type: 'gateway_tab_joined', tab: tab.id, origin: tab.origin, member });
   }
 

@@ -44,6 +44,7 @@ describe('gateway', () => {
     expect(w.op).toBe(GW_WELCOME);
     const welcome = JSON.parse(gatewayText(w.payload));
     expect(welcome.address).toBe(`ws://gw:1/trellis/browser/${welcome.tab}`);
+    expect(welcome.member).toBe('ws://gw:1');
     expect(gw.route('/trellis/browser', 'http://evil')).toEqual({ kind: 'refuse', status: 403, reason: 'origin' });
     expect(gw.route('/trellis/browser', undefined)).toMatchObject({ kind: 'refuse', reason: 'origin' });
     expect(gw.route('/other', 'http://ok')).toEqual({ kind: 'none' });

@@ -19,7 +19,7 @@ export interface BrowserStartOptions extends TabTuning {
   credential?: string;
   /** A cluster without a secret: anyone who can connect can join (start() needs this said). */
   insecure?: boolean;
-  /** Members to join through; default: the gateway's own member (the gateway URL's origin). */
+  /** Members to join through; default: the gateway's own member (the address it advertises, from the gateway's WELCOME). */
   seeds?: string[];
   /** URL of a module exporting `kinds` (inline kinds run in the Supervisor's worker, so they are imported there). */
   kinds: string | URL;
@@ -142,7 +142,7 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
   const name = options.name ?? (options.credential === undefined ? undefined : decodeCredentialToken(options.credential)?.name);
   const o: WorkerStartOptions = {
     scope: options.scope, name, gateway: gw.href, auth, secret: options.secret, credential: options.credential, insecure: options.insecure,
-    seeds: options.seeds ?? [`${gw.protocol}//${gw.host}`],
+    seeds: options.seeds,
     kindsModule: new URL(String(options.kinds), location.href).href,
     children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,
     syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,

@@ -56,16 +56,19 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const kinds = absoluteKinds(mod.kinds, o.kindsModule);
   const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
   const options: CommonOptions = {
-    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
+    // By default the tab joins through the gateway's own member, at the address it advertises
+    // (read after the WELCOME: a seed function runs once the transport listens).
+    scope: o.scope, name: o.name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
     heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
   };
+  let transport: GatewayTransport | undefined;
   const heartbeatMs = o.heartbeatMs ?? Math.floor((o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS) / 4);
   const watch = new StallWatch(o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS, Math.max(1, Math.floor(heartbeatMs / STALL_WATCH_PER_HEARTBEAT)), (awayMs) => {
     void sup?.kill();
     post({ t: 'gap', awayMs });
   });
   const s = await startWith(options, {
-    transport: () => new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake()),
+    transport: () => (transport = new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake())),
     runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
     randomBytes: webRandomBytes,
     wasm: async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),

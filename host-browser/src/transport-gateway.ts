@@ -32,6 +32,8 @@ export class GatewayTransport implements Transport {
   private nextDial = 1;
   private readonly out = new GatewayEncoder();
   private closed = false;
+  /** The address the gateway's own member advertises, once welcomed ('' before). */
+  memberAddress = '';
   /** The socket's close, once it happened (code, reason). */
   closeInfo: { code: number; reason: string } | undefined;
 
@@ -65,7 +67,9 @@ export class GatewayTransport implements Transport {
           if (m.op !== GW_WELCOME) return;
           welcomed = true;
           clearTimeout(timer);
-          resolve((JSON.parse(gatewayText(m.payload)) as TabWelcome).address);
+          const w = JSON.parse(gatewayText(m.payload)) as TabWelcome;
+          this.memberAddress = typeof w.member === 'string' ? w.member : '';
+          resolve(w.address);
           return;
         }
         this.onMessage(m.op, m.channel, m.payload);

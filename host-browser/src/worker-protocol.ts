@@ -24,7 +24,8 @@ export interface WorkerStartOptions extends TabTuning {
   credential?: string;
   /** A cluster without a secret, said explicitly (start() refuses neither a secret nor `insecure`). */
   insecure?: boolean;
-  seeds: string[];
+  /** undefined: the gateway's own member, as its WELCOME names it. */
+  seeds?: string[];
   kindsModule: string;
   /** Where the core's release.wasm is (default: next to the worker bundle). */
   wasmUrl?: string;
