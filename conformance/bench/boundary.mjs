@@ -1,6 +1,7 @@
 // Wasm boundary and decoder benchmarks (npm run bench -- boundary).
 import { readFileSync } from 'node:fs';
 import { TestCore as Core, releaseWasmUrl, testingWasmUrl } from '@trellis/core/testing';
+import { decoderFrameMix } from './frame-mix.mjs';
 
 const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'boundary', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
@@ -121,17 +122,7 @@ const four = best(RUNS, () => {
 emit('boundary_4k_unauth_us', (four * 1000) / MU, 'us', { batches: MU, batchBytes: 4 * (payload.length + 9), link: 'none (999, dropped at lookup)' });
 
 // Decoder throughput: half random frames (rejected at some depth), half valid DIGEST frames.
-const digest = new Uint8Array([0x54, 2, 5, 0, 16, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
-let s = 12345;
-const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
-const frames = [];
-for (let i = 0; i < 1000; i++) {
-  if (i % 2) { frames.push(digest); continue; }
-  const f = new Uint8Array(8 + (rnd() % 120));
-  for (let j = 0; j < f.length; j++) f[j] = rnd() & 255;
-  if (i % 4 === 0) { f.set([0x54, 2, 1 + (rnd() % 13), 0]); new DataView(f.buffer).setUint32(4, f.length - 8, true); }
-  frames.push(f);
-}
+const frames = decoderFrameMix();
 // The decoder probe exists only in the testing build; the boundary costs above are release's.
 const probe = Core.create(new WebAssembly.Module(readFileSync(testingWasmUrl)));
 const K = 200000;

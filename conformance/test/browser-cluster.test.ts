@@ -154,7 +154,7 @@ describe('browser tabs through a Node gateway', () => {
       const { GatewayTransport } = (window as unknown as { trellis: any }).trellis;
       let cut: (v: { code: number; reason: string }) => void;
       const gone = new Promise<{ code: number; reason: string }>((r) => { cut = r; });
-      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, (code: number, reason: string) => cut({ code, reason }));
+      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, undefined, (code: number, reason: string) => cut({ code, reason }));
       const noop = () => undefined;
       await t.listen({ opened: noop, frame: noop, closed: noop, dialFailed: noop });
       for (let i = 0; i < dials; i++) t.dial(target);
@@ -166,6 +166,33 @@ describe('browser tabs through a Node gateway', () => {
     expect(nodeEvents.filter((e) => e.type === 'member_down').slice(downBefore)).toEqual([]);
     expect(upNames(node.members())).toEqual(['tab-a', 'tab-b']);
     expect((await placement()).size).toBe(CHILDREN);
+    await page.close();
+  });
+
+  it('the gateway dials only members\' addresses: a tab\'s dial of anything else fails with not_a_member', async () => {
+    const page = await openTab(browser, site);
+    const elsewhere = site.url.replace('http:', 'ws:');
+    const failed = await page.evaluate(async ({ gatewayUrl, targets }) => {
+      const { GatewayTransport } = (window as unknown as { trellis: any }).trellis;
+      const out: { address: string; reason: string; opened: boolean }[] = [];
+      let done: () => void;
+      const all = new Promise<void>((r) => { done = r; });
+      const note = (address: string, reason: string, opened: boolean) => { out.push({ address, reason, opened }); if (out.length === targets.length) done(); };
+      const t = new GatewayTransport(gatewayUrl, { mode: 'insecure' }, undefined);
+      await t.listen({
+        opened: (_l: number, _o: boolean, address: string) => note(address, '', true), frame: () => undefined, closed: () => undefined,
+        dialFailed: (address: string, reason: string) => note(address, reason, false),
+      });
+      for (const a of targets) t.dial(a);
+      await all;
+      await t.shutdown();
+      return out.sort((a, b) => a.address.localeCompare(b.address));
+    }, { gatewayUrl, targets: [elsewhere, node.address!] });
+    expect(failed).toEqual([
+      { address: node.address!, reason: '', opened: true },
+      { address: elsewhere, reason: 'not_a_member', opened: false },
+    ].sort((a, b) => a.address.localeCompare(b.address)));
+    expect(nodeEvents.filter((e) => e.type === 'gateway_dial_refused').map((e) => 'address' in e && e.address)).toEqual([elsewhere]);
     await page.close();
   });
 

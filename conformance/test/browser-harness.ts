@@ -4,8 +4,11 @@
 // in `window.events`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { start as startNode, type NodeStartOptions } from '@trellis/node';
+import type { Supervisor, TrellisEvent } from '@trellis/core';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 
@@ -32,7 +35,7 @@ window.events = [];
 window.loaded = true;
 </script>`;
 
-/** The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web Worker. */
+/** The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web Worker, `tab-block` stalls the worker. */
 const KINDS = `export const kinds = {
   'tab-inline': { run: (args, ctx) => new Promise((resolve) => {
     ctx.emit('running', { script: String(self.location.href) });
@@ -41,6 +44,8 @@ const KINDS = `export const kinds = {
   'tab-worker': { module: './worker-kind.js', isolate: 'worker' },
   'tab-rejects': { module: './rejects-kind.js', isolate: 'worker' },
   'tab-throws': { module: './throws-kind.js', isolate: 'worker' },
+  // Blocks the Supervisor's worker thread until args.untilMs (a stall), then runs until stopped.
+  'tab-block': { run: (args, ctx) => { while (Date.now() < args.untilMs); return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve())); } },
 };`;
 /** Worker kinds that crash without their function failing: an unhandled rejection, an uncaught throw in a timer. */
 const REJECTS_KIND = `export function run() { Promise.reject(new Error('rejected')); return new Promise(() => {}); }`;
@@ -102,4 +107,27 @@ export function tabCall<T>(page: Page, method: string, ...args: unknown[]): Prom
 
 export function tabEvents<T = { type: string }>(page: Page): Promise<T[]> {
   return page.evaluate(() => (window as unknown as { events: unknown[] }).events) as Promise<T[]>;
+}
+
+export interface GatewayFixture { browser: Browser; site: Site; node: Supervisor; gatewayUrl: string; events: TrellisEvent[]; close(): Promise<void> }
+
+/** Chromium, a site and one Node member `node-1` whose gateway admits the site's origin; `options` complete its start options. */
+export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'listen' | 'kinds'> & Partial<NodeStartOptions>): Promise<GatewayFixture> {
+  const [browser, site] = await Promise.all([launchBrowser(), serveSite()]);
+  const node = await startNode({ name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds: {}, gateway: { origins: [site.url] }, ...options });
+  const events: TrellisEvent[] = [];
+  node.on('event', (e) => events.push(e));
+  return {
+    browser, site, node, events, gatewayUrl: `${node.address}/trellis/browser`,
+    close: async () => { await node.kill(); await browser.close(); await site.close(); },
+  };
+}
+
+/** A loopback port free a moment ago (bound, then closed): nothing listens there. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

@@ -30,6 +30,8 @@ export interface TransportHandlers {
   error?(err: Error): void;
   /** What a transport's gateway reports (tabs joined, refused, cut off). */
   gateway?(event: GatewayEvent): void;
+  /** Whether `address` is a member's or a seed's this node knows (the only ones its gateway dials for a tab). */
+  knownAddress?(address: string): boolean;
 }
 
 export interface Transport {

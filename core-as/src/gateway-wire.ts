@@ -23,13 +23,26 @@ export const GW_OP_MAX = GW_CLOSE;
 export type TabAuth =
   | { mode: 'insecure' }
   | { mode: 'secret'; secret: string }
-  /** Reserved: a credential from mintCredential. Gateways refuse it until credentials land. */
+  /** A credential from mintCredential (the gateway checks it: docs/SECURITY.md, "Tabs"). */
   | { mode: 'credential'; token: string };
 
-export interface TabHello { v: number; auth: TabAuth }
-export interface TabWelcome { tab: string; address: string }
+/** `name`: the member name the tab will join under; a credential tab's must be its credential's. */
+export interface TabHello { v: number; auth: TabAuth; name?: string }
+/** `member`: the address the gateway's own member advertises (a tab's default seed: the gateway dials only members' addresses). */
+export interface TabWelcome { tab: string; address: string; member: string }
 
 export interface GatewayMessage { op: number; channel: number; payload: Uint8Array }
+
+/**
+ * The CLOSE reason of a tab's dial that the member refused or reset (nothing listens there):
+ * the tab's transport reports it as a refused dial, which the core takes as the member gone.
+ */
+export const GW_DIAL_REFUSED = 'dial_refused';
+
+/** A host's socket error code that means nothing listens at the address (refused, or reset). */
+export function refusedCode(code: string | undefined): boolean {
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
+}
 
 /** WebSocket close codes the gateway sends a tab (4000-4999 are the application's). */
 export const GW_CLOSE_REFUSED = 4401; // HELLO missing, malformed or not authorised
@@ -92,9 +105,11 @@ export function readTabHello(payload: Uint8Array): TabHello | undefined {
   if (v === null || typeof v !== 'object') return undefined;
   const h = v as Record<string, unknown>;
   if (h.v !== GATEWAY_VERSION || h.auth === null || typeof h.auth !== 'object') return undefined;
+  if (h.name !== undefined && typeof h.name !== 'string') return undefined;
+  const name = h.name as string | undefined;
   const a = h.auth as Record<string, unknown>;
-  if (a.mode === 'insecure') return { v: GATEWAY_VERSION, auth: { mode: 'insecure' } };
-  if (a.mode === 'secret' && typeof a.secret === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'secret', secret: a.secret } };
-  if (a.mode === 'credential' && typeof a.token === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'credential', token: a.token } };
+  if (a.mode === 'insecure') return { v: GATEWAY_VERSION, auth: { mode: 'insecure' }, name };
+  if (a.mode === 'secret' && typeof a.secret === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'secret', secret: a.secret }, name };
+  if (a.mode === 'credential' && typeof a.token === 'string') return { v: GATEWAY_VERSION, auth: { mode: 'credential', token: a.token }, name };
   return undefined;
 }

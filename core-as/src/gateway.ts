@@ -9,8 +9,9 @@
 // socket does. The host supplies sockets (accepted and dialed) and routes upgrades here.
 import {
   GATEWAY_HEADER_BYTES, GW_ACCEPT, GW_CLOSE, GW_CLOSE_LIMIT, GW_CLOSE_PROTOCOL, GW_CLOSE_REFUSED, GW_DATA, GW_HELLO, GW_OPEN,
-  GW_OPENED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readTabHello, type TabAuth,
+  GW_OPENED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readTabHello, type TabAuth, type TabWelcome,
 } from './gateway-wire.js';
+import { checkTabCredential, credentialVerifierKey, equalBytes, type CredentialRefusal } from './gateway-credential.js';
 import { MAX_FRAME_BYTES_DEFAULT, transportPayloadMax } from './limits.js';
 import { WS_CLOSE_CODE, closeText } from './websocket.js';
 
@@ -46,12 +47,18 @@ export interface GatewayOptions {
 
 /** What the gateway reports (the Supervisor emits these as events). */
 export type GatewayEvent =
-  | { type: 'gateway_tab_joined'; tab: string; origin: string }
+  /** `member`: the name a credential tab joins under (its credential's), '' for other tabs. */
+  | { type: 'gateway_tab_joined'; tab: string; origin: string; member: string }
   | { type: 'gateway_tab_closed'; tab: string; reason: GatewayCutReason | 'socket_closed' | 'shutdown' }
-  | { type: 'gateway_refused'; reason: GatewayRefusal; origin: string };
+  | { type: 'gateway_refused'; reason: GatewayRefusal; origin: string }
+  /** A tab's dial the gateway did not make: the address is no member's or seed's this member knows. */
+  | { type: 'gateway_dial_refused'; tab: string; address: string; reason: GatewayDialRefusal };
+
+/** Why a tab's dial is refused (the CLOSE reason on its channel). */
+export type GatewayDialRefusal = 'bad_address' | 'not_a_member';
 
 export type GatewayCutReason = 'limit_channels' | 'limit_rate' | 'limit_frame' | 'protocol';
-export type GatewayRefusal = 'origin' | 'auth' | 'hello' | 'unknown_tab' | 'limit_channels';
+export type GatewayRefusal = 'origin' | 'auth' | 'hello' | 'unknown_tab' | 'limit_channels' | CredentialRefusal;
 
 /** A socket as the gateway uses it: the host's accepted or dialed WebSocket. */
 export interface GatewaySocket {
@@ -78,9 +85,16 @@ export type GatewayDial = (address: string, events: GatewayPipeEvents) => Gatewa
 /** What the host hands a Gateway: the member's secret and link size, its client dial, where events go. */
 export interface GatewayHost {
   secret: string | Uint8Array | undefined;
+  /** The member's scope: a tab's credential must be for it. */
+  scope: string;
   /** The largest message on the member's links (transportPayloadMax of its maxFrameBytes). */
   linkPayloadMax: number;
   dial: GatewayDial;
+  /**
+   * Whether `address` is one this member knows as a member's or a seed's: the only addresses the
+   * gateway dials for a tab, so a page cannot use it to reach anything else on the network.
+   */
+  knownAddress(address: string): boolean;
   notify(e: GatewayEvent): void;
   now?(): number;
 }
@@ -99,7 +113,11 @@ interface Tab {
   socket: GatewaySocket;
   origin: string;
   joined: boolean;
+  /** Its HELLO is being checked (a credential's key is an async HMAC): nothing else may come yet. */
+  checking: boolean;
   gone: boolean;
+  /** The member name its credential is for ('' for a tab of an insecure or secret cluster). */
+  member: string;
   channels: Map<number, Channel>;
   nextInbound: number;
   tokens: number;
@@ -117,21 +135,17 @@ function tabId(): string {
   return s;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
-}
-
 export class Gateway {
   readonly path: string;
   readonly limits: GatewayLimits;
   private readonly secret: Uint8Array | undefined;
+  private readonly scope: string;
+  private verifierKey: Promise<CryptoKey> | undefined;
   private readonly tabs = new Map<string, Tab>();
   private readonly out = new GatewayEncoder();
   private base = '';
   private readonly dial: GatewayDial;
+  private readonly knownAddress: (address: string) => boolean;
   private readonly notify: (e: GatewayEvent) => void;
   private readonly now: () => number;
 
@@ -139,7 +153,9 @@ export class Gateway {
     this.path = (opts.path ?? GATEWAY_PATH_DEFAULT).replace(/\/+$/, '');
     this.limits = { ...GATEWAY_LIMITS_DEFAULT, frameBytesMax: host.linkPayloadMax + GATEWAY_HEADER_BYTES, ...opts.limits };
     this.secret = typeof host.secret === 'string' ? new TextEncoder().encode(host.secret) : host.secret;
+    this.scope = host.scope;
     this.dial = host.dial;
+    this.knownAddress = (a) => host.knownAddress(a);
     this.notify = (e) => host.notify(e);
     this.now = host.now ?? Date.now;
   }
@@ -169,7 +185,7 @@ export class Gateway {
   /** A tab's socket after its upgrade was routed `tab`. */
   acceptTab(socket: GatewaySocket, origin: string): GatewaySocketEvents {
     const tab: Tab = {
-      id: tabId(), socket, origin, joined: false, gone: false, channels: new Map(), nextInbound: 2,
+      id: tabId(), socket, origin, joined: false, checking: false, gone: false, member: '', channels: new Map(), nextInbound: 2,
       tokens: this.limits.bytesPerSecondMax, refilledMs: this.now(), helloTimer: undefined,
     };
     tab.helloTimer = setTimeout(() => { if (!tab.joined) this.refuse(tab, 'hello'); }, this.limits.helloMs);
@@ -217,8 +233,9 @@ export class Gateway {
     if (!this.spend(tab, bytes.length)) { this.cut(tab, 'limit_rate'); return; }
     const m = readGatewayMessage(bytes);
     if (!m) { this.cut(tab, 'protocol'); return; }
+    if (tab.checking) { this.cut(tab, 'protocol'); return; }
     if (!tab.joined) {
-      if (m.op === GW_HELLO && m.channel === 0) this.hello(tab, m.payload);
+      if (m.op === GW_HELLO && m.channel === 0) void this.hello(tab, m.payload);
       else this.refuse(tab, 'hello');
       return;
     }
@@ -241,32 +258,51 @@ export class Gateway {
     }
   }
 
+  /**
+   * A tab presents the cluster's own mode: no secret (insecure), the shared secret, or a
+   * credential minted by a member that holds the secret (docs/SECURITY.md, "Tabs"), which binds
+   * the tab to the credential's member name. Checking a credential's key is an async HMAC.
+   */
   private hello(tab: Tab, payload: Uint8Array): void {
     const h = readTabHello(payload);
-    if (!h || !this.authorised(h.auth)) { this.refuse(tab, h ? 'auth' : 'hello'); return; }
-    clearTimeout(tab.helloTimer);
-    tab.joined = true;
-    this.tabs.set(tab.id, tab);
-    tab.socket.send(this.out.json(GW_WELCOME, 0, { tab: tab.id, address: `${this.base}${this.path}/${tab.id}` }));
-    this.notify({ type: 'gateway_tab_joined', tab: tab.id, origin: tab.origin });
+    if (!h) { this.refuse(tab, 'hello'); return; }
+    const auth = h.auth;
+    if (auth.mode === 'insecure') { if (this.secret === undefined) this.welcome(tab, ''); else this.refuse(tab, 'auth'); return; }
+    if (auth.mode === 'secret') {
+      if (this.secret !== undefined && equalBytes(new TextEncoder().encode(auth.secret), this.secret)) this.welcome(tab, '');
+      else this.refuse(tab, 'auth');
+      return;
+    }
+    const secret = this.secret;
+    if (secret === undefined) { this.refuse(tab, 'auth'); return; }
+    tab.checking = true;
+    this.verifierKey ??= credentialVerifierKey(secret);
+    void this.verifierKey
+      .then((key) => checkTabCredential(key, this.scope, auth.token, h.name, this.now()))
+      .then((c) => {
+        tab.checking = false;
+        if (tab.gone) return;
+        if (c.ok) this.welcome(tab, c.name);
+        else this.refuse(tab, c.reason);
+      });
   }
 
-  /**
-   * Phase 1: a tab presents the cluster's own mode, no secret (insecure) or the shared secret.
-   * Credentials (mode 'credential') are refused until their verifier exists; this is the one
-   * place it goes, and the tab's HELLO already carries the token.
-   */
-  private authorised(auth: TabAuth): boolean {
-    if (auth.mode === 'insecure') return this.secret === undefined;
-    if (auth.mode === 'secret') return this.secret !== undefined && equalBytes(new TextEncoder().encode(auth.secret), this.secret);
-    return false;
+  private welcome(tab: Tab, member: string): void {
+    clearTimeout(tab.helloTimer);
+    tab.joined = true;
+    tab.member = member;
+    this.tabs.set(tab.id, tab);
+    const welcome: TabWelcome = { tab: tab.id, address: `${this.base}${this.path}/${tab.id}`, member: this.base };
+    tab.socket.send(this.out.json(GW_WELCOME, 0, welcome));
+    this.notify({ type: 'gateway_tab_joined', tab: tab.id, origin: tab.origin, member });
   }
 
   private open(tab: Tab, channel: number, address: string): void {
     // Tabs number their dials odd, the gateway its accepts even: a channel is one side's alone.
     if (channel % 2 !== 1 || tab.channels.has(channel)) { this.cut(tab, 'protocol'); return; }
     if (tab.channels.size >= this.limits.channelsMax) { this.cut(tab, 'limit_channels'); return; }
-    if (!/^wss?:\/\//.test(address)) { tab.socket.send(this.out.text(GW_CLOSE, channel, 'bad_address')); return; }
+    if (!/^wss?:\/\//.test(address)) { this.refuseDial(tab, channel, address, 'bad_address'); return; }
+    if (!this.knownAddress(address)) { this.refuseDial(tab, channel, address, 'not_a_member'); return; }
     const ch: Channel = { pipe: undefined, open: false };
     tab.channels.set(channel, ch);
     const mine = () => !tab.gone && tab.channels.get(channel) === ch;
@@ -275,6 +311,11 @@ export class Gateway {
       data: (bytes) => { if (mine()) tab.socket.send(this.out.encode(GW_DATA, channel, bytes)); },
       closed: (reason) => this.pipeClosed(tab, channel, ch, reason),
     });
+  }
+
+  private refuseDial(tab: Tab, channel: number, address: string, reason: GatewayDialRefusal): void {
+    tab.socket.send(this.out.text(GW_CLOSE, channel, reason));
+    this.notify({ type: 'gateway_dial_refused', tab: tab.id, address, reason });
   }
 
   private pipeClosed(tab: Tab, channel: number, ch: Channel, reason: string): void {

@@ -27,7 +27,8 @@ export { systemLookup, externalIpv4Addresses, type Lookup } from './system-net.j
 export { fromEnv, parseHostPort, ENV_VARIABLES, type EnvOptions } from './env.js';
 export {
   Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
-  type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal,
+  type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal, type GatewayDialRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';
 export type { MetricsData, MetricFamily, MetricSample } from './metrics-data.js';
+export { checkTabCredential, credentialVerifierKey, type CredentialRefusal, type CredentialCheck } from './gateway-credential.js';

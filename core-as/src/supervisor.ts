@@ -127,6 +127,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       },
       error: (err) => this.emit({ type: 'transport_error', error: errorInfo(err) }),
       gateway: (event) => this.emit(event),
+      knownAddress: (address) => this.knowsAddress(address),
     };
   }
 
@@ -210,6 +211,12 @@ export class Supervisor extends Emitter<TrellisEvent> {
       throw bad.reason;
     }
     this.emit({ type: 'ready', name: this.name, address: this.address });
+  }
+
+  /** A member's address as this node lists members, or a seed's (given or found). */
+  private knowsAddress(address: string): boolean {
+    if (this.opts.seeds.includes(address) || this.seedsSent.has(address)) return true;
+    return this.state !== 'stopped' && this.core.members().some((m) => m.address === address);
   }
 
   // ---- seeds found at run time (DNS names, functions) -------------------------------------------

@@ -1,5 +1,6 @@
 // The gateway's decisions, on in-memory sockets (the Chromium tests cover the real ones): who may
 // join, what cuts a tab off, and that a tab's channels end with its socket, whatever their state.
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   Gateway, GatewayEncoder, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, gatewayText, readGatewayMessage,
@@ -18,17 +19,18 @@ function setup(opts: Partial<GatewayOptions> = {}, secret?: string) {
   const events: GatewayEvent[] = [];
   const pipes: { address: string; sock: Sock; ev: GatewayPipeEvents }[] = [];
   let now = 1000;
+  const known = new Set(['ws://m:1', 'ws://member:2', 'ws://member:3']);
   const gw = new Gateway({ origins: ['http://ok'], ...opts }, {
-    secret, linkPayloadMax: 1024, notify: (e) => events.push(e), now: () => now,
+    secret, scope: 'demo', linkPayloadMax: 1024, knownAddress: (a) => known.has(a), notify: (e) => events.push(e), now: () => now,
     dial: (address, ev) => { const sock = new Sock(); pipes.push({ address, sock, ev }); return sock; },
   });
   gw.setAddress('ws://gw:1');
   const enc = new GatewayEncoder();
-  const tab = (auth: unknown = { mode: 'insecure' }) => {
+  const tab = (auth: unknown = { mode: 'insecure' }, name?: string) => {
     const sock = new Sock();
     expect(gw.route('/trellis/browser', 'http://ok')).toEqual({ kind: 'tab' });
     const ev: GatewaySocketEvents = gw.acceptTab(sock, 'http://ok');
-    ev.message(enc.json(GW_HELLO, 0, { v: 1, auth }));
+    ev.message(enc.json(GW_HELLO, 0, { v: 1, auth, name }));
     return { sock, ev, send: (op: number, ch: number, payload: Uint8Array | string) => ev.message(typeof payload === 'string' ? enc.text(op, ch, payload) : enc.encode(op, ch, payload)) };
   };
   return { gw, events, pipes, tab, advance: (ms: number) => { now += ms; } };
@@ -42,18 +44,19 @@ describe('gateway', () => {
     expect(w.op).toBe(GW_WELCOME);
     const welcome = JSON.parse(gatewayText(w.payload));
     expect(welcome.address).toBe(`ws://gw:1/trellis/browser/${welcome.tab}`);
+    expect(welcome.member).toBe('ws://gw:1');
     expect(gw.route('/trellis/browser', 'http://evil')).toEqual({ kind: 'refuse', status: 403, reason: 'origin' });
     expect(gw.route('/trellis/browser', undefined)).toMatchObject({ kind: 'refuse', reason: 'origin' });
     expect(gw.route('/other', 'http://ok')).toEqual({ kind: 'none' });
     expect(events.map((e) => e.type)).toEqual(['gateway_tab_joined', 'gateway_refused', 'gateway_refused']);
   });
 
-  it('auth: insecure only without a secret, the secret only when it matches, credentials not yet', () => {
+  it('auth: insecure only without a secret, the secret only when it matches', () => {
     expect(setup().tab().sock.closed).toBeUndefined();
     expect(setup({}, 's3cret').tab().sock.closed).toEqual({ code: 4401, reason: 'auth' });
     expect(setup({}, 's3cret').tab({ mode: 'secret', secret: 's3cret' }).sock.closed).toBeUndefined();
     expect(setup({}, 's3cret').tab({ mode: 'secret', secret: 's3creT' }).sock.closed).toEqual({ code: 4401, reason: 'auth' });
-    expect(setup({}, 's3cret').tab({ mode: 'credential', token: 'x' }).sock.closed).toEqual({ code: 4401, reason: 'auth' });
+    expect(setup().tab({ mode: 'credential', token: 'x' }).sock.closed).toEqual({ code: 4401, reason: 'auth' });
     expect(setup().tab({ mode: 'nonsense' }).sock.closed).toEqual({ code: 4401, reason: 'hello' });
   });
 
@@ -71,6 +74,22 @@ describe('gateway', () => {
     t.send(GW_OPEN, 5, 'http://not-a-member');
     const ms = t.sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
     expect(ms).toEqual([[GW_OPENED, 1, ''], [GW_DATA, 1, '\t'], [GW_CLOSE, 3, 'refused'], [GW_CLOSE, 5, 'bad_address']]);
+  });
+
+  it('dials only addresses the member knows as a member\'s or a seed\'s; refuses others on the channel, with an event', () => {
+    const { tab, pipes, events } = setup();
+    const t = tab();
+    t.send(GW_OPEN, 1, 'ws://10.0.0.1:22');
+    t.send(GW_OPEN, 3, 'ws://m:1/admin');
+    t.send(GW_OPEN, 5, 'ws://m:1');
+    expect(pipes.map((p) => p.address)).toEqual(['ws://m:1']);
+    const ms = t.sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
+    expect(ms).toEqual([[GW_CLOSE, 1, 'not_a_member'], [GW_CLOSE, 3, 'not_a_member']]);
+    expect(events.filter((e) => e.type === 'gateway_dial_refused').map((e) => 'address' in e && e.address)).toEqual(['ws://10.0.0.1:22', 'ws://m:1/admin']);
+    // A refused dial is the tab's to retry: it is not cut off, and the channel number is free again.
+    expect(t.sock.closed).toBeUndefined();
+    t.send(GW_OPEN, 1, 'ws://member:2');
+    expect(pipes.map((p) => p.address)).toEqual(['ws://m:1', 'ws://member:2']);
   });
 
   it('routes a member\'s dial of a tab as an even channel, and closes every channel when the tab\'s socket closes', () => {
@@ -114,4 +133,60 @@ describe('gateway', () => {
     even.send(GW_OPEN, 2, 'ws://m:1');
     expect(even.sock.closed).toEqual({ code: 4400, reason: 'protocol' });
   });
+
+  it('credential tabs: joins under the credential\'s name; malformed, other-scope, expired, other-name and forged ones are refused', async () => {
+    const nowMs = 1000; // setup's clock
+    const ok = token('s3cret', 'demo', 'tab-a', ['echo'], nowMs + 60_000);
+    const cases: [unknown, string | undefined, string | undefined][] = [
+      [{ mode: 'credential', token: ok }, 'tab-a', undefined],
+      [{ mode: 'credential', token: ok }, undefined, undefined],
+      [{ mode: 'credential', token: 'not-a-token' }, 'tab-a', 'credential_malformed'],
+      [{ mode: 'credential', token: token('s3cret', 'other', 'tab-a', ['echo'], nowMs + 60_000) }, 'tab-a', 'credential_scope'],
+      [{ mode: 'credential', token: token('s3cret', 'demo', 'tab-a', ['echo'], nowMs) }, 'tab-a', 'credential_expired'],
+      [{ mode: 'credential', token: ok }, 'tab-b', 'credential_name'],
+      [{ mode: 'credential', token: token('guess', 'demo', 'tab-a', ['echo'], nowMs + 60_000) }, 'tab-a', 'credential_forged'],
+      [{ mode: 'credential', token: token('s3cret', 'demo', 'tab-a', ['echo'], nowMs + 60_000, ['echo', 'admin']) }, 'tab-a', 'credential_forged'],
+    ];
+    for (const [auth, name, refused] of cases) {
+      const { tab, events } = setup({}, 's3cret');
+      const t = tab(auth, name);
+      await until(() => t.sock.closed !== undefined || t.sock.sent.length > 0);
+      if (refused === undefined) {
+        expect(t.sock.closed).toBeUndefined();
+        expect(t.sock.messages()[0].op).toBe(GW_WELCOME);
+        expect(events).toEqual([expect.objectContaining({ type: 'gateway_tab_joined', member: 'tab-a' })]);
+      } else {
+        expect(t.sock.closed).toEqual({ code: 4401, reason: refused });
+        expect(events).toEqual([{ type: 'gateway_refused', reason: refused, origin: 'http://ok' }]);
+      }
+    }
+  });
+
+  it('a credential tab that sends anything before its WELCOME is cut off', async () => {
+    const { tab, events } = setup({}, 's3cret');
+    const t = tab({ mode: 'credential', token: token('s3cret', 'demo', 'tab-a', [], 61_000) }, 'tab-a');
+    t.send(GW_OPEN, 1, 'ws://m:1');
+    expect(t.sock.closed).toEqual({ code: 4400, reason: 'protocol' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.sock.sent).toEqual([]);
+    expect(events).toEqual([]);
+  });
 });
+
+/** A credential token as docs/PROTOCOL.md defines it, built on node:crypto (an independent encoder). `claimKinds`: kinds written into the token, if not those keyed. */
+function token(secret: string, scope: string, name: string, kinds: string[], expiresAtMs: number, claimKinds = kinds): string {
+  const str = (s: string) => { const b = Buffer.from(s, 'utf8'); const n = Buffer.alloc(4); n.writeUInt32LE(b.length); return Buffer.concat([n, b]); };
+  const u32 = (x: number) => { const n = Buffer.alloc(4); n.writeUInt32LE(x); return n; };
+  const u64 = (x: number) => { const n = Buffer.alloc(8); n.writeBigUInt64LE(BigInt(x)); return n; };
+  const list = (ks: string[]) => Buffer.concat([u32(ks.length), ...ks.map(str)]);
+  const key = createHmac('sha256', secret).update(Buffer.concat([str('trellis/v2 credential'), str(scope), str(name), list(kinds), u64(expiresAtMs)])).digest();
+  return Buffer.concat([Buffer.from([2]), str(scope), str(name), list(claimKinds), u64(expiresAtMs), u32(key.length), key]).toString('base64url');
+}
+
+async function until(cond: () => boolean, deadlineMs = 2000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met before the deadline');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}

@@ -3,21 +3,28 @@
 // every tab that opens the page becomes a member next to them and shows the children it runs.
 // Ten `ticker` children are spread over every member; open and close tabs to watch them move.
 // `--once` checks the wiring without a browser (members up, children placed) and exits 0.
+// `--credentials`: the cluster has a secret and each tab fetches a short-lived credential from the
+// demo server's /credential route (the page never holds the secret). One tab at a time in that
+// mode: two credential tabs cannot link (host-browser/README.md, "Credentials").
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { start } from '@trellis/node';
 import { bundleDir, serveStatic } from '../scripts/static-server.mjs';
 import { kinds } from './site/kinds.js';
 
 const once = process.argv.includes('--once');
+const credentials = process.argv.includes('--credentials');
+/** How long a tab's credential lasts; the tab is cut off at its expiry (renewal needs the core: README). */
+const CREDENTIAL_MS = 10 * 60_000;
 const port = Number(process.env.PORT ?? 8080);
 const SCOPE = 'browser-demo';
 const site = new URL('./site/', import.meta.url);
 const say = (s) => process.stdout.write(`${s}\n`);
 
 const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-// Phase 1 of the browser host: tabs cannot hold a credential yet, so the demo cluster is open
-// (loopback only). With credentials, the page will fetch one from the demo server instead.
-const tuning = { heartbeatMs: 250, failureTimeoutMs: 1500, insecure: true };
+// Without --credentials the demo cluster is open (loopback only), so any number of tabs can join.
+const auth = credentials ? { secret: randomBytes(32).toString('hex') } : { insecure: true };
+const tuning = { heartbeatMs: 250, failureTimeoutMs: 1500, ...auth };
 const gw = await start({ scope: SCOPE, name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds, gateway: { origins }, ...tuning });
 const other = await start({ scope: SCOPE, name: 'node-2', listen: { host: '127.0.0.1', port: 0 }, seeds: [gw.address], kinds, ...tuning });
 for (const s of [gw, other]) {
@@ -28,8 +35,17 @@ for (const s of [gw, other]) {
 const ids = Array.from({ length: 10 }, (_, i) => `ticker-${i}`);
 await Promise.all(ids.map((id) => gw.startChild({ id, kind: 'ticker' })));
 
-const index = readFileSync(new URL('index.html', site), 'utf8').replace('%GATEWAY%', `${gw.address}/trellis/browser`).replace('%SCOPE%', SCOPE);
+const index = readFileSync(new URL('index.html', site), 'utf8').replace('%GATEWAY%', `${gw.address}/trellis/browser`).replace('%SCOPE%', SCOPE)
+  .replace('%CREDENTIALS%', String(credentials));
+/** The application's own route: a credential for a new tab name and the page's kinds, short-lived. */
+function mintRoute(req, res) {
+  if (!credentials || req.method !== 'POST') { res.writeHead(404).end(); return; }
+  const name = `tab-${randomBytes(4).toString('hex')}`;
+  const token = gw.mintCredential({ name, kinds: Object.keys(kinds), expiresInMs: CREDENTIAL_MS });
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ name, token }));
+}
 const server = await serveStatic({
+  routes: { '/credential': mintRoute },
   port: once ? 0 : port,
   mounts: { '/trellis/': bundleDir, '/site/': new URL('.', site).pathname },
   pages: { '/': { body: index } },
@@ -46,6 +62,10 @@ if (once) {
   while (!placed() || gw.members().filter((m) => m.status === 'up').length < 2) {
     if (Date.now() > end) { say('demo: children were not placed in time'); process.exit(1); }
     await new Promise((r) => setTimeout(r, 50));
+  }
+  if (credentials) {
+    const r = await fetch(`${server.url}/credential`, { method: 'POST' });
+    if (!r.ok || typeof (await r.json()).token !== 'string') { say('demo: /credential did not mint'); process.exit(1); }
   }
   say(`demo: ${ids.length} children running on ${[...new Set(gw.whichChildren('global').map((c) => c.node))].join(', ')}; page at ${server.url}`);
   await stopAll();

@@ -16,12 +16,15 @@ const TYPES = {
 };
 
 /**
- * Serves `mounts` ({ '/trellis/': bundleDir, ... }) and `pages` ({ '/': { type, body } }).
+ * Serves `mounts` ({ '/trellis/': bundleDir, ... }), `pages` ({ '/': { type, body } }) and
+ * `routes` ({ '/credential': (req, res) => ... }, answered by the application).
  * Resolves to { url, close() } once listening on host:port (port 0 = any).
  */
-export async function serveStatic({ mounts = {}, pages = {}, host = '127.0.0.1', port = 0 } = {}) {
+export async function serveStatic({ mounts = {}, pages = {}, routes = {}, host = '127.0.0.1', port = 0 } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const route = routes[path];
+    if (route) { route(req, res); return; }
     const page = pages[path];
     if (page) { res.writeHead(200, { 'content-type': page.type ?? TYPES['.html'], 'cache-control': 'no-store' }).end(page.body); return; }
     for (const [prefix, dir] of Object.entries(mounts)) {

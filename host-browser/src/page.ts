@@ -1,6 +1,7 @@
 // start() in the page: the Supervisor runs in a dedicated module Worker (supervisor-worker.js);
 // the handle returned here forwards calls to it and its events back. Calls are asynchronous,
 // since the Supervisor lives in another thread.
+import { decodeCredentialToken } from '@trellis/core';
 import type { ChildSpec, ErrorInfo, GlobalChildView, LocalChildView, MemberView, NodeInfo, StartOptions, TabAuth, TerminateOptions, TrellisEvent } from '@trellis/core';
 import type { CallMethod, FromWorker, TabTuning, WorkerStartOptions } from './worker-protocol.js';
 
@@ -11,15 +12,35 @@ export interface BrowserStartOptions extends TabTuning {
   gateway: string;
   /** The cluster's secret, if it has one (phase 1: tabs of a cluster with a secret hold it). */
   secret?: string;
+  /**
+   * A credential minted for this tab by the application's server (`mintCredential`): the tab
+   * joins under its name and kinds until it expires, and the page never holds the secret.
+   */
+  credential?: string;
   /** A cluster without a secret: anyone who can connect can join (start() needs this said). */
   insecure?: boolean;
-  /** Members to join through; default: the gateway's own member (the gateway URL's origin). */
+  /** Members to join through; default: the gateway's own member (the address it advertises, from the gateway's WELCOME). */
   seeds?: string[];
   /** URL of a module exporting `kinds` (inline kinds run in the Supervisor's worker, so they are imported there). */
   kinds: string | URL;
   /** Where the core's release.wasm is served (default: next to the bundle). */
   wasmUrl?: string | URL;
+  /**
+   * Follow the page's lifecycle (default true): `pagehide` and `freeze` leave gracefully (the
+   * children move at once); `resume` and a `pageshow` from the back/forward cache rejoin as a new
+   * incarnation, after the old Supervisor and its children are stopped.
+   */
+  lifecycle?: boolean;
 }
+
+/** What the page's lifecycle did to the tab's membership (`onLifecycle`). */
+export type TabLifecycleEvent =
+  | { type: 'tab_left'; cause: 'pagehide' | 'freeze' }
+  | { type: 'tab_rejoined'; cause: RejoinCause; name: string; address: string; awayMs: number }
+  | { type: 'tab_rejoin_failed'; cause: RejoinCause; error: ErrorInfo };
+
+/** `stall`: the Supervisor's worker stalled past the failure timeout with no resume event (supervisor-worker.ts). */
+type RejoinCause = 'resume' | 'pageshow' | 'stall';
 
 /** A call the Supervisor in the worker refused, with the error's own name (e.g. NotFoundError). */
 export class SupervisorCallError extends Error {
@@ -36,15 +57,35 @@ export class BrowserSupervisor {
   private readonly calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Set<Listener>();
   private readonly closedListeners = new Set<(code: number, reason: string) => void>();
+  private readonly lifecycleListeners = new Set<(e: TabLifecycleEvent) => void>();
+  /** Internal: what the lifecycle does when the worker reports a stall (its Supervisor already ended). */
+  onStall: ((awayMs: number) => void) | undefined;
   name = '';
   address = '';
 
-  constructor(private readonly worker: Worker) {}
+  constructor(private worker: Worker) {}
+
+  /** Internal: the Supervisor now runs in `worker` (a rejoin); calls to the old one fail. */
+  replaceWorker(worker: Worker): void {
+    this.worker.terminate();
+    this.worker = worker;
+    for (const [id, c] of this.calls) { this.calls.delete(id); c.reject(new SupervisorCallError({ name: 'NotRunningError', message: 'the tab rejoined as a new incarnation' })); }
+  }
+
+  /** Internal: tells the lifecycle listeners. */
+  lifecycle(e: TabLifecycleEvent): void { for (const fn of this.lifecycleListeners) { try { fn(e); } catch { /* a listener's bug */ } } }
+
+  /** Called when the page's lifecycle makes the tab leave or rejoin. */
+  onLifecycle(fn: (e: TabLifecycleEvent) => void): () => void {
+    this.lifecycleListeners.add(fn);
+    return () => this.lifecycleListeners.delete(fn);
+  }
 
   /** Internal: a message from the worker after it is ready. */
   receive(m: FromWorker): void {
     if (m.t === 'event') { for (const fn of this.listeners) { try { fn(m.event); } catch { /* a listener's bug */ } } return; }
     if (m.t === 'gateway_closed') { for (const fn of this.closedListeners) fn(m.code, m.reason); return; }
+    if (m.t === 'gap') { this.onStall?.(m.awayMs); return; }
     if (m.t !== 'result') return;
     const c = this.calls.get(m.id);
     if (!c) return;
@@ -82,6 +123,9 @@ export class BrowserSupervisor {
     try { await this.call('stop', options); } finally { this.worker.terminate(); }
   }
 
+  /** Graceful leave (children handed over) without ending the worker: the lifecycle's leave, before a rejoin replaces it. */
+  leave(options: { timeoutMs?: number } = {}): Promise<void> { return this.call('stop', options); }
+
   /** Ends at once without handover: peers detect the loss. */
   kill(): void { this.worker.terminate(); }
 }
@@ -92,25 +136,73 @@ const workerUrl = new URL('./supervisor-worker.js', import.meta.url);
 /** Starts this tab as a member: resolves once it has joined through the gateway. */
 export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> {
   const gw = new URL(options.gateway);
-  const auth: TabAuth = options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret };
+  const auth: TabAuth = options.credential !== undefined ? { mode: 'credential', token: options.credential }
+    : options.secret === undefined ? { mode: 'insecure' } : { mode: 'secret', secret: options.secret };
+  // A credential tab's HELLO names the member it will be, which the gateway holds to the credential's.
+  const name = options.name ?? (options.credential === undefined ? undefined : decodeCredentialToken(options.credential)?.name);
   const o: WorkerStartOptions = {
-    scope: options.scope, name: options.name, gateway: gw.href, auth, secret: options.secret, insecure: options.insecure,
-    seeds: options.seeds ?? [`${gw.protocol}//${gw.host}`],
+    scope: options.scope, name, gateway: gw.href, auth, secret: options.secret, credential: options.credential, insecure: options.insecure,
+    seeds: options.seeds,
     kindsModule: new URL(String(options.kinds), location.href).href,
     children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,
     syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,
     wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
   };
+  return bootWorker(o, undefined).then((handle) => {
+    if (options.lifecycle !== false) followLifecycle(handle, o);
+    return handle;
+  });
+}
+
+/** Starts a Supervisor worker with `o`, into `handle` (a rejoin) or a new handle. */
+function bootWorker(o: WorkerStartOptions, handle: BrowserSupervisor | undefined): Promise<BrowserSupervisor> {
   const worker = new Worker(workerUrl, { type: 'module' });
-  const handle = new BrowserSupervisor(worker);
+  const h = handle ?? new BrowserSupervisor(worker);
   return new Promise((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
-      if (m.t === 'ready') { handle.name = m.name; handle.address = m.address; resolve(handle); return; }
+      if (m.t === 'ready') {
+        if (handle) handle.replaceWorker(worker);
+        h.name = m.name; h.address = m.address;
+        resolve(h);
+        return;
+      }
       if (m.t === 'failed') { worker.terminate(); reject(new SupervisorCallError(m.error)); return; }
-      handle.receive(m);
+      h.receive(m);
     };
     worker.onerror = (e) => { e.preventDefault(); worker.terminate(); reject(new Error(`supervisor worker failed: ${e.message}`)); };
     worker.postMessage({ t: 'start', options: o });
   });
+}
+
+/**
+ * pagehide/freeze: a graceful leave, so the children move at once rather than after the failure
+ * timeout. resume/pageshow: whatever the old Supervisor did while the page was away (it may have
+ * been declared dead, or left), it is ended with its children before a new incarnation links:
+ * two incarnations never run the same children.
+ */
+function followLifecycle(handle: BrowserSupervisor, o: WorkerStartOptions): void {
+  let awaySince: number | undefined;
+  let rejoining = false;
+  const leave = (cause: 'pagehide' | 'freeze') => {
+    if (awaySince !== undefined) return;
+    awaySince = Date.now();
+    void handle.leave().catch(() => undefined);
+    handle.lifecycle({ type: 'tab_left', cause });
+  };
+  const rejoin = (cause: RejoinCause, stalledMs?: number) => {
+    if ((awaySince === undefined && stalledMs === undefined) || rejoining) return;
+    const awayMs = stalledMs ?? Date.now() - (awaySince ?? Date.now());
+    rejoining = true;
+    handle.kill();
+    bootWorker(o, handle).then(
+      (h) => { awaySince = undefined; h.lifecycle({ type: 'tab_rejoined', cause, name: h.name, address: h.address, awayMs }); },
+      (err: Error) => handle.lifecycle({ type: 'tab_rejoin_failed', cause, error: { name: err.name, message: err.message } }),
+    ).finally(() => { rejoining = false; });
+  };
+  handle.onStall = (awayMs) => rejoin('stall', awayMs);
+  addEventListener('pagehide', () => leave('pagehide'));
+  document.addEventListener('freeze', () => leave('freeze'));
+  document.addEventListener('resume', () => rejoin('resume'));
+  addEventListener('pageshow', (e) => { if (e.persisted) rejoin('pageshow'); });
 }

@@ -16,6 +16,33 @@ const post = (m: FromWorker) => scope.postMessage(m);
 const childEntry = new URL('./child-worker.js', import.meta.url);
 let sup: Supervisor | undefined;
 
+/** The core's default failureTimeoutMs (options.ts), for a tab that does not set it. */
+const FAILURE_TIMEOUT_DEFAULT_MS = 1000;
+/** How often the stall watch notes that the worker is running, as a fraction of the heartbeat. */
+const STALL_WATCH_PER_HEARTBEAT = 2;
+
+/**
+ * A stall longer than the failure timeout (the machine slept; the thread was blocked) may have
+ * got this tab declared dead and its children restarted elsewhere. The first thing that runs
+ * after it, the watch's interval or the transport about to send, notices the gap: nothing is
+ * sent, the Supervisor is killed with its children, and the page rejoins as a new incarnation.
+ */
+class StallWatch {
+  private aliveAt = Date.now();
+  private stalled = false;
+  constructor(private readonly failureTimeoutMs: number, everyMs: number, private readonly onStall: (awayMs: number) => void) {
+    setInterval(() => { if (this.awake()) this.aliveAt = Date.now(); }, everyMs);
+  }
+  awake(): boolean {
+    if (this.stalled) return false;
+    const awayMs = Date.now() - this.aliveAt;
+    if (awayMs <= this.failureTimeoutMs) return true;
+    this.stalled = true;
+    this.onStall(awayMs);
+    return false;
+  }
+}
+
 /** Worker kinds name their module relative to the kinds module; workers need absolute URLs. */
 function absoluteKinds(kinds: Record<string, KindDefinition>, base: string): Record<string, KindDefinition> {
   const out: Record<string, KindDefinition> = {};
@@ -29,11 +56,19 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const kinds = absoluteKinds(mod.kinds, o.kindsModule);
   const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
   const options: CommonOptions = {
-    scope: o.scope, name: o.name, seeds: o.seeds, secret: o.secret, insecure: o.insecure, kinds, children: o.children,
+    // By default the tab joins through the gateway's own member, at the address it advertises
+    // (read after the WELCOME: a seed function runs once the transport listens).
+    scope: o.scope, name: o.name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
     heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
   };
+  let transport: GatewayTransport | undefined;
+  const heartbeatMs = o.heartbeatMs ?? Math.floor((o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS) / 4);
+  const watch = new StallWatch(o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS, Math.max(1, Math.floor(heartbeatMs / STALL_WATCH_PER_HEARTBEAT)), (awayMs) => {
+    void sup?.kill();
+    post({ t: 'gap', awayMs });
+  });
   const s = await startWith(options, {
-    transport: () => new GatewayTransport(o.gateway, o.auth, (code, reason) => post({ t: 'gateway_closed', code, reason })),
+    transport: () => (transport = new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake())),
     runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
     randomBytes: webRandomBytes,
     wasm: async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),

@@ -2,7 +2,7 @@
 // tab as a channel (docs/PROTOCOL.md, "Gateway"). listen() sends the HELLO and resolves to the
 // address the gateway gave this tab, which members dial. Only bytes: the core decides.
 import {
-  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, GATEWAY_VERSION, GatewayEncoder, gatewayText,
+  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_DIAL_REFUSED, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, GATEWAY_VERSION, GatewayEncoder, gatewayText,
   readGatewayMessage, type TabAuth, type TabHello, type TabWelcome, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
@@ -19,6 +19,12 @@ export const GATEWAY_JOIN_TIMEOUT_MS = 10_000;
 
 interface Channel { opened: boolean; outbound: boolean; address: string }
 
+/**
+ * `dialFailed` with why, as the core's fast death detection reads it ('refused': nothing listens
+ * there); a core without that third argument ignores it.
+ */
+type DialFailedWhy = (address: string, reason: string, failure?: 'refused' | 'other') => void;
+
 export class GatewayTransport implements Transport {
   private ws: WebSocket | undefined;
   private handlers!: TransportHandlers;
@@ -26,10 +32,19 @@ export class GatewayTransport implements Transport {
   private nextDial = 1;
   private readonly out = new GatewayEncoder();
   private closed = false;
+  /** The address the gateway's own member advertises, once welcomed ('' before). */
+  memberAddress = '';
   /** The socket's close, once it happened (code, reason). */
   closeInfo: { code: number; reason: string } | undefined;
 
-  constructor(private readonly url: string, private readonly auth: TabAuth, private readonly onSocketClosed?: (code: number, reason: string) => void) {}
+  /**
+   * `awake`, when given, is asked before every send and dial: false once the tab stalled past its
+   * failure timeout, and then nothing more leaves this tab (supervisor-worker.ts ends it).
+   */
+  constructor(
+    private readonly url: string, private readonly auth: TabAuth, private readonly name: string | undefined,
+    private readonly onSocketClosed?: (code: number, reason: string) => void, private readonly awake?: () => boolean,
+  ) {}
 
   /** Connects, sends the HELLO and resolves to this tab's address once the gateway welcomes it. */
   listen(handlers: TransportHandlers): Promise<string> {
@@ -41,7 +56,7 @@ export class GatewayTransport implements Transport {
       let welcomed = false;
       const timer = setTimeout(() => { if (!welcomed) { reject(new GatewayRefusedError(0, 'join_timeout')); ws.close(); } }, GATEWAY_JOIN_TIMEOUT_MS);
       ws.onopen = () => {
-        const hello: TabHello = { v: GATEWAY_VERSION, auth: this.auth };
+        const hello: TabHello = { v: GATEWAY_VERSION, auth: this.auth, name: this.name };
         ws.send(this.out.json(GW_HELLO, 0, hello));
       };
       ws.onmessage = (e: MessageEvent) => {
@@ -52,7 +67,9 @@ export class GatewayTransport implements Transport {
           if (m.op !== GW_WELCOME) return;
           welcomed = true;
           clearTimeout(timer);
-          resolve((JSON.parse(gatewayText(m.payload)) as TabWelcome).address);
+          const w = JSON.parse(gatewayText(m.payload)) as TabWelcome;
+          this.memberAddress = typeof w.member === 'string' ? w.member : '';
+          resolve(w.address);
           return;
         }
         this.onMessage(m.op, m.channel, m.payload);
@@ -83,8 +100,11 @@ export class GatewayTransport implements Transport {
       case GW_CLOSE:
         if (!ch) return;
         this.channels.delete(channel);
-        if (ch.opened) this.handlers.closed(channel, gatewayText(payload));
-        else this.handlers.dialFailed(ch.address, gatewayText(payload));
+        if (ch.opened) { this.handlers.closed(channel, gatewayText(payload)); break; }
+        {
+          const reason = gatewayText(payload);
+          (this.handlers.dialFailed as DialFailedWhy)(ch.address, reason, reason === GW_DIAL_REFUSED ? 'refused' : 'other');
+        }
         break;
     }
   }
@@ -103,6 +123,7 @@ export class GatewayTransport implements Transport {
   }
 
   dial(address: string): void {
+    if (this.awake && !this.awake()) return;
     if (this.closed || !this.ws || this.ws.readyState !== WebSocket.OPEN) {
       queueMicrotask(() => this.handlers.dialFailed(address, 'gateway_closed'));
       return;
@@ -114,6 +135,7 @@ export class GatewayTransport implements Transport {
   }
 
   send(link: number, bytes: Uint8Array): void {
+    if (this.awake && !this.awake()) return;
     if (!this.channels.get(link)?.opened || this.ws?.readyState !== WebSocket.OPEN) return;
     this.ws.send(this.out.encode(GW_DATA, link, bytes));
   }

@@ -20,9 +20,12 @@ export interface WorkerStartOptions extends TabTuning {
   gateway: string;
   auth: TabAuth;
   secret?: string;
+  /** A credential token (mintCredential) the tab's core joins with, instead of a secret. */
+  credential?: string;
   /** A cluster without a secret, said explicitly (start() refuses neither a secret nor `insecure`). */
   insecure?: boolean;
-  seeds: string[];
+  /** undefined: the gateway's own member, as its WELCOME names it. */
+  seeds?: string[];
   kindsModule: string;
   /** Where the core's release.wasm is (default: next to the worker bundle). */
   wasmUrl?: string;
@@ -40,5 +43,11 @@ export type FromWorker =
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: ErrorInfo }
   | { t: 'event'; event: TrellisEvent }
+  /**
+   * The worker was stalled longer than the failure timeout (the machine slept, or its thread was
+   * blocked): the cluster may have declared this tab dead, so the Supervisor and its children
+   * are already ended, and nothing was sent after the stall. The page rejoins.
+   */
+  | { t: 'gap'; awayMs: number }
   /** The gateway socket closed: this tab is cut off from the cluster. */
   | { t: 'gateway_closed'; code: number; reason: string };

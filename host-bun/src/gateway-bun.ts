@@ -4,7 +4,7 @@
 // Bun's WebSocket client. Only adapters; the gateway decides.
 import type { ServerWebSocket } from 'bun';
 import {
-  DIAL_TIMEOUT_MS, Gateway, closeReason, type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocket,
+  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocket,
   type GatewaySocketEvents,
 } from '@trellis/core';
 
@@ -18,8 +18,8 @@ function socketOf(ws: ServerWebSocket<unknown>): GatewaySocket {
 export class BunGateway {
   readonly gateway: Gateway;
 
-  constructor(opts: GatewayOptions, secret: string | Uint8Array | undefined, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret, linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
+  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string; knownAddress(address: string): boolean }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, knownAddress: (a) => member.knownAddress(a), linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
   }
 
   /**
@@ -67,7 +67,10 @@ export class BunGateway {
       if (b.length > this.dialPayloadMax) { ws.close(1009, 'frame_too_large'); return; }
       ev.data(b);
     };
-    ws.onclose = (e) => { clearTimeout(timer); ev.closed(e.reason || `code_${e.code}`); };
+    let refused = false;
+    // Bun's error event carries the socket error (ECONNREFUSED...) as `error.code`; onclose follows.
+    ws.onerror = (e) => { if (!open) refused = refusedCode((e as { error?: { code?: string } }).error?.code); };
+    ws.onclose = (e) => { clearTimeout(timer); ev.closed(refused ? GW_DIAL_REFUSED : e.reason || `code_${e.code}`); };
     return { send: (b) => { try { ws.send(b); } catch { /* onclose follows */ } }, close: (code, reason) => { try { ws.close(code, reason); } catch { /* closing */ } } };
   }
 

@@ -40,7 +40,7 @@ export async function start(options: BunStartOptions): Promise<Supervisor> {
   let transport: BunTransport | undefined;
   const sup = await startWith(options, {
     transport: (o, maxFrameBytes) => {
-      transport = new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, route: metricsRoute(o?.metrics, o?.listen, holder) });
+      transport = new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, scope: o?.scope, route: metricsRoute(o?.metrics, o?.listen, holder) });
       return transport;
     },
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),

@@ -21,6 +21,8 @@ export interface BunTransportOptions {
   secret?: string | Uint8Array;
   /** One plain HTTP GET route (the metrics endpoint): at a path of this server, or on a server of its own. */
   route?: HttpRoute;
+  /** The member's scope: a tab's credential must be for it. */
+  scope?: string;
 }
 
 /** The route's answer to `req`, or undefined when `req` is not a GET of its path. */
@@ -66,7 +68,7 @@ export class BunTransport implements Transport {
     }
     if (!l) return undefined;
     const self = this;
-    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
+    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false }, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
     this.gateway = gateway;
     this.server = Bun.serve<LinkData, never>({
       hostname: l.host,

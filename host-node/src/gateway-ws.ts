@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  DIAL_TIMEOUT_MS, Gateway, closeReason, type GatewayEvent, type GatewayOptions, type GatewaySocket, type GatewaySocketEvents,
+  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewaySocket, type GatewaySocketEvents,
 } from '@trellis/core';
 
 /** How long a closed socket may take to finish its close handshake before it is cut. */
@@ -40,8 +40,8 @@ export class NodeGateway {
   readonly gateway: Gateway;
   private readonly wss: WebSocketServer;
 
-  constructor(opts: GatewayOptions, secret: string | Uint8Array | undefined, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret, linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
+  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string; knownAddress(address: string): boolean }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, knownAddress: (a) => member.knownAddress(a), linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.gateway.limits.frameBytesMax, perMessageDeflate: false });
   }
 
@@ -51,6 +51,10 @@ export class NodeGateway {
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     const r = this.gateway.route(path, origin);
     if (r.kind === 'none') return false;
+    // A dial of a tab that is gone gets a reset, not a 404: the dialing member's transport reports
+    // a reset dial as refused, and a member whose link closed and whose redial is refused is down
+    // at once (fast failover of a closed tab's children).
+    if (r.kind === 'refuse' && r.reason === 'unknown_tab') { socket.destroy(); return true; }
     if (r.kind === 'refuse') {
       socket.end(`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return true;
@@ -74,10 +78,12 @@ export class NodeGateway {
       return { send: () => undefined, close: () => undefined };
     }
     ws.binaryType = 'nodebuffer';
-    ws.once('open', () => ev.opened());
+    let opened = false;
+    let refused = false;
+    ws.once('open', () => { opened = true; ev.opened(); });
     ws.on('message', (data: RawData) => ev.data(bytesOf(data)));
-    ws.on('close', (code: number, reason: Buffer) => ev.closed(closeReason(code, reason.toString())));
-    ws.on('error', () => { /* 'close' follows */ });
+    ws.on('close', (code: number, reason: Buffer) => ev.closed(refused ? GW_DIAL_REFUSED : closeReason(code, reason.toString())));
+    ws.on('error', (err: Error & { code?: string }) => { if (!opened) refused = refusedCode(err.code); });
     return socketOf(ws);
   }
 

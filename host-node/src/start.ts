@@ -58,7 +58,7 @@ export async function start(options: NodeStartOptions): Promise<Supervisor> {
   const sup = await startWith(options, {
     listenOnServer: true,
     transport: (o, maxFrameBytes) => {
-      transport = new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, route: metricsRoute(o?.metrics, o?.listen, holder),
+      transport = new WsTransport({ listen: o?.listen, ...wsTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, scope: o?.scope, route: metricsRoute(o?.metrics, o?.listen, holder),
         onRequest: dashboard ? dashboardHandler(dashboard, holder) : undefined });
       return transport;
     },

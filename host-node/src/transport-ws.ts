@@ -37,6 +37,8 @@ export interface WsTransportOptions {
   route?: HttpRoute;
   /** Plain HTTP requests on this transport's own server (the dashboard): true when handled. */
   onRequest?: (req: IncomingMessage, res: import('node:http').ServerResponse) => boolean;
+  /** The member's scope: a tab's credential must be for it. */
+  scope?: string;
 }
 
 
@@ -85,7 +87,7 @@ export class WsTransport implements Transport {
       });
     }
     // Upgrades are routed here, so the gateway's path can take its own before the links' server.
-    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, this.opts.secret, (e) => handlers.gateway?.(e), this.maxPayload);
+    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false }, (e) => handlers.gateway?.(e), this.maxPayload);
     const wss = new WebSocketServer({
       noServer: true, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done),
     });

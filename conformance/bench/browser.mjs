@@ -1,0 +1,156 @@
+// Browser benchmarks (npm run bench -- browser), in Debian's Chromium through playwright-core:
+//   tab_join_ms            start() in a tab until the server member reports member_up
+//   tab_close_failover_ms  page closed (no pagehide) until its children run on the other tab
+//   tab_leave_failover_ms  page navigated away (pagehide: graceful leave) until the same
+//   tab_crash_failover_ms  renderer crashed (chrome://crash) until the same
+//   boundary_empty_us / boundary_4k_us / decode_frames_per_s  the core inside a Chromium page
+// Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3).
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { start as startNode } from '@trellis/node';
+import { releaseWasmUrl, testingWasmUrl } from '@trellis/core/testing';
+import { bundleDir, serveStatic } from '@trellis/browser/serve';
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : Number(process.argv[i + 1]); };
+const TABS = arg('--tabs', 5);
+const ROUNDS = arg('--rounds', 3);
+const CHILDREN = 8;
+const FAILURE_TIMEOUT_MS = 1000;
+const HEARTBEAT_MS = 100;
+const DEADLINE_MS = 10_000;
+const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'browser', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = (xs) => ({ samples: xs.length, min: Math.min(...xs), max: Math.max(...xs) });
+
+async function until(cond, timeoutMs = DEADLINE_MS) {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('bench: a condition did not hold before its deadline');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const KINDS = `export const kinds = { 'tab-job': { run: (a, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r())) } };`;
+const INDEX = `<!doctype html><meta charset="utf-8"><script type="module">import * as t from '/trellis/trellis.js'; window.trellis = t; window.loaded = true;</script>`;
+
+/** The boundary and decoder loops of conformance/bench/boundary.mjs, on the wasm the page fetches. */
+const BOUNDARY = `import { TestCore } from '@trellis/core/testing';
+import { decoderFrameMix } from './frame-mix.mjs';
+function best(runs, fn) { let b = Infinity; for (let i = 0; i < runs; i++) { const t = performance.now(); fn(); b = Math.min(b, performance.now() - t); } return b; }
+export async function run() {
+  const release = await WebAssembly.compile(await (await fetch('/release.wasm')).arrayBuffer());
+  const testing = await WebAssembly.compile(await (await fetch('/testing.wasm')).arrayBuffer());
+  const core = TestCore.create(release);
+  core.init({ name: 'bench', incarnation: 1, scope: 'bench', listen: '', seed: 1, heartbeatMs: 250, failureTimeoutMs: 1000,
+    syncIntervalMs: 1000, quorum: 0, weight: 1, maxFrameBytes: 1 << 20, kinds: ['worker'], seeds: [] });
+  core.step();
+  const N = 200000, M = 50000, K = 200000;
+  const empty = best(5, () => { for (let i = 0; i < N; i++) core.step(); });
+  const payload = new Uint8Array(1024 - 9).fill(7);
+  const four = best(5, () => { for (let i = 0; i < M; i++) { for (let k = 0; k < 4; k++) core.frame(999, payload); core.step(); } });
+  const frames = decoderFrameMix();
+  const probe = TestCore.create(testing);
+  const dec = best(3, () => { for (let i = 0; i < K; i++) probe.fuzzFrame(frames[i % frames.length]); });
+  return { emptyUs: (empty * 1000) / N, fourUs: (four * 1000) / M, decodePerS: K / (dec / 1000) };
+}`;
+
+const bundled = await build({
+  stdin: { contents: BOUNDARY, resolveDir: fileURLToPath(new URL('.', import.meta.url)) },
+  bundle: true, format: 'esm', platform: 'browser', write: false,
+});
+const js = 'text/javascript';
+const site = await serveStatic({
+  mounts: { '/trellis/': bundleDir },
+  pages: {
+    '/': { body: INDEX }, '/kinds.js': { type: js, body: KINDS }, '/boundary.js': { type: js, body: bundled.outputFiles[0].text },
+    '/release.wasm': { type: 'application/wasm', body: readFileSync(releaseWasmUrl) },
+    '/testing.wasm': { type: 'application/wasm', body: readFileSync(testingWasmUrl) },
+  },
+});
+const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-chromium-'));
+const context = await chromium.launchPersistentContext(dir, {
+  executablePath: process.env.TRELLIS_CHROMIUM ?? '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const node = await startNode({
+  scope: 'bench-browser', name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, insecure: true, kinds: {},
+  heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS, gateway: { origins: [site.url] },
+});
+const upAt = new Map();
+node.on('event', (e) => { if (e.type === 'member_up') upAt.set(e.name, Date.now()); });
+const gateway = `${node.address}/trellis/browser`;
+
+async function openTab(name) {
+  const page = await context.newPage();
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => window.loaded === true);
+  const calledAt = await page.evaluate(async (o) => {
+    const at = Date.now();
+    window.sup = await window.trellis.start({ insecure: true, ...o, kinds: '/kinds.js' });
+    return at;
+  }, { scope: 'bench-browser', gateway, name, heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS });
+  await until(() => upAt.has(name));
+  return { page, name, joinMs: upAt.get(name) - calledAt };
+}
+
+/** Waits until none of `names` is an up member (closed tabs are down after the failure timeout). */
+const gone = (names) => until(() => !node.members().some((m) => m.status === 'up' && names.includes(m.name)));
+
+/** Where each child runs, by the server's view. */
+const placement = () => new Map(node.whichChildren('global').filter((c) => c.status === 'running').map((c) => [c.id, c.node]));
+
+let round = 0;
+/** A tab runs the children; `end(page)` takes it away; ms until all run on the other tab. */
+async function failover(end) {
+  const r = round++;
+  // The children start on `a` alone, then `b` joins: every child has to move.
+  const a = await openTab(`f${r}-a`);
+  const ids = Array.from({ length: CHILDREN }, (_, i) => `f${r}-c${i}`);
+  for (const id of ids) await node.startChild({ id, kind: 'tab-job' });
+  await until(() => { const p = placement(); return ids.every((id) => p.get(id) === a.name); });
+  const b = await openTab(`f${r}-b`);
+  const t0 = Date.now();
+  await end(a.page);
+  await until(() => { const p = placement(); return ids.every((id) => p.get(id) === b.name); });
+  const ms = Date.now() - t0;
+  for (const id of ids) await node.terminateChild(id).catch(() => undefined);
+  await b.page.close();
+  if (!a.page.isClosed()) await a.page.close();
+  // The next round's children must not be placed on this round's tabs.
+  await gone([a.name, b.name]);
+  return ms;
+}
+
+try {
+  const joins = [];
+  for (let i = 0; i < TABS; i++) { const t = await openTab(`join-${i}`); joins.push(t.joinMs); await t.page.close(); }
+  await gone(Array.from({ length: TABS }, (_, i) => `join-${i}`));
+  emit('tab_join_ms', median(joins), 'ms', summary(joins));
+
+  const cases = [
+    ['tab_close_failover_ms', (p) => p.close()],
+    ['tab_leave_failover_ms', (p) => p.goto('about:blank')],
+    ['tab_crash_failover_ms', (p) => p.goto('chrome://crash').catch(() => undefined)],
+  ];
+  for (const [metric, end] of cases) {
+    const xs = [];
+    for (let i = 0; i < ROUNDS; i++) xs.push(await failover(end));
+    emit(metric, median(xs), 'ms', { ...summary(xs), failureTimeoutMs: FAILURE_TIMEOUT_MS });
+  }
+
+  const page = await context.newPage();
+  await page.goto(`${site.url}/`);
+  const b = await page.evaluate("import('/boundary.js').then((m) => m.run())");
+  emit('boundary_empty_us', b.emptyUs, 'us', { runtime: 'chromium' });
+  emit('boundary_4k_us', b.fourUs, 'us', { runtime: 'chromium' });
+  emit('decode_frames_per_s', b.decodePerS, 'frames/s', { runtime: 'chromium' });
+} finally {
+  await node.kill();
+  await context.close();
+  rmSync(dir, { recursive: true, force: true });
+  await site.close();
+}
