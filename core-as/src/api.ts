@@ -1,0 +1,8 @@
+// @trellis/core/api: the API a user of any host sees, re-exported as it is by every host package
+// (@trellis/node, @trellis/bun), so the list lives in one place.
+export {
+  Supervisor, TimerClock, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
+  NotRunningError, ChildFailedError, TimeoutError, fromEnv, EnvVariableError,
+  type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
+  type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
+} from './index.js';
