@@ -50,6 +50,8 @@ describe('simulator: seeds that once found a core bug', () => {
     [224, { harsh: false, retries: true }], // alone for an instant in one step: a pending start acknowledged
     [262, { harsh: true, idleLinks: false }], // two stalls added up to a false down (pause judged from the gap only)
     [59, { harsh: true, idleLinks: false }], // a quorum seed grown past 2N-1 members ran both sides
+    [88, {}], // quorum with MACs: a member back on a new link never re-looked at children the lease held
+    [350, {}], // the same, 3 nodes, quorum 2
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

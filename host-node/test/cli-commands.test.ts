@@ -140,7 +140,10 @@ describe('trellis status', () => {
       const named = (full: Msg) => full.members.filter((m) => m.kinds.length > 0).map((m) => m.name).sort();
       let messages = await firstPicture();
       const end = Date.now() + 10_000;
-      while ((named(messages[1]).length < 2 || messages[1].rows.length < 12) && Date.now() < end) messages = await firstPicture();
+      while ((named(messages[1]).length < 2 || messages[1].rows.length < 12) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50)); // poll interval, not a wait for the outcome
+        messages = await firstPicture();
+      }
       expect(messages[0]).toEqual({ t: 'config', actions: false });
       const full = messages[1];
       expect(full.t).toBe('full');
