@@ -37,7 +37,10 @@ export class WsProxy {
     const server = connect(target.port, target.host);
     const pair = { client, server };
     this.pairs.push(pair);
-    const end = () => { if (!client.destroyed || !server.destroyed) this.closedCount++; client.destroy(); server.destroy(); };
+    // Counted once per connection by a flag of its own: both sockets can already be destroyed
+    // when the first handler runs (a reset on both sides in the same turn).
+    let ended = false;
+    const end = () => { if (!ended) { ended = true; this.closedCount++; } client.destroy(); server.destroy(); };
     client.on('error', end); server.on('error', end); client.on('close', end); server.on('close', end);
     this.pipe(client, server, 'up');
     this.pipe(server, client, 'down');
