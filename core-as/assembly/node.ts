@@ -119,6 +119,8 @@ export class Node {
   quorumHeld: bool = false;
   takeoverAt: i64 = -1;
   takeoverPending: bool = false;
+  /** A start was held back for a node a member named; at this time that stops counting (0: none). */
+  meshHeldUntil: i64 = 0;
 
   // The cluster: links (authenticated or in their handshake), members, addresses to dial.
   links: Map<u32, Link> = new Map();
@@ -146,6 +148,8 @@ export class Node {
   /** Local starts and stops decided in this step (see RECONCILE_BUDGET). */
   actions: i32 = 0;
   wasReady: bool = false;
+  /** Ready at least once since init: until then a member another one vouches for holds us back. */
+  everReady: bool = false;
   /** Steps whose reconcile loop stopped at its guard with work left (an invariant: never). */
   guardStops: u32 = 0;
   /** Eligible owners per kind; cleared whenever membership changes. */
