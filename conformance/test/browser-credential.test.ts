@@ -2,8 +2,9 @@
 // mints a credential for a tab's name and kinds; the gateway checks it at the tab's HELLO and
 // refuses an expired, forged or other-name one (close 4401 with the reason, `gateway_refused` on
 // the server); a tab started with `credential` joins (its page never holds the secret) and runs
-// the children of its kinds. (Two credential tabs in one cluster are not supported yet: they share
-// no key, cannot link, and the core places children as if they could: docs/SECURITY.md, "Tabs".)
+// the children of its kinds. Two credential tabs link each other under the tab link key their
+// credentials share (docs/SECURITY.md, "Credential tabs linking each other"), so every member
+// agrees on membership and every child runs exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { decodeCredentialToken, type LocalChildView, type Supervisor, type TrellisEvent } from '@trellis/core';
@@ -37,12 +38,14 @@ function helloOutcome(page: Page, gatewayUrl: string, token: string, name: strin
 function extended(token: string, byMs: number): string {
   const c = decodeCredentialToken(token)!;
   const enc = new TextEncoder();
-  const parts: number[] = [2];
+  const parts: number[] = [3];
   const u32 = (x: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, x, true); parts.push(...b); };
   const str = (s: string) => { const b = enc.encode(s); u32(b.length); parts.push(...b); };
   str(c.scope); str(c.name); u32(c.kinds.length); for (const k of c.kinds) str(k);
   const e = new Uint8Array(8); new DataView(e.buffer).setBigUint64(0, BigInt(c.expiresAtMs + byMs), true); parts.push(...e);
   u32(c.key.length); parts.push(...c.key);
+  const f = new Uint8Array(8); new DataView(f.buffer).setBigUint64(0, BigInt(c.firstEpoch), true); parts.push(...f);
+  u32(c.tabLinkKeys.length); for (const k of c.tabLinkKeys) { u32(k.length); parts.push(...k); }
   return Buffer.from(parts).toString('base64url');
 }
 
@@ -101,5 +104,35 @@ describe('credential tabs through a Node gateway', () => {
     const runsAll = async () => (await tabCall<LocalChildView[]>(page, 'whichChildren', 'local')).filter((c) => c.status === 'running').length === 4;
     expect(await until(runsAll, 5000)).toBe(true);
     expect(node.whichChildren('global').filter((c) => c.node === 'tab-c1' && c.status === 'running').length).toBe(4);
+  });
+
+  it('two credential tabs link each other: each lists the other up, and children started from the Node member run exactly once', async () => {
+    const pages = await Promise.all([openTab(browser, site), openTab(browser, site)]);
+    const names = ['tab-d1', 'tab-d2'];
+    for (let i = 0; i < 2; i++) {
+      const credential = node.mintCredential({ name: names[i], kinds: TAB_KINDS, expiresInMs: CREDENTIAL_MS });
+      expect(await startCredentialTab(pages[i], gatewayUrl, credential)).toBe(names[i]);
+    }
+    const seesUp = async (page: Page, other: string) => (await tabCall<Array<{ name: string; status: string }>>(page, 'members')).some((m) => m.name === other && m.status === 'up');
+    expect(await until(async () => (await seesUp(pages[0], names[1])) && (await seesUp(pages[1], names[0])), 5000)).toBe(true);
+    expect(await until(() => names.every((n) => node.members().some((m) => m.name === n && m.status === 'up')), 5000)).toBe(true);
+    const N = 12;
+    for (let i = 0; i < N; i++) await node.startChild({ id: `d${i}`, kind: 'tab-inline' });
+    // Every id runs in exactly one tab (the Node member runs no tab kind), and stays so; the tab
+    // of the test before runs some of them too.
+    const tabs = browser.context.pages().filter((p) => p.url().startsWith(site.url));
+    expect(tabs.length).toBe(3);
+    const runningIds = async () => (await Promise.all(tabs.map((p) => tabCall<LocalChildView[]>(p, 'whichChildren', 'local'))))
+      .flatMap((l) => l.filter((c) => c.id.startsWith('d') && c.status === 'running').map((c) => c.id));
+    const once = async () => { const ids = await runningIds(); return ids.length === N && new Set(ids).size === N; };
+    expect(await until(once, 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await runningIds()).sort()).toEqual(Array.from({ length: N }, (_, i) => `d${i}`).sort());
+    const perTab = await Promise.all(pages.map(async (p) => (await tabCall<LocalChildView[]>(p, 'whichChildren', 'local')).filter((c) => c.id.startsWith('d')).length));
+    expect(perTab.every((n) => n > 0)).toBe(true);
+    const tabRejections = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as { events: Array<{ type: string; reason?: string }> }).events
+      .filter((e) => e.type === 'link_rejected' && e.reason === 'no_shared_key').length)));
+    expect(tabRejections).toEqual([0, 0]);
+    await Promise.all(pages.map((p) => p.close()));
   });
 });

@@ -33,6 +33,8 @@ export class Link {
   /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
   peerCredentialKinds: Array<string> = [];
   peerExpiresAt: i64 = i64.MAX_VALUE;
+  /** Between two credential members: the epoch whose tab link key is this link's root key. */
+  tabLinkEpoch: u64 = 0;
   /** Reassembly of a fragmented logical message (authenticated links only). */
   reasm: Writer | null = null;
   constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}

@@ -51,7 +51,7 @@ import {
   closeExpiredCredentials,
 } from './handshake';
 import { TAG_BYTES } from './session';
-import { clusterKey, kindsCanonical, kindsWithin } from './credential';
+import { clusterKey, kindsCanonical, kindsWithin, TAB_LINK_KEYS_MAX, CREDENTIAL_KEY_BYTES } from './credential';
 import {
   MemberTable, onMembers, onLeaving, onBye, silentMembersDue, downSilentMembers, notReadyReason, linkLost,
   redialRefused,
@@ -90,6 +90,9 @@ export class Node {
   credKey: Uint8Array = new Uint8Array(0);
   credKinds: Array<string> = [];
   credExpiresAt: i64 = i64.MAX_VALUE;
+  /** The tab link keys our credential carries, of epochs tabLinkFirstEpoch, +1, ... (credential.ts). */
+  tabLinkFirstEpoch: u64 = 0;
+  tabLinkKeys: Array<Uint8Array> = [];
   ownCredentialExpired: bool = false;
   /** Inbound links in their handshake at once at most (handshake.ts). */
   maxPendingLinks: i32 = PENDING_LINKS_DEFAULT;
@@ -182,6 +185,9 @@ export class Node {
     const nck = r.count(KINDS_MAX, 4);
     for (let i = 0; i < nck; i++) this.credKinds.push(r.str(KIND_BYTES_MAX));
     const expires = r.u64();
+    this.tabLinkFirstEpoch = r.u64();
+    const ntk = r.count(TAB_LINK_KEYS_MAX, 4 + CREDENTIAL_KEY_BYTES);
+    for (let i = 0; i < ntk; i++) this.tabLinkKeys.push(r.bytes(CREDENTIAL_KEY_BYTES));
     this.rng = new Xorshift64(r.u64());
     this.cfg.heartbeatMs = <i64>r.u32();
     this.cfg.failureTimeoutMs = <i64>r.u32();
@@ -336,6 +342,8 @@ function initRefusal(n: Node, r: Reader, key: Uint8Array, expires: u64): string 
     if (!kindsCanonical(n.credKinds)) return 'credential: its kinds must be sorted by UTF-8 bytes, without duplicates';
     if (!kindsWithin(n.kinds, n.credKinds)) return 'kinds: the credential does not allow every kind this node advertises';
   }
+  if (n.auth != AUTH_CREDENTIAL && n.tabLinkKeys.length > 0) return 'credential: tab link keys given without auth mode credential';
+  for (let i = 0; i < n.tabLinkKeys.length; i++) if (n.tabLinkKeys[i].length != CREDENTIAL_KEY_BYTES) return 'credential: a tab link key is not 32 bytes';
   // Peers refuse a HELLO larger than HANDSHAKE_BYTES_MAX, so a node whose HELLO is larger could never join.
   writeHello(n, new Uint8Array(NONCE_BYTES));
   const size = n.outbox.lastFrame().length - FRAME_HEADER_BYTES;

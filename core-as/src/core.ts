@@ -163,12 +163,13 @@ export class Core {
   initError(): string { return this.query(Q_INIT).str(); }
 
   /**
-   * Mints a credential token's bytes for `name`, `kinds` until `expiresAtMs` (wall-clock), or says
-   * why not ('field: rule'): only a node that holds the secret can (docs/PROTOCOL.md).
+   * Mints a credential token's bytes for `name`, `kinds` from `issuedAtMs` until `expiresAtMs`
+   * (wall-clock), or says why not ('field: rule'): only a node that holds the secret can
+   * (docs/PROTOCOL.md). The issue time picks the first tab link key the credential carries.
    */
-  mintCredential(name: string, kinds: string[], expiresAtMs: number): { token: Uint8Array } | { error: string } {
+  mintCredential(name: string, kinds: string[], expiresAtMs: number, issuedAtMs: number): { token: Uint8Array } | { error: string } {
     const s = new EventWriter();
-    s.str(name); s.u32(kinds.length); for (const k of kinds) s.str(k); s.u64(expiresAtMs);
+    s.str(name); s.u32(kinds.length); for (const k of kinds) s.str(k); s.u64(expiresAtMs); s.u64(issuedAtMs);
     this.toInput(s.buf.subarray(0, s.len));
     const r = this.output((this.x.mintCredential as Step)(s.len));
     const error = r.str();

@@ -23,7 +23,8 @@ export interface NodeParams {
 }
 
 /** What a credential member holds (from a token; see credential.ts). */
-export interface CoreCredential { kinds: string[]; expiresAtMs: number; key: Uint8Array }
+/** A credential as the core takes it: `tabLinkKeys` are those of epochs firstEpoch, firstEpoch + 1, ... */
+export interface CoreCredential { kinds: string[]; expiresAtMs: number; key: Uint8Array; firstEpoch: number; tabLinkKeys: Uint8Array[] }
 
 export interface CoreConfig extends NodeParams {
   name: string;
@@ -125,6 +126,8 @@ export function writeInit(w: EventWriter, c: CoreConfig): void {
   w.bytes(cred ? cred.key : c.secret ?? new Uint8Array(0));
   w.u32(cred ? cred.kinds.length : 0); for (const k of cred?.kinds ?? []) w.str(k);
   w.u64(cred ? cred.expiresAtMs : 0);
+  w.u64(cred ? cred.firstEpoch : 0);
+  w.u32(cred ? cred.tabLinkKeys.length : 0); for (const k of cred?.tabLinkKeys ?? []) w.bytes(k);
   w.u64(c.seed);
   w.u32(c.heartbeatMs); w.u32(c.failureTimeoutMs); w.u32(c.syncIntervalMs); w.u32(c.quorum);
   w.f64(c.weight); w.u32(c.maxFrameBytes); w.u32(c.maxPendingLinks ?? 0);

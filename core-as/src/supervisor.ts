@@ -179,7 +179,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     const c = o.credential;
     this.core.init({
       name: o.name, incarnation, scope: o.scope, listen: this.address ?? '', secret: o.secret,
-      credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key },
+      credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key, firstEpoch: c.firstEpoch, tabLinkKeys: c.tabLinkKeys },
       seed: Math.floor(Math.random() * 2 ** 32), heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs,
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
       maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
@@ -379,7 +379,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
     if (!Array.isArray(o.kinds) || !o.kinds.every((k) => typeof k === 'string' && k.length > 0)) throw new InvalidOptionError('kinds', 'must be an array of kind names');
     if (!Number.isInteger(o.expiresInMs) || o.expiresInMs <= 0) throw new InvalidOptionError('expiresInMs', 'must be a positive integer');
     if (this.state === 'stopped') throw new NotRunningError('supervisor stopped');
-    const r = this.core.mintCredential(o.name, o.kinds, this.a.clock.now() + o.expiresInMs);
+    const now = this.a.clock.now();
+    const r = this.core.mintCredential(o.name, o.kinds, now + o.expiresInMs, now);
     if ('error' in r) {
       const at = r.error.indexOf(': ');
       throw new InvalidOptionError(r.error.slice(0, at), r.error.slice(at + 2));

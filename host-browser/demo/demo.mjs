@@ -4,8 +4,7 @@
 // Ten `ticker` children are spread over every member; open and close tabs to watch them move.
 // `--once` checks the wiring without a browser (members up, children placed) and exits 0.
 // `--credentials`: the cluster has a secret and each tab fetches a short-lived credential from the
-// demo server's /credential route (the page never holds the secret). One tab at a time in that
-// mode: two credential tabs cannot link (host-browser/README.md, "Credentials").
+// demo server's /credential route (the page never holds the secret).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { start } from '@trellis/node';
