@@ -8,12 +8,13 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
 import {
   ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
   KINDS_MAX, KIND_BYTES_MAX,
 } from './limits';
+import { renewCredential } from './renewal';
 import { Credential, canonicalKinds, credentialKey, mintTabLinkKeys, writeCredentialToken } from './credential';
 import { TESTING } from './flags';
 import { Node } from './node';
@@ -111,6 +112,7 @@ function dispatch(type: u8, r: Reader): void {
       if (r.ok) node.childStarted(id, epoch);
       break;
     }
+    case EV_RENEW_CREDENTIAL: if (node.initialised) renewCredential(node, r); break;
     case EV_CHILD_UNRESPONSIVE: {
       const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();

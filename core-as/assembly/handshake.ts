@@ -31,6 +31,7 @@ import { Link, L_HELLO, L_PROVE, L_UP } from './model';
 import { fxEvent, fxClose } from './effects';
 import { memberUp, memberDown, linkLost } from './membership';
 import { Session, transcriptHash, PROOF_BYTES } from './session';
+import { sendRenew } from './renewal';
 import { credentialKey, kindsCanonical, kindsWithin, tabLinkEpoch, TAB_LINK_EPOCH_MS } from './credential';
 
 const th = new StaticArray<u8>(32);
@@ -76,6 +77,7 @@ function pendingInbound(n: Node): i32 {
 /** HELLO: who I am, my nonce, and the key I hold. Kept as sent for the transcript. */
 export function sendHello(n: Node, l: Link): void {
   writeHello(n, l.nonce);
+  l.helloExpiresAt = n.credExpiresAt;
   n.outbox.to(l.id);
   l.ownHello = n.outbox.lastFrame();
 }
@@ -135,6 +137,7 @@ function onHello(n: Node, l: Link, r: Reader, frame: usize, len: i32): void {
   }
   if (credential) {
     l.peerExpiresAt = <i64>expires;
+    l.peerClaimedExpiresAt = <i64>expires;
     if (n.now >= l.peerExpiresAt) { reject(n, l, FERR_CREDENTIAL_EXPIRED); return; }
     if (!kindsWithin(l.peerKinds, l.peerCredentialKinds)) { reject(n, l, FERR_KINDS_NOT_ALLOWED); return; }
     if (n.auth == AUTH_CREDENTIAL && !chooseTabLinkKey(n, l)) { reject(n, l, FERR_NO_SHARED_KEY); return; }
@@ -161,7 +164,11 @@ function deriveSession(n: Node, l: Link, peerHello: usize, peerLen: i32): void {
 /** The key both ends of this link hold (docs/PROTOCOL.md "Keys and credentials"). */
 function rootKey(n: Node, l: Link): Uint8Array {
   if (n.auth == AUTH_INSECURE) return new Uint8Array(0);
-  if (n.auth == AUTH_CREDENTIAL) return l.peerAuth == AUTH_CREDENTIAL ? <Uint8Array>heldTabLinkKey(n, l.tabLinkEpoch) : n.credKey;
+  if (n.auth == AUTH_CREDENTIAL) {
+    if (l.peerAuth == AUTH_CREDENTIAL) return <Uint8Array>heldTabLinkKey(n, l.tabLinkEpoch);
+    // A HELLO sent before a renewal named the credential we held then.
+    return l.helloExpiresAt == n.credExpiresAt ? n.credKey : n.prevCredKey;
+  }
   if (l.peerAuth == AUTH_CREDENTIAL) return credentialKey(n.secret, n.scope, l.peerName, l.peerCredentialKinds, <u64>l.peerExpiresAt);
   return n.clusterKey;
 }
@@ -172,9 +179,10 @@ function rootKey(n: Node, l: Link): Uint8Array {
  * the end of that epoch: any holder of the epoch's key could have claimed a later one.
  */
 function chooseTabLinkKey(n: Node, l: Link): bool {
-  const e = tabLinkEpoch(<u64>min(n.credExpiresAt, l.peerExpiresAt));
+  const e = tabLinkEpoch(<u64>min(l.helloExpiresAt, l.peerExpiresAt));
   if (heldTabLinkKey(n, e) == null) return false;
   l.tabLinkEpoch = e;
+  l.sentEpoch = e;
   const epochEnd = <i64>((e + 1) * TAB_LINK_EPOCH_MS);
   if (l.peerExpiresAt > epochEnd) l.peerExpiresAt = epochEnd;
   return true;
@@ -204,6 +212,8 @@ function onAuth(n: Node, l: Link, r: Reader): void {
   if (!l.outbound) sendAuth(n, l);
   l.state = L_UP;
   memberUp(n, l);
+  // Renewed during the handshake: the peer believes the expiry of our HELLO until it hears the new one.
+  if (n.auth == AUTH_CREDENTIAL && l.helloExpiresAt != n.credExpiresAt && n.links.has(l.id)) sendRenew(n, l);
 }
 
 // ---- deadlines (node.ts timer table) -----------------------------------------------------------

@@ -23,7 +23,7 @@
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -63,6 +63,7 @@ import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
+import { onRenew } from './renewal';
 import { GlobalView } from './global-view';
 
 export class Config {
@@ -90,6 +91,8 @@ export class Node {
   credKey: Uint8Array = new Uint8Array(0);
   credKinds: Array<string> = [];
   credExpiresAt: i64 = i64.MAX_VALUE;
+  /** Our credential before its last renewal: the root key of links whose HELLO went out before it. */
+  prevCredKey: Uint8Array = new Uint8Array(0);
   /** The tab link keys our credential carries, of epochs tabLinkFirstEpoch, +1, ... (credential.ts). */
   tabLinkFirstEpoch: u64 = 0;
   tabLinkKeys: Array<Uint8Array> = [];
@@ -380,6 +383,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
+    case MSG_RENEW: ok = onRenew(n, l, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);

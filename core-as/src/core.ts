@@ -9,8 +9,8 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeChildExited, writeChildStartFailed,
-  type CoreConfig, type WaitMode,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
+  type CoreConfig, type CoreCredential, type WaitMode,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
 import {
@@ -87,6 +87,7 @@ export class Core {
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
   /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
+  renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
 

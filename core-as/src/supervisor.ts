@@ -17,7 +17,8 @@ import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
 } from './errors.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
-import { encodeCredentialToken } from './credential.js';
+import { encodeCredentialToken, type CredentialToken } from './credential.js';
+import { renewedCredential } from './renewal.js';
 import type { MetricsData } from './metrics-data.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
@@ -88,6 +89,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   boundAddress: string | undefined;
   private readonly core: Core;
   private readonly opts: ResolvedOptions;
+  /** The credential this member holds now (renewCredential replaces it). */
+  private credential: CredentialToken | undefined;
   private readonly a: HostAdapters;
   private runner!: Runner;
   private nextReq = 1;
@@ -177,6 +180,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     const found = o.seedSources.length ? await this.readSeeds() : [];
     const incarnation = Date.now() * 1000 + Math.floor(Math.random() * 1000);
     const c = o.credential;
+    this.credential = c;
     this.core.init({
       name: o.name, incarnation, scope: o.scope, listen: this.address ?? '', secret: o.secret,
       credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key, firstEpoch: c.firstEpoch, tabLinkKeys: c.tabLinkKeys },
@@ -386,6 +390,18 @@ export class Supervisor extends Emitter<TrellisEvent> {
       throw new InvalidOptionError(r.error.slice(0, at), r.error.slice(at + 2));
     }
     return encodeCredentialToken(r.token);
+  }
+
+  /**
+   * Replaces this member's credential with a later one for the same scope, name and kinds
+   * (minted again by the application's route): every link stays up, each peer checks the renewal
+   * (docs/SECURITY.md "Renewal"), and no child moves. Emits `credential_renewed`.
+   */
+  renewCredential(token: string): void {
+    if (this.state === 'stopped') throw new NotRunningError('supervisor stopped');
+    const c = renewedCredential(this.credential, token, this.a.clock.now());
+    this.credential = c;
+    this.feed(() => this.core.renewCredential({ kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key, firstEpoch: c.firstEpoch, tabLinkKeys: c.tabLinkKeys }));
   }
 
   /** Frames refused, by reason. */

@@ -90,6 +90,7 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'stats': return sup.stats();
     case 'stop': return sup.stop(args[0] as never);
     case 'kill': return sup.kill();
+    case 'renewCredential': return sup.renewCredential(args[0] as string);
     default: throw new TypeError(`unknown method ${method}`);
   }
 }
