@@ -6,6 +6,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { ProcessMember } from '../src/drivers/process-member.js';
 import { decodeCredentialToken, encodeCredentialToken, mintCredential, TAB_LINK_EPOCH_MS } from '../src/protocol-session.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { MSG_RENEW, encodeFrame } from '../src/protocol.js';
 import { RawLink, hello, dialerHandshake, AUTH_MODE } from '../src/security/raw-link.js';
 import { SCOPE, member, formed, rejections, waitUntil } from './security-support.js';
 
@@ -76,6 +78,37 @@ describe('security: member credentials', () => {
     const c = decodeCredentialToken(await s1.mintCredential({ name: 'tab-f', kinds: ['worker'], expiresInMs: 60_000 }));
     const forged = encodeCredentialToken({ ...c, expiresAtMs: c.expiresAtMs + 3_600_000n });
     expect(await present(forged)).toBe('bad_auth');
+  });
+
+  /** RENEW's proof (docs/PROTOCOL.md "Renewal"). */
+  function renewProof(key: Uint8Array, senderNonce: Uint8Array, receiverNonce: Uint8Array, expiresAtMs: bigint, epoch: bigint): Uint8Array {
+    const str = (x: Uint8Array) => { const n = Buffer.alloc(4); n.writeUInt32LE(x.length); return Buffer.concat([n, x]); };
+    const u64 = (x: bigint) => { const n = Buffer.alloc(8); n.writeBigUInt64LE(x); return n; };
+    return createHmac('sha256', key).update(Buffer.concat([str(Buffer.from('trellis/v3 renew')), str(senderNonce), str(receiverNonce), u64(expiresAtMs), u64(epoch)])).digest();
+  }
+
+  it('a renewal moves a credential member\'s expiry only with the new credential\'s key: a forged one is bad_auth', async () => {
+    const token = await s1.mintCredential({ name: 'tab-n', kinds: ['worker'], expiresInMs: 60_000 });
+    const c = decodeCredentialToken(token);
+    /** Authenticates as tab-n on a fresh link; resolves to the link, its crypto and both nonces. */
+    const join = async () => {
+      const nonce = new Uint8Array(randomBytes(16));
+      const l = await RawLink.connect(s1.address);
+      const a = await dialerHandshake(l, hello({ scope: SCOPE, name: 'tab-n', auth: AUTH_MODE.credential, kinds: c.kinds, credentialKinds: c.kinds, expiresAtMs: c.expiresAtMs, nonce }), c.key, 2000);
+      return { l, a, nonce };
+    };
+    const renew = (j: Awaited<ReturnType<typeof join>>, key: Uint8Array, exp: bigint) =>
+      j.l.send(j.a.crypto.seal(encodeFrame({ type: MSG_RENEW, fields: [exp, 0n, renewProof(key, j.nonce, j.a.peer.nonce, exp, 0n)] })));
+    // forged: a later expiry proved with the old key
+    const forged = await join();
+    renew(forged, c.key, c.expiresAtMs + 3_600_000n);
+    expect((await forged.l.closed).reason).toBe('bad_auth');
+    // a real renewal: the same name and kinds, minted again
+    const again = decodeCredentialToken(await s1.mintCredential({ name: 'tab-n', kinds: ['worker'], expiresInMs: 120_000 }));
+    const honest = await join();
+    renew(honest, again.key, again.expiresAtMs);
+    await s1.waitEvent((e) => e.type === 'credential_renewed' && e.name === 'tab-n' && e.expiresAtMs === Number(again.expiresAtMs), 3000, 'renewal believed');
+    honest.l.close();
   });
 
   /** Dials credential member `listener` (whose credential expires at `listenerExpiresAtMs`) as a raw client presenting `token`'s credential. */
