@@ -423,6 +423,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   onStepSeconds: ((seconds: number) => void) | undefined;
   /** Where this node serves its Prometheus metrics (option `metrics`), if it does. */
   metricsUrl: string | undefined;
+  /** With option `gateway`: the tabs joined to this member's gateway and their open channels now. */
+  gatewayStats: (() => { tabs: number; channels: number }) | undefined;
   private metricsSource: (() => Promise<MetricsData>) | undefined;
   /** Attaches what `metrics()` answers (core-as/src/metrics.ts does). */
   attachMetrics(source: () => Promise<MetricsData>): void { this.metricsSource = source; }

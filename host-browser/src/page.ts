@@ -38,6 +38,12 @@ export interface BrowserStartOptions extends TabTuning {
    * incarnation, after the old Supervisor and its children are stopped.
    */
   lifecycle?: boolean;
+  /**
+   * Link this tab with other tabs of this origin and scope over a BroadcastChannel rather than
+   * through the gateway, and take such a tab as down the moment its Web Lock is released
+   * (default true).
+   */
+  mesh?: boolean;
 }
 
 /** What the page's lifecycle did to the tab's membership (`onLifecycle`). */
@@ -129,6 +135,8 @@ export class BrowserSupervisor {
   stats(): Promise<NodeInfo> { return this.call('stats'); }
   /** Replaces the tab's credential with a later one for the same name and kinds (renewCredential does it on a schedule). */
   renewCredential(token: string): Promise<void> { return this.call('renewCredential', token); }
+  /** Links to other tabs of this origin over the BroadcastChannel that are open now. */
+  meshLinks(): Promise<number> { return this.call('meshLinks'); }
 
   /** Graceful leave (children handed over), then the worker ends. */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -159,6 +167,7 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
     children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,
     syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,
     wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
+    mesh: options.mesh,
   };
   return bootWorker(o, undefined).then((handle) => {
     if (options.lifecycle !== false) followLifecycle(handle, o);
