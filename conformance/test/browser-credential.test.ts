@@ -50,14 +50,14 @@ function extended(token: string, byMs: number): string {
 }
 
 /** Starts a credential tab: the page fetches nothing secret, only this token. */
-function startCredentialTab(page: Page, gatewayUrl: string, credential: string): Promise<string> {
-  return page.evaluate(async ({ gatewayUrl, credential, scope }) => {
+function startCredentialTab(page: Page, gatewayUrl: string, credential: string, mesh = true): Promise<string> {
+  return page.evaluate(async ({ gatewayUrl, credential, scope, mesh }) => {
     const w = window as unknown as { trellis: any; sup: any; events: unknown[] };
-    const sup = await w.trellis.start({ scope, gateway: gatewayUrl, credential, kinds: '/kinds.js', heartbeatMs: 100, failureTimeoutMs: 1000 });
+    const sup = await w.trellis.start({ scope, gateway: gatewayUrl, credential, mesh, kinds: '/kinds.js', heartbeatMs: 100, failureTimeoutMs: 1000 });
     w.sup = sup;
     sup.on('event', (e: unknown) => w.events.push(e));
     return sup.name as string;
-  }, { gatewayUrl, credential, scope: SCOPE });
+  }, { gatewayUrl, credential, scope: SCOPE, mesh });
 }
 
 describe('credential tabs through a Node gateway', () => {
@@ -106,29 +106,32 @@ describe('credential tabs through a Node gateway', () => {
     expect(node.whichChildren('global').filter((c) => c.node === 'tab-c1' && c.status === 'running').length).toBe(4);
   });
 
-  it('two credential tabs link each other: each lists the other up, and children started from the Node member run exactly once', async () => {
+  // Over the same-origin mesh, and (mesh off) through the gateway: the key is the same on both paths.
+  it.each([['the mesh', true, 'd'], ['the gateway', false, 'g']] as const)('two credential tabs link each other over %s: each lists the other up, and children started from the Node member run exactly once', async (_path, mesh, prefix) => {
     const pages = await Promise.all([openTab(browser, site), openTab(browser, site)]);
-    const names = ['tab-d1', 'tab-d2'];
+    const names = [`tab-${prefix}1`, `tab-${prefix}2`];
     for (let i = 0; i < 2; i++) {
       const credential = node.mintCredential({ name: names[i], kinds: TAB_KINDS, expiresInMs: CREDENTIAL_MS });
-      expect(await startCredentialTab(pages[i], gatewayUrl, credential)).toBe(names[i]);
+      expect(await startCredentialTab(pages[i], gatewayUrl, credential, mesh)).toBe(names[i]);
     }
     const seesUp = async (page: Page, other: string) => (await tabCall<Array<{ name: string; status: string }>>(page, 'members')).some((m) => m.name === other && m.status === 'up');
     expect(await until(async () => (await seesUp(pages[0], names[1])) && (await seesUp(pages[1], names[0])), 5000)).toBe(true);
     expect(await until(() => names.every((n) => node.members().some((m) => m.name === n && m.status === 'up')), 5000)).toBe(true);
     const N = 12;
-    for (let i = 0; i < N; i++) await node.startChild({ id: `d${i}`, kind: 'tab-inline' });
+    // Over the mesh each links the other and the second test's tab (tab-c1); through the gateway, none.
+    expect(await until(async () => (await Promise.all(pages.map((p) => tabCall<number>(p, 'meshLinks')))).every((n) => n === (mesh ? 2 : 0)), 5000)).toBe(true);
+    for (let i = 0; i < N; i++) await node.startChild({ id: `${prefix}${i}`, kind: 'tab-inline' });
     // Every id runs in exactly one tab (the Node member runs no tab kind), and stays so; the tab
-    // of the test before runs some of them too.
+    // of the second test runs some of them too.
     const tabs = browser.context.pages().filter((p) => p.url().startsWith(site.url));
     expect(tabs.length).toBe(3);
     const runningIds = async () => (await Promise.all(tabs.map((p) => tabCall<LocalChildView[]>(p, 'whichChildren', 'local'))))
-      .flatMap((l) => l.filter((c) => c.id.startsWith('d') && c.status === 'running').map((c) => c.id));
+      .flatMap((l) => l.filter((c) => c.id.startsWith(prefix) && c.status === 'running').map((c) => c.id));
     const once = async () => { const ids = await runningIds(); return ids.length === N && new Set(ids).size === N; };
     expect(await until(once, 5000)).toBe(true);
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await runningIds()).sort()).toEqual(Array.from({ length: N }, (_, i) => `d${i}`).sort());
-    const perTab = await Promise.all(pages.map(async (p) => (await tabCall<LocalChildView[]>(p, 'whichChildren', 'local')).filter((c) => c.id.startsWith('d')).length));
+    expect((await runningIds()).sort()).toEqual(Array.from({ length: N }, (_, i) => `${prefix}${i}`).sort());
+    const perTab = await Promise.all(pages.map(async (p) => (await tabCall<LocalChildView[]>(p, 'whichChildren', 'local')).filter((c) => c.id.startsWith(prefix)).length));
     expect(perTab.every((n) => n > 0)).toBe(true);
     const tabRejections = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as { events: Array<{ type: string; reason?: string }> }).events
       .filter((e) => e.type === 'link_rejected' && e.reason === 'no_shared_key').length)));
