@@ -2,7 +2,8 @@
 // over their BroadcastChannel, not through the gateway (the gateway carries only their links to
 // the Node member), and each holds a Web Lock for its life. When one tab's page closes without a
 // pagehide leave (lifecycle off), the other is granted its lock and takes it as down at once, well
-// before its failure timeout, and the closed tab's children run on the other exactly once.
+// before its failure timeout, and the closed tab's children run on the other exactly once. The
+// same holds when a tab's renderer crashes (chrome://crash): no leave, no pagehide.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { LocalChildView } from '@trellis/core';
@@ -58,5 +59,32 @@ describe('same-origin mesh over BroadcastChannel and Web Locks', () => {
     expect((await runningIn(a)).sort()).toEqual(Array.from({ length: N }, (_, i) => `m${i}`).sort());
     expect(fx.node.whichChildren('global').filter((c) => c.status === 'running' && c.node === 'tab-ma').length).toBe(N);
     await a.close();
+  });
+
+  it('a tab whose renderer crashes (chrome://crash) is down on the other before the failure timeout; its children run there exactly once', async () => {
+    const [a, b] = [await openTab(fx.browser, fx.site), await openTab(fx.browser, fx.site)];
+    await startMeshTab(a, fx.gatewayUrl, 'tab-ca');
+    await startMeshTab(b, fx.gatewayUrl, 'tab-cb');
+    const seesUp = async (page: Page, other: string) => (await tabCall<Array<{ name: string; status: string }>>(page, 'members')).some((m) => m.name === other && m.status === 'up');
+    expect(await until(async () => (await seesUp(a, 'tab-cb')) && (await seesUp(b, 'tab-ca')), 5000)).toBe(true);
+    const N = 8;
+    for (let i = 0; i < N; i++) await fx.node.startChild({ id: `k${i}`, kind: i % 2 ? 'tab-worker' : 'tab-inline' });
+    const runningIn = async (p: Page) => (await tabCall<LocalChildView[]>(p, 'whichChildren', 'local')).filter((c) => c.status === 'running' && c.id.startsWith('k')).map((c) => c.id);
+    expect(await until(async () => (await runningIn(a)).length + (await runningIn(b)).length === N, 5000)).toBe(true);
+    expect((await runningIn(b)).length).toBeGreaterThan(0);
+
+    const crashedAt = await a.evaluate(() => Date.now());
+    await b.goto('chrome://crash').catch(() => undefined);
+    expect(await until(async () => (await runningIn(a)).length === N, FAILURE_TIMEOUT_MS * 2)).toBe(true);
+    const down = (await a.evaluate(() => (window as unknown as { events: Array<{ type: string; name?: string; at: number }> }).events))
+      .find((e) => e.type === 'member_down' && e.name === 'tab-cb');
+    expect(down).toBeDefined();
+    expect(down!.at - crashedAt).toBeLessThan(FAILURE_TIMEOUT_MS / 4);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await runningIn(a)).sort()).toEqual(Array.from({ length: N }, (_, i) => `k${i}`).sort());
+    const g = fx.node.whichChildren('global').filter((c) => c.id.startsWith('k'));
+    expect(g.map((c) => [c.id, c.node, c.status]).sort()).toEqual(Array.from({ length: N }, (_, i) => [`k${i}`, 'tab-ca', 'running']).sort());
+    await a.close();
+    await b.close().catch(() => undefined);
   });
 });
