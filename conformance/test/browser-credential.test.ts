@@ -4,10 +4,14 @@
 // the server); a tab started with `credential` joins (its page never holds the secret) and runs
 // the children of its kinds. Two credential tabs link each other under the tab link key their
 // credentials share (docs/SECURITY.md, "Credential tabs linking each other"), so every member
-// agrees on membership and every child runs exactly once.
+// agrees on membership and every child runs exactly once, over the same-origin mesh and through
+// the gateway alike; and a tab refuses, past the gateway, a peer with an expired, other-scope or
+// keyless credential (a script of the origin dialing it over the mesh channel).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { decodeCredentialToken, type LocalChildView, type Supervisor, type TrellisEvent } from '@trellis/core';
+import { randomBytes } from 'node:crypto';
+import { AUTH_MODE, MSG, encodeFrame, helloFrame } from '../src/protocol.js';
 import { gatewayFixture, openTab, tabCall, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-credential';
@@ -137,5 +141,49 @@ describe('credential tabs through a Node gateway', () => {
       .filter((e) => e.type === 'link_rejected' && e.reason === 'no_shared_key').length)));
     expect(tabRejections).toEqual([0, 0]);
     await Promise.all(pages.map((p) => p.close()));
+  });
+
+  /**
+   * A script of the origin that is no member dials tab-c1 over the mesh channel, past the gateway,
+   * sending `frames` (a HELLO, an AUTH) as soon as the link is accepted; resolves to the reason
+   * tab-c1 closes it with.
+   */
+  function meshAttempt(page: Page, frames: Uint8Array[]): Promise<string> {
+    return page.evaluate(async ({ scope, frames }) => {
+      const ch = new BroadcastChannel(`trellis/${scope}`);
+      const key = `tab-evil/${Math.random()}`;
+      try {
+        return await new Promise<string>((resolve) => {
+          const timer = setTimeout(() => resolve('no answer'), 5000);
+          ch.onmessage = (e: MessageEvent<{ t: string; to: string; key: string; reason?: string }>) => {
+            const m = e.data;
+            if (m.to !== 'tab-evil' || m.key !== key) return;
+            if (m.t === 'accept') for (const f of frames) ch.postMessage({ t: 'data', to: 'tab-c1', from: 'tab-evil', key, bytes: new Uint8Array(f) });
+            if (m.t === 'close') { clearTimeout(timer); resolve(m.reason ?? ''); }
+          };
+          ch.postMessage({ t: 'open', to: 'tab-c1', from: 'tab-evil', key });
+        });
+      } finally { ch.close(); }
+    }, { scope: SCOPE, frames: frames.map((f) => Array.from(f)) });
+  }
+
+  it('a credential tab refuses, over the mesh, a peer whose credential is expired, is for another scope, or lacks the keys', async () => {
+    const page = await openTab(browser, site);
+    const tabPage = browser.context.pages().find((p) => p.url().startsWith(site.url) && p !== page)!;
+    expect(await tabCall<Array<{ name: string; self: boolean }>>(tabPage, 'members').then((ms) => ms.find((m) => m.self)?.name)).toBe('tab-c1');
+    const hello = (o: { scope?: string; expiresAtMs: bigint }) => helloFrame({
+      scope: o.scope ?? SCOPE, name: 'tab-evil', incarnation: BigInt(Date.now()) * 1000n, nonce: randomBytes(16), listen: '', weight: 1,
+      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: ['tab-inline'], expiresAtMs: o.expiresAtMs,
+    });
+    const later = BigInt(Date.now() + 60_000);
+    expect(await meshAttempt(page, [hello({ expiresAtMs: BigInt(Date.now() - 1000) })])).toBe('credential_expired');
+    expect(await meshAttempt(page, [hello({ scope: 'another-scope', expiresAtMs: later })])).toBe('wrong_scope');
+    // Without the tab link keys a dialer can only send a proof it made up.
+    expect(await meshAttempt(page, [hello({ expiresAtMs: later }), encodeFrame({ type: MSG.AUTH, fields: [randomBytes(32)] })])).toBe('bad_auth');
+    const rejected = (await tabPage.evaluate(() => (window as unknown as { events: Array<{ type: string; reason?: string }> }).events))
+      .filter((e) => e.type === 'link_rejected').map((e) => e.reason);
+    expect(rejected).toEqual(expect.arrayContaining(['credential_expired', 'wrong_scope', 'bad_auth']));
+    expect(node.members().some((m) => m.name === 'tab-evil')).toBe(false);
+    await page.close();
   });
 });
