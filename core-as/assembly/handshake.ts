@@ -169,7 +169,7 @@ function rootKey(n: Node, l: Link): Uint8Array {
     // A HELLO sent before a renewal named the credential we held then.
     return l.helloExpiresAt == n.credExpiresAt ? n.credKey : n.prevCredKey;
   }
-  if (l.peerAuth == AUTH_CREDENTIAL) return credentialKey(n.secret, n.scope, l.peerName, l.peerCredentialKinds, <u64>l.peerExpiresAt);
+  if (l.peerAuth == AUTH_CREDENTIAL) return credentialKey(n.secret, n.scope, l.peerName, l.peerCredentialKinds, <u64>l.peerClaimedExpiresAt);
   return n.clusterKey;
 }
 
