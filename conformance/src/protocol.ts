@@ -40,7 +40,12 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.LEAVING]: [],
   [MSG.BYE]: [],
   [MSG.FRAGMENT]: ['u8', 'rest'],
+  // expiresAtMs, epoch, proof (32 bytes)
+  [22]: ['u64', 'u64', 'rest'],
 };
+
+/** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
+export const MSG_RENEW = 22;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

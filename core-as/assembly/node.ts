@@ -23,7 +23,7 @@
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -51,7 +51,7 @@ import {
   closeExpiredCredentials,
 } from './handshake';
 import { TAG_BYTES } from './session';
-import { clusterKey, kindsCanonical, kindsWithin } from './credential';
+import { clusterKey, kindsCanonical, kindsWithin, TAB_LINK_KEYS_MAX, CREDENTIAL_KEY_BYTES } from './credential';
 import {
   MemberTable, onMembers, onLeaving, onBye, silentMembersDue, downSilentMembers, notReadyReason, linkLost,
   redialRefused,
@@ -63,6 +63,7 @@ import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
+import { onRenew } from './renewal';
 import { GlobalView } from './global-view';
 
 export class Config {
@@ -90,6 +91,11 @@ export class Node {
   credKey: Uint8Array = new Uint8Array(0);
   credKinds: Array<string> = [];
   credExpiresAt: i64 = i64.MAX_VALUE;
+  /** Our credential before its last renewal: the root key of links whose HELLO went out before it. */
+  prevCredKey: Uint8Array = new Uint8Array(0);
+  /** The tab link keys our credential carries, of epochs tabLinkFirstEpoch, +1, ... (credential.ts). */
+  tabLinkFirstEpoch: u64 = 0;
+  tabLinkKeys: Array<Uint8Array> = [];
   ownCredentialExpired: bool = false;
   /** Inbound links in their handshake at once at most (handshake.ts). */
   maxPendingLinks: i32 = PENDING_LINKS_DEFAULT;
@@ -186,6 +192,9 @@ export class Node {
     const nck = r.count(KINDS_MAX, 4);
     for (let i = 0; i < nck; i++) this.credKinds.push(r.str(KIND_BYTES_MAX));
     const expires = r.u64();
+    this.tabLinkFirstEpoch = r.u64();
+    const ntk = r.count(TAB_LINK_KEYS_MAX, 4 + CREDENTIAL_KEY_BYTES);
+    for (let i = 0; i < ntk; i++) this.tabLinkKeys.push(r.bytes(CREDENTIAL_KEY_BYTES));
     this.rng = new Xorshift64(r.u64());
     this.cfg.heartbeatMs = <i64>r.u32();
     this.cfg.failureTimeoutMs = <i64>r.u32();
@@ -340,6 +349,8 @@ function initRefusal(n: Node, r: Reader, key: Uint8Array, expires: u64): string 
     if (!kindsCanonical(n.credKinds)) return 'credential: its kinds must be sorted by UTF-8 bytes, without duplicates';
     if (!kindsWithin(n.kinds, n.credKinds)) return 'kinds: the credential does not allow every kind this node advertises';
   }
+  if (n.auth != AUTH_CREDENTIAL && n.tabLinkKeys.length > 0) return 'credential: tab link keys given without auth mode credential';
+  for (let i = 0; i < n.tabLinkKeys.length; i++) if (n.tabLinkKeys[i].length != CREDENTIAL_KEY_BYTES) return 'credential: a tab link key is not 32 bytes';
   // Peers refuse a HELLO larger than HANDSHAKE_BYTES_MAX, so a node whose HELLO is larger could never join.
   writeHello(n, new Uint8Array(NONCE_BYTES));
   const size = n.outbox.lastFrame().length - FRAME_HEADER_BYTES;
@@ -376,6 +387,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
+    case MSG_RENEW: ok = onRenew(n, l, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
