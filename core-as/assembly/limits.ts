@@ -117,3 +117,20 @@ export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
 if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+
+// ---- messages to children (messages.ts) ----------------------------------------------------------
+/** Messages one node holds for one child at most (option `messageBufferMax`). */
+export const MESSAGE_BUFFER_DEFAULT: i32 = 10000;
+/** How long a message waits for a running instance at most (option `messageBufferMs`). */
+export const MESSAGE_BUFFER_DEFAULT_MS: i64 = 5000;
+/** A message's payload (UTF-8 JSON) at most, by default (option `maxMessageBytes`). */
+export const MESSAGE_PAYLOAD_DEFAULT_BYTES: i32 = 1 << 20;
+/** The largest `maxMessageBytes` a node accepts: a MESSAGE frame with one such payload still reassembles. */
+export const MESSAGE_PAYLOAD_BYTES_MAX: i32 = 64 << 20;
+/** One MESSAGE frame carries messages up to about this many bytes (one larger message goes alone, in fragments). */
+export const MESSAGE_BATCH_BYTES: i32 = FRAGMENT_BYTES - 1024;
+/** A route told to wait asks its target again this often (a READY usually comes first). */
+export const MESSAGE_RETRY_MS: i64 = 250;
+/** Ids for which a node remembers who waits for a READY; past it senders rely on MESSAGE_RETRY_MS. */
+export const MESSAGE_WAITERS_MAX: i32 = 65536;
+if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');

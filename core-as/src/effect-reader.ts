@@ -4,7 +4,7 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, REPLY_NAMES,
 } from './generated/boundary.js';
@@ -39,7 +39,13 @@ export type Effect =
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
   | { type: 'event'; event: CoreEvent }
   /** Testing and debug builds only: a core invariant does not hold after this step ("name: detail"). */
-  | { type: 'invariant'; message: string };
+  | { type: 'invariant'; message: string }
+  /** A message (JSON text) for a running local child; `req` > 0 when the caller wants a reply. */
+  | { type: 'deliver'; id: string; epoch: number; caller: string; callerInc: number; req: number; data: string }
+  /** The answer to one of this node's calls (child-messages.ts encoding). */
+  | { type: 'call_reply'; req: number; data: string }
+  /** A message's outcome: R_OK delivered, or an R_* code why it never will be. */
+  | { type: 'message_status'; req: number; code: number };
 
 const dec = new TextDecoder();
 
@@ -80,6 +86,8 @@ export class OutReader {
     }
     return dec.decode(b.subarray(start, start + n));
   }
+  /** `n` bytes of UTF-8 text (message payloads). */
+  text(n: number): string { const s = dec.decode(this.b.subarray(this.pos, this.pos + n)); this.pos += n; return s; }
   /** A copy: the core reuses its output buffer on the next call. */
   bytes(n: number): Uint8Array { const s = this.b.slice(this.pos, this.pos + n); this.pos += n; return s; }
 }
@@ -101,6 +109,13 @@ export function readEffects(r: OutReader): Effect[] {
       case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_NAMES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
       case FX_EVENT: fx.push({ type: 'event', event: readEvent(r) }); break;
       case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;
+      case FX_DELIVER: {
+        const id = r.str(), epoch = r.u32(), caller = r.str(), callerInc = r.u64(), req = r.u32();
+        fx.push({ type: 'deliver', id, epoch, caller, callerInc, req, data: r.text(r.u32()) });
+        break;
+      }
+      case FX_CALL_REPLY: { const req = r.u32(); fx.push({ type: 'call_reply', req, data: r.text(r.u32()) }); break; }
+      case FX_MESSAGE_STATUS: fx.push({ type: 'message_status', req: r.u32(), code: r.u8() }); break;
     }
     r.pos = end;
   }

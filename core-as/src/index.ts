@@ -16,6 +16,11 @@ export * from './runner.js';
 export * from './runner-inline.js';
 export * from './runner-isolated.js';
 export * from './child-protocol.js';
+export { Mailbox, encodeAnswer, encodeFailure, decodeAnswer, type MessageHandler } from './child-messages.js';
+export {
+  MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS, MAX_MESSAGE_BYTES_DEFAULT, CALL_TIMEOUT_DEFAULT_MS, resolveMessageOptions,
+  type MessageOptions, type CallOptions,
+} from './messaging.js';
 export * from './clock.js';
 export * from './credential.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';

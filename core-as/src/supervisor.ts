@@ -19,6 +19,7 @@ import {
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
 import { encodeCredentialToken } from './credential.js';
 import type { MetricsData } from './metrics-data.js';
+import { Messaging, CALL_TIMEOUT_DEFAULT_MS, type CallOptions } from './messaging.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
@@ -97,6 +98,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   private readonly runnerHandlers: RunnerHandlers;
   private readonly transportHandlers: TransportHandlers;
+  private readonly messaging: Messaging;
 
   private constructor(opts: ResolvedOptions, adapters: HostAdapters) {
     super();
@@ -104,6 +106,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.a = adapters;
     this.name = opts.name;
     this.core = Core.create(adapters.wasm);
+    this.messaging = new Messaging(this.core, opts, (fn) => this.feed(fn));
     this.runnerHandlers = {
       started: (id, epoch) => this.feed(() => this.core.childStarted(id, epoch)),
       exited: (id, epoch, reason: ExitReason, error?: ErrorInfo) => this.feed(() => this.core.childExited(id, epoch, reason, error)),
@@ -184,6 +187,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
       maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
     });
+    this.messaging.configure();
     // The core checks what options cannot (its own limits, the handshake size): a refused init
     // fails start() with the core's reason rather than leaving a node that answers not_running.
     for (const e of this.core.step({ now: this.a.clock.now(), maxBytes: 0 })) this.apply(e);
@@ -315,6 +319,9 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'event': this.emit(e.event); break;
       // Only a testing or debug core checks its invariants; a broken one is a core bug to report.
       case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
+      case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;
+      case 'call_reply': this.messaging.reply(e.req, e.data); break;
+      case 'message_status': this.messaging.status(e.req, e.code); break;
     }
   }
 
@@ -355,6 +362,30 @@ export class Supervisor extends Emitter<TrellisEvent> {
   /** Terminates a child wherever it runs; with `wait: 'stopped'` resolves once nothing runs it. */
   terminateChild(id: string, options: TerminateOptions = {}): Promise<void> {
     return this.request(id, options.timeoutMs, (req) => this.core.terminateChild(req, id, options.wait === 'stopped' ? 'done' : 'ack'));
+  }
+
+  /**
+   * Sends `msg` (JSON data) to the child `id`, wherever it runs. Resolves once a running instance
+   * has taken it; rejects with NotFoundError (no such child is desired), BufferFullError,
+   * TimeoutError (no running instance took it within messageBufferMs), DeliveryUnknownError (the
+   * member running it was lost before it confirmed) or MessageTooLargeError. Never delivered twice;
+   * messages from one node to one child arrive in the order they were sent, across moves.
+   */
+  send(id: string, msg: unknown): Promise<void> {
+    if (this.state !== 'running') return Promise.reject(new NotRunningError());
+    return this.messaging.send(id, msg);
+  }
+
+  /**
+   * Sends `msg` to the child `id` and resolves with its answer (see ctx.onMessage). Rejects as
+   * `send` does, with TimeoutError after `timeoutMs` (default 5,000) without an answer, and with
+   * CallFailedError when the child's handler threw.
+   */
+  call(id: string, msg: unknown, options: CallOptions = {}): Promise<unknown> {
+    if (this.state !== 'running') return Promise.reject(new NotRunningError());
+    const t = options.timeoutMs ?? CALL_TIMEOUT_DEFAULT_MS;
+    if (typeof t !== 'number' || !(t > 0)) return Promise.reject(new InvalidOptionError('timeoutMs', 'must be a positive number of milliseconds'));
+    return this.messaging.call(id, msg, t);
   }
 
   whichChildren(scope: 'local'): LocalChildView[];
@@ -445,6 +476,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     clearInterval(this.seedTimer);
     for (const [, p] of this.pending) { if (p.timer) clearTimeout(p.timer); p.reject(new NotRunningError('supervisor stopped')); }
     this.pending.clear();
+    this.messaging.close();
     await Promise.allSettled([this.a.transport.shutdown(), this.runner?.stopAll(0)]);
   }
 }
