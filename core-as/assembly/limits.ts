@@ -133,4 +133,14 @@ export const MESSAGE_BATCH_BYTES: i32 = FRAGMENT_BYTES - 1024;
 export const MESSAGE_RETRY_MS: i64 = 250;
 /** Ids for which a node remembers who waits for a READY; past it senders rely on MESSAGE_RETRY_MS. */
 export const MESSAGE_WAITERS_MAX: i32 = 65536;
+/**
+ * A child's delivery marks stay at least this long (and at least MESSAGE_MARKS_KEPT_TIMEOUTS
+ * failure timeouts) after its local instance is gone: longer than a sender can take to resend over
+ * a new link what it sent over a broken one (it relinks, or declares us down, within a failure
+ * timeout of the break).
+ */
+export const MESSAGE_MARKS_KEPT_MS: i64 = 30000;
+export const MESSAGE_MARKS_KEPT_TIMEOUTS: i64 = 4;
+/** How often marks of children gone from this node are looked at. */
+export const MESSAGE_MARKS_SWEEP_MS: i64 = 1000;
 if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');

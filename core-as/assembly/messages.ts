@@ -32,9 +32,10 @@ import {
 import {
   ID_BYTES_MAX, API_ID_BYTES_MAX, NAME_BYTES_MAX, WIRE_ITEMS_MAX, MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS,
   MESSAGE_PAYLOAD_DEFAULT_BYTES, MESSAGE_PAYLOAD_BYTES_MAX, MESSAGE_BATCH_BYTES, MESSAGE_RETRY_MS, MESSAGE_WAITERS_MAX,
+  MESSAGE_MARKS_KEPT_MS, MESSAGE_MARKS_KEPT_TIMEOUTS, MESSAGE_MARKS_SWEEP_MS,
 } from './limits';
 import { Node } from './node';
-import { Member, LocalChild, SenderMark, S_RUNNING, C_RUNNING, C_STARTING, C_RESTARTING } from './model';
+import { Member, LocalChild, S_RUNNING, C_RUNNING, C_STARTING, C_RESTARTING } from './model';
 import { fxDeliver, fxCallReply, fxMessageStatus } from './effects';
 import { StrMap, StrSet } from './strmap';
 import { ownerOf } from './ownership';
@@ -79,6 +80,22 @@ export class Route {
   }
 }
 
+/** The last message a child took here from one sender (route generation and seq). */
+class SenderMark {
+  constructor(public inc: u64, public gen: u64, public seq: u64) {}
+}
+
+/**
+ * A child's marks on this node. They outlive its local instance by MESSAGE_MARKS_KEPT_MS, so a
+ * sender that resends over a new link what it sent before the old one broke learns it was
+ * delivered, even when the instance has stopped meanwhile.
+ */
+class Marks {
+  senders: StrMap<SenderMark> = new StrMap<SenderMark>();
+  /** When no local instance was seen any more (-1 while there is one). */
+  releasedAt: i64 = -1;
+}
+
 class Answer {
   constructor(public id: string, public code: u8, public seq: u64, public round: u32) {}
 }
@@ -95,8 +112,10 @@ export class Messages {
   rounds: u32 = 0;
   /** Per child id, the members told WAIT here that want a READY when it runs. */
   waiters: StrMap<Array<string>> = new StrMap<Array<string>>();
-  /** Answers of this step, per link, sent at its end. */
-  answers: Map<u32, Array<Answer>> = new Map();
+  /** Answers of this step, per member name, sent at its end over the member's link of that moment. */
+  answers: Map<string, Array<Answer>> = new Map();
+  marks: StrMap<Marks> = new StrMap<Marks>();
+  nextSweep: i64 = i64.MAX_VALUE;
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
   /** Counters for tests and metrics. */
@@ -166,11 +185,7 @@ export function messagesChildRunning(n: Node, id: string): void {
   if (at < 0) return;
   const names = m.waiters.valueAt(at);
   m.waiters.delete(id);
-  for (let i = 0; i < names.length; i++) {
-    if (!n.members.has(names[i])) continue;
-    const link = n.members.get(names[i]).link;
-    if (link != 0) answer(n, link, id, ACK_READY, 0, 0);
-  }
+  for (let i = 0; i < names.length; i++) answer(n, names[i], id, ACK_READY, 0, 0);
 }
 
 /** A claim of another member changed, or membership did: the route may have a new target. */
@@ -211,38 +226,47 @@ export function onMessage(n: Node, from: Member, link: u32, r: Reader): bool {
     groups.push(grp);
   }
   if (!r.ok || r.remaining != 0) return false;
-  for (let g = 0; g < groups.length; g++) receiveGroup(n, from, link, groups[g]);
+  for (let g = 0; g < groups.length; g++) receiveGroup(n, from, groups[g]);
   return true;
 }
 
-function receiveGroup(n: Node, from: Member, link: u32, g: InGroup): void {
+function receiveGroup(n: Node, from: Member, g: InGroup): void {
   const at = n.locals.find(g.id);
   const c: LocalChild | null = at >= 0 ? n.locals.valueAt(at) : null;
   let lastDelivered: u64 = 0;
   for (let i = 0; i < g.msgs.length; i++) {
     const msg = g.msgs[i];
-    const code = receiveOne(n, c, from.name, from.inc, g.gen, g.base, msg.seq, msg.req, msg.ptr, msg.len);
+    const code = receiveOne(n, g.id, c, from.name, from.inc, g.gen, g.base, msg.seq, msg.req, msg.ptr, msg.len);
     if (code == ACK_DELIVERED) { lastDelivered = msg.seq; continue; }
-    if (lastDelivered > 0) answer(n, link, g.id, ACK_DELIVERED, lastDelivered, g.round);
-    answer(n, link, g.id, ACK_WAIT, msg.seq, g.round);
+    if (lastDelivered > 0) answer(n, from.name, g.id, ACK_DELIVERED, lastDelivered, g.round);
+    answer(n, from.name, g.id, ACK_WAIT, msg.seq, g.round);
     rememberWaiter(n, g.id, from.name);
     return;
   }
-  if (lastDelivered > 0) answer(n, link, g.id, ACK_DELIVERED, lastDelivered, g.round);
+  if (lastDelivered > 0) answer(n, from.name, g.id, ACK_DELIVERED, lastDelivered, g.round);
 }
 
 /** One message for a local child: delivered (or a duplicate of one delivered), or WAIT. */
-function receiveOne(n: Node, c: LocalChild | null, sender: string, inc: u64, gen: u64, base: u64, seq: u64, req: u32, ptr: usize, len: i32): u8 {
-  if (c == null || c.state != S_RUNNING) return ACK_WAIT;
+function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, inc: u64, gen: u64, base: u64, seq: u64, req: u32, ptr: usize, len: i32): u8 {
+  let marks: Marks | null = null;
   let mark: SenderMark | null = null;
-  const at = c.senders.find(sender);
-  if (at >= 0) mark = c.senders.valueAt(at);
+  const mat = n.msgs.marks.find(id);
+  if (mat >= 0) {
+    marks = n.msgs.marks.valueAt(mat);
+    const at = marks.senders.find(sender);
+    if (at >= 0) mark = marks.senders.valueAt(at);
+  }
+  const same = mark != null && mark.inc == inc && mark.gen == gen;
+  if (same && seq <= mark!.seq) { n.msgs.duplicates++; return ACK_DELIVERED; }
+  if (c == null || c.state != S_RUNNING) return ACK_WAIT;
   let expected = base;
-  if (mark != null && mark.inc == inc && mark.gen == gen && mark.seq + 1 > expected) expected = mark.seq + 1;
-  if (mark != null && mark.inc == inc && mark.gen == gen && seq <= mark.seq) { n.msgs.duplicates++; return ACK_DELIVERED; }
+  if (same && mark!.seq + 1 > expected) expected = mark!.seq + 1;
   if (seq != expected) return ACK_WAIT;
-  if (mark == null) { mark = new SenderMark(inc, gen, seq); c.senders.set(sender, mark); }
+  if (marks == null) { marks = new Marks(); n.msgs.marks.set(id, marks); }
+  marks.releasedAt = -1;
+  if (mark == null) { mark = new SenderMark(inc, gen, seq); marks.senders.set(sender, mark); }
   else { mark.inc = inc; mark.gen = gen; mark.seq = seq; }
+  if (n.msgs.nextSweep == i64.MAX_VALUE) n.msgs.nextSweep = n.now + MESSAGE_MARKS_SWEEP_MS;
   n.msgs.delivered++;
   fxDeliver(c.id, c.epoch, sender, inc, req, ptr, len);
   return ACK_DELIVERED;
@@ -258,10 +282,10 @@ function rememberWaiter(n: Node, id: string, name: string): void {
   w.set(id, names);
 }
 
-function answer(n: Node, link: u32, id: string, code: u8, seq: u64, round: u32): void {
+function answer(n: Node, member: string, id: string, code: u8, seq: u64, round: u32): void {
   const a = n.msgs.answers;
-  if (!a.has(link)) a.set(link, new Array<Answer>());
-  a.get(link).push(new Answer(id, code, seq, round));
+  if (!a.has(member)) a.set(member, new Array<Answer>());
+  a.get(member).push(new Answer(id, code, seq, round));
 }
 
 /** MESSAGE_ACK: list<str id, u8 code, u64 seq, u32 round>. */
@@ -347,26 +371,46 @@ export function flushMessages(n: Node): void {
     computeDue(n);
   }
   if (m.answers.size > 0) {
-    const links = m.answers.keys();
-    for (let i = 0; i < links.length; i++) {
-      const list = m.answers.get(links[i]);
+    // To the member's link of this moment: a sender whose link was replaced resends over the
+    // new one anyway, and these answers tell it what already arrived.
+    const names = m.answers.keys();
+    for (let i = 0; i < names.length; i++) {
+      if (!n.members.has(names[i]) || n.members.get(names[i]).link == 0) continue;
+      const list = m.answers.get(names[i]);
       const w = n.outbox.frame(MSG_MESSAGE_ACK);
       w.u32(<u32>list.length);
       for (let j = 0; j < list.length; j++) { w.str(list[j].id); w.u8(list[j].code); w.u64(list[j].seq); w.u32(list[j].round); }
-      n.outbox.to(links[i]);
+      n.outbox.to(n.members.get(names[i]).link);
     }
     m.answers.clear();
   }
 }
 
 /** The message timer row: held messages past bufferMs fail, waiting routes ask again. */
-export function messagesDue(n: Node): i64 { return n.msgs.nextDue; }
+export function messagesDue(n: Node): i64 { return min(n.msgs.nextDue, n.msgs.nextSweep); }
 
 export function messagesFire(n: Node): void {
   const m = n.msgs;
-  const ids = m.routes.keys();
-  for (let i = 0; i < ids.length; i++) m.dirty.add(ids[i]);
-  m.nextDue = i64.MAX_VALUE;
+  if (m.nextDue <= n.now) {
+    const ids = m.routes.keys();
+    for (let i = 0; i < ids.length; i++) m.dirty.add(ids[i]);
+    m.nextDue = i64.MAX_VALUE;
+  }
+  if (m.nextSweep <= n.now) sweepMarks(n);
+}
+
+/** Marks of children that no longer run here are kept MESSAGE_MARKS_KEPT_MS, then dropped. */
+function sweepMarks(n: Node): void {
+  const m = n.msgs;
+  const keep = max(MESSAGE_MARKS_KEPT_MS, n.cfg.failureTimeoutMs * MESSAGE_MARKS_KEPT_TIMEOUTS);
+  const ids = m.marks.keys();
+  for (let i = 0; i < ids.length; i++) {
+    const mk = m.marks.get(ids[i]);
+    if (n.locals.has(ids[i])) { mk.releasedAt = -1; continue; }
+    if (mk.releasedAt < 0) mk.releasedAt = n.now;
+    else if (n.now - mk.releasedAt >= keep) m.marks.delete(ids[i]);
+  }
+  m.nextSweep = m.marks.size > 0 ? n.now + MESSAGE_MARKS_SWEEP_MS : i64.MAX_VALUE;
 }
 
 function computeDue(n: Node): void {
@@ -389,14 +433,21 @@ function flushRoute(n: Node, route: Route): void {
   const m = n.msgs;
   const e = n.desired.get(route.id);
   const desired = e != null && !e.spec.failed;
-  // In flight to a member that is gone, or over a link that broke: it may have delivered them.
   if (route.inFlight > 0) {
     const t = route.target;
-    if (t == null || !n.members.is(t) || t.link != route.targetLink) {
+    if (t == null || !n.members.is(t)) {
+      // In flight to a member that is gone: it may have delivered them, and nobody can tell.
       for (let i = 0; i < route.inFlight; i++) settle(route.msgs[route.head + i], R_DELIVERY_UNKNOWN);
       route.head += route.inFlight;
       route.inFlight = 0;
       route.target = null;
+    } else if (t.link != route.targetLink) {
+      // Its link broke or was replaced: to the same member again, over the new link, in a new
+      // round (its marks answer DELIVERED for what had arrived). Nowhere else before it answers.
+      if (t.link == 0) return;
+      route.inFlight = 0;
+      sendTo(n, route, t);
+      return;
     }
   }
   expire(n, route, desired);
@@ -456,7 +507,7 @@ function deliverLocally(n: Node, route: Route): void {
   const c: LocalChild | null = at >= 0 ? n.locals.valueAt(at) : null;
   while (route.head < route.msgs.length) {
     const o = route.msgs[route.head];
-    const code = receiveOne(n, c, n.name, n.inc, route.gen, route.base, o.seq, o.call ? o.req : 0, o.payload.dataStart, o.payload.length);
+    const code = receiveOne(n, route.id, c, n.name, n.inc, route.gen, route.base, o.seq, o.call ? o.req : 0, o.payload.dataStart, o.payload.length);
     if (code != ACK_DELIVERED) {
       route.waiting = true;
       route.waitingOn = n.name;

@@ -109,11 +109,6 @@ export function whyName(w: u8): string {
   return 'unknown';
 }
 
-/** The last message a local child took from one sender (messages.ts). */
-export class SenderMark {
-  constructor(public inc: u64, public gen: u64, public seq: u64) {}
-}
-
 export class LocalChild {
   epoch: u32 = 0;
   state: u8 = S_STARTING;
@@ -125,8 +120,6 @@ export class LocalChild {
   /** An exit reported in this batch, decided at the end of the step (supervision.decideExits). */
   exitPending: bool = false;
   exitReason: u8 = 0;
-  /** Per sender, the last message this child took (messages.ts): dropped with the child. */
-  senders: StrMap<SenderMark> = new StrMap<SenderMark>();
   constructor(public id: string, public spec: Spec) {}
 }
 
