@@ -7,9 +7,17 @@ import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, REPLY_NAMES,
+  R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
 } from './generated/boundary.js';
 
 export type ReplyCode = (typeof REPLY_NAMES)[number];
+
+/** A message's outcome (FX_MESSAGE_STATUS): delivered, or why it never will be (messages.ts). */
+export type MessageOutcome = 'delivered' | 'not_found' | 'not_running' | 'buffer_full' | 'timeout' | 'delivery_unknown' | 'too_large';
+const OUTCOMES = new Map<number, MessageOutcome>([
+  [R_OK, 'delivered'], [R_NOT_FOUND, 'not_found'], [R_NOT_RUNNING, 'not_running'], [R_BUFFER_FULL, 'buffer_full'],
+  [R_MSG_TIMEOUT, 'timeout'], [R_DELIVERY_UNKNOWN, 'delivery_unknown'], [R_TOO_LARGE, 'too_large'],
+]);
 
 export type StopWhy = 'moved' | 'terminated' | 'quorum_lost' | 'leaving';
 /** The core's whyName strings; anything else is reported as 'moved'. */
@@ -45,7 +53,7 @@ export type Effect =
   /** The answer to one of this node's calls (child-messages.ts encoding). */
   | { type: 'call_reply'; req: number; data: string }
   /** A message's outcome: R_OK delivered, or an R_* code why it never will be. */
-  | { type: 'message_status'; req: number; code: number };
+  | { type: 'message_status'; req: number; outcome: MessageOutcome };
 
 const dec = new TextDecoder();
 
@@ -115,7 +123,7 @@ export function readEffects(r: OutReader): Effect[] {
         break;
       }
       case FX_CALL_REPLY: { const req = r.u32(); fx.push({ type: 'call_reply', req, data: r.text(r.u32()) }); break; }
-      case FX_MESSAGE_STATUS: fx.push({ type: 'message_status', req: r.u32(), code: r.u8() }); break;
+      case FX_MESSAGE_STATUS: fx.push({ type: 'message_status', req: r.u32(), outcome: OUTCOMES.get(r.u8()) ?? 'not_running' }); break;
     }
     r.pos = end;
   }

@@ -8,9 +8,7 @@ import {
   type TrellisError,
 } from './errors.js';
 import { decodeAnswer } from './child-messages.js';
-import {
-  R_OK, R_NOT_FOUND, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
-} from './generated/boundary.js';
+import type { MessageOutcome } from './effect-reader.js';
 
 /** Messages one node holds for one child at most, by default. */
 export const MESSAGE_BUFFER_DEFAULT = 10_000;
@@ -95,14 +93,14 @@ export class Messaging {
   }
 
   /** FX_MESSAGE_STATUS: delivered (a send resolves) or never will be (it rejects). */
-  status(req: number, code: number): void {
+  status(req: number, outcome: MessageOutcome): void {
     const w = this.waiting.get(req);
     if (!w) return;
-    if (code === R_OK && w.call) return; // a call resolves with its reply
+    if (outcome === 'delivered' && w.call) return; // a call resolves with its reply
     this.waiting.delete(req);
     if (w.timer) clearTimeout(w.timer);
-    if (code === R_OK) w.resolve(undefined);
-    else w.reject(this.failure(code, w.id));
+    if (outcome === 'delivered') w.resolve(undefined);
+    else w.reject(this.failure(outcome, w.id));
   }
 
   /** FX_CALL_REPLY: the child's answer. */
@@ -123,13 +121,13 @@ export class Messaging {
     runner.deliver(id, epoch, data, answer);
   }
 
-  private failure(code: number, id: string): TrellisError {
-    switch (code) {
-      case R_NOT_FOUND: return new NotFoundError(id, `no child ${id} is desired`);
-      case R_BUFFER_FULL: return new BufferFullError(id, this.o.messageBufferMax);
-      case R_MSG_TIMEOUT: return new TimeoutError(`no running instance of ${id} took the message within ${this.o.messageBufferMs} ms`);
-      case R_DELIVERY_UNKNOWN: return new DeliveryUnknownError(id);
-      case R_TOO_LARGE: return new MessageTooLargeError(id, this.o.maxMessageBytes);
+  private failure(outcome: MessageOutcome, id: string): TrellisError {
+    switch (outcome) {
+      case 'not_found': return new NotFoundError(id, `no child ${id} is desired`);
+      case 'buffer_full': return new BufferFullError(id, this.o.messageBufferMax);
+      case 'timeout': return new TimeoutError(`no running instance of ${id} took the message within ${this.o.messageBufferMs} ms`);
+      case 'delivery_unknown': return new DeliveryUnknownError(id);
+      case 'too_large': return new MessageTooLargeError(id, this.o.maxMessageBytes);
       default: return new NotRunningError();
     }
   }

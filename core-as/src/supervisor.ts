@@ -321,7 +321,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
       case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;
       case 'call_reply': this.messaging.reply(e.req, e.data); break;
-      case 'message_status': this.messaging.status(e.req, e.code); break;
+      case 'message_status': this.messaging.status(e.req, e.outcome); break;
     }
   }
 
