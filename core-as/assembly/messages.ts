@@ -348,9 +348,8 @@ export function onReply(n: Node, r: Reader): bool {
   return true;
 }
 
-/** A message's outcome for the host; a call's success is its reply, so only its failure is reported. */
+/** A message's outcome for the host, exactly once (a call's answer follows its R_OK separately). */
 function settle(o: Outgoing, code: u8): void {
-  if (o.call && code == R_OK) return;
   fxMessageStatus(o.req, code);
 }
 

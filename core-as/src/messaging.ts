@@ -1,6 +1,10 @@
 // sup.send and sup.call on the runtime side: the options, the promises waiting for the core's
 // answer, and handing delivered messages to the runner. Routing, ordering, buffering and bounds
-// are the core's (core-as/assembly/messages.ts); this file only keeps the callers' promises.
+// are the core's (core-as/assembly/messages.ts); this file keeps the callers' promises, and one
+// shortcut: a message for a child the core runs on this very node, while nothing of this node's
+// for that child waits in the core, goes straight to the runner. That is what the core would do
+// with it (deliver to the running local instance at once), and nothing can overtake it: every
+// earlier message to that child has been settled.
 import type { Core } from './core.js';
 import type { Runner } from './adapters.js';
 import {
@@ -59,6 +63,13 @@ interface Waiting {
 export class Messaging {
   private nextReq = 1;
   private readonly waiting = new Map<number, Waiting>();
+  /** Children the core runs here (its child_started, until its stop or their exit): id to epoch. */
+  private readonly local = new Map<string, number>();
+  /** Messages handed to the core and not settled by it, per child, and the child of each. */
+  private readonly inCore = new Map<string, number>();
+  private readonly coreReq = new Map<number, string>();
+  /** The runner, once the supervisor has one (the shortcut needs it). */
+  runner: Runner | undefined;
 
   constructor(private readonly core: Core, private readonly o: ResolvedMessageOptions, private readonly feed: (fn: () => void) => void) {}
 
@@ -79,6 +90,23 @@ export class Messaging {
     if (json === undefined) return Promise.reject(new TypeError(`a message must be JSON data, not ${typeof msg}`));
     const req = this.nextReq;
     this.nextReq = this.nextReq >= 0xffff_fffe ? 1 : this.nextReq + 1;
+    const epoch = this.local.get(id);
+    if (epoch !== undefined && !this.inCore.has(id) && this.runner) {
+      if (!call) { if (this.runner.deliver(id, epoch, json, null)) return DELIVERED; }
+      else {
+        const p = this.wait(req, id, call, timeoutMs);
+        if (this.runner.deliver(id, epoch, json, (encoded) => this.reply(req, encoded))) return p;
+        this.waiting.delete(req);
+      }
+    }
+    const p = this.wait(req, id, call, timeoutMs);
+    this.inCore.set(id, (this.inCore.get(id) ?? 0) + 1);
+    this.coreReq.set(req, id);
+    this.feed(() => this.core.messageSend(req, call, String(id), json!));
+    return p;
+  }
+
+  private wait(req: number, id: string, call: boolean, timeoutMs: number | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const w: Waiting = { id, call, resolve, reject };
       if (timeoutMs !== undefined) {
@@ -88,12 +116,21 @@ export class Messaging {
         }, timeoutMs);
       }
       this.waiting.set(req, w);
-      this.feed(() => this.core.messageSend(req, call, String(id), json!));
     });
   }
 
+  /** What the core says runs here: child_started (with its epoch), and its stop or exit. */
+  started(id: string, epoch: number): void { this.local.set(id, epoch); }
+  stopped(id: string, epoch: number): void { if (this.local.get(id) === epoch) this.local.delete(id); }
+
   /** FX_MESSAGE_STATUS: delivered (a send resolves) or never will be (it rejects). */
   status(req: number, outcome: MessageOutcome): void {
+    const id = this.coreReq.get(req);
+    if (id !== undefined) {
+      this.coreReq.delete(req);
+      const left = (this.inCore.get(id) ?? 1) - 1;
+      if (left > 0) this.inCore.set(id, left); else this.inCore.delete(id);
+    }
     const w = this.waiting.get(req);
     if (!w) return;
     if (outcome === 'delivered' && w.call) return; // a call resolves with its reply
@@ -138,3 +175,5 @@ export class Messaging {
     this.waiting.clear();
   }
 }
+
+const DELIVERED: Promise<void> = Promise.resolve();

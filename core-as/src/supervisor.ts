@@ -5,7 +5,7 @@
 import { Core } from './core.js';
 import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
 import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
-import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES } from './limits.js';
+import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX } from './limits.js';
 import { resolveSeeds, type SeedFailure } from './seeds.js';
 import { advertisedAddress } from './advertise.js';
 import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.js';
@@ -56,7 +56,8 @@ export interface HostAdapters {
   externalIpv4?: () => string[];
   /**
    * Runs `fn` in a later task, after pending I/O (the yield between slices of a long batch).
-   * Default setTimeout(0); a browser passes a MessageChannel, since hidden pages clamp timers.
+   * Default setImmediate (after pending I/O; Node and Bun), else setTimeout(0); a browser passes a
+   * MessageChannel, since hidden pages clamp timers.
    */
   yieldTask?(fn: () => void): void;
 }
@@ -75,6 +76,9 @@ function replyError(code: ReplyCode, field: string, message: string, id: string)
     default: return new NotRunningError(message);
   }
 }
+
+/** Node's and Bun's setImmediate (runs after pending I/O, without setTimeout's 1 ms floor); absent in browsers. */
+const setImmediateFn = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 
 function errorInfo(e: unknown): ErrorInfo {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
@@ -164,6 +168,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private async boot(): Promise<void> {
     const o = this.opts;
     this.runner = this.a.runner(o.name, (id, name, data) => this.emit({ type: 'child_event', id, name, data }));
+    this.messaging.runner = this.runner;
     // Events that arrive before init are held (an inbound link can open as soon as we listen).
     const held: (() => void)[] = [];
     let initDone = false;
@@ -272,20 +277,28 @@ export class Supervisor extends Emitter<TrellisEvent> {
   }
 
   private mustYield = false;
+  /** Steps run in microtasks since the last yield to I/O. */
+  private chained = 0;
   private readonly runScheduled = (): void => {
-    if (this.mustYield) {
+    if (this.mustYield || this.chained >= STEPS_CHAINED_MAX) {
       this.mustYield = false;
+      this.chained = 0;
       if (this.a.yieldTask) this.a.yieldTask(this.runScheduled);
+      else if (setImmediateFn) setImmediateFn(this.runScheduled);
       else setTimeout(this.runScheduled, 0);
       return;
     }
     this.scheduled = false;
+    this.chained++;
     this.flush();
   };
 
   private flush(): void {
     if (this.flushing || this.state === 'stopped') return;
     this.flushing = true;
+    // A batch over STEP_BYTES is cut: the next slice waits for I/O. Events the effects of this
+    // step queue (runner reports, a child's answer) run in the next microtask.
+    const sliced = this.core.pending > STEP_BYTES;
     try {
       const timed = this.onStepSeconds;
       const t0 = timed ? performance.now() : 0;
@@ -295,7 +308,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     } finally {
       this.flushing = false;
     }
-    if (this.core.pending > 0) this.schedule(true);
+    if (this.core.pending > 0) this.schedule(sliced);
   }
 
   private apply(e: Effect): void {
@@ -313,10 +326,14 @@ export class Supervisor extends Emitter<TrellisEvent> {
         }
         break;
       }
-      case 'stop': this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
+      case 'stop': this.messaging.stopped(e.id, e.epoch); this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
-      case 'event': this.emit(e.event); break;
+      case 'event':
+        if (e.event.type === 'child_started') this.messaging.started(e.event.id, e.event.epoch);
+        else if (e.event.type === 'child_exited') this.messaging.stopped(e.event.id, e.event.epoch);
+        this.emit(e.event);
+        break;
       // Only a testing or debug core checks its invariants; a broken one is a core bug to report.
       case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
       case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;

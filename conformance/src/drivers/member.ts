@@ -64,6 +64,30 @@ async function main(): Promise<void> {
       await Promise.all(all);
       return { ok, errors };
     },
+    // Benchmarks: `n` calls one after the other (latencies in µs, sorted), and `n` sends with at
+    // most `window` unconfirmed at a time, timed until every one was confirmed delivered.
+    benchCalls: async (id: string, n: number) => {
+      const us: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        await sup.call(id, { op: 'echo', v: i });
+        us.push((performance.now() - t) * 1000);
+      }
+      return us.sort((x, y) => x - y);
+    },
+    benchCasts: (id: string, n: number, window: number) => new Promise((resolve, reject) => {
+      const t = performance.now();
+      let sent = 0;
+      let done = 0;
+      const one = (): void => {
+        sent++;
+        sup.send(id, sent).then(() => {
+          if (++done === n) resolve({ ms: performance.now() - t });
+          else if (sent < n) one();
+        }, reject);
+      };
+      for (let i = 0; i < window && i < n; i++) one();
+    }),
     cpu: () => process.cpuUsage(),
     stop: async () => { await sup.stop(); setTimeout(() => { flushOut(); process.exit(0); }, 10); },
   };

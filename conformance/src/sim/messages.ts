@@ -41,15 +41,16 @@ export class MessageLedger {
   status(req: number, code: MessageOutcome): void {
     const m = this.all.get(req);
     if (!m) return;
-    if (m.status !== undefined || m.replied) this.problems.push(`message #${req} to ${m.id} got a second outcome (${code} after ${m.status ?? 'its reply'})`);
+    if (m.status !== undefined) this.problems.push(`message #${req} to ${m.id} got a second outcome (${code} after ${m.status})`);
+    if (m.replied && code !== 'delivered') this.problems.push(`call #${req} to ${m.id} was answered, then failed (${code})`);
     m.status = code;
-    if (m.call && code === 'delivered') this.problems.push(`call #${req} to ${m.id} was reported delivered instead of answered`);
   }
 
   replied(req: number): void {
     const m = this.all.get(req);
     if (!m) return;
-    if (m.status !== undefined || m.replied) this.problems.push(`call #${req} to ${m.id} got a second outcome (a reply after ${m.status ?? 'a reply'})`);
+    if (m.replied) this.problems.push(`call #${req} to ${m.id} was answered twice`);
+    if (m.status !== undefined && m.status !== 'delivered') this.problems.push(`call #${req} to ${m.id} was answered after it failed (${m.status})`);
     m.replied = true;
   }
 
@@ -67,11 +68,9 @@ export class MessageLedger {
       if (ok && n !== 1) out.push(`${what} succeeded but was delivered ${n} times`);
       if (m.status !== undefined && m.status !== 'delivered' && m.status !== 'delivery_unknown' && n !== 0) out.push(`${what} failed (${m.status}) though it was delivered`);
       if (!alive(m.from)) continue;
-      if (m.status === undefined && !m.replied) {
-        // A call delivered whose reply was lost ends in the caller's own timeout (the host's).
-        if (m.call && n === 1 && !faultFree) continue;
-        out.push(`${what} (at ${m.at} ms) never got an outcome${n ? ' (it was delivered)' : ''}`);
-      }
+      if (m.status === undefined) out.push(`${what} (at ${m.at} ms) never got an outcome${n ? ' (it was delivered)' : ''}`);
+      // A call delivered whose answer was lost ends in the caller's own timeout (the host's): only after a fault.
+      else if (m.call && m.status === 'delivered' && !m.replied && faultFree) out.push(`${what} was delivered and never answered, without any fault`);
     }
     return out;
   }
