@@ -81,7 +81,11 @@ export function leaseLost(n: Node, m: Member, reason: string): void {
  * start what the other runs (a heal, a join or a flap can leave the mesh incomplete).
  */
 export function takeoverAllowed(n: Node): bool {
-  return n.now >= n.takeoverAt && (n.cfg.quorum <= 0 || meshComplete(n));
+  if (n.now >= n.takeoverAt && (n.cfg.quorum <= 0 || meshComplete(n))) return true;
+  // A start waits: look again once the named window has passed, even if the dial that made the
+  // mesh incomplete is gone from the table by then (takeoverDue can no longer see it).
+  if (n.startsBlockedUntil < 0) n.startsBlockedUntil = n.now + namedWindowMs(n) + 1;
+  return false;
 }
 
 /** A node named by a member stays a reason to wait this long: members gossip every sync interval. */
@@ -102,6 +106,7 @@ function meshComplete(n: Node): bool {
 /** The next time starts may become allowed: a lease ends, or a named node stops counting. */
 export function takeoverDue(n: Node): i64 {
   let at = n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
+  if (n.startsBlockedUntil >= 0 && n.startsBlockedUntil < at) at = n.startsBlockedUntil;
   if (n.cfg.quorum <= 0) return at;
   const ds = n.dials.values();
   for (let i = 0; i < ds.length; i++) {
@@ -115,5 +120,6 @@ export function takeoverDue(n: Node): i64 {
 /** A lease is over or a named node no longer counts: everything is looked at again. */
 export function takeoverFire(n: Node): void {
   if (n.takeoverPending && n.now >= n.takeoverAt) n.takeoverPending = false;
+  if (n.startsBlockedUntil >= 0 && n.now >= n.startsBlockedUntil) n.startsBlockedUntil = -1;
   n.allDirty = true;
 }

@@ -120,6 +120,8 @@ export class Node {
   quorumHeld: bool = false;
   takeoverAt: i64 = -1;
   takeoverPending: bool = false;
+  /** A start was held back by takeoverAllowed: everything is looked at again at this time (-1: none). */
+  startsBlockedUntil: i64 = -1;
 
   // The cluster: links (authenticated or in their handshake), members, addresses to dial.
   links: Map<u32, Link> = new Map();

@@ -31,6 +31,8 @@ export interface SimOptions {
   onAction?: (a: WorldAction) => void;
   /** Receives every core step's effects, with the node. */
   observe?: StepObserver;
+  /** Sends and calls in the workload (default true; false: the workload of before messages). */
+  messages?: boolean;
   /** Receives the world once it is built, before the first node: anything else a script needs. */
   onWorld?: (w: World) => void;
 
@@ -351,7 +353,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   while (w.now < end && checker.violations.length === 0) {
     w.runFor(rng.int(10, 250));
     checker.sample(IDS);
-    sendMessages();
+    if (o.messages !== false) sendMessages();
     if (crashed && w.now >= restartAt) {
       // A process manager brings the crashed node back: a new incarnation at the same address.
       note(`restart ${crashed}`);
@@ -483,6 +485,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
     if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
     w.calm();
+    // A long stall that began before calm() is still a fault: convergence is timed from its end.
+    w.runUntil(() => w.aliveNodes().every((n) => !n.stalled), SIM_CONFIG.failureTimeoutMs);
     const settledAt = w.now;
     let reason: string | null = 'not checked';
     while (w.now - settledAt < quiesceMs && checker.violations.length === 0) {
