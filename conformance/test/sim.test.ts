@@ -52,6 +52,8 @@ describe('simulator: seeds that once found a core bug', () => {
     [59, { harsh: true, idleLinks: false }], // a quorum seed grown past 2N-1 members ran both sides
     [88, {}], // quorum with MACs: a member back on a new link never re-looked at children the lease held
     [350, {}], // the same, 3 nodes, quorum 2
+    [74, {}], // quorum, messages in the workload: a start held by an incomplete mesh, never looked at again
+    [458, {}], // messages in the workload: a long stall drawn before calm() outlasted the convergence check
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

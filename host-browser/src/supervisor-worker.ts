@@ -90,6 +90,8 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'stats': return sup.stats();
     case 'stop': return sup.stop(args[0] as never);
     case 'kill': return sup.kill();
+    case 'send': return sup.send(args[0] as string, args[1]);
+    case 'call': return sup.call(args[0] as string, args[1], args[2] as never);
     default: throw new TypeError(`unknown method ${method}`);
   }
 }

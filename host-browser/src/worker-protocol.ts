@@ -31,7 +31,7 @@ export interface WorkerStartOptions extends TabTuning {
   wasmUrl?: string;
 }
 
-export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill';
+export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'send' | 'call';
 
 export type ToWorker =
   | { t: 'start'; options: WorkerStartOptions }
