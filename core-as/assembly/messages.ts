@@ -552,3 +552,22 @@ function sendTo(n: Node, route: Route, to: Member): void {
     route.inFlight += <i32>count;
   }
 }
+
+// ---- invariants (testing builds, invariants.ts) ------------------------------------------------
+
+/** Every route, after a step: holds something, in sequence order, within its bound, in flight only to a target. */
+export function routesSane(n: Node): string {
+  const m = n.msgs;
+  const ids = m.routes.keys();
+  for (let i = 0; i < ids.length; i++) {
+    const r = m.routes.get(ids[i]);
+    if (r.held <= 0) return 'message_routes: the route of ' + r.id + ' holds nothing after the step';
+    if (r.held > m.bufferMax) return 'message_routes: the route of ' + r.id + ' holds ' + r.held.toString() + ' messages, over its bound';
+    if (r.inFlight < 0 || r.inFlight > r.held) return 'message_routes: ' + r.id + ' has ' + r.inFlight.toString() + ' in flight of ' + r.held.toString();
+    if (r.inFlight > 0 && r.target == null) return 'message_routes: ' + r.id + ' has messages in flight to no target';
+    for (let j = r.head + 1; j < r.msgs.length; j++) {
+      if (r.msgs[j].seq <= r.msgs[j - 1].seq) return 'message_routes: ' + r.id + ' holds seq ' + r.msgs[j].seq.toString() + ' after ' + r.msgs[j - 1].seq.toString();
+    }
+  }
+  return '';
+}
