@@ -54,6 +54,7 @@ describe('simulator: seeds that once found a core bug', () => {
     [350, {}], // the same, 3 nodes, quorum 2
     [74, {}], // quorum, messages in the workload: a start held by an incomplete mesh, never looked at again
     [458, {}], // messages in the workload: a long stall drawn before calm() outlasted the convergence check
+    [86, {}], // messages in the workload: convergence declared before a partition's silence was judged
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

@@ -488,6 +488,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     // A long stall that began before calm() is still a fault: convergence is timed from its end.
     w.runUntil(() => w.aliveNodes().every((n) => !n.stalled), SIM_CONFIG.failureTimeoutMs);
     const settledAt = w.now;
+    // Silence from the fault period (a member cut off by a partition still counts as up) is judged
+    // up to a failure timeout after the heal: convergence is not looked for before then.
+    if (!checker.faultFree) w.runFor(SIM_CONFIG.failureTimeoutMs);
     let reason: string | null = 'not checked';
     while (w.now - settledAt < quiesceMs && checker.violations.length === 0) {
       w.runFor(50);
