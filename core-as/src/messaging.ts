@@ -94,8 +94,13 @@ export class Messaging {
     if (epoch !== undefined && !this.inCore.has(id) && this.runner) {
       if (!call) { if (this.runner.deliver(id, epoch, json, null)) return DELIVERED; }
       else {
+        // Waiting before the delivery: an inline handler may answer within deliver().
         const p = this.wait(req, id, call, timeoutMs);
         if (this.runner.deliver(id, epoch, json, (encoded) => this.reply(req, encoded))) return p;
+        // Not delivered after all (the instance had just ended): through the core instead; the
+        // abandoned promise is never settled nor returned.
+        const w = this.waiting.get(req);
+        if (w?.timer) clearTimeout(w.timer);
         this.waiting.delete(req);
       }
     }
