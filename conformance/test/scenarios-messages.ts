@@ -2,7 +2,7 @@
 // driver (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
-import { RemoteError, waitUntil, type ProcessMember } from '../src/drivers/process-member.js';
+import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
 
 const FAILURE_MS = 600;
 const mailbox = (id: string) => ({ id, kind: 'mailbox', args: {} });
@@ -119,6 +119,19 @@ export function messageScenarios(driver: ClusterDriver): void {
       }
       // The child still answers what it does answer.
       expect(await b.call('call', 'quiet', { op: 'echo', v: 1 })).toMatchObject({ v: 1 });
+    });
+
+    it('a message over maxMessageBytes fails with MessageTooLargeError; a handler that throws fails the call with CallFailedError; a bad limit fails start()', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b'], { extra: { maxMessageBytes: 1024 } });
+      await formed(c, 2);
+      await a.startChild(mailbox('picky'), { wait: 'running' });
+      expect(await failure(b.call('send', 'picky', 'x'.repeat(2000)))).toMatchObject({ name: 'MessageTooLargeError', code: 'message_too_large' });
+      for (const m of [a, b]) {
+        expect(await failure(m.call('call', 'picky', { op: 'throw', v: 'way' }))).toMatchObject({ name: 'CallFailedError', code: 'call_failed', message: expect.stringContaining('RangeError: no way') });
+      }
+      const err = await ProcessMember.spawn(driver.hostFor(0), { name: 'x', extra: { maxMessageBytes: 0 } }).then(() => null, (e: RemoteError) => e);
+      expect(err?.info).toMatchObject({ name: 'InvalidOptionError', option: 'maxMessageBytes' });
     });
 
     it('worker and process children take calls through ctx.onMessage too', async () => {

@@ -88,6 +88,11 @@ export class Messaging {
     let json: string | undefined;
     try { json = JSON.stringify(msg === undefined ? null : msg); } catch (e) { return Promise.reject(e); }
     if (json === undefined) return Promise.reject(new TypeError(`a message must be JSON data, not ${typeof msg}`));
+    // The core checks the limit too; the shortcut below does not reach it. A string of n UTF-16
+    // units is at most 3n UTF-8 bytes, so only long ones are measured.
+    if (json.length * 3 > this.o.maxMessageBytes && utf8.encode(json).length > this.o.maxMessageBytes) {
+      return Promise.reject(new MessageTooLargeError(id, this.o.maxMessageBytes));
+    }
     const req = this.nextReq;
     this.nextReq = this.nextReq >= 0xffff_fffe ? 1 : this.nextReq + 1;
     const epoch = this.local.get(id);
@@ -182,3 +187,4 @@ export class Messaging {
 }
 
 const DELIVERED: Promise<void> = Promise.resolve();
+const utf8 = new TextEncoder();
