@@ -24,7 +24,7 @@
 // every host, and the sender is the only node that knows every message it has not seen delivered;
 // the receiver keeps only one sequence number per sender per local child.
 
-import { Reader, Writer } from './io';
+import { Reader } from './io';
 import { MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY } from './codec';
 import {
   R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
@@ -118,9 +118,6 @@ export class Messages {
   nextSweep: i64 = i64.MAX_VALUE;
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
-  /** Counters for tests and metrics. */
-  delivered: u64 = 0;
-  duplicates: u64 = 0;
 }
 
 // ---- events in: the API and the runner -------------------------------------------------------
@@ -257,7 +254,7 @@ function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, i
     if (at >= 0) mark = marks.senders.valueAt(at);
   }
   const same = mark != null && mark.inc == inc && mark.gen == gen;
-  if (same && seq <= mark!.seq) { n.msgs.duplicates++; return ACK_DELIVERED; }
+  if (same && seq <= mark!.seq) return ACK_DELIVERED;
   if (c == null || c.state != S_RUNNING) return ACK_WAIT;
   let expected = base;
   if (same && mark!.seq + 1 > expected) expected = mark!.seq + 1;
@@ -267,7 +264,6 @@ function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, i
   if (mark == null) { mark = new SenderMark(inc, gen, seq); marks.senders.set(sender, mark); }
   else { mark.inc = inc; mark.gen = gen; mark.seq = seq; }
   if (n.msgs.nextSweep == i64.MAX_VALUE) n.msgs.nextSweep = n.now + MESSAGE_MARKS_SWEEP_MS;
-  n.msgs.delivered++;
   fxDeliver(c.id, c.epoch, sender, inc, req, ptr, len);
   return ACK_DELIVERED;
 }
