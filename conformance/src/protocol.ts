@@ -11,7 +11,7 @@ export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
-  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13,
+  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16,
 } as const;
 export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
 
@@ -40,6 +40,12 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.LEAVING]: [],
   [MSG.BYE]: [],
   [MSG.FRAGMENT]: ['u8', 'rest'],
+  // per child: id, route generation, base, round, then seq, req (0: a send), payload
+  [MSG.MESSAGE]: [{ list: ['str', 'u64', 'u64', 'u32', { list: ['u64', 'u32', 'bytes'] }] }],
+  // per child: id, code (0 delivered up to seq, 1 wait from seq, 2 ready), seq, round
+  [MSG.MESSAGE_ACK]: [{ list: ['str', 'u8', 'u64', 'u32'] }],
+  // caller incarnation, req, answer
+  [MSG.REPLY]: ['u64', 'u32', 'bytes'],
   // expiresAtMs, epoch, proof (32 bytes)
   [22]: ['u64', 'u64', 'rest'],
 };

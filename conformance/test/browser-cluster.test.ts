@@ -116,6 +116,14 @@ describe('browser tabs through a Node gateway', () => {
     }
   });
 
+  it('the Node member and each tab call children wherever they run (inline and worker kinds on tabs); a tab sends too', async () => {
+    for (const id of ids) expect(await node.call(id, { op: 'echo', v: 'node-1' })).toEqual({ v: 'node-1', id });
+    for (const t of tabs) {
+      for (const id of ids) expect(await tabCall(t.page, 'call', id, { op: 'echo', v: t.name })).toEqual({ v: t.name, id });
+      expect(await tabCall(t.page, 'send', ids[0], { op: 'note' })).toBeNull();
+    }
+  });
+
   it('a worker child that rejects unhandled or throws from a timer is reported crashed by its tab', async () => {
     await Promise.all(['tab-rejects', 'tab-throws'].map((kind) => node.startChild({ id: kind, kind, restart: 'temporary' })));
     const crashes = async () => {

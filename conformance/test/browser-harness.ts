@@ -35,10 +35,14 @@ window.events = [];
 window.loaded = true;
 </script>`;
 
-/** The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web Worker, `tab-block` stalls the worker. */
+/**
+ * The kinds a tab runs: `tab-inline` in the Supervisor's worker, `tab-worker` in its own Web
+ * Worker, `tab-block` stalls the worker. The first two answer { op: 'echo', v } with { v, id }.
+ */
 const KINDS = `export const kinds = {
   'tab-inline': { run: (args, ctx) => new Promise((resolve) => {
     ctx.emit('running', { script: String(self.location.href) });
+    ctx.onMessage((m) => (m && m.op === 'echo' ? { v: m.v, id: ctx.id } : undefined));
     ctx.signal.addEventListener('abort', () => resolve());
   }) },
   'tab-worker': { module: './worker-kind.js', isolate: 'worker' },
@@ -52,6 +56,7 @@ const REJECTS_KIND = `export function run() { Promise.reject(new Error('rejected
 const THROWS_KIND = `export function run() { setTimeout(() => { throw new Error('thrown'); }, 0); return new Promise(() => {}); }`;
 const WORKER_KIND = `export function run(args, ctx) {
   ctx.emit('running', { script: String(self.location.href) });
+  ctx.onMessage((m) => (m && m.op === 'echo' ? { v: m.v, id: ctx.id } : undefined));
   return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
 }`;
 

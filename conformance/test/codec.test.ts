@@ -37,6 +37,11 @@ function captureFrames(): Map<number, Uint8Array[]> {
   w.addNode('d', { secret, seeds: ['sim://b'] });
   w.runFor(1000);
   w.terminateChild('b', 'big-1');
+  // Messages to a child (MESSAGE, MESSAGE_ACK, REPLY) from every member, sends and calls.
+  w.startChild('a', { id: 'talk', kind: 'worker' }, 'done');
+  w.runFor(300);
+  for (const from of ['a', 'b', 'c', 'd']) for (let i = 0; i < 4; i++) w.sendMessage(from, 'talk', i % 2 === 0);
+  w.runFor(300);
   // A member whose DIGEST names claims a node has not seen is asked for them (CLAIMS_REQ): a raw
   // member with the secret, speaking the documented handshake (protocol-session.ts), sends one.
   const raw = w.rawLink('c');

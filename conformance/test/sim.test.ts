@@ -55,6 +55,9 @@ describe('simulator: seeds that once found a core bug', () => {
     [25, {}], // a joiner's dial dropped as a duplicate link counted as failed: it started without a member's claims
     [33, {}], // the same, another join
     [398, {}], // quorum: the wake for a named node that stopped counting vanished at its own tick
+    [74, {}], // quorum, messages in the workload: a start held by an incomplete mesh, never looked at again
+    [458, {}], // messages in the workload: a long stall drawn before calm() outlasted the convergence check
+    [86, {}], // messages in the workload: convergence declared before a partition's silence was judged
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

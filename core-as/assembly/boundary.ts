@@ -23,6 +23,9 @@ export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings
 export const EV_CHILD_UNRESPONSIVE: u8 = 15; // str id, u32 epoch: it did not settle shutdownMs after its stop
 // bytes key, u64 expiresAtMs, u64 firstEpoch, list<bytes> tabLinkKeys: our credential, renewed (renewal.ts)
 export const EV_RENEW_CREDENTIAL: u8 = 50;
+export const EV_MESSAGE_SEND: u8 = 20;   // u32 req, u8 call, str id, bytes payload: sup.send / sup.call (messages.ts)
+export const EV_MESSAGE_REPLY: u8 = 21;  // str caller, u64 callerInc, u32 req, bytes payload: a child answered a call
+export const EV_MESSAGE_CONFIG: u8 = 22; // u32 bufferMax, u32 bufferMs, u32 maxMessageBytes (after init)
 
 // Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
 export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
@@ -38,6 +41,9 @@ export const FX_WAKE: u8 = 6;
 export const FX_REPLY: u8 = 7;
 export const FX_EVENT: u8 = 8;
 export const FX_INVARIANT: u8 = 9; // testing builds only: str message (invariant name: detail)
+export const FX_DELIVER: u8 = 20;        // str id, u32 epoch, str caller, u64 callerInc, u32 req (0: no reply wanted), bytes payload
+export const FX_CALL_REPLY: u8 = 21;     // u32 req, bytes payload: the answer to one of this node's calls
+export const FX_MESSAGE_STATUS: u8 = 22; // u32 req, u8 R_* code: a message was delivered (R_OK) or never will be
 
 // Observer events (FX_EVENT payload: u8 kind, then four strings and two numbers).
 export const OE_MEMBER_UP: u8 = 1;        // name, incarnation, address
@@ -67,6 +73,11 @@ export const R_NOT_FOUND: u8 = 2;
 export const R_ALREADY_STARTED: u8 = 3;
 export const R_NOT_RUNNING: u8 = 4;   // node not initialised, or leaving/left
 export const R_CHILD_FAILED: u8 = 5;
+// Message outcomes (FX_MESSAGE_STATUS; R_OK and R_NOT_FOUND as above).
+export const R_BUFFER_FULL: u8 = 20;      // the child's buffer on this node holds its bound of messages
+export const R_MSG_TIMEOUT: u8 = 21;      // waited bufferMs without reaching a running instance
+export const R_DELIVERY_UNKNOWN: u8 = 22; // sent to a member lost (or whose link broke) before it answered
+export const R_TOO_LARGE: u8 = 23;        // larger than maxMessageBytes
 
 // Wait modes for startChild / terminateChild.
 export const WAIT_ACK: u8 = 0;

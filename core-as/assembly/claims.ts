@@ -11,6 +11,7 @@ import { Node } from './node';
 import { Claim, C_RELEASED, C_RUNNING, C_MAX, Member, S_RUNNING } from './model';
 import { fxEvent } from './effects';
 import { StrMap } from './strmap';
+import { messagesRetarget } from './messages';
 
 export class ClaimTable {
   /** Our claims by child id. */
@@ -144,6 +145,7 @@ function applyClaim(n: Node, m: Member, c: Claim): void {
   // wasted work on every node.
   if (c.status == C_RELEASED || n.doneWaits.has(c.id)) n.dirty.add(c.id);
   n.view.feed.touch(c.id);
+  messagesRetarget(n, c.id);
   if (c.status == C_RELEASED) { if (m.claims.has(c.id)) m.claims.delete(c.id); return; }
   if (!claimAllowed(n, m, c.id)) return;
   m.claims.set(c.id, c);

@@ -34,6 +34,9 @@ export const MSG_CLAIMS_REQ: u8 = 10; // send me your full claims
 export const MSG_LEAVING: u8 = 11;    // I am leaving: do not place on me
 export const MSG_BYE: u8 = 12;        // I have released everything and am gone
 export const MSG_FRAGMENT: u8 = 13;   // part of a logical message larger than one frame
+export const MSG_MESSAGE: u8 = 14;    // messages to children by id, per child in sequence (messages.ts)
+export const MSG_MESSAGE_ACK: u8 = 15; // delivered up to / wait / ready, per child
+export const MSG_REPLY: u8 = 16;      // the answer to a call
 export const MSG_RENEW: u8 = 22;      // a credential member's renewed expiry and its proof (renewal.ts)
 export const MSG_MAX: u8 = 22;
 

@@ -3,7 +3,8 @@
 
 import { Writer } from './io';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY,
+  FX_MESSAGE_STATUS,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
 import { Session, TAG_BYTES } from './session';
@@ -73,6 +74,34 @@ export function fxReply(req: u32, code: u8, field: string, message: string): voi
   out.u8(code);
   out.str(field);
   out.str(message);
+  end(at);
+}
+
+/** A message for a running local child (messages.ts); `req` 0 when no reply is wanted. */
+export function fxDeliver(id: string, epoch: u32, caller: string, callerInc: u64, req: u32, ptr: usize, len: i32): void {
+  const at = begin(FX_DELIVER);
+  out.str(id);
+  out.u32(epoch);
+  out.str(caller);
+  out.u64(callerInc);
+  out.u32(req);
+  out.u32(<u32>len);
+  out.raw(ptr, len);
+  end(at);
+}
+/** The reply to one of this node's calls. */
+export function fxCallReply(req: u32, ptr: usize, len: i32): void {
+  const at = begin(FX_CALL_REPLY);
+  out.u32(req);
+  out.u32(<u32>len);
+  out.raw(ptr, len);
+  end(at);
+}
+/** A message's outcome: R_OK once delivered, or why it never will be. */
+export function fxMessageStatus(req: u32, code: u8): void {
+  const at = begin(FX_MESSAGE_STATUS);
+  out.u32(req);
+  out.u8(code);
   end(at);
 }
 

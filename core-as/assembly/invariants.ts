@@ -12,6 +12,7 @@ import { DOT_REPLICAS_MAX, DOT_COUNTER_MAX } from './limits';
 import { dotRep } from './crdt';
 import { freshCandidates } from './ownership';
 import { quorumOk } from './lease';
+import { routesSane } from './messages';
 
 export function invariants(n: Node): string {
   if (!n.initialised) return '';
@@ -23,6 +24,7 @@ export function invariants(n: Node): string {
   if (broken.length == 0) broken = waitsSane(n);
   if (broken.length == 0) broken = candidatesAgree(n);
   if (broken.length == 0) broken = quorumLeaseKept(n);
+  if (broken.length == 0) broken = routesSane(n);
   if (broken.length == 0 && n.guardStops != 0) {
     broken = 'reconcile_guard: the reconcile loop stopped at its guard ' + n.guardStops.toString() + ' time(s)';
   }

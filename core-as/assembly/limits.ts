@@ -117,3 +117,30 @@ export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
 if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+
+// ---- messages to children (messages.ts) ----------------------------------------------------------
+/** Messages one node holds for one child at most (option `messageBufferMax`). */
+export const MESSAGE_BUFFER_DEFAULT: i32 = 10000;
+/** How long a message waits for a running instance at most (option `messageBufferMs`). */
+export const MESSAGE_BUFFER_DEFAULT_MS: i64 = 5000;
+/** A message's payload (UTF-8 JSON) at most, by default (option `maxMessageBytes`). */
+export const MESSAGE_PAYLOAD_DEFAULT_BYTES: i32 = 1 << 20;
+/** The largest `maxMessageBytes` a node accepts: a MESSAGE frame with one such payload still reassembles. */
+export const MESSAGE_PAYLOAD_BYTES_MAX: i32 = 64 << 20;
+/** One MESSAGE frame carries messages up to about this many bytes (one larger message goes alone, in fragments). */
+export const MESSAGE_BATCH_BYTES: i32 = FRAGMENT_BYTES - 1024;
+/** A route told to wait asks its target again this often (a READY usually comes first). */
+export const MESSAGE_RETRY_MS: i64 = 250;
+/** Ids for which a node remembers who waits for a READY; past it senders rely on MESSAGE_RETRY_MS. */
+export const MESSAGE_WAITERS_MAX: i32 = 65536;
+/**
+ * A child's delivery marks stay at least this long (and at least MESSAGE_MARKS_KEPT_TIMEOUTS
+ * failure timeouts) after its local instance is gone: longer than a sender can take to resend over
+ * a new link what it sent over a broken one (it relinks, or declares us down, within a failure
+ * timeout of the break).
+ */
+export const MESSAGE_MARKS_KEPT_MS: i64 = 30000;
+export const MESSAGE_MARKS_KEPT_TIMEOUTS: i64 = 4;
+/** How often marks of children gone from this node are looked at. */
+export const MESSAGE_MARKS_SWEEP_MS: i64 = 1000;
+if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');

@@ -125,6 +125,8 @@ function noteCredential(m: Member, l: Link): void {
 
 /** What a (re)connected member needs: who we know, our desired state, our claims. */
 function afterConnect(n: Node, m: Member, link: u32): void {
+  // Routes waiting for this member's link, or in flight over the one it replaces (messages.ts).
+  n.msgs.allDirty = true;
   writeMembers(n);
   n.outbox.to(link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
@@ -157,6 +159,7 @@ export function linkLost(n: Node, l: Link): void {
   const m = n.members.get(l.peerName);
   if (m.link != l.id) return;
   m.link = 0;
+  n.msgs.allDirty = true;
   redialNow(n, m.address);
 }
 
@@ -174,6 +177,7 @@ export function redialRefused(n: Node, name: string): void {
 export function membershipChanged(n: Node): void {
   n.candCache.clear();
   n.allDirty = true;
+  n.msgs.allDirty = true;
 }
 
 /** MEMBERS: us (if we listen) and every member with an address. */

@@ -23,7 +23,7 @@
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -65,6 +65,7 @@ import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from 
 import { onFragment } from './fragments';
 import { onRenew } from './renewal';
 import { GlobalView } from './global-view';
+import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
 
 export class Config {
   heartbeatMs: i64 = HEARTBEAT_DEFAULT_MS;
@@ -174,6 +175,8 @@ export class Node {
   /** The global view's rows, refreshed when read (global-view.ts). */
   view: GlobalView = new GlobalView();
   outbox: Outbox = new Outbox();
+  /** Messages to children: routes this node sends on, answers to send (messages.ts). */
+  msgs: Messages = new Messages();
   /** The reader of every incoming frame (reset per frame, never allocated per frame). */
   frameReader: Reader = new Reader(0, 0);
 
@@ -295,6 +298,7 @@ export class Node {
     reconcileAll(this);
     flushDelta(this);
     flushClaims(this);
+    flushMessages(this);
     this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
@@ -388,6 +392,9 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
     case MSG_RENEW: ok = onRenew(n, l, m, r); break;
+    case MSG_MESSAGE: ok = onMessage(n, m, l.id, r); break;
+    case MSG_MESSAGE_ACK: ok = onMessageAck(n, m, r); break;
+    case MSG_REPLY: ok = onReply(n, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
@@ -439,7 +446,8 @@ const T_DIALS: i32 = 4;               // dials: addresses whose backoff has pass
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
 const T_CREDENTIALS: i32 = 6;         // handshake: a credential (a member's or ours) expires: its links close
 const T_TAKEOVER: i32 = 7;            // lease: a lost member's lease is over, its children may start
-const TIMERS: i32 = 8;
+const T_MESSAGES: i32 = 8;            // messages: held ones past their deadline fail, waiting routes ask again
+const TIMERS: i32 = 9;
 
 /** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
 function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
@@ -454,6 +462,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_RESTARTS: return restartsDue(n);
     case T_CREDENTIALS: return credentialsDue(n);
     case T_TAKEOVER: return takeoverDue(n);
+    case T_MESSAGES: return messagesDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -479,5 +488,6 @@ function timerFire(n: Node, t: i32): void {
     case T_RESTARTS: restartsFire(n); break;
     case T_CREDENTIALS: closeExpiredCredentials(n); break;
     case T_TAKEOVER: takeoverFire(n); break;
+    case T_MESSAGES: messagesFire(n); break;
   }
 }

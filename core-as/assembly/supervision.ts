@@ -22,6 +22,7 @@ import { RESTART_BACKOFF_BASE_MS, RESTART_BACKOFF_MAX_MS } from './limits';
 import { fxEvent, fxRun, fxStop } from './effects';
 import { dotKey } from './crdt';
 import { setClaim, releaseClaim } from './claims';
+import { messagesChildRunning } from './messages';
 
 // ---- the restart decision, as pure functions ----------------------------------------------
 
@@ -101,6 +102,7 @@ export function childStarted(n: Node, id: string, epoch: u32): void {
     setClaim(n, id, epoch, C_RUNNING, c.restarts);
   }
   fxEvent(OE_CHILD_STARTED, id, c.spec.kind, '', '', <f64>epoch, <f64>c.restarts);
+  messagesChildRunning(n, id);
   // Nothing to decide for a child that just started, unless a request waits for it to run.
   if (n.doneWaits.has(id)) n.dirty.add(id);
 }

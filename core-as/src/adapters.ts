@@ -2,6 +2,7 @@
 // Hosts implement these; the Supervisor drives them. Nothing here decides anything.
 import type { TlsReason } from './tls.js';
 import type { GatewayEvent } from './gateway.js';
+import type { MessageHandler } from './child-messages.js';
 
 /** Why a dial failed, as far as the core cares: 'refused' (refused or reset) or anything else. */
 export type DialFailure = 'refused' | 'other';
@@ -77,6 +78,12 @@ export interface ChildContext {
   signal: AbortSignal;
   /** Lets a child report domain events; the supervisor re-emits them as `child_event`. */
   emit(name: string, data?: unknown): void;
+  /**
+   * Takes the messages sent to this child with `sup.send` / `sup.call`, one call per message in
+   * per-sender order (child-messages.ts says how a call is answered). Messages that arrive before
+   * it is called wait for it.
+   */
+  onMessage(handler: MessageHandler): void;
 }
 
 export type InlineRun = (args: unknown, ctx: ChildContext) => unknown | Promise<unknown>;
@@ -95,6 +102,11 @@ export interface Runner {
    * `unresponsive` after shutdownMs and `exited` when it does end.
    */
   stop(id: string, epoch: number, shutdownMs: number): void;
+  /**
+   * A message for a running child (JSON text); `answer` takes the encoded reply of a call (null
+   * for a send). False when no such instance runs here (it ended after the core delivered).
+   */
+  deliver(id: string, epoch: number, data: string, answer: ((encoded: string) => void) | null): boolean;
   /** Stop every child (used at process exit); resolves once each has exited or is unresponsive. */
   stopAll(shutdownMs: number): Promise<void>;
 }

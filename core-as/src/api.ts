@@ -3,6 +3,7 @@
 export {
   Supervisor, TimerClock, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
   NotRunningError, ChildFailedError, TimeoutError, fromEnv, EnvVariableError,
+  BufferFullError, DeliveryUnknownError, MessageTooLargeError, CallFailedError, type CallOptions, type MessageHandler,
   type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
   type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
 } from './index.js';

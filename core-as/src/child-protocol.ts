@@ -2,16 +2,20 @@
 // code that runs inside the child. The host supplies only how to post and receive messages.
 import type { ErrorInfo } from './adapters.js';
 import { errorInfo } from './runner-inline.js';
+import { Mailbox } from './child-messages.js';
 
 export type ToChild =
   | { t: 'start'; module: string; export: string; id: string; node: string; args: unknown }
-  | { t: 'stop' };
+  | { t: 'stop' }
+  /** A message (JSON text); `req` > 0 when it is a call, answered by a 'reply' with the same `req`. */
+  | { t: 'msg'; req: number; data: string };
 
 export type FromChild =
   | { t: 'started' }
   | { t: 'startFailed'; error: ErrorInfo }
   | { t: 'exit'; reason: 'normal' | 'crash'; error?: ErrorInfo }
-  | { t: 'event'; name: string; data: unknown };
+  | { t: 'event'; name: string; data: unknown }
+  | { t: 'reply'; req: number; data: string };
 
 export interface ChildPort {
   post(m: FromChild): void;
@@ -31,6 +35,7 @@ export interface ChildPort {
 export function runChildEntry(port: ChildPort): void {
   const abort = new AbortController();
   let started = false;
+  const mailbox = new Mailbox();
   // A child must not outlive its node: the cluster starts it elsewhere as soon as the node is
   // lost, so waiting for the child's own stop would run two copies. Its abort listeners run
   // (synchronously), then the process ends without waiting for the function to settle.
@@ -40,6 +45,11 @@ export function runChildEntry(port: ChildPort): void {
   });
   port.onMessage(async (m) => {
     if (m.t === 'stop') { abort.abort(); return; }
+    if (m.t === 'msg') {
+      const req = m.req;
+      mailbox.deliver(m.data, req > 0 ? (data) => port.post({ t: 'reply', req, data }) : null);
+      return;
+    }
     if (m.t !== 'start' || started) return;
     started = true;
     let fn: unknown;
@@ -52,7 +62,11 @@ export function runChildEntry(port: ChildPort): void {
       port.done();
       return;
     }
-    const ctx = { id: m.id, node: m.node, signal: abort.signal, emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }) };
+    const ctx = {
+      id: m.id, node: m.node, signal: abort.signal,
+      emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }),
+      onMessage: (fn: Parameters<Mailbox['onMessage']>[0]) => mailbox.onMessage(fn),
+    };
     let result: unknown;
     try {
       result = (fn as (a: unknown, c: unknown) => unknown)(m.args, ctx);

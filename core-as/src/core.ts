@@ -10,6 +10,7 @@ import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
   writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
+  writeMessageSend, writeMessageReply, writeMessageConfig,
   type CoreConfig, type CoreCredential, type WaitMode,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
@@ -90,6 +91,11 @@ export class Core {
   renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
+  /** sup.send / sup.call (an API request, in the API queue). */
+  messageSend(req: number, call: boolean, id: string, json: string): void { writeMessageSend(this.api, req, call, id, json); }
+  /** A child answered a call (a runner report). */
+  messageReply(caller: string, callerInc: number, req: number, answer: string): void { writeMessageReply(this.w, caller, callerInc, req, answer); }
+  messageConfig(bufferMax: number, bufferMs: number, maxMessageBytes: number): void { writeMessageConfig(this.w, bufferMax, bufferMs, maxMessageBytes); }
 
   /** Number of queued event bytes. */
   get pending(): number { return this.w.queued + this.api.queued; }

@@ -4,12 +4,20 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, REPLY_NAMES,
+  R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
 } from './generated/boundary.js';
 
 export type ReplyCode = (typeof REPLY_NAMES)[number];
+
+/** A message's outcome (FX_MESSAGE_STATUS): delivered, or why it never will be (messages.ts). */
+export type MessageOutcome = 'delivered' | 'not_found' | 'not_running' | 'buffer_full' | 'timeout' | 'delivery_unknown' | 'too_large';
+const OUTCOMES = new Map<number, MessageOutcome>([
+  [R_OK, 'delivered'], [R_NOT_FOUND, 'not_found'], [R_NOT_RUNNING, 'not_running'], [R_BUFFER_FULL, 'buffer_full'],
+  [R_MSG_TIMEOUT, 'timeout'], [R_DELIVERY_UNKNOWN, 'delivery_unknown'], [R_TOO_LARGE, 'too_large'],
+]);
 
 export type StopWhy = 'moved' | 'terminated' | 'quorum_lost' | 'leaving';
 /** The core's whyName strings; anything else is reported as 'moved'. */
@@ -41,7 +49,13 @@ export type Effect =
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
   | { type: 'event'; event: CoreEvent }
   /** Testing and debug builds only: a core invariant does not hold after this step ("name: detail"). */
-  | { type: 'invariant'; message: string };
+  | { type: 'invariant'; message: string }
+  /** A message (JSON text) for a running local child; `req` > 0 when the caller wants a reply. */
+  | { type: 'deliver'; id: string; epoch: number; caller: string; callerInc: number; req: number; data: string }
+  /** The answer to one of this node's calls (child-messages.ts encoding). */
+  | { type: 'call_reply'; req: number; data: string }
+  /** A message's outcome: R_OK delivered, or an R_* code why it never will be. */
+  | { type: 'message_status'; req: number; outcome: MessageOutcome };
 
 const dec = new TextDecoder();
 
@@ -82,6 +96,8 @@ export class OutReader {
     }
     return dec.decode(b.subarray(start, start + n));
   }
+  /** `n` bytes of UTF-8 text (message payloads). */
+  text(n: number): string { const s = dec.decode(this.b.subarray(this.pos, this.pos + n)); this.pos += n; return s; }
   /** A copy: the core reuses its output buffer on the next call. */
   bytes(n: number): Uint8Array { const s = this.b.slice(this.pos, this.pos + n); this.pos += n; return s; }
 }
@@ -103,6 +119,13 @@ export function readEffects(r: OutReader): Effect[] {
       case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_NAMES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
       case FX_EVENT: fx.push({ type: 'event', event: readEvent(r) }); break;
       case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;
+      case FX_DELIVER: {
+        const id = r.str(), epoch = r.u32(), caller = r.str(), callerInc = r.u64(), req = r.u32();
+        fx.push({ type: 'deliver', id, epoch, caller, callerInc, req, data: r.text(r.u32()) });
+        break;
+      }
+      case FX_CALL_REPLY: { const req = r.u32(); fx.push({ type: 'call_reply', req, data: r.text(r.u32()) }); break; }
+      case FX_MESSAGE_STATUS: fx.push({ type: 'message_status', req: r.u32(), outcome: OUTCOMES.get(r.u8()) ?? 'not_running' }); break;
     }
     r.pos = end;
   }

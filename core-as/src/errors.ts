@@ -46,3 +46,28 @@ export class EnvVariableError extends InvalidOptionError {
     this.message = `${variable}: ${message}`;
   }
 }
+
+// ---- messages to children (messaging.ts) ----
+
+/** The child's buffer on the sending node already holds `limit` messages waiting for it (option `messageBufferMax`). */
+export class BufferFullError extends TrellisError {
+  constructor(readonly id: string, readonly limit: number) { super('buffer_full', `${limit} messages already wait for ${id}`); }
+}
+
+/**
+ * The message went to a member that was lost, or whose link broke, before it answered: it may or
+ * may not have been delivered, and it is not sent again (a message is never delivered twice).
+ */
+export class DeliveryUnknownError extends TrellisError {
+  constructor(readonly id: string) { super('delivery_unknown', `the member running ${id} was lost before it confirmed the message`); }
+}
+
+/** The message is larger than `maxMessageBytes` (UTF-8 JSON bytes). */
+export class MessageTooLargeError extends TrellisError {
+  constructor(readonly id: string, readonly limit: number) { super('message_too_large', `a message to ${id} must be at most ${limit} bytes of JSON`); }
+}
+
+/** The child's message handler threw (or its promise rejected) while answering a call; `error` is what it threw. */
+export class CallFailedError extends TrellisError {
+  constructor(readonly id: string, readonly error: { name: string; message: string }) { super('call_failed', `${id} failed to answer: ${error.name}: ${error.message}`); }
+}

@@ -5,6 +5,7 @@ import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
   EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
+  EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -222,4 +223,20 @@ export function writeChildExited(w: EventWriter, id: string, epoch: number, reas
 
 export function writeChildStartFailed(w: EventWriter, id: string, epoch: number, error: ErrorInfo): void {
   w.begin(EV_CHILD_START_FAILED); w.str(id); w.u32(epoch); w.str(error.name); w.str(error.message); w.end();
+}
+
+// ---- messages to children (core-as/assembly/messages.ts) ----------------------------------------
+
+/** sup.send / sup.call: `json` is the message as JSON text, encoded straight into the record. */
+export function writeMessageSend(w: EventWriter, req: number, call: boolean, id: string, json: string): void {
+  w.begin(EV_MESSAGE_SEND); w.u32(req); w.u8(call ? 1 : 0); w.str(id); w.str(json); w.end();
+}
+
+/** A child's answer to a call from `caller` (its incarnation and request number as delivered). */
+export function writeMessageReply(w: EventWriter, caller: string, callerInc: number, req: number, answer: string): void {
+  w.begin(EV_MESSAGE_REPLY); w.str(caller); w.u64(callerInc); w.u32(req); w.str(answer); w.end();
+}
+
+export function writeMessageConfig(w: EventWriter, bufferMax: number, bufferMs: number, maxMessageBytes: number): void {
+  w.begin(EV_MESSAGE_CONFIG); w.u32(bufferMax); w.u32(bufferMs); w.u32(maxMessageBytes); w.end();
 }

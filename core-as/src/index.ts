@@ -5,7 +5,7 @@ export { releaseWasmUrl } from './wasm.js';
 export * from './adapters.js';
 export { Core } from './core.js';
 export type { CoreConfig, NodeParams, WaitMode } from './event-writer.js';
-export type { Effect, CoreEvent, ReplyCode, StopWhy } from './effect-reader.js';
+export type { Effect, CoreEvent, ReplyCode, StopWhy, MessageOutcome } from './effect-reader.js';
 export type { ChildStatus, LocalChildView, GlobalChildView, MemberView, NodeInfo, SpecView, RejectReason } from './queries.js';
 export { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, transportPayloadMax, CLOSE_REASON_CHARS_MAX, DIAL_TIMEOUT_MS } from './limits.js';
 export * from './errors.js';
@@ -16,6 +16,11 @@ export * from './runner.js';
 export * from './runner-inline.js';
 export * from './runner-isolated.js';
 export * from './child-protocol.js';
+export { Mailbox, encodeAnswer, encodeFailure, decodeAnswer, type MessageHandler } from './child-messages.js';
+export {
+  MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS, MAX_MESSAGE_BYTES_DEFAULT, CALL_TIMEOUT_DEFAULT_MS, resolveMessageOptions,
+  type MessageOptions, type CallOptions,
+} from './messaging.js';
 export * from './clock.js';
 export * from './credential.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';

@@ -43,6 +43,12 @@ export const EVENT_BUFFER_BYTES = 64 * 1024;
 
 /** Event bytes the runtime hands the core per step before it yields to I/O (about 1,700 startChild calls). */
 export const STEP_BYTES = 64 * 1024;
+/**
+ * Steps run back to back in microtasks at most this many times before the runtime yields to I/O
+ * anyway: events an effect queues (a child answering a call it was just delivered) go on at once,
+ * but a child that messages itself forever must not starve the heartbeats.
+ */
+export const STEPS_CHAINED_MAX = 64;
 
 /** How long a transport waits for a dialed link to open before it reports the dial failed. */
 export const DIAL_TIMEOUT_MS = 5000;

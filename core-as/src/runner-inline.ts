@@ -3,13 +3,14 @@
 // abort is reported unresponsive, never exited: it still runs, and reporting it gone would let
 // the cluster start a second copy. Its exit is reported when it does settle.
 import type { ChildContext, ErrorInfo, InlineRun, RunnerHandlers } from './adapters.js';
+import { Mailbox } from './child-messages.js';
 
 export function errorInfo(e: unknown): ErrorInfo {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
   return { name: 'Error', message: typeof e === 'string' ? e : JSON.stringify(e) ?? String(e) };
 }
 
-interface Running { epoch: number; abort: AbortController; stopping: boolean; unresponsive: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers }
+interface Running { epoch: number; abort: AbortController; stopping: boolean; unresponsive: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers; mailbox: Mailbox }
 
 export class InlineRunner {
   private children = new Map<string, Running>();
@@ -19,10 +20,12 @@ export class InlineRunner {
 
   run(id: string, epoch: number, fn: InlineRun, args: unknown, h: RunnerHandlers): void {
     const abort = new AbortController();
-    const r: Running = { epoch, abort, stopping: false, unresponsive: false, done: false, h };
+    const mailbox = new Mailbox();
+    const r: Running = { epoch, abort, stopping: false, unresponsive: false, done: false, h, mailbox };
     const ctx: ChildContext = {
       id, node: this.node, signal: abort.signal,
       emit: (name, data) => { if (!r.done) this.emitChildEvent(id, name, data); },
+      onMessage: (fn) => mailbox.onMessage(fn),
     };
     let result: unknown;
     try {
@@ -42,9 +45,17 @@ export class InlineRunner {
   private end(id: string, r: Running, reason: 'normal' | 'crash' | 'shutdown', error?: ErrorInfo): void {
     if (r.done) return;
     r.done = true;
+    r.mailbox.closed = true;
     if (r.timer) clearTimeout(r.timer);
     if (this.children.get(id) === r) this.children.delete(id);
     r.h.exited(id, r.epoch, reason, error);
+  }
+
+  deliver(id: string, epoch: number, data: string, answer: ((encoded: string) => void) | null): boolean {
+    const r = this.children.get(id);
+    if (!r || r.epoch !== epoch || r.done) return false;
+    r.mailbox.deliver(data, answer);
+    return true;
   }
 
   stop(id: string, epoch: number, shutdownMs: number): boolean {

@@ -17,14 +17,18 @@ export interface Spawner {
   spawn(onMessage: (m: FromChild) => void, onExit: (error?: ErrorInfo) => void): ChildHandle;
 }
 
-interface Isolated { epoch: number; handle: ChildHandle; started: boolean; stopping: boolean; finished: boolean; killed: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers }
+interface Isolated {
+  epoch: number; handle: ChildHandle; started: boolean; stopping: boolean; finished: boolean; killed: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers;
+  /** Calls sent to the child and not answered yet, by the child-local request number. */
+  answers: Map<number, (encoded: string) => void>; nextReq: number;
+}
 
 export class IsolatedRunner {
   private children = new Map<string, Isolated>();
   constructor(private readonly node: string, private readonly spawner: Spawner, private readonly emitChildEvent: (id: string, name: string, data: unknown) => void) {}
 
   run(id: string, epoch: number, module: string, exportName: string, args: unknown, h: RunnerHandlers): void {
-    const c = { epoch, started: false, stopping: false, finished: false, killed: false, h } as Isolated;
+    const c = { epoch, started: false, stopping: false, finished: false, killed: false, h, answers: new Map(), nextReq: 1 } as Isolated;
     const finish = (reason: ExitReason, error?: ErrorInfo) => {
       if (c.finished) return;
       c.finished = true;
@@ -41,11 +45,21 @@ export class IsolatedRunner {
         else if (m.t === 'startFailed') finish('crash', m.error);
         else if (m.t === 'exit') finish(c.stopping ? 'shutdown' : m.reason, m.error);
         else if (m.t === 'event') this.emitChildEvent(id, m.name, m.data);
+        else if (m.t === 'reply') { const a = c.answers.get(m.req); if (a) { c.answers.delete(m.req); a(m.data); } }
       },
       (error) => finish(c.killed ? 'killed' : c.stopping ? 'shutdown' : 'crash', error ?? (c.stopping ? undefined : { name: 'ChildExit', message: `child ${id} exited unexpectedly` })),
     );
     this.children.set(id, c);
     c.handle.post({ t: 'start', module, export: exportName, id, node: this.node, args });
+  }
+
+  deliver(id: string, epoch: number, data: string, answer: ((encoded: string) => void) | null): boolean {
+    const c = this.children.get(id);
+    if (!c || c.epoch !== epoch || c.finished) return false;
+    let req = 0;
+    if (answer) { req = c.nextReq++; c.answers.set(req, answer); }
+    try { c.handle.post({ t: 'msg', req, data }); } catch { return false; }
+    return true;
   }
 
   stop(id: string, epoch: number, shutdownMs: number): boolean {

@@ -26,6 +26,12 @@ export class KindRunner implements Runner {
     r.run(id, epoch, module, def.export ?? 'run', args, h);
   }
 
+  deliver(id: string, epoch: number, data: string, answer: ((encoded: string) => void) | null): boolean {
+    if (this.inline.deliver(id, epoch, data, answer)) return true;
+    for (const r of this.isolated.values()) if (r.deliver(id, epoch, data, answer)) return true;
+    return false;
+  }
+
   stop(id: string, epoch: number, shutdownMs: number): void {
     if (this.inline.stop(id, epoch, shutdownMs)) return;
     for (const r of this.isolated.values()) if (r.stop(id, epoch, shutdownMs)) return;

@@ -5,7 +5,7 @@
 import { Core } from './core.js';
 import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
 import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
-import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES } from './limits.js';
+import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX } from './limits.js';
 import { resolveSeeds, type SeedFailure } from './seeds.js';
 import { advertisedAddress } from './advertise.js';
 import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.js';
@@ -20,6 +20,7 @@ import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOption
 import { encodeCredentialToken, type CredentialToken } from './credential.js';
 import { renewedCredential } from './renewal.js';
 import type { MetricsData } from './metrics-data.js';
+import { Messaging, CALL_TIMEOUT_DEFAULT_MS, type CallOptions } from './messaging.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
@@ -56,7 +57,8 @@ export interface HostAdapters {
   externalIpv4?: () => string[];
   /**
    * Runs `fn` in a later task, after pending I/O (the yield between slices of a long batch).
-   * Default setTimeout(0); a browser passes a MessageChannel, since hidden pages clamp timers.
+   * Default setImmediate (after pending I/O; Node and Bun), else setTimeout(0); a browser passes a
+   * MessageChannel, since hidden pages clamp timers.
    */
   yieldTask?(fn: () => void): void;
 }
@@ -75,6 +77,9 @@ function replyError(code: ReplyCode, field: string, message: string, id: string)
     default: return new NotRunningError(message);
   }
 }
+
+/** Node's and Bun's setImmediate (runs after pending I/O, without setTimeout's 1 ms floor); absent in browsers. */
+const setImmediateFn = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 
 function errorInfo(e: unknown): ErrorInfo {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
@@ -100,6 +105,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   private readonly runnerHandlers: RunnerHandlers;
   private readonly transportHandlers: TransportHandlers;
+  private readonly messaging: Messaging;
 
   private constructor(opts: ResolvedOptions, adapters: HostAdapters) {
     super();
@@ -107,6 +113,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.a = adapters;
     this.name = opts.name;
     this.core = Core.create(adapters.wasm);
+    this.messaging = new Messaging(this.core, opts, (fn) => this.feed(fn));
     this.runnerHandlers = {
       started: (id, epoch) => this.feed(() => this.core.childStarted(id, epoch)),
       exited: (id, epoch, reason: ExitReason, error?: ErrorInfo) => this.feed(() => this.core.childExited(id, epoch, reason, error)),
@@ -164,6 +171,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private async boot(): Promise<void> {
     const o = this.opts;
     this.runner = this.a.runner(o.name, (id, name, data) => this.emit({ type: 'child_event', id, name, data }));
+    this.messaging.runner = this.runner;
     // Events that arrive before init are held (an inbound link can open as soon as we listen).
     const held: (() => void)[] = [];
     let initDone = false;
@@ -188,6 +196,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
       maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
     });
+    this.messaging.configure();
     // The core checks what options cannot (its own limits, the handshake size): a refused init
     // fails start() with the core's reason rather than leaving a node that answers not_running.
     for (const e of this.core.step({ now: this.a.clock.now(), maxBytes: 0 })) this.apply(e);
@@ -272,20 +281,28 @@ export class Supervisor extends Emitter<TrellisEvent> {
   }
 
   private mustYield = false;
+  /** Steps run in microtasks since the last yield to I/O. */
+  private chained = 0;
   private readonly runScheduled = (): void => {
-    if (this.mustYield) {
+    if (this.mustYield || this.chained >= STEPS_CHAINED_MAX) {
       this.mustYield = false;
+      this.chained = 0;
       if (this.a.yieldTask) this.a.yieldTask(this.runScheduled);
+      else if (setImmediateFn) setImmediateFn(this.runScheduled);
       else setTimeout(this.runScheduled, 0);
       return;
     }
     this.scheduled = false;
+    this.chained++;
     this.flush();
   };
 
   private flush(): void {
     if (this.flushing || this.state === 'stopped') return;
     this.flushing = true;
+    // A batch over STEP_BYTES is cut: the next slice waits for I/O. Events the effects of this
+    // step queue (runner reports, a child's answer) run in the next microtask.
+    const sliced = this.core.pending > STEP_BYTES;
     try {
       const timed = this.onStepSeconds;
       const t0 = timed ? performance.now() : 0;
@@ -295,7 +312,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     } finally {
       this.flushing = false;
     }
-    if (this.core.pending > 0) this.schedule(true);
+    if (this.core.pending > 0) this.schedule(sliced);
   }
 
   private apply(e: Effect): void {
@@ -313,12 +330,19 @@ export class Supervisor extends Emitter<TrellisEvent> {
         }
         break;
       }
-      case 'stop': this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
+      case 'stop': this.messaging.stopped(e.id, e.epoch); this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
-      case 'event': this.emit(e.event); break;
+      case 'event':
+        if (e.event.type === 'child_started') this.messaging.started(e.event.id, e.event.epoch);
+        else if (e.event.type === 'child_exited') this.messaging.stopped(e.event.id, e.event.epoch);
+        this.emit(e.event);
+        break;
       // Only a testing or debug core checks its invariants; a broken one is a core bug to report.
       case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
+      case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;
+      case 'call_reply': this.messaging.reply(e.req, e.data); break;
+      case 'message_status': this.messaging.status(e.req, e.outcome); break;
     }
   }
 
@@ -359,6 +383,30 @@ export class Supervisor extends Emitter<TrellisEvent> {
   /** Terminates a child wherever it runs; with `wait: 'stopped'` resolves once nothing runs it. */
   terminateChild(id: string, options: TerminateOptions = {}): Promise<void> {
     return this.request(id, options.timeoutMs, (req) => this.core.terminateChild(req, id, options.wait === 'stopped' ? 'done' : 'ack'));
+  }
+
+  /**
+   * Sends `msg` (JSON data) to the child `id`, wherever it runs. Resolves once a running instance
+   * has taken it; rejects with NotFoundError (no such child is desired), BufferFullError,
+   * TimeoutError (no running instance took it within messageBufferMs), DeliveryUnknownError (the
+   * member running it was lost before it confirmed) or MessageTooLargeError. Never delivered twice;
+   * messages from one node to one child arrive in the order they were sent, across moves.
+   */
+  send(id: string, msg: unknown): Promise<void> {
+    if (this.state !== 'running') return Promise.reject(new NotRunningError());
+    return this.messaging.send(id, msg);
+  }
+
+  /**
+   * Sends `msg` to the child `id` and resolves with its answer (see ctx.onMessage). Rejects as
+   * `send` does, with TimeoutError after `timeoutMs` (default 5,000) without an answer, and with
+   * CallFailedError when the child's handler threw.
+   */
+  call(id: string, msg: unknown, options: CallOptions = {}): Promise<unknown> {
+    if (this.state !== 'running') return Promise.reject(new NotRunningError());
+    const t = options.timeoutMs ?? CALL_TIMEOUT_DEFAULT_MS;
+    if (typeof t !== 'number' || !(t > 0)) return Promise.reject(new InvalidOptionError('timeoutMs', 'must be a positive number of milliseconds'));
+    return this.messaging.call(id, msg, t);
   }
 
   whichChildren(scope: 'local'): LocalChildView[];
@@ -464,6 +512,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     clearInterval(this.seedTimer);
     for (const [, p] of this.pending) { if (p.timer) clearTimeout(p.timer); p.reject(new NotRunningError('supervisor stopped')); }
     this.pending.clear();
+    this.messaging.close();
     await Promise.allSettled([this.a.transport.shutdown(), this.runner?.stopAll(0)]);
   }
 }

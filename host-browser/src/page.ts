@@ -110,7 +110,7 @@ export class BrowserSupervisor {
     else c.reject(new SupervisorCallError(m.error));
   }
 
-  private call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
+  private invoke<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
     const id = this.nextCall++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -126,25 +126,29 @@ export class BrowserSupervisor {
   /** Called when the gateway socket closes (the tab is cut off from the cluster). */
   onGatewayClosed(fn: (code: number, reason: string) => void): void { this.closedListeners.add(fn); }
 
-  startChild(spec: ChildSpec, options: StartOptions = {}): Promise<void> { return this.call('startChild', spec, options); }
-  terminateChild(id: string, options: TerminateOptions = {}): Promise<void> { return this.call('terminateChild', id, options); }
+  startChild(spec: ChildSpec, options: StartOptions = {}): Promise<void> { return this.invoke('startChild', spec, options); }
+  terminateChild(id: string, options: TerminateOptions = {}): Promise<void> { return this.invoke('terminateChild', id, options); }
   whichChildren(scope: 'local'): Promise<LocalChildView[]>;
   whichChildren(scope: 'global'): Promise<GlobalChildView[]>;
-  whichChildren(scope: 'local' | 'global'): Promise<LocalChildView[] | GlobalChildView[]> { return this.call('whichChildren', scope); }
-  members(): Promise<MemberView[]> { return this.call('members'); }
-  stats(): Promise<NodeInfo> { return this.call('stats'); }
+  whichChildren(scope: 'local' | 'global'): Promise<LocalChildView[] | GlobalChildView[]> { return this.invoke('whichChildren', scope); }
+  members(): Promise<MemberView[]> { return this.invoke('members'); }
+  stats(): Promise<NodeInfo> { return this.invoke('stats'); }
+  /** sup.send in the worker: resolves once a running instance of the child took the message. */
+  send(id: string, msg: unknown): Promise<void> { return this.invoke('send', id, msg); }
+  /** sup.call in the worker: the child's answer (default timeout 5 s). */
+  call(id: string, msg: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> { return this.invoke('call', id, msg, options); }
   /** Replaces the tab's credential with a later one for the same name and kinds (renewCredential does it on a schedule). */
-  renewCredential(token: string): Promise<void> { return this.call('renewCredential', token); }
+  renewCredential(token: string): Promise<void> { return this.invoke('renewCredential', token); }
   /** Links to other tabs of this origin over the BroadcastChannel that are open now. */
-  meshLinks(): Promise<number> { return this.call('meshLinks'); }
+  meshLinks(): Promise<number> { return this.invoke('meshLinks'); }
 
   /** Graceful leave (children handed over), then the worker ends. */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    try { await this.call('stop', options); } finally { this.worker.terminate(); }
+    try { await this.invoke('stop', options); } finally { this.worker.terminate(); }
   }
 
   /** Graceful leave (children handed over) without ending the worker: the lifecycle's leave, before a rejoin replaces it. */
-  leave(options: { timeoutMs?: number } = {}): Promise<void> { return this.call('stop', options); }
+  leave(options: { timeoutMs?: number } = {}): Promise<void> { return this.invoke('stop', options); }
 
   /** Ends at once without handover: peers detect the loss. */
   kill(): void { this.worker.terminate(); }

@@ -101,6 +101,8 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'kill': return sup.kill();
     case 'renewCredential': return sup.renewCredential(args[0] as string);
     case 'meshLinks': return meshLinks();
+    case 'send': return sup.send(args[0] as string, args[1]);
+    case 'call': return sup.call(args[0] as string, args[1], args[2] as never);
     default: throw new TypeError(`unknown method ${method}`);
   }
 }

@@ -33,7 +33,7 @@ export interface WorkerStartOptions extends TabTuning {
   mesh?: boolean;
 }
 
-export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks';
+export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks' | 'send' | 'call';
 
 export type ToWorker =
   | { t: 'start'; options: WorkerStartOptions }

@@ -49,6 +49,45 @@ async function main(): Promise<void> {
     localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
+    // Messages to children: one send or call, and a steady sender (every `everyMs`, one message
+    // { s: this member, q } to each id) that reports what was confirmed and what failed.
+    send: (id: string, msg: unknown) => sup.send(id, msg),
+    call: (id: string, msg: unknown, o: unknown) => sup.call(id, msg, o),
+    stream: async (ids: string[], count: number, everyMs: number) => {
+      let ok = 0;
+      const errors: { id: string; q: number; name: string }[] = [];
+      const all: Promise<void>[] = [];
+      for (let q = 0; q < count; q++) {
+        for (const id of ids) all.push(sup.send(id, { s: sup.name, q }).then(() => { ok++; }, (e: Error) => { errors.push({ id, q, name: e.name }); }));
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+      await Promise.all(all);
+      return { ok, errors };
+    },
+    // Benchmarks: `n` calls one after the other (latencies in µs, sorted), and `n` sends with at
+    // most `window` unconfirmed at a time, timed until every one was confirmed delivered.
+    benchCalls: async (id: string, n: number) => {
+      const us: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        await sup.call(id, { op: 'echo', v: i });
+        us.push((performance.now() - t) * 1000);
+      }
+      return us.sort((x, y) => x - y);
+    },
+    benchCasts: (id: string, n: number, window: number) => new Promise((resolve, reject) => {
+      const t = performance.now();
+      let sent = 0;
+      let done = 0;
+      const one = (): void => {
+        sent++;
+        sup.send(id, sent).then(() => {
+          if (++done === n) resolve({ ms: performance.now() - t });
+          else if (sent < n) one();
+        }, reject);
+      };
+      for (let i = 0; i < window && i < n; i++) one();
+    }),
     cpu: () => process.cpuUsage(),
     stop: async () => { await sup.stop(); setTimeout(() => { flushOut(); process.exit(0); }, 10); },
   };

@@ -3,7 +3,7 @@
 // the network and the runner, a second PRNG for workload and faults), so the same seed replays
 // the same trace (invariant 6).
 import type { Effect } from '@trellis/core';
-import { World, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
+import { World, SIM_MESSAGE_BUFFER_MS, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
 import { Prng } from './prng.js';
 import { Attacker } from './attacker.js';
 import { Checker, newLedger, parseArgs, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
@@ -31,6 +31,8 @@ export interface SimOptions {
   onAction?: (a: WorldAction) => void;
   /** Receives every core step's effects, with the node. */
   observe?: StepObserver;
+  /** Sends and calls in the workload (default true; false: the workload of before messages). */
+  messages?: boolean;
   /** Receives the world once it is built, before the first node: anything else a script needs. */
   onWorld?: (w: World) => void;
 
@@ -116,6 +118,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const models = harshModels(o);
   const crng = new Prng(seed ^ 0xc10c);
   const wrng = new Prng(seed ^ 0x7e7);
+  // Messages draw from their own generator too (the network's delays still see their frames).
+  const mrng = new Prng(seed ^ 0x3e55);
   const w = new World(wasm, seed, SIM_CONFIG);
   o.onWorld?.(w);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
@@ -282,6 +286,23 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     ledger.terminates.push(op);
   };
   const fault = (s: string) => { note(s); checker.faultFree = false; };
+  /** A problem the message ledger found (delivered twice, out of order, to no instance) is a violation at once. */
+  const messageProblems = () => { if (w.messages.problems.length && checker.violations.length === 0) checker.fail('messages', w.messages.problems[0]); };
+  /** Sends and calls from random live members to random ids; now and then a burst to one id (its bound). */
+  const sendMessages = () => {
+    const live = liveNames();
+    if (live.length === 0) return;
+    const burst = mrng.chance(0.1);
+    const count = burst ? mrng.int(5, 40) : mrng.int(0, 3);
+    const to = mrng.pick(IDS);
+    const from = mrng.pick(live);
+    for (let i = 0; i < count; i++) {
+      const node = burst ? from : mrng.pick(live);
+      if (!liveNames().includes(node)) continue;
+      w.sendMessage(node, burst ? to : mrng.pick(IDS), mrng.chance(0.3));
+    }
+    messageProblems();
+  };
 
   if (models.clock) {
     // The host as core-as/src/supervisor.ts and clock.ts are today: one timer, replaced by each
@@ -332,6 +353,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   while (w.now < end && checker.violations.length === 0) {
     w.runFor(rng.int(10, 250));
     checker.sample(IDS);
+    if (o.messages !== false) sendMessages();
     if (crashed && w.now >= restartAt) {
       // A process manager brings the crashed node back: a new incarnation at the same address.
       note(`restart ${crashed}`);
@@ -463,7 +485,12 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
     if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
     w.calm();
+    // A long stall that began before calm() is still a fault: convergence is timed from its end.
+    w.runUntil(() => w.aliveNodes().every((n) => !n.stalled), SIM_CONFIG.failureTimeoutMs);
     const settledAt = w.now;
+    // Silence from the fault period (a member cut off by a partition still counts as up) is judged
+    // up to a failure timeout after the heal: convergence is not looked for before then.
+    if (!checker.faultFree) w.runFor(SIM_CONFIG.failureTimeoutMs);
     let reason: string | null = 'not checked';
     while (w.now - settledAt < quiesceMs && checker.violations.length === 0) {
       w.runFor(50);
@@ -484,6 +511,11 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         checker.checkNoLoss();
         checker.checkTerminated();
         checker.checkReplies();
+        // Every message from a sender still running has its outcome once its wait has run out.
+        const alive = (from: string) => { const [name, inc] = from.split('#'); const n = w.nodes.get(name); return !!n && n.alive && !n.left && String(n.inc) === inc; };
+        w.runFor(SIM_MESSAGE_BUFFER_MS + 2 * SIM_CONFIG.syncIntervalMs);
+        const bad = w.messages.check(alive, checker.faultFree);
+        if (bad.length) checker.fail('messages', `${bad[0]}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`);
       }
     }
   }

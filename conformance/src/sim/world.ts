@@ -10,6 +10,7 @@ import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
 import { MSG_NAMES, AUTH_MODE, helloFrame } from '../protocol.js';
+import { MessageLedger } from './messages.js';
 
 export interface NetConditions {
   delayMin: number;
@@ -66,7 +67,9 @@ type Item =
   | { k: 'unresponsive'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
   | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
-  | { k: 'retire' };
+  | { k: 'retire' }
+  /** A child answers a call it was delivered (after the runner's delay). */
+  | { k: 'answer'; caller: string; callerInc: number; req: number; data: string };
 
 interface Queued { at: number; seq: number; node: string; inc: number; item: Item }
 
@@ -130,6 +133,9 @@ const DIAL_TIMEOUT_SIM_MS = 20;
 const IDLE_REOPEN_MARGIN_MS = 40;
 
 const DEFAULT_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400, maxFrameBytes: 1 << 20 };
+/** Messages in the simulator: a small buffer and a short wait, so their bounds are reached. */
+export const SIM_MESSAGE_BUFFER_MAX = 24;
+export const SIM_MESSAGE_BUFFER_MS = 1500;
 
 export class World {
   now = 0;
@@ -160,6 +166,8 @@ export class World {
   scope = 'sim';
   /** Runner faults are over (see calm()). */
   calmed = false;
+  /** Every send and call and what became of it (messages.ts). */
+  readonly messages = new MessageLedger();
 
   constructor(readonly wasm: BufferSource | WebAssembly.Module, seed: number, readonly config: Partial<typeof DEFAULT_CONFIG> = {}) {
     this.rng = new Prng(seed);
@@ -210,6 +218,7 @@ export class World {
     this.nodes.set(name, node);
     if (opts.bugs) core.plantBugs(opts.bugs);
     core.init(cfg);
+    core.messageConfig(SIM_MESSAGE_BUFFER_MAX, SIM_MESSAGE_BUFFER_MS, 0);
     this.stepNode(node);
     for (const slot of this.idleSlots) if (slot.node === name) this.openIdle(slot);
     return node;
@@ -462,6 +471,18 @@ export class World {
   }
   reply(name: string, req: number): Reply | undefined { return this.nodes.get(name)?.replies.get(req); }
 
+  /** sup.send (or sup.call) from `name` to the child `id`; the payload names the request. */
+  sendMessage(name: string, id: string, call: boolean): number {
+    const n = this.node(name);
+    const req = this.nextReq++;
+    this.act('sendMessage', name, id, call, req);
+    this.messages.sent({ req, from: `${name}#${n.inc}`, id, call, at: this.now, deliveries: [], replied: false });
+    n.core.tick(this.now);
+    n.core.messageSend(req, call, id, JSON.stringify({ k: req }));
+    this.stepNode(n);
+    return req;
+  }
+
   // ---- time -----------------------------------------------------------------------------------
 
   private push(q: Queued): void {
@@ -544,6 +565,7 @@ export class World {
         n.timer = 0;
         break;
       case 'retire': this.kill(n.name); return;
+      case 'answer': core.messageReply(it.caller, it.callerInc, it.req, it.data); break;
       case 'idle': {
         if (!this.idleSlots.includes(it.slot)) return;
         this.breakLink(it.slot.link);
@@ -636,6 +658,15 @@ export class World {
         break;
       }
       case 'reply': n.replies.set(e.req, { code: e.code, field: e.field, message: e.message, at: this.now }); break;
+      case 'deliver': {
+        const c = n.running.get(e.id);
+        const key = (JSON.parse(e.data) as { k: number }).k;
+        this.messages.delivered(key, `${n.name}#${n.inc}`, !!c && c.epoch === e.epoch && c.started && !c.stopping);
+        if (e.req > 0) this.schedule(n, this.runner.startDelay(), { k: 'answer', caller: e.caller, callerInc: e.callerInc, req: e.req, data: `r${e.data}` });
+        break;
+      }
+      case 'message_status': this.messages.status(e.req, e.outcome); break;
+      case 'call_reply': this.messages.replied(e.req); break;
       case 'event':
         n.events.push(e.event);
         if (e.event.type === 'member_up') n.members.set(e.event.name, e.event.incarnation);

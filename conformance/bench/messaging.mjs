@@ -1,0 +1,51 @@
+// Messaging benchmark (npm run bench -- messaging [--host node|bun]): two real member processes
+// on loopback, one inline child (the fixtures' 'mailbox'). Calls are timed one after the other
+// inside the calling member (local: the member that runs the child; remote: the other one);
+// sends keep at most CAST_WINDOW unconfirmed (within the default messageBufferMax of 10,000) and are
+// timed until every one was confirmed delivered. Prints one JSON object per line.
+import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
+import { waitUntil } from '../dist/drivers/process-member.js';
+
+const argv = process.argv.slice(2);
+const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
+const driver = host === 'bun' ? bunDriver : nodeDriver;
+const CALLS = Number(process.env.TRELLIS_BENCH_CALLS ?? 20000);
+const CASTS = Number(process.env.TRELLIS_BENCH_CASTS ?? 500000);
+const CAST_WINDOW = 8000;
+const WARMUP_CALLS = 2000;
+const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'messaging', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+const c = new Cluster(driver, { failureTimeoutMs: 1000, heartbeatMs: 250 });
+try {
+  const [a, b] = await c.addMany(['a', 'b']);
+  await waitUntil(async () => (await a.members()).length === 2 && (await b.members()).length === 2 && (await a.call('ready')) && (await b.call('ready')), 15000, 'two members');
+  await a.call('quiet', 'all');
+  await b.call('quiet', 'all');
+  await a.startChild({ id: 'sink', kind: 'mailbox', args: {} }, { wait: 'running' });
+  const [local, remote] = (await a.call('localIds')).includes('sink') ? [a, b] : [b, a];
+
+  await local.call('benchCalls', 'sink', WARMUP_CALLS);
+  const l = await local.call('benchCalls', 'sink', CALLS);
+  emit('call_local_p50_us', pct(l, 50), 'us', { calls: CALLS });
+  emit('call_local_p99_us', pct(l, 99), 'us', { calls: CALLS });
+
+  await remote.call('benchCalls', 'sink', WARMUP_CALLS);
+  const r = await remote.call('benchCalls', 'sink', CALLS);
+  emit('call_remote_p50_us', pct(r, 50), 'us', { calls: CALLS });
+  emit('call_remote_p99_us', pct(r, 99), 'us', { calls: CALLS });
+
+  const cl = await local.call('benchCasts', 'sink', CASTS, CAST_WINDOW);
+  emit('cast_local_per_s', CASTS / (cl.ms / 1000), '1/s', { sends: CASTS, window: CAST_WINDOW });
+  const cpu0 = await Promise.all([remote.cpu(), local.cpu()]);
+  const cr = await remote.call('benchCasts', 'sink', CASTS, CAST_WINDOW);
+  const cpu1 = await Promise.all([remote.cpu(), local.cpu()]);
+  emit('cast_remote_per_s', CASTS / (cr.ms / 1000), '1/s', { sends: CASTS, window: CAST_WINDOW });
+  // CPU time per message on each side (user + system), which the machine's load does not change:
+  // a member with a core of its own would carry about 1e6 / the larger of the two per second.
+  const used = (i) => (cpu1[i].user + cpu1[i].system - cpu0[i].user - cpu0[i].system) / CASTS;
+  emit('cast_remote_sender_cpu_us', used(0), 'us');
+  emit('cast_remote_receiver_cpu_us', used(1), 'us');
+} finally {
+  await c.close();
+}

@@ -1,0 +1,149 @@
+// Messages to children (sup.send / sup.call), written once against the ClusterDriver and run per
+// driver (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1.
+import { describe, it, expect, afterEach } from 'vitest';
+import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
+import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
+
+const FAILURE_MS = 600;
+const mailbox = (id: string) => ({ id, kind: 'mailbox', args: {} });
+const ids = (n: number, p = 'm') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
+
+interface Received { q: number; s: string; node: string; t: number }
+
+/** Every 'msg' report of each child, across all members, in the order the children took them. */
+function received(c: Cluster): Map<string, Received[]> {
+  const out = new Map<string, Received[]>();
+  for (const m of c.members) {
+    for (const { event } of m.events) {
+      if (event.type !== 'child_event' || event.name !== 'msg') continue;
+      const d = event.data as { q: number; s: string; t: number };
+      const id = event.id as string;
+      out.set(id, [...(out.get(id) ?? []), { q: d.q, s: d.s, node: m.name, t: d.t }]);
+    }
+  }
+  for (const list of out.values()) list.sort((a, b) => a.t - b.t);
+  return out;
+}
+
+const failure = (p: Promise<unknown>) => p.then(() => null, (e: RemoteError) => e.info);
+
+export function messageScenarios(driver: ClusterDriver): void {
+  let cl: Cluster | undefined;
+  const make = (o = {}) => (cl = new Cluster(driver, { failureTimeoutMs: FAILURE_MS, heartbeatMs: 100, ...o }));
+  afterEach(async () => { await cl?.close(); cl = undefined; });
+
+  const formed = (c: Cluster, n: number) => waitUntil(async () => {
+    for (const m of c.alive()) if ((await m.members()).filter((x) => x.status === 'up').length !== n || !(await m.call('ready'))) return false;
+    return true;
+  }, 15000, `${n} members`);
+
+  describe(`conformance[${driver.name}]: messages`, () => {
+    it('a call issued as soon as startChild resolves succeeds, from every member, also those that do not run the child', async () => {
+      const c = make();
+      const [a, b, d] = await c.addMany(['a', 'b', 'd']);
+      await formed(c, 3);
+      const all = ids(6, 'fresh');
+      const calledFrom = new Map<string, string[]>();
+      for (const id of all) {
+        await a.startChild(mailbox(id));
+        const answers = await Promise.all([a, b, d].map((m) => m.call<{ v: string; id: string; node: string }>('call', id, { op: 'echo', v: m.name })));
+        for (const [i, m] of [a, b, d].entries()) expect(answers[i]).toMatchObject({ v: m.name, id });
+        calledFrom.set(id, [a, b, d].map((m) => m.name).filter((n) => n !== answers[0].node));
+      }
+      // Each child answered from one node; two of the three callers did not run it.
+      for (const id of all) expect(calledFrom.get(id)).toHaveLength(2);
+    });
+
+    it('a steady sender loses nothing and duplicates nothing while children move to a joining member, in per-sender order', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      const all = ids(16);
+      for (const id of all) await a.startChild(mailbox(id));
+      await waitUntil(() => c.settled(all), 15000, 'children running on a, b');
+      const count = 150;
+      const streams = [a.call<{ ok: number; errors: unknown[] }>('stream', all, count, 10), b.call<{ ok: number; errors: unknown[] }>('stream', all, count, 10)];
+      await new Promise((r) => setTimeout(r, 300));
+      const d = await c.add({ name: 'd' });
+      const [ra, rb] = await Promise.all(streams);
+      expect(ra.errors).toEqual([]);
+      expect(rb.errors).toEqual([]);
+      expect(ra.ok + rb.ok).toBe(2 * all.length * count);
+      expect((await d.whichChildren('local')).length).toBeGreaterThan(0);
+      const got = received(c);
+      let moved = 0;
+      for (const id of all) {
+        const list = got.get(id) ?? [];
+        for (const s of ['a', 'b']) {
+          const qs = list.filter((x) => x.s === s).map((x) => x.q);
+          // Every message once, in the order it was sent.
+          expect(qs, `${id} from ${s}`).toEqual(Array.from({ length: count }, (_, i) => i));
+        }
+        if (new Set(list.map((x) => x.node)).size > 1) moved++;
+      }
+      // Some children moved while they were being sent to.
+      expect(moved).toBeGreaterThan(0);
+      expect(c.overlaps()).toEqual([]);
+    });
+
+    it('sending to an id that is not desired fails with NotFoundError, at once', async () => {
+      const c = make();
+      const [a] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      expect(await failure(a.call('call', 'nobody', { op: 'echo' }))).toMatchObject({ name: 'NotFoundError', code: 'not_found' });
+      expect(await failure(a.call('send', 'nobody', 1))).toMatchObject({ name: 'NotFoundError', code: 'not_found' });
+    });
+
+    it('past messageBufferMax waiting messages a send fails with BufferFullError; the waiting ones fail with TimeoutError after messageBufferMs', async () => {
+      const c = make();
+      const [a] = await c.addMany(['a', 'b'], { extra: { messageBufferMax: 5, messageBufferMs: 1500 } });
+      await formed(c, 2);
+      // No member advertises this kind: the child is desired but runs nowhere, so messages wait.
+      await a.startChild({ id: 'ghost', kind: 'no-such-kind' });
+      const waiting = Array.from({ length: 5 }, (_, q) => failure(a.call('send', 'ghost', { q })));
+      expect(await failure(a.call('send', 'ghost', { q: 5 }))).toMatchObject({ name: 'BufferFullError', code: 'buffer_full' });
+      const t0 = Date.now();
+      for (const e of await Promise.all(waiting)) expect(e).toMatchObject({ name: 'TimeoutError', code: 'timeout' });
+      expect(Date.now() - t0).toBeGreaterThan(500);
+    });
+
+    it('a call whose child never answers fails with TimeoutError after timeoutMs', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      await a.startChild(mailbox('quiet'), { wait: 'running' });
+      for (const m of [a, b]) {
+        const t0 = Date.now();
+        expect(await failure(m.call('call', 'quiet', { op: 'silent' }, { timeoutMs: 300 }))).toMatchObject({ name: 'TimeoutError', code: 'timeout' });
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      }
+      // The child still answers what it does answer.
+      expect(await b.call('call', 'quiet', { op: 'echo', v: 1 })).toMatchObject({ v: 1 });
+    });
+
+    it('a message over maxMessageBytes fails with MessageTooLargeError; a handler that throws fails the call with CallFailedError; a bad limit fails start()', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b'], { extra: { maxMessageBytes: 1024 } });
+      await formed(c, 2);
+      await a.startChild(mailbox('picky'), { wait: 'running' });
+      expect(await failure(b.call('send', 'picky', 'x'.repeat(2000)))).toMatchObject({ name: 'MessageTooLargeError', code: 'message_too_large' });
+      for (const m of [a, b]) {
+        expect(await failure(m.call('call', 'picky', { op: 'throw', v: 'way' }))).toMatchObject({ name: 'CallFailedError', code: 'call_failed', message: expect.stringContaining('RangeError: no way') });
+      }
+      const err = await ProcessMember.spawn(driver.hostFor(0), { name: 'x', extra: { maxMessageBytes: 0 } }).then(() => null, (e: RemoteError) => e);
+      expect(err?.info).toMatchObject({ name: 'InvalidOptionError', option: 'maxMessageBytes' });
+    });
+
+    it('worker and process children take calls through ctx.onMessage too', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      for (const kind of ['isolated', 'forked']) {
+        await a.startChild({ id: `${kind}-m`, kind });
+        for (const m of [a, b] as ProcessMember[]) {
+          expect(await m.call('call', `${kind}-m`, { op: 'echo', v: kind })).toEqual({ v: kind, id: `${kind}-m`, isolated: true });
+        }
+      }
+    });
+  });
+}
