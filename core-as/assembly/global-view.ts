@@ -114,9 +114,16 @@ export class GlobalView {
     this.write(w, since);
   }
 
-  /** Rows changed since the last answer, or rows still to refresh: a read would decode something. */
-  pending(): bool {
-    return this.changedCount > 0 || this.mustServeFull || this.feed.all || this.feed.ids.size > 0;
+  /**
+   * Whether the binding should read the view between steps (global-view-keeper.ts): rows changed
+   * since the last answer, or rows to refresh. Not when every row of a large view is to be rebuilt
+   * (membership changed): that is left to a read, as endStep leaves it, so that a member up or
+   * down does not cost every node a rebuild and a full decode right after it.
+   */
+  pending(n: Node): bool {
+    const f = this.feed;
+    if ((f.all || !this.membershipSame(n)) && max(this.count, n.desired.size) > VIEW_EAGER_REBUILD_ROWS) return false;
+    return this.changedCount > 0 || this.mustServeFull || f.all || f.ids.size > 0;
   }
 
   // ---- keeping the rows ----------------------------------------------------------------------

@@ -4,7 +4,9 @@
 // So a read, the first one included, decodes only what changed since then, instead of every row
 // with code the runtime has not optimised yet (the cold cost of a first read at 10,000 children
 // was 3-8 ms of decoding). A read still asks the core for the rows changed since, so it is as
-// fresh as the last step either way. At rest (no row changes) this costs one call per step.
+// fresh as the last step either way. At rest (no row changes) this costs one call per step. After
+// a membership change a large view is not rebuilt here (the core says nothing is pending): the
+// next read rebuilds and decodes it, as it did before the keeper.
 
 /** Shortest time between two updates: the changes of a burst are decoded once per period. */
 export const GLOBAL_VIEW_KEEP_MS = 100;
