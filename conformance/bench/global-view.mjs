@@ -2,7 +2,10 @@
 // simulator's virtual network, 10,000 and then 100,000 children started and running, then
 // `globalChildren()` (what whichChildren('global') returns) timed on one of them: the first call,
 // the best of 5 calls at rest, and the best of 5 calls after 1 % of the children restarted (so
-// the view has rows to refresh: 1 % of the children terminated and as many new ones started). The cluster bench measures the same through real processes.
+// the view has rows to refresh: 1 % of the children terminated and as many new ones started).
+// The cores are read directly, without a supervisor and so without its keeper (which decodes
+// changed rows between reads): the first call here is the cold decode of every row. The cluster
+// bench measures whichChildren('global') itself, through real processes.
 import { readFileSync } from 'node:fs';
 import { releaseWasmUrl } from '@trellis/core';
 import { World } from '../dist/sim/world.js';

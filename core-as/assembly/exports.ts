@@ -178,6 +178,11 @@ export function queryGlobal(since: u32): i32 {
   return out.len;
 }
 
+/** 1 when the global view has rows changed since its last answer or still to refresh (the binding then decodes them ahead of a read). */
+export function globalViewPending(): i32 {
+  return node.view.pending(node) ? 1 : 0;
+}
+
 /** The effective spec this node holds for the id in the input buffer (tests, simulator). */
 export function querySpec(len: i32): i32 {
   out.reset();

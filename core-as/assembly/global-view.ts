@@ -13,14 +13,19 @@
 // the caller holds (all rows when it holds another one), so a caller that keeps the previous
 // answer (core-as/src/global-view.ts) decodes only what changed.
 //
-// Answer (little-endian):
-//   u32 version, u32 full, u32 rows
+// The answer does not copy the rows: it gives the addresses of the columns themselves, which hold
+// every row, and the ids' characters are kept for it in one arena (UTF-16 as the core holds them,
+// with holes where removed ids were, compacted when the holes outgrow the ids). So a full answer
+// costs the core its header, whatever the number of rows. The addresses are valid until the next
+// call into the core. Answer (little-endian):
+//   u32 version, u32 full, u32 rows (count)
 //   u32 kindsFrom, u32 kinds, str × (kinds - kindsFrom)     kind table, only the new entries
 //   u32 nodes, str × nodes                                  0 = this node, j + 1 = member j
 //   u32 m (rows in this answer), padding to 4
-//   u32 row[m] (absent when full: rows 0 … m-1), u32 idEnd[m] (UTF-16 units, cumulative),
-//   u32 restarts[m], u16 kind[m], i16 node[m] (-1 none), u8 status[m] (ST_*), u8 reason[m] (VR_*),
-//   padding to 2, u16 idChars[idEnd[m-1]] (the ids, UTF-16 as the core holds them)
+//   u32 addresses of the columns, each over rows 0 … count-1: idStart (u32, in the arena),
+//     idLen (u32), restarts (u32), kind (u16), node (i16, -1 none), status (u8, ST_*),
+//     reason (u8, VR_*); u32 address of the arena (u16 units), u32 arena units in use
+//   u32 row[m]: the rows of this answer (absent when full: rows 0 … count-1)
 
 import { Node } from './node';
 import { Writer } from './io';
@@ -33,13 +38,15 @@ import { ST_PENDING, ST_STOPPING, ST_FAILED, ST_UNRESPONSIVE, VR_NONE, VR_FAILED
 
 /** Distinct kinds interned before the kind table starts afresh (with a full answer). */
 const VIEW_KINDS_MAX: i32 = 4096;
-/** Bytes of the fixed columns per row in an answer (row, idEnd, restarts, kind, node, status, reason). */
-const ROW_COLUMN_BYTES: i32 = 4 + 4 + 4 + 2 + 2 + 1 + 1;
+/** Bytes per row of an answer that lists its rows (the row index). */
+const ROW_INDEX_BYTES: i32 = 4;
 /** Room for an answer's header, kind and node tables, in the output buffer grown ahead of a read. */
 const ANSWER_HEADER_BYTES: i32 = 4096;
 const NODE_NONE: i16 = -1;
 /** Rows up to which a rebuild (membership changed) is done at the end of the step, not at the next read. */
 const VIEW_EAGER_REBUILD_ROWS: i32 = 4096;
+/** Holes (UTF-16 units of removed ids) tolerated in the id arena beyond as many as its live ids. */
+const ARENA_HOLES_FLOOR_UNITS: i32 = 4096;
 
 function grown<T>(a: StaticArray<T>, cap: i32): StaticArray<T> {
   const b = new StaticArray<T>(cap);
@@ -63,8 +70,13 @@ export class GlobalView {
   gen: u32 = 0;
   rowOf: StrMap<i32> = new StrMap<i32>();
 
-  /** UTF-16 units of all row ids (the size of a full answer). */
+  /** UTF-16 units of all row ids. */
   idUnits: i32 = 0;
+  /** The ids' characters, row r's at idStart[r] … + idLen[r]; units in use, holes included. */
+  arena: StaticArray<u16> = new StaticArray<u16>(64);
+  arenaUsed: i32 = 0;
+  idStart: StaticArray<u32> = new StaticArray<u32>(16);
+  idLen: StaticArray<u32> = new StaticArray<u32>(16);
 
   // Rows changed since the last answer, each once (mark = the version of the next answer).
   mark: StaticArray<u32> = new StaticArray<u32>(16);
@@ -102,6 +114,18 @@ export class GlobalView {
     this.write(w, since);
   }
 
+  /**
+   * Whether the binding should read the view between steps (global-view-keeper.ts): rows changed
+   * since the last answer, or rows to refresh. Not when every row of a large view is to be rebuilt
+   * (membership changed): that is left to a read, as endStep leaves it, so that a member up or
+   * down does not cost every node a rebuild and a full decode right after it.
+   */
+  pending(n: Node): bool {
+    const f = this.feed;
+    if ((f.all || !this.membershipSame(n)) && max(this.count, n.desired.size) > VIEW_EAGER_REBUILD_ROWS) return false;
+    return this.changedCount > 0 || this.mustServeFull || f.all || f.ids.size > 0;
+  }
+
   // ---- keeping the rows ----------------------------------------------------------------------
 
   /**
@@ -117,8 +141,8 @@ export class GlobalView {
     // A small table is rebuilt at once, so a view is kept from the node's first steps on.
     if (f.all && max(this.count, n.desired.size) > VIEW_EAGER_REBUILD_ROWS) return;
     this.refresh(n);
-    // The output buffer grows to hold a full answer now, in a step, rather than in the read.
-    const need = this.count * ROW_COLUMN_BYTES + (this.idUnits << 1) + ANSWER_HEADER_BYTES;
+    // The output buffer grows to hold an answer of every row now, in a step, rather than in the read.
+    const need = this.count * ROW_INDEX_BYTES + ANSWER_HEADER_BYTES;
     if (out.buf.length < need) out.reserve(need - out.len);
   }
 
@@ -297,9 +321,9 @@ export class GlobalView {
   addRow(id: string): i32 {
     const r = this.count;
     if (r == this.ids.length) this.grow(r << 1);
+    this.putChars(r, id);
     this.count = r + 1;
     unchecked(this.ids[r] = id);
-    this.idUnits += id.length;
     this.rowOf.set(id, r);
     this.writeRow(r);
     return r;
@@ -313,6 +337,8 @@ export class GlobalView {
     if (r != last) {
       const id = changetype<string>(unchecked(this.ids[last]));
       unchecked(this.ids[r] = id);
+      unchecked(this.idStart[r] = unchecked(this.idStart[last]));
+      unchecked(this.idLen[r] = unchecked(this.idLen[last]));
       this.rowOf.set(id, r);
       unchecked(this.seen[r] = unchecked(this.seen[last]));
       this.vKind = unchecked(this.kind[last]); this.vNode = unchecked(this.node[last]); this.vStatus = unchecked(this.status[last]);
@@ -321,6 +347,34 @@ export class GlobalView {
     }
     unchecked(this.ids[last] = null);
     this.count = last;
+    if (this.arenaUsed - this.idUnits > this.idUnits + ARENA_HOLES_FLOOR_UNITS) this.compact(0);
+  }
+
+  /** Row r's id (r not counted yet) into the arena, compacted and grown first if it is full. */
+  private putChars(r: i32, id: string): void {
+    const len = id.length;
+    if (this.arenaUsed + len > this.arena.length) this.compact(len);
+    const at = this.arenaUsed;
+    memory.copy(changetype<usize>(this.arena) + (<usize>at << 1), changetype<usize>(id), <usize>len << 1);
+    unchecked(this.idStart[r] = <u32>at);
+    unchecked(this.idLen[r] = <u32>len);
+    this.arenaUsed = at + len;
+    this.idUnits += len;
+  }
+
+  /** A new arena holding the rows' ids without holes, with room for twice them and `extra` units. */
+  private compact(extra: i32): void {
+    const a = new StaticArray<u16>(max(64, (this.idUnits + extra) << 1));
+    const from = changetype<usize>(this.arena), to = changetype<usize>(a);
+    let at: u32 = 0;
+    for (let r = 0, k = this.count; r < k; r++) {
+      const len = unchecked(this.idLen[r]);
+      memory.copy(to + (<usize>at << 1), from + (<usize>unchecked(this.idStart[r]) << 1), <usize>len << 1);
+      unchecked(this.idStart[r] = at);
+      at += len;
+    }
+    this.arena = a;
+    this.arenaUsed = <i32>at;
   }
 
   private touchRow(r: i32): void {
@@ -333,6 +387,8 @@ export class GlobalView {
 
   private grow(cap: i32): void {
     this.ids = grown(this.ids, cap);
+    this.idStart = grown(this.idStart, cap);
+    this.idLen = grown(this.idLen, cap);
     this.kind = grown(this.kind, cap);
     this.node = grown(this.node, cap);
     this.status = grown(this.status, cap);
@@ -351,17 +407,10 @@ export class GlobalView {
       const a = this.servedNodes, b = this.nodes;
       for (let i = 0, k = min(a.length, b.length); i < k; i++) if (unchecked(a[i]) != unchecked(b[i])) { full = true; break; }
     }
-    // The rows of this answer, and their id lengths.
-    let m = 0, units = 0;
-    if (full) {
-      m = this.count;
-      for (let r = 0; r < m; r++) units += changetype<string>(unchecked(this.ids[r])).length;
-    } else {
-      for (let i = 0; i < this.changedCount; i++) {
-        const r = unchecked(this.changed[i]);
-        if (r < this.count) { m++; units += changetype<string>(unchecked(this.ids[r])).length; }
-      }
-    }
+    // The rows of this answer (changed rows past the end were removed).
+    let m = 0;
+    if (full) m = this.count;
+    else for (let i = 0; i < this.changedCount; i++) if (unchecked(this.changed[i]) < this.count) m++;
     this.served++;
     if (this.served == 0) this.served = 1;
     w.u32(this.served);
@@ -375,35 +424,24 @@ export class GlobalView {
     for (let i = 0; i < this.nodes.length; i++) w.str(this.nodes[i]);
     w.u32(<u32>m);
     while ((w.len & 3) != 0) w.u8(0);
-    const total = m * ROW_COLUMN_BYTES - (full ? 4 * m : 0) + 1 + units * 2;
-    w.reserve(total);
-    const base = w.buf.dataStart + <usize>w.len;
-    let rowAt = base;
-    const endAt = full ? base : base + <usize>(4 * m);
-    const restartsAt = endAt + <usize>(4 * m);
-    const kindAt = restartsAt + <usize>(4 * m);
-    const nodeAt = kindAt + <usize>(2 * m);
-    const statusAt = nodeAt + <usize>(2 * m);
-    const reasonAt = statusAt + <usize>m;
-    const charsAt = (reasonAt + <usize>m + 1) & ~<usize>1;
-    let end = 0;
-    for (let i = 0, k = 0; k < m; i++) {
-      const r = full ? i : unchecked(this.changed[i]);
-      if (r >= this.count) continue;
-      const id = changetype<string>(unchecked(this.ids[r]));
-      if (!full) { store<u32>(rowAt, <u32>r); rowAt += 4; }
-      memory.copy(charsAt + (<usize>end << 1), changetype<usize>(id), <usize>id.length << 1);
-      end += id.length;
-      const o = <usize>k;
-      store<u32>(endAt + (o << 2), <u32>end);
-      store<u32>(restartsAt + (o << 2), unchecked(this.restarts[r]));
-      store<u16>(kindAt + (o << 1), unchecked(this.kind[r]));
-      store<i16>(nodeAt + (o << 1), unchecked(this.node[r]));
-      store<u8>(statusAt + o, unchecked(this.status[r]));
-      store<u8>(reasonAt + o, unchecked(this.reason[r]));
-      k++;
+    w.u32(<u32>changetype<usize>(this.idStart));
+    w.u32(<u32>changetype<usize>(this.idLen));
+    w.u32(<u32>changetype<usize>(this.restarts));
+    w.u32(<u32>changetype<usize>(this.kind));
+    w.u32(<u32>changetype<usize>(this.node));
+    w.u32(<u32>changetype<usize>(this.status));
+    w.u32(<u32>changetype<usize>(this.reason));
+    w.u32(<u32>changetype<usize>(this.arena));
+    w.u32(<u32>this.arenaUsed);
+    if (!full) {
+      w.reserve(m * ROW_INDEX_BYTES);
+      let at = w.buf.dataStart + <usize>w.len;
+      for (let i = 0; i < this.changedCount; i++) {
+        const r = unchecked(this.changed[i]);
+        if (r < this.count) { store<u32>(at, <u32>r); at += ROW_INDEX_BYTES; }
+      }
+      w.len += m * ROW_INDEX_BYTES;
     }
-    w.len = <i32>(charsAt + (<usize>end << 1) - w.buf.dataStart);
     this.changedCount = 0;
     this.servedNodes = this.nodes;
     this.kindsServed = this.kinds.length;

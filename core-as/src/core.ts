@@ -46,6 +46,7 @@ export class Core {
   private readonly queryFn: Query;
   private readonly querySpecFn: Step;
   private readonly queryGlobalFn: Query;
+  private readonly globalViewPendingFn: () => number;
   /** The global view's rows as last answered: each call decodes only what changed. */
   private readonly globalView = new GlobalViewCache();
 
@@ -57,6 +58,7 @@ export class Core {
     this.queryFn = x.query as Query;
     this.querySpecFn = x.querySpec as Step;
     this.queryGlobalFn = x.queryGlobal as Query;
+    this.globalViewPendingFn = x.globalViewPending as () => number;
     this.refreshViews();
   }
 
@@ -149,7 +151,11 @@ export class Core {
 
   localChildren(): LocalChildView[] { return readLocalChildren(this.query(Q_LOCAL)); }
   /** A snapshot of this node's replica (global-view.ts): frozen rows, a new array each call. */
-  globalChildren(): GlobalChildView[] { return this.globalView.apply(this.output(this.queryGlobalFn(this.globalView.version))); }
+  globalChildren(): GlobalChildView[] { this.updateGlobalView(); return this.globalView.snapshot(); }
+  /** Whether globalChildren() would decode rows (changed since its last call or update). */
+  globalViewPending(): boolean { return this.globalViewPendingFn() !== 0; }
+  /** Decodes the rows changed since the last call or update, ahead of a read (global-view-keeper.ts). */
+  updateGlobalView(): void { this.globalView.apply(this.output(this.queryGlobalFn(this.globalView.version))); }
   members(): MemberView[] { return readMembers(this.query(Q_MEMBERS)); }
   /** Digest of the whole replicated state (desired map + every live member's claims), and of the desired map alone. */
   digest(): { state: bigint; desired: bigint } { return readDigest(this.query(Q_DIGEST)); }

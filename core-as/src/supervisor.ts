@@ -3,6 +3,7 @@
 // core events and time, and carries out the effects the core answers with.
 
 import { Core } from './core.js';
+import { GlobalViewKeeper } from './global-view-keeper.js';
 import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
 import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
 import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX } from './limits.js';
@@ -93,6 +94,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   /** The address this node's transport listens on (differs from `address` behind a proxy or NAT). */
   boundAddress: string | undefined;
   private readonly core: Core;
+  /** Decodes the global view's changed rows between reads (global-view-keeper.ts). */
+  private readonly viewKeeper: GlobalViewKeeper;
   private readonly opts: ResolvedOptions;
   /** The credential this member holds now (renewCredential replaces it). */
   private credential: CredentialToken | undefined;
@@ -114,6 +117,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.name = opts.name;
     this.core = Core.create(adapters.wasm);
     this.messaging = new Messaging(this.core, opts, (fn) => this.feed(fn));
+    this.viewKeeper = new GlobalViewKeeper(this.core);
     this.runnerHandlers = {
       started: (id, epoch) => this.feed(() => this.core.childStarted(id, epoch)),
       exited: (id, epoch, reason: ExitReason, error?: ErrorInfo) => this.feed(() => this.core.childExited(id, epoch, reason, error)),
@@ -313,6 +317,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       this.flushing = false;
     }
     if (this.core.pending > 0) this.schedule(sliced);
+    else this.viewKeeper.afterStep();
   }
 
   private apply(e: Effect): void {
@@ -509,6 +514,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.a.clock.clearTimer();
+    this.viewKeeper.stop();
     clearInterval(this.seedTimer);
     for (const [, p] of this.pending) { if (p.timer) clearTimeout(p.timer); p.reject(new NotRunningError('supervisor stopped')); }
     this.pending.clear();

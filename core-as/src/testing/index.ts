@@ -1,5 +1,6 @@
 // @trellis/core/testing: what the simulator, the vectors, the property tests and the benchmarks
 // need beyond what hosts use. Nothing here is meant for a production node.
 export { TestCore, PlantedBug, type PlacementMember } from './test-core.js';
+export { GlobalViewKeeper, GLOBAL_VIEW_KEEP_MS } from '../global-view-keeper.js';
 export { REJECT_REASONS } from '../queries.js';
 export * from '../wasm.js';

@@ -120,7 +120,9 @@ export class TestCore extends Core {
    */
   globalChildrenScratch(): GlobalChildView[] {
     const len = (this.x.query as (kind: number) => number)(Q_GLOBAL_SCRATCH);
-    return new GlobalViewCache().apply(this.output(len));
+    const v = new GlobalViewCache();
+    v.apply(this.output(len));
+    return v.snapshot();
   }
 
   fuzzDesiredCount(): number { return this.probe<() => number>('fuzzDesiredCount')(); }
