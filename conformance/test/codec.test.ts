@@ -37,6 +37,10 @@ function captureFrames(): Map<number, Uint8Array[]> {
   w.addNode('d', { secret, seeds: ['sim://b'] });
   w.runFor(1000);
   w.terminateChild('b', 'big-1');
+  // The cordon table (CORDONS) and what a member applies (MEMBER_STATE).
+  w.cordon('a', 'b', 'cordoned');
+  w.setWeight('c', 2);
+  w.runFor(500);
   // A member whose DIGEST names claims a node has not seen is asked for them (CLAIMS_REQ): a raw
   // member with the secret, speaking the documented handshake (protocol-session.ts), sends one.
   const raw = w.rawLink('c');

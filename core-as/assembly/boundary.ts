@@ -21,6 +21,8 @@ export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
 export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings (seeds found after init)
 export const EV_CHILD_UNRESPONSIVE: u8 = 15; // str id, u32 epoch: it did not settle shutdownMs after its stop
+export const EV_CORDON: u8 = 30; // u32 req, str member, u8 PM_* mode, u32 maxParallel, u32 deadlineMs (cordon.ts)
+export const EV_SET_WEIGHT: u8 = 31; // u32 req, f64 weight: this node's share of placements from now on
 
 // Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
 export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
@@ -49,6 +51,8 @@ export const OE_CHILD_MOVED: u8 = 8;      // id, from, to
 export const OE_LINK_REJECTED: u8 = 9;    // link, reason
 export const OE_LEFT: u8 = 10;            // this node finished leaving
 export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled, still claimed
+export const OE_MEMBER_STATE: u8 = 30;    // name, state (PM_* name), writer; weight, maxParallel: the cordon table changed for a member
+export const OE_WEIGHT_CHANGED: u8 = 31;  // name; weight: a member's placement weight changed
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;
@@ -64,6 +68,10 @@ export const R_NOT_FOUND: u8 = 2;
 export const R_ALREADY_STARTED: u8 = 3;
 export const R_NOT_RUNNING: u8 = 4;   // node not initialised, or leaving/left
 export const R_CHILD_FAILED: u8 = 5;
+export const R_UNKNOWN_MEMBER: u8 = 30;  // cordon/drain of a name that is neither a member nor in the cordon table
+export const R_DEADLINE: u8 = 31;        // a drain (or cordon) did not complete before its deadline
+export const R_CANCELLED: u8 = 32;       // a drain was overridden (uncordon, cordon) before it completed
+export const R_TABLE_FULL: u8 = 33;      // the cordon table holds CORDONS_MAX names already
 
 // Wait modes for startChild / terminateChild.
 export const WAIT_ACK: u8 = 0;
@@ -77,6 +85,11 @@ export const Q_DIGEST: i32 = 4;
 export const Q_COUNTERS: i32 = 5;
 export const Q_INFO: i32 = 6;
 export const Q_INIT: i32 = 7;    // str: why init was refused ('' when the node runs)
+
+// Placement state of a member (the cordon table, cordon.ts; the members view).
+export const PM_ACTIVE: u8 = 0;    // takes new placements
+export const PM_CORDONED: u8 = 1;  // no new placements; what it runs stays
+export const PM_DRAINING: u8 = 2;  // no new placements; what it runs moves away, maxParallel at a time
 
 // Auth modes (EV_INIT and HELLO): what key a node holds.
 export const AUTH_INSECURE: u8 = 0;

@@ -117,3 +117,9 @@ export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
 if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+
+// ---- cordon, drain, weights (cordon.ts) ---------------------------------------------------
+/** Names in the cordon table (an uncordon stays as an entry, so an older cordon cannot return). */
+export const CORDONS_MAX: i32 = MEMBERS_MAX;
+/** Children of a draining member moving at once, at most (the API's maxParallel is clamped to it). */
+export const DRAIN_PARALLEL_MAX: u32 = 65536;
