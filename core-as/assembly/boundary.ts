@@ -109,7 +109,7 @@ export const ST_UNRESPONSIVE: u8 = 6; // asked to stop, has not settled: still c
 // Why a child of the global view is not running (u8 per row; core-as/src/global-view.ts words them).
 export const VR_NONE: u8 = 0;
 export const VR_FAILED: u8 = 1;      // restart intensity exceeded
-export const VR_NO_MEMBER: u8 = 2;   // no live member advertises the child's kind
+export const VR_NO_MEMBER: u8 = 2;   // no live member advertises the child's kind (or every one is cordoned)
 export const VR_WAITING: u8 = 3;     // waiting for its owner (the row's node) to claim it
 export const VR_UNDESIRED: u8 = 4;   // still claimed (stopping) but no longer desired
 

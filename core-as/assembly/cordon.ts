@@ -75,7 +75,7 @@ export class Cordons {
    * We may now win children that run elsewhere (we were uncordoned, our weight changed): after
    * our MEMBER_STATE, ask every member for its full claims and start nothing until they are in.
    */
-  barrier: bool = false;
+  barrier: Array<Member> = [];
   /** Draining: children released here and not yet claimed elsewhere (they count against maxParallel). */
   releasing: StrSet = new StrSet();
   waiters: Array<CordonWaiter> = [];
@@ -135,7 +135,7 @@ function refreshRestricted(n: Node): void {
   const self = selfCandidate(n);
   const mine = tableMode(n, n.name) != PM_ACTIVE;
   if (self.restricted != mine) {
-    if (!mine) n.cordons.barrier = true;
+    if (!mine) beginBarrier(n);
     self.restricted = mine;
     changed = true;
   }
@@ -195,12 +195,12 @@ export function flushCordons(n: Node): void {
     p.written = false;
     if (n.members.count > 0) { writeCordons(n); n.outbox.toAll(n.members); }
   }
-  if (!p.announced && (p.weightChanged || p.table.has(n.name)) && n.ready()) p.announced = true;
+  if (!p.announced && (p.weightChanged || p.table.has(n.name))) p.announced = true;
   if (p.announced && stateChanged(n)) {
     writeMemberState(n);
     n.outbox.toAll(n.members);
   }
-  if (p.barrier) { p.barrier = false; if (p.announced) claimsBarrier(n); }
+  if (p.barrier.length > 0) sendBarrier(n);
   if (p.waiters.length > 0) checkWaiters(n);
 }
 
@@ -211,14 +211,25 @@ export function flushCordons(n: Node): void {
  * link, in order), so its full claims hold everything it started before it knew, and after it
  * knows it starts nothing we win. Until they are in, we are not ready (membership.ts).
  */
-function claimsBarrier(n: Node): void {
+function beginBarrier(n: Node): void {
+  // Not ready from now on, so this very step's reconcile starts nothing; the requests go out
+  // at the end of the step, after our MEMBER_STATE.
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
     if (m.link == 0) continue;
     m.claimsSynced = false;
     m.awaitingFull = true;
-    n.outbox.empty(m.link, MSG_CLAIMS_REQ);
+    n.cordons.barrier.push(m);
+  }
+}
+
+function sendBarrier(n: Node): void {
+  const ms = n.cordons.barrier;
+  n.cordons.barrier = [];
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (n.members.is(m) && m.link != 0) n.outbox.empty(m.link, MSG_CLAIMS_REQ);
   }
 }
 
@@ -350,8 +361,8 @@ export function setWeight(n: Node, req: u32, weight: f64): void {
   if (weight != n.cfg.weight) {
     n.cfg.weight = weight;
     selfCandidate(n).weight = weight;
-    n.cordons.barrier = true;
     n.cordons.weightChanged = true;
+    beginBarrier(n);
     placementChanged(n);
     fxEvent(OE_WEIGHT_CHANGED, n.name, '', '', '', weight, 0);
   }
