@@ -40,6 +40,8 @@ describe('simulator: seeds that once found a core bug', () => {
   // the bug cannot come back unnoticed.
   const seeds: [number, SimOptions][] = [
     [5459, {}], // an ACK lost while digests agreed: the terminate was never acknowledged
+    [134, { cordons: true }], // an uncordoned member started a child in the step it learned it, before its claims barrier
+    [162, { cordons: true }], // a member placed by the cordon table before the cordoned member's claim arrived
     [10075, { faults: true, nodes: 7, chaosMs: 15000 }], // a failed mark undid a concurrent terminate
     [1, { harsh: false, clock: true }], // a timer fired early and the core asked for no new wake
     [26, { harsh: false, overlapRules: true }], // quorum: a cut-off member counted silent peers and took over

@@ -9,12 +9,14 @@
 //   learns its own state before it is ready to start anything, so a cordon outlives a restart
 //   of the cordoned member as long as any member remembers it.
 // - Each member applies its own entry and says so (MEMBER_STATE: weight, mode, maxParallel,
-//   the entry's stamp) once it is ready, after the claims of the same step (only once it has an
-//   entry or a changed weight: until then the others' assumptions are right). Every other member
-//   places by what a member says it applies, and by the table until it has said anything. The
-//   race this closes: a member that starts a child in the step before it learns it is cordoned
-//   announces the claim first, so no node that sees "cordoned" misses that child and starts a
-//   second copy.
+//   the entry's stamp), after the claims of the same step, once it has an entry or a changed
+//   weight (until then the others' assumptions, open and its HELLO weight, are right). Every
+//   other member places by what a member says it applies, never by the table alone: a member
+//   that starts a child in the step before it learns it is cordoned announces the claim first,
+//   so no node that sees "cordoned" misses that child and starts a second copy (seed 162
+//   --cordons: the table reached a third node before the member's claim). The price: a cordoned
+//   member that restarts counts as open until it has learned its entry (one round trip), so its
+//   winner children may stop on their fallbacks and start there again.
 // - Placement (ownerOf): the rendezvous winner among the eligible members owns a child unless
 //   it is restricted (cordoned or draining); a restricted winner keeps a child it claims, and
 //   otherwise the winner among the open (unrestricted) eligible members owns it. So a cordon
@@ -129,7 +131,7 @@ function placementChanged(n: Node): void {
   n.view.feed.all = true;
 }
 
-/** Restricted flags from what each member says it applies (the table until it said anything), ours from the table. */
+/** Restricted flags from what each member says it applies (open until it said anything), ours from the table. */
 function refreshRestricted(n: Node): void {
   let changed = false;
   const self = selfCandidate(n);
@@ -142,7 +144,7 @@ function refreshRestricted(n: Node): void {
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
-    const want = (m.announced ? m.stateMode : tableMode(n, m.name)) != PM_ACTIVE;
+    const want = m.announced && m.stateMode != PM_ACTIVE;
     if (m.cand.restricted != want) { m.cand.restricted = want; changed = true; }
   }
   if (changed) placementChanged(n);
