@@ -35,6 +35,19 @@ describe('simulator: invariants hold', () => {
   }
 });
 
+describe('simulator: cordons, drains and weight changes in the workload (--cordons)', () => {
+  it('seeds 1..60: every invariant holds, and the workload did cordon, drain and reweigh', () => {
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    for (let s = 1; s <= 60; s++) {
+      const r = runSeed(wasmModule, s, { cordons: true, onTrace: (l) => { const m = / (setWeight|cordon|drain|uncordon) /.exec(l); if (m) seen.add(m[1]); } });
+      if (r.violations.length) failures.push(formatViolation(r));
+    }
+    expect(failures.join('\n\n')).toBe('');
+    expect([...seen].sort()).toEqual(['cordon', 'drain', 'setWeight', 'uncordon']);
+  }, 300_000);
+});
+
 describe('simulator: seeds that once found a core bug', () => {
   // Each found a real bug (docs/SIMULATOR.md, "Bugs the simulator found"); they stay here so
   // the bug cannot come back unnoticed.
