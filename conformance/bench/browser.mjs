@@ -3,6 +3,8 @@
 //   tab_close_failover_ms  page closed (no pagehide) until its children run on the other tab
 //   tab_leave_failover_ms  page navigated away (pagehide: graceful leave) until the same
 //   tab_crash_failover_ms  renderer crashed (chrome://crash) until the same
+//   tab_lock_death_ms      same-origin peer closed (no pagehide) until the other tab has it down,
+//                          by its Web Lock (host-browser/src/transport-mesh.ts), failure timeout 4 s
 //   boundary_empty_us / boundary_4k_us / decode_frames_per_s  the core inside a Chromium page
 // Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -84,15 +86,17 @@ const upAt = new Map();
 node.on('event', (e) => { if (e.type === 'member_up') upAt.set(e.name, Date.now()); });
 const gateway = `${node.address}/trellis/browser`;
 
-async function openTab(name) {
+async function openTab(name, more = {}) {
   const page = await context.newPage();
   await page.goto(`${site.url}/`);
   await page.waitForFunction(() => window.loaded === true);
   const calledAt = await page.evaluate(async (o) => {
     const at = Date.now();
     window.sup = await window.trellis.start({ insecure: true, ...o, kinds: '/kinds.js' });
+    window.downs = new Map();
+    window.sup.on('event', (e) => { if (e.type === 'member_down') window.downs.set(e.name, Date.now()); });
     return at;
-  }, { scope: 'bench-browser', gateway, name, heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS });
+  }, { scope: 'bench-browser', gateway, name, heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS, ...more });
   await until(() => upAt.has(name));
   return { page, name, joinMs: upAt.get(name) - calledAt };
 }
@@ -125,6 +129,22 @@ async function failover(end) {
   return ms;
 }
 
+/** Two same-origin tabs linked over the mesh, without lifecycle leave; ms from closing one until the other has it down. */
+const LOCK_FAILURE_TIMEOUT_MS = 4000;
+async function lockDeath() {
+  const r = round++;
+  const more = { lifecycle: false, failureTimeoutMs: LOCK_FAILURE_TIMEOUT_MS };
+  const a = await openTab(`l${r}-a`, more), b = await openTab(`l${r}-b`, more);
+  await until(async () => (await a.page.evaluate(() => window.sup.meshLinks())) >= 1 && (await a.page.evaluate((n) => window.sup.members(), b.name)).some((m) => m.name === b.name && m.status === 'up'));
+  const t0 = await a.page.evaluate(() => Date.now());
+  await b.page.close();
+  await until(() => a.page.evaluate((n) => window.downs.has(n), b.name), LOCK_FAILURE_TIMEOUT_MS * 2);
+  const ms = (await a.page.evaluate((n) => window.downs.get(n), b.name)) - t0;
+  await a.page.close();
+  await gone([a.name, b.name]);
+  return ms;
+}
+
 try {
   const joins = [];
   for (let i = 0; i < TABS; i++) { const t = await openTab(`join-${i}`); joins.push(t.joinMs); await t.page.close(); }
@@ -141,6 +161,10 @@ try {
     for (let i = 0; i < ROUNDS; i++) xs.push(await failover(end));
     emit(metric, median(xs), 'ms', { ...summary(xs), failureTimeoutMs: FAILURE_TIMEOUT_MS });
   }
+
+  const deaths = [];
+  for (let i = 0; i < ROUNDS; i++) deaths.push(await lockDeath());
+  emit('tab_lock_death_ms', median(deaths), 'ms', { ...summary(deaths), failureTimeoutMs: LOCK_FAILURE_TIMEOUT_MS });
 
   const page = await context.newPage();
   await page.goto(`${site.url}/`);

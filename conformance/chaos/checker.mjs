@@ -6,7 +6,12 @@
 //   lost             an id whose last decided request is an acknowledged start runs nowhere at the end
 //   duplicate        an id runs more than once at the end
 //   not_stopped      an id whose last decided request is an acknowledged terminate still runs at the end
-//   terminate_undone a start journaled after a terminate was acknowledged and before the next start was asked
+//   terminate_undone a start journaled after a terminate was acknowledged and before the next start
+//                    was asked, by the member process that acknowledged it (it knew), or by any
+//                    member later than `learnMs` after the acknowledgement (by then every member
+//                    had heard of it, unless a fault window excuses it in available mode). A member
+//                    that decided a start before the terminate reached it journals that start a
+//                    spawn's time later: that is a race the design allows, not an undone terminate.
 //   overlap_planned  two members ran one id at once, not inside a partition/pause window (+ settle),
 //                    and not both until the end (that is a duplicate)
 //   overlap_quorum   two members ran one id at once in quorum mode (never allowed)
@@ -87,7 +92,7 @@ export function expectedState(requests) {
  * windows in which overlap is allowed in available mode (pauses, link faults: { kind, from, to }).
  * Returns { violations: [{ kind, id, detail }], intervals }.
  */
-export function check({ records, requests, faults = [], deaths, alive, readAt, quorum = false, settleMs = 0, slackMs = 1, staleMs = BEAT_STALE_MS }) {
+export function check({ records, requests, faults = [], deaths, alive, readAt, quorum = false, settleMs = 0, slackMs = 1, staleMs = BEAT_STALE_MS, learnMs = 0 }) {
   const ivs = intervals(records, { deaths, alive, readAt, staleMs });
   const violations = [];
   const add = (kind, id, detail) => violations.push({ kind, id, detail });
@@ -131,7 +136,8 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
       if (t.op !== 'terminate' || t.outcome !== 'ok') continue;
       const next = sorted.slice(i + 1).find((q) => q.op === 'start');
       const until = next ? next.sent : Infinity;
-      const late = (byId.get(id) ?? []).find((iv) => iv.start > t.answered + slackMs && iv.start < until);
+      const knew = (iv) => (t.pid !== undefined && iv.host === t.pid) || (iv.start > t.answered + learnMs && !excused(iv.start, iv.start));
+      const late = (byId.get(id) ?? []).find((iv) => iv.start > t.answered + slackMs && iv.start < until && knew(iv));
       if (late) {
         const ran = late.end === Infinity ? 'still running' : `ran ${Math.round(late.end - late.start)} ms`;
         add('terminate_undone', id, `started on ${late.node} ${Math.round(late.start - t.answered)} ms after the terminate was acknowledged by ${t.member}, ${ran}`);

@@ -19,6 +19,12 @@ export const FAILURE_TIMEOUT_MS = 800;
 export const SYNC_INTERVAL_MS = 500;
 /** After a partition or pause heals, overlap is allowed this much longer (detection plus a sync or two). */
 export const SETTLE_MS = FAILURE_TIMEOUT_MS + 2 * SYNC_INTERVAL_MS + 500;
+/**
+ * Every member has heard of an acknowledged terminate by this long after it (the delta goes out at
+ * once, a sync repairs a loss) and a child it had decided to start before then has journaled
+ * its start (a process spawn on a loaded 2-core machine), ms.
+ */
+export const TERMINATE_LEARN_MS = SYNC_INTERVAL_MS + 1500;
 /** The pool of child ids; id i has isolation ISOLATIONS[i % 3]. */
 export const POOL_SIZE = 24;
 export const ISOLATIONS = ['inline', 'worker', 'process'];
@@ -143,7 +149,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     if (live.length === 0) { skipped++; return; }
     const name = live[x.pick % live.length];
     const proc = members.get(name).proc;
-    const q = { op: x.op, id: x.id, member: name, sent: now(), answered: undefined, outcome: 'ambiguous', code: undefined };
+    const q = { op: x.op, id: x.id, member: name, pid: proc.pid, sent: now(), answered: undefined, outcome: 'ambiguous', code: undefined };
     requests.push(q);
     const call = x.op === 'start'
       ? proc.startChild(spec(x.id), { timeoutMs: REQUEST_TIMEOUT_MS })
@@ -192,7 +198,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     const readAt = now();
     const records = readJournals(dir);
     const alivePids = new Set(records.filter((r) => r.ev === 'start').map((r) => r.pid).filter(pidAlive));
-    const r = check({ records, requests, faults: windows, deaths, alive: (pid) => alivePids.has(pid), readAt, quorum, settleMs: SETTLE_MS });
+    const r = check({ records, requests, faults: windows, deaths, alive: (pid) => alivePids.has(pid), readAt, quorum, settleMs: SETTLE_MS, learnMs: TERMINATE_LEARN_MS });
     result.violations.push(...r.violations);
     result.convergeMs = convergedAt === undefined ? undefined : Math.round(convergedAt - healedAt);
     result.orphanPids = [...alivePids].filter((pid) => !spawned.some((s) => s.pid === pid && s.exitedAt === undefined));

@@ -6,7 +6,9 @@
 //              as TCP retransmission would deliver them
 //   delay      forward every chunk `delayMs` late, in order
 // The dialer of a connection is found through /proc (which member process owns the socket's
-// local port); a connection whose dialer cannot be named gets pair '?' and no pair faults.
+// local port), again once a new member process is registered (it dials before its spawn is
+// reported) and before any fault is set; a connection whose dialer still cannot be named keeps
+// pair '?' and no pair faults (the `unidentified` count says how many).
 import { createServer, connect } from 'node:net';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
@@ -42,10 +44,26 @@ export class FaultProxy {
     this.listeners.get(name).target = port;
     for (const [p, n] of this.pids) if (n === name) this.pids.delete(p);
     this.pids.set(pid, name);
+    // A member dials its seeds before its spawn is reported: name those connections now, or
+    // they would never be subject to a fault.
+    this.identifyAll();
+  }
+
+  /** Names the dialer of every connection that had none when it was accepted. */
+  identifyAll() {
+    for (const c of this.conns) {
+      if (c.key !== '?') continue;
+      const from = this.dialer(c.remotePort);
+      if (!from) continue;
+      c.key = pairKey(from, c.to);
+      this.unidentified--;
+      if (this.fault(c.key).mode === 'cut') c.destroy();
+    }
   }
 
   /** Sets the fault between members a and b: { mode: 'ok' | 'cut' | 'blackhole' | 'delay', delayMs }. */
   setLink(a, b, fault) {
+    this.identifyAll();
     const key = pairKey(a, b);
     if (fault.mode === 'ok') this.links.delete(key); else this.links.set(key, fault);
     for (const c of [...this.conns]) {
@@ -71,7 +89,7 @@ export class FaultProxy {
       return;
     }
     const upstream = connect(target, '127.0.0.1');
-    this.conns.add(new Connection(this, key, client, upstream));
+    this.conns.add(new Connection(this, key, client, upstream, to, client.remotePort));
   }
 
   /** The member whose process owns the local end of a connection from `port`. */
@@ -112,9 +130,11 @@ function socketInode(port) {
 
 /** One proxied connection: a client socket, its upstream, one Direction each way. */
 class Connection {
-  constructor(proxy, key, client, upstream) {
+  constructor(proxy, key, client, upstream, to, remotePort) {
     this.proxy = proxy;
     this.key = key;
+    this.to = to;
+    this.remotePort = remotePort;
     this.client = client;
     this.upstream = upstream;
     this.done = false;

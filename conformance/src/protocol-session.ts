@@ -29,6 +29,13 @@ export function credentialKey(secret: Uint8Array, scope: string, name: string, k
   return h.update(u64(expiresAtMs)).digest();
 }
 
+export const TAB_LINK_EPOCH_MS = 60_000n;
+
+/** The tab link key of epoch `e` (ms / TAB_LINK_EPOCH_MS): the root key between two credential members. */
+export function tabLinkKey(secret: Uint8Array, scope: string, e: bigint): Uint8Array {
+  return createHmac('sha256', secret).update(str('trellis/v3 tab link')).update(str(scope)).update(u64(e)).digest();
+}
+
 /** Kinds strictly ascending by UTF-8 bytes, without duplicates. */
 export function canonicalKinds(kinds: string[]): string[] {
   const sorted = [...new Set(kinds)].map((k) => Buffer.from(k, 'utf8')).sort(Buffer.compare);
@@ -85,11 +92,16 @@ export class LinkCrypto {
 }
 
 /** What a credential member holds. */
-export interface Credential { scope: string; name: string; kinds: string[]; expiresAtMs: bigint; key: Uint8Array }
+export interface Credential {
+  scope: string; name: string; kinds: string[]; expiresAtMs: bigint; key: Uint8Array;
+  /** Tab link keys of epochs firstEpoch, firstEpoch + 1, ... */
+  firstEpoch: bigint; tabLinkKeys: Uint8Array[];
+}
 
-/** Token bytes: u8 2, str scope, str name, list<str> kinds, u64 expiresAtMs, bytes key; base64url. */
+/** Token bytes: u8 3, str scope, str name, list<str> kinds, u64 expiresAtMs, bytes key, u64 firstEpoch, list<bytes> tabLinkKeys; base64url. */
 export function encodeCredentialToken(c: Credential): string {
-  const parts = [Buffer.from([2]), str(c.scope), str(c.name), u32(c.kinds.length), ...c.kinds.map(str), u64(c.expiresAtMs), bytes(c.key)];
+  const parts = [Buffer.from([3]), str(c.scope), str(c.name), u32(c.kinds.length), ...c.kinds.map(str), u64(c.expiresAtMs), bytes(c.key),
+    u64(c.firstEpoch), u32(c.tabLinkKeys.length), ...c.tabLinkKeys.map(bytes)];
   return Buffer.concat(parts).toString('base64url');
 }
 
@@ -100,17 +112,26 @@ export function decodeCredentialToken(token: string): Credential {
   const rd32 = () => { need(4); const v = b.readUInt32LE(pos); pos += 4; return v; };
   const rdStr = () => { const n = rd32(); need(n); const s = b.subarray(pos, pos + n).toString('utf8'); pos += n; return s; };
   need(1);
-  if (b[pos++] !== 2) throw new RangeError('credential token version');
+  if (b[pos++] !== 3) throw new RangeError('credential token version');
   const scope = rdStr(), name = rdStr();
   const kinds = Array.from({ length: rd32() }, rdStr);
   need(8); const expiresAtMs = b.readBigUInt64LE(pos); pos += 8;
-  const n = rd32(); need(n); const key = new Uint8Array(b.subarray(pos, pos + n)); pos += n;
+  const rdBytes = () => { const n = rd32(); need(n); const k = new Uint8Array(b.subarray(pos, pos + n)); pos += n; return k; };
+  const key = rdBytes();
+  need(8); const firstEpoch = b.readBigUInt64LE(pos); pos += 8;
+  const tabLinkKeys = Array.from({ length: rd32() }, rdBytes);
   if (pos !== b.length) throw new RangeError('credential token has trailing bytes');
-  return { scope, name, kinds, expiresAtMs, key };
+  return { scope, name, kinds, expiresAtMs, key, firstEpoch, tabLinkKeys };
 }
 
-/** Mints a credential as a server member does (for tests that forge or check credentials). */
-export function mintCredential(secret: Uint8Array, scope: string, name: string, kinds: string[], expiresAtMs: bigint): Credential {
+/**
+ * Mints a credential as a server member does (for tests that forge or check credentials): with
+ * `issuedAtMs`, it carries the tab link keys of the epochs from then to its expiry (at most 64).
+ */
+export function mintCredential(secret: Uint8Array, scope: string, name: string, kinds: string[], expiresAtMs: bigint, issuedAtMs?: bigint): Credential {
   const ks = canonicalKinds(kinds);
-  return { scope, name, kinds: ks, expiresAtMs, key: credentialKey(secret, scope, name, ks, expiresAtMs) };
+  const firstEpoch = issuedAtMs === undefined ? 0n : issuedAtMs / TAB_LINK_EPOCH_MS;
+  const tabLinkKeys: Uint8Array[] = [];
+  if (issuedAtMs !== undefined) for (let e = firstEpoch; e <= expiresAtMs / TAB_LINK_EPOCH_MS && tabLinkKeys.length < 64; e++) tabLinkKeys.push(tabLinkKey(secret, scope, e));
+  return { scope, name, kinds: ks, expiresAtMs, key: credentialKey(secret, scope, name, ks, expiresAtMs), firstEpoch, tabLinkKeys };
 }

@@ -44,7 +44,12 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.MEMBER_STATE]: ['f64', 'u8', 'u32', 'u64'],
   // the cordon table: name, state, maxParallel, stamp, writer
   [MSG.CORDONS]: [{ list: ['str', 'u8', 'u32', 'u64', 'str'] }],
+  // expiresAtMs, epoch, proof (32 bytes)
+  [22]: ['u64', 'u64', 'rest'],
 };
+
+/** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
+export const MSG_RENEW = 22;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

@@ -2,11 +2,16 @@
 // mints a credential for a tab's name and kinds; the gateway checks it at the tab's HELLO and
 // refuses an expired, forged or other-name one (close 4401 with the reason, `gateway_refused` on
 // the server); a tab started with `credential` joins (its page never holds the secret) and runs
-// the children of its kinds. (Two credential tabs in one cluster are not supported yet: they share
-// no key, cannot link, and the core places children as if they could: docs/SECURITY.md, "Tabs".)
+// the children of its kinds. Two credential tabs link each other under the tab link key their
+// credentials share (docs/SECURITY.md, "Credential tabs linking each other"), so every member
+// agrees on membership and every child runs exactly once, over the same-origin mesh and through
+// the gateway alike; and a tab refuses, past the gateway, a peer with an expired, other-scope or
+// keyless credential (a script of the origin dialing it over the mesh channel).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { decodeCredentialToken, type LocalChildView, type Supervisor, type TrellisEvent } from '@trellis/core';
+import { randomBytes } from 'node:crypto';
+import { AUTH_MODE, MSG, encodeFrame, helloFrame } from '../src/protocol.js';
 import { gatewayFixture, openTab, tabCall, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-credential';
@@ -37,24 +42,26 @@ function helloOutcome(page: Page, gatewayUrl: string, token: string, name: strin
 function extended(token: string, byMs: number): string {
   const c = decodeCredentialToken(token)!;
   const enc = new TextEncoder();
-  const parts: number[] = [2];
+  const parts: number[] = [3];
   const u32 = (x: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, x, true); parts.push(...b); };
   const str = (s: string) => { const b = enc.encode(s); u32(b.length); parts.push(...b); };
   str(c.scope); str(c.name); u32(c.kinds.length); for (const k of c.kinds) str(k);
   const e = new Uint8Array(8); new DataView(e.buffer).setBigUint64(0, BigInt(c.expiresAtMs + byMs), true); parts.push(...e);
   u32(c.key.length); parts.push(...c.key);
+  const f = new Uint8Array(8); new DataView(f.buffer).setBigUint64(0, BigInt(c.firstEpoch), true); parts.push(...f);
+  u32(c.tabLinkKeys.length); for (const k of c.tabLinkKeys) { u32(k.length); parts.push(...k); }
   return Buffer.from(parts).toString('base64url');
 }
 
 /** Starts a credential tab: the page fetches nothing secret, only this token. */
-function startCredentialTab(page: Page, gatewayUrl: string, credential: string): Promise<string> {
-  return page.evaluate(async ({ gatewayUrl, credential, scope }) => {
+function startCredentialTab(page: Page, gatewayUrl: string, credential: string, mesh = true): Promise<string> {
+  return page.evaluate(async ({ gatewayUrl, credential, scope, mesh }) => {
     const w = window as unknown as { trellis: any; sup: any; events: unknown[] };
-    const sup = await w.trellis.start({ scope, gateway: gatewayUrl, credential, kinds: '/kinds.js', heartbeatMs: 100, failureTimeoutMs: 1000 });
+    const sup = await w.trellis.start({ scope, gateway: gatewayUrl, credential, mesh, kinds: '/kinds.js', heartbeatMs: 100, failureTimeoutMs: 1000 });
     w.sup = sup;
     sup.on('event', (e: unknown) => w.events.push(e));
     return sup.name as string;
-  }, { gatewayUrl, credential, scope: SCOPE });
+  }, { gatewayUrl, credential, scope: SCOPE, mesh });
 }
 
 describe('credential tabs through a Node gateway', () => {
@@ -101,5 +108,82 @@ describe('credential tabs through a Node gateway', () => {
     const runsAll = async () => (await tabCall<LocalChildView[]>(page, 'whichChildren', 'local')).filter((c) => c.status === 'running').length === 4;
     expect(await until(runsAll, 5000)).toBe(true);
     expect(node.whichChildren('global').filter((c) => c.node === 'tab-c1' && c.status === 'running').length).toBe(4);
+  });
+
+  // Over the same-origin mesh, and (mesh off) through the gateway: the key is the same on both paths.
+  it.each([['the mesh', true, 'd'], ['the gateway', false, 'g']] as const)('two credential tabs link each other over %s: each lists the other up, and children started from the Node member run exactly once', async (_path, mesh, prefix) => {
+    const pages = await Promise.all([openTab(browser, site), openTab(browser, site)]);
+    const names = [`tab-${prefix}1`, `tab-${prefix}2`];
+    for (let i = 0; i < 2; i++) {
+      const credential = node.mintCredential({ name: names[i], kinds: TAB_KINDS, expiresInMs: CREDENTIAL_MS });
+      expect(await startCredentialTab(pages[i], gatewayUrl, credential, mesh)).toBe(names[i]);
+    }
+    const seesUp = async (page: Page, other: string) => (await tabCall<Array<{ name: string; status: string }>>(page, 'members')).some((m) => m.name === other && m.status === 'up');
+    expect(await until(async () => (await seesUp(pages[0], names[1])) && (await seesUp(pages[1], names[0])), 5000)).toBe(true);
+    expect(await until(() => names.every((n) => node.members().some((m) => m.name === n && m.status === 'up')), 5000)).toBe(true);
+    const N = 12;
+    // Over the mesh each links the other and the second test's tab (tab-c1); through the gateway, none.
+    expect(await until(async () => (await Promise.all(pages.map((p) => tabCall<number>(p, 'meshLinks')))).every((n) => n === (mesh ? 2 : 0)), 5000)).toBe(true);
+    for (let i = 0; i < N; i++) await node.startChild({ id: `${prefix}${i}`, kind: 'tab-inline' });
+    // Every id runs in exactly one tab (the Node member runs no tab kind), and stays so; the tab
+    // of the second test runs some of them too.
+    const tabs = browser.context.pages().filter((p) => p.url().startsWith(site.url));
+    expect(tabs.length).toBe(3);
+    const runningIds = async () => (await Promise.all(tabs.map((p) => tabCall<LocalChildView[]>(p, 'whichChildren', 'local'))))
+      .flatMap((l) => l.filter((c) => c.id.startsWith(prefix) && c.status === 'running').map((c) => c.id));
+    const once = async () => { const ids = await runningIds(); return ids.length === N && new Set(ids).size === N; };
+    expect(await until(once, 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await runningIds()).sort()).toEqual(Array.from({ length: N }, (_, i) => `${prefix}${i}`).sort());
+    const perTab = await Promise.all(pages.map(async (p) => (await tabCall<LocalChildView[]>(p, 'whichChildren', 'local')).filter((c) => c.id.startsWith(prefix)).length));
+    expect(perTab.every((n) => n > 0)).toBe(true);
+    const tabRejections = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as { events: Array<{ type: string; reason?: string }> }).events
+      .filter((e) => e.type === 'link_rejected' && e.reason === 'no_shared_key').length)));
+    expect(tabRejections).toEqual([0, 0]);
+    await Promise.all(pages.map((p) => p.close()));
+  });
+
+  /**
+   * A script of the origin that is no member dials tab-c1 over the mesh channel, past the gateway,
+   * sending `frames` (a HELLO, an AUTH) as soon as the link is accepted; resolves to the reason
+   * tab-c1 closes it with.
+   */
+  function meshAttempt(page: Page, frames: Uint8Array[]): Promise<string> {
+    return page.evaluate(async ({ scope, frames }) => {
+      const ch = new BroadcastChannel(`trellis/${scope}`);
+      const key = `tab-evil/${Math.random()}`;
+      try {
+        return await new Promise<string>((resolve) => {
+          const timer = setTimeout(() => resolve('no answer'), 5000);
+          ch.onmessage = (e: MessageEvent<{ t: string; to: string; key: string; reason?: string }>) => {
+            const m = e.data;
+            if (m.to !== 'tab-evil' || m.key !== key) return;
+            if (m.t === 'accept') for (const f of frames) ch.postMessage({ t: 'data', to: 'tab-c1', from: 'tab-evil', key, bytes: new Uint8Array(f) });
+            if (m.t === 'close') { clearTimeout(timer); resolve(m.reason ?? ''); }
+          };
+          ch.postMessage({ t: 'open', to: 'tab-c1', from: 'tab-evil', key });
+        });
+      } finally { ch.close(); }
+    }, { scope: SCOPE, frames: frames.map((f) => Array.from(f)) });
+  }
+
+  it('a credential tab refuses, over the mesh, a peer whose credential is expired, is for another scope, or lacks the keys', async () => {
+    const page = await openTab(browser, site);
+    const tabPage = browser.context.pages().find((p) => p.url().startsWith(site.url) && p !== page)!;
+    expect(await tabCall<Array<{ name: string; self: boolean }>>(tabPage, 'members').then((ms) => ms.find((m) => m.self)?.name)).toBe('tab-c1');
+    const hello = (o: { scope?: string; expiresAtMs: bigint }) => helloFrame({
+      scope: o.scope ?? SCOPE, name: 'tab-evil', incarnation: BigInt(Date.now()) * 1000n, nonce: randomBytes(16), listen: '', weight: 1,
+      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: ['tab-inline'], expiresAtMs: o.expiresAtMs,
+    });
+    const later = BigInt(Date.now() + 60_000);
+    expect(await meshAttempt(page, [hello({ expiresAtMs: BigInt(Date.now() - 1000) })])).toBe('credential_expired');
+    expect(await meshAttempt(page, [hello({ scope: 'another-scope', expiresAtMs: later })])).toBe('wrong_scope');
+    // Without the tab link keys a dialer can only send a proof it made up.
+    expect(await meshAttempt(page, [hello({ expiresAtMs: later }), encodeFrame({ type: MSG.AUTH, fields: [randomBytes(32)] })])).toBe('bad_auth');
+    const rejected = (await tabPage.evaluate(() => (window as unknown as { events: Array<{ type: string; reason?: string }> }).events))
+      .filter((e) => e.type === 'link_rejected').map((e) => e.reason);
+    expect(rejected).toEqual(expect.arrayContaining(['credential_expired', 'wrong_scope', 'bad_auth']));
+    expect(node.members().some((m) => m.name === 'tab-evil')).toBe(false);
+    await page.close();
   });
 });

@@ -63,6 +63,19 @@ describe('chaos checker', () => {
     expect(check({ records, requests: restarted, deaths: new Map(), alive: aliveAll(), readAt: 1000 }).violations.map((v: { kind: string }) => v.kind)).toEqual(['lost']);
   });
 
+  it('an instance journaled soon after the acknowledgement is a race on a member that had not heard of the terminate, not on the one that acknowledged it', () => {
+    const requests = [start('x', 'a', 5, 8), { ...term('x', 'b', 50, 70), pid: 200 }];
+    const onC = [rec(10, 'start', 'x', 'a', 100), rec(60, 'stop', 'x', 'a', 100), rec(200, 'start', 'x', 'c', 300), rec(230, 'stop', 'x', 'c', 300)];
+    expect(check({ records: onC, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 500 }).violations).toEqual([]);
+    // later than learnMs after the acknowledgement, every member had heard of it
+    expect(kinds(check({ records: onC, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 100 }))).toEqual({ terminate_undone: 1 });
+    // ... unless a fault window (available mode) kept it from hearing
+    expect(check({ records: onC, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 100, faults: [{ kind: 'cut', from: 60, to: 150 }], settleMs: 100 }).violations).toEqual([]);
+    // the member that acknowledged the terminate knew of it at once
+    const onB = [rec(10, 'start', 'x', 'a', 100), rec(60, 'stop', 'x', 'a', 100), rec(200, 'start', 'x', 'b', 200), rec(230, 'stop', 'x', 'b', 200)];
+    expect(kinds(check({ records: onB, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 500 }))).toEqual({ terminate_undone: 1 });
+  });
+
   it('finds a terminated child that never stopped', () => {
     const records = [rec(10, 'start', 'x', 'a', 100)];
     expect(kinds(check({ records, requests: [start('x', 'a', 5, 8), term('x', 'a', 50, 60)], deaths: new Map(), alive: aliveAll(), readAt: 1000 }))).toEqual({ not_stopped: 1 });

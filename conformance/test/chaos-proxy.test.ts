@@ -55,6 +55,20 @@ describe('chaos fault proxy', () => {
     expect([...proxy.conns][0].key).toBe('a|b');
   });
 
+  it('names a dialer registered after it connected, and a fault set before applies to it then', async () => {
+    const port = await setup();
+    proxy.setTarget('a', 1, 0x7ffffffe); // the dialing process (this one) is not registered yet
+    const s = await dial(port);
+    await new Promise((r) => setTimeout(r, 50));
+    expect([...proxy.conns][0].key).toBe('?');
+    proxy.setLink('a', 'b', { mode: 'cut' }); // not yet named: not cut
+    expect(s.destroyed).toBe(false);
+    const closed = new Promise((r) => s.once('close', r));
+    proxy.setTarget('a', 1, process.pid); // its spawn is reported: named, and the cut applies
+    await closed;
+    expect(proxy.unidentified).toBe(0);
+  });
+
   it('delays both directions, in order', async () => {
     const s = await dial(await setup());
     proxy.setLink('a', 'b', { mode: 'delay', delayMs: 100 });

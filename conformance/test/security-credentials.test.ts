@@ -1,10 +1,13 @@
 // Member credentials: a server member mints a credential for a name, kinds and an expiry; a
 // member holding only the credential joins under that name with those kinds, runs children, and
 // is closed out at the expiry (its children fail over). A credential cannot be used under another
-// name, with other kinds, or after its expiry.
+// name, with other kinds, or after its expiry. Two credential members link each other under the
+// tab link key their credentials share (docs/SECURITY.md, "Credential tabs linking each other").
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { ProcessMember } from '../src/drivers/process-member.js';
-import { decodeCredentialToken, encodeCredentialToken } from '../src/protocol-session.js';
+import { decodeCredentialToken, encodeCredentialToken, mintCredential, TAB_LINK_EPOCH_MS } from '../src/protocol-session.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { MSG_RENEW, encodeFrame } from '../src/protocol.js';
 import { RawLink, hello, dialerHandshake, AUTH_MODE } from '../src/security/raw-link.js';
 import { SCOPE, member, formed, rejections, waitUntil } from './security-support.js';
 
@@ -75,5 +78,92 @@ describe('security: member credentials', () => {
     const c = decodeCredentialToken(await s1.mintCredential({ name: 'tab-f', kinds: ['worker'], expiresInMs: 60_000 }));
     const forged = encodeCredentialToken({ ...c, expiresAtMs: c.expiresAtMs + 3_600_000n });
     expect(await present(forged)).toBe('bad_auth');
+  });
+
+  /** RENEW's proof (docs/PROTOCOL.md "Renewal"). */
+  function renewProof(key: Uint8Array, senderNonce: Uint8Array, receiverNonce: Uint8Array, expiresAtMs: bigint, epoch: bigint): Uint8Array {
+    const str = (x: Uint8Array) => { const n = Buffer.alloc(4); n.writeUInt32LE(x.length); return Buffer.concat([n, x]); };
+    const u64 = (x: bigint) => { const n = Buffer.alloc(8); n.writeBigUInt64LE(x); return n; };
+    return createHmac('sha256', key).update(Buffer.concat([str(Buffer.from('trellis/v3 renew')), str(senderNonce), str(receiverNonce), u64(expiresAtMs), u64(epoch)])).digest();
+  }
+
+  it('a renewal moves a credential member\'s expiry only with the new credential\'s key: a forged one is bad_auth', async () => {
+    const token = await s1.mintCredential({ name: 'tab-n', kinds: ['worker'], expiresInMs: 60_000 });
+    const c = decodeCredentialToken(token);
+    /** Authenticates as tab-n on a fresh link; resolves to the link, its crypto and both nonces. */
+    const join = async () => {
+      const nonce = new Uint8Array(randomBytes(16));
+      const l = await RawLink.connect(s1.address);
+      const a = await dialerHandshake(l, hello({ scope: SCOPE, name: 'tab-n', auth: AUTH_MODE.credential, kinds: c.kinds, credentialKinds: c.kinds, expiresAtMs: c.expiresAtMs, nonce }), c.key, 2000);
+      return { l, a, nonce };
+    };
+    const renew = (j: Awaited<ReturnType<typeof join>>, key: Uint8Array, exp: bigint) =>
+      j.l.send(j.a.crypto.seal(encodeFrame({ type: MSG_RENEW, fields: [exp, 0n, renewProof(key, j.nonce, j.a.peer.nonce, exp, 0n)] })));
+    // forged: a later expiry proved with the old key
+    const forged = await join();
+    renew(forged, c.key, c.expiresAtMs + 3_600_000n);
+    expect((await forged.l.closed).reason).toBe('bad_auth');
+    // a real renewal: the same name and kinds, minted again
+    const again = decodeCredentialToken(await s1.mintCredential({ name: 'tab-n', kinds: ['worker'], expiresInMs: 120_000 }));
+    const honest = await join();
+    renew(honest, again.key, again.expiresAtMs);
+    await s1.waitEvent((e) => e.type === 'credential_renewed' && e.name === 'tab-n' && e.expiresAtMs === Number(again.expiresAtMs), 3000, 'renewal believed');
+    honest.l.close();
+  });
+
+  /** Dials credential member `listener` (whose credential expires at `listenerExpiresAtMs`) as a raw client presenting `token`'s credential. */
+  async function presentToTab(listener: ProcessMember, listenerExpiresAtMs: bigint, token: string, o: { name?: string; expiresAtMs?: bigint } = {}): Promise<string> {
+    const c = decodeCredentialToken(token);
+    const expiresAtMs = o.expiresAtMs ?? c.expiresAtMs;
+    const e = (expiresAtMs < listenerExpiresAtMs ? expiresAtMs : listenerExpiresAtMs) / TAB_LINK_EPOCH_MS;
+    const root = c.tabLinkKeys[Number(e - c.firstEpoch)] ?? new Uint8Array(32);
+    const l = await RawLink.connect(listener.address);
+    const h = hello({ scope: SCOPE, name: o.name ?? c.name, auth: AUTH_MODE.credential, kinds: c.kinds, credentialKinds: c.kinds, expiresAtMs });
+    const proved = await dialerHandshake(l, h, root, 2000).then(() => true, () => false);
+    if (proved) { l.close(); return 'authenticated'; }
+    return (await l.closed).reason;
+  }
+
+  it('two credential members link each other (tab link key): each lists the other up, and every child runs exactly once', async () => {
+    const tokens = await Promise.all(['tab-p', 'tab-q'].map((name) => s1.mintCredential({ name, kinds: ['worker'], expiresInMs: 120_000 })));
+    const [p, q] = await Promise.all(['tab-p', 'tab-q'].map((name, i) => member({ name, secret: undefined, credential: tokens[i], kindNames: ['worker'], seeds: [s1.address] })));
+    extra.push(p, q);
+    await formed([s1, s2, p, q]);
+    for (let i = 0; i < 16; i++) await s1.startChild({ id: `pq-${i}`, kind: 'worker' });
+    const all = [s1, s2, p, q];
+    await waitUntil(async () => {
+      const locals = await Promise.all(all.map((m) => m.whichChildren('local')));
+      const ids = locals.flatMap((l) => l.filter((c) => c.id.startsWith('pq-') && c.status === 'running').map((c) => c.id));
+      return ids.length === 16 && new Set(ids).size === 16;
+    }, 10_000, 'every child runs on exactly one member');
+    // settled: still exactly once a little later, and every member places the same way
+    await new Promise((r) => setTimeout(r, 500));
+    const locals = await Promise.all(all.map((m) => m.whichChildren('local')));
+    const ids = locals.flatMap((l) => l.filter((c) => c.id.startsWith('pq-') && c.status === 'running').map((c) => c.id));
+    expect(ids.sort()).toEqual(Array.from({ length: 16 }, (_, i) => `pq-${i}`).sort());
+    expect((await p.whichChildren('local')).length + (await q.whichChildren('local')).length).toBeGreaterThan(0);
+    expect(rejections(p, 'no_shared_key') + rejections(q, 'no_shared_key')).toBe(0);
+    await Promise.all([p.kill(), q.kill()]);
+  });
+
+  it('a credential member refuses an expired, a forged and a keyless credential of a peer that dials it; a valid one links', async () => {
+    const listenerToken = await s1.mintCredential({ name: 'tab-l', kinds: ['worker'], expiresInMs: 120_000 });
+    const listenerExp = decodeCredentialToken(listenerToken).expiresAtMs;
+    const listener = await member({ name: 'tab-l', secret: undefined, credential: listenerToken, kindNames: ['worker'], seeds: [s1.address] });
+    extra.push(listener);
+    await formed([s1, listener]);
+    const expired = await s1.mintCredential({ name: 'tab-x', kinds: ['worker'], expiresInMs: 200 });
+    await waitUntil(() => Date.now() > Number(decodeCredentialToken(expired).expiresAtMs), 2000, 'expiry passed');
+    expect(await presentToTab(listener, listenerExp, expired)).toBe('credential_expired');
+    const now = BigInt(Date.now());
+    const otherSecret = mintCredential(new TextEncoder().encode('not the cluster secret'), SCOPE, 'tab-x', ['worker'], now + 60_000n, now);
+    expect(await presentToTab(listener, listenerExp, encodeCredentialToken(otherSecret))).toBe('bad_auth');
+    const noKeys = { ...decodeCredentialToken(await s1.mintCredential({ name: 'tab-x', kinds: ['worker'], expiresInMs: 60_000 })), tabLinkKeys: [] };
+    expect(await presentToTab(listener, listenerExp, encodeCredentialToken(noKeys))).toBe('bad_auth');
+    expect(rejections(listener, 'credential_expired')).toBeGreaterThan(0);
+    expect(rejections(listener, 'bad_auth')).toBeGreaterThanOrEqual(2);
+    // the same raw client with a valid credential passes the handshake: the listener proves itself
+    expect(await presentToTab(listener, listenerExp, await s1.mintCredential({ name: 'tab-x', kinds: ['worker'], expiresInMs: 60_000 }))).toBe('authenticated');
+    await listener.kill();
   });
 });

@@ -67,6 +67,9 @@ describe('simulator: seeds that once found a core bug', () => {
     [59, { harsh: true, idleLinks: false }], // a quorum seed grown past 2N-1 members ran both sides
     [88, {}], // quorum with MACs: a member back on a new link never re-looked at children the lease held
     [350, {}], // the same, 3 nodes, quorum 2
+    [25, {}], // a joiner's dial dropped as a duplicate link counted as failed: it started without a member's claims
+    [33, {}], // the same, another join
+    [398, {}], // quorum: the wake for a named node that stopped counting vanished at its own tick
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

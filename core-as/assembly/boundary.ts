@@ -23,6 +23,8 @@ export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings
 export const EV_CHILD_UNRESPONSIVE: u8 = 15; // str id, u32 epoch: it did not settle shutdownMs after its stop
 export const EV_CORDON: u8 = 30; // u32 req, str member, u8 PM_* mode, u32 maxParallel, u32 deadlineMs (cordon.ts)
 export const EV_SET_WEIGHT: u8 = 31; // u32 req, f64 weight: this node's share of placements from now on
+// bytes key, u64 expiresAtMs, u64 firstEpoch, list<bytes> tabLinkKeys: our credential, renewed (renewal.ts)
+export const EV_RENEW_CREDENTIAL: u8 = 50;
 
 // Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
 export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
@@ -53,6 +55,7 @@ export const OE_LEFT: u8 = 10;            // this node finished leaving
 export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled, still claimed
 export const OE_MEMBER_STATE: u8 = 30;    // name, state (PM_* name), writer; weight, maxParallel: the cordon table changed for a member
 export const OE_WEIGHT_CHANGED: u8 = 31;  // name; weight: a member's placement weight changed
+export const OE_CREDENTIAL_RENEWED: u8 = 50; // name (ours or a peer's), expiresAtMs
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;
@@ -136,7 +139,7 @@ export const FERR_STALE_INCARNATION: i32 = 11;
 export const FERR_SELF: i32 = 12;              // a link to ourselves
 export const FERR_UNEXPECTED: i32 = 13;        // a valid message that is not allowed in this state
 export const FERR_BAD_MAC: i32 = 14;           // a frame on an authenticated link without its valid tag
-export const FERR_NO_SHARED_KEY: i32 = 15;     // two credential members: neither holds the secret
+export const FERR_NO_SHARED_KEY: i32 = 15;     // two credential members without a tab link key of a common epoch
 export const FERR_CREDENTIAL_EXPIRED: i32 = 16; // a credential HELLO at or after its expiry, or a link at the expiry
 export const FERR_KINDS_NOT_ALLOWED: i32 = 17; // a credential member advertises a kind its credential does not allow
 export const FERR_PENDING_LIMIT: i32 = 18;     // an inbound link past maxPendingLinks links in their handshake

@@ -36,7 +36,8 @@ export const MSG_BYE: u8 = 12;        // I have released everything and am gone
 export const MSG_FRAGMENT: u8 = 13;   // part of a logical message larger than one frame
 export const MSG_MEMBER_STATE: u8 = 20; // my weight and the placement state I apply (cordon.ts)
 export const MSG_CORDONS: u8 = 21;      // the cordon table: who is cordoned or draining, last writer wins
-export const MSG_MAX: u8 = 21;
+export const MSG_RENEW: u8 = 22;      // a credential member's renewed expiry and its proof (renewal.ts)
+export const MSG_MAX: u8 = 22;
 
 /**
  * Validates a frame's header against its real length and the limit. Returns the message type

@@ -110,6 +110,15 @@ function waiting(n: Node, d: DialState): bool {
   return !(d.name.length && n.members.has(d.name) && n.members.get(d.name).link != 0);
 }
 
+/** A node named by a member stays a reason to wait this long: members gossip every sync interval. */
+export function namedWindowMs(n: Node): i64 { return n.cfg.failureTimeoutMs + n.cfg.syncIntervalMs; }
+
+/** A dial whose node a member named lately (a live member vouches for it) but which is no connected member of ours. */
+export function namedButUnlinked(n: Node, d: DialState): bool {
+  if (d.self || d.namedAt < 0 || n.now - d.namedAt > namedWindowMs(n) || d.name == n.name) return false;
+  return !n.members.has(d.name) || n.members.get(d.name).link == 0;
+}
+
 export function dialsDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const ds = n.dials.values();

@@ -6,7 +6,7 @@ import { out } from './effects';
 import { Reader } from './io';
 import { Session, transcriptHash, TAG_BYTES, PROOF_BYTES } from './session';
 import {
-  clusterKey, credentialKey, kindsCanonical, kindsWithin, Credential, writeCredentialToken, readCredentialToken,
+  clusterKey, credentialKey, mintTabLinkKeys, kindsCanonical, kindsWithin, Credential, writeCredentialToken, readCredentialToken,
 } from './credential';
 import { SCOPE_BYTES_MAX as MAX_SCOPE, NAME_BYTES_MAX as MAX_NAME, KINDS_MAX as MAX_KINDS, KIND_BYTES_MAX as MAX_KIND, SECRET_BYTES_MAX } from './limits';
 
@@ -53,7 +53,7 @@ export function testSessionOpen(len: i32): i32 {
   return out.len;
 }
 
-/** Reads `bytes secret, str scope, str name, list<str> kinds, u64 expiresAtMs` from the input. */
+/** Reads `bytes secret, str scope, str name, list<str> kinds, u64 expiresAtMs, u64 issuedAtMs` from the input (issuedAtMs 0: no tab link keys). */
 function readCredentialInput(len: i32): Credential | null {
   if (len < 0) return null;
   const r = new Reader(inputBuffer(len), len);
@@ -64,8 +64,10 @@ function readCredentialInput(len: i32): Credential | null {
   const n = r.count(MAX_KINDS, 4);
   for (let i = 0; i < n; i++) c.kinds.push(r.str(MAX_KIND));
   c.expiresAtMs = r.u64();
+  const issuedAtMs = r.u64();
   if (!r.ok || r.remaining != 0) return null;
   c.key = credentialKey(secret, c.scope, c.name, c.kinds, c.expiresAtMs);
+  if (issuedAtMs != 0) mintTabLinkKeys(c, secret, issuedAtMs);
   return c;
 }
 

@@ -8,13 +8,14 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
 import {
   ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
   KINDS_MAX, KIND_BYTES_MAX,
 } from './limits';
-import { Credential, canonicalKinds, credentialKey, writeCredentialToken } from './credential';
+import { renewCredential } from './renewal';
+import { Credential, canonicalKinds, credentialKey, mintTabLinkKeys, writeCredentialToken } from './credential';
 import { TESTING } from './flags';
 import { Node } from './node';
 import { out, fxInvariant, fxReply } from './effects';
@@ -123,6 +124,7 @@ function dispatch(type: u8, r: Reader): void {
       if (r.ok) node.childStarted(id, epoch);
       break;
     }
+    case EV_RENEW_CREDENTIAL: if (node.initialised) renewCredential(node, r); break;
     case EV_CHILD_UNRESPONSIVE: {
       const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();
@@ -192,7 +194,7 @@ export function querySpec(len: i32): i32 {
 
 /**
  * Mints a credential (docs/PROTOCOL.md "Keys and credentials"). Input: str name, list<str> kinds,
- * u64 expiresAtMs. Output: str error ('field: rule', '' when minted), then the token bytes.
+ * u64 expiresAtMs, u64 issuedAtMs. Output: str error ('field: rule', '' when minted), then the token bytes.
  * Only a node that holds the secret can mint; a credential member cannot.
  */
 export function mintCredential(len: i32): i32 {
@@ -205,16 +207,18 @@ export function mintCredential(len: i32): i32 {
   const kinds = new Array<string>();
   for (let i = 0; i < nk; i++) kinds.push(r.str(KIND_BYTES_MAX));
   c.expiresAtMs = r.u64();
+  const issuedAtMs = r.u64();
   let why = '';
   if (!node.holdsSecret()) why = 'mintCredential: only a member that holds the secret can mint credentials';
   else if (!r.ok || r.remaining != 0) why = 'name: a name of at most 256 bytes and at most 1024 kinds of at most 256 bytes';
   else if (c.name.length == 0) why = 'name: must not be empty';
-  else if (c.expiresAtMs == 0 || c.expiresAtMs > <u64>i64.MAX_VALUE) why = 'expiresInMs: must be a positive number of milliseconds';
+  else if (c.expiresAtMs == 0 || c.expiresAtMs > <u64>i64.MAX_VALUE || issuedAtMs >= c.expiresAtMs) why = 'expiresInMs: must be a positive number of milliseconds';
   out.str(why);
   if (why.length) return out.len;
   c.scope = node.scopeName();
   c.kinds = canonicalKinds(kinds);
   c.key = credentialKey(node.secretKey(), c.scope, c.name, c.kinds, c.expiresAtMs);
+  mintTabLinkKeys(c, node.secretKey(), issuedAtMs);
   writeCredentialToken(out, c);
   return out.len;
 }

@@ -31,7 +31,8 @@ import { Link, L_HELLO, L_PROVE, L_UP } from './model';
 import { fxEvent, fxClose } from './effects';
 import { memberUp, memberDown, linkLost } from './membership';
 import { Session, transcriptHash, PROOF_BYTES } from './session';
-import { credentialKey, kindsCanonical, kindsWithin } from './credential';
+import { sendRenew } from './renewal';
+import { credentialKey, kindsCanonical, kindsWithin, tabLinkEpoch, TAB_LINK_EPOCH_MS } from './credential';
 
 const th = new StaticArray<u8>(32);
 
@@ -76,6 +77,7 @@ function pendingInbound(n: Node): i32 {
 /** HELLO: who I am, my nonce, and the key I hold. Kept as sent for the transcript. */
 export function sendHello(n: Node, l: Link): void {
   writeHello(n, l.nonce);
+  l.helloExpiresAt = n.credExpiresAt;
   n.outbox.to(l.id);
   l.ownHello = n.outbox.lastFrame();
 }
@@ -129,15 +131,16 @@ function onHello(n: Node, l: Link, r: Reader, frame: usize, len: i32): void {
   if (scope != n.scope) { reject(n, l, FERR_WRONG_SCOPE); return; }
   if (l.peerName == n.name) { reject(n, l, FERR_SELF); return; }
   if ((l.peerAuth == AUTH_INSECURE) != (n.auth == AUTH_INSECURE)) { reject(n, l, FERR_SECRET_MISMATCH); return; }
-  if (credential && n.auth == AUTH_CREDENTIAL) { reject(n, l, FERR_NO_SHARED_KEY); return; }
   if (n.members.isStale(l.peerName, l.peerInc) && !planted(n.bugs, BUG_IGNORE_INCARNATION)) {
     reject(n, l, FERR_STALE_INCARNATION);
     return;
   }
   if (credential) {
     l.peerExpiresAt = <i64>expires;
+    l.peerClaimedExpiresAt = <i64>expires;
     if (n.now >= l.peerExpiresAt) { reject(n, l, FERR_CREDENTIAL_EXPIRED); return; }
     if (!kindsWithin(l.peerKinds, l.peerCredentialKinds)) { reject(n, l, FERR_KINDS_NOT_ALLOWED); return; }
+    if (n.auth == AUTH_CREDENTIAL && !chooseTabLinkKey(n, l)) { reject(n, l, FERR_NO_SHARED_KEY); return; }
   }
   deriveSession(n, l, frame, len);
   l.state = L_PROVE;
@@ -161,9 +164,34 @@ function deriveSession(n: Node, l: Link, peerHello: usize, peerLen: i32): void {
 /** The key both ends of this link hold (docs/PROTOCOL.md "Keys and credentials"). */
 function rootKey(n: Node, l: Link): Uint8Array {
   if (n.auth == AUTH_INSECURE) return new Uint8Array(0);
-  if (n.auth == AUTH_CREDENTIAL) return n.credKey;
-  if (l.peerAuth == AUTH_CREDENTIAL) return credentialKey(n.secret, n.scope, l.peerName, l.peerCredentialKinds, <u64>l.peerExpiresAt);
+  if (n.auth == AUTH_CREDENTIAL) {
+    if (l.peerAuth == AUTH_CREDENTIAL) return <Uint8Array>heldTabLinkKey(n, l.tabLinkEpoch);
+    // A HELLO sent before a renewal named the credential we held then.
+    return l.helloExpiresAt == n.credExpiresAt ? n.credKey : n.prevCredKey;
+  }
+  if (l.peerAuth == AUTH_CREDENTIAL) return credentialKey(n.secret, n.scope, l.peerName, l.peerCredentialKinds, <u64>l.peerClaimedExpiresAt);
   return n.clusterKey;
+}
+
+/**
+ * Two credential members: the root key is the tab link key of the epoch of the earlier expiry,
+ * which both valid credentials carry (credential.ts). The peer's expiry is believed only up to
+ * the end of that epoch: any holder of the epoch's key could have claimed a later one.
+ */
+function chooseTabLinkKey(n: Node, l: Link): bool {
+  const e = tabLinkEpoch(<u64>min(l.helloExpiresAt, l.peerExpiresAt));
+  if (heldTabLinkKey(n, e) == null) return false;
+  l.tabLinkEpoch = e;
+  l.sentEpoch = e;
+  const epochEnd = <i64>((e + 1) * TAB_LINK_EPOCH_MS);
+  if (l.peerExpiresAt > epochEnd) l.peerExpiresAt = epochEnd;
+  return true;
+}
+
+/** Our credential's tab link key of epoch `e`, or null when it carries none for it. */
+export function heldTabLinkKey(n: Node, e: u64): Uint8Array | null {
+  if (e < n.tabLinkFirstEpoch || e - n.tabLinkFirstEpoch >= <u64>n.tabLinkKeys.length) return null;
+  return n.tabLinkKeys[<i32>(e - n.tabLinkFirstEpoch)];
 }
 
 /** AUTH with our proof; every frame after it carries a tag. */
@@ -184,6 +212,8 @@ function onAuth(n: Node, l: Link, r: Reader): void {
   if (!l.outbound) sendAuth(n, l);
   l.state = L_UP;
   memberUp(n, l);
+  // Renewed during the handshake: the peer believes the expiry of our HELLO until it hears the new one.
+  if (n.auth == AUTH_CREDENTIAL && l.helloExpiresAt != n.credExpiresAt && n.links.has(l.id)) sendRenew(n, l);
 }
 
 // ---- deadlines (node.ts timer table) -----------------------------------------------------------

@@ -15,7 +15,7 @@
 
 import { Node } from './node';
 import { Member } from './model';
-import { DialState } from './dials';
+import { namedButUnlinked, namedWindowMs } from './dials';
 import {
   STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
 } from './limits';
@@ -84,36 +84,34 @@ export function takeoverAllowed(n: Node): bool {
   return n.now >= n.takeoverAt && (n.cfg.quorum <= 0 || meshComplete(n));
 }
 
-/** A node named by a member stays a reason to wait this long: members gossip every sync interval. */
-function namedWindowMs(n: Node): i64 { return n.cfg.failureTimeoutMs + n.cfg.syncIntervalMs; }
-
-/** A dial whose node a member named lately but which is no connected member of ours. */
-function missing(n: Node, d: DialState): bool {
-  if (d.self || d.namedAt < 0 || n.now - d.namedAt > namedWindowMs(n) || d.name == n.name) return false;
-  return !n.members.has(d.name) || n.members.get(d.name).link == 0;
-}
-
+/**
+ * No named node is missing. When one is, the time it stops counting is kept (meshHeldUntil), so
+ * that the starts it held back are looked at again then: computed from the dials alone, that
+ * time would vanish at the very tick it is due (the node no longer counts as missing), and the
+ * held-back starts would wait for an unrelated change, maybe for ever.
+ */
 function meshComplete(n: Node): bool {
   const ds = n.dials.values();
-  for (let i = 0; i < ds.length; i++) if (missing(n, ds[i])) return false;
-  return true;
+  let complete = true;
+  for (let i = 0; i < ds.length; i++) {
+    if (!namedButUnlinked(n, ds[i])) continue;
+    complete = false;
+    const t = ds[i].namedAt + namedWindowMs(n) + 1;
+    if (t > n.meshHeldUntil) n.meshHeldUntil = t;
+  }
+  return complete;
 }
 
 /** The next time starts may become allowed: a lease ends, or a named node stops counting. */
 export function takeoverDue(n: Node): i64 {
   let at = n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
-  if (n.cfg.quorum <= 0) return at;
-  const ds = n.dials.values();
-  for (let i = 0; i < ds.length; i++) {
-    if (!missing(n, ds[i])) continue;
-    const t = ds[i].namedAt + namedWindowMs(n) + 1;
-    if (t < at) at = t;
-  }
+  if (n.meshHeldUntil > 0 && n.meshHeldUntil < at) at = n.meshHeldUntil;
   return at;
 }
 
 /** A lease is over or a named node no longer counts: everything is looked at again. */
 export function takeoverFire(n: Node): void {
   if (n.takeoverPending && n.now >= n.takeoverAt) n.takeoverPending = false;
+  if (n.meshHeldUntil > 0 && n.now >= n.meshHeldUntil) n.meshHeldUntil = 0;
   n.allDirty = true;
 }

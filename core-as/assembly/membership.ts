@@ -3,7 +3,8 @@
 // - A link whose handshake completes makes its peer a member (memberUp). A newcomer is told
 //   who we know, our desired state and our claims, and everyone else is told of the newcomer
 //   (MEMBERS), so one seed is enough to join.
-// - MEMBERS gossip (on every new member and every sync interval) adds addresses to dial; it
+// - MEMBERS gossip (on every new member and every sync interval) adds addresses to dial, and
+//   makes a named address due at once (its backoff is for addresses nobody vouches for); it
 //   never adds a member by itself: only an authenticated link does.
 // - A member is down when it is silent for failureTimeoutMs (its link may come and go in the
 //   meantime), when its link closed and the redial was refused, when it says BYE, or when a
@@ -22,7 +23,7 @@ import { planted } from './flags';
 import { Node } from './node';
 import { Link, Member } from './model';
 import { fxClose, fxEvent } from './effects';
-import { dialReached, forgetOtherAddresses, redialNow } from './dials';
+import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
 import { leaseLost } from './lease';
@@ -215,7 +216,13 @@ export function onMembers(n: Node, r: Reader): bool {
     if (n.members.has(name) && n.members.get(name).inc >= inc) continue;
     const d = n.dials.ensure(addr, n.now);
     if (d.name.length == 0) d.name = name;
-    if (d.name == name) d.namedAt = n.now;
+    if (d.name == name) {
+      d.namedAt = n.now;
+      // A live member vouches for it, so it is probably only our path to it that failed (a cut
+      // that may have healed): try now, not after a backoff of seconds, so that a healed
+      // partition relinks (and its duplicates stop) within about one sync interval.
+      if (d.nextAt > n.now) d.nextAt = n.now;
+    }
   }
   return r.remaining == 0;
 }
@@ -253,6 +260,11 @@ export function downSilentMembers(n: Node): void {
 export function notReadyReason(n: Node): string {
   const ds = n.dials.values();
   for (let i = 0; i < ds.length; i++) if (!ds[i].resolved && !ds[i].self) return 'dialing ' + ds[i].address;
+  // Joining, a node that a member vouches for must be linked (and its claims known) before we
+  // start anything, even when a dial to it failed: a dial dropped as a duplicate link (both
+  // sides dialed at once) is no sign of death, and starting without that node's claims would
+  // run its children twice on a planned move. Once ready, a node stops waiting for it.
+  if (!n.everReady) for (let i = 0; i < ds.length; i++) if (namedButUnlinked(n, ds[i])) return 'waiting for ' + ds[i].name + ', named by a member';
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) if (!ms[i].claimsSynced) return 'waiting for the claims of ' + ms[i].name;
   // Links in their handshake do not count: anyone can open one, and one that never completes

@@ -33,6 +33,14 @@ export class Link {
   /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
   peerCredentialKinds: Array<string> = [];
   peerExpiresAt: i64 = i64.MAX_VALUE;
+  /** The expiry the peer last claimed (HELLO or RENEW); peerExpiresAt is what we believe of it. */
+  peerClaimedExpiresAt: i64 = i64.MAX_VALUE;
+  /** Between two credential members: the epoch whose tab link key is this link's root key. */
+  tabLinkEpoch: u64 = 0;
+  /** Our credential's expiry as our HELLO on this link said it (renewal.ts). */
+  helloExpiresAt: i64 = 0;
+  /** Between two credential members: the epoch of the tab link key our last proof used (HELLO or RENEW). */
+  sentEpoch: u64 = 0;
   /** Reassembly of a fragmented logical message (authenticated links only). */
   reasm: Writer | null = null;
   constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}

@@ -25,7 +25,7 @@
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_MEMBER_STATE, MSG_CORDONS,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_MEMBER_STATE, MSG_CORDONS, MSG_RENEW,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -53,7 +53,7 @@ import {
   closeExpiredCredentials,
 } from './handshake';
 import { TAG_BYTES } from './session';
-import { clusterKey, kindsCanonical, kindsWithin } from './credential';
+import { clusterKey, kindsCanonical, kindsWithin, TAB_LINK_KEYS_MAX, CREDENTIAL_KEY_BYTES } from './credential';
 import {
   MemberTable, onMembers, onLeaving, onBye, silentMembersDue, downSilentMembers, notReadyReason, linkLost,
   redialRefused,
@@ -65,6 +65,7 @@ import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
+import { onRenew } from './renewal';
 import { GlobalView } from './global-view';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
@@ -93,6 +94,11 @@ export class Node {
   credKey: Uint8Array = new Uint8Array(0);
   credKinds: Array<string> = [];
   credExpiresAt: i64 = i64.MAX_VALUE;
+  /** Our credential before its last renewal: the root key of links whose HELLO went out before it. */
+  prevCredKey: Uint8Array = new Uint8Array(0);
+  /** The tab link keys our credential carries, of epochs tabLinkFirstEpoch, +1, ... (credential.ts). */
+  tabLinkFirstEpoch: u64 = 0;
+  tabLinkKeys: Array<Uint8Array> = [];
   ownCredentialExpired: bool = false;
   /** Inbound links in their handshake at once at most (handshake.ts). */
   maxPendingLinks: i32 = PENDING_LINKS_DEFAULT;
@@ -122,6 +128,8 @@ export class Node {
   quorumHeld: bool = false;
   takeoverAt: i64 = -1;
   takeoverPending: bool = false;
+  /** A start was held back for a node a member named; at this time that stops counting (0: none). */
+  meshHeldUntil: i64 = 0;
 
   // The cluster: links (authenticated or in their handshake), members, addresses to dial.
   links: Map<u32, Link> = new Map();
@@ -149,6 +157,8 @@ export class Node {
   /** Local starts and stops decided in this step (see RECONCILE_BUDGET). */
   actions: i32 = 0;
   wasReady: bool = false;
+  /** Ready at least once since init: until then a member another one vouches for holds us back. */
+  everReady: bool = false;
   /** Steps whose reconcile loop stopped at its guard with work left (an invariant: never). */
   guardStops: u32 = 0;
   /** Eligible owners per kind; cleared whenever membership changes. */
@@ -188,6 +198,9 @@ export class Node {
     const nck = r.count(KINDS_MAX, 4);
     for (let i = 0; i < nck; i++) this.credKinds.push(r.str(KIND_BYTES_MAX));
     const expires = r.u64();
+    this.tabLinkFirstEpoch = r.u64();
+    const ntk = r.count(TAB_LINK_KEYS_MAX, 4 + CREDENTIAL_KEY_BYTES);
+    for (let i = 0; i < ntk; i++) this.tabLinkKeys.push(r.bytes(CREDENTIAL_KEY_BYTES));
     this.rng = new Xorshift64(r.u64());
     this.cfg.heartbeatMs = <i64>r.u32();
     this.cfg.failureTimeoutMs = <i64>r.u32();
@@ -344,6 +357,8 @@ function initRefusal(n: Node, r: Reader, key: Uint8Array, expires: u64): string 
     if (!kindsCanonical(n.credKinds)) return 'credential: its kinds must be sorted by UTF-8 bytes, without duplicates';
     if (!kindsWithin(n.kinds, n.credKinds)) return 'kinds: the credential does not allow every kind this node advertises';
   }
+  if (n.auth != AUTH_CREDENTIAL && n.tabLinkKeys.length > 0) return 'credential: tab link keys given without auth mode credential';
+  for (let i = 0; i < n.tabLinkKeys.length; i++) if (n.tabLinkKeys[i].length != CREDENTIAL_KEY_BYTES) return 'credential: a tab link key is not 32 bytes';
   // Peers refuse a HELLO larger than HANDSHAKE_BYTES_MAX, so a node whose HELLO is larger could never join.
   writeHello(n, new Uint8Array(NONCE_BYTES));
   const size = n.outbox.lastFrame().length - FRAME_HEADER_BYTES;
@@ -382,6 +397,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
     case MSG_MEMBER_STATE: ok = onMemberState(n, m, r); break;
     case MSG_CORDONS: ok = onCordons(n, r); break;
+    case MSG_RENEW: ok = onRenew(n, l, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);

@@ -105,6 +105,7 @@ export function reconcileAll(n: Node): void {
   const ready = n.ready();
   if (ready && !n.wasReady) n.allDirty = true;
   n.wasReady = ready;
+  if (ready) n.everReady = true;
   n.actions = 0;
   if (n.allDirty) {
     // Everything is looked at again; the budgeted loop below works through it.

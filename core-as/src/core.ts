@@ -9,8 +9,8 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeChildExited, writeChildStartFailed,
-  type CoreConfig, type WaitMode,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
+  type CoreConfig, type CoreCredential, type WaitMode,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
 import {
@@ -91,6 +91,7 @@ export class Core {
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
   /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
+  renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
 
@@ -167,12 +168,13 @@ export class Core {
   initError(): string { return this.query(Q_INIT).str(); }
 
   /**
-   * Mints a credential token's bytes for `name`, `kinds` until `expiresAtMs` (wall-clock), or says
-   * why not ('field: rule'): only a node that holds the secret can (docs/PROTOCOL.md).
+   * Mints a credential token's bytes for `name`, `kinds` from `issuedAtMs` until `expiresAtMs`
+   * (wall-clock), or says why not ('field: rule'): only a node that holds the secret can
+   * (docs/PROTOCOL.md). The issue time picks the first tab link key the credential carries.
    */
-  mintCredential(name: string, kinds: string[], expiresAtMs: number): { token: Uint8Array } | { error: string } {
+  mintCredential(name: string, kinds: string[], expiresAtMs: number, issuedAtMs: number): { token: Uint8Array } | { error: string } {
     const s = new EventWriter();
-    s.str(name); s.u32(kinds.length); for (const k of kinds) s.str(k); s.u64(expiresAtMs);
+    s.str(name); s.u32(kinds.length); for (const k of kinds) s.str(k); s.u64(expiresAtMs); s.u64(issuedAtMs);
     this.toInput(s.buf.subarray(0, s.len));
     const r = this.output((this.x.mintCredential as Step)(s.len));
     const error = r.str();

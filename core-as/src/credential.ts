@@ -1,12 +1,20 @@
 // Credential tokens (docs/PROTOCOL.md "Keys and credentials"): what `mintCredential` hands out and
 // the `credential` option accepts. base64url of
-//   u8 2, str scope, str name, list<str> kinds, u64 expiresAtMs, bytes key (32)
+//   u8 3, str scope, str name, list<str> kinds, u64 expiresAtMs, bytes key (32),
+//   u64 firstEpoch, list<bytes> tabLinkKeys (32 each; the keys of epochs firstEpoch, +1, ...)
 // No Node API here: the same code runs on every host.
 
-export interface CredentialToken { scope: string; name: string; kinds: string[]; expiresAtMs: number; key: Uint8Array }
+export interface CredentialToken {
+  scope: string; name: string; kinds: string[]; expiresAtMs: number; key: Uint8Array;
+  /** The epoch (ms / TAB_LINK_EPOCH_MS) of the first tab link key, for links between credential members. */
+  firstEpoch: number;
+  tabLinkKeys: Uint8Array[];
+}
 
-const TOKEN_VERSION = 2;
+const TOKEN_VERSION = 3;
 const KEY_BYTES = 32;
+/** The core's TAB_LINK_KEYS_MAX (core-as/assembly/credential.ts). */
+const TAB_LINK_KEYS_MAX = 64;
 const dec = new TextDecoder('utf-8', { fatal: true });
 
 function fromBase64url(s: string): Uint8Array | null {
@@ -42,8 +50,14 @@ export function decodeCredentialToken(token: string): CredentialToken | null {
     need(8);
     const expiresAtMs = Number(v.getBigUint64(pos, true)); pos += 8;
     const key = raw().slice();
+    need(8);
+    const firstEpoch = Number(v.getBigUint64(pos, true)); pos += 8;
+    const nt = u32();
+    if (nt > TAB_LINK_KEYS_MAX) return null;
+    const tabLinkKeys: Uint8Array[] = [];
+    for (let i = 0; i < nt; i++) { const k = raw().slice(); if (k.length !== KEY_BYTES) return null; tabLinkKeys.push(k); }
     if (pos !== b.length || key.length !== KEY_BYTES || name.length === 0) return null;
-    return { scope, name, kinds, expiresAtMs, key };
+    return { scope, name, kinds, expiresAtMs, key, firstEpoch, tabLinkKeys };
   } catch {
     return null;
   }

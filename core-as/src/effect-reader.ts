@@ -6,7 +6,7 @@ import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
-  OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
+  OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
   R_UNKNOWN_MEMBER, R_DEADLINE, R_CANCELLED, R_TABLE_FULL,
 } from './generated/boundary.js';
 
@@ -37,7 +37,9 @@ export type CoreEvent =
   | { type: 'member_state'; name: string; state: 'active' | 'cordoned' | 'draining'; by: string; maxParallel: number }
   /** A member's placement weight changed (ours by setWeight, another's by its announcement). */
   | { type: 'weight_changed'; name: string; weight: number }
-  | { type: 'left'; name: string; incarnation: number };
+  | { type: 'left'; name: string; incarnation: number }
+  /** A credential was renewed: ours (`name` is this member's), or a peer's whose renewal verified; `expiresAtMs` as believed. */
+  | { type: 'credential_renewed'; name: string; expiresAtMs: number };
 
 export type Effect =
   | { type: 'send'; link: number; bytes: Uint8Array }
@@ -136,6 +138,7 @@ function readEvent(r: OutReader): CoreEvent {
     case OE_CHILD_STOPPING: return { type: 'child_stopping', id: a, why: WHYS.includes(b) ? b as StopWhy : 'moved', epoch: n1 };
     case OE_CHILD_MOVED: return { type: 'child_moved', id: a, from: b, to: c };
     case OE_CHILD_UNRESPONSIVE: return { type: 'child_unresponsive', id: a, epoch: n1 };
+    case OE_CREDENTIAL_RENEWED: return { type: 'credential_renewed', name: a, expiresAtMs: n1 };
     case OE_LINK_REJECTED: return { type: 'link_rejected', reason: a, peer: b, address: c, link: n1 };
     case OE_MEMBER_STATE: return { type: 'member_state', name: a, state: b === 'cordoned' || b === 'draining' ? b : 'active', by: c, maxParallel: n2 };
     case OE_WEIGHT_CHANGED: return { type: 'weight_changed', name: a, weight: n1 };

@@ -4,7 +4,7 @@
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
-  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
+  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -23,7 +23,8 @@ export interface NodeParams {
 }
 
 /** What a credential member holds (from a token; see credential.ts). */
-export interface CoreCredential { kinds: string[]; expiresAtMs: number; key: Uint8Array }
+/** A credential as the core takes it: `tabLinkKeys` are those of epochs firstEpoch, firstEpoch + 1, ... */
+export interface CoreCredential { kinds: string[]; expiresAtMs: number; key: Uint8Array; firstEpoch: number; tabLinkKeys: Uint8Array[] }
 
 export interface CoreConfig extends NodeParams {
   name: string;
@@ -125,6 +126,8 @@ export function writeInit(w: EventWriter, c: CoreConfig): void {
   w.bytes(cred ? cred.key : c.secret ?? new Uint8Array(0));
   w.u32(cred ? cred.kinds.length : 0); for (const k of cred?.kinds ?? []) w.str(k);
   w.u64(cred ? cred.expiresAtMs : 0);
+  w.u64(cred ? cred.firstEpoch : 0);
+  w.u32(cred ? cred.tabLinkKeys.length : 0); for (const k of cred?.tabLinkKeys ?? []) w.bytes(k);
   w.u64(c.seed);
   w.u32(c.heartbeatMs); w.u32(c.failureTimeoutMs); w.u32(c.syncIntervalMs); w.u32(c.quorum);
   w.f64(c.weight); w.u32(c.maxFrameBytes); w.u32(c.maxPendingLinks ?? 0);
@@ -212,6 +215,13 @@ export function writeSetWeight(w: EventWriter, req: number, weight: number): voi
 
 export function writeChildStarted(w: EventWriter, id: string, epoch: number): void {
   w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();
+}
+
+/** Our credential renewed: the kinds are those of the credential it renews (the Supervisor checks). */
+export function writeRenewCredential(w: EventWriter, c: CoreCredential): void {
+  w.begin(EV_RENEW_CREDENTIAL); w.bytes(c.key); w.u64(c.expiresAtMs); w.u64(c.firstEpoch);
+  w.u32(c.tabLinkKeys.length); for (const k of c.tabLinkKeys) w.bytes(k);
+  w.end();
 }
 
 export function writeChildUnresponsive(w: EventWriter, id: string, epoch: number): void {

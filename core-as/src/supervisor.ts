@@ -19,7 +19,8 @@ import {
 } from './errors.js';
 import { checkMember, checkWeight, resolveCordonOptions, resolveDrainOptions, type CordonOptions, type DrainOptions } from './cordon-options.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
-import { encodeCredentialToken } from './credential.js';
+import { encodeCredentialToken, type CredentialToken } from './credential.js';
+import { renewedCredential } from './renewal.js';
 import type { MetricsData } from './metrics-data.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
@@ -94,6 +95,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   boundAddress: string | undefined;
   private readonly core: Core;
   private readonly opts: ResolvedOptions;
+  /** The credential this member holds now (renewCredential replaces it). */
+  private credential: CredentialToken | undefined;
   private readonly a: HostAdapters;
   private runner!: Runner;
   private nextReq = 1;
@@ -183,9 +186,10 @@ export class Supervisor extends Emitter<TrellisEvent> {
     const found = o.seedSources.length ? await this.readSeeds() : [];
     const incarnation = Date.now() * 1000 + Math.floor(Math.random() * 1000);
     const c = o.credential;
+    this.credential = c;
     this.core.init({
       name: o.name, incarnation, scope: o.scope, listen: this.address ?? '', secret: o.secret,
-      credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key },
+      credential: c && { kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key, firstEpoch: c.firstEpoch, tabLinkKeys: c.tabLinkKeys },
       seed: Math.floor(Math.random() * 2 ** 32), heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs,
       syncIntervalMs: o.syncIntervalMs, quorum: o.quorum, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
       maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
@@ -418,12 +422,25 @@ export class Supervisor extends Emitter<TrellisEvent> {
     if (!Array.isArray(o.kinds) || !o.kinds.every((k) => typeof k === 'string' && k.length > 0)) throw new InvalidOptionError('kinds', 'must be an array of kind names');
     if (!Number.isInteger(o.expiresInMs) || o.expiresInMs <= 0) throw new InvalidOptionError('expiresInMs', 'must be a positive integer');
     if (this.state === 'stopped') throw new NotRunningError('supervisor stopped');
-    const r = this.core.mintCredential(o.name, o.kinds, this.a.clock.now() + o.expiresInMs);
+    const now = this.a.clock.now();
+    const r = this.core.mintCredential(o.name, o.kinds, now + o.expiresInMs, now);
     if ('error' in r) {
       const at = r.error.indexOf(': ');
       throw new InvalidOptionError(r.error.slice(0, at), r.error.slice(at + 2));
     }
     return encodeCredentialToken(r.token);
+  }
+
+  /**
+   * Replaces this member's credential with a later one for the same scope, name and kinds
+   * (minted again by the application's route): every link stays up, each peer checks the renewal
+   * (docs/SECURITY.md "Renewal"), and no child moves. Emits `credential_renewed`.
+   */
+  renewCredential(token: string): void {
+    if (this.state === 'stopped') throw new NotRunningError('supervisor stopped');
+    const c = renewedCredential(this.credential, token, this.a.clock.now());
+    this.credential = c;
+    this.feed(() => this.core.renewCredential({ kinds: c.kinds, expiresAtMs: c.expiresAtMs, key: c.key, firstEpoch: c.firstEpoch, tabLinkKeys: c.tabLinkKeys }));
   }
 
   /** Frames refused, by reason. */
@@ -445,6 +462,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
   onStepSeconds: ((seconds: number) => void) | undefined;
   /** Where this node serves its Prometheus metrics (option `metrics`), if it does. */
   metricsUrl: string | undefined;
+  /** With option `gateway`: the tabs joined to this member's gateway and their open channels now. */
+  gatewayStats: (() => { tabs: number; channels: number }) | undefined;
   private metricsSource: (() => Promise<MetricsData>) | undefined;
   /** Attaches what `metrics()` answers (core-as/src/metrics.ts does). */
   attachMetrics(source: () => Promise<MetricsData>): void { this.metricsSource = source; }

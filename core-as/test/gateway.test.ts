@@ -180,7 +180,8 @@ function token(secret: string, scope: string, name: string, kinds: string[], exp
   const u64 = (x: number) => { const n = Buffer.alloc(8); n.writeBigUInt64LE(BigInt(x)); return n; };
   const list = (ks: string[]) => Buffer.concat([u32(ks.length), ...ks.map(str)]);
   const key = createHmac('sha256', secret).update(Buffer.concat([str('trellis/v2 credential'), str(scope), str(name), list(kinds), u64(expiresAtMs)])).digest();
-  return Buffer.concat([Buffer.from([2]), str(scope), str(name), list(claimKinds), u64(expiresAtMs), u32(key.length), key]).toString('base64url');
+  // no tab link keys (u64 firstEpoch 0, an empty list): the gateway does not check them
+  return Buffer.concat([Buffer.from([3]), str(scope), str(name), list(claimKinds), u64(expiresAtMs), u32(key.length), key, u64(0), u32(0)]).toString('base64url');
 }
 
 async function until(cond: () => boolean, deadlineMs = 2000): Promise<void> {

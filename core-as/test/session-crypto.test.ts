@@ -8,7 +8,7 @@ import { instantiateCore, testingWasmUrl, type CoreInstance } from '../dist/wasm
 import { Prng } from '../../conformance/src/sim/prng.js';
 import {
   transcriptHash, deriveLinkKeys, frameTag, clusterKey, credentialKey, canonicalKinds, LinkCrypto,
-  encodeCredentialToken, mintCredential,
+  encodeCredentialToken, mintCredential, tabLinkKey, TAB_LINK_EPOCH_MS,
 } from '../../conformance/src/protocol-session.js';
 
 const x: CoreInstance = instantiateCore(readFileSync(testingWasmUrl));
@@ -97,8 +97,8 @@ describe('frame MACs', () => {
 
 describe('keys and credentials', () => {
   const secret = te.encode('cluster secret of the test');
-  const input = (scope: string, name: string, kinds: string[], exp: bigint) =>
-    Buffer.concat([u32(secret.length), secret, str(scope), str(name), strList(kinds), u64(exp)]);
+  const input = (scope: string, name: string, kinds: string[], exp: bigint, issued = 0n) =>
+    Buffer.concat([u32(secret.length), secret, str(scope), str(name), strList(kinds), u64(exp), u64(issued)]);
   const credential = (i: Uint8Array) => call('testCredential', i, i.length);
   it('cluster key, credential key and token agree with node:crypto', () => {
     const kinds = canonicalKinds(['worker', 'ä-kind', 'api', 'worker']);
@@ -109,6 +109,17 @@ describe('keys and credentials', () => {
     expect(hex(outp.subarray(33, 65))).toBe(hex(credentialKey(secret, 'prod', 'tab-7', kinds, exp)));
     const token = Buffer.from(outp.subarray(65)).toString('base64url');
     expect(token).toBe(encodeCredentialToken(mintCredential(secret, 'prod', 'tab-7', kinds, exp)));
+  });
+  it('a credential carries the tab link keys of the epochs from its minting to its expiry, as node:crypto derives them', () => {
+    const issued = 1_900_000_000_000n, exp = issued + 150_000n;
+    const outp = credential(input('prod', 'tab-7', ['w'], exp, issued));
+    const c = mintCredential(secret, 'prod', 'tab-7', ['w'], exp, issued);
+    expect(c.firstEpoch).toBe(issued / TAB_LINK_EPOCH_MS);
+    expect(c.tabLinkKeys.map(hex)).toEqual([0n, 1n, 2n, 3n].map((d) => hex(tabLinkKey(secret, 'prod', c.firstEpoch + d))).slice(0, Number(exp / TAB_LINK_EPOCH_MS - c.firstEpoch) + 1));
+    expect(Buffer.from(outp.subarray(65)).toString('base64url')).toBe(encodeCredentialToken(c));
+    // the key of one epoch is the same for every credential of the scope, and differs by scope and epoch
+    expect(hex(mintCredential(secret, 'prod', 'tab-8', [], exp + 1n, issued).tabLinkKeys[0])).toBe(hex(c.tabLinkKeys[0]));
+    expect(new Set([hex(tabLinkKey(secret, 'prod', 5n)), hex(tabLinkKey(secret, 'test', 5n)), hex(tabLinkKey(secret, 'prod', 6n))]).size).toBe(3);
   });
   it('a credential key changes with each of scope, name, kinds and expiry', () => {
     const key = (s: string, n: string, k: string[], e: bigint) => hex(credential(input(s, n, k, e)).subarray(33, 65));

@@ -4,8 +4,7 @@
 // Ten `ticker` children are spread over every member; open and close tabs to watch them move.
 // `--once` checks the wiring without a browser (members up, children placed) and exits 0.
 // `--credentials`: the cluster has a secret and each tab fetches a short-lived credential from the
-// demo server's /credential route (the page never holds the secret). One tab at a time in that
-// mode: two credential tabs cannot link (host-browser/README.md, "Credentials").
+// demo server's /credential route (the page never holds the secret).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { start } from '@trellis/node';
@@ -14,8 +13,8 @@ import { kinds } from './site/kinds.js';
 
 const once = process.argv.includes('--once');
 const credentials = process.argv.includes('--credentials');
-/** How long a tab's credential lasts; the tab is cut off at its expiry (renewal needs the core: README). */
-const CREDENTIAL_MS = 10 * 60_000;
+/** How long a tab's credential lasts; the tab renews it when half is left (host-browser/README.md, "Credentials"). */
+const CREDENTIAL_MS = 5 * 60_000;
 const port = Number(process.env.PORT ?? 8080);
 const SCOPE = 'browser-demo';
 const site = new URL('./site/', import.meta.url);
@@ -37,12 +36,24 @@ await Promise.all(ids.map((id) => gw.startChild({ id, kind: 'ticker' })));
 
 const index = readFileSync(new URL('index.html', site), 'utf8').replace('%GATEWAY%', `${gw.address}/trellis/browser`).replace('%SCOPE%', SCOPE)
   .replace('%CREDENTIALS%', String(credentials));
-/** The application's own route: a credential for a new tab name and the page's kinds, short-lived. */
+/** The last token minted for each tab name: a renewal must present it (a real application checks its own session instead). */
+const issued = new Map();
+/**
+ * The application's own route: an empty body mints a credential for a new tab name and the
+ * page's kinds, short-lived; a body holding the tab's last token renews it (same name, later expiry).
+ */
 function mintRoute(req, res) {
   if (!credentials || req.method !== 'POST') { res.writeHead(404).end(); return; }
-  const name = `tab-${randomBytes(4).toString('hex')}`;
-  const token = gw.mintCredential({ name, kinds: Object.keys(kinds), expiresInMs: CREDENTIAL_MS });
-  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ name, token }));
+  let body = '';
+  req.on('data', (d) => { body += d; if (body.length > 16_384) req.destroy(); });
+  req.on('end', () => {
+    const renewing = body.length > 0;
+    const name = renewing ? [...issued].find(([, t]) => t === body)?.[0] : `tab-${randomBytes(4).toString('hex')}`;
+    if (!name) { res.writeHead(403).end(); return; }
+    const token = gw.mintCredential({ name, kinds: Object.keys(kinds), expiresInMs: CREDENTIAL_MS });
+    issued.set(name, token);
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ name, token }));
+  });
 }
 const server = await serveStatic({
   routes: { '/credential': mintRoute },
@@ -65,7 +76,10 @@ if (once) {
   }
   if (credentials) {
     const r = await fetch(`${server.url}/credential`, { method: 'POST' });
-    if (!r.ok || typeof (await r.json()).token !== 'string') { say('demo: /credential did not mint'); process.exit(1); }
+    const first = r.ok ? (await r.json()).token : undefined;
+    if (typeof first !== 'string') { say('demo: /credential did not mint'); process.exit(1); }
+    const again = await fetch(`${server.url}/credential`, { method: 'POST', body: first });
+    if (!again.ok || typeof (await again.json()).token !== 'string') { say('demo: /credential did not renew'); process.exit(1); }
   }
   say(`demo: ${ids.length} children running on ${[...new Set(gw.whichChildren('global').map((c) => c.node))].join(', ')}; page at ${server.url}`);
   await stopAll();

@@ -17,6 +17,13 @@ export interface BrowserStartOptions extends TabTuning {
    * joins under its name and kinds until it expires, and the page never holds the secret.
    */
   credential?: string;
+  /**
+   * With `credential`: fetches a fresh credential for the same name and kinds (the application's
+   * route again). Called when half of the current credential's life is left; the tab renews
+   * without closing a link or moving a child (docs/SECURITY.md "Renewal"). Without it, the
+   * credential's expiry ends the tab's membership.
+   */
+  renewCredential?: () => Promise<string>;
   /** A cluster without a secret: anyone who can connect can join (start() needs this said). */
   insecure?: boolean;
   /** Members to join through; default: the gateway's own member (the address it advertises, from the gateway's WELCOME). */
@@ -31,13 +38,22 @@ export interface BrowserStartOptions extends TabTuning {
    * incarnation, after the old Supervisor and its children are stopped.
    */
   lifecycle?: boolean;
+  /**
+   * Link this tab with other tabs of this origin and scope over a BroadcastChannel rather than
+   * through the gateway, and take such a tab as down the moment its Web Lock is released
+   * (default true).
+   */
+  mesh?: boolean;
 }
 
 /** What the page's lifecycle did to the tab's membership (`onLifecycle`). */
 export type TabLifecycleEvent =
   | { type: 'tab_left'; cause: 'pagehide' | 'freeze' }
   | { type: 'tab_rejoined'; cause: RejoinCause; name: string; address: string; awayMs: number }
-  | { type: 'tab_rejoin_failed'; cause: RejoinCause; error: ErrorInfo };
+  | { type: 'tab_rejoin_failed'; cause: RejoinCause; error: ErrorInfo }
+  /** The credential was renewed (`expiresAtMs`: the new expiry), or a renewal failed (it is retried until the expiry). */
+  | { type: 'credential_renewed'; expiresAtMs: number }
+  | { type: 'credential_renew_failed'; error: ErrorInfo };
 
 /** `stall`: the Supervisor's worker stalled past the failure timeout with no resume event (supervisor-worker.ts). */
 type RejoinCause = 'resume' | 'pageshow' | 'stall';
@@ -117,6 +133,10 @@ export class BrowserSupervisor {
   whichChildren(scope: 'local' | 'global'): Promise<LocalChildView[] | GlobalChildView[]> { return this.call('whichChildren', scope); }
   members(): Promise<MemberView[]> { return this.call('members'); }
   stats(): Promise<NodeInfo> { return this.call('stats'); }
+  /** Replaces the tab's credential with a later one for the same name and kinds (renewCredential does it on a schedule). */
+  renewCredential(token: string): Promise<void> { return this.call('renewCredential', token); }
+  /** Links to other tabs of this origin over the BroadcastChannel that are open now. */
+  meshLinks(): Promise<number> { return this.call('meshLinks'); }
 
   /** Graceful leave (children handed over), then the worker ends. */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -147,11 +167,44 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
     children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,
     syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,
     wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
+    mesh: options.mesh,
   };
   return bootWorker(o, undefined).then((handle) => {
     if (options.lifecycle !== false) followLifecycle(handle, o);
+    if (options.credential !== undefined && options.renewCredential) keepRenewing(handle, o, options.renewCredential);
     return handle;
   });
+}
+
+/** Renew when this fraction of the credential's remaining life has passed. */
+const RENEW_AT_FRACTION = 0.5;
+/** After a failed renewal, retry after this fraction of what is left (and at least RENEW_RETRY_MIN_MS). */
+const RENEW_RETRY_FRACTION = 0.25;
+const RENEW_RETRY_MIN_MS = 50;
+
+/**
+ * Renews the credential before it expires: fetches a fresh token, hands it to the Supervisor,
+ * and keeps it in `o` so a rejoin presents the latest one. A failure is retried until the expiry
+ * (then the cluster closes the tab out, as without renewal).
+ */
+function keepRenewing(handle: BrowserSupervisor, o: WorkerStartOptions, fetchToken: () => Promise<string>): void {
+  const expiry = () => decodeCredentialToken(o.credential ?? '')?.expiresAtMs ?? 0;
+  const later = (fraction: number, minMs: number) => Math.max(minMs, (expiry() - Date.now()) * fraction);
+  const renew = async () => {
+    try {
+      const token = await fetchToken();
+      await handle.renewCredential(token);
+      o.credential = token;
+      o.auth = { mode: 'credential', token };
+      handle.lifecycle({ type: 'credential_renewed', expiresAtMs: expiry() });
+      setTimeout(renew, later(RENEW_AT_FRACTION, 0));
+    } catch (e) {
+      const err = e as Error;
+      handle.lifecycle({ type: 'credential_renew_failed', error: { name: err.name, message: err.message } });
+      if (expiry() > Date.now()) setTimeout(renew, later(RENEW_RETRY_FRACTION, RENEW_RETRY_MIN_MS));
+    }
+  };
+  setTimeout(renew, later(RENEW_AT_FRACTION, 0));
 }
 
 /** Starts a Supervisor worker with `o`, into `handle` (a rejoin) or a new handle. */

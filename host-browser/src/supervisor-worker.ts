@@ -5,6 +5,7 @@ import {
   KindRunner, errorInfo, startWith, webRandomBytes, type CommonOptions, type KindDefinition, type Supervisor,
 } from '@trellis/core';
 import { GatewayTransport } from './transport-gateway.js';
+import { MeshTransport } from './transport-mesh.js';
 import { messageChannelYield } from './yield.js';
 import { webWorkerSpawner } from './spawn-worker.js';
 import type { FromWorker, ToWorker, WorkerStartOptions } from './worker-protocol.js';
@@ -15,6 +16,7 @@ const post = (m: FromWorker) => scope.postMessage(m);
 
 const childEntry = new URL('./child-worker.js', import.meta.url);
 let sup: Supervisor | undefined;
+let meshLinks = () => 0;
 
 /** The core's default failureTimeoutMs (options.ts), for a tab that does not set it. */
 const FAILURE_TIMEOUT_DEFAULT_MS = 1000;
@@ -55,27 +57,34 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   if (!mod.kinds || typeof mod.kinds !== 'object') throw new TypeError(`${o.kindsModule} exports no 'kinds' object`);
   const kinds = absoluteKinds(mod.kinds, o.kindsModule);
   const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
+  // Named here, not by start(): the mesh's lock and channel messages carry the name from the first one.
+  const name = o.name ?? `tab-${Array.from(webRandomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('')}`;
   const options: CommonOptions = {
     // By default the tab joins through the gateway's own member, at the address it advertises
     // (read after the WELCOME: a seed function runs once the transport listens).
-    scope: o.scope, name: o.name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
+    scope: o.scope, name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
     heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
   };
   let transport: GatewayTransport | undefined;
+  let mesh: MeshTransport | undefined;
   const heartbeatMs = o.heartbeatMs ?? Math.floor((o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS) / 4);
   const watch = new StallWatch(o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS, Math.max(1, Math.floor(heartbeatMs / STALL_WATCH_PER_HEARTBEAT)), (awayMs) => {
     void sup?.kill();
     post({ t: 'gap', awayMs });
   });
   const s = await startWith(options, {
-    transport: () => (transport = new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake())),
+    transport: () => {
+      transport = new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake());
+      return o.mesh === false ? transport : (mesh = new MeshTransport(transport, o.scope, name, undefined, () => watch.awake()));
+    },
     runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
     randomBytes: webRandomBytes,
     wasm: async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),
-    defaultName: () => `tab-${Array.from(webRandomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('')}`,
+    defaultName: () => name,
     yieldTask: messageChannelYield(),
   });
   sup = s;
+  meshLinks = () => mesh?.meshLinks() ?? 0;
   s.on('event', (event) => post({ t: 'event', event }));
   post({ t: 'ready', name: s.name, address: s.address ?? '' });
 }
@@ -90,6 +99,8 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'stats': return sup.stats();
     case 'stop': return sup.stop(args[0] as never);
     case 'kill': return sup.kill();
+    case 'renewCredential': return sup.renewCredential(args[0] as string);
+    case 'meshLinks': return meshLinks();
     default: throw new TypeError(`unknown method ${method}`);
   }
 }

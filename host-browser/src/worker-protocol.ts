@@ -29,9 +29,11 @@ export interface WorkerStartOptions extends TabTuning {
   kindsModule: string;
   /** Where the core's release.wasm is (default: next to the worker bundle). */
   wasmUrl?: string;
+  /** Link same-origin tabs of this scope over a BroadcastChannel (default true; transport-mesh.ts). */
+  mesh?: boolean;
 }
 
-export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill';
+export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks';
 
 export type ToWorker =
   | { t: 'start'; options: WorkerStartOptions }

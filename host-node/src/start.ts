@@ -69,6 +69,8 @@ export async function start(options: NodeStartOptions): Promise<Supervisor> {
   });
   holder.endpoint = attachMetrics(sup, { processMetrics: options.metrics !== undefined });
   sup.metricsUrl = transport?.routeUrl;
+  const t = transport;
+  if (options.gateway && t) sup.gatewayStats = () => t.gatewayStats() ?? { tabs: 0, channels: 0 };
   if (dashboard) { holder.feed = new DashboardFeed(sup); holder.sup = sup; }
   return sup;
 }

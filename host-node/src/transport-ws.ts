@@ -206,6 +206,8 @@ export class WsTransport implements Transport {
   private routeServer: HttpServer | undefined;
   /** Where the route's own server listens (`http://host:port/path`), once listening. */
   routeUrl: string | undefined;
+  /** The gateway's tabs and open channels (undefined without option `gateway`). */
+  gatewayStats(): { tabs: number; channels: number } | undefined { return this.gateway?.gateway.stats(); }
 
   /** Answers a GET of the route's path; false for any other request. */
   private serveRoute(req: IncomingMessage, res: import('node:http').ServerResponse): boolean {

@@ -453,6 +453,10 @@ export class Checker {
       const r = n.core.info();
       if (!r.ready) return `${n.name} is not ready (${r.notReadyReason})`;
       if (r.peers !== alive.length - 1) return `${n.name} sees ${r.peers} peers of ${alive.length - 1}`;
+      // A member still listed but whose link is down may yet time out (its silence began in the
+      // faults): not converged until every link is back.
+      const off = n.core.members().find((m) => m.status !== 'up');
+      if (off) return `${n.name} sees ${off.name} ${off.status}`;
     }
     const digests = new Set(alive.map((n) => n.core.digest().state));
     if (digests.size > 1) return `digests differ: ${alive.map((n) => `${n.name}=${n.core.digest().state.toString(16).slice(0, 8)}`).join(' ')}`;
