@@ -7,8 +7,8 @@
 //          --frames (frames sent and delivered go into the trace too), --actions (every world
 //          action with its arguments), --effects [NODE] (every effect but sends, as JSON),
 //          --tail N (with --trace: only the last N matching lines, printed at the end);
-//          the world: by default clock, overlap rules and retries on, idle links off; --harsh all
-//          four, --gentle none; --clock --overlap-rules --retries --idle-links and --no-<model>
+//          the world: by default clock, overlap rules and retries on, idle links and cordons off;
+//          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons and --no-<model>
 //          add or leave out one.
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ const effects = optional('effects');
 if (effects !== undefined) options.effects = effects;
 if (argv.includes('--harsh')) options.harsh = true;
 if (argv.includes('--gentle')) options.harsh = false;
-for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks']]) {
+for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks'], ['cordons', 'cordons']]) {
   if (argv.includes(`--${flag}`)) options[key] = true;
   if (argv.includes(`--no-${flag}`)) options[key] = false;
 }

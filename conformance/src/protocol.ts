@@ -11,7 +11,7 @@ export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
-  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16,
+  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16, MEMBER_STATE: 20, CORDONS: 21,
 } as const;
 export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
 
@@ -46,6 +46,10 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.MESSAGE_ACK]: [{ list: ['str', 'u8', 'u64', 'u32'] }],
   // caller incarnation, req, answer
   [MSG.REPLY]: ['u64', 'u32', 'bytes'],
+  // weight, placement state (0 active, 1 cordoned, 2 draining), maxParallel, the cordon entry's stamp
+  [MSG.MEMBER_STATE]: ['f64', 'u8', 'u32', 'u64'],
+  // the cordon table: name, state, maxParallel, stamp, writer
+  [MSG.CORDONS]: [{ list: ['str', 'u8', 'u32', 'u64', 'str'] }],
   // expiresAtMs, epoch, proof (32 bytes)
   [22]: ['u64', 'u64', 'rest'],
 };

@@ -2,7 +2,9 @@
 // move between runtimes on failover and rebalancing.
 import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
+import { cordonScenarios } from './scenarios-cordon.js';
 import { mixedDriver } from '../src/drivers/cluster.js';
 
 scenarios(mixedDriver);
 messageScenarios(mixedDriver);
+cordonScenarios(mixedDriver);

@@ -1,7 +1,9 @@
 // The conformance scenarios on a cluster of real Node.js processes.
 import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
+import { cordonScenarios } from './scenarios-cordon.js';
 import { nodeDriver } from '../src/drivers/cluster.js';
 
 scenarios(nodeDriver);
 messageScenarios(nodeDriver);
+cordonScenarios(nodeDriver);

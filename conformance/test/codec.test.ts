@@ -42,6 +42,10 @@ function captureFrames(): Map<number, Uint8Array[]> {
   w.runFor(300);
   for (const from of ['a', 'b', 'c', 'd']) for (let i = 0; i < 4; i++) w.sendMessage(from, 'talk', i % 2 === 0);
   w.runFor(300);
+  // The cordon table (CORDONS) and what a member applies (MEMBER_STATE).
+  w.cordon('a', 'b', 'cordoned');
+  w.setWeight('c', 2);
+  w.runFor(500);
   // A member whose DIGEST names claims a node has not seen is asked for them (CLAIMS_REQ): a raw
   // member with the secret, speaking the documented handshake (protocol-session.ts), sends one.
   const raw = w.rawLink('c');

@@ -99,4 +99,30 @@ describe('placement properties', () => {
     expect(moved / 100_000).toBeGreaterThan(1 / 9 - 0.01);
     expect(moved / 100_000).toBeLessThan(1 / 9 + 0.01);
   });
+
+  const weighted = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 })
+    .chain((names) => fc.tuple(fc.constant(names), fc.array(fc.integer({ min: 1, max: 4 }), { minLength: names.length, maxLength: names.length })))
+    .map(([names, ws]) => names.map((name, i) => ({ name, weight: ws[i], kinds: ['w'] })));
+
+  it('a weighted join moves only ids to the newcomer, at most 1.05 x its weighted share (100k ids)', () => {
+    fc.assert(fc.property(weighted, fc.integer({ min: 1, max: 4 }), (members, wj) => {
+      const joiner = { name: 'joiner-with-a-long-name', weight: wj, kinds: ['w'] };
+      const before = core.place(ids100k, 'w', members).owners;
+      const after = core.place(ids100k, 'w', [...members, joiner]).owners;
+      let moved = 0;
+      for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) { moved++; expect(after[i]).toBe(members.length); }
+      const total = members.reduce((t, m) => t + m.weight, 0) + wj;
+      expect(moved).toBeLessThanOrEqual(1.05 * ids100k.length * (wj / total));
+    }), { ...FC, numRuns: 20 });
+  });
+
+  it('a weight change moves ids only to or from the member whose weight changed', () => {
+    fc.assert(fc.property(weighted.filter((m) => m.length > 1), fc.nat(), fc.integer({ min: 1, max: 6 }), (members, k, w) => {
+      const i = k % members.length;
+      const ids = ids100k.slice(0, 20_000);
+      const before = core.place(ids, 'w', members).owners;
+      const after = core.place(ids, 'w', members.map((m, j) => (j === i ? { ...m, weight: w } : m))).owners;
+      for (let x = 0; x < ids.length; x++) if (before[x] !== after[x]) expect(before[x] === i || after[x] === i).toBe(true);
+    }), { ...FC, numRuns: 20 });
+  });
 });

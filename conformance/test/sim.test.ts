@@ -35,11 +35,26 @@ describe('simulator: invariants hold', () => {
   }
 });
 
+describe('simulator: cordons, drains and weight changes in the workload (--cordons)', () => {
+  it('seeds 1..60: every invariant holds, and the workload did cordon, drain and reweigh', () => {
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    for (let s = 1; s <= 60; s++) {
+      const r = runSeed(wasmModule, s, { cordons: true, onTrace: (l) => { const m = / (setWeight|cordon|drain|uncordon) /.exec(l); if (m) seen.add(m[1]); } });
+      if (r.violations.length) failures.push(formatViolation(r));
+    }
+    expect(failures.join('\n\n')).toBe('');
+    expect([...seen].sort()).toEqual(['cordon', 'drain', 'setWeight', 'uncordon']);
+  }, 300_000);
+});
+
 describe('simulator: seeds that once found a core bug', () => {
   // Each found a real bug (docs/SIMULATOR.md, "Bugs the simulator found"); they stay here so
   // the bug cannot come back unnoticed.
   const seeds: [number, SimOptions][] = [
     [5459, {}], // an ACK lost while digests agreed: the terminate was never acknowledged
+    [134, { cordons: true }], // an uncordoned member started a child in the step it learned it, before its claims barrier
+    [162, { cordons: true }], // a member placed by the cordon table before the cordoned member's claim arrived
     [10075, { faults: true, nodes: 7, chaosMs: 15000 }], // a failed mark undid a concurrent terminate
     [1, { harsh: false, clock: true }], // a timer fired early and the core asked for no new wake
     [26, { harsh: false, overlapRules: true }], // quorum: a cut-off member counted silent peers and took over

@@ -21,6 +21,8 @@ export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
 export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings (seeds found after init)
 export const EV_CHILD_UNRESPONSIVE: u8 = 15; // str id, u32 epoch: it did not settle shutdownMs after its stop
+export const EV_CORDON: u8 = 30; // u32 req, str member, u8 PM_* mode, u32 maxParallel, u32 deadlineMs (cordon.ts)
+export const EV_SET_WEIGHT: u8 = 31; // u32 req, f64 weight: this node's share of placements from now on
 // bytes key, u64 expiresAtMs, u64 firstEpoch, list<bytes> tabLinkKeys: our credential, renewed (renewal.ts)
 export const EV_RENEW_CREDENTIAL: u8 = 50;
 export const EV_MESSAGE_SEND: u8 = 20;   // u32 req, u8 call, str id, bytes payload: sup.send / sup.call (messages.ts)
@@ -57,6 +59,8 @@ export const OE_CHILD_MOVED: u8 = 8;      // id, from, to
 export const OE_LINK_REJECTED: u8 = 9;    // link, reason
 export const OE_LEFT: u8 = 10;            // this node finished leaving
 export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled, still claimed
+export const OE_MEMBER_STATE: u8 = 30;    // name, state (PM_* name), writer; weight, maxParallel: the cordon table changed for a member
+export const OE_WEIGHT_CHANGED: u8 = 31;  // name; weight: a member's placement weight changed
 export const OE_CREDENTIAL_RENEWED: u8 = 50; // name (ours or a peer's), expiresAtMs
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
@@ -78,6 +82,10 @@ export const R_BUFFER_FULL: u8 = 20;      // the child's buffer on this node hol
 export const R_MSG_TIMEOUT: u8 = 21;      // waited bufferMs without reaching a running instance
 export const R_DELIVERY_UNKNOWN: u8 = 22; // sent to a member lost (or whose link broke) before it answered
 export const R_TOO_LARGE: u8 = 23;        // larger than maxMessageBytes
+export const R_UNKNOWN_MEMBER: u8 = 30;  // cordon/drain of a name that is neither a member nor in the cordon table
+export const R_DEADLINE: u8 = 31;        // a drain (or cordon) did not complete before its deadline
+export const R_CANCELLED: u8 = 32;       // a drain was overridden (uncordon, cordon) before it completed
+export const R_TABLE_FULL: u8 = 33;      // the cordon table holds CORDONS_MAX names already
 
 // Wait modes for startChild / terminateChild.
 export const WAIT_ACK: u8 = 0;
@@ -91,6 +99,11 @@ export const Q_DIGEST: i32 = 4;
 export const Q_COUNTERS: i32 = 5;
 export const Q_INFO: i32 = 6;
 export const Q_INIT: i32 = 7;    // str: why init was refused ('' when the node runs)
+
+// Placement state of a member (the cordon table, cordon.ts; the members view).
+export const PM_ACTIVE: u8 = 0;    // takes new placements
+export const PM_CORDONED: u8 = 1;  // no new placements; what it runs stays
+export const PM_DRAINING: u8 = 2;  // no new placements; what it runs moves away, maxParallel at a time
 
 // Auth modes (EV_INIT and HELLO): what key a node holds.
 export const AUTH_INSECURE: u8 = 0;
@@ -110,7 +123,7 @@ export const ST_UNRESPONSIVE: u8 = 6; // asked to stop, has not settled: still c
 // Why a child of the global view is not running (u8 per row; core-as/src/global-view.ts words them).
 export const VR_NONE: u8 = 0;
 export const VR_FAILED: u8 = 1;      // restart intensity exceeded
-export const VR_NO_MEMBER: u8 = 2;   // no live member advertises the child's kind
+export const VR_NO_MEMBER: u8 = 2;   // no live member advertises the child's kind (or every one is cordoned)
 export const VR_WAITING: u8 = 3;     // waiting for its owner (the row's node) to claim it
 export const VR_UNDESIRED: u8 = 4;   // still claimed (stopping) but no longer desired
 

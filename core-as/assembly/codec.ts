@@ -37,6 +37,8 @@ export const MSG_FRAGMENT: u8 = 13;   // part of a logical message larger than o
 export const MSG_MESSAGE: u8 = 14;    // messages to children by id, per child in sequence (messages.ts)
 export const MSG_MESSAGE_ACK: u8 = 15; // delivered up to / wait / ready, per child
 export const MSG_REPLY: u8 = 16;      // the answer to a call
+export const MSG_MEMBER_STATE: u8 = 20; // my weight and the placement state I apply (cordon.ts)
+export const MSG_CORDONS: u8 = 21;      // the cordon table: who is cordoned or draining, last writer wins
 export const MSG_RENEW: u8 = 22;      // a credential member's renewed expiry and its proof (renewal.ts)
 export const MSG_MAX: u8 = 22;
 

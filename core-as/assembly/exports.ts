@@ -8,7 +8,7 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
 import {
   ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
@@ -18,11 +18,12 @@ import { renewCredential } from './renewal';
 import { Credential, canonicalKinds, credentialKey, mintTabLinkKeys, writeCredentialToken } from './credential';
 import { TESTING } from './flags';
 import { Node } from './node';
-import { out, fxInvariant } from './effects';
+import { out, fxInvariant, fxReply } from './effects';
 import { writeQuery } from './queries';
 import { invariants } from './invariants';
 import { dialAddedSeed } from './dials';
 import { sendMessage, replyMessage, configureMessages } from './messages';
+import { cordonRequest, setWeight } from './cordon';
 
 let input = new Uint8Array(IO_BUFFER_BYTES);
 const node = new Node();
@@ -107,6 +108,17 @@ function dispatch(type: u8, r: Reader): void {
       break;
     }
     case EV_LEAVE: { const req = r.u32(); if (r.ok) node.leave(req); break; }
+    case EV_CORDON: {
+      const req = r.u32();
+      const name = r.str(NAME_BYTES_MAX);
+      const mode = r.u8();
+      const par = r.u32();
+      const deadline = r.u32();
+      if (r.ok) cordonRequest(node, req, name, mode, par, deadline);
+      else fxReply(req, R_INVALID_SPEC, 'member', 'must be a member name of at most ' + NAME_BYTES_MAX.toString() + ' bytes');
+      break;
+    }
+    case EV_SET_WEIGHT: { const req = r.u32(); const w = r.f64(); if (r.ok) setWeight(node, req, w); break; }
     case EV_CHILD_STARTED: {
       const id = r.str(ID_BYTES_MAX);
       const epoch = r.u32();

@@ -144,3 +144,8 @@ export const MESSAGE_MARKS_KEPT_TIMEOUTS: i64 = 4;
 /** How often marks of children gone from this node are looked at. */
 export const MESSAGE_MARKS_SWEEP_MS: i64 = 1000;
 if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');
+// ---- cordon, drain, weights (cordon.ts) ---------------------------------------------------
+/** Names in the cordon table (an uncordon stays as an entry, so an older cordon cannot return). */
+export const CORDONS_MAX: i32 = MEMBERS_MAX;
+/** Children of a draining member moving at once, at most (the API's maxParallel is clamped to it). */
+export const DRAIN_PARALLEL_MAX: u32 = 65536;

@@ -27,6 +27,7 @@ import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked } from '
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
 import { leaseLost } from './lease';
+import { sendCordonsTo, sendMemberStateTo } from './cordon';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -130,7 +131,9 @@ function afterConnect(n: Node, m: Member, link: u32): void {
   writeMembers(n);
   n.outbox.to(link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
+  sendCordonsTo(n, link);
   sendClaimsFull(n, link);
+  sendMemberStateTo(n, link);
   if (n.leaving) n.outbox.empty(link, MSG_LEAVING);
 }
 

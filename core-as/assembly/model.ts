@@ -85,6 +85,10 @@ export class Member {
   credential: bool = false;
   allowedKinds: Set<string> = new Set();
   expiresAt: i64 = i64.MAX_VALUE;
+  /** What it says it applies (MEMBER_STATE, cordon.ts): until it has said anything, the cordon table decides. */
+  announced: bool = false;
+  stateMode: u8 = 0;
+  stateStamp: u64 = 0;
   constructor(public name: string, public inc: u64, public address: string, public kinds: Array<string>, public weight: f64) {
     this.cand = new Candidate(name, weight);
     for (let i = 0; i < kinds.length; i++) this.kindSet.add(kinds[i]);

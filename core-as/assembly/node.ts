@@ -4,7 +4,8 @@
 //
 // Events in (exports.ts calls these, in batch order, then `endStep` once per batch):
 //   init, linkOpened, frame, linkClosed, dialFailed, tick, startChild, terminateChild, leave,
-//   childStarted, childUnresponsive, childEnded (an exit or a failed start).
+//   cordon (cordon, uncordon, drain), setWeight, childStarted, childUnresponsive, childEnded
+//   (an exit or a failed start).
 // Effects out (effects.ts, appended to the step's batch, in the order they are decided):
 //   send, dial, close, run, stop, reply, event; `endStep` decides exits, reconciles, flushes
 //   the delta and the claims, checks whether leaving is done, and asks for a wake last.
@@ -18,12 +19,13 @@
 //   ownership.ts    who should run a child, and reconcile: start, stop or wait
 //   supervision.ts  local children: start, stop, exits, restart intensity and backoff
 //   requests.ts     startChild, terminateChild, leave; acknowledgements and waiters
+//   cordon.ts       cordon, drain, weights: who takes new placements, a drained member's releases
 //   outbox.ts       the one way a frame is sent (fragments.ts splits and reassembles)
 
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -66,6 +68,7 @@ import { onFragment } from './fragments';
 import { onRenew } from './renewal';
 import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
+import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
 export class Config {
   heartbeatMs: i64 = HEARTBEAT_DEFAULT_MS;
@@ -171,6 +174,9 @@ export class Node {
   leaving: bool = false;
   left: bool = false;
   leaveReqs: Array<u32> = [];
+
+  /** Who is cordoned or draining, and our own drain (cordon.ts). */
+  cordons: Cordons = new Cordons();
 
   /** The global view's rows, refreshed when read (global-view.ts). */
   view: GlobalView = new GlobalView();
@@ -295,10 +301,12 @@ export class Node {
     if (judgeSilence(this) && evaluateQuorum(this)) this.allDirty = true;
     settleAcks(this);
     decideExits(this);
+    cordonStep(this);
     reconcileAll(this);
     flushDelta(this);
     flushClaims(this);
     flushMessages(this);
+    flushCordons(this);
     this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
@@ -391,6 +399,8 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
+    case MSG_MEMBER_STATE: ok = onMemberState(n, m, r); break;
+    case MSG_CORDONS: ok = onCordons(n, r); break;
     case MSG_RENEW: ok = onRenew(n, l, m, r); break;
     case MSG_MESSAGE: ok = onMessage(n, m, l.id, r); break;
     case MSG_MESSAGE_ACK: ok = onMessageAck(n, m, r); break;
@@ -447,7 +457,8 @@ const T_RESTARTS: i32 = 5;            // supervision: children whose restart bac
 const T_CREDENTIALS: i32 = 6;         // handshake: a credential (a member's or ours) expires: its links close
 const T_TAKEOVER: i32 = 7;            // lease: a lost member's lease is over, its children may start
 const T_MESSAGES: i32 = 8;            // messages: held ones past their deadline fail, waiting routes ask again
-const TIMERS: i32 = 9;
+const T_CORDON_WAITS: i32 = 9;        // cordon: a drain (or cordon) request's deadline passes
+const TIMERS: i32 = 10;
 
 /** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
 function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
@@ -463,6 +474,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_CREDENTIALS: return credentialsDue(n);
     case T_TAKEOVER: return takeoverDue(n);
     case T_MESSAGES: return messagesDue(n);
+    case T_CORDON_WAITS: return cordonWaitsDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -489,5 +501,6 @@ function timerFire(n: Node, t: i32): void {
     case T_CREDENTIALS: closeExpiredCredentials(n); break;
     case T_TAKEOVER: takeoverFire(n); break;
     case T_MESSAGES: messagesFire(n); break;
+    case T_CORDON_WAITS: cordonWaitsFire(n); break;
   }
 }

@@ -2,7 +2,7 @@
 //
 // The owner of a child is chosen by weighted rendezvous placement (placement.ts) among the
 // eligible candidates for its kind: live members (and us) that advertise the kind and are not
-// leaving. Every node computes the same owner from the same membership; while views differ, the
+// leaving; a cordoned or draining winner keeps only the children it claims (cordon.ts). Every node computes the same owner from the same membership; while views differ, the
 // claims keep two nodes from running one child: a node starts a child only when no other live
 // member claims it, so a move is stop-there, release, then start-here.
 
@@ -16,6 +16,7 @@ import { xxh64String } from './hash';
 import { quorumOk, takeoverAllowed } from './lease';
 import { claimedByOther } from './claims';
 import { startLocal, stopLocal } from './supervision';
+import { restrictedOwner } from './cordon';
 import { checkWaiters, WANT_GONE, WANT_FAILED, WANT_DESIRED } from './requests';
 
 /** Eligible owners for a kind: live, not leaving, advertising it. Cached until membership changes. */
@@ -39,7 +40,7 @@ export function freshCandidates(n: Node, kind: string): Array<Candidate> {
   return list;
 }
 
-function selfCandidate(n: Node): Candidate {
+export function selfCandidate(n: Node): Candidate {
   let c = n.selfCand;
   if (c == null) { c = new Candidate(n.name, n.cfg.weight); n.selfCand = c; }
   return c;
@@ -48,8 +49,12 @@ function selfCandidate(n: Node): Candidate {
 /** The owner of a child in this node's view, or '' when no live member can run its kind. */
 export function ownerOf(n: Node, id: string, kind: string): string {
   const set = candidates(n, kind);
-  const i = placeIn(xxh64String(id, 0), set);
-  return i < 0 ? '' : set.cands[i].name;
+  const h = xxh64String(id, 0);
+  const i = placeIn(h, set);
+  if (i < 0) return '';
+  const w = set.cands[i];
+  // A cordoned or draining winner keeps only what it claims (cordon.ts).
+  return w.restricted ? restrictedOwner(n, id, h, set, w) : w.name;
 }
 
 /**

@@ -9,6 +9,8 @@ export class Candidate {
   name: string;
   nameHash: u64;
   weight: f64;
+  /** Cordoned or draining (cordon.ts): wins only the children it already claims. */
+  restricted: bool = false;
   constructor(name: string, weight: f64) {
     this.name = name;
     this.weight = weight;
@@ -39,6 +41,8 @@ export class CandidateSet {
   uniform: bool = true;
   table: StaticArray<u16> | null = null;
   lookups: i32 = 0;
+  /** The unrestricted candidates of this set, built on first need (cordon.ts openSet). */
+  open: CandidateSet | null = null;
   constructor(cands: Array<Candidate>) {
     this.cands = cands;
     const n = cands.length;

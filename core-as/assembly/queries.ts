@@ -14,6 +14,7 @@ import { TESTING } from './flags';
 import { writeGlobalScratch } from './global-view';
 import { mix64, xxh64String } from './hash';
 import { StrMap } from './strmap';
+import { tableMode } from './cordon';
 
 export function writeQuery(n: Node, kind: i32, w: Writer): void {
   if (kind == Q_LOCAL) writeLocal(n, w);
@@ -49,12 +50,12 @@ function writeMembers(n: Node, w: Writer): void {
   // self first
   w.str(n.name); w.u64(n.inc); w.str(n.listen); w.f64(n.cfg.weight);
   w.u32(<u32>n.kinds.length); for (let i = 0; i < n.kinds.length; i++) w.str(n.kinds[i]);
-  w.u32(<u32>n.myClaims().size); w.u8(n.leaving ? MS_LEAVING : MS_UP); w.bool(true);
+  w.u32(<u32>n.myClaims().size); w.u8(n.leaving ? MS_LEAVING : MS_UP); w.bool(true); w.u8(tableMode(n, n.name));
   for (let i = 0; i < count; i++) {
     const m = n.memberAt(i);
     w.str(m.name); w.u64(m.inc); w.str(m.address); w.f64(m.weight);
     w.u32(<u32>m.kinds.length); for (let j = 0; j < m.kinds.length; j++) w.str(m.kinds[j]);
-    w.u32(<u32>m.claims.size); w.u8(m.leaving ? MS_LEAVING : m.link == 0 ? MS_DISCONNECTED : MS_UP); w.bool(false);
+    w.u32(<u32>m.claims.size); w.u8(m.leaving ? MS_LEAVING : m.link == 0 ? MS_DISCONNECTED : MS_UP); w.bool(false); w.u8(tableMode(n, m.name));
   }
 }
 

@@ -2,22 +2,46 @@
 // virtualised (only the rows in view exist in the DOM) so it stays fast with 100,000 children.
 const ROW_PX = 20;
 const FEED_MAX = 300;
+/** The rate charts: one bucket per second, this many seconds. */
+const RATE_BUCKET_MS = 1000;
+const RATE_BUCKETS = 60;
 const $ = (id) => document.getElementById(id);
 
 const state = { node: '', members: [], rows: new Map(), filtered: [], dirty: true, actions: false };
 
 function text(el, s) { if (el.textContent !== s) el.textContent = s; }
 
+let membersShown = '';
 function renderMembers() {
+  // Rebuilt only when a member, a rate or the actions switch changed (buttons stay put to be clicked).
+  const shown = JSON.stringify([state.members, state.actions, [...rates.entries()]]);
+  if (shown === membersShown) return;
+  membersShown = shown;
   const body = $('members').tBodies[0];
   body.replaceChildren(...state.members.map((m) => {
     const tr = document.createElement('tr');
     tr.dataset.member = m.name;
     tr.dataset.status = m.status;
-    for (const v of [m.name + (m.self ? ' (this)' : ''), m.status, m.weight, m.children, m.kinds.join(', ') || '-', m.address || '-']) {
+    tr.dataset.state = m.state ?? 'active';
+    for (const v of [m.name + (m.self ? ' (this)' : ''), m.status, m.state ?? 'active', m.weight, m.children, m.kinds.join(', ') || '-', m.address || '-']) {
       const td = document.createElement('td');
       td.textContent = String(v);
       tr.append(td);
+    }
+    const td = document.createElement('td');
+    td.className = 'rates';
+    td.append(sparkline(m.name, 'moves'), sparkline(m.name, 'restarts'));
+    tr.append(td);
+    if (state.actions) {
+      const cell = document.createElement('td');
+      for (const name of m.state === 'active' || !m.state ? ['cordon', 'drain'] : ['uncordon']) {
+        const b = document.createElement('button');
+        b.className = name;
+        b.textContent = name;
+        b.onclick = () => act(name, { member: m.name }, `${name} ${m.name}`);
+        cell.append(b);
+      }
+      tr.append(cell);
     }
     return tr;
   }));
@@ -126,6 +150,13 @@ function render() {
   applyFilter();
 }
 const schedule = () => { state.dirty = true; requestAnimationFrame(render); };
+/** The member table alone (its rate charts), without the children table and the placement. */
+let membersDirty = false;
+const scheduleMembers = () => {
+  if (membersDirty) return;
+  membersDirty = true;
+  requestAnimationFrame(() => { membersDirty = false; renderMembers(); });
+};
 
 function addEvents(events, dropped, at) {
   const feed = $('feed');
@@ -141,21 +172,66 @@ function addEvents(events, dropped, at) {
   while (feed.children.length > FEED_MAX) feed.lastChild.remove();
 }
 
-/** Asks the member to terminate a child; the answer (or refusal) is shown in #action-result. */
-async function terminate(id) {
-  const res = await fetch('actions/terminate', {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${$('token').value}` }, body: JSON.stringify({ id }),
+/** Asks the member for an action (terminate, cordon, uncordon, drain); the answer (or refusal) is shown in #action-result. */
+async function act(name, request, what) {
+  const out = $('action-result');
+  delete out.dataset.status;
+  out.textContent = `${what}…`;
+  const res = await fetch(`actions/${name}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${$('token').value}` }, body: JSON.stringify(request),
   });
   const body = await res.json();
-  const out = $('action-result');
+  out.dataset.action = name;
   out.dataset.status = String(res.status);
-  out.textContent = res.ok ? `terminated ${id}` : `refused (${res.status}): ${body.message}`;
+  out.textContent = res.ok ? `${what}: done` : `refused (${res.status}): ${body.message}`;
+}
+const terminate = (id) => act('terminate', { id }, `terminate ${id}`);
+
+// ---- per-member rates: moves (child_moved events, counted for the member moved to) and restarts
+// (a row's restart count going up, counted for the member running it), per second, last minute.
+const rates = new Map();
+let rateEpoch = Math.floor(Date.now() / RATE_BUCKET_MS);
+
+function series(member, what) {
+  let r = rates.get(member);
+  if (!r) { r = { moves: new Array(RATE_BUCKETS).fill(0), restarts: new Array(RATE_BUCKETS).fill(0) }; rates.set(member, r); }
+  return r[what];
+}
+function bump(member, what, n = 1) {
+  if (!member) return;
+  const s = series(member, what);
+  s[s.length - 1] += n;
+}
+/** Moves every series on by the whole seconds passed. */
+function tickRates() {
+  const now = Math.floor(Date.now() / RATE_BUCKET_MS);
+  const steps = Math.min(RATE_BUCKETS, now - rateEpoch);
+  if (steps <= 0) return;
+  rateEpoch = now;
+  for (const r of rates.values()) for (const s of [r.moves, r.restarts]) { s.splice(0, steps); for (let i = 0; i < steps; i++) s.push(0); }
+  scheduleMembers();
+}
+function sparkline(member, what) {
+  const s = series(member, what);
+  const most = Math.max(1, ...s);
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${RATE_BUCKETS} 16`);
+  svg.setAttribute('class', `spark ${what}`);
+  svg.dataset.total = String(s.reduce((a, b) => a + b, 0));
+  const title = document.createElementNS(ns, 'title');
+  title.textContent = `${what} per second, last ${RATE_BUCKETS} s: ${svg.dataset.total} (peak ${most}/s)`;
+  const line = document.createElementNS(ns, 'polyline');
+  line.setAttribute('points', s.map((v, i) => `${i},${(16 - (15 * v) / most).toFixed(1)}`).join(' '));
+  svg.append(title, line);
+  return svg;
 }
 
 function onMessage(m) {
   if (m.t === 'config') {
     state.actions = m.actions;
     $('actions').hidden = !m.actions;
+    $('member-actions').hidden = !m.actions;
     return;
   }
   if (m.t === 'full') {
@@ -164,10 +240,16 @@ function onMessage(m) {
     state.rows = new Map(m.rows.map((r) => [r[0], r]));
   } else if (m.t === 'delta') {
     if (m.members) state.members = m.members;
-    for (const r of m.set) state.rows.set(r[0], r);
+    for (const r of m.set) {
+      const old = state.rows.get(r[0]);
+      if (old && r[4] > old[4]) bump(r[2], 'restarts', r[4] - old[4]);
+      state.rows.set(r[0], r);
+    }
     for (const id of m.del) state.rows.delete(id);
   } else if (m.t === 'events') {
     addEvents(m.events, m.dropped, m.at);
+    for (const e of m.events) if (e.type === 'child_moved') bump(e.to, 'moves');
+    scheduleMembers();
     return;
   }
   window.trellisDashboard = { updatedAt: Date.now(), rows: state.rows.size, members: state.members.length };
@@ -179,4 +261,5 @@ source.onopen = () => { const l = $('link'); l.dataset.state = 'live'; l.textCon
 source.onerror = () => { const l = $('link'); l.dataset.state = 'lost'; l.textContent = 'reconnecting'; };
 source.onmessage = (ev) => onMessage(JSON.parse(ev.data));
 $('children').addEventListener('scroll', () => requestAnimationFrame(renderWindow));
+setInterval(tickRates, RATE_BUCKET_MS);
 for (const id of ['search', 'status', 'member', 'restarted']) $(id).addEventListener('input', () => applyFilter());

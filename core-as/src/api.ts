@@ -2,8 +2,9 @@
 // (@trellis/node, @trellis/bun), so the list lives in one place.
 export {
   Supervisor, TimerClock, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
-  NotRunningError, ChildFailedError, TimeoutError, fromEnv, EnvVariableError,
+  NotRunningError, ChildFailedError, TimeoutError, fromEnv, EnvVariableError, UnknownMemberError, DrainTimeoutError, DrainCancelledError,
   BufferFullError, DeliveryUnknownError, MessageTooLargeError, CallFailedError, type CallOptions, type MessageHandler,
+  type CordonOptions, type DrainOptions,
   type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
   type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
 } from './index.js';

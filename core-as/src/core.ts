@@ -9,7 +9,7 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
   writeMessageSend, writeMessageReply, writeMessageConfig,
   type CoreConfig, type CoreCredential, type WaitMode,
 } from './event-writer.js';
@@ -87,6 +87,10 @@ export class Core {
   startChild(req: number, spec: unknown, wait: WaitMode): void { writeStartChild(this.api, req, spec, wait); }
   terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }
   leave(req: number): void { writeLeave(this.api, req); }
+  cordon(req: number, member: string, state: PlacementState, maxParallel: number, deadlineMs: number): void {
+    writeCordon(this.api, req, member, state, maxParallel, deadlineMs);
+  }
+  setWeight(req: number, weight: number): void { writeSetWeight(this.api, req, weight); }
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
   /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }

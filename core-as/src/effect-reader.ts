@@ -6,11 +6,17 @@ import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
-  OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, REPLY_NAMES,
+  OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
   R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
+  R_UNKNOWN_MEMBER, R_DEADLINE, R_CANCELLED, R_TABLE_FULL,
 } from './generated/boundary.js';
 
-export type ReplyCode = (typeof REPLY_NAMES)[number];
+/** Replies of cordon, uncordon and drain (codes beyond the contiguous table). */
+const CORDON_REPLIES: Record<number, 'unknown_member' | 'deadline' | 'cancelled' | 'table_full'> = {
+  [R_UNKNOWN_MEMBER]: 'unknown_member', [R_DEADLINE]: 'deadline', [R_CANCELLED]: 'cancelled', [R_TABLE_FULL]: 'table_full',
+};
+export type ReplyCode = (typeof REPLY_NAMES)[number] | (typeof CORDON_REPLIES)[number];
+const replyCode = (c: number): ReplyCode => (REPLY_NAMES as readonly ReplyCode[])[c] ?? CORDON_REPLIES[c] ?? 'invalid_spec';
 
 /** A message's outcome (FX_MESSAGE_STATUS): delivered, or why it never will be (messages.ts). */
 export type MessageOutcome = 'delivered' | 'not_found' | 'not_running' | 'buffer_full' | 'timeout' | 'delivery_unknown' | 'too_large';
@@ -35,6 +41,10 @@ export type CoreEvent =
   | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'child_moved'; id: string; from: string; to: string }
   | { type: 'link_rejected'; reason: string; peer: string; address: string; link: number }
+  /** The cordon table changed for `name` (written here or merged from `by`): replicated to every member. */
+  | { type: 'member_state'; name: string; state: 'active' | 'cordoned' | 'draining'; by: string; maxParallel: number }
+  /** A member's placement weight changed (ours by setWeight, another's by its announcement). */
+  | { type: 'weight_changed'; name: string; weight: number }
   | { type: 'left'; name: string; incarnation: number }
   /** A credential was renewed: ours (`name` is this member's), or a peer's whose renewal verified; `expiresAtMs` as believed. */
   | { type: 'credential_renewed'; name: string; expiresAtMs: number };
@@ -116,7 +126,7 @@ export function readEffects(r: OutReader): Effect[] {
       case FX_RUN: fx.push({ type: 'run', id: r.str(), epoch: r.u32(), kind: r.str(), args: r.str() }); break;
       case FX_STOP: fx.push({ type: 'stop', id: r.str(), epoch: r.u32(), shutdownMs: r.u32() }); break;
       case FX_WAKE: fx.push({ type: 'wake', at: r.f64() }); break;
-      case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_NAMES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
+      case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: replyCode(r.u8()), field: r.str(), message: r.str() }); break;
       case FX_EVENT: fx.push({ type: 'event', event: readEvent(r) }); break;
       case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;
       case FX_DELIVER: {
@@ -153,6 +163,8 @@ function readEvent(r: OutReader): CoreEvent {
     case OE_CHILD_UNRESPONSIVE: return { type: 'child_unresponsive', id: a, epoch: n1 };
     case OE_CREDENTIAL_RENEWED: return { type: 'credential_renewed', name: a, expiresAtMs: n1 };
     case OE_LINK_REJECTED: return { type: 'link_rejected', reason: a, peer: b, address: c, link: n1 };
+    case OE_MEMBER_STATE: return { type: 'member_state', name: a, state: b === 'cordoned' || b === 'draining' ? b : 'active', by: c, maxParallel: n2 };
+    case OE_WEIGHT_CHANGED: return { type: 'weight_changed', name: a, weight: n1 };
     default: return { type: 'left', name: a, incarnation: n1 }; // OE_LEFT
   }
 }

@@ -39,6 +39,21 @@ export class TimeoutError extends TrellisError {
   constructor(message: string) { super('timeout', message); }
 }
 
+/** cordon, uncordon or drain of a name that is neither a member nor in the cordon table. */
+export class UnknownMemberError extends TrellisError {
+  constructor(readonly member: string, message: string) { super('unknown_member', message); }
+}
+
+/** A drain did not finish before its deadline (the member stays draining until uncordoned). */
+export class DrainTimeoutError extends TrellisError {
+  constructor(readonly member: string, message: string) { super('drain_timeout', message); }
+}
+
+/** A drain was replaced (a cordon or uncordon of the member) before it finished. */
+export class DrainCancelledError extends TrellisError {
+  constructor(readonly member: string, message: string) { super('drain_cancelled', message); }
+}
+
 /** An environment variable read by fromEnv() is invalid; `variable` names it, `option` the option it sets. */
 export class EnvVariableError extends InvalidOptionError {
   constructor(readonly variable: string, option: string, message: string) {

@@ -4,7 +4,7 @@
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
-  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
+  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
@@ -200,6 +200,19 @@ export function writeTerminateChild(w: EventWriter, req: number, id: string, wai
 }
 
 export function writeLeave(w: EventWriter, req: number): void { w.begin(EV_LEAVE); w.u32(req); w.end(); }
+
+/** A member's placement state as the API names it (cordon.ts in the core). */
+export type PlacementState = 'active' | 'cordoned' | 'draining';
+const PLACEMENT_CODES: Record<PlacementState, number> = { active: PM_ACTIVE, cordoned: PM_CORDONED, draining: PM_DRAINING };
+
+/** cordon / uncordon (state 'active') / drain of a member; `deadlineMs` 0 = none. */
+export function writeCordon(w: EventWriter, req: number, member: string, state: PlacementState, maxParallel: number, deadlineMs: number): void {
+  w.begin(EV_CORDON); w.u32(req); w.str(member); w.u8(PLACEMENT_CODES[state]); w.u32(maxParallel); w.u32(deadlineMs); w.end();
+}
+
+export function writeSetWeight(w: EventWriter, req: number, weight: number): void {
+  w.begin(EV_SET_WEIGHT); w.u32(req); w.f64(weight); w.end();
+}
 
 export function writeChildStarted(w: EventWriter, id: string, epoch: number): void {
   w.begin(EV_CHILD_STARTED); w.str(id); w.u32(epoch); w.end();

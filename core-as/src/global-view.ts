@@ -81,7 +81,7 @@ export class GlobalViewCache {
     switch (code) {
       case VR_FAILED: return 'restart intensity exceeded';
       case VR_UNDESIRED: return 'no longer desired';
-      case VR_NO_MEMBER: return (this.noMemberReasons[kind] ??= `no live member advertises kind ${this.kinds[kind]}`);
+      case VR_NO_MEMBER: return (this.noMemberReasons[kind] ??= `no live member advertises kind ${this.kinds[kind]} (or every one is cordoned)`);
       case VR_WAITING: return (this.waitingReasons[node] ??= `waiting for owner ${this.nodes[node]}`);
       default: return undefined;
     }

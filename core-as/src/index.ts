@@ -4,7 +4,8 @@
 export { releaseWasmUrl } from './wasm.js';
 export * from './adapters.js';
 export { Core } from './core.js';
-export type { CoreConfig, NodeParams, WaitMode } from './event-writer.js';
+export type { CoreConfig, NodeParams, WaitMode, PlacementState } from './event-writer.js';
+export { resolveCordonOptions, resolveDrainOptions, type CordonOptions, type DrainOptions } from './cordon-options.js';
 export type { Effect, CoreEvent, ReplyCode, StopWhy, MessageOutcome } from './effect-reader.js';
 export type { ChildStatus, LocalChildView, GlobalChildView, MemberView, NodeInfo, SpecView, RejectReason } from './queries.js';
 export { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, transportPayloadMax, CLOSE_REASON_CHARS_MAX, DIAL_TIMEOUT_MS } from './limits.js';

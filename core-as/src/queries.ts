@@ -3,7 +3,7 @@
 // global view has its own decoder, which keeps rows between calls (global-view.ts).
 
 import type { OutReader } from './effect-reader.js';
-import { FRAME_ERROR_NAMES, STATUS_NAMES } from './generated/boundary.js';
+import { FRAME_ERROR_NAMES, STATUS_NAMES, PLACEMENT_STATE_NAMES } from './generated/boundary.js';
 
 export type ChildStatus = (typeof STATUS_NAMES)[number];
 
@@ -13,6 +13,8 @@ export interface GlobalChildView { readonly id: string; readonly kind: string; r
 export interface MemberView {
   name: string; incarnation: number; address: string; weight: number; kinds: string[];
   children: number; status: 'up' | 'leaving' | 'disconnected'; self: boolean;
+  /** Its entry in the replicated cordon table: 'active' (takes new children), 'cordoned' or 'draining'. */
+  state: (typeof PLACEMENT_STATE_NAMES)[number];
 }
 export interface NodeInfo {
   name: string; incarnation: number; ready: boolean; leaving: boolean; left: boolean;
@@ -55,8 +57,8 @@ export function readMembers(r: OutReader): MemberView[] {
   for (let i = 0; i < n; i++) {
     const name = r.str(), incarnation = r.u64(), address = r.str(), weight = r.f64();
     const kinds = readStrings(r);
-    const children = r.u32(); const st = r.u8(); const self = r.u8() === 1;
-    out.push({ name, incarnation, address, weight, kinds, children, status: MEMBER_STATUSES[st] ?? 'up', self });
+    const children = r.u32(); const st = r.u8(); const self = r.u8() === 1; const state = PLACEMENT_STATE_NAMES[r.u8()] ?? 'active';
+    out.push({ name, incarnation, address, weight, kinds, children, status: MEMBER_STATUSES[st] ?? 'up', self, state });
   }
   return out;
 }

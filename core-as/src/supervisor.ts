@@ -16,7 +16,9 @@ import { Emitter } from './emitter.js';
 import type { GatewayEvent } from './gateway.js';
 import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
+  UnknownMemberError, DrainTimeoutError, DrainCancelledError,
 } from './errors.js';
+import { checkMember, checkWeight, resolveCordonOptions, resolveDrainOptions, type CordonOptions, type DrainOptions } from './cordon-options.js';
 import { resolveOptions, type ChildSpec, type CommonOptions, type ResolvedOptions } from './options.js';
 import { encodeCredentialToken, type CredentialToken } from './credential.js';
 import { renewedCredential } from './renewal.js';
@@ -67,10 +69,14 @@ export interface HostAdapters {
 export interface StartOptions { wait?: 'ack' | 'running'; timeoutMs?: number }
 export interface TerminateOptions { wait?: 'ack' | 'stopped'; timeoutMs?: number }
 
-interface Pending { resolve(): void; reject(e: Error): void; id: string; timer?: ReturnType<typeof setTimeout> }
+interface Pending { resolve(): void; reject(e: Error): void; id: string; drain?: boolean; timer?: ReturnType<typeof setTimeout> }
 
-function replyError(code: ReplyCode, field: string, message: string, id: string): TrellisError {
+function replyError(code: ReplyCode, field: string, message: string, id: string, drain = false): TrellisError {
   switch (code) {
+    case 'unknown_member': return new UnknownMemberError(id, message);
+    case 'deadline': return drain ? new DrainTimeoutError(id, message) : new TimeoutError(message);
+    case 'cancelled': return new DrainCancelledError(id, message);
+    case 'table_full': return new TrellisError('table_full', message);
     case 'invalid_spec': return new InvalidChildSpecError(field || 'spec', message);
     case 'not_found': return new NotFoundError(id, message);
     case 'already_started': return new AlreadyStartedError(id, message);
@@ -357,14 +363,14 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.pending.delete(req);
     if (p.timer) clearTimeout(p.timer);
     if (code === 'ok') p.resolve();
-    else p.reject(replyError(code, field, message, p.id));
+    else p.reject(replyError(code, field, message, p.id, p.drain));
   }
 
-  private request(id: string, timeoutMs: number | undefined, send: (req: number) => void): Promise<void> {
+  private request(id: string, timeoutMs: number | undefined, send: (req: number) => void, drain = false): Promise<void> {
     if (this.state !== 'running') return Promise.reject(new NotRunningError());
     const req = this.nextReq++;
     return new Promise<void>((resolve, reject) => {
-      const p: Pending = { resolve, reject, id };
+      const p: Pending = { resolve, reject, id, drain };
       if (timeoutMs !== undefined) {
         p.timer = setTimeout(() => {
           this.pending.delete(req);
@@ -412,6 +418,39 @@ export class Supervisor extends Emitter<TrellisEvent> {
     const t = options.timeoutMs ?? CALL_TIMEOUT_DEFAULT_MS;
     if (typeof t !== 'number' || !(t > 0)) return Promise.reject(new InvalidOptionError('timeoutMs', 'must be a positive number of milliseconds'));
     return this.messaging.call(id, msg, t);
+  }
+
+  /**
+   * No new children are placed on `member` (any member, this one included); what it runs stays.
+   * The state is replicated and outlives a restart of the member while any member remembers it.
+   * Resolves once the member applies it (at once for a member that is down).
+   */
+  cordon(member: string, options?: CordonOptions): Promise<void> {
+    const { timeoutMs } = resolveCordonOptions(options);
+    return this.request(checkMember(member), undefined, (req) => this.core.cordon(req, member, 'cordoned', 0, timeoutMs));
+  }
+
+  /** `member` takes new children again; the children whose placement winner it is move back to it. */
+  uncordon(member: string, options?: CordonOptions): Promise<void> {
+    const { timeoutMs } = resolveCordonOptions(options);
+    return this.request(checkMember(member), undefined, (req) => this.core.cordon(req, member, 'active', 0, timeoutMs));
+  }
+
+  /**
+   * Cordons `member` and moves its children to the other members, at most `maxParallel` at once
+   * (each stopped there before it starts elsewhere). Resolves once it runs no children; rejects
+   * with DrainTimeoutError at `deadlineMs` (the member stays draining until uncordoned). A child
+   * whose kind no other open member runs stays, so the drain cannot finish in time.
+   */
+  drain(member: string, options?: DrainOptions): Promise<void> {
+    const { deadlineMs, maxParallel } = resolveDrainOptions(options);
+    return this.request(checkMember(member), undefined, (req) => this.core.cordon(req, member, 'draining', maxParallel, deadlineMs), true);
+  }
+
+  /** This member's share of placements from now on (relative to the others' weights); children move accordingly. */
+  setWeight(weight: number): Promise<void> {
+    const w = checkWeight(weight);
+    return this.request(this.name, undefined, (req) => this.core.setWeight(req, w));
   }
 
   whichChildren(scope: 'local'): LocalChildView[];

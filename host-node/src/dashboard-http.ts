@@ -1,22 +1,23 @@
 // The dashboard over node:http: `PATH/` is the page, its files come from the package
 // (core-as/dashboard, nothing from a CDN), `PATH/events` is a Server-Sent Events stream fed by
-// the core's DashboardFeed. Actions (terminate a child) are off unless `actions.token` is given,
-// and then need that token as `Authorization: Bearer TOKEN`.
+// the core's DashboardFeed. Actions (terminate a child; cordon, uncordon, drain a member:
+// dashboard-actions.ts) are off unless `actions.token` is given, and then need that token as
+// `Authorization: Bearer TOKEN`.
 import { readFileSync } from 'node:fs';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidOptionError, type Supervisor, type TrellisError } from '@trellis/core';
+import { InvalidOptionError, type Supervisor } from '@trellis/core';
 import { DashboardFeed, dashboardAssetsUrl } from '@trellis/core/dashboard';
+import { ACTIONS, runAction, type ActionName } from './dashboard-actions.js';
 
 export interface DashboardOptions {
   path: string;
-  /** Allow the page to terminate children, for requests bearing this token (off without it). */
+  /** Allow the page to terminate children and cordon, uncordon or drain members, for requests bearing this token (off without it). */
   actions?: { token: string };
 }
 
 /** The largest action request body read, in bytes. */
 const ACTION_BODY_BYTES_MAX = 4096;
-const ACTION_TIMEOUT_MS = 10_000;
 
 const ASSETS: Record<string, string> = { '': 'index.html', 'dashboard.js': 'dashboard.js', 'dashboard.css': 'dashboard.css' };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
@@ -46,21 +47,17 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-/** POST PATH/actions/terminate with {"id": "..."}: terminates the child cluster-wide and answers once it is stopped. */
-function terminate(o: DashboardOptions, sup: Supervisor, req: IncomingMessage, res: ServerResponse): void {
+/** POST PATH/actions/NAME with a JSON body: refused without the token, else run and answered once done (dashboard-actions.ts). */
+function action(o: DashboardOptions, sup: Supervisor, name: ActionName, req: IncomingMessage, res: ServerResponse): void {
   if (!o.actions) return answerJson(res, 403, { error: 'actions_off', message: 'dashboard actions are not enabled on this member' });
   if (!authorized(o, req)) return answerJson(res, 401, { error: 'unauthorized', message: 'needs Authorization: Bearer <dashboard actions token>' });
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (d: string) => { body += d; if (body.length > ACTION_BODY_BYTES_MAX) req.destroy(); });
   req.on('end', () => {
-    let id: unknown;
-    try { id = (JSON.parse(body) as { id?: unknown }).id; } catch { /* answered below */ }
-    if (typeof id !== 'string') return answerJson(res, 400, { error: 'invalid_request', message: 'body must be {"id": "<child id>"}' });
-    sup.terminateChild(id, { wait: 'stopped', timeoutMs: ACTION_TIMEOUT_MS }).then(
-      () => answerJson(res, 200, { ok: true, id }),
-      (e: TrellisError) => answerJson(res, e.code === 'not_found' ? 404 : 409, { error: e.code, message: e.message }),
-    );
+    let parsed: unknown;
+    try { parsed = JSON.parse(body); } catch { /* runAction answers 400 */ }
+    void runAction(sup, name, parsed).then((a) => answerJson(res, a.status, a.body));
   });
 }
 
@@ -71,7 +68,8 @@ export function dashboardHandler(o: DashboardOptions, holder: { feed?: Dashboard
   }
   return (req, res) => {
     const url = (req.url ?? '').split('?')[0];
-    if (url === o.path + '/actions/terminate' && req.method === 'POST' && holder.sup) { terminate(o, holder.sup, req, res); return true; }
+    const act = url.startsWith(o.path + '/actions/') ? url.slice(o.path.length + 9) as ActionName : undefined;
+    if (act && ACTIONS.includes(act) && req.method === 'POST' && holder.sup) { action(o, holder.sup, act, req, res); return true; }
     if (req.method !== 'GET' || (url !== o.path && !url.startsWith(o.path + '/'))) return false;
     if (url === o.path) { res.writeHead(301, { location: o.path + '/' }).end(); return true; }
     const rest = url.slice(o.path.length + 1);

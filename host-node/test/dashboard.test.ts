@@ -111,6 +111,48 @@ describe('dashboard', () => {
     await page.close();
   }, 30_000);
 
+  it('cordon, uncordon and drain from the page: refused without the token; with it the state and weight are shown, the drain empties the member, the moves are charted', async () => {
+    const TOKEN = 'dashboard-actions-token-0123456789';
+    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: { token: TOKEN } } });
+    const b = await node({ name: 'b', seeds: [a.address!] });
+    const c = await node({ name: 'c', seeds: [a.address!], weight: 2 });
+    await waitUntil(() => [a, b, c].every((s) => s.members().length === 3 && s.ready), 5000, 'three members');
+    for (let i = 0; i < 24; i++) await a.startChild({ id: `m${i}`, kind: 'work', args: {} }, { wait: 'running' });
+    const onB = b.whichChildren('local').length;
+    expect(onB).toBeGreaterThan(0);
+    const page = await browser.newPage();
+    await page.goto(dashboardUrl(a));
+    await page.waitForFunction(() => document.getElementById('children-count')!.textContent === '24 of 24');
+    const rowOf = (m: string) => page.evaluate((name) => {
+      const tr = document.querySelector(`#members tr[data-member="${name}"]`) as HTMLElement;
+      return { state: tr.dataset.state, weight: tr.children[3].textContent, moves: Number(tr.querySelector('svg.moves')?.getAttribute('data-total')) };
+    }, m);
+    expect(await rowOf('c')).toMatchObject({ state: 'active', weight: '2' });
+    const result = async () => { await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status !== undefined); return page.getAttribute('#action-result', 'data-status'); };
+
+    await page.click('#members tr[data-member="b"] .cordon');
+    expect(await result()).toBe('401');
+    expect(a.members().find((m) => m.name === 'b')?.state).toBe('active');
+
+    await page.fill('#token', TOKEN);
+    await page.click('#members tr[data-member="b"] .cordon');
+    expect(await result()).toBe('200');
+    for (const s of [a, b, c]) expect(s.members().find((m) => m.name === 'b')?.state).toBe('cordoned');
+    await page.waitForFunction(() => (document.querySelector('#members tr[data-member="b"]') as HTMLElement).dataset.state === 'cordoned');
+    await page.screenshot({ path: join(artifacts, '4-cordoned.png') });
+    await page.click('#members tr[data-member="b"] .uncordon');
+    expect(await result()).toBe('200');
+    await page.waitForFunction(() => (document.querySelector('#members tr[data-member="b"]') as HTMLElement).dataset.state === 'active');
+
+    await page.click('#members tr[data-member="b"] .drain');
+    expect(await result()).toBe('200');
+    expect(b.whichChildren('local')).toEqual([]);
+    await page.waitForFunction(() => (document.querySelector('#members tr[data-member="b"]') as HTMLElement).dataset.state === 'draining');
+    await waitUntil(async () => (await rowOf('a')).moves + (await rowOf('c')).moves >= onB, 3000, 'the moves charted');
+    await page.screenshot({ path: join(artifacts, '5-drained.png') });
+    await page.close();
+  }, 30_000);
+
   it('filters children by search, status and member', async () => {
     const a = await node({ name: 'a', dashboard: { path: '/dashboard' } });
     for (let i = 0; i < 25; i++) await a.startChild({ id: `${i % 5 === 0 ? 'special' : 'plain'}-${i}`, kind: 'work', args: {} }, { wait: 'running' });

@@ -127,7 +127,11 @@ export class ProcessMember {
   startChild(spec: unknown, opts: unknown = {}): Promise<void> { return this.call('startChild', spec, opts); }
   terminateChild(id: string, opts: unknown = {}): Promise<void> { return this.call('terminateChild', id, opts); }
   whichChildren(scope: 'local' | 'global'): Promise<Array<{ id: string; node: string | null; status: string; restarts: number; kind: string }>> { return this.call('whichChildren', scope); }
-  members(): Promise<Array<{ name: string; status: string; incarnation: number; children: number }>> { return this.call('members'); }
+  members(): Promise<Array<{ name: string; status: string; incarnation: number; children: number; weight: number; state: string }>> { return this.call('members'); }
+  cordon(member: string, opts: unknown = {}): Promise<void> { return this.call('cordon', member, opts); }
+  uncordon(member: string, opts: unknown = {}): Promise<void> { return this.call('uncordon', member, opts); }
+  drain(member: string, opts: { deadlineMs?: number; maxParallel?: number } = {}): Promise<void> { return this.call('drain', member, opts); }
+  setWeight(weight: number): Promise<void> { return this.call('setWeight', weight); }
   digest(): Promise<string> { return this.call('digest'); }
   rejectedFrames(): Promise<Record<string, number>> { return this.call('rejectedFrames'); }
   mintCredential(o: { name: string; kinds: string[]; expiresInMs: number }): Promise<string> { return this.call('mintCredential', o); }

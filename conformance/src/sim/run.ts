@@ -50,20 +50,25 @@ export interface SimOptions {
   retries?: boolean;
   /** Pre-auth links that never finish their handshake, reopened before its timeout (CLI --idle-links). */
   idleLinks?: boolean;
+  /** Cordons, drains and weight changes in the workload, all uncordoned before quiescence (CLI --cordons; not part of --harsh, so its seeds keep their traces). */
+  cordons?: boolean;
 }
 
-type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean };
+type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean };
 
 /**
  * The world every seed runs in unless told otherwise: as unkind as the real one. Idle links stay
  * off until unauthenticated links no longer hold back readiness (issue 11).
  */
-export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false };
+export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false };
 
 /** The four models of the harsher world, with `harsh` and the defaults applied. */
 export function harshModels(o: SimOptions): Models {
-  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh };
-  return { clock: o.clock ?? base.clock, overlapRules: o.overlapRules ?? base.overlapRules, retries: o.retries ?? base.retries, idleLinks: o.idleLinks ?? base.idleLinks };
+  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false };
+  return {
+    clock: o.clock ?? base.clock, overlapRules: o.overlapRules ?? base.overlapRules, retries: o.retries ?? base.retries, idleLinks: o.idleLinks ?? base.idleLinks,
+    cordons: o.cordons ?? base.cordons,
+  };
 }
 
 export interface SimResult {
@@ -120,6 +125,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const wrng = new Prng(seed ^ 0x7e7);
   // Messages draw from their own generator too (the network's delays still see their frames).
   const mrng = new Prng(seed ^ 0x3e55);
+  const prng = new Prng(seed ^ 0xc0d);
   const w = new World(wasm, seed, SIM_CONFIG);
   o.onWorld?.(w);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
@@ -303,6 +309,17 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     }
     messageProblems();
   };
+  /** Cordons (model): a weight change, a cordon, a drain or an uncordon of a live member, asked at a live member. */
+  const cordoned = new Set<string>();
+  const placementChange = (live: string[]) => {
+    const at = prng.pick(live), who = prng.pick(live);
+    const what = prng.int(0, 3);
+    if (what === 0) { const wt = prng.pick([0.5, 1, 2, 3]); note(`${who} setWeight ${wt}`); w.setWeight(who, wt); return; }
+    const state = what === 1 ? 'cordoned' : what === 2 ? 'draining' : 'active';
+    note(`${at} ${state === 'active' ? 'uncordon' : state === 'cordoned' ? 'cordon' : 'drain'} ${who}`);
+    if (state !== 'active') cordoned.add(who);
+    w.cordon(at, who, state, prng.int(1, 4), 3000);
+  };
 
   if (models.clock) {
     // The host as core-as/src/supervisor.ts and clock.ts are today: one timer, replaced by each
@@ -380,6 +397,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         if (first) repeat(from, first, 'identical repeat');
       }
     }
+    if (models.cordons && prng.chance(0.08)) placementChange(live);
     const roll = rng.float();
     if (roll < 0.42) {
       const id = rng.pick(IDS);
@@ -487,6 +505,13 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     w.calm();
     // A long stall that began before calm() is still a fault: convergence is timed from its end.
     w.runUntil(() => w.aliveNodes().every((n) => !n.stalled), SIM_CONFIG.failureTimeoutMs);
+    if (cordoned.size > 0) {
+      // Every cordon and drain undone, once the healed links have carried the tables (an uncordon
+      // written with an older table would lose to a cordon it has not seen).
+      w.runFor(SIM_CONFIG.failureTimeoutMs + 2 * SIM_CONFIG.syncIntervalMs);
+      const asker = liveNames().find((x) => !leaving.has(x));
+      if (asker) for (const who of cordoned) { note(`${asker} uncordon ${who}`); w.cordon(asker, who, 'active'); }
+    }
     const settledAt = w.now;
     // Silence from the fault period (a member cut off by a partition still counts as up) is judged
     // up to a failure timeout after the heal: convergence is not looked for before then.
@@ -536,7 +561,7 @@ export function replayCommand(seed: number, o: SimOptions = {}): string {
   if (o.harsh === true) parts.push('--harsh');
   if (o.harsh === false) parts.push('--gentle');
   const base = harshModels({ harsh: o.harsh });
-  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links']];
+  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons']];
   for (const [k, flag] of flags) {
     if (o[k] === true && !base[k]) parts.push(`--${flag}`);
     if (o[k] === false && base[k]) parts.push(`--no-${flag}`);

@@ -5,7 +5,7 @@
 // Debugging scripts watch it through `onAction`, `observe` and `onFrame`, never by patching it
 // (docs/SIMULATOR.md, "How to debug a seed").
 
-import type { CoreConfig, CoreEvent, DialFailure, Effect, ReplyCode, WaitMode } from '@trellis/core';
+import type { CoreConfig, CoreEvent, DialFailure, Effect, PlacementState, ReplyCode, WaitMode } from '@trellis/core';
 import { TestCore as Core } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
@@ -466,6 +466,26 @@ export class World {
     this.act('leave', name, req);
     n.core.tick(this.now);
     n.core.leave(req);
+    this.stepNode(n);
+    return req;
+  }
+  /** cordon / uncordon (state 'active') / drain `member`, asked at node `name`. */
+  cordon(name: string, member: string, state: PlacementState, maxParallel = 0, deadlineMs = 0): number {
+    const n = this.node(name);
+    const req = this.nextReq++;
+    this.act('cordon', name, member, state, maxParallel, deadlineMs, req);
+    n.core.tick(this.now);
+    n.core.cordon(req, member, state, maxParallel, deadlineMs);
+    this.stepNode(n);
+    return req;
+  }
+  setWeight(name: string, weight: number): number {
+    const n = this.node(name);
+    const req = this.nextReq++;
+    this.act('setWeight', name, weight, req);
+    n.opts.weight = weight;
+    n.core.tick(this.now);
+    n.core.setWeight(req, weight);
     this.stepNode(n);
     return req;
   }

@@ -1,0 +1,42 @@
+// Drain benchmark (npm run bench -- drain [--host node|bun] [--max-parallel P]): a loopback
+// cluster of 3 real processes with about 1,000 inline children each; one member is drained
+// (drain_1k_ms: from sup.drain() until it resolves, i.e. every child of the drained member was
+// stopped there and is claimed by another member). Checked from outside afterwards: the drained
+// member runs nothing and every child runs exactly once.
+import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
+import { waitUntil } from '../dist/drivers/process-member.js';
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
+const host = opt('host', 'node');
+const driver = host === 'bun' ? bunDriver : nodeDriver;
+const MAX_PARALLEL = Number(opt('max-parallel', 64));
+const PER_MEMBER = 1000;
+const N = 3 * PER_MEMBER;
+const DEADLINE_MS = 60000;
+const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'drain', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+
+const c = new Cluster(driver, { heartbeatMs: 250, failureTimeoutMs: 1000, syncIntervalMs: 1000 });
+try {
+  const [a, b] = await c.addMany(['n1', 'n2', 'n3']);
+  for (const m of c.alive()) await m.call('quiet', 'all');
+  await waitUntil(async () => {
+    for (const m of c.alive()) if ((await m.members()).filter((x) => x.status === 'up').length !== 3 || !(await m.call('ready'))) return false;
+    return true;
+  }, 20000, 'cluster of 3');
+  const ids = Array.from({ length: N }, (_, i) => `d-${i}`);
+  await a.call('startMany', ids.map((id) => ({ id, kind: 'worker' })));
+  const running = async () => { let s = 0; for (const m of c.alive()) s += (await m.call('counts')).running; return s; };
+  await waitUntil(async () => (await running()) === N, 60000, 'all running', 50);
+  const onB = (await b.call('counts')).running;
+  const t0 = performance.now();
+  await a.drain('n2', { maxParallel: MAX_PARALLEL, deadlineMs: DEADLINE_MS });
+  const ms = performance.now() - t0;
+  await waitUntil(async () => (await running()) === N, 20000, 'all running after the drain', 50);
+  if ((await b.call('counts')).running !== 0) throw new Error('the drained member still runs children');
+  const p = await c.placements();
+  if (ids.some((id) => p.get(id)?.length !== 1)) throw new Error('a child does not run exactly once');
+  emit('drain_1k_ms', ms, 'ms', { drained: onB, children: N, maxParallel: MAX_PARALLEL, members: 3 });
+} finally {
+  await c.close();
+}
