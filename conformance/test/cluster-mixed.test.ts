@@ -1,6 +1,8 @@
 // The conformance scenarios on a mixed cluster: Node and Bun members alternate, so children
 // move between runtimes on failover and rebalancing.
 import { scenarios } from './scenarios.js';
+import { stateScenarios } from './scenarios-state.js';
 import { mixedDriver } from '../src/drivers/cluster.js';
 
 scenarios(mixedDriver);
+stateScenarios(mixedDriver);

@@ -1,24 +1,16 @@
 // The conformance scenarios, written once against the ClusterDriver and run per driver
 // (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1,
 // real signals. Waits are conditions with deadlines, sized for a loaded 2-core machine.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import WebSocket from 'ws';
-import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
+import type { ClusterDriver } from '../src/drivers/cluster.js';
 import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
-
-const FAILURE_MS = 600;
+import { clusterPerTest, formed, FAILURE_MS } from './scenario-cluster.js';
 const spec = (id: string, kind = 'worker', extra: Record<string, unknown> = {}) => ({ id, kind, args: { id }, ...extra });
 const ids = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
 export function scenarios(driver: ClusterDriver): void {
-  let cl: Cluster | undefined;
-  const make = (o = {}) => (cl = new Cluster(driver, { failureTimeoutMs: FAILURE_MS, heartbeatMs: 100, ...o }));
-  afterEach(async () => { await cl?.close(); cl = undefined; });
-
-  const formed = (c: Cluster, n: number) => waitUntil(async () => {
-    for (const m of c.alive()) if ((await m.members()).filter((x) => x.status === 'up').length !== n || !(await m.call('ready'))) return false;
-    return true;
-  }, 15000, `${n} members`);
+  const make = clusterPerTest(driver);
 
   describe(`conformance[${driver.name}]: Pogo's scenarios`, () => {
     it('runs each member on the runtime the driver names, all in one cluster', async () => {

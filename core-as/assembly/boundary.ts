@@ -21,6 +21,15 @@ export const EV_CHILD_START_FAILED: u8 = 12;
 export const EV_PLANT_BUGS: u8 = 13; // testing builds only; a release core counts it as a bad record
 export const EV_ADD_SEEDS: u8 = 14; // u32 count, then that many address strings (seeds found after init)
 export const EV_CHILD_UNRESPONSIVE: u8 = 15; // str id, u32 epoch: it did not settle shutdownMs after its stop
+// State handoff and checkpoints (handoff.ts).
+export const EV_STATE_CONFIG: u8 = 40;  // u32 handoffTimeoutMs, u32 maxStateBytes (once, right after init)
+export const EV_CHILD_STATE: u8 = 41;   // str id, u32 epoch, u8 STATE_*, u32 version, bytes state, str error name, str error message
+export const EV_CHECKPOINT: u8 = 42;    // str id, u32 epoch, u32 version, bytes state
+
+// What a child answered to FX_DEHYDRATE (EV_CHILD_STATE).
+export const STATE_GIVEN: u8 = 0;  // its state follows
+export const STATE_NONE: u8 = 1;   // the kind registered no dehydrate hook
+export const STATE_FAILED: u8 = 2; // the hook threw, or its value does not encode
 
 // Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
 export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
@@ -36,6 +45,8 @@ export const FX_WAKE: u8 = 6;
 export const FX_REPLY: u8 = 7;
 export const FX_EVENT: u8 = 8;
 export const FX_INVARIANT: u8 = 9; // testing builds only: str message (invariant name: detail)
+export const FX_DEHYDRATE: u8 = 40; // str id, u32 epoch: ask the child for its state (its stop follows the answer)
+export const FX_REHYDRATE: u8 = 41; // str id, u32 epoch, u32 version, str source, str from, bytes: the state of the FX_RUN that follows
 
 // Observer events (FX_EVENT payload: u8 kind, then four strings and two numbers).
 export const OE_MEMBER_UP: u8 = 1;        // name, incarnation, address
@@ -49,6 +60,10 @@ export const OE_CHILD_MOVED: u8 = 8;      // id, from, to
 export const OE_LINK_REJECTED: u8 = 9;    // link, reason
 export const OE_LEFT: u8 = 10;            // this node finished leaving
 export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled, still claimed
+export const OE_HANDOFF: u8 = 40;           // id, to, version, bytes: a moving child's state sent to its new owner
+export const OE_HANDOFF_FAILED: u8 = 41;    // id, reason, to, error message, epoch: the new instance starts fresh
+export const OE_CHILD_REHYDRATED: u8 = 42;  // id, source ('handoff' | 'checkpoint'), from, version, bytes
+export const OE_CHECKPOINT_REFUSED: u8 = 43; // id, reason ('too_large'), bytes
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;

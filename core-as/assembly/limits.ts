@@ -117,3 +117,13 @@ export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
 if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+
+// ---- state handoff and checkpoints (handoff.ts) ------------------------------------------------
+/** A child's state (handed over or checkpointed) is at most this large, whatever the option says. */
+export const STATE_BYTES_MAX: i32 = 64 << 20;
+if (STATE_BYTES_MAX + ID_BYTES_MAX + 64 > MESSAGE_BYTES_MAX) ERROR('a state message must fit one reassembled message');
+/** maxStateBytes when the host gives none. */
+export const STATE_DEFAULT_BYTES: i32 = 16 << 20;
+if (STATE_DEFAULT_BYTES > STATE_BYTES_MAX) ERROR('the default state limit must not exceed the cap');
+/** handoffTimeoutMs when the host gives none: how long a moving child may take to give its state. */
+export const HANDOFF_TIMEOUT_DEFAULT_MS: i64 = 5000;

@@ -19,11 +19,12 @@
 //   supervision.ts  local children: start, stop, exits, restart intensity and backoff
 //   requests.ts     startChild, terminateChild, leave; acknowledgements and waiters
 //   outbox.ts       the one way a frame is sent (fragments.ts splits and reassembles)
+//   handoff.ts      a moving child's state to its new owner; checkpoints to the next in line
 
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_HANDOFF, MSG_CHECKPOINT,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -63,6 +64,7 @@ import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
+import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
 import { GlobalView } from './global-view';
 
 export class Config {
@@ -134,6 +136,8 @@ export class Node {
   // What runs where: our claims, and the children we run here.
   claims: ClaimTable = new ClaimTable();
   locals: StrMap<LocalChild> = new StrMap<LocalChild>();
+  /** States of moving children, checkpoints, and the copies other members gave us. */
+  handoff: StateTable = new StateTable();
   /** Local children in S_RESTARTING (waiting out their backoff). */
   restartingIds: StrSet = new StrSet();
   epochCounter: u32 = 0;
@@ -372,6 +376,8 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
+    case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
+    case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
@@ -423,7 +429,8 @@ const T_DIALS: i32 = 4;               // dials: addresses whose backoff has pass
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
 const T_CREDENTIALS: i32 = 6;         // handshake: a credential (a member's or ours) expires: its links close
 const T_TAKEOVER: i32 = 7;            // lease: a lost member's lease is over, its children may start
-const TIMERS: i32 = 8;
+const T_HANDOFFS: i32 = 8;            // handoff: a moving child that gave no state in time moves without it
+const TIMERS: i32 = 9;
 
 /** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
 function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
@@ -438,6 +445,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_RESTARTS: return restartsDue(n);
     case T_CREDENTIALS: return credentialsDue(n);
     case T_TAKEOVER: return takeoverDue(n);
+    case T_HANDOFFS: return handoffsDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -463,5 +471,6 @@ function timerFire(n: Node, t: i32): void {
     case T_RESTARTS: restartsFire(n); break;
     case T_CREDENTIALS: closeExpiredCredentials(n); break;
     case T_TAKEOVER: takeoverFire(n); break;
+    case T_HANDOFFS: handoffsFire(n); break;
   }
 }

@@ -22,6 +22,7 @@ import { RESTART_BACKOFF_BASE_MS, RESTART_BACKOFF_MAX_MS } from './limits';
 import { fxEvent, fxRun, fxStop } from './effects';
 import { dotKey } from './crdt';
 import { setClaim, releaseClaim } from './claims';
+import { rehydrateFor } from './handoff';
 
 // ---- the restart decision, as pure functions ----------------------------------------------
 
@@ -71,6 +72,7 @@ export function startLocal(n: Node, id: string, spec: Spec, lc: LocalChild | nul
   c.state = S_STARTING;
   n.actions++;
   setClaim(n, id, c.epoch, C_STARTING, c.restarts);
+  rehydrateFor(n, id, c.epoch);
   fxRun(id, c.epoch, spec.kind, spec.args);
 }
 

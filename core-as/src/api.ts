@@ -4,5 +4,6 @@ export {
   Supervisor, TimerClock, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
   NotRunningError, ChildFailedError, TimeoutError, fromEnv, EnvVariableError,
   type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
+  type ChildState, type RehydratedState, type HandoffFailure,
   type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
 } from './index.js';

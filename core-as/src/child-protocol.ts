@@ -2,16 +2,24 @@
 // code that runs inside the child. The host supplies only how to post and receive messages.
 import type { ErrorInfo } from './adapters.js';
 import { errorInfo } from './runner-inline.js';
+import { dehydrateWith, stateContext, type StateBytes } from './child-state.js';
+import type { StateAnswer } from './event-writer.js';
 
 export type ToChild =
-  | { t: 'start'; module: string; export: string; id: string; node: string; args: unknown }
-  | { t: 'stop' };
+  | { t: 'start'; module: string; export: string; id: string; node: string; args: unknown; state?: StateBytes }
+  | { t: 'stop' }
+  | StateToChild;
 
 export type FromChild =
   | { t: 'started' }
   | { t: 'startFailed'; error: ErrorInfo }
   | { t: 'exit'; reason: 'normal' | 'crash'; error?: ErrorInfo }
-  | { t: 'event'; name: string; data: unknown };
+  | { t: 'event'; name: string; data: unknown }
+  | StateFromChild;
+
+/** State handoff: the runner asks for the state; the child answers, or sends a checkpoint. */
+export type StateToChild = { t: 'dehydrate' };
+export type StateFromChild = { t: 'state'; answer: StateAnswer } | { t: 'checkpoint'; state: StateBytes };
 
 export interface ChildPort {
   post(m: FromChild): void;
@@ -31,6 +39,7 @@ export interface ChildPort {
 export function runChildEntry(port: ChildPort): void {
   const abort = new AbortController();
   let started = false;
+  let dehydrate: (() => unknown) | undefined;
   // A child must not outlive its node: the cluster starts it elsewhere as soon as the node is
   // lost, so waiting for the child's own stop would run two copies. Its abort listeners run
   // (synchronously), then the process ends without waiting for the function to settle.
@@ -40,6 +49,7 @@ export function runChildEntry(port: ChildPort): void {
   });
   port.onMessage(async (m) => {
     if (m.t === 'stop') { abort.abort(); return; }
+    if (m.t === 'dehydrate') { void dehydrateWith(dehydrate).then((answer) => port.post({ t: 'state', answer })); return; }
     if (m.t !== 'start' || started) return;
     started = true;
     let fn: unknown;
@@ -52,9 +62,12 @@ export function runChildEntry(port: ChildPort): void {
       port.done();
       return;
     }
-    const ctx = { id: m.id, node: m.node, signal: abort.signal, emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }) };
     let result: unknown;
     try {
+      const ctx = {
+        id: m.id, node: m.node, signal: abort.signal, emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }),
+        ...stateContext(m.state, (hook) => { dehydrate = hook; }, (state) => port.post({ t: 'checkpoint', state })),
+      };
       result = (fn as (a: unknown, c: unknown) => unknown)(m.args, ctx);
     } catch (e) {
       port.post({ t: 'startFailed', error: errorInfo(e) });

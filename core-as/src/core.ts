@@ -9,6 +9,7 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
+  writeStateConfig, writeChildState, writeCheckpoint, type StateAnswer,
   writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeChildStarted, writeChildUnresponsive, writeChildExited, writeChildStartFailed,
   type CoreConfig, type WaitMode,
 } from './event-writer.js';
@@ -89,6 +90,11 @@ export class Core {
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
+  /** Right after init: the handoff deadline and the state size limit. */
+  stateConfig(handoffTimeoutMs: number, maxStateBytes: number): void { writeStateConfig(this.w, handoffTimeoutMs, maxStateBytes); }
+  /** A child's answer to a 'dehydrate' effect. */
+  childState(id: string, epoch: number, answer: StateAnswer): void { writeChildState(this.w, id, epoch, answer); }
+  checkpoint(id: string, epoch: number, version: number, bytes: Uint8Array): void { writeCheckpoint(this.w, id, epoch, version, bytes); }
 
   /** Number of queued event bytes. */
   get pending(): number { return this.w.queued + this.api.queued; }

@@ -4,7 +4,8 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DEHYDRATE, FX_REHYDRATE,
+  OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, REPLY_NAMES,
 } from './generated/boundary.js';
@@ -27,7 +28,18 @@ export type CoreEvent =
   | { type: 'child_unresponsive'; id: string; epoch: number }
   | { type: 'child_moved'; id: string; from: string; to: string }
   | { type: 'link_rejected'; reason: string; peer: string; address: string; link: number }
-  | { type: 'left'; name: string; incarnation: number };
+  | { type: 'left'; name: string; incarnation: number }
+  /** A moving child's state went to its new owner (`bytes` long, the child's schema `version`). */
+  | { type: 'handoff'; id: string; to: string; version: number; bytes: number }
+  /** A moving child's state could not be handed over: its new instance starts fresh. */
+  | { type: 'handoff_failed'; id: string; reason: HandoffFailure; to: string; message: string; epoch: number }
+  /** A child starts from a state: handed over by its previous instance, or its last checkpoint. */
+  | { type: 'child_rehydrated'; id: string; source: 'handoff' | 'checkpoint'; from: string; version: number; bytes: number }
+  /** A checkpoint was not kept (larger than maxStateBytes). */
+  | { type: 'checkpoint_refused'; id: string; reason: 'too_large'; bytes: number };
+
+/** Why a handoff failed: no state in handoffTimeoutMs, the hook threw, the state is over maxStateBytes, no link to or no new owner. */
+export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner';
 
 export type Effect =
   | { type: 'send'; link: number; bytes: Uint8Array }
@@ -35,6 +47,10 @@ export type Effect =
   | { type: 'close'; link: number; reason: string }
   | { type: 'run'; id: string; epoch: number; kind: string; args: string }
   | { type: 'stop'; id: string; epoch: number; shutdownMs: number }
+  /** Ask the child for its state (handoff): answer with Core.childState. */
+  | { type: 'dehydrate'; id: string; epoch: number }
+  /** The state the following run of `epoch` starts from. */
+  | { type: 'rehydrate'; id: string; epoch: number; version: number; source: 'handoff' | 'checkpoint'; from: string; bytes: Uint8Array }
   | { type: 'wake'; at: number }
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
   | { type: 'event'; event: CoreEvent }
@@ -101,6 +117,12 @@ export function readEffects(r: OutReader): Effect[] {
       case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: REPLY_NAMES[r.u8()] ?? 'invalid_spec', field: r.str(), message: r.str() }); break;
       case FX_EVENT: fx.push({ type: 'event', event: readEvent(r) }); break;
       case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;
+      case FX_DEHYDRATE: fx.push({ type: 'dehydrate', id: r.str(), epoch: r.u32() }); break;
+      case FX_REHYDRATE: {
+        const id = r.str(), epoch = r.u32(), version = r.u32(), source = r.str() === 'handoff' ? 'handoff' : 'checkpoint', from = r.str();
+        fx.push({ type: 'rehydrate', id, epoch, version, source, from, bytes: r.bytes(r.u32()) });
+        break;
+      }
     }
     r.pos = end;
   }
@@ -127,6 +149,10 @@ function readEvent(r: OutReader): CoreEvent {
     case OE_CHILD_MOVED: return { type: 'child_moved', id: a, from: b, to: c };
     case OE_CHILD_UNRESPONSIVE: return { type: 'child_unresponsive', id: a, epoch: n1 };
     case OE_LINK_REJECTED: return { type: 'link_rejected', reason: a, peer: b, address: c, link: n1 };
+    case OE_HANDOFF: return { type: 'handoff', id: a, to: b, version: n1, bytes: n2 };
+    case OE_HANDOFF_FAILED: return { type: 'handoff_failed', id: a, reason: b as HandoffFailure, to: c, message: d, epoch: n1 };
+    case OE_CHILD_REHYDRATED: return { type: 'child_rehydrated', id: a, source: b === 'handoff' ? 'handoff' : 'checkpoint', from: c, version: n1, bytes: n2 };
+    case OE_CHECKPOINT_REFUSED: return { type: 'checkpoint_refused', id: a, reason: 'too_large', bytes: n1 };
     default: return { type: 'left', name: a, incarnation: n1 }; // OE_LEFT
   }
 }

@@ -56,3 +56,9 @@ export const SEED_ADDRESSES_MAX = 256;
 export const SEED_RESOLVE_TIMEOUT_MS = 5000;
 /** Seed addresses already handed to the core that the runtime remembers (so it does not resend them). */
 export const SEEDS_SENT_MAX = 4096;
+
+/** handoffTimeoutMs by default: how long a moving child may take to give its state (the core's HANDOFF_TIMEOUT_DEFAULT_MS). */
+export const HANDOFF_TIMEOUT_DEFAULT_MS = 5000;
+/** maxStateBytes by default, and its cap (the core's STATE_DEFAULT_BYTES and STATE_BYTES_MAX). */
+export const STATE_DEFAULT_BYTES = 16 << 20;
+export const STATE_BYTES_MAX = 64 << 20;
