@@ -13,6 +13,10 @@
 //                  candidates without us); sent again whenever that member changes.
 //   starting       A node that starts a child it holds a copy for (a HANDOFF or a CHECKPOINT)
 //                  gives it to the runner first (FX_REHYDRATE, then FX_RUN) and drops it.
+//   links          A HANDOFF sent on a link that is then closed (two links to one member, one
+//                  closed as a duplicate) may be lost with it: the sender keeps what it sent
+//                  until some instance of the child is seen starting, and sends it again on the
+//                  member's next link, before the claims that may let it start.
 //
 // A copy names the instance it came from (member, epoch); a claim by any other instance, seen
 // starting or running, makes it stale, and it is dropped (an older copy must never win over the
@@ -56,6 +60,11 @@ class Checkpoint {
   constructor(public epoch: u32, public version: u32, public bytes: Uint8Array) {}
 }
 
+/** A HANDOFF sent (with a state, or "fresh"), kept to be sent again on the member's next link. */
+class Sent {
+  constructor(public to: string, public has: bool, public copy: StateCopy) {}
+}
+
 /** The candidates for a kind without us, derived from (and renewed with) the candidate cache. */
 class NextSet {
   constructor(public base: CandidateSet, public next: CandidateSet) {}
@@ -70,6 +79,8 @@ export class StateTable {
   ckpts: StrMap<Checkpoint> = new StrMap<Checkpoint>();
   /** Copies other members gave us (handed over or checkpointed), by id. */
   copies: StrMap<StateCopy> = new StrMap<StateCopy>();
+  /** HANDOFFs sent whose child no instance was seen starting yet, by id. */
+  sent: StrMap<Sent> = new StrMap<Sent>();
   nextSets: StrMap<NextSet> = new StrMap<NextSet>();
 }
 
@@ -160,6 +171,7 @@ export function onHandoff(n: Node, m: Member, r: Reader): bool {
   const version = r.u32();
   const bytes = r.bytes(STATE_BYTES_MAX);
   if (!r.ok || r.remaining != 0 || id.length == 0) return false;
+  if (n.locals.has(id)) return true; // sent again after we started it: nothing to keep
   if (has) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_HANDOFF));
   else if (n.handoff.copies.has(id)) n.handoff.copies.delete(id);
   return true;
@@ -172,13 +184,14 @@ export function onCheckpoint(n: Node, m: Member, r: Reader): bool {
   const version = r.u32();
   const bytes = r.bytes(STATE_BYTES_MAX);
   if (!r.ok || r.remaining != 0 || id.length == 0) return false;
-  keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_CHECKPOINT));
+  if (!n.locals.has(id)) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_CHECKPOINT));
   return true;
 }
 
 /** A member's claim came in: a copy from any other instance than the one claiming to run is stale. */
 export function claimSeen(n: Node, m: Member, c: Claim): void {
   if (c.status != C_STARTING && c.status != C_RUNNING) return;
+  if (n.handoff.sent.has(c.id)) n.handoff.sent.delete(c.id); // an instance started: nothing to send again
   const at = n.handoff.copies.find(c.id);
   if (at < 0) return;
   const copy = n.handoff.copies.valueAt(at);
@@ -199,6 +212,7 @@ export function claimSeen(n: Node, m: Member, c: Claim): void {
 export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChild | null): void {
   const t = n.handoff;
   if (!desired) {
+    if (t.sent.has(id)) t.sent.delete(id);
     const k = t.copies.find(id);
     if (k >= 0 && n.now - t.copies.valueAt(k).at > n.cfg.syncIntervalMs * COPY_GRACE) t.copies.delete(id);
   }
@@ -263,14 +277,31 @@ function handOff(n: Node, c: LocalChild, to: string, copy: StateCopy): void {
   if (to == n.name) { keepCopy(n, c.id, copy); return; } // ours again: we start it with the state
   const link = linkTo(n, to);
   if (link == 0) { fxEvent(OE_HANDOFF_FAILED, c.id, to.length ? 'no_link' : 'no_owner', to, '', <f64>c.epoch, 0); return; }
-  const w = n.outbox.frame(MSG_HANDOFF);
-  w.str(c.id);
-  w.bool(true);
-  w.u32(copy.epoch);
-  w.u32(copy.version);
-  w.bytes(copy.bytes);
-  n.outbox.to(link);
+  const s = new Sent(to, true, copy);
+  n.handoff.sent.set(c.id, s);
+  sendHandoff(n, c.id, s, link);
   fxEvent(OE_HANDOFF, c.id, to, '', '', <f64>copy.version, <f64>copy.bytes.length);
+}
+
+function sendHandoff(n: Node, id: string, s: Sent, link: u32): void {
+  const w = n.outbox.frame(MSG_HANDOFF);
+  w.str(id);
+  w.bool(s.has);
+  w.u32(s.copy.epoch);
+  w.u32(s.copy.version);
+  w.bytes(s.copy.bytes);
+  n.outbox.to(link);
+}
+
+/** A member (re)connected on `link`: the HANDOFFs for it go again, ahead of our full claims. */
+export function handoffsOnConnect(n: Node, m: Member, link: u32): void {
+  const t = n.handoff.sent;
+  if (t.size == 0) return;
+  const ids = t.keys();
+  for (let i = 0; i < ids.length; i++) {
+    const s = t.get(ids[i]);
+    if (s.to == m.name) sendHandoff(n, ids[i], s, link);
+  }
 }
 
 /** The move goes without a state: the event, and the new owner drops any copy it holds (a checkpoint). */
@@ -279,13 +310,9 @@ function handOffFresh(n: Node, c: LocalChild, to: string, reason: string, messag
   if (to == n.name) { if (n.handoff.copies.has(c.id)) n.handoff.copies.delete(c.id); return; }
   const link = linkTo(n, to);
   if (link == 0) return;
-  const w = n.outbox.frame(MSG_HANDOFF);
-  w.str(c.id);
-  w.bool(false);
-  w.u32(c.epoch);
-  w.u32(0);
-  w.bytes(new Uint8Array(0));
-  n.outbox.to(link);
+  const s = new Sent(to, false, new StateCopy(n.name, c.epoch, 0, new Uint8Array(0), SRC_HANDOFF));
+  n.handoff.sent.set(c.id, s);
+  sendHandoff(n, c.id, s, link);
 }
 
 function keepCopy(n: Node, id: string, copy: StateCopy): void {

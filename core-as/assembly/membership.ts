@@ -25,6 +25,7 @@ import { fxClose, fxEvent } from './effects';
 import { dialReached, forgetOtherAddresses, redialNow } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
+import { handoffsOnConnect } from './handoff';
 import { leaseLost } from './lease';
 
 export class MemberTable {
@@ -127,6 +128,7 @@ function afterConnect(n: Node, m: Member, link: u32): void {
   writeMembers(n);
   n.outbox.to(link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
+  handoffsOnConnect(n, m, link);
   sendClaimsFull(n, link);
   if (n.leaving) n.outbox.empty(link, MSG_LEAVING);
 }

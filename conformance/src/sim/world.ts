@@ -53,6 +53,9 @@ export interface NodeOptions {
   scope?: string;
 }
 
+/** How long a simulated child takes to give its state when asked (virtual ms; no randomness, so traces stay close). */
+const DEHYDRATE_MS = 1;
+
 type Item =
   | { k: 'deliver'; link: number; bytes: Uint8Array }
   | { k: 'opened'; link: number; outbound: boolean; address: string }
@@ -66,6 +69,8 @@ type Item =
   | { k: 'unresponsive'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
   | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
+  /** A child asked for its state (handoff) answers. */
+  | { k: 'dehydrated'; id: string; epoch: number }
   | { k: 'retire' };
 
 interface Queued { at: number; seq: number; node: string; inc: number; item: Item }
@@ -132,6 +137,8 @@ const IDLE_REOPEN_MARGIN_MS = 40;
 const DEFAULT_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400, maxFrameBytes: 1 << 20 };
 
 export class World {
+  /** id → the state its last instance asked for one gave (a 'dehydrate' answer; the checker compares). */
+  readonly statesGiven = new Map<string, string>();
   now = 0;
   readonly rng: Prng;
   readonly nodes = new Map<string, SimNode>();
@@ -589,6 +596,15 @@ export class World {
         core.childStartFailed(it.id, it.epoch, { name: 'SimStartError', message: 'simulated start failure' });
         break;
       }
+      case 'dehydrated': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        // Each instance gives a state that names it, so a checker can tell whose state a new instance got.
+        const state = `${n.name}#${n.inc}/${it.id}/${it.epoch}`;
+        this.statesGiven.set(it.id, state);
+        core.childState(it.id, it.epoch, { outcome: 'given', version: 1, bytes: new TextEncoder().encode(state) });
+        break;
+      }
       case 'exited': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
@@ -650,6 +666,7 @@ export class World {
         this.schedule(n, this.runner.startDelay(), fail ? { k: 'startFailed', id: e.id, epoch: e.epoch } : { k: 'started', id: e.id, epoch: e.epoch });
         break;
       }
+      case 'dehydrate': this.schedule(n, DEHYDRATE_MS, { k: 'dehydrated', id: e.id, epoch: e.epoch }); break;
       case 'stop': {
         const c = n.running.get(e.id);
         if (!c || c.epoch !== e.epoch) break;
