@@ -458,6 +458,16 @@ export class World {
     this.stepNode(n);
     return req;
   }
+  /** A child running on `name` checkpoints `state` (the codec tests capture CHECKPOINT frames). */
+  checkpoint(name: string, id: string, state: Uint8Array): void {
+    const n = this.node(name);
+    const c = n.running.get(id);
+    if (!c) throw new Error(`${id} does not run on ${name}`);
+    this.act('checkpoint', name, id, state.length);
+    n.core.tick(this.now);
+    n.core.checkpoint(id, c.epoch, 1, state);
+    this.stepNode(n);
+  }
   leave(name: string): number {
     const n = this.node(name);
     const req = this.nextReq++;
