@@ -21,8 +21,13 @@ const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ b
 
 const ownerAmong = (names, id) => placementOf(names.map((name) => ({ name, weight: 1, kinds: [KIND] })))(id, KIND);
 
-/** The counter runs once, on its owner among `names`. */
+/**
+ * Every alive member sees exactly `names` up (a member that has not met another yet would hand
+ * the state to the owner in its own view), and the counter runs once, on its owner among them.
+ */
 async function onOwner(c, id, names) {
+  const want = [...names].sort().join();
+  for (const m of c.alive()) if ((await m.members()).filter((x) => x.status === 'up').map((x) => x.name).sort().join() !== want) return false;
   const p = await c.placements();
   return p.get(id)?.length === 1 && p.get(id)[0] === ownerAmong(names, id);
 }
