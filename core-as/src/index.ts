@@ -9,7 +9,7 @@ export type { Effect, CoreEvent, ReplyCode, StopWhy, HandoffFailure } from './ef
 export { encodeState, decodeState, type ChildState, type RehydratedState, type StateBytes } from './child-state.js';
 export type { StateAnswer } from './event-writer.js';
 export type { ChildStatus, LocalChildView, GlobalChildView, MemberView, NodeInfo, SpecView, RejectReason } from './queries.js';
-export { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, transportPayloadMax, CLOSE_REASON_CHARS_MAX, DIAL_TIMEOUT_MS } from './limits.js';
+export { MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, transportPayloadMax, CLOSE_REASON_CHARS_MAX, DIAL_TIMEOUT_MS, SHUTDOWN_DRAIN_MS } from './limits.js';
 export * from './errors.js';
 export * from './emitter.js';
 export * from './options.js';

@@ -46,6 +46,11 @@ export const STEP_BYTES = 64 * 1024;
 
 /** How long a transport waits for a dialed link to open before it reports the dial failed. */
 export const DIAL_TIMEOUT_MS = 5000;
+/**
+ * A transport shutting down waits at most this long for the bytes it still queues to reach the
+ * OS: the last frames of a graceful leave (a moving child's state, BYE) are not cut off.
+ */
+export const SHUTDOWN_DRAIN_MS = 1000;
 
 /** Most characters of a close reason a transport sends (the WebSocket close frame allows 123 bytes). */
 export const CLOSE_REASON_CHARS_MAX = 120;
