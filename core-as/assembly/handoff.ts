@@ -4,10 +4,11 @@
 //                  leave, ours or another's) is first asked for its state (FX_DEHYDRATE). Its
 //                  answer, or the deadline (handoffTimeoutMs), decides: the state, its last
 //                  checkpoint, or "start it fresh" goes to the new owner as one HANDOFF, and only
-//                  then is the child stopped. The claim is released after the child exits, in a
-//                  later step, so on the one link to the new owner the HANDOFF comes before the
-//                  release that lets it start: the new instance starts with the state, and still
-//                  only after the old one stopped (the claims protocol is unchanged).
+//                  then is the child stopped. Its claim is released once it has exited and the
+//                  new owner has acknowledged the HANDOFF (HANDOFF_ACK), or handoffTimeoutMs
+//                  after the send without one (`handoff_failed`, reason `unacknowledged`): the
+//                  new instance starts with the state, and still only after the old one stopped
+//                  (the claims protocol is unchanged; the release only waits).
 //   checkpoint     A running child's checkpoint (EV_CHECKPOINT) is kept here and sent to the
 //                  member that would own the child if this node went away (the owner among the
 //                  candidates without us); sent again whenever that member changes.
@@ -25,7 +26,7 @@
 import { Reader } from './io';
 import { Node } from './node';
 import { LocalChild, Member, Claim, S_RUNNING, S_STARTING, C_STARTING, C_RUNNING, WHY_MOVED, WHY_LEAVING } from './model';
-import { MSG_HANDOFF, MSG_CHECKPOINT } from './codec';
+import { MSG_HANDOFF, MSG_CHECKPOINT, MSG_HANDOFF_ACK } from './codec';
 import {
   STATE_GIVEN, STATE_NONE, OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
 } from './boundary';
@@ -34,7 +35,7 @@ import { StrMap } from './strmap';
 import { Candidate, CandidateSet, placeIn } from './placement';
 import { xxh64String } from './hash';
 import { candidates, ownerOf } from './ownership';
-import { stopLocal } from './supervision';
+import { stopLocal, dropLocal } from './supervision';
 import { fxEvent, fxDehydrate, fxRehydrate } from './effects';
 
 /** Sync intervals a copy of an id not desired here is kept (see stateReconciled). */
@@ -65,6 +66,12 @@ class Sent {
   constructor(public to: string, public has: bool, public copy: StateCopy) {}
 }
 
+/** A HANDOFF not acknowledged yet: the child's claim is kept after its exit until the ack or `until`. */
+class Awaiting {
+  exited: bool = false;
+  constructor(public epoch: u32, public to: string, public until: i64) {}
+}
+
 /** The candidates for a kind without us, derived from (and renewed with) the candidate cache. */
 class NextSet {
   constructor(public base: CandidateSet, public next: CandidateSet) {}
@@ -81,6 +88,8 @@ export class StateTable {
   copies: StrMap<StateCopy> = new StrMap<StateCopy>();
   /** HANDOFFs sent whose child no instance was seen starting yet, by id. */
   sent: StrMap<Sent> = new StrMap<Sent>();
+  /** HANDOFFs waiting for their HANDOFF_ACK, by id. */
+  awaiting: StrMap<Awaiting> = new StrMap<Awaiting>();
   nextSets: StrMap<NextSet> = new StrMap<NextSet>();
 }
 
@@ -163,18 +172,66 @@ export function childCheckpoint(n: Node, r: Reader): void {
 
 // ---- frames in --------------------------------------------------------------------------------
 
-/** HANDOFF: str id, u8 has state, u32 epoch, u32 version, bytes state. */
-export function onHandoff(n: Node, m: Member, r: Reader): bool {
+/** HANDOFF: str id, u8 has state, u32 epoch, u32 version, bytes state. Acknowledged on its link. */
+export function onHandoff(n: Node, m: Member, link: u32, r: Reader): bool {
   const id = r.str(ID_BYTES_MAX);
   const has = r.bool();
   const epoch = r.u32();
   const version = r.u32();
   const bytes = r.bytes(STATE_BYTES_MAX);
   if (!r.ok || r.remaining != 0 || id.length == 0) return false;
-  if (n.locals.has(id)) return true; // sent again after we started it: nothing to keep
-  if (has) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_HANDOFF));
-  else if (n.handoff.copies.has(id)) n.handoff.copies.delete(id);
+  // Sent again after we started it: nothing to keep, but the sender still waits for the ack.
+  if (!n.locals.has(id)) {
+    if (has) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_HANDOFF));
+    else if (n.handoff.copies.has(id)) n.handoff.copies.delete(id);
+  }
+  const w = n.outbox.frame(MSG_HANDOFF_ACK);
+  w.str(id);
+  w.u32(epoch);
+  n.outbox.to(link);
   return true;
+}
+
+/** HANDOFF_ACK: str id, u32 epoch. The child that waited for it releases its claim now. */
+export function onHandoffAck(n: Node, m: Member, r: Reader): bool {
+  const id = r.str(ID_BYTES_MAX);
+  const epoch = r.u32();
+  if (!r.ok || r.remaining != 0) return false;
+  const t = n.handoff;
+  const at = t.awaiting.find(id);
+  if (at < 0) return true; // late (past the deadline), or sent again and acknowledged twice
+  const a = t.awaiting.valueAt(at);
+  if (a.epoch != epoch || a.to != m.name) return true;
+  t.awaiting.delete(id);
+  if (t.sent.has(id)) t.sent.delete(id);
+  if (a.exited) releaseHeld(n, id, epoch);
+  return true;
+}
+
+/**
+ * A stopping child exited: true when its claim must wait for a HANDOFF_ACK (it stays a local
+ * child in S_STOPPING, claimed, until the ack or the deadline), false to drop it now.
+ */
+export function heldForHandoff(n: Node, c: LocalChild): bool {
+  const at = n.handoff.awaiting.find(c.id);
+  if (at < 0) return false;
+  const a = n.handoff.awaiting.valueAt(at);
+  if (a.epoch != c.epoch) return false;
+  a.exited = true;
+  return true;
+}
+
+function unacknowledged(n: Node, id: string, a: Awaiting): void {
+  n.handoff.awaiting.delete(id);
+  fxEvent(OE_HANDOFF_FAILED, id, 'unacknowledged', a.to, 'no acknowledgement from ' + a.to, <f64>a.epoch, 0);
+  if (a.exited) releaseHeld(n, id, a.epoch);
+}
+
+function releaseHeld(n: Node, id: string, epoch: u32): void {
+  const lat = n.locals.find(id);
+  if (lat < 0) return;
+  const c = n.locals.valueAt(lat);
+  if (c.epoch == epoch) dropLocal(n, c);
 }
 
 /** CHECKPOINT: str id, u32 epoch, u32 version, bytes state. */
@@ -211,6 +268,9 @@ export function claimSeen(n: Node, m: Member, c: Claim): void {
  */
 export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChild | null): void {
   const t = n.handoff;
+  // The member a HANDOFF went to is gone: no ack will come, the claim need not wait for one.
+  const aw = t.awaiting.find(id);
+  if (aw >= 0 && !n.members.has(t.awaiting.valueAt(aw).to)) unacknowledged(n, id, t.awaiting.valueAt(aw));
   if (!desired) {
     if (t.sent.has(id)) t.sent.delete(id);
     const k = t.copies.find(id);
@@ -239,14 +299,29 @@ export function rehydrateFor(n: Node, id: string, epoch: u32): void {
 export function handoffsDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const t = n.handoff.asked;
-  if (t.size == 0) return at;
-  const vs = t.values();
-  for (let i = 0; i < vs.length; i++) if (vs[i].until < at) at = vs[i].until;
+  if (t.size > 0) {
+    const vs = t.values();
+    for (let i = 0; i < vs.length; i++) if (vs[i].until < at) at = vs[i].until;
+  }
+  const w = n.handoff.awaiting;
+  if (w.size > 0) {
+    const vs = w.values();
+    for (let i = 0; i < vs.length; i++) if (vs[i].until < at) at = vs[i].until;
+  }
   return at;
 }
 
-/** Children that did not give their state in time move without it (fresh) and stop now. */
+/**
+ * Children that did not give their state in time move without it (fresh) and stop now; those
+ * whose HANDOFF was not acknowledged in time release their claim (the new owner may start fresh).
+ */
 export function handoffsFire(n: Node): void {
+  const w = n.handoff.awaiting;
+  const wids = w.keys();
+  for (let i = 0; i < wids.length; i++) {
+    const a = w.get(wids[i]);
+    if (a.until <= n.now) unacknowledged(n, wids[i], a);
+  }
   const t = n.handoff.asked;
   const ids = t.keys();
   for (let i = 0; i < ids.length; i++) {
@@ -279,6 +354,7 @@ function handOff(n: Node, c: LocalChild, to: string, copy: StateCopy): void {
   if (link == 0) { fxEvent(OE_HANDOFF_FAILED, c.id, to.length ? 'no_link' : 'no_owner', to, '', <f64>c.epoch, 0); return; }
   const s = new Sent(to, true, copy);
   n.handoff.sent.set(c.id, s);
+  n.handoff.awaiting.set(c.id, new Awaiting(c.epoch, to, n.now + n.handoff.timeoutMs));
   sendHandoff(n, c.id, s, link);
   fxEvent(OE_HANDOFF, c.id, to, '', '', <f64>copy.version, <f64>copy.bytes.length);
 }
@@ -312,6 +388,7 @@ function handOffFresh(n: Node, c: LocalChild, to: string, reason: string, messag
   if (link == 0) return;
   const s = new Sent(to, false, new StateCopy(n.name, c.epoch, 0, new Uint8Array(0), SRC_HANDOFF));
   n.handoff.sent.set(c.id, s);
+  n.handoff.awaiting.set(c.id, new Awaiting(c.epoch, to, n.now + n.handoff.timeoutMs));
   sendHandoff(n, c.id, s, link);
 }
 
