@@ -78,19 +78,21 @@ export function stateScenarios(driver: ClusterDriver): void {
       const orphans = all.filter((id) => before.get(id) === 'b');
       expect(orphans.length).toBeGreaterThan(0);
       await waitUntil(() => orphans.every((id) => reports(victim, id, 'checkpointed').length >= 5), 10000, 'checkpoints taken');
+      const killedAt = performance.timeOrigin + performance.now();
       await victim.kill();
       await waitUntil(() => c.settled(all), FAILURE_MS + 10000, 'failover');
-      const after = await runners(c, all);
+      // The first instance after the kill (on a loaded machine it may move again, with a handoff).
+      const firstUp = (id: string) => c.alive().flatMap((m) => reports<Up & { t: number }>(m, id, 'up')).filter((u) => u.t > killedAt).sort((x, y) => x.t - y.t)[0];
       for (const id of orphans) {
-        const owner = c.get(after.get(id)!);
-        await waitUntil(() => reports<Up>(owner, id, 'up').some((u) => u.source === 'checkpoint'), 5000, `${id} restored`);
-        const up = reports<Up>(owner, id, 'up').at(-1)!;
+        await waitUntil(() => firstUp(id) !== undefined, 5000, `${id} up again`);
+        const up = firstUp(id);
         const seen = reports<{ n: number }>(victim, id, 'checkpointed').map((x) => x.n);
         // The last checkpoint that reached the next member before the kill: near the last one the
         // victim reported (a report, or the last frames before the kernel reset the link, may be cut off).
         expect(up, id).toMatchObject({ source: 'checkpoint', from: 'b', version: 1 });
-        expect(seen, id).toContain(up.n0);
-        expect(up.n0, id).toBeGreaterThanOrEqual(Math.max(...seen) - 5);
+        const last = Math.max(...seen);
+        expect(seen.includes(up.n0) || (up.n0 > last && up.n0 <= last + 2), `${id}: ${up.n0} is a checkpoint the victim took`).toBe(true);
+        expect(up.n0, id).toBeGreaterThanOrEqual(last - 5);
       }
     });
 

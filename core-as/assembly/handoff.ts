@@ -4,11 +4,14 @@
 //                  leave, ours or another's) is first asked for its state (FX_DEHYDRATE). Its
 //                  answer, or the deadline (handoffTimeoutMs), decides: the state, its last
 //                  checkpoint, or "start it fresh" goes to the new owner as one HANDOFF, and only
-//                  then is the child stopped. Its claim is released once it has exited and the
-//                  new owner has acknowledged the HANDOFF (HANDOFF_ACK), or handoffTimeoutMs
-//                  after the send without one (`handoff_failed`, reason `unacknowledged`): the
-//                  new instance starts with the state, and still only after the old one stopped
-//                  (the claims protocol is unchanged; the release only waits).
+//                  then is the child stopped. The claim is released after the child exits, in a
+//                  later step, so on the one link to the new owner the HANDOFF comes before the
+//                  release that lets it start: the new instance starts with the state, and still
+//                  only after the old one stopped (the claims protocol is unchanged). The new
+//                  owner acknowledges the HANDOFF (HANDOFF_ACK); none within handoffTimeoutMs, or
+//                  the member gone first, is a `handoff_failed` (reason `unacknowledged`): it may
+//                  have started fresh. The release does not wait for the ack (a round trip more
+//                  on every move): the event is what makes a lost state visible.
 //   checkpoint     A running child's checkpoint (EV_CHECKPOINT) is kept here and sent to the
 //                  member that would own the child if this node went away (the owner among the
 //                  candidates without us); sent again whenever that member changes.
@@ -35,7 +38,7 @@ import { StrMap } from './strmap';
 import { Candidate, CandidateSet, placeIn } from './placement';
 import { xxh64String } from './hash';
 import { candidates, ownerOf } from './ownership';
-import { stopLocal, dropLocal } from './supervision';
+import { stopLocal } from './supervision';
 import { fxEvent, fxDehydrate, fxRehydrate } from './effects';
 
 /** Sync intervals a copy of an id not desired here is kept (see stateReconciled). */
@@ -66,9 +69,8 @@ class Sent {
   constructor(public to: string, public has: bool, public copy: StateCopy) {}
 }
 
-/** A HANDOFF not acknowledged yet: the child's claim is kept after its exit until the ack or `until`. */
+/** A HANDOFF not acknowledged yet, and until when it may be. */
 class Awaiting {
-  exited: bool = false;
   constructor(public epoch: u32, public to: string, public until: i64) {}
 }
 
@@ -192,7 +194,7 @@ export function onHandoff(n: Node, m: Member, link: u32, r: Reader): bool {
   return true;
 }
 
-/** HANDOFF_ACK: str id, u32 epoch. The child that waited for it releases its claim now. */
+/** HANDOFF_ACK: str id, u32 epoch. The state arrived: nothing to send again, nothing to report. */
 export function onHandoffAck(n: Node, m: Member, r: Reader): bool {
   const id = r.str(ID_BYTES_MAX);
   const epoch = r.u32();
@@ -204,34 +206,12 @@ export function onHandoffAck(n: Node, m: Member, r: Reader): bool {
   if (a.epoch != epoch || a.to != m.name) return true;
   t.awaiting.delete(id);
   if (t.sent.has(id)) t.sent.delete(id);
-  if (a.exited) releaseHeld(n, id, epoch);
-  return true;
-}
-
-/**
- * A stopping child exited: true when its claim must wait for a HANDOFF_ACK (it stays a local
- * child in S_STOPPING, claimed, until the ack or the deadline), false to drop it now.
- */
-export function heldForHandoff(n: Node, c: LocalChild): bool {
-  const at = n.handoff.awaiting.find(c.id);
-  if (at < 0) return false;
-  const a = n.handoff.awaiting.valueAt(at);
-  if (a.epoch != c.epoch) return false;
-  a.exited = true;
   return true;
 }
 
 function unacknowledged(n: Node, id: string, a: Awaiting): void {
   n.handoff.awaiting.delete(id);
   fxEvent(OE_HANDOFF_FAILED, id, 'unacknowledged', a.to, 'no acknowledgement from ' + a.to, <f64>a.epoch, 0);
-  if (a.exited) releaseHeld(n, id, a.epoch);
-}
-
-function releaseHeld(n: Node, id: string, epoch: u32): void {
-  const lat = n.locals.find(id);
-  if (lat < 0) return;
-  const c = n.locals.valueAt(lat);
-  if (c.epoch == epoch) dropLocal(n, c);
 }
 
 /** CHECKPOINT: str id, u32 epoch, u32 version, bytes state. */
@@ -268,7 +248,7 @@ export function claimSeen(n: Node, m: Member, c: Claim): void {
  */
 export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChild | null): void {
   const t = n.handoff;
-  // The member a HANDOFF went to is gone: no ack will come, the claim need not wait for one.
+  // The member a HANDOFF went to is gone: no ack will come.
   const aw = t.awaiting.find(id);
   if (aw >= 0 && !n.members.has(t.awaiting.valueAt(aw).to)) unacknowledged(n, id, t.awaiting.valueAt(aw));
   if (!desired) {
@@ -312,8 +292,8 @@ export function handoffsDue(n: Node): i64 {
 }
 
 /**
- * Children that did not give their state in time move without it (fresh) and stop now; those
- * whose HANDOFF was not acknowledged in time release their claim (the new owner may start fresh).
+ * Children that did not give their state in time move without it (fresh) and stop now; a
+ * HANDOFF not acknowledged in time is reported (its new owner may have started fresh).
  */
 export function handoffsFire(n: Node): void {
   const w = n.handoff.awaiting;

@@ -22,7 +22,7 @@ import { RESTART_BACKOFF_BASE_MS, RESTART_BACKOFF_MAX_MS } from './limits';
 import { fxEvent, fxRun, fxStop } from './effects';
 import { dotKey } from './crdt';
 import { setClaim, releaseClaim } from './claims';
-import { rehydrateFor, heldForHandoff } from './handoff';
+import { rehydrateFor } from './handoff';
 
 // ---- the restart decision, as pure functions ----------------------------------------------
 
@@ -87,7 +87,7 @@ export function stopLocal(n: Node, c: LocalChild, why: u8): void {
   fxStop(c.id, c.epoch, c.spec.shutdownMs);
 }
 
-export function dropLocal(n: Node, c: LocalChild): void {
+function dropLocal(n: Node, c: LocalChild): void {
   n.locals.delete(c.id);
   n.restartingIds.delete(c.id);
   releaseClaim(n, c.id);
@@ -124,7 +124,7 @@ export function childEnded(n: Node, id: string, epoch: u32, reason: u8, errName:
   const c = n.locals.get(id);
   if (c.epoch != epoch || c.exitPending) return;
   fxEvent(OE_CHILD_EXITED, id, exitName(reason), errName, errMsg, <f64>epoch, 0);
-  if (c.state == S_STOPPING || c.state == S_UNRESPONSIVE) { if (!heldForHandoff(n, c)) dropLocal(n, c); return; }
+  if (c.state == S_STOPPING || c.state == S_UNRESPONSIVE) { dropLocal(n, c); return; }
   // The restart decision waits for the end of the step. Hosts feed runner reports first and
   // the batch's tick last, so `now` here is still the time of the previous batch; exits
   // stamped with it would count against the restart intensity up to a whole batch gap early.
