@@ -209,6 +209,9 @@ export function onHandoffAck(n: Node, m: Member, r: Reader): bool {
   return true;
 }
 
+/** Some HANDOFF sent waits for its acknowledgement (leaving waits for none: requests.checkLeft). */
+export function handoffsUnacknowledged(n: Node): bool { return n.handoff.awaiting.size > 0; }
+
 function unacknowledged(n: Node, id: string, a: Awaiting): void {
   n.handoff.awaiting.delete(id);
   fxEvent(OE_HANDOFF_FAILED, id, 'unacknowledged', a.to, 'no acknowledgement from ' + a.to, <f64>a.epoch, 0);
