@@ -11,7 +11,7 @@ export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
-  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, HANDOFF: 17, CHECKPOINT: 18, HANDOFF_ACK: 19,
+  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, HANDOFF: 17, CHECKPOINT: 18,
 } as const;
 export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
 
@@ -44,8 +44,6 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.HANDOFF]: ['str', 'u8', 'u32', 'u32', 'bytes'],
   // id, epoch of the instance that checkpointed, schema version, state
   [MSG.CHECKPOINT]: ['str', 'u32', 'u32', 'bytes'],
-  // id, epoch of the HANDOFF acknowledged
-  [MSG.HANDOFF_ACK]: ['str', 'u32'],
 };
 
 export type Value = number | bigint | string | Uint8Array | Value[];

@@ -36,8 +36,7 @@ export const MSG_BYE: u8 = 12;        // I have released everything and am gone
 export const MSG_FRAGMENT: u8 = 13;   // part of a logical message larger than one frame
 export const MSG_HANDOFF: u8 = 17;    // a moving child's state for its new owner, or "start it fresh"
 export const MSG_CHECKPOINT: u8 = 18; // a running child's last checkpoint, for the member that would own it next
-export const MSG_HANDOFF_ACK: u8 = 19; // I hold the HANDOFF you sent: release the child
-export const MSG_MAX: u8 = 19;
+export const MSG_MAX: u8 = 18;
 
 /**
  * Validates a frame's header against its real length and the limit. Returns the message type

@@ -7,11 +7,7 @@
 //                  then is the child stopped. The claim is released after the child exits, in a
 //                  later step, so on the one link to the new owner the HANDOFF comes before the
 //                  release that lets it start: the new instance starts with the state, and still
-//                  only after the old one stopped (the claims protocol is unchanged). The new
-//                  owner acknowledges the HANDOFF (HANDOFF_ACK); none within handoffTimeoutMs, or
-//                  the member gone first, is a `handoff_failed` (reason `unacknowledged`): it may
-//                  have started fresh. The release does not wait for the ack (a round trip more
-//                  on every move): the event is what makes a lost state visible.
+//                  only after the old one stopped (the claims protocol is unchanged).
 //   checkpoint     A running child's checkpoint (EV_CHECKPOINT) is kept here and sent to the
 //                  member that would own the child if this node went away (the owner among the
 //                  candidates without us); sent again whenever that member changes.
@@ -29,7 +25,7 @@
 import { Reader } from './io';
 import { Node } from './node';
 import { LocalChild, Member, Claim, S_RUNNING, S_STARTING, C_STARTING, C_RUNNING, WHY_MOVED, WHY_LEAVING } from './model';
-import { MSG_HANDOFF, MSG_CHECKPOINT, MSG_HANDOFF_ACK } from './codec';
+import { MSG_HANDOFF, MSG_CHECKPOINT } from './codec';
 import {
   STATE_GIVEN, STATE_NONE, OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
 } from './boundary';
@@ -69,11 +65,6 @@ class Sent {
   constructor(public to: string, public has: bool, public copy: StateCopy) {}
 }
 
-/** A HANDOFF not acknowledged yet, and until when it may be. */
-class Awaiting {
-  constructor(public epoch: u32, public to: string, public until: i64) {}
-}
-
 /** The candidates for a kind without us, derived from (and renewed with) the candidate cache. */
 class NextSet {
   constructor(public base: CandidateSet, public next: CandidateSet) {}
@@ -90,8 +81,6 @@ export class StateTable {
   copies: StrMap<StateCopy> = new StrMap<StateCopy>();
   /** HANDOFFs sent whose child no instance was seen starting yet, by id. */
   sent: StrMap<Sent> = new StrMap<Sent>();
-  /** HANDOFFs waiting for their HANDOFF_ACK, by id. */
-  awaiting: StrMap<Awaiting> = new StrMap<Awaiting>();
   nextSets: StrMap<NextSet> = new StrMap<NextSet>();
 }
 
@@ -174,47 +163,18 @@ export function childCheckpoint(n: Node, r: Reader): void {
 
 // ---- frames in --------------------------------------------------------------------------------
 
-/** HANDOFF: str id, u8 has state, u32 epoch, u32 version, bytes state. Acknowledged on its link. */
-export function onHandoff(n: Node, m: Member, link: u32, r: Reader): bool {
+/** HANDOFF: str id, u8 has state, u32 epoch, u32 version, bytes state. */
+export function onHandoff(n: Node, m: Member, r: Reader): bool {
   const id = r.str(ID_BYTES_MAX);
   const has = r.bool();
   const epoch = r.u32();
   const version = r.u32();
   const bytes = r.bytes(STATE_BYTES_MAX);
   if (!r.ok || r.remaining != 0 || id.length == 0) return false;
-  // Sent again after we started it: nothing to keep, but the sender still waits for the ack.
-  if (!n.locals.has(id)) {
-    if (has) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_HANDOFF));
-    else if (n.handoff.copies.has(id)) n.handoff.copies.delete(id);
-  }
-  const w = n.outbox.frame(MSG_HANDOFF_ACK);
-  w.str(id);
-  w.u32(epoch);
-  n.outbox.to(link);
+  if (n.locals.has(id)) return true; // sent again after we started it: nothing to keep
+  if (has) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_HANDOFF));
+  else if (n.handoff.copies.has(id)) n.handoff.copies.delete(id);
   return true;
-}
-
-/** HANDOFF_ACK: str id, u32 epoch. The state arrived: nothing to send again, nothing to report. */
-export function onHandoffAck(n: Node, m: Member, r: Reader): bool {
-  const id = r.str(ID_BYTES_MAX);
-  const epoch = r.u32();
-  if (!r.ok || r.remaining != 0) return false;
-  const t = n.handoff;
-  const at = t.awaiting.find(id);
-  if (at < 0) return true; // late (past the deadline), or sent again and acknowledged twice
-  const a = t.awaiting.valueAt(at);
-  if (a.epoch != epoch || a.to != m.name) return true;
-  t.awaiting.delete(id);
-  if (t.sent.has(id)) t.sent.delete(id);
-  return true;
-}
-
-/** Some HANDOFF sent waits for its acknowledgement (leaving waits for none: requests.checkLeft). */
-export function handoffsUnacknowledged(n: Node): bool { return n.handoff.awaiting.size > 0; }
-
-function unacknowledged(n: Node, id: string, a: Awaiting): void {
-  n.handoff.awaiting.delete(id);
-  fxEvent(OE_HANDOFF_FAILED, id, 'unacknowledged', a.to, 'no acknowledgement from ' + a.to, <f64>a.epoch, 0);
 }
 
 /** CHECKPOINT: str id, u32 epoch, u32 version, bytes state. */
@@ -251,9 +211,6 @@ export function claimSeen(n: Node, m: Member, c: Claim): void {
  */
 export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChild | null): void {
   const t = n.handoff;
-  // The member a HANDOFF went to is gone: no ack will come.
-  const aw = t.awaiting.find(id);
-  if (aw >= 0 && !n.members.has(t.awaiting.valueAt(aw).to)) unacknowledged(n, id, t.awaiting.valueAt(aw));
   if (!desired) {
     if (t.sent.has(id)) t.sent.delete(id);
     const k = t.copies.find(id);
@@ -282,29 +239,14 @@ export function rehydrateFor(n: Node, id: string, epoch: u32): void {
 export function handoffsDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const t = n.handoff.asked;
-  if (t.size > 0) {
-    const vs = t.values();
-    for (let i = 0; i < vs.length; i++) if (vs[i].until < at) at = vs[i].until;
-  }
-  const w = n.handoff.awaiting;
-  if (w.size > 0) {
-    const vs = w.values();
-    for (let i = 0; i < vs.length; i++) if (vs[i].until < at) at = vs[i].until;
-  }
+  if (t.size == 0) return at;
+  const vs = t.values();
+  for (let i = 0; i < vs.length; i++) if (vs[i].until < at) at = vs[i].until;
   return at;
 }
 
-/**
- * Children that did not give their state in time move without it (fresh) and stop now; a
- * HANDOFF not acknowledged in time is reported (its new owner may have started fresh).
- */
+/** Children that did not give their state in time move without it (fresh) and stop now. */
 export function handoffsFire(n: Node): void {
-  const w = n.handoff.awaiting;
-  const wids = w.keys();
-  for (let i = 0; i < wids.length; i++) {
-    const a = w.get(wids[i]);
-    if (a.until <= n.now) unacknowledged(n, wids[i], a);
-  }
   const t = n.handoff.asked;
   const ids = t.keys();
   for (let i = 0; i < ids.length; i++) {
@@ -337,7 +279,6 @@ function handOff(n: Node, c: LocalChild, to: string, copy: StateCopy): void {
   if (link == 0) { fxEvent(OE_HANDOFF_FAILED, c.id, to.length ? 'no_link' : 'no_owner', to, '', <f64>c.epoch, 0); return; }
   const s = new Sent(to, true, copy);
   n.handoff.sent.set(c.id, s);
-  n.handoff.awaiting.set(c.id, new Awaiting(c.epoch, to, n.now + n.handoff.timeoutMs));
   sendHandoff(n, c.id, s, link);
   fxEvent(OE_HANDOFF, c.id, to, '', '', <f64>copy.version, <f64>copy.bytes.length);
 }
@@ -371,7 +312,6 @@ function handOffFresh(n: Node, c: LocalChild, to: string, reason: string, messag
   if (link == 0) return;
   const s = new Sent(to, false, new StateCopy(n.name, c.epoch, 0, new Uint8Array(0), SRC_HANDOFF));
   n.handoff.sent.set(c.id, s);
-  n.handoff.awaiting.set(c.id, new Awaiting(c.epoch, to, n.now + n.handoff.timeoutMs));
   sendHandoff(n, c.id, s, link);
 }
 

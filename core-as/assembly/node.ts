@@ -24,7 +24,7 @@
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_HANDOFF, MSG_CHECKPOINT, MSG_HANDOFF_ACK,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_HANDOFF, MSG_CHECKPOINT,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -64,7 +64,7 @@ import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
-import { StateTable, onHandoff, onHandoffAck, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
+import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
 import { GlobalView } from './global-view';
 
 export class Config {
@@ -376,8 +376,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
-    case MSG_HANDOFF: ok = onHandoff(n, m, l.id, r); break;
-    case MSG_HANDOFF_ACK: ok = onHandoffAck(n, m, r); break;
+    case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
     case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }

@@ -9,7 +9,6 @@
 // somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
 // at the child.
 
-import { handoffsUnacknowledged } from './handoff';
 import { Reader } from './io';
 import { MSG_LEAVING, MSG_BYE } from './codec';
 import {
@@ -75,9 +74,6 @@ export function leave(n: Node, req: u32): void {
 /** End of step: once leaving and nothing runs or is unannounced here, say BYE and reply. */
 export function checkLeft(n: Node): void {
   if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0) return;
-  // The states handed over are acknowledged (or given up on, handoffTimeoutMs after): a host
-  // closes its links once we have left, and a state still on its way would go with them.
-  if (handoffsUnacknowledged(n)) return;
   n.outbox.emptyToAll(n.members, MSG_BYE);
   n.left = true;
   for (let i = 0; i < n.leaveReqs.length; i++) fxReply(n.leaveReqs[i], R_OK, '', '');

@@ -38,12 +38,8 @@ export type CoreEvent =
   /** A checkpoint was not kept (larger than maxStateBytes). */
   | { type: 'checkpoint_refused'; id: string; reason: 'too_large'; bytes: number };
 
-/**
- * Why a handoff failed: no state in handoffTimeoutMs, the hook threw, the state is over
- * maxStateBytes, no link to or no new owner; or the new owner did not acknowledge it in
- * handoffTimeoutMs (or went away), so it may start fresh.
- */
-export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner' | 'unacknowledged';
+/** Why a handoff failed: no state in handoffTimeoutMs, the hook threw, the state is over maxStateBytes, no link to or no new owner. */
+export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner';
 
 export type Effect =
   | { type: 'send'; link: number; bytes: Uint8Array }
