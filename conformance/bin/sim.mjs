@@ -61,13 +61,14 @@ if (trace !== undefined) {
   };
 }
 
-let steps = 0, violations = 0, failedSeeds = 0, virtualMs = 0, worstConverge = 0;
+let steps = 0, violations = 0, failedSeeds = 0, virtualMs = 0, worstConverge = 0, handoffs = 0;
 /** Failing seeds by invariant, for the closing summary. */
 const causes = new Map();
 const t0 = performance.now();
 for (let s = base; s < base + count; s++) {
   const r = runSeed(mod, s, options);
   steps += r.steps;
+  handoffs += r.handoffs;
   virtualMs += r.virtualMs;
   if (r.convergedMs !== undefined) worstConverge = Math.max(worstConverge, r.convergedMs);
   if (r.violations.length) {
@@ -83,7 +84,7 @@ for (let s = base; s < base + count; s++) {
 for (const l of tailLines) console.log(l);
 const secs = (performance.now() - t0) / 1000;
 if (!quiet) {
-  console.log(`(${secs.toFixed(1)} s real, ${(count / secs).toFixed(1)} seeds/s, ${(virtualMs / 1000 / secs).toFixed(0)} simulated s per real s, ${(steps / secs).toFixed(0)} steps/s, slowest convergence ${worstConverge} ms${failedSeeds ? `, ${failedSeeds} failing seeds` : ''})`);
+  console.log(`(${secs.toFixed(1)} s real, ${(count / secs).toFixed(1)} seeds/s, ${(virtualMs / 1000 / secs).toFixed(0)} simulated s per real s, ${(steps / secs).toFixed(0)} steps/s, slowest convergence ${worstConverge} ms, ${handoffs} states handed over${failedSeeds ? `, ${failedSeeds} failing seeds` : ''})`);
 }
 if (failedSeeds > 1) for (const [inv, seeds] of causes) console.log(`failing by ${inv}: ${seeds.length} seeds (${seeds.slice(0, 12).join(' ')}${seeds.length > 12 ? ' ...' : ''})`);
 console.log(`sim: ${count} seeds, ${steps} steps, ${violations} violations`);

@@ -11,7 +11,7 @@ export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
-  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16, MEMBER_STATE: 20, CORDONS: 21,
+  CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16, HANDOFF: 17, CHECKPOINT: 18, MEMBER_STATE: 20, CORDONS: 21,
 } as const;
 export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
 
@@ -52,6 +52,10 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.CORDONS]: [{ list: ['str', 'u8', 'u32', 'u64', 'str'] }],
   // expiresAtMs, epoch, proof (32 bytes)
   [22]: ['u64', 'u64', 'rest'],
+  // id, has state (0: start it fresh), epoch of the instance that gave it, schema version, state
+  [MSG.HANDOFF]: ['str', 'u8', 'u32', 'u32', 'bytes'],
+  // id, epoch of the instance that checkpointed, schema version, state
+  [MSG.CHECKPOINT]: ['str', 'u32', 'u32', 'bytes'],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */

@@ -2,8 +2,10 @@
 import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
+import { stateScenarios } from './scenarios-state.js';
 import { bunDriver } from '../src/drivers/cluster.js';
 
 scenarios(bunDriver);
 messageScenarios(bunDriver);
 cordonScenarios(bunDriver);
+stateScenarios(bunDriver);

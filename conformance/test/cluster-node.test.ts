@@ -2,8 +2,10 @@
 import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
+import { stateScenarios } from './scenarios-state.js';
 import { nodeDriver } from '../src/drivers/cluster.js';
 
 scenarios(nodeDriver);
 messageScenarios(nodeDriver);
 cordonScenarios(nodeDriver);
+stateScenarios(nodeDriver);

@@ -46,6 +46,10 @@ function captureFrames(): Map<number, Uint8Array[]> {
   w.cordon('a', 'b', 'cordoned');
   w.setWeight('c', 2);
   w.runFor(500);
+  // A running child checkpoints: a CHECKPOINT to the member next in line (c's children move with
+  // HANDOFFs when it leaves, below).
+  const [id, [on]] = [...w.runningIds()].find(([, ns]) => ns.length === 1)!;
+  w.checkpoint(on, id, new TextEncoder().encode('{"n":1}'));
   // A member whose DIGEST names claims a node has not seen is asked for them (CLAIMS_REQ): a raw
   // member with the secret, speaking the documented handshake (protocol-session.ts), sends one.
   const raw = w.rawLink('c');

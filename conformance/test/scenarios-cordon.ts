@@ -1,7 +1,7 @@
 // Cordon, drain and weights on real clusters, written once and run per driver (cluster-node,
 // cluster-bun, cluster-mixed). Real processes and sockets; waits are conditions with deadlines.
 import { describe, it, expect } from 'vitest';
-import { useCluster } from './cluster-harness.js';
+import { clusterPerTest, formed } from './scenario-cluster.js';
 import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
 import { RemoteError, waitUntil, type ProcessMember } from '../src/drivers/process-member.js';
 
@@ -23,7 +23,7 @@ const mark = (c: Cluster) => new Map(c.members.map((m) => [m, m.events.length]))
 const on = (p: Map<string, string[]>, list: string[], name: string) => list.filter((id) => p.get(id)?.[0] === name);
 
 export function cordonScenarios(driver: ClusterDriver): void {
-  const { make, formed } = useCluster(driver, FAILURE_MS);
+  const make = clusterPerTest(driver, FAILURE_MS);
   const startAll = async (c: Cluster, list: string[]) => {
     await c.get('a').call('startMany', list.map((id) => spec(id)));
     await waitUntil(() => c.settled(list), 20000, `${list.length} children settled`);

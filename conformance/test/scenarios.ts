@@ -2,17 +2,15 @@
 // (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1,
 // real signals. Waits are conditions with deadlines, sized for a loaded 2-core machine.
 import { describe, it, expect } from 'vitest';
-import { useCluster } from './cluster-harness.js';
 import WebSocket from 'ws';
-import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
+import type { ClusterDriver } from '../src/drivers/cluster.js';
 import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
-
-const FAILURE_MS = 600;
+import { clusterPerTest, formed, FAILURE_MS } from './scenario-cluster.js';
 const spec = (id: string, kind = 'worker', extra: Record<string, unknown> = {}) => ({ id, kind, args: { id }, ...extra });
 const ids = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
 export function scenarios(driver: ClusterDriver): void {
-  const { make, formed } = useCluster(driver, FAILURE_MS);
+  const make = clusterPerTest(driver);
 
   describe(`conformance[${driver.name}]: Pogo's scenarios`, () => {
     it('runs each member on the runtime the driver names, all in one cluster', async () => {

@@ -28,6 +28,15 @@ export const EV_RENEW_CREDENTIAL: u8 = 50;
 export const EV_MESSAGE_SEND: u8 = 20;   // u32 req, u8 call, str id, bytes payload: sup.send / sup.call (messages.ts)
 export const EV_MESSAGE_REPLY: u8 = 21;  // str caller, u64 callerInc, u32 req, bytes payload: a child answered a call
 export const EV_MESSAGE_CONFIG: u8 = 22; // u32 bufferMax, u32 bufferMs, u32 maxMessageBytes (after init)
+// State handoff and checkpoints (handoff.ts).
+export const EV_STATE_CONFIG: u8 = 40;  // u32 handoffTimeoutMs, u32 maxStateBytes (once, right after init)
+export const EV_CHILD_STATE: u8 = 41;   // str id, u32 epoch, u8 STATE_*, u32 version, bytes state, str error name, str error message
+export const EV_CHECKPOINT: u8 = 42;    // str id, u32 epoch, u32 version, bytes state
+
+// What a child answered to FX_DEHYDRATE (EV_CHILD_STATE).
+export const STATE_GIVEN: u8 = 0;  // its state follows
+export const STATE_NONE: u8 = 1;   // the kind registered no dehydrate hook
+export const STATE_FAILED: u8 = 2; // the hook threw, or its value does not encode
 
 // Why a dial failed (EV_DIAL_FAILED: str address, u8 one of these).
 export const DIAL_FAILED_OTHER: u8 = 0;   // a timeout, a bad address, an HTTP error: says nothing of the peer's life
@@ -46,6 +55,8 @@ export const FX_INVARIANT: u8 = 9; // testing builds only: str message (invarian
 export const FX_DELIVER: u8 = 20;        // str id, u32 epoch, str caller, u64 callerInc, u32 req (0: no reply wanted), bytes payload
 export const FX_CALL_REPLY: u8 = 21;     // u32 req, bytes payload: the answer to one of this node's calls
 export const FX_MESSAGE_STATUS: u8 = 22; // u32 req, u8 R_* code: a message was delivered (R_OK) or never will be
+export const FX_DEHYDRATE: u8 = 40; // str id, u32 epoch: ask the child for its state (its stop follows the answer)
+export const FX_REHYDRATE: u8 = 41; // str id, u32 epoch, u32 version, str source, str from, bytes: the state of the FX_RUN that follows
 
 // Observer events (FX_EVENT payload: u8 kind, then four strings and two numbers).
 export const OE_MEMBER_UP: u8 = 1;        // name, incarnation, address
@@ -62,6 +73,10 @@ export const OE_CHILD_UNRESPONSIVE: u8 = 11; // id, epoch: stopped, not settled,
 export const OE_MEMBER_STATE: u8 = 30;    // name, state (PM_* name), writer; weight, maxParallel: the cordon table changed for a member
 export const OE_WEIGHT_CHANGED: u8 = 31;  // name; weight: a member's placement weight changed
 export const OE_CREDENTIAL_RENEWED: u8 = 50; // name (ours or a peer's), expiresAtMs
+export const OE_HANDOFF: u8 = 40;           // id, to, version, bytes: a moving child's state sent to its new owner
+export const OE_HANDOFF_FAILED: u8 = 41;    // id, reason, to, error message, epoch: the new instance starts fresh
+export const OE_CHILD_REHYDRATED: u8 = 42;  // id, source ('handoff' | 'checkpoint'), from, version, bytes
+export const OE_CHECKPOINT_REFUSED: u8 = 43; // id, reason ('too_large'), bytes
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;

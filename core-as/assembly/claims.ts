@@ -12,6 +12,7 @@ import { Claim, C_RELEASED, C_RUNNING, C_MAX, Member, S_RUNNING } from './model'
 import { fxEvent } from './effects';
 import { StrMap } from './strmap';
 import { messagesRetarget } from './messages';
+import { claimSeen } from './handoff';
 
 export class ClaimTable {
   /** Our claims by child id. */
@@ -148,6 +149,7 @@ function applyClaim(n: Node, m: Member, c: Claim): void {
   messagesRetarget(n, c.id);
   if (c.status == C_RELEASED) { if (m.claims.has(c.id)) m.claims.delete(c.id); return; }
   if (!claimAllowed(n, m, c.id)) return;
+  claimSeen(n, m, c);
   m.claims.set(c.id, c);
   noteRunner(n, c.id, m.name);
 }

@@ -4,7 +4,7 @@
 import { Writer } from './io';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY,
-  FX_MESSAGE_STATUS,
+  FX_MESSAGE_STATUS, FX_DEHYDRATE, FX_REHYDRATE,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
 import { Session, TAG_BYTES } from './session';
@@ -122,5 +122,25 @@ export function fxEvent(kind: u8, a: string, b: string, c: string, d: string, n1
 export function fxInvariant(message: string): void {
   const at = begin(FX_INVARIANT);
   out.str(message);
+  end(at);
+}
+
+/** Ask a running child for its state (handoff.ts); its stop follows the answer or the deadline. */
+export function fxDehydrate(id: string, epoch: u32): void {
+  const at = begin(FX_DEHYDRATE);
+  out.str(id);
+  out.u32(epoch);
+  end(at);
+}
+
+/** The state the run of `epoch` that follows starts from. */
+export function fxRehydrate(id: string, epoch: u32, version: u32, source: string, from: string, bytes: Uint8Array): void {
+  const at = begin(FX_REHYDRATE);
+  out.str(id);
+  out.u32(epoch);
+  out.u32(version);
+  out.str(source);
+  out.str(from);
+  out.bytes(bytes);
   end(at);
 }

@@ -8,7 +8,7 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
 import {
   ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
@@ -24,6 +24,7 @@ import { invariants } from './invariants';
 import { dialAddedSeed } from './dials';
 import { sendMessage, replyMessage, configureMessages } from './messages';
 import { cordonRequest, setWeight } from './cordon';
+import { stateConfig, childState, childCheckpoint } from './handoff';
 
 let input = new Uint8Array(IO_BUFFER_BYTES);
 const node = new Node();
@@ -165,6 +166,14 @@ function dispatch(type: u8, r: Reader): void {
     }
     case EV_MESSAGE_REPLY: if (node.initialised) replyMessage(node, r); break;
     case EV_MESSAGE_CONFIG: configureMessages(node, r); break;
+    case EV_STATE_CONFIG: {
+      const timeoutMs = r.u32();
+      const maxBytes = r.u32();
+      if (r.ok && node.initialised) stateConfig(node, timeoutMs, maxBytes);
+      break;
+    }
+    case EV_CHILD_STATE: if (node.initialised) childState(node, r); break;
+    case EV_CHECKPOINT: if (node.initialised) childCheckpoint(node, r); break;
     case EV_PLANT_BUGS: {
       if (!TESTING) { badRecords++; break; }
       const bugs = r.u32();

@@ -149,3 +149,12 @@ if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MES
 export const CORDONS_MAX: i32 = MEMBERS_MAX;
 /** Children of a draining member moving at once, at most (the API's maxParallel is clamped to it). */
 export const DRAIN_PARALLEL_MAX: u32 = 65536;
+// ---- state handoff and checkpoints (handoff.ts) ------------------------------------------------
+/** A child's state (handed over or checkpointed) is at most this large, whatever the option says. */
+export const STATE_BYTES_MAX: i32 = 64 << 20;
+if (STATE_BYTES_MAX + ID_BYTES_MAX + 64 > MESSAGE_BYTES_MAX) ERROR('a state message must fit one reassembled message');
+/** maxStateBytes when the host gives none. */
+export const STATE_DEFAULT_BYTES: i32 = 16 << 20;
+if (STATE_DEFAULT_BYTES > STATE_BYTES_MAX) ERROR('the default state limit must not exceed the cap');
+/** handoffTimeoutMs when the host gives none: how long a moving child may take to give its state. */
+export const HANDOFF_TIMEOUT_DEFAULT_MS: i64 = 5000;

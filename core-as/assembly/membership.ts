@@ -26,6 +26,7 @@ import { fxClose, fxEvent } from './effects';
 import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
+import { handoffsOnConnect } from './handoff';
 import { leaseLost } from './lease';
 import { sendCordonsTo, sendMemberStateTo } from './cordon';
 
@@ -132,6 +133,7 @@ function afterConnect(n: Node, m: Member, link: u32): void {
   n.outbox.to(link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
   sendCordonsTo(n, link);
+  handoffsOnConnect(n, m, link);
   sendClaimsFull(n, link);
   sendMemberStateTo(n, link);
   if (n.leaving) n.outbox.empty(link, MSG_LEAVING);

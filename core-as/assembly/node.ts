@@ -21,11 +21,12 @@
 //   requests.ts     startChild, terminateChild, leave; acknowledgements and waiters
 //   cordon.ts       cordon, drain, weights: who takes new placements, a drained member's releases
 //   outbox.ts       the one way a frame is sent (fragments.ts splits and reassembles)
+//   handoff.ts      a moving child's state to its new owner; checkpoints to the next in line
 
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -66,6 +67,7 @@ import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, 
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { onFragment } from './fragments';
 import { onRenew } from './renewal';
+import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
 import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
@@ -146,6 +148,8 @@ export class Node {
   // What runs where: our claims, and the children we run here.
   claims: ClaimTable = new ClaimTable();
   locals: StrMap<LocalChild> = new StrMap<LocalChild>();
+  /** States of moving children, checkpoints, and the copies other members gave us. */
+  handoff: StateTable = new StateTable();
   /** Local children in S_RESTARTING (waiting out their backoff). */
   restartingIds: StrSet = new StrSet();
   epochCounter: u32 = 0;
@@ -405,6 +409,8 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_MESSAGE: ok = onMessage(n, m, l.id, r); break;
     case MSG_MESSAGE_ACK: ok = onMessageAck(n, m, r); break;
     case MSG_REPLY: ok = onReply(n, r); break;
+    case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
+    case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
@@ -458,7 +464,8 @@ const T_CREDENTIALS: i32 = 6;         // handshake: a credential (a member's or 
 const T_TAKEOVER: i32 = 7;            // lease: a lost member's lease is over, its children may start
 const T_MESSAGES: i32 = 8;            // messages: held ones past their deadline fail, waiting routes ask again
 const T_CORDON_WAITS: i32 = 9;        // cordon: a drain (or cordon) request's deadline passes
-const TIMERS: i32 = 10;
+const T_HANDOFFS: i32 = 10;            // handoff: a moving child that gave no state in time moves without it
+const TIMERS: i32 = 11;
 
 /** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
 function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
@@ -475,6 +482,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_TAKEOVER: return takeoverDue(n);
     case T_MESSAGES: return messagesDue(n);
     case T_CORDON_WAITS: return cordonWaitsDue(n);
+    case T_HANDOFFS: return handoffsDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -502,5 +510,6 @@ function timerFire(n: Node, t: i32): void {
     case T_TAKEOVER: takeoverFire(n); break;
     case T_MESSAGES: messagesFire(n); break;
     case T_CORDON_WAITS: cordonWaitsFire(n); break;
+    case T_HANDOFFS: handoffsFire(n); break;
   }
 }

@@ -17,6 +17,7 @@ import { quorumOk, takeoverAllowed } from './lease';
 import { claimedByOther } from './claims';
 import { startLocal, stopLocal } from './supervision';
 import { restrictedOwner } from './cordon';
+import { stopOrHandOff, stateReconciled } from './handoff';
 import { checkWaiters, WANT_GONE, WANT_FAILED, WANT_DESIRED } from './requests';
 
 /** Eligible owners for a kind: live, not leaving, advertising it. Cached until membership changes. */
@@ -78,6 +79,7 @@ function reconcile(n: Node, id: string, ready: bool): void {
   const c: LocalChild | null = lat >= 0 ? n.locals.valueAt(lat) : null;
   if (e == null || e.spec.failed) {
     if (c != null) stopLocal(n, c, WHY_TERMINATED);
+    stateReconciled(n, id, false, c);
     checkWaiters(n, id, e == null ? WANT_GONE : WANT_FAILED);
     return;
   }
@@ -86,7 +88,7 @@ function reconcile(n: Node, id: string, ready: bool): void {
   const mine = !n.leaving && !n.left && quorum && ownerOf(n, id, spec.kind) == n.name;
   if (c != null) {
     if (!mine) {
-      stopLocal(n, c, n.leaving || n.left ? WHY_LEAVING : !quorum ? WHY_QUORUM : WHY_MOVED);
+      stopOrHandOff(n, c, n.leaving || n.left ? WHY_LEAVING : !quorum ? WHY_QUORUM : WHY_MOVED);
     } else if (!c.spec.sameAs(spec)) {
       // Terminated and started again with another spec while this instance ran (e.g. across
       // a partition): replace it.
@@ -97,6 +99,7 @@ function reconcile(n: Node, id: string, ready: bool): void {
   } else if (mine && ready && takeoverAllowed(n) && (!claimedByOther(n, id) || planted(n.bugs, BUG_START_WITHOUT_RELEASE))) {
     startLocal(n, id, spec, null);
   }
+  stateReconciled(n, id, true, c);
   checkWaiters(n, id, WANT_DESIRED);
 }
 

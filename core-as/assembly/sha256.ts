@@ -23,24 +23,28 @@ export const SHA256_BLOCK_BYTES: i32 = 64;
 const W = new StaticArray<u32>(64);
 
 function compress(H: StaticArray<u32>, block: usize): void {
-  for (let i = 0; i < 16; i++) W[i] = bswap<u32>(load<u32>(block + <usize>(i << 2)));
+  // unchecked: every index is a loop bound below 64 (W and K hold 64 words, H holds 8); a frame's
+  // MAC runs this once per 64 bytes, so bounds checks here were most of the cost of a large frame.
+  for (let i = 0; i < 16; i++) unchecked(W[i] = bswap<u32>(load<u32>(block + <usize>(i << 2))));
   for (let i = 16; i < 64; i++) {
-    const w15 = W[i - 15], w2 = W[i - 2];
+    const w15 = unchecked(W[i - 15]), w2 = unchecked(W[i - 2]);
     const s0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
     const s1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >>> 10);
-    W[i] = W[i - 16] + s0 + W[i - 7] + s1;
+    unchecked(W[i] = unchecked(W[i - 16]) + s0 + unchecked(W[i - 7]) + s1);
   }
-  let a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+  let a = unchecked(H[0]), b = unchecked(H[1]), c = unchecked(H[2]), d = unchecked(H[3]);
+  let e = unchecked(H[4]), f = unchecked(H[5]), g = unchecked(H[6]), h = unchecked(H[7]);
   for (let i = 0; i < 64; i++) {
     const S1 = rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25);
     const ch = (e & f) ^ (~e & g);
-    const t1 = h + S1 + ch + K[i] + W[i];
+    const t1 = h + S1 + ch + unchecked(K[i]) + unchecked(W[i]);
     const S0 = rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22);
     const mj = (a & b) ^ (a & c) ^ (b & c);
     const t2 = S0 + mj;
     h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
   }
-  H[0] += a; H[1] += b; H[2] += c; H[3] += d; H[4] += e; H[5] += f; H[6] += g; H[7] += h;
+  unchecked(H[0] += a); unchecked(H[1] += b); unchecked(H[2] += c); unchecked(H[3] += d);
+  unchecked(H[4] += e); unchecked(H[5] += f); unchecked(H[6] += g); unchecked(H[7] += h);
 }
 
 /** Incremental SHA-256. `reset` or `resume`, then `update` any number of times, then `finish`. */

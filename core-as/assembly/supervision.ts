@@ -23,6 +23,7 @@ import { fxEvent, fxRun, fxStop } from './effects';
 import { dotKey } from './crdt';
 import { setClaim, releaseClaim } from './claims';
 import { messagesChildRunning } from './messages';
+import { rehydrateFor } from './handoff';
 
 // ---- the restart decision, as pure functions ----------------------------------------------
 
@@ -72,6 +73,7 @@ export function startLocal(n: Node, id: string, spec: Spec, lc: LocalChild | nul
   c.state = S_STARTING;
   n.actions++;
   setClaim(n, id, c.epoch, C_STARTING, c.restarts);
+  rehydrateFor(n, id, c.epoch);
   fxRun(id, c.epoch, spec.kind, spec.args);
 }
 

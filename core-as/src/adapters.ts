@@ -3,6 +3,8 @@
 import type { TlsReason } from './tls.js';
 import type { GatewayEvent } from './gateway.js';
 import type { MessageHandler } from './child-messages.js';
+import type { ChildState, RehydratedState, StateBytes } from './child-state.js';
+import type { StateAnswer } from './event-writer.js';
 
 /** Why a dial failed, as far as the core cares: 'refused' (refused or reset) or anything else. */
 export type DialFailure = 'refused' | 'other';
@@ -67,6 +69,10 @@ export interface RunnerHandlers {
    * function that ignores its signal). It still runs: `exited` follows once it settles.
    */
   unresponsive(id: string, epoch: number): void;
+  /** The answer to `Runner.dehydrate` (state handoff). */
+  state?(id: string, epoch: number, answer: StateAnswer): void;
+  /** The child checkpointed its state (ctx.checkpoint). */
+  checkpoint?(id: string, epoch: number, state: StateBytes): void;
 }
 
 /** What a running child sees. */
@@ -84,6 +90,15 @@ export interface ChildContext {
    * it is called wait for it.
    */
   onMessage(handler: MessageHandler): void;
+  /** The state this instance starts from (handed over on a move, or its last checkpoint); undefined when it starts fresh. */
+  state?: RehydratedState;
+  /**
+   * Registers the hook a planned move (a join, a drain, a graceful leave) calls for the state to
+   * hand to the next instance, which sees it as `ctx.state`. The instance is stopped right after.
+   */
+  onDehydrate(hook: () => ChildState | Promise<ChildState>): void;
+  /** Replicates `state` to the member that would run this child next: a crash of this node loses only what came after. */
+  checkpoint(state: ChildState): void;
 }
 
 export type InlineRun = (args: unknown, ctx: ChildContext) => unknown | Promise<unknown>;
@@ -95,7 +110,9 @@ export type KindDefinition =
 
 export interface Runner {
   /** Start a child; report `started` once it runs, or `startFailed`. Exactly one of started/startFailed, then at most one exited. */
-  run(id: string, epoch: number, kind: string, args: unknown, handlers: RunnerHandlers): void;
+  run(id: string, epoch: number, kind: string, args: unknown, handlers: RunnerHandlers, state?: StateBytes): void;
+  /** Ask a running child for its state: answered through `handlers.state` (once); false when no such child runs here. */
+  dehydrate?(id: string, epoch: number): boolean;
   /**
    * Ask it to stop: signal, then force after shutdownMs (0 = at once). Reports `exited` with
    * 'shutdown' or 'killed' once it has ended; a child that cannot be forced is reported

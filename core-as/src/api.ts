@@ -6,5 +6,6 @@ export {
   BufferFullError, DeliveryUnknownError, MessageTooLargeError, CallFailedError, type CallOptions, type MessageHandler,
   type CordonOptions, type DrainOptions,
   type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
+  type ChildState, type RehydratedState, type HandoffFailure,
   type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
 } from './index.js';

@@ -4,18 +4,27 @@ import type { ErrorInfo } from './adapters.js';
 import { errorInfo } from './runner-inline.js';
 import { Mailbox } from './child-messages.js';
 
+import { dehydrateWith, stateContext, type StateBytes } from './child-state.js';
+import type { StateAnswer } from './event-writer.js';
+
 export type ToChild =
-  | { t: 'start'; module: string; export: string; id: string; node: string; args: unknown }
+  | { t: 'start'; module: string; export: string; id: string; node: string; args: unknown; state?: StateBytes }
   | { t: 'stop' }
   /** A message (JSON text); `req` > 0 when it is a call, answered by a 'reply' with the same `req`. */
-  | { t: 'msg'; req: number; data: string };
+  | { t: 'msg'; req: number; data: string }
+  | StateToChild;
 
 export type FromChild =
   | { t: 'started' }
   | { t: 'startFailed'; error: ErrorInfo }
   | { t: 'exit'; reason: 'normal' | 'crash'; error?: ErrorInfo }
   | { t: 'event'; name: string; data: unknown }
-  | { t: 'reply'; req: number; data: string };
+  | { t: 'reply'; req: number; data: string }
+  | StateFromChild;
+
+/** State handoff: the runner asks for the state; the child answers, or sends a checkpoint. */
+export type StateToChild = { t: 'dehydrate' };
+export type StateFromChild = { t: 'state'; answer: StateAnswer } | { t: 'checkpoint'; state: StateBytes };
 
 export interface ChildPort {
   post(m: FromChild): void;
@@ -36,6 +45,7 @@ export function runChildEntry(port: ChildPort): void {
   const abort = new AbortController();
   let started = false;
   const mailbox = new Mailbox();
+  let dehydrate: (() => unknown) | undefined;
   // A child must not outlive its node: the cluster starts it elsewhere as soon as the node is
   // lost, so waiting for the child's own stop would run two copies. Its abort listeners run
   // (synchronously), then the process ends without waiting for the function to settle.
@@ -50,6 +60,7 @@ export function runChildEntry(port: ChildPort): void {
       mailbox.deliver(m.data, req > 0 ? (data) => port.post({ t: 'reply', req, data }) : null);
       return;
     }
+    if (m.t === 'dehydrate') { void dehydrateWith(dehydrate).then((answer) => port.post({ t: 'state', answer })); return; }
     if (m.t !== 'start' || started) return;
     started = true;
     let fn: unknown;
@@ -62,13 +73,13 @@ export function runChildEntry(port: ChildPort): void {
       port.done();
       return;
     }
-    const ctx = {
-      id: m.id, node: m.node, signal: abort.signal,
-      emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }),
-      onMessage: (fn: Parameters<Mailbox['onMessage']>[0]) => mailbox.onMessage(fn),
-    };
     let result: unknown;
     try {
+      const ctx = {
+        id: m.id, node: m.node, signal: abort.signal, emit: (name: string, data?: unknown) => port.post({ t: 'event', name, data }),
+        onMessage: (fn: Parameters<Mailbox['onMessage']>[0]) => mailbox.onMessage(fn),
+        ...stateContext(m.state, (hook) => { dehydrate = hook; }, (state) => port.post({ t: 'checkpoint', state })),
+      };
       result = (fn as (a: unknown, c: unknown) => unknown)(m.args, ctx);
     } catch (e) {
       port.post({ t: 'startFailed', error: errorInfo(e) });

@@ -12,6 +12,7 @@ import {
   writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
   writeMessageSend, writeMessageReply, writeMessageConfig,
   type CoreConfig, type CoreCredential, type WaitMode,
+  writeStateConfig, writeChildState, writeCheckpoint, type StateAnswer,
 } from './event-writer.js';
 import { OutReader, readEffects, type Effect } from './effect-reader.js';
 import {
@@ -102,6 +103,11 @@ export class Core {
   /** A child answered a call (a runner report). */
   messageReply(caller: string, callerInc: number, req: number, answer: string): void { writeMessageReply(this.w, caller, callerInc, req, answer); }
   messageConfig(bufferMax: number, bufferMs: number, maxMessageBytes: number): void { writeMessageConfig(this.w, bufferMax, bufferMs, maxMessageBytes); }
+  /** Right after init: the handoff deadline and the state size limit. */
+  stateConfig(handoffTimeoutMs: number, maxStateBytes: number): void { writeStateConfig(this.w, handoffTimeoutMs, maxStateBytes); }
+  /** A child's answer to a 'dehydrate' effect. */
+  childState(id: string, epoch: number, answer: StateAnswer): void { writeChildState(this.w, id, epoch, answer); }
+  checkpoint(id: string, epoch: number, version: number, bytes: Uint8Array): void { writeCheckpoint(this.w, id, epoch, version, bytes); }
 
   /** Number of queued event bytes. */
   get pending(): number { return this.w.queued + this.api.queued; }

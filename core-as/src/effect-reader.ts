@@ -4,7 +4,8 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_DEHYDRATE, FX_REHYDRATE,
+  OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
   R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
@@ -45,9 +46,20 @@ export type CoreEvent =
   | { type: 'member_state'; name: string; state: 'active' | 'cordoned' | 'draining'; by: string; maxParallel: number }
   /** A member's placement weight changed (ours by setWeight, another's by its announcement). */
   | { type: 'weight_changed'; name: string; weight: number }
-  | { type: 'left'; name: string; incarnation: number }
   /** A credential was renewed: ours (`name` is this member's), or a peer's whose renewal verified; `expiresAtMs` as believed. */
-  | { type: 'credential_renewed'; name: string; expiresAtMs: number };
+  | { type: 'credential_renewed'; name: string; expiresAtMs: number }
+  | { type: 'left'; name: string; incarnation: number }
+  /** A moving child's state went to its new owner (`bytes` long, the child's schema `version`). */
+  | { type: 'handoff'; id: string; to: string; version: number; bytes: number }
+  /** A moving child's state could not be handed over: its new instance starts fresh. */
+  | { type: 'handoff_failed'; id: string; reason: HandoffFailure; to: string; message: string; epoch: number }
+  /** A child starts from a state: handed over by its previous instance, or its last checkpoint. */
+  | { type: 'child_rehydrated'; id: string; source: 'handoff' | 'checkpoint'; from: string; version: number; bytes: number }
+  /** A checkpoint was not kept (larger than maxStateBytes). */
+  | { type: 'checkpoint_refused'; id: string; reason: 'too_large'; bytes: number };
+
+/** Why a handoff failed: no state in handoffTimeoutMs, the hook threw, the state is over maxStateBytes, no link to or no new owner. */
+export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner';
 
 export type Effect =
   | { type: 'send'; link: number; bytes: Uint8Array }
@@ -55,6 +67,10 @@ export type Effect =
   | { type: 'close'; link: number; reason: string }
   | { type: 'run'; id: string; epoch: number; kind: string; args: string }
   | { type: 'stop'; id: string; epoch: number; shutdownMs: number }
+  /** Ask the child for its state (handoff): answer with Core.childState. */
+  | { type: 'dehydrate'; id: string; epoch: number }
+  /** The state the following run of `epoch` starts from. */
+  | { type: 'rehydrate'; id: string; epoch: number; version: number; source: 'handoff' | 'checkpoint'; from: string; bytes: Uint8Array }
   | { type: 'wake'; at: number }
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
   | { type: 'event'; event: CoreEvent }
@@ -136,6 +152,12 @@ export function readEffects(r: OutReader): Effect[] {
       }
       case FX_CALL_REPLY: { const req = r.u32(); fx.push({ type: 'call_reply', req, data: r.text(r.u32()) }); break; }
       case FX_MESSAGE_STATUS: fx.push({ type: 'message_status', req: r.u32(), outcome: OUTCOMES.get(r.u8()) ?? 'not_running' }); break;
+      case FX_DEHYDRATE: fx.push({ type: 'dehydrate', id: r.str(), epoch: r.u32() }); break;
+      case FX_REHYDRATE: {
+        const id = r.str(), epoch = r.u32(), version = r.u32(), source = r.str() === 'handoff' ? 'handoff' : 'checkpoint', from = r.str();
+        fx.push({ type: 'rehydrate', id, epoch, version, source, from, bytes: r.bytes(r.u32()) });
+        break;
+      }
     }
     r.pos = end;
   }
@@ -165,6 +187,10 @@ function readEvent(r: OutReader): CoreEvent {
     case OE_LINK_REJECTED: return { type: 'link_rejected', reason: a, peer: b, address: c, link: n1 };
     case OE_MEMBER_STATE: return { type: 'member_state', name: a, state: b === 'cordoned' || b === 'draining' ? b : 'active', by: c, maxParallel: n2 };
     case OE_WEIGHT_CHANGED: return { type: 'weight_changed', name: a, weight: n1 };
+    case OE_HANDOFF: return { type: 'handoff', id: a, to: b, version: n1, bytes: n2 };
+    case OE_HANDOFF_FAILED: return { type: 'handoff_failed', id: a, reason: b as HandoffFailure, to: c, message: d, epoch: n1 };
+    case OE_CHILD_REHYDRATED: return { type: 'child_rehydrated', id: a, source: b === 'handoff' ? 'handoff' : 'checkpoint', from: c, version: n1, bytes: n2 };
+    case OE_CHECKPOINT_REFUSED: return { type: 'checkpoint_refused', id: a, reason: 'too_large', bytes: n1 };
     default: return { type: 'left', name: a, incarnation: n1 }; // OE_LEFT
   }
 }

@@ -6,6 +6,7 @@ import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
   EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
+  EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, STATE_GIVEN, STATE_NONE, STATE_FAILED,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -252,4 +253,32 @@ export function writeMessageReply(w: EventWriter, caller: string, callerInc: num
 
 export function writeMessageConfig(w: EventWriter, bufferMax: number, bufferMs: number, maxMessageBytes: number): void {
   w.begin(EV_MESSAGE_CONFIG); w.u32(bufferMax); w.u32(bufferMs); w.u32(maxMessageBytes); w.end();
+}
+
+// ---- state handoff and checkpoints (core-as/assembly/handoff.ts) --------------------------------
+
+/** What a child answered when asked for its state: its encoded state, no hook, or a failure. */
+export type StateAnswer =
+  | { outcome: 'given'; version: number; bytes: Uint8Array }
+  | { outcome: 'none' }
+  | { outcome: 'failed'; error: ErrorInfo };
+
+const EMPTY = new Uint8Array(0);
+
+/** Sent once, right after init: the handoff deadline and the state size limit. */
+export function writeStateConfig(w: EventWriter, handoffTimeoutMs: number, maxStateBytes: number): void {
+  w.begin(EV_STATE_CONFIG); w.u32(handoffTimeoutMs); w.u32(maxStateBytes); w.end();
+}
+
+export function writeChildState(w: EventWriter, id: string, epoch: number, a: StateAnswer): void {
+  w.begin(EV_CHILD_STATE); w.str(id); w.u32(epoch);
+  w.u8(a.outcome === 'given' ? STATE_GIVEN : a.outcome === 'none' ? STATE_NONE : STATE_FAILED);
+  w.u32(a.outcome === 'given' ? a.version : 0);
+  w.bytes(a.outcome === 'given' ? a.bytes : EMPTY);
+  w.str(a.outcome === 'failed' ? a.error.name : ''); w.str(a.outcome === 'failed' ? a.error.message : '');
+  w.end();
+}
+
+export function writeCheckpoint(w: EventWriter, id: string, epoch: number, version: number, bytes: Uint8Array): void {
+  w.begin(EV_CHECKPOINT); w.str(id); w.u32(epoch); w.u32(version); w.bytes(bytes); w.end();
 }

@@ -52,6 +52,11 @@ export const STEPS_CHAINED_MAX = 64;
 
 /** How long a transport waits for a dialed link to open before it reports the dial failed. */
 export const DIAL_TIMEOUT_MS = 5000;
+/**
+ * A transport shutting down waits at most this long for the bytes it still queues to reach the
+ * OS: the last frames of a graceful leave (a moving child's state, BYE) are not cut off.
+ */
+export const SHUTDOWN_DRAIN_MS = 1000;
 
 /** Most characters of a close reason a transport sends (the WebSocket close frame allows 123 bytes). */
 export const CLOSE_REASON_CHARS_MAX = 120;
@@ -62,3 +67,9 @@ export const SEED_ADDRESSES_MAX = 256;
 export const SEED_RESOLVE_TIMEOUT_MS = 5000;
 /** Seed addresses already handed to the core that the runtime remembers (so it does not resend them). */
 export const SEEDS_SENT_MAX = 4096;
+
+/** handoffTimeoutMs by default: how long a moving child may take to give its state (the core's HANDOFF_TIMEOUT_DEFAULT_MS). */
+export const HANDOFF_TIMEOUT_DEFAULT_MS = 5000;
+/** maxStateBytes by default, and its cap (the core's STATE_DEFAULT_BYTES and STATE_BYTES_MAX). */
+export const STATE_DEFAULT_BYTES = 16 << 20;
+export const STATE_BYTES_MAX = 64 << 20;

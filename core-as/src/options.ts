@@ -8,6 +8,7 @@ import { decodeCredentialToken, type CredentialToken } from './credential.js';
 import { resolveMessageOptions, type MessageOptions, type ResolvedMessageOptions } from './messaging.js';
 import {
   ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, PENDING_LINKS_DEFAULT, MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_BYTES_MAX, SCOPE_BYTES_MAX, SECRET_BYTES_MAX,
+  HANDOFF_TIMEOUT_DEFAULT_MS, STATE_DEFAULT_BYTES, STATE_BYTES_MAX,
 } from './limits.js';
 
 const utf8 = new TextEncoder();
@@ -53,6 +54,10 @@ export interface CommonOptions extends MessageOptions {
   maxFrameBytes?: number;
   /** Inbound connections in their handshake at once at most (default 64); past it new ones are closed at once (`pending_limit`). */
   maxPendingLinks?: number;
+  /** How long a moving child may take to give its state (ctx.onDehydrate) before it moves without it (default 5000 ms). */
+  handoffTimeoutMs?: number;
+  /** A child's handed-over or checkpointed state is at most this many bytes (default 16 MiB, at most 64 MiB). */
+  maxStateBytes?: number;
 }
 
 export interface ResolvedOptions extends NodeParams, ResolvedMessageOptions {
@@ -68,6 +73,8 @@ export interface ResolvedOptions extends NodeParams, ResolvedMessageOptions {
   insecure: boolean;
   kinds: Record<string, KindDefinition>;
   children: ChildSpec[];
+  handoffTimeoutMs: number;
+  maxStateBytes: number;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -156,9 +163,13 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
   }
   const maxFrameBytes = posInt(o, 'maxFrameBytes', MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN);
   const maxPendingLinks = posInt(o, 'maxPendingLinks', PENDING_LINKS_DEFAULT);
+  const handoffTimeoutMs = posInt(o, 'handoffTimeoutMs', HANDOFF_TIMEOUT_DEFAULT_MS);
+  const maxStateBytes = posInt(o, 'maxStateBytes', STATE_DEFAULT_BYTES);
+  if (maxStateBytes > STATE_BYTES_MAX) throw new InvalidOptionError('maxStateBytes', `must be at most ${STATE_BYTES_MAX}`);
   return {
     scope: o.scope, name, seeds: seeds.fixed, seedSources: seeds.dynamic, advertise, secret, credential, insecure, kinds,
     children: children as ChildSpec[], heartbeatMs, failureTimeoutMs, syncIntervalMs, quorum, weight, maxFrameBytes, maxPendingLinks,
     ...resolveMessageOptions(o),
+    handoffTimeoutMs, maxStateBytes,
   };
 }

@@ -4,13 +4,14 @@
 // the cluster start a second copy. Its exit is reported when it does settle.
 import type { ChildContext, ErrorInfo, InlineRun, RunnerHandlers } from './adapters.js';
 import { Mailbox } from './child-messages.js';
+import { dehydrateWith, stateContext, type StateBytes } from './child-state.js';
 
 export function errorInfo(e: unknown): ErrorInfo {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
   return { name: 'Error', message: typeof e === 'string' ? e : JSON.stringify(e) ?? String(e) };
 }
 
-interface Running { epoch: number; abort: AbortController; stopping: boolean; unresponsive: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers; mailbox: Mailbox }
+interface Running { epoch: number; abort: AbortController; stopping: boolean; unresponsive: boolean; done: boolean; timer?: ReturnType<typeof setTimeout>; h: RunnerHandlers; mailbox: Mailbox; dehydrate?: () => unknown }
 
 export class InlineRunner {
   private children = new Map<string, Running>();
@@ -18,17 +19,18 @@ export class InlineRunner {
 
   get size(): number { return this.children.size; }
 
-  run(id: string, epoch: number, fn: InlineRun, args: unknown, h: RunnerHandlers): void {
+  run(id: string, epoch: number, fn: InlineRun, args: unknown, h: RunnerHandlers, state?: StateBytes): void {
     const abort = new AbortController();
     const mailbox = new Mailbox();
     const r: Running = { epoch, abort, stopping: false, unresponsive: false, done: false, h, mailbox };
-    const ctx: ChildContext = {
-      id, node: this.node, signal: abort.signal,
-      emit: (name, data) => { if (!r.done) this.emitChildEvent(id, name, data); },
-      onMessage: (fn) => mailbox.onMessage(fn),
-    };
     let result: unknown;
     try {
+      const ctx: ChildContext = {
+        id, node: this.node, signal: abort.signal,
+        emit: (name, data) => { if (!r.done) this.emitChildEvent(id, name, data); },
+        onMessage: (fn) => mailbox.onMessage(fn),
+        ...this.stateOf(id, r, state),
+      };
       result = fn(args, ctx);
     } catch (e) {
       h.startFailed(id, epoch, errorInfo(e));
@@ -40,6 +42,20 @@ export class InlineRunner {
       () => this.end(id, r, r.stopping ? 'shutdown' : 'normal'),
       (e) => this.end(id, r, r.stopping ? 'shutdown' : 'crash', errorInfo(e)),
     );
+  }
+
+  // ---- state handoff and checkpoints ----
+
+  private stateOf(id: string, r: Running, state: StateBytes | undefined) {
+    return stateContext(state, (hook) => { r.dehydrate = hook; }, (s) => { if (!r.done && !r.stopping) r.h.checkpoint?.(id, r.epoch, s); });
+  }
+
+  /** Calls the child's dehydrate hook and reports the answer; false when no such child runs here. */
+  dehydrate(id: string, epoch: number): boolean {
+    const r = this.children.get(id);
+    if (!r || r.epoch !== epoch) return false;
+    void dehydrateWith(r.dehydrate).then((answer) => r.h.state?.(id, epoch, answer));
+    return true;
   }
 
   private end(id: string, r: Running, reason: 'normal' | 'crash' | 'shutdown', error?: ErrorInfo): void {

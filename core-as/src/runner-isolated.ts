@@ -2,7 +2,8 @@
 // one and talk to it); the lifecycle (start, stop with shutdownMs then kill, exit reasons) is
 // written once here.
 import type { ErrorInfo, ExitReason, RunnerHandlers } from './adapters.js';
-import type { FromChild, ToChild } from './child-protocol.js';
+import type { FromChild, StateFromChild, ToChild } from './child-protocol.js';
+import type { StateBytes } from './child-state.js';
 
 export interface ChildHandle {
   post(m: ToChild): void;
@@ -27,7 +28,7 @@ export class IsolatedRunner {
   private children = new Map<string, Isolated>();
   constructor(private readonly node: string, private readonly spawner: Spawner, private readonly emitChildEvent: (id: string, name: string, data: unknown) => void) {}
 
-  run(id: string, epoch: number, module: string, exportName: string, args: unknown, h: RunnerHandlers): void {
+  run(id: string, epoch: number, module: string, exportName: string, args: unknown, h: RunnerHandlers, state?: StateBytes): void {
     const c = { epoch, started: false, stopping: false, finished: false, killed: false, h, answers: new Map(), nextReq: 1 } as Isolated;
     const finish = (reason: ExitReason, error?: ErrorInfo) => {
       if (c.finished) return;
@@ -46,11 +47,27 @@ export class IsolatedRunner {
         else if (m.t === 'exit') finish(c.stopping ? 'shutdown' : m.reason, m.error);
         else if (m.t === 'event') this.emitChildEvent(id, m.name, m.data);
         else if (m.t === 'reply') { const a = c.answers.get(m.req); if (a) { c.answers.delete(m.req); a(m.data); } }
+        else this.onState(id, c, m);
       },
       (error) => finish(c.killed ? 'killed' : c.stopping ? 'shutdown' : 'crash', error ?? (c.stopping ? undefined : { name: 'ChildExit', message: `child ${id} exited unexpectedly` })),
     );
     this.children.set(id, c);
-    c.handle.post({ t: 'start', module, export: exportName, id, node: this.node, args });
+    c.handle.post({ t: 'start', module, export: exportName, id, node: this.node, args, ...(state ? { state } : {}) });
+  }
+
+  // ---- state handoff and checkpoints ----
+
+  private onState(id: string, c: Isolated, m: StateFromChild): void {
+    if (m.t === 'state') c.h.state?.(id, c.epoch, m.answer);
+    else if (m.t === 'checkpoint' && !c.stopping) c.h.checkpoint?.(id, c.epoch, m.state);
+  }
+
+  /** Asks the child for its state (answered through its handlers); false when no such child runs here. */
+  dehydrate(id: string, epoch: number): boolean {
+    const c = this.children.get(id);
+    if (!c || c.epoch !== epoch || !c.started) return false;
+    try { c.handle.post({ t: 'dehydrate' }); } catch { return false; }
+    return true;
   }
 
   deliver(id: string, epoch: number, data: string, answer: ((encoded: string) => void) | null): boolean {

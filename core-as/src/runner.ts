@@ -3,6 +3,7 @@
 import type { KindDefinition, Runner, RunnerHandlers } from './adapters.js';
 import { InlineRunner } from './runner-inline.js';
 import { IsolatedRunner, type Spawner } from './runner-isolated.js';
+import type { StateBytes } from './child-state.js';
 
 export interface Spawners { worker?: Spawner; process?: Spawner }
 
@@ -16,14 +17,20 @@ export class KindRunner implements Runner {
     if (spawners.process) this.isolated.set('process', new IsolatedRunner(node, spawners.process, emitChildEvent));
   }
 
-  run(id: string, epoch: number, kind: string, args: unknown, h: RunnerHandlers): void {
+  run(id: string, epoch: number, kind: string, args: unknown, h: RunnerHandlers, state?: StateBytes): void {
     const def = Object.prototype.hasOwnProperty.call(this.kinds, kind) ? this.kinds[kind] : undefined;
     if (!def) { h.startFailed(id, epoch, { name: 'UnknownKindError', message: `kind '${kind}' is not defined on this node` }); return; }
-    if ('run' in def) { this.inline.run(id, epoch, def.run, args, h); return; }
+    if ('run' in def) { this.inline.run(id, epoch, def.run, args, h, state); return; }
     const r = this.isolated.get(def.isolate);
     if (!r) { h.startFailed(id, epoch, { name: 'UnsupportedIsolationError', message: `isolate '${def.isolate}' is not available on this host` }); return; }
     const module = def.module instanceof URL ? def.module.href : def.module;
-    r.run(id, epoch, module, def.export ?? 'run', args, h);
+    r.run(id, epoch, module, def.export ?? 'run', args, h, state);
+  }
+
+  dehydrate(id: string, epoch: number): boolean {
+    if (this.inline.dehydrate(id, epoch)) return true;
+    for (const r of this.isolated.values()) if (r.dehydrate(id, epoch)) return true;
+    return false;
   }
 
   deliver(id: string, epoch: number, data: string, answer: ((encoded: string) => void) | null): boolean {

@@ -24,6 +24,7 @@ import { encodeCredentialToken, type CredentialToken } from './credential.js';
 import { renewedCredential } from './renewal.js';
 import type { MetricsData } from './metrics-data.js';
 import { Messaging, CALL_TIMEOUT_DEFAULT_MS, type CallOptions } from './messaging.js';
+import type { StateBytes } from './child-state.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
 export type TrellisEvent =
@@ -131,6 +132,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
       // The core keeps the child's claim (status 'unresponsive') until its exit is reported, so
       // no other member starts it meanwhile, and emits child_unresponsive.
       unresponsive: (id, epoch) => this.feed(() => this.core.childUnresponsive(id, epoch)),
+      state: (id, epoch, answer) => this.feed(() => this.core.childState(id, epoch, answer)),
+      checkpoint: (id, epoch, s) => this.feed(() => this.core.checkpoint(id, epoch, s.version, s.bytes)),
     };
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
@@ -207,6 +210,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       maxPendingLinks: o.maxPendingLinks, kinds: Object.keys(o.kinds), seeds: [...o.seeds, ...found],
     });
     this.messaging.configure();
+    this.core.stateConfig(o.handoffTimeoutMs, o.maxStateBytes);
     // The core checks what options cannot (its own limits, the handshake size): a refused init
     // fails start() with the core's reason rather than leaving a node that answers not_running.
     for (const e of this.core.step({ now: this.a.clock.now(), maxBytes: 0 })) this.apply(e);
@@ -334,14 +338,21 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'run': {
         let args: unknown = null;
         try { args = JSON.parse(e.args); } catch { /* validated at the API; cannot happen */ }
+        const state = this.rehydrating.get(e.id);
+        if (state) this.rehydrating.delete(e.id);
         try {
-          this.runner.run(e.id, e.epoch, e.kind, args, this.runnerHandlers);
+          this.runner.run(e.id, e.epoch, e.kind, args, this.runnerHandlers, state?.epoch === e.epoch ? state : undefined);
         } catch (err) {
           this.runnerHandlers.startFailed(e.id, e.epoch, errorInfo(err));
         }
         break;
       }
       case 'stop': this.messaging.stopped(e.id, e.epoch); this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
+      // State handoff: the core decides when; the runner calls the child's hook (none: answered at once).
+      case 'dehydrate':
+        if (!this.runner.dehydrate?.(e.id, e.epoch)) this.feed(() => this.core.childState(e.id, e.epoch, { outcome: 'none' }));
+        break;
+      case 'rehydrate': this.rehydrating.set(e.id, e); break;
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
       case 'event':
@@ -356,6 +367,9 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'message_status': this.messaging.status(e.req, e.outcome); break;
     }
   }
+
+  /** The state a child's next run starts from: a 'rehydrate' effect comes right before its 'run'. */
+  private readonly rehydrating = new Map<string, StateBytes & { epoch: number }>();
 
   private settle(req: number, code: ReplyCode, field: string, message: string): void {
     const p = this.pending.get(req);

@@ -1,8 +1,8 @@
 // Transport on Bun's own WebSocket server (Bun.serve) and its built-in WebSocket client.
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
 import {
-  DIAL_TIMEOUT_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, transportPayloadMax,
-  type DialFailure, type GatewayOptions, type PemInput, type TlsReason, type Transport, type TransportHandlers,
+  DIAL_TIMEOUT_MS, SHUTDOWN_DRAIN_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress,
+  transportPayloadMax, type DialFailure, type GatewayOptions, type PemInput, type TlsReason, type Transport, type TransportHandlers,
 } from '@trellis/core';
 import { tlsReasonOfBunError } from './tls-text.js';
 import type { Server, ServerWebSocket } from 'bun';
@@ -41,6 +41,8 @@ type Link =
   | { kind: 'server'; ws: ServerWebSocket<LinkData>; closed: boolean }
   | { kind: 'client'; ws: WebSocket; closed: boolean; opened: boolean; address: string; tls?: TlsReason; failure?: DialFailure };
 
+/** How often shutdown looks again whether the links' queues are empty. */
+const DRAIN_POLL_MS = 5;
 /** The reason Bun gives when it closes a link for a message over maxPayloadLength. */
 const BUN_TOO_BIG = 'Received too big message';
 
@@ -171,12 +173,24 @@ export class BunTransport implements Transport {
     this.gone(link, reason);
   }
 
+  /**
+   * Until every open link has handed what it queues to the OS, or SHUTDOWN_DRAIN_MS: the server's
+   * stop closes connections at once, and bytes still queued in Bun (a state handed over on a
+   * graceful leave, under load) would be lost with them.
+   */
+  private async drained(): Promise<void> {
+    const queued = (l: Link) => (l.closed ? 0 : l.kind === 'server' ? l.ws.getBufferedAmount() : l.ws.bufferedAmount);
+    const end = Date.now() + SHUTDOWN_DRAIN_MS;
+    while (Date.now() < end && [...this.links.values()].some((l) => queued(l) > 0)) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+  }
+
   private routeServer: Server<undefined> | undefined;
   /** Where the route is served (`http://host:port/path`), once listening. */
   routeUrl: string | undefined;
 
   async shutdown(): Promise<void> {
     this.routeServer?.stop(true);
+    await this.drained();
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     this.gateway?.shutdown();
     this.server?.stop(true);

@@ -254,6 +254,7 @@ export class Checker {
           break;
         }
         case 'event': this.checkPolicy(n, k, e.event, decided); break;
+        case 'rehydrate': this.checkHandedOver(n, e); break;
       }
     }
     if (this.overlapByRule) {
@@ -269,6 +270,21 @@ export class Checker {
   }
 
   private overlapReported = new Set<string>();
+
+  /**
+   * Handoff: without faults, a moved child's new instance starts from the state its old instance
+   * gave (the last one given for the id), never an older one. The simulated children do not
+   * checkpoint, so every state comes from a handoff.
+   */
+  private checkHandedOver(n: SimNode, e: Extract<Effect, { type: 'rehydrate' }>): void {
+    const got = new TextDecoder().decode(e.bytes);
+    const given = this.world.statesGiven.get(e.id);
+    this.handoffs++;
+    if (e.source !== 'handoff') this.fail('handoff', `${n.name} starts ${e.id} from a ${e.source}, which no simulated child takes`);
+    else if (this.faultFree && got !== given) this.fail('handoff', `${n.name} starts ${e.id} from state ${got}, but the last one given is ${given}`);
+  }
+  /** States handed over and taken up (a run's statistic). */
+  handoffs = 0;
 
   /**
    * Two instances of different starts may overlap when those starts were concurrent: issued on

@@ -84,6 +84,8 @@ export interface SimResult {
   nodes: number;
   /** Virtual ms from the end of the faults until the cluster converged (undefined if it did not). */
   convergedMs?: number;
+  /** Moved children that started from a handed-over state (the checker compared each). */
+  handoffs: number;
   options: SimOptions;
 }
 
@@ -546,7 +548,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   }
   return {
     seed, steps: w.steps, virtualMs: w.now, violations: checker.violations, trace: frozen ?? trace,
-    traceHash: (h >>> 0).toString(16).padStart(8, '0'), faults, nodes: nNodes, convergedMs, options: o,
+    traceHash: (h >>> 0).toString(16).padStart(8, '0'), faults, nodes: nNodes, convergedMs, handoffs: checker.handoffs, options: o,
   };
 }
 

@@ -54,6 +54,9 @@ export interface NodeOptions {
   scope?: string;
 }
 
+/** How long a simulated child takes to give its state when asked (virtual ms; no randomness, so traces stay close). */
+const DEHYDRATE_MS = 1;
+
 type Item =
   | { k: 'deliver'; link: number; bytes: Uint8Array }
   | { k: 'opened'; link: number; outbound: boolean; address: string }
@@ -67,9 +70,11 @@ type Item =
   | { k: 'unresponsive'; id: string; epoch: number }
   | { k: 'startFailed'; id: string; epoch: number }
   | { k: 'exited'; id: string; epoch: number; reason: ExitReason }
-  | { k: 'retire' }
   /** A child answers a call it was delivered (after the runner's delay). */
-  | { k: 'answer'; caller: string; callerInc: number; req: number; data: string };
+  | { k: 'answer'; caller: string; callerInc: number; req: number; data: string }
+  /** A child asked for its state (handoff) answers. */
+  | { k: 'dehydrated'; id: string; epoch: number }
+  | { k: 'retire' };
 
 interface Queued { at: number; seq: number; node: string; inc: number; item: Item }
 
@@ -138,6 +143,8 @@ export const SIM_MESSAGE_BUFFER_MAX = 24;
 export const SIM_MESSAGE_BUFFER_MS = 1500;
 
 export class World {
+  /** id → the state its last instance asked for one gave (a 'dehydrate' answer; the checker compares). */
+  readonly statesGiven = new Map<string, string>();
   now = 0;
   readonly rng: Prng;
   readonly nodes = new Map<string, SimNode>();
@@ -460,6 +467,16 @@ export class World {
     this.stepNode(n);
     return req;
   }
+  /** A child running on `name` checkpoints `state` (the codec tests capture CHECKPOINT frames). */
+  checkpoint(name: string, id: string, state: Uint8Array): void {
+    const n = this.node(name);
+    const c = n.running.get(id);
+    if (!c) throw new Error(`${id} does not run on ${name}`);
+    this.act('checkpoint', name, id, state.length);
+    n.core.tick(this.now);
+    n.core.checkpoint(id, c.epoch, 1, state);
+    this.stepNode(n);
+  }
   leave(name: string): number {
     const n = this.node(name);
     const req = this.nextReq++;
@@ -631,6 +648,15 @@ export class World {
         core.childStartFailed(it.id, it.epoch, { name: 'SimStartError', message: 'simulated start failure' });
         break;
       }
+      case 'dehydrated': {
+        const c = n.running.get(it.id);
+        if (!c || c.epoch !== it.epoch) return;
+        // Each instance gives a state that names it, so a checker can tell whose state a new instance got.
+        const state = `${n.name}#${n.inc}/${it.id}/${it.epoch}`;
+        this.statesGiven.set(it.id, state);
+        core.childState(it.id, it.epoch, { outcome: 'given', version: 1, bytes: new TextEncoder().encode(state) });
+        break;
+      }
       case 'exited': {
         const c = n.running.get(it.id);
         if (!c || c.epoch !== it.epoch) return;
@@ -701,6 +727,7 @@ export class World {
         this.schedule(n, this.runner.startDelay(), fail ? { k: 'startFailed', id: e.id, epoch: e.epoch } : { k: 'started', id: e.id, epoch: e.epoch });
         break;
       }
+      case 'dehydrate': this.schedule(n, DEHYDRATE_MS, { k: 'dehydrated', id: e.id, epoch: e.epoch }); break;
       case 'stop': {
         const c = n.running.get(e.id);
         if (!c || c.epoch !== e.epoch) break;
