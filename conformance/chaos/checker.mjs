@@ -39,7 +39,8 @@ export function intervals(records, { deaths = new Map(), alive = () => false, re
   const out = [];
   const close = (key, end) => { const iv = open.get(key); if (iv) { iv.end = end; open.delete(key); } };
   for (const r of sorted) {
-    const key = `${r.pid}|${r.id}`;
+    // The writer's time origin tells apart two processes (or worker threads) that had one pid.
+    const key = `${r.pid}|${r.origin ?? ''}|${r.id}`;
     switch (r.ev) {
       case 'start': {
         close(key, r.t);
@@ -55,14 +56,26 @@ export function intervals(records, { deaths = new Map(), alive = () => false, re
     }
   }
   for (const iv of open.values()) {
-    if (alive(iv.pid) && (iv.iso === 'inline' || iv.last >= readAt - staleMs)) { iv.end = Infinity; continue; }
+    if (alive(iv.pid, iv.start) && (iv.iso === 'inline' || iv.last >= readAt - staleMs)) { iv.end = Infinity; continue; }
     // It died with its member if it was alive (beating) until then; a worker or process child
     // that stopped beating long before its member died was killed on its own.
-    const hostDeath = deaths.get(iv.host);
+    const hostDeath = deathOf(deaths, iv.host, iv.start);
     const withHost = !iv.orphan && hostDeath !== undefined && hostDeath >= iv.last && (iv.iso === 'inline' || hostDeath - iv.last <= staleMs);
     iv.end = withHost ? hostDeath : iv.last;
   }
   return out;
+}
+
+/**
+ * When the member process `pid` that ran an instance started at `at` died: `deaths` is a Map of
+ * pid → exit time, or a list of member lives { pid, from, to } (a pid may come back as another
+ * member later in a long run).
+ */
+function deathOf(deaths, pid, at) {
+  if (deaths instanceof Map) return deaths.get(pid);
+  let best;
+  for (const l of deaths) if (l.pid === pid && l.from <= at && (best === undefined || l.from > best.from)) best = l;
+  return best?.to;
 }
 
 /** Union of [from, to + settleMs] windows, sorted and merged. */

@@ -4,7 +4,7 @@
 //
 // Members bind their own port and advertise their proxy listener (the driver's `advertise`
 // option), so whatever address gossip spreads, every link crosses the proxy.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessMember, waitUntil } from '../dist/drivers/process-member.js';
@@ -63,7 +63,9 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
   const proxy = new FaultProxy();
   const members = new Map(); // name -> { host, proc, state: up | dead | paused | left | busy }
   const spawned = []; // every process ever started: { name, host, pid, at, exitedAt }
-  const deaths = new Map(); // member pid -> exit time
+  const deaths = new Map(); // member pid -> exit time of the process spawned last with that pid
+  // Every member process's life, { pid, from, to }: a pid may come back as another member later.
+  const lives = [];
   const faultsDone = {};
   const windows = []; // excuse windows in available mode: pauses and link faults
   const openWindows = new Map();
@@ -89,7 +91,10 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     proxy.setTarget(name, Number(new URL(proc.boundAddress).port), proc.pid);
     const row = { name, host: m.host, pid: proc.pid, at: now(), exitedAt: undefined };
     spawned.push(row);
-    proc.exited.then(() => { row.exitedAt = now(); deaths.set(proc.pid, deaths.get(proc.pid) ?? row.exitedAt); });
+    const life = { pid: proc.pid, from: row.at, to: undefined };
+    lives.push(life);
+    deaths.delete(proc.pid);
+    proc.exited.then(() => { row.exitedAt = now(); life.to ??= deaths.get(proc.pid) ?? row.exitedAt; });
     m.proc = proc;
     m.state = 'up';
   }
@@ -108,6 +113,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
           // Once kill(2) has returned, the process runs no more code: its children's journal
           // intervals end here, not when its exit is reported to this (maybe busy) process.
           deaths.set(m.proc.pid, now());
+          for (const l of lives) if (l.pid === m.proc.pid && l.to === undefined) l.to = now();
           await deadline(exited, EXIT_DEADLINE_MS, `${x.member} exit`);
         }
         m.state = 'dead';
@@ -197,8 +203,9 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     await sleep(GRACE_MS);
     const readAt = now();
     const records = readJournals(dir);
-    const alivePids = new Set(records.filter((r) => r.ev === 'start').map((r) => r.pid).filter(pidAlive));
-    const r = check({ records, requests, faults: windows, deaths, alive: (pid) => alivePids.has(pid), readAt, quorum, settleMs: SETTLE_MS, learnMs: TERMINATE_LEARN_MS });
+    const alivePids = new Set(records.filter((r) => r.ev === 'start' && aliveSince(r.pid, r.t)).map((r) => r.pid));
+    const alive = (pid, since) => alivePids.has(pid) && aliveSince(pid, since);
+    const r = check({ records, requests, faults: windows, deaths: lives, alive, readAt, quorum, settleMs: SETTLE_MS, learnMs: TERMINATE_LEARN_MS });
     result.violations.push(...r.violations);
     result.convergeMs = convergedAt === undefined ? undefined : Math.round(convergedAt - healedAt);
     result.orphanPids = [...alivePids].filter((pid) => !spawned.some((s) => s.pid === pid && s.exitedAt === undefined));
@@ -209,7 +216,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
   } finally {
     await Promise.allSettled([...members.values()].map((m) => m.proc && (m.proc.resume(), deadline(m.proc.kill(), EXIT_DEADLINE_MS, 'exit'))));
     // Process children that outlived their member (a bug the checker reports) must not outlive the run.
-    for (const rec of safeRecords(dir)) if (rec.iso === 'process' && pidAlive(rec.pid)) try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const rec of safeRecords(dir)) if (rec.iso === 'process' && aliveSince(rec.pid, rec.t) && isProcessChild(rec.pid)) try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
     await proxy.close();
   }
   const reqs = (op) => requests.filter((q) => q.op === op);
@@ -252,6 +259,34 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
 
 function pidAlive(pid) {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** Jiffies per second of /proc/<pid>/stat's start time (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_S = 100;
+/** Boot time, epoch ms, from /proc/stat. */
+const BOOT_MS = (() => {
+  try { return Number(/\nbtime (\d+)/.exec(readFileSync('/proc/stat', 'utf8'))[1]) * 1000; } catch { return 0; }
+})();
+/** /proc's start time is whole seconds of boot plus jiffies: a process is "the same" within this, ms. */
+const START_SLACK_MS = 1500;
+
+/**
+ * Process `pid` is alive and is the one that wrote a record at `t` (epoch ms): it started before
+ * then. pids are reused (pid_max is 32,768 here) and a long run spawns thousands of processes.
+ */
+function aliveSince(pid, t) {
+  if (!pidAlive(pid)) return false;
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    const startedAt = BOOT_MS + (Number(fields[19]) * 1000) / CLOCK_TICKS_PER_S;
+    return startedAt <= t + START_SLACK_MS;
+  } catch { return false; }
+}
+
+/** `pid` is one of our process children (the hosts run them from entry-process.js). */
+function isProcessChild(pid) {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('entry-process'); } catch { return false; }
 }
 
 function safeRecords(dir) {

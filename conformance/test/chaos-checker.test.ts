@@ -76,6 +76,20 @@ describe('chaos checker', () => {
     expect(kinds(check({ records: onB, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 500 }))).toEqual({ terminate_undone: 1 });
   });
 
+  it('tells apart two member processes that had one pid: their instances neither merge nor overlap', () => {
+    // member a (pid 100, origin 1) runs x from 10 and is killed at 50; x runs on b from 60 to 90;
+    // a new member c gets pid 100 again (origin 2) and runs x from 100, alive at the end.
+    const records = [
+      { ...rec(10, 'start', 'x', 'a', 100), origin: 1 },
+      { ...rec(60, 'start', 'x', 'b', 200), origin: 3 }, { ...rec(90, 'stop', 'x', 'b', 200), origin: 3 },
+      { ...rec(100, 'start', 'x', 'c', 100), origin: 2 },
+    ];
+    const lives = [{ pid: 100, from: 0, to: 50 }, { pid: 200, from: 0, to: undefined }, { pid: 100, from: 95, to: undefined }];
+    const r = check({ records, requests: [start('x', 'a', 5, 8)], deaths: lives, alive: (pid: number, since: number) => pid === 200 || (pid === 100 && since >= 95), readAt: 1000 });
+    expect(r.violations).toEqual([]);
+    expect(r.intervals.map((iv: { node: string; end: number }) => [iv.node, iv.end])).toEqual([['a', 50], ['b', 90], ['c', Infinity]]);
+  });
+
   it('finds a terminated child that never stopped', () => {
     const records = [rec(10, 'start', 'x', 'a', 100)];
     expect(kinds(check({ records, requests: [start('x', 'a', 5, 8), term('x', 'a', 50, 60)], deaths: new Map(), alive: aliveAll(), readAt: 1000 }))).toEqual({ not_stopped: 1 });
