@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every suite: everything under Node (unit, simulator, conformance clusters of Node, Bun
-// and mixed processes), then the vectors suites inside the Bun runtime. The real-process chaos
-// run is not in it yet (conformance/test/chaos.slow.ts says why). Prints per-host
+// and mixed processes), the real-process chaos run, then the vectors suites inside the Bun
+// runtime. Prints per-host
 // conformance lines, and ends with one plain line: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -16,6 +16,8 @@ const extra = process.argv.slice(2);
 
 const suites = [
   { name: 'node', cmd: bin('vitest'), args: ['run', '--config', 'conformance/vitest.config.ts'], env: { TRELLIS_EXPECT_RUNTIME: 'node' } },
+  // Real-process chaos with a fixed seed, alone (it needs the cores to itself more than the others).
+  { name: 'chaos', cmd: bin('vitest'), args: ['run', '--config', 'conformance/chaos/vitest.config.ts'], env: {} },
   { name: 'bun-runtime', cmd: bin('bun'), args: ['--bun', 'x', 'vitest', 'run', '--config', 'conformance/vitest.bun.config.ts'], env: { TRELLIS_EXPECT_RUNTIME: 'bun' } },
 ];
 
@@ -50,6 +52,7 @@ for (const s of suites) {
   failed += f;
   for (const [h, c] of byHost) lines.push(`conformance[${h}]: ${c.p} passed, ${c.f} failed`);
   if (s.name === 'bun-runtime') lines.push(`vectors[bun]: ${p} passed, ${f} failed`);
+  if (s.name === 'chaos') lines.push(`chaos: ${p} passed, ${f} failed`);
 }
 for (const l of lines) console.log(l);
 console.log(`${passed} passed, ${failed} failed`);

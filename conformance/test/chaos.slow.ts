@@ -1,9 +1,7 @@
 // Real-process chaos for about 90 seconds with a fixed seed (conformance/chaos): five mixed
 // Node/Bun members behind the fault proxy, kill -9, SIGSTOP, restarts, leaves, link faults;
 // after healing, every acknowledged start runs exactly once and no promise is broken.
-// Not in `npm test` yet: under a heavily loaded machine it still reports a planned-move overlap
-// now and then, and the checker must first tell processes apart by more than their pid (pids
-// are reused within a long run); issue 12. Run it alone:
+// `npm test` runs it as a suite of its own, after the others (conformance/bin/test-all.mjs); alone:
 //   npx vitest run --config conformance/chaos/vitest.config.ts
 import { describe, it, expect } from 'vitest';
 // @ts-expect-error plain ES module without types
