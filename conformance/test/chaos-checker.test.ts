@@ -106,6 +106,15 @@ describe('chaos checker', () => {
     expect(kinds(r)).toEqual({ orphan: 1, duplicate: 1 });
   });
 
+  it('a process child that saw its member gone and exited within the grace is no orphan; one that kept beating is', () => {
+    const base = [rec(10, 'start', 'x', 'a', 1001, 'process', 100), rec(210, 'beat', 'x', 'a', 1001, 'process', 100), rec(320, 'orphan', 'x', 'a', 1001, 'process', 1)];
+    const alive = (pid: number) => pid === 200;
+    const o = { requests: [], deaths: new Map([[100, 300]]), alive, readAt: 5000, orphanGraceMs: 1000 };
+    expect(check({ ...o, records: [...base, rec(330, 'exit', 'x', 'a', 1001, 'process', 1)] }).violations).toEqual([]);
+    const kept = [...base, rec(900, 'beat', 'x', 'a', 1001, 'process', 1), rec(1500, 'beat', 'x', 'a', 1001, 'process', 1)];
+    expect(kinds(check({ ...o, records: kept }))).toEqual({ orphan: 1 });
+  });
+
   it('a process child killed with its member ends at the member death, not at its last beat', () => {
     const records = [rec(10, 'start', 'x', 'a', 1001, 'process', 100), rec(210, 'beat', 'x', 'a', 1001, 'process', 100)];
     const [iv] = intervals(records, { deaths: new Map([[100, 300]]), alive: () => false });
