@@ -172,18 +172,24 @@ function addEvents(events, dropped, at) {
   while (feed.children.length > FEED_MAX) feed.lastChild.remove();
 }
 
-/** Asks the member for an action (terminate, cordon, uncordon, drain); the answer (or refusal) is shown in #action-result. */
+/**
+ * Asks the member for an action (terminate, cordon, uncordon, drain) with the operator credential
+ * pasted in #credential; the answer, or the refusal with its code (credential_expired, ...), is
+ * shown in #action-result.
+ */
 async function act(name, request, what) {
   const out = $('action-result');
   delete out.dataset.status;
+  delete out.dataset.error;
   out.textContent = `${what}…`;
   const res = await fetch(`actions/${name}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${$('token').value}` }, body: JSON.stringify(request),
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${$('credential').value.trim()}` }, body: JSON.stringify(request),
   });
   const body = await res.json();
   out.dataset.action = name;
+  if (!res.ok) out.dataset.error = body.error;
   out.dataset.status = String(res.status);
-  out.textContent = res.ok ? `${what}: done` : `refused (${res.status}): ${body.message}`;
+  out.textContent = res.ok ? `${what}: done` : `refused (${body.error}): ${body.message}`;
 }
 const terminate = (id) => act('terminate', { id }, `terminate ${id}`);
 

@@ -100,6 +100,3 @@ export class DashboardFeed {
     for (const send of this.pages) for (const m of out) send(m);
   }
 }
-
-/** Where the page's files are (index.html, dashboard.js, dashboard.css), relative to this file. */
-export const dashboardAssetsUrl = new URL('../dashboard/', import.meta.url);

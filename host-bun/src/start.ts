@@ -2,7 +2,10 @@
 // the shared startWith.
 import { hostname } from 'node:os';
 import { startWith, checkTls, webRandomBytes, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
+import { readFileSync } from 'node:fs';
 import { attachMetrics, metricsRoute, type MetricsEndpoint, type MetricsOptions } from '@trellis/core/metrics';
+import { DashboardService, checkDashboardOptions, type DashboardOptions } from '@trellis/core/dashboard';
+import { dashboardFetch } from './dashboard-bun.js';
 import { BunTransport, type BunTransportOptions } from './transport-bun.js';
 import { BunRunner } from './runner.js';
 
@@ -14,6 +17,8 @@ export interface BunStartOptions extends CommonOptions {
   gateway?: GatewayOptions;
   /** Serve Prometheus metrics: at a path of the `listen` server, or on a port of their own. */
   metrics?: MetricsOptions;
+  /** Serve a live dashboard page at this path of the `listen` server (actions off unless `actions` is given). */
+  dashboard?: DashboardOptions;
 }
 
 /** Bun.serve's and the client's TLS settings for the `tls` option (mutual TLS with a `ca`). */
@@ -36,11 +41,13 @@ async function coreModule(): Promise<WebAssembly.Module> {
 
 /** Starts a Trellis node in this process. */
 export async function start(options: BunStartOptions): Promise<Supervisor> {
-  const holder: { endpoint?: MetricsEndpoint } = {};
+  const holder: { endpoint?: MetricsEndpoint; service?: DashboardService } = {};
+  const dashboard = checkDashboardOptions(options?.dashboard, options?.listen, options?.secret);
   let transport: BunTransport | undefined;
   const sup = await startWith(options, {
     transport: (o, maxFrameBytes) => {
-      transport = new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, scope: o?.scope, route: metricsRoute(o?.metrics, o?.listen, holder) });
+      transport = new BunTransport({ listen: o?.listen, ...bunTls(o), maxFrameBytes, gateway: o?.gateway, secret: o?.secret, scope: o?.scope, route: metricsRoute(o?.metrics, o?.listen, holder),
+        onRequest: dashboard ? dashboardFetch(dashboard, holder) : undefined });
       return transport;
     },
     runner: (name, kinds, emitChildEvent) => new BunRunner(name, kinds, emitChildEvent),
@@ -50,5 +57,6 @@ export async function start(options: BunStartOptions): Promise<Supervisor> {
   });
   holder.endpoint = attachMetrics(sup, { processMetrics: options.metrics !== undefined });
   sup.metricsUrl = transport?.routeUrl;
+  if (dashboard) holder.service = new DashboardService(dashboard, sup, { scope: options.scope, secret: options.secret }, (url) => readFileSync(url));
   return sup;
 }

@@ -23,6 +23,8 @@ export interface BunTransportOptions {
   route?: HttpRoute;
   /** The member's scope: a tab's credential must be for it. */
   scope?: string;
+  /** Other HTTP requests on the listen server (the dashboard): a Response, or undefined when not its own. */
+  onRequest?: (req: Request, server: Server<never>) => Response | Promise<Response> | undefined;
 }
 
 /** The route's answer to `req`, or undefined when `req` is not a GET of its path. */
@@ -82,6 +84,8 @@ export class BunTransport implements Transport {
         if (routed) return routed === true ? undefined : routed;
         const answered = route && !route.listen ? answerRoute(route, req) : undefined;
         if (answered) return answered;
+        const own = self.opts.onRequest?.(req, server as unknown as Server<never>);
+        if (own) return own;
         if (server.upgrade(req, { data: { link: self.nextLink++, remote: remote ? `${remote.address}:${remote.port}` : '' } })) return undefined;
         return new Response('trellis: websocket only', { status: 426 });
       },

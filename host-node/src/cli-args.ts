@@ -8,7 +8,8 @@ export const USAGE = `Usage:
   trellis node --scope S --listen HOST:PORT [--seeds URL,...] --kinds ./kinds.js [options]
   trellis node --config trellis.json [options]
   trellis status ws://HOST:PORT --scope S (--secret-env NAME | --credential-env NAME | ...) [--json]
-  trellis dashboard ws://HOST:PORT --scope S --listen HOST:PORT (--secret-env NAME | ...)
+  trellis dashboard ws://HOST:PORT --scope S --listen HOST:PORT (--secret-env NAME | ...) [--actions]
+  trellis credential --scope S --name NAME --expires 1h [--kinds K,...] (--secret-env NAME | ...)
   trellis --help
 
 Runs one Trellis node until SIGINT/SIGTERM, then leaves the cluster gracefully
@@ -37,8 +38,9 @@ Options:
   --metrics PATH|PORT    serve Prometheus metrics at PATH of the --listen server (/metrics),
                          or on PORT of their own (127.0.0.1)
   --dashboard PATH       serve a live dashboard page at PATH of the --listen server
-  --dashboard-token-env NAME  enable the page's actions (terminate) for requests bearing the
-                         token in environment variable NAME (off without it)
+  --dashboard-actions    let the page terminate children and cordon, uncordon or drain members,
+                         for requests bearing an operator credential (trellis credential);
+                         needs the secret (off without this flag)
   --log json|pretty      log every cluster event on stdout, as one JSON object per line
                          or as one readable line
   --events               the same as --log json
@@ -52,7 +54,14 @@ Status options: --scope, --secret-env, --secret-file, --credential-env, --insecu
   --json, --timeout-ms N (give up after N ms, default 10000).
 
 trellis dashboard joins the same way (no kinds, so nothing runs on it), serves the dashboard page
-at http://HOST:PORT/dashboard/ of its --listen address until SIGINT/SIGTERM, then leaves.
+at http://HOST:PORT/dashboard/ of its --listen address until SIGINT/SIGTERM, then leaves;
+--actions enables the page's actions as --dashboard-actions does.
+
+trellis credential prints a credential token minted with the cluster secret for NAME, valid for
+--expires (a number of ms, or 30s, 15m, 1h, 7d): paste it in a dashboard page to act as operator
+NAME, or give it to a member that must not hold the secret (--credential-env), which may then
+advertise at most the --kinds listed. Options: --scope, --name, --expires, --kinds, --secret-env,
+--secret-file.
 
 Environment (a flag wins over its variable): TRELLIS_SCOPE, TRELLIS_NAME, TRELLIS_LISTEN,
 TRELLIS_ADVERTISE, TRELLIS_SEEDS, TRELLIS_SECRET or TRELLIS_SECRET_FILE, TRELLIS_TLS_CERT_FILE,
@@ -85,7 +94,7 @@ export interface CliNodeArgs {
   log?: LogFormat;
   metrics?: { path: string } | { port: number };
   dashboard?: { path: string };
-  dashboardTokenEnv?: string;
+  dashboardActions: boolean;
 }
 
 export interface CliStatusArgs {
@@ -99,20 +108,32 @@ export interface CliStatusArgs {
   name?: string;
   json: boolean;
   timeoutMs: number;
-  /** `trellis dashboard` only: where the page is served. */
+  /** `trellis dashboard` only: where the page is served, and whether its actions are on. */
   listen?: { host: string; port: number };
+  actions: boolean;
+}
+
+export interface CliCredentialArgs {
+  scope: string;
+  name: string;
+  expiresInMs: number;
+  kinds: string[];
+  secret?: string;
+  secretEnv?: string;
+  secretFile?: string;
 }
 
 export type CliCommand =
-  | { command: 'help' } | { command: 'node'; args: CliNodeArgs } | { command: 'status' | 'dashboard'; args: CliStatusArgs };
+  | { command: 'help' } | { command: 'node'; args: CliNodeArgs } | { command: 'status' | 'dashboard'; args: CliStatusArgs }
+  | { command: 'credential'; args: CliCredentialArgs };
 
 const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
   '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
   '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
-  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard', '--dashboard-token-env': 'dashboardTokenEnv',
+  '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard', '--dashboard-actions': 'dashboardActions',
 };
-const SWITCHES = new Set(['--insecure', '--events', '--help']);
+const SWITCHES = new Set(['--insecure', '--events', '--help', '--dashboard-actions']);
 const shapeOf = (flag: string): 'switch' | 'value' | undefined => (FLAGS[flag] ? (SWITCHES.has(flag) ? 'switch' : 'value') : undefined);
 
 /** `argv` with a `--config FILE` replaced by the file's arguments, placed first so that flags win. */
@@ -137,15 +158,15 @@ function num(flag: string, v: string): number {
  */
 export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNodeArgs {
   if (argv.length === 0 || argv.includes('--help') || argv[0] === 'help') return 'help';
-  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node', 'status' or 'dashboard')`);
+  if (argv[0] !== 'node') throw new InvalidOptionError('command', `unknown command '${argv[0]}' (expected 'node', 'status', 'dashboard' or 'credential')`);
   argv = expandConfig(argv);
-  const out: Partial<CliNodeArgs> = { insecure: false };
+  const out: Partial<CliNodeArgs> = { insecure: false, dashboardActions: false };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i];
     const key = FLAGS[flag];
     if (!key) throw new InvalidOptionError(flag, 'unknown flag');
     if (flag === '--events') { out.log = 'json'; continue; }
-    if (key === 'insecure') { out.insecure = true; continue; }
+    if (key === 'insecure' || key === 'dashboardActions') { out[key] = true; continue; }
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
     switch (key) {
@@ -178,24 +199,26 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
   if (!out.scope) throw new InvalidOptionError('--scope', 'is required (or set TRELLIS_SCOPE)');
   if (!out.listen) throw new InvalidOptionError('--listen', 'is required (or set TRELLIS_LISTEN)');
   if (!out.kindsFile) throw new InvalidOptionError('--kinds', 'is required');
+  if (out.dashboardActions && !out.dashboard) throw new InvalidOptionError('--dashboard-actions', 'needs --dashboard PATH');
   return out as CliNodeArgs;
 }
 
 const STATUS_FLAGS: Record<string, keyof CliStatusArgs> = {
   '--scope': 'scope', '--secret-env': 'secretEnv', '--secret-file': 'secretFile', '--credential-env': 'credentialEnv',
-  '--insecure': 'insecure', '--name': 'name', '--json': 'json', '--timeout-ms': 'timeoutMs', '--listen': 'listen',
+  '--insecure': 'insecure', '--name': 'name', '--json': 'json', '--timeout-ms': 'timeoutMs', '--listen': 'listen', '--actions': 'actions',
 };
 const STATUS_TIMEOUT_MS_DEFAULT = 10_000;
 
 /** `trellis status|dashboard URL[,URL...] [options]`; throws InvalidOptionError naming the flag. */
 export function parseStatusArgs(argv: string[], env: EnvOptions = {}): CliStatusArgs {
-  const out: Partial<CliStatusArgs> = { insecure: false, json: false, seeds: [], timeoutMs: STATUS_TIMEOUT_MS_DEFAULT };
+  const out: Partial<CliStatusArgs> = { insecure: false, json: false, actions: false, seeds: [], timeoutMs: STATUS_TIMEOUT_MS_DEFAULT };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i];
     if (!flag.startsWith('--')) { out.seeds!.push(...flag.split(',').map((s) => s.trim()).filter(Boolean)); continue; }
     const key = STATUS_FLAGS[flag];
     if (!key) throw new InvalidOptionError(flag, 'unknown flag for trellis status');
-    if (key === 'insecure' || key === 'json') { out[key] = true; continue; }
+    if (key === 'actions' && argv[0] !== 'dashboard') throw new InvalidOptionError(flag, 'is for trellis dashboard');
+    if (key === 'insecure' || key === 'json' || key === 'actions') { out[key] = true; continue; }
     const v = argv[++i];
     if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
     if (key === 'listen') {
@@ -217,9 +240,45 @@ export function parseStatusArgs(argv: string[], env: EnvOptions = {}): CliStatus
   return out as CliStatusArgs;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** '90000', '30s', '15m', '1h', '7d' in milliseconds; throws InvalidOptionError naming `flag`. */
+export function parseDurationMs(flag: string, v: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v);
+  const ms = m ? Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 'ms'] : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidOptionError(flag, `must be a positive duration like 90000, 30s, 15m, 1h or 7d, got '${v}'`);
+  return ms;
+}
+
+const CREDENTIAL_FLAGS: Record<string, keyof CliCredentialArgs> = {
+  '--scope': 'scope', '--name': 'name', '--expires': 'expiresInMs', '--kinds': 'kinds', '--secret-env': 'secretEnv', '--secret-file': 'secretFile',
+};
+
+/** `trellis credential --scope S --name N --expires D [--kinds K,...]`; throws InvalidOptionError naming the flag. */
+export function parseCredentialArgs(argv: string[], env: EnvOptions = {}): CliCredentialArgs {
+  const out: Partial<CliCredentialArgs> = { kinds: [] };
+  for (let i = 1; i < argv.length; i++) {
+    const flag = argv[i];
+    const key = CREDENTIAL_FLAGS[flag];
+    if (!key) throw new InvalidOptionError(flag, 'unknown flag for trellis credential');
+    const v = argv[++i];
+    if (v === undefined) throw new InvalidOptionError(flag, 'needs a value');
+    if (key === 'expiresInMs') out.expiresInMs = parseDurationMs(flag, v);
+    else if (key === 'kinds') out.kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+    else (out as Record<string, unknown>)[key] = v;
+  }
+  out.scope ??= env.scope;
+  if (out.secretEnv === undefined && out.secretFile === undefined) out.secret = env.secret;
+  if (!out.scope) throw new InvalidOptionError('--scope', 'is required (or set TRELLIS_SCOPE)');
+  if (!out.name) throw new InvalidOptionError('--name', 'is required: the name the credential is for');
+  if (out.expiresInMs === undefined) throw new InvalidOptionError('--expires', 'is required, e.g. --expires 1h');
+  return out as CliCredentialArgs;
+}
+
 /** The command `argv` asks for, with its arguments; throws InvalidOptionError naming the flag. */
 export function parseCommand(argv: string[], env: EnvOptions = {}): CliCommand {
   if ((argv[0] === 'status' || argv[0] === 'dashboard') && !argv.includes('--help')) return { command: argv[0], args: parseStatusArgs(argv, env) };
+  if (argv[0] === 'credential' && !argv.includes('--help')) return { command: 'credential', args: parseCredentialArgs(argv, env) };
   const a = parseArgs(argv, env);
   return a === 'help' ? { command: 'help' } : { command: 'node', args: a };
 }

@@ -1,6 +1,6 @@
 // The `trellis` command (host-node/bin/trellis.mjs loads it): `trellis node` runs one node until
 // SIGINT/SIGTERM, then leaves gracefully; `trellis status` prints a running cluster's members and
-// children. main() returns the exit code; errors are printed as `trellis: Name: message`.
+// children; `trellis credential` prints a credential token. main() returns the exit code; errors are printed as `trellis: Name: message`.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { Supervisor } from '@trellis/core';
 import { parseCommand, USAGE, type CliNodeArgs, type CliStatusArgs } from './cli-args.js';
 import { formatEvent } from './cli-log.js';
 import { formatStatus, readStatus } from './cli-status.js';
+import { mintCredential } from './cli-credential.js';
 import { start } from './start.js';
 
 function readSecretFile(path: string): string {
@@ -17,7 +18,7 @@ function readSecretFile(path: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
-type AuthArgs = Pick<CliNodeArgs, 'secret' | 'secretEnv' | 'secretFile' | 'credentialEnv'>;
+type AuthArgs = Pick<CliNodeArgs, 'secret' | 'secretEnv' | 'secretFile'> & { credentialEnv?: string };
 
 /** The secret and credential the flags point at; a named variable that is unset is an error. */
 function readAuth(a: AuthArgs): { secret?: string; credential?: string } {
@@ -29,14 +30,6 @@ function readAuth(a: AuthArgs): { secret?: string; credential?: string } {
   return { secret, credential };
 }
 
-function dashboardOptions(a: CliNodeArgs): { path: string; actions?: { token: string } } | undefined {
-  if (!a.dashboardTokenEnv) return a.dashboard;
-  const token = process.env[a.dashboardTokenEnv];
-  if (!token) throw new TrellisError('invalid_option', `--dashboard-token-env: environment variable ${a.dashboardTokenEnv} is not set`);
-  if (!a.dashboard) throw new InvalidOptionError('--dashboard-token-env', 'needs --dashboard PATH');
-  return { ...a.dashboard, actions: { token } };
-}
-
 async function runNode(a: CliNodeArgs): Promise<number> {
   const mod = await import(pathToFileURL(resolve(a.kindsFile)).href);
   const kinds = mod.kinds ?? mod.default?.kinds ?? mod.default;
@@ -44,7 +37,7 @@ async function runNode(a: CliNodeArgs): Promise<number> {
     scope: a.scope, name: a.name, listen: a.listen, advertise: a.advertise, seeds: a.seeds, ...readAuth(a),
     insecure: a.insecure || undefined, tls: a.tls, kinds,
     children: mod.children, heartbeatMs: a.heartbeatMs, failureTimeoutMs: a.failureTimeoutMs,
-    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: dashboardOptions(a),
+    syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: a.dashboard && { ...a.dashboard, actions: a.dashboardActions || undefined },
     partition: a.quorum ? { quorum: a.quorum } : undefined,
   });
   const log = a.log;
@@ -72,7 +65,7 @@ async function runDashboard(a: CliStatusArgs): Promise<number> {
   const auth = readAuth(a);
   const sup = await start({
     scope: a.scope, name: a.name ?? (auth.credential ? undefined : `dashboard-${process.pid}`), seeds: a.seeds, listen: a.listen,
-    ...auth, insecure: a.insecure || undefined, kinds: {}, dashboard: { path: '/dashboard' },
+    ...auth, insecure: a.insecure || undefined, kinds: {}, dashboard: { path: '/dashboard', actions: a.actions || undefined },
   });
   process.stdout.write(`trellis: dashboard at ${dashboardUrl(sup, '/dashboard')}\n`);
   await untilSignal(sup);
@@ -86,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd.command === 'help') { process.stdout.write(USAGE); return 0; }
     if (cmd.command === 'node') return await runNode(cmd.args);
     if (cmd.command === 'dashboard') return await runDashboard(cmd.args);
+    if (cmd.command === 'credential') { process.stdout.write(await mintCredential(cmd.args, readAuth(cmd.args).secret) + '\n'); return 0; }
     const status = await readStatus(cmd.args, readAuth(cmd.args));
     process.stdout.write(cmd.args.json ? JSON.stringify(status) + '\n' : formatStatus(status));
     return 0;

@@ -7,9 +7,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
 import { startWith, checkTls, releaseWasmUrl, type CommonOptions, type GatewayOptions, type Supervisor, type TlsOptions } from '@trellis/core';
 import { attachMetrics, metricsRoute, type MetricsEndpoint, type MetricsOptions } from '@trellis/core/metrics';
-import { DashboardFeed } from '@trellis/core/dashboard';
+import { DashboardService, checkDashboardOptions, type DashboardOptions } from '@trellis/core/dashboard';
 import { WsTransport, type WsTransportOptions } from './transport-ws.js';
-import { checkDashboardOptions, dashboardHandler, type DashboardOptions } from './dashboard-http.js';
+import { dashboardHandler } from './dashboard-http.js';
 import { NodeRunner } from './runner.js';
 
 export interface NodeStartOptions extends CommonOptions {
@@ -23,7 +23,7 @@ export interface NodeStartOptions extends CommonOptions {
   gateway?: GatewayOptions;
   /** Serve Prometheus metrics: at a path of the `listen` server, or on a port of their own. */
   metrics?: MetricsOptions;
-  /** Serve a live dashboard page at this path of the `listen` server (read-only). */
+  /** Serve a live dashboard page at this path of the `listen` server (actions off unless `actions` is given). */
   dashboard?: DashboardOptions;
 }
 
@@ -52,8 +52,8 @@ export function coreModule(): WebAssembly.Module {
 
 /** Starts a Trellis node in this process. */
 export async function start(options: NodeStartOptions): Promise<Supervisor> {
-  const holder: { endpoint?: MetricsEndpoint; feed?: DashboardFeed; sup?: Supervisor } = {};
-  const dashboard = checkDashboardOptions(options?.dashboard, options?.listen);
+  const holder: { endpoint?: MetricsEndpoint; service?: DashboardService } = {};
+  const dashboard = checkDashboardOptions(options?.dashboard, options?.listen, options?.secret);
   let transport: WsTransport | undefined;
   const sup = await startWith(options, {
     listenOnServer: true,
@@ -71,6 +71,6 @@ export async function start(options: NodeStartOptions): Promise<Supervisor> {
   sup.metricsUrl = transport?.routeUrl;
   const t = transport;
   if (options.gateway && t) sup.gatewayStats = () => t.gatewayStats() ?? { tabs: 0, channels: 0 };
-  if (dashboard) { holder.feed = new DashboardFeed(sup); holder.sup = sup; }
+  if (dashboard) holder.service = new DashboardService(dashboard, sup, { scope: options.scope, secret: options.secret }, (url) => readFileSync(url));
   return sup;
 }

@@ -1,6 +1,7 @@
 // The dashboard page in real Chromium (playwright-core, Debian's chromium) against a real
 // 3-member cluster: live updates pushed without a reload through a kill and a join, the event
-// feed, the children filter, and a page that stays responsive with many children.
+// feed, the children filter, actions behind an operator credential, and a page that stays
+// responsive with many children.
 import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,36 +85,65 @@ describe('dashboard', () => {
     await page.close();
   }, 60_000);
 
-  it('terminate from the page is refused without the actions token, and with it the child is gone cluster-wide', async () => {
-    const TOKEN = 'dashboard-actions-token-0123456789';
-    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: { token: TOKEN } } });
+  it('terminate from the page is refused without an operator credential and with a bad one (each refusal typed and shown), and with one the child is gone cluster-wide', async () => {
+    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: true } });
     const b = await node({ name: 'b', seeds: [a.address!], dashboard: { path: '/dashboard' } });
     await waitUntil(() => a.members().length === 2 && b.members().length === 2, 5000, 'two members');
     for (let i = 0; i < 6; i++) await a.startChild({ id: `t${i}`, kind: 'work', args: {} }, { wait: 'running' });
+    const operator = b.mintCredential({ name: 'ops', kinds: [], expiresInMs: 60_000 });
     const page = await browser.newPage();
     await page.goto(dashboardUrl(a));
     await page.waitForFunction(() => document.getElementById('children-count')!.textContent === '6 of 6');
-    await page.click('#children .row[data-id="t3"] .terminate');
-    await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status !== undefined);
-    expect(await page.getAttribute('#action-result', 'data-status')).toBe('401');
+    /** Clicks terminate on t3 with `credential` pasted; resolves to the answer shown on the page. */
+    const terminateT3 = async (credential: string) => {
+      await page.fill('#credential', credential);
+      await page.evaluate(() => { delete document.getElementById('action-result')!.dataset.status; });
+      await page.click('#children .row[data-id="t3"] .terminate');
+      await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status !== undefined);
+      return page.evaluate(() => { const r = document.getElementById('action-result')!; return { status: r.dataset.status, error: r.dataset.error, text: r.textContent }; });
+    };
+    expect(await terminateT3('')).toMatchObject({ status: '401', error: 'credential_missing' });
+    // Minted with another secret (a forgery), for another scope, already expired, or not a token at all.
+    const other = await node({ name: 'x', secret: 'another-secret' });
+    expect(await terminateT3(other.mintCredential({ name: 'ops', kinds: [], expiresInMs: 60_000 }))).toMatchObject({ status: '401', error: 'credential_forged' });
+    const otherScope = await node({ name: 'y', scope: 'elsewhere' });
+    expect(await terminateT3(otherScope.mintCredential({ name: 'ops', kinds: [], expiresInMs: 60_000 }))).toMatchObject({ status: '401', error: 'credential_scope' });
+    const expired = a.mintCredential({ name: 'ops', kinds: [], expiresInMs: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    const shown = await terminateT3(expired);
+    expect(shown).toMatchObject({ status: '401', error: 'credential_expired' });
+    expect(shown.text).toContain('expired');
+    expect(await terminateT3('not-a-credential')).toMatchObject({ status: '401', error: 'credential_malformed' });
     expect(b.whichChildren('global').map((c) => c.id)).toContain('t3');
-    // A member whose dashboard has no actions refuses them whatever the token.
-    const off = await fetch(dashboardUrl(b) + 'actions/terminate', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ id: 't3' }) });
+    // A member whose dashboard has no actions refuses them whatever the credential.
+    const off = await fetch(dashboardUrl(b) + 'actions/terminate', { method: 'POST', headers: { authorization: `Bearer ${operator}` }, body: JSON.stringify({ id: 't3' }) });
     expect(off.status).toBe(403);
+    expect(await off.json()).toMatchObject({ error: 'actions_off' });
     expect(b.whichChildren('local').length + a.whichChildren('local').length).toBe(6);
 
-    await page.fill('#token', TOKEN);
-    await page.click('#children .row[data-id="t3"] .terminate');
-    await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status === '200');
+    expect(await terminateT3(operator)).toMatchObject({ status: '200' });
     await waitUntil(() => [a, b].every((s) => !s.whichChildren('global').some((c) => c.id === 't3')), 5000, 't3 gone on a and b');
     expect([...a.whichChildren('local'), ...b.whichChildren('local')].map((c) => c.id).sort()).toEqual(['t0', 't1', 't2', 't4', 't5']);
     await page.waitForFunction(() => document.getElementById('children-count')!.textContent === '5 of 5');
     await page.close();
   }, 30_000);
 
-  it('cordon, uncordon and drain from the page: refused without the token; with it the state and weight are shown, the drain empties the member, the moves are charted', async () => {
-    const TOKEN = 'dashboard-actions-token-0123456789';
-    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: { token: TOKEN } } });
+  it('actions: { names } accepts only the credentials of those names; actions need the secret', async () => {
+    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: { names: ['alice'] } } });
+    await a.startChild({ id: 'n1', kind: 'work', args: {} }, { wait: 'running' });
+    const post = (token: string) => fetch(dashboardUrl(a) + 'actions/terminate', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 'n1' }) });
+    const bob = await post(a.mintCredential({ name: 'bob', kinds: [], expiresInMs: 60_000 }));
+    expect([bob.status, (await bob.json()).error]).toEqual([403, 'credential_not_allowed']);
+    expect(a.whichChildren('local').map((c) => c.id)).toEqual(['n1']);
+    const alice = await post(a.mintCredential({ name: 'alice', kinds: [], expiresInMs: 60_000 }));
+    expect(alice.status).toBe(200);
+    expect(a.whichChildren('global')).toEqual([]);
+    await expect(start({ scope: 'dash', insecure: true, kinds: {}, listen: { host: '127.0.0.1', port: 0 }, dashboard: { path: '/dashboard', actions: true } }))
+      .rejects.toMatchObject({ code: 'invalid_option', option: 'dashboard.actions' });
+  }, 30_000);
+
+  it('cordon, uncordon and drain from the page: refused without a credential; with one the state and weight are shown, the drain empties the member, the moves are charted', async () => {
+    const a = await node({ name: 'a', dashboard: { path: '/dashboard', actions: true } });
     const b = await node({ name: 'b', seeds: [a.address!] });
     const c = await node({ name: 'c', seeds: [a.address!], weight: 2 });
     await waitUntil(() => [a, b, c].every((s) => s.members().length === 3 && s.ready), 5000, 'three members');
@@ -134,7 +164,7 @@ describe('dashboard', () => {
     expect(await result()).toBe('401');
     expect(a.members().find((m) => m.name === 'b')?.state).toBe('active');
 
-    await page.fill('#token', TOKEN);
+    await page.fill('#credential', a.mintCredential({ name: 'ops', kinds: [], expiresInMs: 60_000 }));
     await page.click('#members tr[data-member="b"] .cordon');
     expect(await result()).toBe('200');
     for (const s of [a, b, c]) expect(s.members().find((m) => m.name === 'b')?.state).toBe('cordoned');

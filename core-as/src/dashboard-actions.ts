@@ -1,7 +1,8 @@
-// What the dashboard's mutating actions do, once dashboard-http.ts has checked the token:
+// What the dashboard's mutating actions do, once dashboard-serve.ts has checked the credential:
 // terminate a child, cordon / uncordon / drain a member. Each answers an HTTP status and a JSON
 // body; typed errors keep their code (`not_found`, `unknown_member`, `drain_timeout`, ...).
-import type { Supervisor, TrellisError } from '@trellis/core';
+import type { Supervisor } from './supervisor.js';
+import type { TrellisError } from './errors.js';
 
 /** How long an action may wait for the cluster (terminate until stopped, cordon until applied). */
 export const ACTION_TIMEOUT_MS = 10_000;
