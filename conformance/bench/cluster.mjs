@@ -5,7 +5,7 @@
 // computed here in plain JS over the membership every member reports, gives them.
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
-import { placementOf } from './placement-reference.mjs';
+import { KIND, agreedMembers, ownersOf, untilOnOwners } from './cluster-steps.mjs';
 
 const argv = process.argv.slice(2);
 const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
@@ -13,88 +13,9 @@ const driver = host === 'bun' ? bunDriver : nodeDriver;
 const N = Number(process.env.TRELLIS_BENCH_CHILDREN ?? 10000);
 const BIG = Number(process.env.TRELLIS_BENCH_BIG ?? 100000);
 const FAILURE_MS = 1000;
-const KIND = 'worker';
-const STEP_DEADLINE_MS = 120000;
-const POLL_MS = 20;
 const GLOBAL_VIEW_CALLS = 5;
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'cluster', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
 const idsOf = (n, p) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
-
-async function counts(c) {
-  const per = {};
-  for (const m of c.alive()) per[m.name] = await m.call('counts');
-  return per;
-}
-const total = (per) => Object.values(per).reduce((s, c) => s + c.running, 0);
-const busy = (per) => Object.values(per).some((c) => c.busy > 0);
-
-/** id → names of the alive members whose local view has it running. */
-async function runners(c) {
-  const at = new Map();
-  for (const m of c.alive()) for (const id of await m.call('localIds')) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); }
-  return at;
-}
-
-/** The up members every alive member reports, if they all report the same set of alive members. */
-async function agreedMembers(c) {
-  const alive = c.alive().map((m) => m.name).sort();
-  let agreed = null;
-  for (const m of c.alive()) {
-    const up = (await m.members()).filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
-    up.sort((a, b) => (a.name < b.name ? -1 : 1));
-    const key = JSON.stringify(up);
-    if (agreed !== null && key !== agreed) return null;
-    agreed = key;
-  }
-  const members = JSON.parse(agreed);
-  return JSON.stringify(members.map((m) => m.name)) === JSON.stringify(alive) ? members : null;
-}
-
-/** Owners of `ids` under `members`, computed once per id list and member set (the bench computes the expected sets before timing). */
-const owned = new WeakMap();
-function ownersOf(members, ids) {
-  const key = JSON.stringify(members);
-  if (!owned.has(ids)) owned.set(ids, new Map());
-  const per = owned.get(ids);
-  if (!per.has(key)) { const owner = placementOf(members); per.set(key, ids.map((id) => owner(id, KIND))); }
-  return per.get(key);
-}
-
-/**
- * Every id runs exactly once, on the owner the agreed membership gives it, and no member has a
- * child starting or stopping. Returns { at: the runner map, members } when that holds, else { why }.
- */
-async function onOwners(c, ids) {
-  const p = await counts(c);
-  if (total(p) !== ids.length || busy(p)) return { why: `counts ${JSON.stringify(p)}` };
-  const members = await agreedMembers(c);
-  if (!members) return { why: 'members disagree on the membership' };
-  const owners = ownersOf(members, ids);
-  const at = await runners(c);
-  let missing = 0, twice = 0, elsewhere = 0, example = '';
-  for (let i = 0; i < ids.length; i++) {
-    const a = at.get(ids[i]);
-    if (!a) missing++;
-    else if (a.length !== 1) twice++;
-    else if (a[0] !== owners[i]) { elsewhere++; example ||= `${ids[i]} on ${a[0]}, owner ${owners[i]}`; }
-  }
-  if (missing || twice || elsewhere || at.size !== ids.length) {
-    const expected = {};
-    for (const o of owners) expected[o] = (expected[o] ?? 0) + 1;
-    return { why: `${missing} not running, ${twice} on two members, ${elsewhere} not on their owner (${example}), ${at.size - ids.length + missing} unknown; running ${JSON.stringify(p)}, owners ${JSON.stringify(expected)} under ${JSON.stringify(members)}` };
-  }
-  return { at, members };
-}
-
-async function untilOnOwners(c, ids, what) {
-  let r = null;
-  try {
-    await waitUntil(async () => (r = await onOwners(c, ids)).at !== undefined, STEP_DEADLINE_MS, what, POLL_MS);
-  } catch (e) {
-    throw new Error(`${e.message}; last check: ${r?.why}`);
-  }
-  return r;
-}
 
 /** Latest wall-clock time at which one of `ids` reported 'up' on a member in `on`, after `since`. */
 function lastUp(c, ids, on, since) {

@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Modules the benches import, not benches themselves.
-const HELPERS = new Set(['ring.mjs', 'placement-reference.mjs', 'frame-mix.mjs']);
+const HELPERS = new Set(['ring.mjs', 'placement-reference.mjs', 'frame-mix.mjs', 'cluster-steps.mjs']);
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench');
 const available = readdirSync(dir).filter((f) => f.endsWith('.mjs') && !HELPERS.has(f) && !f.startsWith('gen-')).map((f) => f.slice(0, -4));
 const args = process.argv.slice(2);
