@@ -76,15 +76,18 @@ export class DashboardFeed {
     const out: string[] = [];
     // The digest covers the desired map and every live member's claims; members cover the rest.
     if (digest !== this.digest || membersJson !== this.membersJson || this.events.length > 0) {
+      // Rows are compared in place: a push allocates only the rows it sends (and, when the list
+      // shrank, one set of the ids to find the deleted ones).
       const set: DashboardRow[] = [];
-      const next = new Map<string, GlobalChildView>();
-      for (const c of this.sup.whichChildren('global')) {
-        next.set(c.id, c);
-        if (this.sent.get(c.id) !== c) set.push(row(c));
+      const list = this.sup.whichChildren('global');
+      for (const c of list) {
+        if (this.sent.get(c.id) !== c) { set.push(row(c)); this.sent.set(c.id, c); }
       }
       const del: string[] = [];
-      for (const id of this.sent.keys()) if (!next.has(id)) del.push(id);
-      this.sent = next;
+      if (this.sent.size !== list.length) {
+        const ids = new Set(list.map((c) => c.id));
+        for (const id of this.sent.keys()) if (!ids.has(id)) { del.push(id); this.sent.delete(id); }
+      }
       const membersChanged = membersJson !== this.membersJson;
       this.digest = digest;
       this.membersJson = membersJson;

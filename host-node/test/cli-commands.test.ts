@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeCredentialToken } from '@trellis/core';
 import { start, type Supervisor } from '../src/index.js';
 import { formatEvent } from '../src/cli-log.js';
 import { parseArgs } from '../src/cli-args.js';
@@ -158,4 +159,31 @@ describe('trellis status', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/^trellis: TimeoutError: trellis status: no answer from ws:\/\/127\.0\.0\.1:\d+ within 1500 ms/);
   }, 60_000);
+});
+
+describe('trellis credential', () => {
+  it('mints a credential with the secret that a dashboard with actions accepts from an operator; bad flags are named', async () => {
+    const kinds = { work: { run: (_a: unknown, ctx: { signal: AbortSignal }) => new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r())) } };
+    const a = await start({ scope: 'cred', name: 'a', secret: SECRET, listen: { host: '127.0.0.1', port: 0 }, kinds, dashboard: { path: '/dashboard', actions: true } });
+    running.push(a);
+    await a.startChild({ id: 'doomed', kind: 'work', args: {} }, { wait: 'running' });
+    const env = { ...process.env, C_SECRET: SECRET };
+    const minted = spawnSync(process.execPath, [cli, 'credential', '--scope', 'cred', '--name', 'ops', '--expires', '10m', '--secret-env', 'C_SECRET'], { env, encoding: 'utf8' });
+    expect(minted.stderr).toBe('');
+    expect(minted.status).toBe(0);
+    const token = minted.stdout.trim();
+    expect(decodeCredentialToken(token)).toMatchObject({ scope: 'cred', name: 'ops', kinds: [] });
+    expect(decodeCredentialToken(token)!.expiresAtMs).toBeGreaterThan(Date.now() + 9 * 60_000);
+    const url = a.address!.replace('ws://', 'http://') + '/dashboard/actions/terminate';
+    const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 'doomed' }) });
+    expect(res.status).toBe(200);
+    expect(a.whichChildren('global')).toEqual([]);
+
+    const badExpiry = spawnSync(process.execPath, [cli, 'credential', '--scope', 'cred', '--name', 'ops', '--expires', 'soon', '--secret-env', 'C_SECRET'], { env, encoding: 'utf8' });
+    expect([badExpiry.status, badExpiry.stderr]).toEqual([2, "trellis: InvalidOptionError: --expires: must be a positive duration like 90000, 30s, 15m, 1h or 7d, got 'soon'\n"]);
+    const noSecret = spawnSync(process.execPath, [cli, 'credential', '--scope', 'cred', '--name', 'ops', '--expires', '1h'], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    expect(noSecret.stderr).toMatch(/^trellis: InvalidOptionError: --secret-env: a credential is minted with the cluster secret/);
+    expect(() => parseArgs(['node', '--scope', 's', '--listen', '127.0.0.1:0', '--kinds', 'k.js', '--dashboard-actions'])).toThrow(expect.objectContaining({ option: '--dashboard-actions' }));
+    expect(parseArgs(['node', '--scope', 's', '--listen', '127.0.0.1:0', '--kinds', 'k.js', '--dashboard', '/d', '--dashboard-actions'])).toMatchObject({ dashboard: { path: '/d' }, dashboardActions: true });
+  }, 30_000);
 });
