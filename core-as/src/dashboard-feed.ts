@@ -1,12 +1,16 @@
 // What a member's dashboard page is pushed: a full picture when a page connects, then, at most
 // every DASHBOARD_PUSH_MS and only when something changed, the rows that changed (children rows
 // are the same frozen objects while unchanged, so finding them is one identity check per row),
-// and the cluster events since the last push. Nothing runs while no page is connected.
+// and the cluster events since the last push. Nothing runs while no page is connected, and while
+// pages are, the pushes take at most DASHBOARD_CPU_SHARE_MAX of the member's time: a costly push
+// (a burst of changes over many children) puts the next one off.
 import type { GlobalChildView, MemberView } from './queries.js';
 import type { Supervisor, TrellisEvent } from './supervisor.js';
 
 /** How often changes are pushed to open pages, at most, in milliseconds. */
 export const DASHBOARD_PUSH_MS = 250;
+/** The largest share of the member's time the pushes take: after a push of t ms the next waits at least t / this. */
+export const DASHBOARD_CPU_SHARE_MAX = 0.03;
 /** Events kept per push for the feed; a burst beyond this is counted, not sent. */
 export const DASHBOARD_EVENTS_PER_PUSH_MAX = 200;
 
@@ -27,7 +31,7 @@ export class DashboardFeed {
   private digest = '';
   private events: TrellisEvent[] = [];
   private dropped = 0;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly onEvent = (e: TrellisEvent): void => {
     if (this.events.length < DASHBOARD_EVENTS_PER_PUSH_MAX) this.events.push(e);
     else this.dropped++;
@@ -55,15 +59,24 @@ export class DashboardFeed {
     this.membersJson = JSON.stringify(this.sup.members());
     this.digest = this.sup.digest();
     this.sup.on('event', this.onEvent);
-    this.timer = setInterval(() => this.push(), DASHBOARD_PUSH_MS);
+    this.schedule(DASHBOARD_PUSH_MS);
   }
 
   private end(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.sup.off('event', this.onEvent);
     this.sent.clear();
     this.events = [];
     this.dropped = 0;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      const t = performance.now();
+      this.push();
+      if (this.pages.size > 0) this.schedule(Math.max(DASHBOARD_PUSH_MS, (performance.now() - t) / DASHBOARD_CPU_SHARE_MAX));
+    }, ms);
   }
 
   /** Sends what changed since the last push to every page, if anything did. */
