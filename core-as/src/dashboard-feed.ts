@@ -3,7 +3,8 @@
 // are the same frozen objects while unchanged, so finding them is one identity check per row),
 // and the cluster events since the last push. Nothing runs while no page is connected, and while
 // pages are, the pushes take at most DASHBOARD_CPU_SHARE_MAX of the member's time: a costly push
-// (a burst of changes over many children) puts the next one off.
+// (a burst of changes over many children) puts the next one off, up to DASHBOARD_PUSH_DELAY_MAX_MS
+// (a push's time is wall time, which a loaded machine inflates: the page must not go stale for it).
 import type { GlobalChildView, MemberView } from './queries.js';
 import type { Supervisor, TrellisEvent } from './supervisor.js';
 
@@ -11,6 +12,8 @@ import type { Supervisor, TrellisEvent } from './supervisor.js';
 export const DASHBOARD_PUSH_MS = 250;
 /** The largest share of the member's time the pushes take: after a push of t ms the next waits at least t / this. */
 export const DASHBOARD_CPU_SHARE_MAX = 0.03;
+/** The longest a costly push puts the next one off, in milliseconds. */
+export const DASHBOARD_PUSH_DELAY_MAX_MS = 1000;
 /** Events kept per push for the feed; a burst beyond this is counted, not sent. */
 export const DASHBOARD_EVENTS_PER_PUSH_MAX = 200;
 
@@ -75,7 +78,8 @@ export class DashboardFeed {
     this.timer = setTimeout(() => {
       const t = performance.now();
       this.push();
-      if (this.pages.size > 0) this.schedule(Math.max(DASHBOARD_PUSH_MS, (performance.now() - t) / DASHBOARD_CPU_SHARE_MAX));
+      const putOff = Math.min(DASHBOARD_PUSH_DELAY_MAX_MS, (performance.now() - t) / DASHBOARD_CPU_SHARE_MAX);
+      if (this.pages.size > 0) this.schedule(Math.max(DASHBOARD_PUSH_MS, putOff));
     }, ms);
   }
 
