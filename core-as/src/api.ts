@@ -9,3 +9,4 @@ export {
   type ChildState, type RehydratedState, type HandoffFailure,
   type EnvOptions, type TlsOptions, type TlsReason, type SeedSource, type DnsSeed, type SeedFunction,
 } from './index.js';
+export type { DashboardOptions, DashboardRefusal } from './dashboard-serve.js';
