@@ -130,7 +130,7 @@ export class DashboardService {
     const actions = this.options.actions;
     const secret = this.auth.secret;
     if (!actions || secret === undefined) return refusal(403, 'actions_off', 'dashboard actions are not enabled on this member');
-    const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec((authorization ?? '').trim());
+    const m = /^Bearer ([A-Za-z0-9_-]+)$/i.exec((authorization ?? '').trim());
     if (!m) return refusal(401, 'credential_missing', 'needs an operator credential as Authorization: Bearer <token> (mint one with `trellis credential`)');
     this.verifier ??= credentialVerifierKey(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
     const c = await checkTabCredential(await this.verifier, this.auth.scope, m[1], undefined, this.now());
