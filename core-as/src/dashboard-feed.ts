@@ -11,7 +11,7 @@ import type { Supervisor, TrellisEvent } from './supervisor.js';
 /** How often changes are pushed to open pages, at most, in milliseconds. */
 export const DASHBOARD_PUSH_MS = 250;
 /** The largest share of the member's time the pushes take: after a push of t ms the next waits at least t / this. */
-export const DASHBOARD_CPU_SHARE_MAX = 0.03;
+export const DASHBOARD_CPU_SHARE_MAX = 0.02;
 /** The longest a costly push puts the next one off, in milliseconds. */
 export const DASHBOARD_PUSH_DELAY_MAX_MS = 1000;
 /** Events kept per push for the feed; a burst beyond this is counted, not sent. */
