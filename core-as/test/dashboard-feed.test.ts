@@ -36,7 +36,7 @@ const gaps = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]);
 
 describe('DashboardFeed', () => {
   it('puts the next push off in proportion to a costly one, and keeps the push pace when pushes are cheap', async () => {
-    const COST_MS = 20;
+    const COST_MS = 10;
     const costly = gaps(await deltaTimes(COST_MS, 3000));
     expect(costly.length).toBeGreaterThanOrEqual(1);
     // Each gap holds the wait after a push (at least its cost / the share) and the next push's read.
