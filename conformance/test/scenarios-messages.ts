@@ -1,8 +1,8 @@
 // Messages to children (sup.send / sup.call), written once against the ClusterDriver and run per
 // driver (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1.
 import { describe, it, expect, afterEach } from 'vitest';
-import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
-import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
+import { Cluster, allSupport, type ClusterDriver } from '../src/drivers/cluster.js';
+import { RemoteError, waitUntil, type Member } from '../src/drivers/member-api.js';
 
 const FAILURE_MS = 600;
 const mailbox = (id: string) => ({ id, kind: 'mailbox', args: {} });
@@ -130,7 +130,7 @@ export function messageScenarios(driver: ClusterDriver): void {
       for (const m of [a, b]) {
         expect(await failure(m.call('call', 'picky', { op: 'throw', v: 'way' }))).toMatchObject({ name: 'CallFailedError', code: 'call_failed', message: expect.stringContaining('RangeError: no way') });
       }
-      const err = await ProcessMember.spawn(driver.hostFor(0), { name: 'x', extra: { maxMessageBytes: 0 } }).then(() => null, (e: RemoteError) => e);
+      const err = await c.add({ name: 'x', extra: { maxMessageBytes: 0 } }).then(() => null, (e: RemoteError) => e);
       expect(err?.info).toMatchObject({ name: 'InvalidOptionError', option: 'maxMessageBytes' });
     });
 
@@ -138,9 +138,10 @@ export function messageScenarios(driver: ClusterDriver): void {
       const c = make();
       const [a, b] = await c.addMany(['a', 'b']);
       await formed(c, 2);
-      for (const kind of ['isolated', 'forked']) {
+      // A tab has no processes: the worker kind only.
+      for (const kind of allSupport(driver, 2, 'process') ? ['isolated', 'forked'] : ['isolated']) {
         await a.startChild({ id: `${kind}-m`, kind });
-        for (const m of [a, b] as ProcessMember[]) {
+        for (const m of [a, b] as Member[]) {
           expect(await m.call('call', `${kind}-m`, { op: 'echo', v: kind })).toEqual({ v: kind, id: `${kind}-m`, isolated: true });
         }
       }
