@@ -3,9 +3,10 @@
 // Tabs join through the gateway of a Node member (TabGateways: infrastructure, hidden from the
 // scenarios) with a credential that member mints, so the page never holds a secret.
 // Faults, as a process member has them:
-//   kill()   the renderer crashes (chrome://crash): the page's process and its workers die at once,
-//            the browser closes their sockets and releases their Web Locks, nothing leaves gracefully
-//            (page.close() would fire pagehide, a graceful leave)
+//   kill()   SIGKILL of the page's renderer process, which Chromium sees as a renderer crash (as
+//            chrome://crash is): the page and its workers die at once, the browser closes their
+//            sockets and releases their Web Locks, nothing leaves gracefully (page.close() would fire
+//            pagehide, a graceful leave)
 //   pause()  SIGSTOP of the page's renderer process, resume() SIGCONT: the tab is frozen whole,
 //            sockets open and locks held, exactly like a stopped process. CDP
 //            Page.setWebLifecycleState does not freeze a headless page (browser-lifecycle.test.ts).
@@ -40,7 +41,8 @@ let shared: Promise<TabBrowser> | undefined;
 function tabBrowser(): Promise<TabBrowser> {
   shared ??= (async () => {
     const [browser, site] = await Promise.all([
-      launchBrowser(),
+      // Without a spare renderer, the one process that appears with a page is the page's (pause, kill).
+      launchBrowser(['--disable-features=SpareRendererForSitePerProcess']),
       serveStatic({ mounts: { '/trellis/': bundleDir, '/fixtures/': fixturesDir }, pages: { '/member.html': { body: MEMBER_PAGE } } }) as Promise<Site>,
     ]);
     return { browser, site };
@@ -48,10 +50,46 @@ function tabBrowser(): Promise<TabBrowser> {
   return shared;
 }
 
+/** Where a page's events go: kept in `early` until its member exists. */
+interface EventSink { early: TimedEvent[]; to: ((e: TimedEvent) => void) | undefined }
+interface LoadedPage { page: Page; rendererPid: number | undefined; sink: EventSink }
+
+/**
+ * A page with the member script loaded, nothing started. Loading it (a renderer, the bundle, the
+ * module graph) costs more than the start itself on a busy machine, so the next one is loaded
+ * while the current one runs: a member joins about as fast as a process member spawns.
+ */
+async function loadPage(): Promise<LoadedPage> {
+  const { browser, site } = await tabBrowser();
+  const before = rendererPids();
+  const page = await browser.context.newPage();
+  const sink: EventSink = { early: [], to: undefined };
+  await page.exposeFunction('trellisMemberEvents', (batch: TimedEvent[]) => { for (const e of batch) (sink.to ? sink.to(e) : sink.early.push(e)); });
+  await page.goto(`${site.url}/member.html`);
+  await page.waitForFunction(() => (window as unknown as { loaded?: boolean }).loaded === true);
+  // The page's own renderer: the one process that appeared with it (unknown if Chromium put it in
+  // a shared one). Pages load one at a time (takePage), so no other page's renderer appears meanwhile.
+  const fresh = [...rendererPids()].filter((p) => !before.has(p));
+  return { page, rendererPid: fresh.length === 1 ? fresh[0] : undefined, sink };
+}
+
+let nextPage: Promise<LoadedPage> | undefined;
+
+/** The page loaded ahead, and the loading of the one after it. */
+function takePage(): Promise<LoadedPage> {
+  const p = nextPage ?? loadPage();
+  nextPage = p.then(loadPage, loadPage);
+  nextPage.catch(() => undefined);
+  return p;
+}
+
 /** Closes the shared browser and site (a test file's afterAll). */
 export async function closeTabBrowser(): Promise<void> {
   const s = shared;
   shared = undefined;
+  const spare = nextPage;
+  nextPage = undefined;
+  await spare?.catch(() => undefined);
   if (!s) return;
   const { browser, site } = await s;
   await browser.close();
@@ -114,16 +152,7 @@ export class TabMember implements Member {
   /** Opens a tab and starts its member through `gateway`; rejects like start() does (a RemoteError with the option). */
   static async open(gateway: ProcessMember, o: MemberOptions): Promise<TabMember> {
     if (o.port !== undefined || o.advertise !== undefined || o.kindsModule !== undefined) throw new Error('a tab member cannot listen, advertise or load another kinds module');
-    const { browser, site } = await tabBrowser();
-    const before = rendererPids();
-    const page = await browser.context.newPage();
-    let m: TabMember | undefined;
-    const early: TimedEvent[] = [];
-    await page.exposeFunction('trellisMemberEvents', (batch: TimedEvent[]) => { for (const e of batch) (m ? m.log.push(e) : early.push(e)); });
-    await page.goto(`${site.url}/member.html`);
-    await page.waitForFunction(() => (window as unknown as { loaded?: boolean }).loaded === true);
-    // The page's own renderer: the one process that appeared with it (unknown if Chromium put it in a shared one).
-    const fresh = [...rendererPids()].filter((p) => !before.has(p));
+    const { page, rendererPid, sink } = await takePage();
     const kindNames = await tabKindNames(o.kindNames);
     const credential = o.credential ?? (o.secret === undefined ? undefined : await gateway.mintCredential({ name: o.name, kinds: kindNames, expiresInMs: CREDENTIAL_MS }));
     const only = o.kindNames === undefined ? '' : `?only=${encodeURIComponent(kindNames.join(','))}`;
@@ -136,9 +165,10 @@ export class TabMember implements Member {
     };
     const r = await page.evaluate((opts) => (window as unknown as { bootMember(o: unknown): Promise<{ ok: boolean; name: string; address: string; error: RemoteError['info'] }> }).bootMember(opts), JSON.parse(JSON.stringify(options)));
     if (!r.ok) { await page.close(); throw new RemoteError(r.error); }
-    m = new TabMember(o.name, page, fresh.length === 1 ? fresh[0] : undefined);
+    const m = new TabMember(o.name, page, rendererPid);
     m.address = r.address;
-    for (const e of early) m.log.push(e);
+    for (const e of sink.early) m.log.push(e);
+    sink.to = (e) => m.log.push(e);
     return m;
   }
 
@@ -170,11 +200,13 @@ export class TabMember implements Member {
     await this.page.close().catch(() => undefined);
   }
 
+  /** SIGKILL of the page's renderer, which Chromium reports as the renderer crashing (as chrome://crash does; this works while paused too). */
   async kill(): Promise<void> {
     if (this.alive) {
       this.alive = false;
       const crashed = new Promise<void>((r) => { this.page.once('crash', () => r()); setTimeout(r, CRASH_WAIT_MS); });
-      await this.page.goto('chrome://crash').catch(() => undefined);
+      if (this.rendererPid !== undefined) process.kill(this.rendererPid, 'SIGKILL');
+      else await this.page.goto('chrome://crash', { timeout: CRASH_WAIT_MS }).catch(() => undefined);
       await crashed;
     }
     await this.page.close().catch(() => undefined);
