@@ -117,8 +117,33 @@ export class EventLog {
   }
 }
 
-/** members() without the hidden (infrastructure) members. */
-export const visible = (rows: MemberRow[], hidden: ReadonlySet<string>): MemberRow[] => (hidden.size ? rows.filter((r) => !hidden.has(r.name)) : rows);
+/** The Member API over the op protocol: a host's member supplies call() and its faults. */
+export abstract class MemberBase {
+  protected readonly log = new EventLog();
+  readonly events: TimedEvent[] = this.log.events;
+  hidden: ReadonlySet<string> = new Set();
+  abstract readonly name: string;
+  abstract call<T = unknown>(op: string, ...args: unknown[]): Promise<T>;
+
+  startChild(spec: unknown, opts: unknown = {}): Promise<void> { return this.call('startChild', spec, opts); }
+  terminateChild(id: string, opts: unknown = {}): Promise<void> { return this.call('terminateChild', id, opts); }
+  whichChildren(scope: 'local' | 'global'): Promise<ChildRow[]> { return this.call('whichChildren', scope); }
+  /** Without the hidden (infrastructure) members. */
+  async members(): Promise<MemberRow[]> {
+    const rows = await this.call<MemberRow[]>('members');
+    return this.hidden.size ? rows.filter((r) => !this.hidden.has(r.name)) : rows;
+  }
+  cordon(member: string, opts: unknown = {}): Promise<void> { return this.call('cordon', member, opts); }
+  uncordon(member: string, opts: unknown = {}): Promise<void> { return this.call('uncordon', member, opts); }
+  drain(member: string, opts: { deadlineMs?: number; maxParallel?: number } = {}): Promise<void> { return this.call('drain', member, opts); }
+  setWeight(weight: number): Promise<void> { return this.call('setWeight', weight); }
+  digest(): Promise<string> { return this.call('digest'); }
+  rejectedFrames(): Promise<Record<string, number>> { return this.call('rejectedFrames'); }
+
+  waitEvent(pred: (e: TimedEvent['event']) => boolean, timeoutMs: number, what = 'event'): Promise<TimedEvent> {
+    return this.log.wait(this.name, pred, timeoutMs, what);
+  }
+}
 
 /** Polls an async condition until it holds or the deadline passes (robust on a loaded machine). */
 export async function waitUntil(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string, everyMs = 25): Promise<void> {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { EventLog, RemoteError, isolationsOf, visible, type ChildRow, type Isolation, type Member, type MemberOptions, type MemberRow, type TimedEvent } from './member-api.js';
+import { MemberBase, RemoteError, isolationsOf, type Isolation, type Member, type MemberOptions, type TimedEvent } from './member-api.js';
 
 export { RemoteError, waitUntil, type Host, type MemberOptions, type TimedEvent } from './member-api.js';
 
@@ -16,11 +16,8 @@ export function hostCommand(host: 'node' | 'bun'): string {
   return host === 'node' ? process.execPath : join(root, 'node_modules', '.bin', 'bun');
 }
 
-export class ProcessMember implements Member {
-  private readonly log = new EventLog();
-  readonly events: TimedEvent[] = this.log.events;
+export class ProcessMember extends MemberBase implements Member {
   get isolations(): readonly Isolation[] { return isolationsOf(this.host); }
-  hidden: ReadonlySet<string> = new Set();
   address = '';
   /** Where the member really listens (differs from `address` only with `advertise`). */
   boundAddress = '';
@@ -33,6 +30,7 @@ export class ProcessMember implements Member {
   stderr = '';
 
   private constructor(readonly host: 'node' | 'bun', readonly name: string, readonly proc: ChildProcess) {
+    super();
     this.exited = new Promise((resolve) => proc.on('exit', (code) => {
       this.alive = false;
       for (const [, w] of this.waiting) w.reject(new Error(`member ${name} exited`));
@@ -87,16 +85,6 @@ export class ProcessMember implements Member {
     });
   }
 
-  startChild(spec: unknown, opts: unknown = {}): Promise<void> { return this.call('startChild', spec, opts); }
-  terminateChild(id: string, opts: unknown = {}): Promise<void> { return this.call('terminateChild', id, opts); }
-  whichChildren(scope: 'local' | 'global'): Promise<ChildRow[]> { return this.call('whichChildren', scope); }
-  async members(): Promise<MemberRow[]> { return visible(await this.call<MemberRow[]>('members'), this.hidden); }
-  cordon(member: string, opts: unknown = {}): Promise<void> { return this.call('cordon', member, opts); }
-  uncordon(member: string, opts: unknown = {}): Promise<void> { return this.call('uncordon', member, opts); }
-  drain(member: string, opts: { deadlineMs?: number; maxParallel?: number } = {}): Promise<void> { return this.call('drain', member, opts); }
-  setWeight(weight: number): Promise<void> { return this.call('setWeight', weight); }
-  digest(): Promise<string> { return this.call('digest'); }
-  rejectedFrames(): Promise<Record<string, number>> { return this.call('rejectedFrames'); }
   mintCredential(o: { name: string; kinds: string[]; expiresInMs: number }): Promise<string> { return this.call('mintCredential', o); }
   rss(): Promise<number> { return this.call('memory'); }
   cpu(): Promise<{ user: number; system: number }> { return this.call('cpu'); }
@@ -110,8 +98,4 @@ export class ProcessMember implements Member {
   kill(): Promise<number | null> { if (this.alive) this.proc.kill('SIGKILL'); return this.exited; }
   pause(): void { this.proc.kill('SIGSTOP'); }
   resume(): void { this.proc.kill('SIGCONT'); }
-
-  waitEvent(pred: (e: TimedEvent['event']) => boolean, timeoutMs: number, what = 'event'): Promise<TimedEvent> {
-    return this.log.wait(this.name, pred, timeoutMs, what);
-  }
 }

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 import { launchBrowser, rendererPids, type Browser } from './chromium.js';
-import { EventLog, RemoteError, isolationsOf, visible, type ChildRow, type Member, type MemberOptions, type MemberRow, type TimedEvent } from './member-api.js';
+import { MemberBase, RemoteError, isolationsOf, type Member, type MemberOptions, type TimedEvent } from './member-api.js';
 import { ProcessMember } from './process-member.js';
 
 const fixturesDir = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -135,16 +135,14 @@ export class TabGateways {
   }
 }
 
-export class TabMember implements Member {
+export class TabMember extends MemberBase implements Member {
   readonly host = 'browser' as const;
   readonly isolations = isolationsOf('browser');
-  private readonly log = new EventLog();
-  readonly events: TimedEvent[] = this.log.events;
-  hidden: ReadonlySet<string> = new Set();
   address = '';
   alive = true;
 
   private constructor(readonly name: string, readonly page: Page, private readonly rendererPid: number | undefined) {
+    super();
     page.on('crash', () => { this.alive = false; });
     page.on('close', () => { this.alive = false; });
   }
@@ -182,16 +180,6 @@ export class TabMember implements Member {
       }, (e: Error) => { throw this.alive ? e : new Error(`member ${this.name} exited`); });
   }
 
-  startChild(spec: unknown, opts: unknown = {}): Promise<void> { return this.call('startChild', spec, opts); }
-  terminateChild(id: string, opts: unknown = {}): Promise<void> { return this.call('terminateChild', id, opts); }
-  whichChildren(scope: 'local' | 'global'): Promise<ChildRow[]> { return this.call('whichChildren', scope); }
-  async members(): Promise<MemberRow[]> { return visible(await this.call<MemberRow[]>('members'), this.hidden); }
-  cordon(member: string, opts: unknown = {}): Promise<void> { return this.call('cordon', member, opts); }
-  uncordon(member: string, opts: unknown = {}): Promise<void> { return this.call('uncordon', member, opts); }
-  drain(member: string, opts: { deadlineMs?: number; maxParallel?: number } = {}): Promise<void> { return this.call('drain', member, opts); }
-  setWeight(weight: number): Promise<void> { return this.call('setWeight', weight); }
-  digest(): Promise<string> { return this.call('digest'); }
-  rejectedFrames(): Promise<Record<string, number>> { return this.call('rejectedFrames'); }
 
   async stop(): Promise<void> {
     if (!this.alive) return;
@@ -218,9 +206,5 @@ export class TabMember implements Member {
   private renderer(): number {
     if (this.rendererPid === undefined) throw new Error(`${this.name}: its renderer process is not known (Chromium shares it with another page)`);
     return this.rendererPid;
-  }
-
-  waitEvent(pred: (e: TimedEvent['event']) => boolean, timeoutMs: number, what = 'event'): Promise<TimedEvent> {
-    return this.log.wait(this.name, pred, timeoutMs, what);
   }
 }
