@@ -216,7 +216,7 @@ async function idleGateway() {
     name: 'idle-gw', scope: 'bench-idle', kindNames: [], heartbeatMs: 250, failureTimeoutMs: 1000, extra: { gateway: { origins: [site.url] } },
   });
   const pages = [];
-  const t0 = performance.now();
+  const joinStart = performance.now();
   try {
     for (let i = 0; i < IDLE_TABS; i++) {
       const page = await context.newPage();
@@ -224,7 +224,7 @@ async function idleGateway() {
       await page.goto(`${site.url}/`);
       await page.waitForFunction(() => window.loaded === true);
       await page.evaluate(async (o) => { window.sup = await window.trellis.start({ insecure: true, ...o, kinds: '/kinds.js' }); }, { scope: 'bench-idle', gateway: `${gw.address}/trellis/browser`, name: `idle-${i}` });
-      if ((i + 1) % 10 === 0) console.error(`bench browser: ${i + 1} idle tabs joined after ${Math.round(performance.now() - t0)} ms`);
+      if ((i + 1) % 10 === 0) console.error(`bench browser: ${i + 1} idle tabs joined after ${Math.round(performance.now() - joinStart)} ms`);
     }
     const upCount = async () => (await gw.members()).filter((m) => m.status === 'up' && m.name !== 'idle-gw').length;
     await until(async () => (await upCount()) === IDLE_TABS, 120_000);
@@ -241,7 +241,7 @@ async function idleGateway() {
     });
   } catch (e) {
     // The rest of the bench still runs; the line says how far the joins got.
-    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - t0) });
+    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - joinStart) });
   } finally {
     for (const p of pages) await p.close().catch(() => undefined);
     await gw.kill();
