@@ -6,7 +6,15 @@
 //   tab_lock_death_ms      same-origin peer closed (no pagehide) until the other tab has it down,
 //                          by its Web Lock (host-browser/src/transport-mesh.ts), failure timeout 4 s
 //   boundary_empty_us / boundary_4k_us / decode_frames_per_s  the core inside a Chromium page
-// Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3).
+//   gateway_call_us        a tab's sup.call to a child on a Node member, through the gateway (p50, p99)
+//   direct_call_us         the same call from a Node member over a direct link
+//   tab_local_call_us      a tab's call to a child in its own worker (the page-to-worker part, no link)
+//   gateway_hop_added_us   gateway_call - direct_call - tab_local_call, per quantile: what the
+//                          gateway's pipe adds (an estimate: quantiles do not subtract exactly)
+//   gateway_idle_cpu_pct   CPU time of a gateway member's process (its own Node process) over a
+//                          minute, as a % of one core, with 100 idle tabs joined through it
+// Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3),
+// --calls N (calls per latency sample, default 500), --idle-tabs N (default 100).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,15 +24,20 @@ import { chromium } from 'playwright-core';
 import { start as startNode } from '@trellis/node';
 import { releaseWasmUrl, testingWasmUrl } from '@trellis/core/testing';
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
+import { ProcessMember } from '../dist/drivers/process-member.js';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : Number(process.argv[i + 1]); };
 const TABS = arg('--tabs', 5);
 const ROUNDS = arg('--rounds', 3);
 const CHILDREN = 8;
+const CALLS = arg('--calls', 500);
+const CALLS_WARMUP = 50;
+const IDLE_TABS = arg('--idle-tabs', 100);
+const IDLE_MEASURE_MS = 60_000;
 const FAILURE_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 100;
 const DEADLINE_MS = 10_000;
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'browser', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'browser', metric, value: value === null ? null : Math.round(value * 1000) / 1000, unit, ...extra }));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = (xs) => ({ samples: xs.length, min: Math.min(...xs), max: Math.max(...xs) });
 
@@ -36,7 +49,12 @@ async function until(cond, timeoutMs = DEADLINE_MS) {
   }
 }
 
-const KINDS = `export const kinds = { 'tab-job': { run: (a, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r())) } };`;
+const KINDS = `export const kinds = {
+  'tab-job': { run: (a, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r())) },
+  'tab-echo': { run: (a, ctx) => new Promise((r) => { ctx.onMessage((m) => m); ctx.signal.addEventListener('abort', () => r()); }) },
+};`;
+const echo = (_a, ctx) => new Promise((r) => { ctx.onMessage((m) => m); ctx.signal.addEventListener('abort', () => r()); });
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const INDEX = `<!doctype html><meta charset="utf-8"><script type="module">import * as t from '/trellis/trellis.js'; window.trellis = t; window.loaded = true;</script>`;
 
 /** The boundary and decoder loops of conformance/bench/boundary.mjs, on the wasm the page fetches. */
@@ -145,7 +163,94 @@ async function lockDeath() {
   return ms;
 }
 
+/** µs of `n` sequential calls, sorted, after a warm-up: from the bench's Node member, or from a tab's page. */
+async function nodeCalls(id, n) {
+  for (let i = 0; i < CALLS_WARMUP; i++) await node.call(id, i);
+  const us = [];
+  for (let i = 0; i < n; i++) { const t = performance.now(); await node.call(id, i); us.push((performance.now() - t) * 1000); }
+  return us.sort((a, b) => a - b);
+}
+const tabCalls = (page, id, n) => page.evaluate(async ({ id, n, warm }) => {
+  for (let i = 0; i < warm; i++) await window.sup.call(id, i);
+  const us = [];
+  for (let i = 0; i < n; i++) { const t = performance.now(); await window.sup.call(id, i); us.push((performance.now() - t) * 1000); }
+  return us.sort((a, b) => a - b);
+}, { id, n, warm: CALLS_WARMUP });
+
+/** The gateway's added latency: a tab's call through it against a Node member's over a direct link, to one child on node-2. */
+async function gatewayHop() {
+  const far = await startNode({
+    scope: 'bench-browser', name: 'node-2', listen: { host: '127.0.0.1', port: 0 }, insecure: true, kinds: { echo: { run: echo } },
+    heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS, seeds: [node.address],
+  });
+  try {
+    await until(() => upAt.has('node-2'));
+    // mesh off: the tab's only way to node-2 is through the gateway.
+    const tab = await openTab('hop-tab', { mesh: false });
+    await node.startChild({ id: 'hop-far', kind: 'echo' }, { wait: 'running' });
+    await node.startChild({ id: 'hop-local', kind: 'tab-echo' }, { wait: 'running' });
+    const rows = { gateway: [], direct: [], local: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      rows.gateway.push(await tabCalls(tab.page, 'hop-far', CALLS));
+      rows.direct.push(await nodeCalls('hop-far', CALLS));
+      rows.local.push(await tabCalls(tab.page, 'hop-local', CALLS));
+    }
+    const at = (name, q) => rows[name].map((us) => quantile(us, q));
+    for (const [metric, name] of [['gateway_call_us', 'gateway'], ['direct_call_us', 'direct'], ['tab_local_call_us', 'local']]) {
+      for (const q of [0.5, 0.99]) emit(metric, median(at(name, q)), 'us', { quantile: q, calls: CALLS, ...summary(at(name, q)) });
+    }
+    for (const q of [0.5, 0.99]) {
+      const added = rows.gateway.map((g, i) => quantile(g, q) - quantile(rows.direct[i], q) - quantile(rows.local[i], q));
+      emit('gateway_hop_added_us', median(added), 'us', { quantile: q, ...summary(added) });
+    }
+    for (const id of ['hop-far', 'hop-local']) await node.terminateChild(id).catch(() => undefined);
+    await tab.page.close();
+  } finally {
+    await far.kill();
+  }
+}
+
+/** CPU of a gateway member's own process while IDLE_TABS tabs sit joined through it (library defaults: heartbeat 250 ms). */
+async function idleGateway() {
+  const gw = await ProcessMember.spawn('node', {
+    name: 'idle-gw', scope: 'bench-idle', kindNames: [], heartbeatMs: 250, failureTimeoutMs: 1000, extra: { gateway: { origins: [site.url] } },
+  });
+  const pages = [];
+  const joinStart = performance.now();
+  try {
+    for (let i = 0; i < IDLE_TABS; i++) {
+      const page = await context.newPage();
+      pages.push(page);
+      await page.goto(`${site.url}/`);
+      await page.waitForFunction(() => window.loaded === true);
+      await page.evaluate(async (o) => { window.sup = await window.trellis.start({ insecure: true, ...o, kinds: '/kinds.js' }); }, { scope: 'bench-idle', gateway: `${gw.address}/trellis/browser`, name: `idle-${i}` });
+      if ((i + 1) % 10 === 0) console.error(`bench browser: ${i + 1} idle tabs joined after ${Math.round(performance.now() - joinStart)} ms`);
+    }
+    const upCount = async () => (await gw.members()).filter((m) => m.status === 'up' && m.name !== 'idle-gw').length;
+    await until(async () => (await upCount()) === IDLE_TABS, 120_000);
+    const downsBefore = gw.events.filter((e) => e.event.type === 'member_down').length;
+    const c0 = await gw.cpu();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE_MEASURE_MS));
+    const c1 = await gw.cpu();
+    const ms = performance.now() - t0;
+    const cpuMs = (c1.user - c0.user + c1.system - c0.system) / 1000;
+    emit('gateway_idle_cpu_pct', (100 * cpuMs) / ms, '%', {
+      tabs: IDLE_TABS, measuredMs: Math.round(ms), upAtEnd: await upCount(),
+      memberDownsDuring: gw.events.filter((e) => e.event.type === 'member_down').length - downsBefore,
+    });
+  } catch (e) {
+    // The rest of the bench still runs; the line says how far the joins got.
+    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - joinStart) });
+  } finally {
+    for (const p of pages) await p.close().catch(() => undefined);
+    await gw.kill();
+  }
+}
+
 try {
+  await gatewayHop();
+  await idleGateway();
   const joins = [];
   for (let i = 0; i < TABS; i++) { const t = await openTab(`join-${i}`); joins.push(t.joinMs); await t.page.close(); }
   await gone(Array.from({ length: TABS }, (_, i) => `join-${i}`));

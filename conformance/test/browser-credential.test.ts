@@ -144,26 +144,28 @@ describe('credential tabs through a Node gateway', () => {
   });
 
   /**
-   * A script of the origin that is no member dials tab-c1 over the mesh channel, past the gateway,
+   * A script of the origin that is no member dials tab-c1 over the mesh, past the gateway,
    * sending `frames` (a HELLO, an AUTH) as soon as the link is accepted; resolves to the reason
    * tab-c1 closes it with.
    */
   function meshAttempt(page: Page, frames: Uint8Array[]): Promise<string> {
     return page.evaluate(async ({ scope, frames }) => {
+      // The dial goes on the scope's channel; the link (accept, data, close) has a channel of its own.
       const ch = new BroadcastChannel(`trellis/${scope}`);
       const key = `tab-evil/${Math.random()}`;
+      const link = new BroadcastChannel(`trellis/${scope}/link/${key}`);
       try {
         return await new Promise<string>((resolve) => {
           const timer = setTimeout(() => resolve('no answer'), 5000);
-          ch.onmessage = (e: MessageEvent<{ t: string; to: string; key: string; reason?: string }>) => {
+          link.onmessage = (e: MessageEvent<{ t: string; from: string; reason?: string }>) => {
             const m = e.data;
-            if (m.to !== 'tab-evil' || m.key !== key) return;
-            if (m.t === 'accept') for (const f of frames) ch.postMessage({ t: 'data', to: 'tab-c1', from: 'tab-evil', key, bytes: new Uint8Array(f) });
+            if (m.from !== 'tab-c1') return;
+            if (m.t === 'accept') for (const f of frames) link.postMessage({ t: 'data', from: 'tab-evil', bytes: new Uint8Array(f) });
             if (m.t === 'close') { clearTimeout(timer); resolve(m.reason ?? ''); }
           };
           ch.postMessage({ t: 'open', to: 'tab-c1', from: 'tab-evil', key });
         });
-      } finally { ch.close(); }
+      } finally { ch.close(); link.close(); }
     }, { scope: SCOPE, frames: frames.map((f) => Array.from(f)) });
   }
 

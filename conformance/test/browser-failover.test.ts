@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Supervisor, TrellisEvent } from '@trellis/core';
-import { freePort, gatewayFixture, openTab, startTab, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
+import { freePort, gatewayFixture, joinedTab, openTab, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-failover';
 
@@ -37,9 +37,7 @@ describe('refused dials through the gateway', () => {
   afterAll(async () => { await fx?.close(); });
 
   it('a member\'s redial of a closed tab is reset (a refused dial), while the tab lived it was a link', async () => {
-    const page = await openTab(browser, site);
-    const { address } = await startTab(page, { scope: SCOPE, gateway: gatewayUrl, name: 'tab-gone' });
-    expect(await until(() => node.members().some((m) => m.name === 'tab-gone' && m.status === 'up'), 5000)).toBe(true);
+    const { page, address } = await joinedTab(browser, site, { scope: SCOPE, gateway: gatewayUrl, name: 'tab-gone' }, node);
     expect(await dialOutcome(address)).toBe('open');
     await page.close();
     expect(await until(() => nodeEvents.some((e) => e.type === 'gateway_tab_closed'), 5000)).toBe(true);
@@ -68,11 +66,9 @@ describe('refused dials through the gateway', () => {
   });
 
   it('a tab that reaches the gateway by another host name joins through the member\'s advertised address', async () => {
-    const page = await openTab(browser, site);
     const viaLocalhost = gatewayUrl.replace('127.0.0.1', 'localhost');
     expect(viaLocalhost).not.toBe(gatewayUrl);
-    await startTab(page, { scope: SCOPE, gateway: viaLocalhost, name: 'tab-host' });
-    expect(await until(() => node.members().some((m) => m.name === 'tab-host' && m.status === 'up'), 5000)).toBe(true);
+    const { page } = await joinedTab(browser, site, { scope: SCOPE, gateway: viaLocalhost, name: 'tab-host' }, node);
     expect(nodeEvents.filter((e) => e.type === 'gateway_dial_refused')).toEqual([]);
     await page.close();
   });

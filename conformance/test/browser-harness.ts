@@ -2,19 +2,15 @@
 // browser), pages served from http://127.0.0.1:<port>, a Node member with a gateway, and tabs
 // driven through page.evaluate. Each tab's page keeps its handle in `window.sup` and its events
 // in `window.events`.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { start as startNode, type NodeStartOptions } from '@trellis/node';
-import type { Supervisor, TrellisEvent } from '@trellis/core';
+import type { MemberView, Supervisor, TrellisEvent } from '@trellis/core';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
+import { launchBrowser, type Browser } from '../src/drivers/chromium.js';
 
-export const CHROMIUM_PATH = process.env.TRELLIS_CHROMIUM ?? '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { CHROMIUM_PATH, launchBrowser, type Browser } from '../src/drivers/chromium.js';
 
 /** Polls `cond` until it holds or `timeoutMs` passes; returns whether it held. */
 export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<boolean> {
@@ -72,17 +68,6 @@ export function serveSite(): Promise<Site> {
   });
 }
 
-export interface Browser { context: BrowserContext; close(): Promise<void> }
-
-export async function launchBrowser(): Promise<Browser> {
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-  return {
-    context,
-    close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); },
-  };
-}
-
 /** A page of `site` with the bundle loaded. */
 export async function openTab(b: Browser, site: Site): Promise<Page> {
   const page = await b.context.newPage();
@@ -103,6 +88,19 @@ export function startTab(page: Page, o: TabStart): Promise<{ name: string; addre
     sup.on('event', (e: unknown) => w.events.push(e));
     return { name: sup.name as string, address: sup.address as string, calledAt };
   }, o);
+}
+
+/**
+ * Opens a page of `site` and starts member `o` in it; resolves once `server` (a Node member)
+ * lists it up, and fails if it does not within `timeoutMs`.
+ */
+export async function joinedTab(b: Browser, site: Site, o: TabStart, server: { members(): MemberView[] }, timeoutMs = 5000): Promise<{ page: Page; name: string; address: string; calledAt: number }> {
+  const page = await openTab(b, site);
+  const started = await startTab(page, o);
+  if (!(await until(() => server.members().some((m) => m.name === started.name && m.status === 'up'), timeoutMs))) {
+    throw new Error(`${started.name} is not up on ${JSON.stringify(server.members().map((m) => m.name))} within ${timeoutMs} ms`);
+  }
+  return { page, ...started };
 }
 
 /** Calls a method of the tab's handle (members, whichChildren, ...). */

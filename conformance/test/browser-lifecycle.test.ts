@@ -9,13 +9,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { MemberView, Supervisor, TrellisEvent } from '@trellis/core';
-import { gatewayFixture, openTab, startTab, tabCall, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
+import { gatewayFixture, joinedTab, tabCall, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-lifecycle';
 const FAILURE_TIMEOUT_MS = 3000;
 const CHILDREN = 8;
 /** Fires a page lifecycle event on the document, as the browser does around a freeze. */
 const lifecycleEvent = (page: Page, type: 'freeze' | 'resume') => page.evaluate((type) => { document.dispatchEvent(new Event(type)); }, type);
+/** Keeps the tab's lifecycle events in `window.lifecycle`. */
+const recordLifecycle = (page: Page) => page.evaluate(() => {
+  const w = window as unknown as { sup: any; lifecycle: unknown[] };
+  w.lifecycle = [];
+  w.sup.onLifecycle((e: unknown) => w.lifecycle.push(e));
+});
 const blockUntilAborted = (_a: unknown, ctx: { signal: AbortSignal }) => new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
 
 describe('page lifecycle: freeze leaves, resume rejoins as a new incarnation', () => {
@@ -29,14 +35,8 @@ describe('page lifecycle: freeze leaves, resume rejoins as a new incarnation', (
   beforeAll(async () => {
     fx = await gatewayFixture({ scope: SCOPE, insecure: true, heartbeatMs: 200, failureTimeoutMs: FAILURE_TIMEOUT_MS, kinds: { 'tab-inline': { run: blockUntilAborted } } });
     ({ browser, site, node, events } = fx);
-    page = await openTab(browser, site);
-    await startTab(page, { scope: SCOPE, gateway: fx.gatewayUrl, name: 'tab-l', heartbeatMs: 200, failureTimeoutMs: FAILURE_TIMEOUT_MS });
-    await page.evaluate(() => {
-      const w = window as unknown as { sup: any; lifecycle: unknown[] };
-      w.lifecycle = [];
-      w.sup.onLifecycle((e: unknown) => w.lifecycle.push(e));
-    });
-    expect(await until(() => node.members().some((m) => m.name === 'tab-l' && m.status === 'up'), 5000)).toBe(true);
+    ({ page } = await joinedTab(browser, site, { scope: SCOPE, gateway: fx.gatewayUrl, name: 'tab-l', heartbeatMs: 200, failureTimeoutMs: FAILURE_TIMEOUT_MS }, node));
+    await recordLifecycle(page);
     for (let i = 0; i < CHILDREN; i++) await node.startChild({ id: `l${i}`, kind: 'tab-inline' });
   });
 
@@ -85,9 +85,7 @@ describe('page lifecycle: freeze leaves, resume rejoins as a new incarnation', (
   });
 
   it('navigated away (a real pagehide): the tab leaves and its children run on the others before the failure timeout', async () => {
-    const other = await openTab(browser, site);
-    await startTab(other, { scope: SCOPE, gateway: fx.gatewayUrl, name: 'tab-n', heartbeatMs: 200, failureTimeoutMs: FAILURE_TIMEOUT_MS });
-    expect(await until(() => node.members().some((m) => m.name === 'tab-n' && m.status === 'up'), 5000)).toBe(true);
+    const { page: other } = await joinedTab(browser, site, { scope: SCOPE, gateway: fx.gatewayUrl, name: 'tab-n', heartbeatMs: 200, failureTimeoutMs: FAILURE_TIMEOUT_MS }, node);
     for (let i = CHILDREN; i < 2 * CHILDREN; i++) await node.startChild({ id: `l${i}`, kind: 'tab-inline' });
     expect(await until(() => [...placement().values()].includes('tab-n'), 5000)).toBe(true);
     const t0 = Date.now();
@@ -107,15 +105,9 @@ describe('a tab whose worker stalls past its failure timeout', () => {
   it('ends its Supervisor and children and rejoins as a new incarnation; the child runs once', async () => {
     fx = await gatewayFixture({ scope: `${SCOPE}-stall`, insecure: true, heartbeatMs: 100, failureTimeoutMs: 1000, kinds: { 'tab-inline': { run: blockUntilAborted } } });
     const { node } = fx;
-    const page = await openTab(fx.browser, fx.site);
-    await startTab(page, { scope: `${SCOPE}-stall`, gateway: fx.gatewayUrl, name: 'tab-s', heartbeatMs: 100, failureTimeoutMs: 1000 });
-    await page.evaluate(() => {
-      const w = window as unknown as { sup: any; lifecycle: unknown[] };
-      w.lifecycle = [];
-      w.sup.onLifecycle((e: unknown) => w.lifecycle.push(e));
-    });
+    const { page } = await joinedTab(fx.browser, fx.site, { scope: `${SCOPE}-stall`, gateway: fx.gatewayUrl, name: 'tab-s', heartbeatMs: 100, failureTimeoutMs: 1000 }, node);
+    await recordLifecycle(page);
     const up = () => node.members().find((m) => m.name === 'tab-s' && m.status === 'up')?.incarnation;
-    expect(await until(() => up() !== undefined, 5000)).toBe(true);
     const first = Number(up());
     // Only tabs have tab-block: it runs in tab-s and blocks its Supervisor's thread for 2 s.
     await node.startChild({ id: 'stall', kind: 'tab-block', args: { untilMs: Date.now() + 2000 } });

@@ -5,7 +5,7 @@
 // (the redial refused) the median run before the failure timeout.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Cluster, nodeDriver } from '../src/drivers/cluster.js';
-import { waitUntil, type ProcessMember } from '../src/drivers/process-member.js';
+import { waitUntil, type Member } from '../src/drivers/member-api.js';
 
 const RUNS = 20;
 const CHILDREN = 6;
@@ -18,7 +18,7 @@ const RUN_ALL_DEADLINE_MS = 120_000;
 
 const ids = (run: number) => Array.from({ length: CHILDREN }, (_, i) => `r${run}-c${i}`);
 
-async function runningIds(m: ProcessMember): Promise<Set<string>> {
+async function runningIds(m: Member): Promise<Set<string>> {
   return new Set((await m.whichChildren('local')).filter((c) => c.status === 'running').map((c) => c.id));
 }
 

@@ -2,7 +2,7 @@
 // wait for a formed cluster.
 import { afterEach } from 'vitest';
 import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
-import { waitUntil, type MemberOptions } from '../src/drivers/process-member.js';
+import { waitUntil, type MemberOptions } from '../src/drivers/member-api.js';
 
 export const FAILURE_MS = 600;
 

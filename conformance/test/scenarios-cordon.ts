@@ -3,14 +3,14 @@
 import { describe, it, expect } from 'vitest';
 import { clusterPerTest, formed } from './scenario-cluster.js';
 import { Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
-import { RemoteError, waitUntil, type ProcessMember } from '../src/drivers/process-member.js';
+import { RemoteError, waitUntil, type Member } from '../src/drivers/member-api.js';
 
 const FAILURE_MS = 600;
 const spec = (id: string, kind = 'worker') => ({ id, kind, args: { id } });
 const ids = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
 /** Starts of each id on any member since `marks` (the members' event counts when taken). */
-function startsSince(c: Cluster, marks: Map<ProcessMember, number>): Map<string, number> {
+function startsSince(c: Cluster, marks: Map<Member, number>): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of c.members) {
     for (const { event } of m.events.slice(marks.get(m) ?? 0)) {

@@ -1,10 +1,10 @@
 // The conformance scenarios, written once against the ClusterDriver and run per driver
-// (cluster-node, cluster-bun, cluster-mixed). Real processes, real sockets on 127.0.0.1,
-// real signals. Waits are conditions with deadlines, sized for a loaded 2-core machine.
+// (cluster-node, cluster-bun, cluster-mixed, cluster-browser, cluster-mixed3). Real processes and
+// Chromium tabs, real sockets on 127.0.0.1, real signals. Waits are conditions with deadlines, sized for a loaded 2-core machine.
 import { describe, it, expect } from 'vitest';
 import WebSocket from 'ws';
-import type { ClusterDriver } from '../src/drivers/cluster.js';
-import { ProcessMember, RemoteError, waitUntil } from '../src/drivers/process-member.js';
+import { allSupport, type ClusterDriver } from '../src/drivers/cluster.js';
+import { RemoteError, waitUntil } from '../src/drivers/member-api.js';
 import { clusterPerTest, formed, FAILURE_MS } from './scenario-cluster.js';
 const spec = (id: string, kind = 'worker', extra: Record<string, unknown> = {}) => ({ id, kind, args: { id }, ...extra });
 const ids = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
@@ -178,7 +178,7 @@ export function scenarios(driver: ClusterDriver): void {
     });
 
     it('rejects invalid options at start, naming the option', async () => {
-      const err = await ProcessMember.spawn(driver.hostFor(0), { name: 'x', extra: { heartbeatMs: -1 } }).then(() => null, (e: RemoteError) => e);
+      const err = await make().add({ name: 'x', extra: { heartbeatMs: -1 } }).then(() => null, (e: RemoteError) => e);
       expect(err).toBeInstanceOf(RemoteError);
       expect(err!.info).toMatchObject({ name: 'InvalidOptionError', option: 'heartbeatMs' });
     });
@@ -203,14 +203,16 @@ export function scenarios(driver: ClusterDriver): void {
       expect((await a.whichChildren('global')).find((g) => g.id === 'fine')?.status).toBe('running');
     });
 
+    // A tab has no processes: it runs the worker kind only.
     it('worker and process isolation: start, crash and restart, graceful stop', async () => {
       const c = make();
       const a = await c.add({ name: 'a' });
-      for (const kind of ['isolated', 'forked']) {
+      const kinds = allSupport(driver, 1, 'process') ? ['isolated', 'forked'] : ['isolated'];
+      for (const kind of kinds) {
         await a.startChild({ id: `${kind}-ok`, kind }, { wait: 'running' });
         await a.startChild({ id: `${kind}-crash`, kind, args: { crashAfterMs: 100 }, maxRestarts: 100, periodMs: 1000 });
       }
-      for (const kind of ['isolated', 'forked']) {
+      for (const kind of kinds) {
         await waitUntil(async () => ((await a.whichChildren('global')).find((g) => g.id === `${kind}-crash`)?.restarts ?? 0) >= 1, 15000, `${kind} restart`);
         await a.terminateChild(`${kind}-ok`, { wait: 'stopped' });
         await a.waitEvent((e) => e.type === 'child_exited' && e.id === `${kind}-ok` && e.reason === 'shutdown', 10000, `${kind} graceful stop`);

@@ -2,8 +2,8 @@
 // the handle returned here forwards calls to it and its events back. Calls are asynchronous,
 // since the Supervisor lives in another thread.
 import { decodeCredentialToken } from '@trellis/core';
-import type { ChildSpec, ErrorInfo, GlobalChildView, LocalChildView, MemberView, NodeInfo, StartOptions, TabAuth, TerminateOptions, TrellisEvent } from '@trellis/core';
-import type { CallMethod, FromWorker, TabTuning, WorkerStartOptions } from './worker-protocol.js';
+import type { ChildSpec, CordonOptions, DrainOptions, ErrorInfo, GlobalChildView, LocalChildView, MemberView, NodeInfo, StartOptions, TabAuth, TerminateOptions, TrellisEvent } from '@trellis/core';
+import { tuningOf, type CallErrorInfo, type CallMethod, type FromWorker, type TabTuning, type WorkerStartOptions } from './worker-protocol.js';
 
 export interface BrowserStartOptions extends TabTuning {
   scope: string;
@@ -60,9 +60,16 @@ type RejoinCause = 'resume' | 'pageshow' | 'stall';
 
 /** A call the Supervisor in the worker refused, with the error's own name (e.g. NotFoundError). */
 export class SupervisorCallError extends Error {
-  constructor(info: ErrorInfo) {
+  /** The typed fields of the Supervisor's error, when it had them (e.g. 'not_found'; the spec field; the option). */
+  readonly code: string | undefined;
+  readonly field: string | undefined;
+  readonly option: string | undefined;
+  constructor(info: CallErrorInfo) {
     super(info.message);
     this.name = info.name;
+    this.code = info.code;
+    this.field = info.field;
+    this.option = info.option;
   }
 }
 
@@ -139,6 +146,16 @@ export class BrowserSupervisor {
   call(id: string, msg: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> { return this.invoke('call', id, msg, options); }
   /** Replaces the tab's credential with a later one for the same name and kinds (renewCredential does it on a schedule). */
   renewCredential(token: string): Promise<void> { return this.invoke('renewCredential', token); }
+  cordon(member: string, options: CordonOptions = {}): Promise<void> { return this.invoke('cordon', member, options); }
+  uncordon(member: string, options: CordonOptions = {}): Promise<void> { return this.invoke('uncordon', member, options); }
+  drain(member: string, options: DrainOptions = {}): Promise<void> { return this.invoke('drain', member, options); }
+  setWeight(weight: number): Promise<void> { return this.invoke('setWeight', weight); }
+  /** The digest of the replicated state (equal on members that agree). */
+  digest(): Promise<string> { return this.invoke('digest'); }
+  /** Frames refused by this tab's core, by reason. */
+  rejectedFrames(): Promise<Record<string, number>> { return this.invoke('rejectedFrames'); }
+  /** Whether the Supervisor is ready (it has the cluster's state and may start children). */
+  isReady(): Promise<boolean> { return this.invoke('ready'); }
   /** Links to other tabs of this origin over the BroadcastChannel that are open now. */
   meshLinks(): Promise<number> { return this.invoke('meshLinks'); }
 
@@ -168,8 +185,7 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
     scope: options.scope, name, gateway: gw.href, auth, secret: options.secret, credential: options.credential, insecure: options.insecure,
     seeds: options.seeds,
     kindsModule: new URL(String(options.kinds), location.href).href,
-    children: options.children, heartbeatMs: options.heartbeatMs, failureTimeoutMs: options.failureTimeoutMs,
-    syncIntervalMs: options.syncIntervalMs, weight: options.weight, maxFrameBytes: options.maxFrameBytes,
+    ...tuningOf(options),
     wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
     mesh: options.mesh,
   };

@@ -2,13 +2,13 @@
 // throttling do not stall its heartbeats. It imports the kinds module, joins through the
 // gateway and answers the page handle's calls (worker-protocol.ts).
 import {
-  KindRunner, errorInfo, startWith, webRandomBytes, type CommonOptions, type KindDefinition, type Supervisor,
+  KindRunner, startWith, webRandomBytes, type CommonOptions, type KindDefinition, type Supervisor,
 } from '@trellis/core';
 import { GatewayTransport } from './transport-gateway.js';
 import { MeshTransport } from './transport-mesh.js';
 import { messageChannelYield } from './yield.js';
 import { webWorkerSpawner } from './spawn-worker.js';
-import type { FromWorker, ToWorker, WorkerStartOptions } from './worker-protocol.js';
+import { callErrorInfo, tuningOf, type FromWorker, type ToWorker, type WorkerStartOptions } from './worker-protocol.js';
 
 interface WorkerScope { postMessage(m: FromWorker): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null }
 const scope = self as unknown as WorkerScope;
@@ -62,8 +62,8 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const options: CommonOptions = {
     // By default the tab joins through the gateway's own member, at the address it advertises
     // (read after the WELCOME: a seed function runs once the transport listens).
-    scope: o.scope, name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds, children: o.children,
-    heartbeatMs: o.heartbeatMs, failureTimeoutMs: o.failureTimeoutMs, syncIntervalMs: o.syncIntervalMs, weight: o.weight, maxFrameBytes: o.maxFrameBytes,
+    scope: o.scope, name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds,
+    ...tuningOf(o),
   };
   let transport: GatewayTransport | undefined;
   let mesh: MeshTransport | undefined;
@@ -103,6 +103,13 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'meshLinks': return meshLinks();
     case 'send': return sup.send(args[0] as string, args[1]);
     case 'call': return sup.call(args[0] as string, args[1], args[2] as never);
+    case 'cordon': return sup.cordon(args[0] as string, args[1] as never);
+    case 'uncordon': return sup.uncordon(args[0] as string, args[1] as never);
+    case 'drain': return sup.drain(args[0] as string, args[1] as never);
+    case 'setWeight': return sup.setWeight(args[0] as number);
+    case 'digest': return sup.digest();
+    case 'rejectedFrames': return sup.rejectedFrames();
+    case 'ready': return sup.ready;
     default: throw new TypeError(`unknown method ${method}`);
   }
 }
@@ -110,11 +117,11 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
 scope.onmessage = (e) => {
   const m = e.data;
   if (m.t === 'start') {
-    boot(m.options).catch((err) => post({ t: 'failed', error: errorInfo(err) }));
+    boot(m.options).catch((err) => post({ t: 'failed', error: callErrorInfo(err) }));
     return;
   }
   call(m.method, m.args).then(
     (value) => post({ t: 'result', id: m.id, ok: true, value: value ?? null }),
-    (err) => post({ t: 'result', id: m.id, ok: false, error: errorInfo(err) }),
+    (err) => post({ t: 'result', id: m.id, ok: false, error: callErrorInfo(err) }),
   );
 };

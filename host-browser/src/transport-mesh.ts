@@ -4,9 +4,10 @@
 //   directory  each tab announces { name, address } (its gateway address, which members dial)
 //              when it listens, and answers a newcomer's announcement with its own; a dial of an
 //              address in the directory becomes a mesh link, any other dial goes to the gateway
-//   links      open / accept / data / close messages addressed to one tab (the channel is
-//              shared: a tab ignores what is not for it); a link is named by its dialer and the
-//              dialer's number for it
+//   links      a dial is an `open` on the scope's channel, addressed to one tab (a tab ignores
+//              what is not for it); the link itself (accept, data, close) has a BroadcastChannel of
+//              its own, named for the link, so a frame reaches its peer only, not every tab of the
+//              scope (which made each frame cost O(tabs) and a full mesh of n tabs O(n³))
 //   death      every tab holds the lock `trellis/<scope>/<name>@<address>` for its whole life (the
 //              browser releases it when the tab's worker ends: closed, crashed, navigated away);
 //              each peer waits on it, and when the lock is granted the peer closes its links to
@@ -20,15 +21,28 @@ import type { Transport, TransportHandlers } from '@trellis/core';
 /** Mesh link ids start here, above any gateway channel number, so the two never collide. */
 export const MESH_LINK_ID_BASE = 0x4000_0000;
 
+/** On the scope's channel. */
 type MeshMessage =
   | { t: 'hello'; from: string; address: string }
   | { t: 'here'; to: string; from: string; address: string }
-  | { t: 'open'; to: string; from: string; key: string }
-  | { t: 'accept'; to: string; from: string; key: string }
-  | { t: 'data'; to: string; from: string; key: string; bytes: Uint8Array }
-  | { t: 'close'; to: string; from: string; key: string; reason: string };
+  | { t: 'open'; to: string; from: string; key: string };
 
-interface MeshLink { id: number; peer: string; key: string; outbound: boolean; opened: boolean; address: string }
+/** On a link's own channel. */
+type LinkMessage =
+  | { t: 'accept'; from: string }
+  | { t: 'data'; from: string; bytes: Uint8Array }
+  | { t: 'close'; from: string; reason: string };
+
+interface MeshLink { id: number; peer: string; key: string; outbound: boolean; opened: boolean; address: string; channel: BroadcastChannel }
+
+/** Random bytes in a link's key: a rejoined tab (the same name, ids from the start again) never reuses an old link's channel. */
+const LINK_NONCE_BYTES = 6;
+
+function linkNonce(): string {
+  const b = new Uint8Array(LINK_NONCE_BYTES);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
 
 /** Locks API, where the browser has it (workers and pages of a secure or localhost origin). */
 interface LockManagerLike { request(name: string, cb: () => Promise<unknown> | void): Promise<unknown> }
@@ -83,23 +97,33 @@ export class MeshTransport implements Transport {
 
   private post(m: MeshMessage): void { if (!this.closed) this.channel?.postMessage(m); }
 
+  /** The link's own channel; what arrives there is from its peer (the channel's other end). */
+  private linkChannel(key: string): BroadcastChannel {
+    const ch = new BroadcastChannel(`trellis/${this.scope}/link/${key}`);
+    ch.onmessage = (e: MessageEvent<LinkMessage>) => this.onLinkMessage(key, e.data);
+    return ch;
+  }
+
+  private onLinkMessage(key: string, m: LinkMessage): void {
+    const l = this.byKey.get(key);
+    if (this.closed || !l || !m || typeof m !== 'object' || m.from !== l.peer) return;
+    switch (m.t) {
+      case 'accept':
+        if (l.opened || !l.outbound) return;
+        l.opened = true;
+        this.handlers.opened(l.id, true, l.address);
+        break;
+      case 'data': if (l.opened) this.handlers.frame(l.id, m.bytes); break;
+      case 'close': this.drop(l, m.reason); break;
+    }
+  }
+
   private onMessage(m: MeshMessage): void {
     if (this.closed || !m || typeof m !== 'object') return;
     if (m.t === 'hello') { this.learn(m.from, m.address); this.post({ t: 'here', to: m.from, from: this.name, address: this.address }); return; }
     if (m.to !== this.name) return;
-    switch (m.t) {
-      case 'here': this.learn(m.from, m.address); break;
-      case 'open': this.accept(m.from, m.key); break;
-      case 'accept': {
-        const l = this.byKey.get(m.key);
-        if (!l || l.opened || !l.outbound) return;
-        l.opened = true;
-        this.handlers.opened(l.id, true, l.address);
-        break;
-      }
-      case 'data': { const l = this.byKey.get(m.key); if (l?.opened && l.peer === m.from) this.handlers.frame(l.id, m.bytes); break; }
-      case 'close': { const l = this.byKey.get(m.key); if (l && l.peer === m.from) this.drop(l, m.reason); break; }
-    }
+    if (m.t === 'here') this.learn(m.from, m.address);
+    else if (m.t === 'open') this.accept(m.from, m.key);
   }
 
   /** A tab on the channel: dial it here from now on, and wait on its lock to hear of its end. */
@@ -118,10 +142,10 @@ export class MeshTransport implements Transport {
   private accept(from: string, key: string): void {
     if (this.byKey.has(key)) return;
     const address = [...this.peers].find(([, n]) => n === from)?.[0] ?? `mesh:${from}`;
-    const l: MeshLink = { id: this.nextId++, peer: from, key, outbound: false, opened: true, address };
+    const l: MeshLink = { id: this.nextId++, peer: from, key, outbound: false, opened: true, address, channel: this.linkChannel(key) };
     this.links.set(l.id, l);
     this.byKey.set(key, l);
-    this.post({ t: 'accept', to: from, from: this.name, key });
+    l.channel.postMessage({ t: 'accept', from: this.name } satisfies LinkMessage);
     this.handlers.opened(l.id, false, address);
   }
 
@@ -129,6 +153,7 @@ export class MeshTransport implements Transport {
   private drop(l: MeshLink, reason: string): void {
     this.links.delete(l.id);
     this.byKey.delete(l.key);
+    l.channel.close();
     if (l.opened) this.handlers.closed(l.id, reason);
     else this.handlers.dialFailed(l.address, reason, reason === 'tab_gone' ? 'refused' : 'other');
   }
@@ -139,10 +164,12 @@ export class MeshTransport implements Transport {
     const peer = this.peers.get(address);
     if (peer === undefined || this.closed) { this.gateway.dial(address); return; }
     const id = this.nextId++;
-    const l: MeshLink = { id, peer, key: `${this.name}/${id}`, outbound: true, opened: false, address };
+    // The link's channel exists before the peer hears of it: its accept cannot be missed.
+    const key = `${this.name}/${id}/${linkNonce()}`;
+    const l: MeshLink = { id, peer, key, outbound: true, opened: false, address, channel: this.linkChannel(key) };
     this.links.set(id, l);
-    this.byKey.set(l.key, l);
-    this.post({ t: 'open', to: peer, from: this.name, key: l.key });
+    this.byKey.set(key, l);
+    this.post({ t: 'open', to: peer, from: this.name, key });
   }
 
   send(link: number, bytes: Uint8Array): void {
@@ -150,14 +177,15 @@ export class MeshTransport implements Transport {
     if (this.awake && !this.awake()) return;
     const l = this.links.get(link);
     // A copy of just these bytes: cloning a view clones its whole buffer (the core's memory).
-    if (l?.opened) this.post({ t: 'data', to: l.peer, from: this.name, key: l.key, bytes: bytes.slice() });
+    if (l?.opened && !this.closed) l.channel.postMessage({ t: 'data', from: this.name, bytes: bytes.slice() } satisfies LinkMessage);
   }
 
   close(link: number, reason: string): void {
     if (link < MESH_LINK_ID_BASE) { this.gateway.close(link, reason); return; }
     const l = this.links.get(link);
     if (!l) return;
-    this.post({ t: 'close', to: l.peer, from: this.name, key: l.key, reason });
+    // Posted before the channel closes: a message is queued for the peer when it is posted.
+    if (!this.closed) l.channel.postMessage({ t: 'close', from: this.name, reason } satisfies LinkMessage);
     this.drop(l, reason);
   }
 

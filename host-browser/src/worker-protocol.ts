@@ -1,8 +1,8 @@
 // Messages between the page's handle (page.ts) and the Supervisor in its module Worker
 // (supervisor-worker.ts). Everything is structured-clone data: kinds travel as a module URL.
-import type { ChildSpec, ErrorInfo, TabAuth, TrellisEvent } from '@trellis/core';
+import { errorInfo, type ChildSpec, type CommonOptions, type ErrorInfo, type TabAuth, type TrellisEvent } from '@trellis/core';
 
-/** The Supervisor options a tab passes through unchanged. */
+/** The Supervisor options a tab passes through unchanged (structured-clone data, checked by the core's start()). */
 export interface TabTuning {
   children?: ChildSpec[];
   heartbeatMs?: number;
@@ -10,6 +10,39 @@ export interface TabTuning {
   syncIntervalMs?: number;
   weight?: number;
   maxFrameBytes?: number;
+  partition?: CommonOptions['partition'];
+  maxPendingLinks?: number;
+  handoffTimeoutMs?: number;
+  maxStateBytes?: number;
+  messageBufferMax?: number;
+  messageBufferMs?: number;
+  maxMessageBytes?: number;
+}
+
+const TUNING_KEYS = [
+  'children', 'heartbeatMs', 'failureTimeoutMs', 'syncIntervalMs', 'weight', 'maxFrameBytes', 'partition', 'maxPendingLinks',
+  'handoffTimeoutMs', 'maxStateBytes', 'messageBufferMax', 'messageBufferMs', 'maxMessageBytes',
+] as const satisfies readonly (keyof TabTuning)[];
+
+/** The tuning options of `o` that are set (an unset one keeps the core's default). */
+export function tuningOf(o: TabTuning): TabTuning {
+  const out: Record<string, unknown> = {};
+  for (const k of TUNING_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out as TabTuning;
+}
+
+/** An error as it crosses to the page: its name and message, and the typed fields the API's errors carry. */
+export interface CallErrorInfo extends ErrorInfo { code?: string; field?: string; option?: string }
+
+export function callErrorInfo(e: unknown): CallErrorInfo {
+  const info: CallErrorInfo = errorInfo(e);
+  const typed = e as { code?: unknown; field?: unknown; option?: unknown };
+  if (typeof e === 'object' && e !== null) {
+    if (typeof typed.code === 'string') info.code = typed.code;
+    if (typeof typed.field === 'string') info.field = typed.field;
+    if (typeof typed.option === 'string') info.option = typed.option;
+  }
+  return info;
 }
 
 /** What start() sends the worker: the options, with kinds as the URL of a module exporting `kinds`. */
@@ -33,7 +66,8 @@ export interface WorkerStartOptions extends TabTuning {
   mesh?: boolean;
 }
 
-export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks' | 'send' | 'call';
+export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks' | 'send' | 'call'
+  | 'cordon' | 'uncordon' | 'drain' | 'setWeight' | 'digest' | 'rejectedFrames' | 'ready';
 
 export type ToWorker =
   | { t: 'start'; options: WorkerStartOptions }
@@ -41,9 +75,9 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready'; name: string; address: string }
-  | { t: 'failed'; error: ErrorInfo }
+  | { t: 'failed'; error: CallErrorInfo }
   | { t: 'result'; id: number; ok: true; value: unknown }
-  | { t: 'result'; id: number; ok: false; error: ErrorInfo }
+  | { t: 'result'; id: number; ok: false; error: CallErrorInfo }
   | { t: 'event'; event: TrellisEvent }
   /**
    * The worker was stalled longer than the failure timeout (the machine slept, or its thread was

@@ -4,12 +4,17 @@
 // Bun's WebSocket client. Only adapters; the gateway decides.
 import type { ServerWebSocket } from 'bun';
 import {
-  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocket,
+  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, WS_CLOSE_CODE, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocket,
   type GatewaySocketEvents,
 } from '@trellis/core';
 
 /** What a gateway socket carries in ws.data until it opens, then its events. */
-export interface GatewaySocketData { route: { kind: 'tab'; origin: string } | { kind: 'dial_in'; tab: string; remote: string }; events?: GatewaySocketEvents }
+export interface GatewaySocketData {
+  route: { kind: 'tab'; origin: string } | { kind: 'dial_in'; tab: string; remote: string };
+  events?: GatewaySocketEvents;
+  /** Why a member's dial of a tab was closed here (a text message), passed on as the pipe's close reason. */
+  why?: string;
+}
 
 function socketOf(ws: ServerWebSocket<unknown>): GatewaySocket {
   return { send: (b) => { ws.send(b); }, close: (code, reason) => ws.close(code, reason) };
@@ -41,12 +46,21 @@ export class BunGateway {
     if (!gw.events) ws.close(1013, 'tab_unavailable');
   }
 
-  message(gw: GatewaySocketData, msg: string | Uint8Array): void {
-    gw.events?.message(typeof msg === 'string' ? new Uint8Array(0) : msg);
+  /**
+   * From a tab, a text message is the tab breaking the framing (the gateway cuts it). From a
+   * member's dial of a tab, a text or oversized message closes the pipe with the reason a member's
+   * own transport gives, which the gateway passes on in the channel's CLOSE (the tab counts it).
+   */
+  message(gw: GatewaySocketData, msg: string | Uint8Array, ws: ServerWebSocket<unknown>): void {
+    if (gw.why !== undefined) return;
+    if (typeof msg !== 'string' || gw.route.kind === 'tab') { gw.events?.message(typeof msg === 'string' ? new Uint8Array(0) : msg); return; }
+    gw.why = 'text_frame';
+    ws.close(WS_CLOSE_CODE, gw.why);
   }
 
-  close(gw: GatewaySocketData, code: number, reason: string): void {
-    gw.events?.closed(closeReason(code, reason));
+  /** `tooBig`: Bun closed the socket for a message over its payload limit. */
+  close(gw: GatewaySocketData, code: number, reason: string, tooBig: boolean): void {
+    gw.events?.closed(gw.why ?? (tooBig && gw.route.kind === 'dial_in' ? 'frame_too_large' : closeReason(code, reason)));
   }
 
   private dial(address: string, ev: GatewayPipeEvents): GatewaySocket {

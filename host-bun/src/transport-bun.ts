@@ -99,13 +99,13 @@ export class BunTransport implements Transport {
           self.handlers.opened(ws.data.link, false, ws.data.remote);
         },
         message(ws, msg) {
-          if (ws.data.gw) { gateway!.message(ws.data.gw, msg); return; }
+          if (ws.data.gw) { gateway!.message(ws.data.gw, msg, ws); return; }
           if (typeof msg === 'string') { self.close(ws.data.link, 'text_frame'); return; }
           self.deliver(ws.data.link, msg);
         },
         // Bun reports its own payload-limit close as 1006 with this reason (1009 to the peer).
         close(ws, code, reason) {
-          if (ws.data.gw) { gateway!.close(ws.data.gw, code, reason); return; }
+          if (ws.data.gw) { gateway!.close(ws.data.gw, code, reason, code === WS_CLOSE_TOO_BIG || reason === BUN_TOO_BIG); return; }
           self.gone(ws.data.link, code === WS_CLOSE_TOO_BIG || reason === BUN_TOO_BIG ? 'frame_too_large' : closeReason(code, reason)); },
       },
     });

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewaySocket, type GatewaySocketEvents,
+  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, WS_CLOSE_CODE, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewaySocket, type GatewaySocketEvents,
 } from '@trellis/core';
 
 /** How long a closed socket may take to finish its close handshake before it is cut. */
@@ -28,12 +28,23 @@ function socketOf(ws: WebSocket): GatewaySocket {
   };
 }
 
-/** Feeds a ws's messages and close to the gateway; a text message is the tab breaking the framing. */
-function wire(ws: WebSocket, events: GatewaySocketEvents): void {
+/**
+ * Feeds a ws's messages and close to the gateway. From a tab, a text message is the tab breaking
+ * the framing (the gateway cuts it). From a member's dial of a tab (`dialIn`), a text or oversized
+ * message closes the pipe with the reason a member's own transport gives (transport-ws.ts), which
+ * the gateway passes on in the channel's CLOSE: the tab counts it as it would on a link of its own.
+ */
+function wire(ws: WebSocket, events: GatewaySocketEvents, dialIn = false): void {
   ws.binaryType = 'nodebuffer';
-  ws.on('message', (data: RawData, isBinary: boolean) => events.message(isBinary ? bytesOf(data) : new Uint8Array(0)));
-  ws.on('close', (code: number, reason: Buffer) => events.closed(closeReason(code, reason.toString())));
-  ws.on('error', () => { /* 'close' follows */ });
+  let why: string | undefined;
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (why !== undefined) return;
+    if (isBinary || !dialIn) { events.message(isBinary ? bytesOf(data) : new Uint8Array(0)); return; }
+    why = 'text_frame';
+    ws.close(WS_CLOSE_CODE, why);
+  });
+  ws.on('close', (code: number, reason: Buffer) => events.closed(why ?? closeReason(code, reason.toString())));
+  ws.on('error', (err: Error & { code?: string }) => { if (dialIn && err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') why ??= 'frame_too_large'; });
 }
 
 export class NodeGateway {
@@ -63,7 +74,7 @@ export class NodeGateway {
       if (r.kind === 'tab') { wire(ws, this.gateway.acceptTab(socketOf(ws), origin ?? '')); return; }
       const remote = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`;
       const events = this.gateway.acceptDialIn(r.tab, socketOf(ws), remote);
-      if (events) wire(ws, events);
+      if (events) wire(ws, events, true);
       else ws.close(1013, 'tab_unavailable');
     });
     return true;

@@ -1,6 +1,8 @@
 // A ClusterDriver starts members on one host runtime (or a mix) and tracks them, so the
 // scenarios can be written once and run per driver.
-import { ProcessMember, type Host, type MemberOptions } from './process-member.js';
+import { isolationsOf, type Host, type Isolation, type Member, type MemberOptions } from './member-api.js';
+import { ProcessMember } from './process-member.js';
+import { TabGateways, TabMember } from './tab-member.js';
 
 export interface ClusterDriver {
   /** Label printed in results, e.g. 'node', 'bun', 'mixed'. */
@@ -13,36 +15,55 @@ export const nodeDriver: ClusterDriver = { name: 'node', hostFor: () => 'node' }
 export const bunDriver: ClusterDriver = { name: 'bun', hostFor: () => 'bun' };
 /** Node and Bun members alternate: a, c, e on Node; b, d on Bun. */
 export const mixedDriver: ClusterDriver = { name: 'mixed', hostFor: (i) => (i % 2 === 0 ? 'node' : 'bun') };
+/** Chromium tabs, behind the gateway of a Node member that is infrastructure, not one of the scenario's members. */
+export const browserDriver: ClusterDriver = { name: 'browser', hostFor: () => 'browser' };
+/** Node, Bun and Chromium tabs alternate: a, d on Node; b, e on Bun; c on a tab. */
+export const mixed3Driver: ClusterDriver = { name: 'mixed3', hostFor: (i) => (['node', 'bun', 'browser'] as const)[i % 3] };
+
+/** Whether the first `n` members the driver starts can all run children in `isolation` (a scenario picks its kinds by it). */
+export function allSupport(driver: ClusterDriver, n: number, isolation: Isolation): boolean {
+  for (let i = 0; i < n; i++) if (!isolationsOf(driver.hostFor(i)).includes(isolation)) return false;
+  return true;
+}
 
 export class Cluster {
-  readonly members: ProcessMember[] = [];
+  readonly members: Member[] = [];
   private started = 0;
-  constructor(readonly driver: ClusterDriver, readonly defaults: Partial<MemberOptions> = {}) {}
+  private readonly gateways: TabGateways;
+  constructor(readonly driver: ClusterDriver, readonly defaults: Partial<MemberOptions> = {}) {
+    this.gateways = new TabGateways(defaults);
+  }
 
   /** Starts a member; the first one is the seed of the others unless seeds are given. */
-  async add(o: Partial<MemberOptions> & { name: string }): Promise<ProcessMember> {
+  async add(o: Partial<MemberOptions> & { name: string }): Promise<Member> {
     const seeds = o.seeds ?? (this.members.length ? [this.members.find((m) => m.alive)!.address] : []);
-    const m = await ProcessMember.spawn(this.driver.hostFor(this.started++), { ...this.defaults, ...o, seeds });
+    const host = this.driver.hostFor(this.started++);
+    const opts = { ...this.defaults, ...o, seeds };
+    // A tab joins through its gateway's own member (which links it to the cluster) unless told otherwise.
+    const m = host === 'browser' ? await TabMember.open(await this.gateways.for(opts, seeds), { ...opts, seeds: o.seeds })
+      : await ProcessMember.spawn(host, opts);
+    m.hidden = this.gateways.names;
     this.members.push(m);
     return m;
   }
 
-  async addMany(names: string[], o: Partial<MemberOptions> = {}): Promise<ProcessMember[]> {
-    const out: ProcessMember[] = [];
+  async addMany(names: string[], o: Partial<MemberOptions> = {}): Promise<Member[]> {
+    const out: Member[] = [];
     for (const name of names) out.push(await this.add({ ...o, name }));
     return out;
   }
 
-  get(name: string): ProcessMember {
+  get(name: string): Member {
     const m = [...this.members].reverse().find((x) => x.name === name);
     if (!m) throw new Error(`no member ${name}`);
     return m;
   }
 
-  alive(): ProcessMember[] { return this.members.filter((m) => m.alive); }
+  alive(): Member[] { return this.members.filter((m) => m.alive); }
 
   async close(): Promise<void> {
     await Promise.all(this.members.map((m) => m.kill()));
+    await this.gateways.close();
   }
 
   /** For every id, the alive members whose local view has it running (or starting). */

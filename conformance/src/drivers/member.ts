@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const sup = await mod.start({ ...opts, kinds: own });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
   let quiet: boolean | 'all' = false;
+  let streaming = false;
   sup.on('event', (event: { type: string }) => {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
@@ -54,20 +55,24 @@ async function main(): Promise<void> {
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
     // Messages to children: one send or call, and a steady sender (every `everyMs`, one message
-    // { s: this member, q } to each id) that reports what was confirmed and what failed.
+    // { s: this member, q } to each id; `count` rounds, and with `untilStopped` on until
+    // streamStop) that reports what was confirmed, what failed and how many rounds it sent.
     send: (id: string, msg: unknown) => sup.send(id, msg),
     call: (id: string, msg: unknown, o: unknown) => sup.call(id, msg, o),
-    stream: async (ids: string[], count: number, everyMs: number) => {
+    stream: async (ids: string[], count: number, everyMs: number, untilStopped = false) => {
       let ok = 0;
       const errors: { id: string; q: number; name: string }[] = [];
       const all: Promise<void>[] = [];
-      for (let q = 0; q < count; q++) {
+      streaming = untilStopped;
+      let q = 0;
+      for (; q < count || streaming; q++) {
         for (const id of ids) all.push(sup.send(id, { s: sup.name, q }).then(() => { ok++; }, (e: Error) => { errors.push({ id, q, name: e.name }); }));
         await new Promise((r) => setTimeout(r, everyMs));
       }
       await Promise.all(all);
-      return { ok, errors };
+      return { ok, errors, rounds: q };
     },
+    streamStop: () => { streaming = false; },
     // Benchmarks: `n` calls one after the other (latencies in µs, sorted), and `n` sends with at
     // most `window` unconfirmed at a time, timed until every one was confirmed delivered.
     benchCalls: async (id: string, n: number) => {
