@@ -4,7 +4,7 @@
 //
 // Members bind their own port and advertise their proxy listener (the driver's `advertise`
 // option), so whatever address gossip spreads, every link crosses the proxy.
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessMember, waitUntil } from '../dist/drivers/process-member.js';
@@ -54,7 +54,7 @@ function deadline(p, ms, what) {
 
 export async function runChaos({ minutes, seed, quorum = false, log = () => {} }) {
   const durationMs = Math.round(minutes * 60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-chaos-'));
+  const dir = mkdtempSync(join(journalRoot(), 'trellis-chaos-'));
   const ids = Array.from({ length: POOL_SIZE }, (_, i) => `c${i}`);
   const isoOf = (id) => ISOLATIONS[Number(id.slice(1)) % ISOLATIONS.length];
   const spec = (id) => ({ id, kind: `j-${isoOf(id)}`, args: { journal: dir, iso: isoOf(id), stopMs: CHILD_STOP_MS }, shutdownMs: CHILD_SHUTDOWN_MS });
@@ -169,6 +169,8 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
   }
 
   const result = { seed, minutes, quorum, dir, violations: [], faults: faultsDone };
+  /** Why the cluster has not converged yet ('' once it has), for the unconverged violation. */
+  let unconvergedWhy = 'not checked yet';
   try {
     for (const name of MEMBERS) await spawn(name);
     await waitUntil(() => formed(), 30_000, 'five members up');
@@ -198,7 +200,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
       await waitUntil(() => converged(), CONVERGE_MS_MAX, 'convergence', 200);
       convergedAt = now();
     } catch (e) {
-      result.violations.push({ kind: 'unconverged', id: '*', detail: e.message });
+      result.violations.push({ kind: 'unconverged', id: '*', detail: `${e.message}: ${unconvergedWhy}` });
     }
     await sleep(GRACE_MS);
     const readAt = now();
@@ -240,21 +242,45 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
 
   /** All five up in every view, identical digests, every desired child running exactly once. */
   async function converged() {
-    if (!(await formed())) return false;
+    unconvergedWhy = await convergenceGap();
+    return unconvergedWhy === '';
+  }
+
+  async function convergenceGap() {
+    for (const [name, m] of members) {
+      if (m.state !== 'up') return `${name} is ${m.state}`;
+      const ms = await deadline(m.proc.members(), CALL_DEADLINE_MS, 'members');
+      const up = ms.filter((x) => x.status === 'up').map((x) => x.name);
+      if (up.length !== MEMBERS.length) return `${name} sees up: ${up.join(',')}`;
+    }
     const procs = [...members.values()].map((m) => m.proc);
     const digests = await Promise.all(procs.map((p) => deadline(p.digest(), CALL_DEADLINE_MS, 'digest')));
-    if (digests.some((d) => d !== digests[0])) return false;
+    if (digests.some((d) => d !== digests[0])) return `digests differ: ${digests.join(' ')}`;
     const runs = new Map();
-    for (const p of procs) {
-      for (const c of await deadline(p.whichChildren('local'), CALL_DEADLINE_MS, 'local children')) {
-        if (c.status !== 'running') return false;
-        runs.set(c.id, (runs.get(c.id) ?? 0) + 1);
+    for (const [name, m] of members) {
+      for (const c of await deadline(m.proc.whichChildren('local'), CALL_DEADLINE_MS, 'local children')) {
+        if (c.status !== 'running') return `${c.id} is ${c.status} on ${name}`;
+        runs.set(c.id, [...(runs.get(c.id) ?? []), name]);
       }
     }
     const global = await deadline(procs[0].whichChildren('global'), CALL_DEADLINE_MS, 'global children');
-    if (global.length !== runs.size) return false;
-    return global.every((g) => runs.get(g.id) === 1);
+    for (const g of global) {
+      const on = runs.get(g.id) ?? [];
+      if (on.length !== 1) return `${g.id} (${g.status} in the global view) runs on [${on.join(',')}]`;
+    }
+    const extra = [...runs.keys()].filter((id) => !global.some((g) => g.id === id));
+    if (extra.length) return `running but not desired: ${extra.join(',')}`;
+    return '';
   }
+}
+
+/**
+ * Where the journals go: tmpfs when there is one. Children append to them synchronously, and on
+ * a disk shared with heavy writers an append can stall for seconds under dirty-page throttling,
+ * which stalls the member's event loop: a fault of the harness, not of the cluster.
+ */
+function journalRoot() {
+  return process.env.TRELLIS_CHAOS_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 }
 
 function pidAlive(pid) {
