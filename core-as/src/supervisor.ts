@@ -365,6 +365,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;
       case 'call_reply': this.messaging.reply(e.req, e.data); break;
       case 'message_status': this.messaging.status(e.req, e.outcome); break;
+      case 'messages_delivered': for (let i = 0; i < e.reqs.length; i++) this.messaging.status(e.reqs[i], 'delivered'); break;
     }
   }
 

@@ -93,6 +93,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < window && i < n; i++) one();
     }),
     cpu: () => process.cpuUsage(),
+    // Frames this member's links carried so far (a benchmark reports frames per message).
+    frames: () => ({ ...(sup as unknown as { frameCounts: { in: number; out: number } }).frameCounts }),
     stop: async () => { await sup.stop(); setTimeout(() => { flushOut(); process.exit(0); }, 10); },
   };
   const rl = createInterface({ input: process.stdin });
