@@ -225,7 +225,14 @@ export function claimSeen(n: Node, m: Member, c: Claim): void {
     return;
   }
   if (c.status != C_STARTING && c.status != C_RUNNING) return;
-  if (t.sent.has(c.id)) t.sent.delete(c.id); // an instance started: nothing to send again
+  const sat = t.sent.find(c.id);
+  if (sat >= 0) {
+    // An instance started: nothing to send again. On another member than the one the state went
+    // to (ownership changed again meanwhile), it starts without it: say so here, where it is known.
+    const s = t.sent.valueAt(sat);
+    if (s.has && s.to != m.name) fxEvent(OE_HANDOFF_FAILED, c.id, 'lost', m.name, 'the state went to ' + s.to, <f64>s.copy.epoch, 0);
+    t.sent.delete(c.id);
+  }
   const ex = t.expected.find(c.id);
   if (ex >= 0 && (t.expected.valueAt(ex).from != m.name || t.expected.valueAt(ex).epoch != c.epoch)) t.expected.delete(c.id); // a new instance: its node answers for it
   const at = n.handoff.copies.find(c.id);

@@ -313,10 +313,16 @@ export class Checker {
     if (!from || from.inc !== Number(m[2]) || !from.alive || from.left) return;
     const giver = this.instances.get(`${m[1]}#${m[2]}/${id}`)?.get(Number(m[3]));
     if (nonce === undefined || giver?.nonce !== nonce) return;
-    if (!this.handoffsReported.has(`${id}/${m[3]}`)) {
-      this.fail('handoff-accounted', `${n.name} starts ${id} fresh after ${m[1]} gave its state (${given}), and no node reported handoff_failed`, n.name);
-    }
+    // The report may come a little later, from the member that gave the state (it learns of
+    // the start from the claims): judged at quiescence.
+    this.handoffsPending.push({ key: `${id}/${m[3]}`, detail: `${n.name} starts ${id} fresh at ${this.world.now} ms after ${m[1]} gave its state (${given}), and no node reported handoff_failed`, node: n.name });
   }
+
+  /** At quiescence: every fresh start after a given state was reported by some node. */
+  checkHandoffsAccounted(): void {
+    for (const p of this.handoffsPending) if (!this.handoffsReported.has(p.key)) this.fail('handoff-accounted', p.detail, p.node);
+  }
+  private handoffsPending: { key: string; detail: string; node: string }[] = [];
   /** The last given state per id that a rehydrate or a run has accounted for. */
   private handoffsAccounted = new Map<string, string | undefined>();
   /** `${id}/${epoch}` of every instance whose handoff some node reported failed. */
