@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const sup = await mod.start({ ...opts, kinds: own });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
   let quiet: boolean | 'all' = false;
+  let streaming: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
@@ -67,6 +68,42 @@ async function main(): Promise<void> {
       }
       await Promise.all(all);
       return { ok, errors };
+    },
+    // A steady sender until streamStop: every `everyMs`, one message { s, q } to each id (q counts
+    // rounds from 1); streamStop waits for every outcome and says how many were sent, confirmed, failed.
+    streamStart: (ids: string[], everyMs: number) => {
+      if (streaming) throw new Error('a stream runs already');
+      const st = { stop: false, sent: 0, ok: 0, errors: {} as Record<string, number>, all: [] as Promise<void>[], done: Promise.resolve() };
+      streaming = st;
+      st.done = (async () => {
+        for (let q = 1; !st.stop; q++) {
+          for (const id of ids) {
+            st.sent++;
+            st.all.push(sup.send(id, { s: sup.name, q }).then(() => { st.ok++; }, (e: Error) => { st.errors[e.name] = (st.errors[e.name] ?? 0) + 1; }));
+          }
+          await new Promise((r) => setTimeout(r, everyMs));
+        }
+        await Promise.all(st.all);
+      })();
+      return ids.length;
+    },
+    streamStop: async () => {
+      const st = streaming;
+      if (!st) throw new Error('no stream runs');
+      st.stop = true;
+      await st.done;
+      streaming = undefined;
+      return { sent: st.sent, ok: st.ok, errors: st.errors };
+    },
+    // Asks each id (a 'tally' child) for its counts, and sums them.
+    tallies: async (ids: string[]) => {
+      const sum = { taken: 0, dups: 0, gaps: 0, restored: 0, missing: 0 };
+      await Promise.all(ids.map(async (id) => {
+        const t = await sup.call(id, { op: 'tally' }).catch(() => undefined) as { taken: number; dups: number; gaps: number; restored: string | null } | undefined;
+        if (!t) { sum.missing++; return; }
+        sum.taken += t.taken; sum.dups += t.dups; sum.gaps += t.gaps; if (t.restored === 'handoff') sum.restored++;
+      }));
+      return sum;
     },
     // Benchmarks: `n` calls one after the other (latencies in µs, sorted), and `n` sends with at
     // most `window` unconfirmed at a time, timed until every one was confirmed delivered.
