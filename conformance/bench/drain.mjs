@@ -9,6 +9,7 @@
 // and duplicates (taken twice).
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
+import { placementOf } from './placement-reference.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
@@ -35,8 +36,12 @@ try {
   await a.call('startMany', ids.map((id) => ({ id, kind: 'tally' })));
   const running = async () => { let s = 0; for (const m of c.alive()) s += (await m.call('counts')).running; return s; };
   await waitUntil(async () => (await running()) === N, 60000, 'all running', 50);
+  // Each child on its owner among the three (a member that joined late gets its share first).
+  const owner = placementOf(['n1', 'n2', 'n3'].map((name) => ({ name, weight: 1, kinds: ['tally'] })));
+  await waitUntil(async () => { const p = await c.placements(); return ids.every((id) => p.get(id)?.length === 1 && p.get(id)[0] === owner(id, 'tally')); }, 60000, 'every child on its owner', 100);
   const onB = (await b.call('counts')).running;
   const moving = await b.call('localIds');
+  if (moving.length === 0) throw new Error('the member to drain runs nothing');
   await a.call('streamStart', moving, STREAM_EVERY_MS);
   await new Promise((r) => setTimeout(r, STREAM_MARGIN_MS));
   const t0 = performance.now();
