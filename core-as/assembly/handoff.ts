@@ -126,6 +126,15 @@ export function stopOrHandOff(n: Node, c: LocalChild, why: u8): void {
   fxDehydrate(c.id, c.epoch);
 }
 
+/**
+ * The child was asked for its state and has not answered: it takes no more messages (they wait
+ * for the new instance), or those it took after giving its state would be lost with it.
+ */
+export function handingOff(n: Node, c: LocalChild): bool {
+  const at = n.handoff.asked.find(c.id);
+  return at >= 0 && n.handoff.asked.valueAt(at).epoch == c.epoch;
+}
+
 /** EV_CHILD_STATE: the answer to FX_DEHYDRATE. Decides what the new owner gets, then stops the child. */
 export function childState(n: Node, r: Reader): void {
   const id = r.str(ID_BYTES_MAX);

@@ -39,6 +39,7 @@ import { Member, LocalChild, S_RUNNING, C_RUNNING, C_STARTING, C_RESTARTING } fr
 import { fxDeliver, fxCallReply, fxMessageStatus, fxMessagesDelivered } from './effects';
 import { StrMap, StrSet } from './strmap';
 import { ownerOf } from './ownership';
+import { handingOff } from './handoff';
 
 // MESSAGE_ACK codes.
 export const ACK_DELIVERED: u8 = 0; // every message up to seq reached the running instance
@@ -257,7 +258,7 @@ function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, i
   }
   const same = mark != null && mark.inc == inc && mark.gen == gen;
   if (same && seq <= mark!.seq) return ACK_DELIVERED;
-  if (c == null || c.state != S_RUNNING) return ACK_WAIT;
+  if (c == null || c.state != S_RUNNING || handingOff(n, c)) return ACK_WAIT;
   let expected = base;
   if (same && mark!.seq + 1 > expected) expected = mark!.seq + 1;
   if (seq != expected) return ACK_WAIT;

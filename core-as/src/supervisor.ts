@@ -354,6 +354,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'stop': this.messaging.stopped(e.id, e.epoch); this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
       // State handoff: the core decides when; the runner calls the child's hook (none: answered at once).
       case 'dehydrate':
+        // From now on its messages go through the core, which holds them for the new instance.
+        this.messaging.stopped(e.id, e.epoch);
         if (!this.runner.dehydrate?.(e.id, e.epoch)) this.feed(() => this.core.childState(e.id, e.epoch, { outcome: 'none' }));
         break;
       case 'rehydrate': this.rehydrating.set(e.id, e); break;
