@@ -135,3 +135,24 @@ describe('a lost HANDOFF (simulator)', () => {
     expect(got.filter((g) => g.node === 'b').map((g) => g.source)).toEqual(['handoff']);
   });
 });
+
+describe('messages during a handoff (simulator)', () => {
+  it('a child asked for its state takes no more messages: one sent meanwhile reaches the new instance, which has the state', () => {
+    const id = Array.from({ length: 500 }, (_, i) => `m-${i}`).find((x) => ownerAmong(['a', 'b', 'c'], x) === 'a' && ownerAmong(['b', 'c'], x) === 'b')!;
+    const w = cluster(3);
+    const got = rehydrates(w);
+    w.startChild('a', { id, kind: 'worker' });
+    expect(w.runUntil(() => settled(w, [id]), 5000)).toBe(true);
+    let asked = false;
+    w.observers.push((_w, n, fx) => { if (n.name === 'a' && fx.some((e) => e.type === 'dehydrate' && e.id === id)) asked = true; });
+    w.cordon('c', 'a', 'draining');
+    expect(w.runUntil(() => asked, 5000)).toBe(true);
+    // Sent on a itself while its instance is asked (and still running): no network in between.
+    expect(w.node('a').running.get(id)?.stopping).toBeFalsy();
+    const req = w.sendMessage('a', id, false);
+    expect(w.runUntil(() => w.node('b').running.has(id) && settled(w, [id]) && w.messages.all.get(req)!.status !== undefined, 10000)).toBe(true);
+    const m = w.messages.all.get(req)!;
+    expect([m.status, m.deliveries.map((d) => d.split('#')[0])]).toEqual(['delivered', ['b']]);
+    expect(got.filter((g) => g.node === 'b').map((g) => g.source)).toEqual(['handoff']);
+  });
+});
