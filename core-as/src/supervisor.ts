@@ -331,7 +331,11 @@ export class Supervisor extends Emitter<TrellisEvent> {
     }
     this.busyMs += performance.now() - t0;
     if (this.core.pending > 0) this.schedule(sliced && this.busyMs >= STEP_YIELD_MS);
-    else this.viewKeeper.afterStep();
+    else {
+      // Nothing queued: what comes next comes from I/O or a timer, so the budget starts again.
+      this.busyMs = 0;
+      this.viewKeeper.afterStep();
+    }
   }
 
   private apply(e: Effect): void {
