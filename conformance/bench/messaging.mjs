@@ -38,9 +38,11 @@ try {
   const cl = await local.call('benchCasts', 'sink', CASTS, CAST_WINDOW);
   emit('cast_local_per_s', CASTS / (cl.ms / 1000), '1/s', { sends: CASTS, window: CAST_WINDOW });
   const cpu0 = await Promise.all([remote.cpu(), local.cpu()]);
+  const f0 = await remote.call('frames');
   const cr = await remote.call('benchCasts', 'sink', CASTS, CAST_WINDOW);
   const cpu1 = await Promise.all([remote.cpu(), local.cpu()]);
-  emit('cast_remote_per_s', CASTS / (cr.ms / 1000), '1/s', { sends: CASTS, window: CAST_WINDOW });
+  const f1 = await remote.call('frames');
+  emit('cast_remote_per_s', CASTS / (cr.ms / 1000), '1/s', { sends: CASTS, window: CAST_WINDOW, framesOut: f1.out - f0.out, framesIn: f1.in - f0.in });
   // CPU time per message on each side (user + system), which the machine's load does not change:
   // a member with a core of its own would carry about 1e6 / the larger of the two per second.
   const used = (i) => (cpu1[i].user + cpu1[i].system - cpu0[i].user - cpu0[i].system) / CASTS;

@@ -56,3 +56,103 @@ describe('checkpoints (simulator)', () => {
     expect(got).toEqual([{ node: 'd', id, source: 'checkpoint', from: 'a', state: 'before the join' }]);
   });
 });
+
+/** Every handoff_failed event, with the node that reported it. */
+function handoffFailures(w: World): { node: string; id: string; reason: string }[] {
+  const seen: { node: string; id: string; reason: string }[] = [];
+  w.observers.push((_w, n, fx) => {
+    for (const e of fx) if (e.type === 'event' && e.event.type === 'handoff_failed') seen.push({ node: n.name, id: e.event.id, reason: e.event.reason });
+  });
+  return seen;
+}
+
+/** From now on, `from`'s HANDOFF frames are dropped, and the first one dropped cuts `from` off from `to`. */
+function loseHandoffThenCut(w: World, from: string, to: string): { dropped: number } {
+  const HANDOFF = 17;
+  const out = { dropped: 0 };
+  w.observers.push((world, n, fx) => {
+    if (n.name !== from) return;
+    for (let i = fx.length - 1; i >= 0; i--) {
+      const e = fx[i];
+      if (e.type !== 'send' || e.bytes[2] !== HANDOFF) continue;
+      fx.splice(i, 1);
+      if (out.dropped++ === 0) world.partition([from], [to]);
+    }
+  });
+  return out;
+}
+
+describe('a lost HANDOFF (simulator)', () => {
+  // An id that a runs among a, b, c; draining a moves it to b, which is also next in line.
+  const movingToB = () => Array.from({ length: 500 }, (_, i) => `z-${i}`).find((x) => ownerAmong(['a', 'b', 'c'], x) === 'a'
+    && ownerAmong(['b', 'c'], x) === 'b')!;
+
+  /** a runs the id; a's drain moves it to b. */
+  function started(checkpoint?: string): { w: World; id: string; got: ReturnType<typeof rehydrates>; failed: ReturnType<typeof handoffFailures> } {
+    const id = movingToB();
+    const w = cluster(3);
+    const got = rehydrates(w);
+    const failed = handoffFailures(w);
+    w.startChild('a', { id, kind: 'worker' });
+    expect(w.runUntil(() => settled(w, [id]), 5000)).toBe(true);
+    expect(runnerOf(w, id)).toBe('a');
+    if (checkpoint !== undefined) { w.checkpoint('a', id, enc(checkpoint)); w.runFor(50); }
+    return { w, id, got, failed };
+  }
+
+  it('the link cut mid-move loses the state: the new owner reports handoff_failed (lost) and starts from the checkpoint it holds', () => {
+    const { w, id, got, failed } = started('checkpointed');
+    const cut = loseHandoffThenCut(w, 'a', 'b');
+    w.cordon('c', 'a', 'draining');
+    expect(w.runUntil(() => w.node('b').running.has(id), 15000)).toBe(true);
+    expect(cut.dropped).toBeGreaterThan(0);
+    expect(failed).toContainEqual({ node: 'b', id, reason: 'lost' });
+    expect(got.filter((g) => g.node === 'b')).toEqual([{ node: 'b', id, source: 'checkpoint', from: 'a', state: 'checkpointed' }]);
+  });
+
+  it('without a checkpoint the child starts fresh on the new owner, and handoff_failed (lost) says so', () => {
+    const { w, id, got, failed } = started();
+    const cut = loseHandoffThenCut(w, 'a', 'b');
+    w.cordon('c', 'a', 'draining');
+    expect(w.runUntil(() => w.node('b').running.has(id), 15000)).toBe(true);
+    expect(cut.dropped).toBeGreaterThan(0);
+    expect(failed).toContainEqual({ node: 'b', id, reason: 'lost' });
+    expect(got.filter((g) => g.node === 'b')).toEqual([]);
+  });
+
+  it('a HANDOFF lost once on a link that then breaks is sent again on the next one: the state arrives, nothing is reported', () => {
+    const { w, id, got, failed } = started();
+    let dropped = 0;
+    w.observers.push((_w, n, fx) => {
+      if (n.name !== 'a' || dropped > 0) return;
+      const i = fx.findIndex((e) => e.type === 'send' && e.bytes[2] === 17);
+      if (i >= 0) { fx.splice(i, 1); dropped++; }
+    });
+    w.cordon('c', 'a', 'draining');
+    expect(w.runUntil(() => w.node('b').running.has(id) && settled(w, [id]), 15000)).toBe(true);
+    expect(dropped).toBe(1);
+    expect(failed).toEqual([]);
+    expect(got.filter((g) => g.node === 'b').map((g) => g.source)).toEqual(['handoff']);
+  });
+});
+
+describe('messages during a handoff (simulator)', () => {
+  it('a child asked for its state takes no more messages: one sent meanwhile reaches the new instance, which has the state', () => {
+    const id = Array.from({ length: 500 }, (_, i) => `m-${i}`).find((x) => ownerAmong(['a', 'b', 'c'], x) === 'a' && ownerAmong(['b', 'c'], x) === 'b')!;
+    const w = cluster(3);
+    const got = rehydrates(w);
+    w.startChild('a', { id, kind: 'worker' });
+    expect(w.runUntil(() => settled(w, [id]), 5000)).toBe(true);
+    let asked = false;
+    w.observers.push((_w, n, fx) => { if (n.name === 'a' && fx.some((e) => e.type === 'dehydrate' && e.id === id)) asked = true; });
+    w.cordon('c', 'a', 'draining');
+    expect(w.runUntil(() => asked, 5000)).toBe(true);
+    // Sent on a itself while its instance is asked (and still running): no network in between.
+    expect(w.node('a').running.get(id)?.stopping).toBeFalsy();
+    const req = w.sendMessage('a', id, false);
+    expect(w.runUntil(() => w.node('b').running.has(id) && settled(w, [id]) && w.messages.all.get(req)!.status !== undefined, 10000)).toBe(true);
+    const m = w.messages.all.get(req)!;
+    expect([m.status, m.deliveries.map((d) => d.split('#')[0])]).toEqual(['delivered', ['b']]);
+    expect(got.filter((g) => g.node === 'b').map((g) => g.source)).toEqual(['handoff']);
+  });
+});

@@ -4,7 +4,7 @@
 import { Writer } from './io';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY,
-  FX_MESSAGE_STATUS, FX_DEHYDRATE, FX_REHYDRATE,
+  FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
 import { Session, TAG_BYTES } from './session';
@@ -102,6 +102,16 @@ export function fxMessageStatus(req: u32, code: u8): void {
   const at = begin(FX_MESSAGE_STATUS);
   out.u32(req);
   out.u8(code);
+  end(at);
+}
+
+/** The messages delivered in this step, one record for all (a send's promise per message is the host's). */
+export function fxMessagesDelivered(reqs: Array<u32>): void {
+  const at = begin(FX_MESSAGES_DELIVERED);
+  const n = reqs.length;
+  out.u32(<u32>n);
+  out.reserve(n * 4);
+  for (let i = 0; i < n; i++) out.u32(unchecked(reqs[i]));
   end(at);
 }
 

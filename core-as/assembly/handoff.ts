@@ -17,6 +17,12 @@
 //                  closed as a duplicate) may be lost with it: the sender keeps what it sent
 //                  until some instance of the child is seen starting, and sends it again on the
 //                  member's next link, before the claims that may let it start.
+//   lost           Every planned move of a running child sends one HANDOFF (with a state, or
+//                  "start it fresh"), ahead of the claim that says the child is stopping. So a
+//                  node that saw a member's claim go from running to stopping, or that owns a
+//                  child a member still ran when that member went down, expects a HANDOFF from
+//                  that instance; starting the child without one, it reports `handoff_failed`
+//                  (reason `lost`) and takes the instance's last checkpoint if it holds it.
 //
 // A copy names the instance it came from (member, epoch); a claim by any other instance, seen
 // starting or running, makes it stale, and it is dropped (an older copy must never win over the
@@ -24,10 +30,10 @@
 
 import { Reader } from './io';
 import { Node } from './node';
-import { LocalChild, Member, Claim, S_RUNNING, S_STARTING, C_STARTING, C_RUNNING, WHY_MOVED, WHY_LEAVING } from './model';
+import { LocalChild, Member, Claim, S_RUNNING, S_STARTING, C_STARTING, C_RUNNING, C_STOPPING, WHY_MOVED, WHY_LEAVING } from './model';
 import { MSG_HANDOFF, MSG_CHECKPOINT } from './codec';
 import {
-  STATE_GIVEN, STATE_NONE, OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
+  STATE_GIVEN, STATE_NONE, PM_DRAINING, OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
 } from './boundary';
 import { DIGEST_PATIENCE, ID_BYTES_MAX, STATE_BYTES_MAX, STATE_DEFAULT_BYTES, HANDOFF_TIMEOUT_DEFAULT_MS, ERROR_TEXT_BYTES_MAX } from './limits';
 import { StrMap } from './strmap';
@@ -36,11 +42,14 @@ import { xxh64String } from './hash';
 import { candidates, ownerOf } from './ownership';
 import { stopLocal } from './supervision';
 import { fxEvent, fxDehydrate, fxRehydrate } from './effects';
+import { openSet } from './cordon';
 
 /** Sync intervals a copy of an id not desired here is kept (see stateReconciled). */
 const COPY_GRACE: i64 = DIGEST_PATIENCE;
 const SRC_HANDOFF: u8 = 0;
 const SRC_CHECKPOINT: u8 = 1;
+/** A HANDOFF that said "start it fresh": nothing to rehydrate, but the move was not lost. */
+const SRC_NONE: u8 = 2;
 
 /** A child's state as some instance (member, epoch) gave it. */
 export class StateCopy {
@@ -65,6 +74,11 @@ class Sent {
   constructor(public to: string, public has: bool, public copy: StateCopy) {}
 }
 
+/** The instance a HANDOFF is expected from (see "lost" above). */
+class Expected {
+  constructor(public from: string, public epoch: u32) {}
+}
+
 /** The candidates for a kind without us, derived from (and renewed with) the candidate cache. */
 class NextSet {
   constructor(public base: CandidateSet, public next: CandidateSet) {}
@@ -81,6 +95,8 @@ export class StateTable {
   copies: StrMap<StateCopy> = new StrMap<StateCopy>();
   /** HANDOFFs sent whose child no instance was seen starting yet, by id. */
   sent: StrMap<Sent> = new StrMap<Sent>();
+  /** Children moving from another member's instance, whose HANDOFF we expect, by id. */
+  expected: StrMap<Expected> = new StrMap<Expected>();
   nextSets: StrMap<NextSet> = new StrMap<NextSet>();
 }
 
@@ -110,6 +126,15 @@ export function stopOrHandOff(n: Node, c: LocalChild, why: u8): void {
   fxDehydrate(c.id, c.epoch);
 }
 
+/**
+ * The child was asked for its state and has not answered: it takes no more messages (they wait
+ * for the new instance), or those it took after giving its state would be lost with it.
+ */
+export function handingOff(n: Node, c: LocalChild): bool {
+  const at = n.handoff.asked.find(c.id);
+  return at >= 0 && n.handoff.asked.valueAt(at).epoch == c.epoch;
+}
+
 /** EV_CHILD_STATE: the answer to FX_DEHYDRATE. Decides what the new owner gets, then stops the child. */
 export function childState(n: Node, r: Reader): void {
   const id = r.str(ID_BYTES_MAX);
@@ -131,10 +156,9 @@ export function childState(n: Node, r: Reader): void {
   } else if (outcome == STATE_NONE) {
     // No hook: the last checkpoint, if any, is the state to move with.
     const k = n.handoff.ckpts.find(id);
-    if (k >= 0) {
-      const cp = n.handoff.ckpts.valueAt(k);
-      if (cp.epoch == epoch) handOff(n, c, to, new StateCopy(n.name, epoch, cp.version, cp.bytes, SRC_CHECKPOINT));
-    }
+    const cp: Checkpoint | null = k >= 0 ? n.handoff.ckpts.valueAt(k) : null;
+    if (cp != null && cp.epoch == epoch) handOff(n, c, to, new StateCopy(n.name, epoch, cp.version, cp.bytes, SRC_CHECKPOINT));
+    else tellFresh(n, c, to); // nothing to carry, but the new owner must hear that the move was not lost
   } else {
     handOffFresh(n, c, to, 'dehydrate_failed', message);
   }
@@ -171,9 +195,18 @@ export function onHandoff(n: Node, m: Member, r: Reader): bool {
   const version = r.u32();
   const bytes = r.bytes(STATE_BYTES_MAX);
   if (!r.ok || r.remaining != 0 || id.length == 0) return false;
-  if (n.locals.has(id)) return true; // sent again after we started it: nothing to keep
-  if (has) keepCopy(n, id, new StateCopy(m.name, epoch, version, bytes, SRC_HANDOFF));
-  else if (n.handoff.copies.has(id)) n.handoff.copies.delete(id);
+  const lat = n.locals.find(id);
+  if (lat >= 0) {
+    // Sent again after we started with it: nothing to keep. A state of any other instance comes
+    // too late (an instance already runs here, after a fault): it is not taken, and that is said.
+    const c = n.locals.valueAt(lat);
+    if (has && (c.stateFrom != m.name || c.stateEpoch != epoch)) {
+      fxEvent(OE_HANDOFF_FAILED, id, 'superseded', n.name, 'an instance already runs here', <f64>epoch, 0);
+    }
+    return true;
+  }
+  // "Fresh" replaces any copy held (a checkpoint), and says the move was not lost.
+  keepCopy(n, id, new StateCopy(m.name, epoch, version, has ? bytes : new Uint8Array(0), has ? SRC_HANDOFF : SRC_NONE));
   return true;
 }
 
@@ -188,10 +221,29 @@ export function onCheckpoint(n: Node, m: Member, r: Reader): bool {
   return true;
 }
 
-/** A member's claim came in: a copy from any other instance than the one claiming to run is stale. */
+/**
+ * A member's claim came in (before it replaces the member's previous one): a copy from any other
+ * instance than the one claiming to run is stale; a running instance that now stops may be
+ * moving, and then its HANDOFF has come first (same link) or is lost.
+ */
 export function claimSeen(n: Node, m: Member, c: Claim): void {
+  const t = n.handoff;
+  if (c.status == C_STOPPING) {
+    const at = m.claims.find(c.id);
+    if (at >= 0 && m.claims.valueAt(at).status == C_RUNNING && n.desired.get(c.id) != null) t.expected.set(c.id, new Expected(m.name, c.epoch));
+    return;
+  }
   if (c.status != C_STARTING && c.status != C_RUNNING) return;
-  if (n.handoff.sent.has(c.id)) n.handoff.sent.delete(c.id); // an instance started: nothing to send again
+  const sat = t.sent.find(c.id);
+  if (sat >= 0) {
+    // An instance started: nothing to send again. On another member than the one the state went
+    // to (ownership changed again meanwhile), it starts without it: say so here, where it is known.
+    const s = t.sent.valueAt(sat);
+    if (s.has && s.to != m.name) fxEvent(OE_HANDOFF_FAILED, c.id, 'lost', m.name, 'the state went to ' + s.to, <f64>s.copy.epoch, 0);
+    t.sent.delete(c.id);
+  }
+  const ex = t.expected.find(c.id);
+  if (ex >= 0 && (t.expected.valueAt(ex).from != m.name || t.expected.valueAt(ex).epoch != c.epoch)) t.expected.delete(c.id); // a new instance: its node answers for it
   const at = n.handoff.copies.find(c.id);
   if (at < 0) return;
   const copy = n.handoff.copies.valueAt(at);
@@ -213,6 +265,7 @@ export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChil
   const t = n.handoff;
   if (!desired) {
     if (t.sent.has(id)) t.sent.delete(id);
+    if (t.expected.has(id)) t.expected.delete(id);
     const k = t.copies.find(id);
     if (k >= 0 && n.now - t.copies.valueAt(k).at > n.cfg.syncIntervalMs * COPY_GRACE) t.copies.delete(id);
   }
@@ -223,12 +276,58 @@ export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChil
   if (c.state == S_RUNNING && nextOwner(n, id, c.spec.kind) != cp.to) replicate(n, c, cp);
 }
 
-/** Right before the FX_RUN of a start: the copy this node holds, if any, goes to the runner first. */
+/**
+ * A member goes down (before it is removed): the children it still ran that were moving away
+ * from it (placed elsewhere, or it was draining) and are ours now were moving to us, so their
+ * HANDOFF is expected (it may be lost). A child it ran as its owner fails over: its checkpoint,
+ * if any, is the contract there, not a handoff.
+ */
+export function handoffsMemberDown(n: Node, m: Member): void {
+  const ids = m.claims.keys();
+  const draining = m.stateMode == PM_DRAINING;
+  for (let i = 0; i < ids.length; i++) {
+    const c = m.claims.get(ids[i]);
+    if (c.status != C_RUNNING && c.status != C_STOPPING) continue;
+    const e = n.desired.get(ids[i]);
+    if (e == null || e.spec.failed) continue;
+    const set = candidates(n, e.spec.kind);
+    const h = xxh64String(ids[i], 0);
+    const w = placeIn(h, set);
+    if (w < 0) continue;
+    let to: string;
+    if (set.cands[w].name != m.name) to = ownerOf(n, ids[i], e.spec.kind);
+    else if (draining) { const open = openSet(set); const j = placeIn(h, open); to = j < 0 ? '' : open.cands[j].name; }
+    else continue;
+    if (to == n.name && !n.handoff.expected.has(ids[i])) n.handoff.expected.set(ids[i], new Expected(m.name, c.epoch));
+  }
+}
+
+/**
+ * Right before the FX_RUN of a start: the copy this node holds, if any, goes to the runner first.
+ * A HANDOFF expected and not received is reported lost; the instance's checkpoint, if held, is used.
+ */
 export function rehydrateFor(n: Node, id: string, epoch: u32): void {
-  const at = n.handoff.copies.find(id);
-  if (at < 0) return;
-  const copy = n.handoff.copies.valueAt(at);
-  n.handoff.copies.delete(id);
+  const t = n.handoff;
+  const ex = t.expected.find(id);
+  const want: Expected | null = ex >= 0 ? t.expected.valueAt(ex) : null;
+  if (want != null) t.expected.delete(id);
+  const at = t.copies.find(id);
+  let copy: StateCopy | null = at >= 0 ? t.copies.valueAt(at) : null;
+  if (copy == null && t.sent.has(id)) {
+    // Ours again before any instance started elsewhere: the state we sent is still the latest.
+    const s = t.sent.get(id);
+    t.sent.delete(id);
+    if (s.has) { copy = s.copy; t.copies.set(id, copy); }
+  }
+  if (want != null && (copy == null || copy.source == SRC_CHECKPOINT || copy.from != want.from || copy.epoch != want.epoch)) {
+    const fallback = copy != null && copy.source == SRC_CHECKPOINT ? ', starting from its checkpoint' : ', starting fresh';
+    fxEvent(OE_HANDOFF_FAILED, id, 'lost', n.name, 'no state from ' + want.from + fallback, <f64>want.epoch, 0);
+  }
+  if (copy == null) return;
+  t.copies.delete(id);
+  if (copy.source == SRC_NONE) return;
+  const lat = n.locals.find(id);
+  if (lat >= 0) { n.locals.valueAt(lat).stateFrom = copy.from; n.locals.valueAt(lat).stateEpoch = copy.epoch; }
   const source = copy.source == SRC_HANDOFF ? 'handoff' : 'checkpoint';
   fxRehydrate(id, epoch, copy.version, source, copy.from, copy.bytes);
   fxEvent(OE_CHILD_REHYDRATED, id, source, copy.from, '', <f64>copy.version, <f64>copy.bytes.length);
@@ -307,6 +406,11 @@ export function handoffsOnConnect(n: Node, m: Member, link: u32): void {
 /** The move goes without a state: the event, and the new owner drops any copy it holds (a checkpoint). */
 function handOffFresh(n: Node, c: LocalChild, to: string, reason: string, message: string): void {
   fxEvent(OE_HANDOFF_FAILED, c.id, reason, to, message, <f64>c.epoch, 0);
+  tellFresh(n, c, to);
+}
+
+/** A HANDOFF without a state: the new owner starts the child fresh, and drops any copy it holds. */
+function tellFresh(n: Node, c: LocalChild, to: string): void {
   if (to == n.name) { if (n.handoff.copies.has(c.id)) n.handoff.copies.delete(c.id); return; }
   const link = linkTo(n, to);
   if (link == 0) return;

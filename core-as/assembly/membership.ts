@@ -26,7 +26,7 @@ import { fxClose, fxEvent } from './effects';
 import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
-import { handoffsOnConnect } from './handoff';
+import { handoffsOnConnect, handoffsMemberDown } from './handoff';
 import { leaseLost } from './lease';
 import { sendCordonsTo, sendMemberStateTo } from './cordon';
 
@@ -141,6 +141,7 @@ function afterConnect(n: Node, m: Member, link: u32): void {
 
 export function memberDown(n: Node, m: Member, reason: string): void {
   if (!n.members.is(m)) return;
+  handoffsMemberDown(n, m);
   n.members.remove(m, n.bugs);
   if (m.link != 0 && n.links.has(m.link)) {
     n.links.delete(m.link);

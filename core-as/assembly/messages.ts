@@ -36,9 +36,10 @@ import {
 } from './limits';
 import { Node } from './node';
 import { Member, LocalChild, S_RUNNING, C_RUNNING, C_STARTING, C_RESTARTING } from './model';
-import { fxDeliver, fxCallReply, fxMessageStatus } from './effects';
+import { fxDeliver, fxCallReply, fxMessageStatus, fxMessagesDelivered } from './effects';
 import { StrMap, StrSet } from './strmap';
 import { ownerOf } from './ownership';
+import { handingOff } from './handoff';
 
 // MESSAGE_ACK codes.
 export const ACK_DELIVERED: u8 = 0; // every message up to seq reached the running instance
@@ -118,6 +119,8 @@ export class Messages {
   nextSweep: i64 = i64.MAX_VALUE;
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
+  /** Requests settled R_OK in this step, reported together at its end (FX_MESSAGES_DELIVERED). */
+  delivered: Array<u32> = [];
 }
 
 // ---- events in: the API and the runner -------------------------------------------------------
@@ -255,7 +258,7 @@ function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, i
   }
   const same = mark != null && mark.inc == inc && mark.gen == gen;
   if (same && seq <= mark!.seq) return ACK_DELIVERED;
-  if (c == null || c.state != S_RUNNING) return ACK_WAIT;
+  if (c == null || c.state != S_RUNNING || handingOff(n, c)) return ACK_WAIT;
   let expected = base;
   if (same && mark!.seq + 1 > expected) expected = mark!.seq + 1;
   if (seq != expected) return ACK_WAIT;
@@ -315,7 +318,7 @@ function applyAnswer(n: Node, from: Member, a: Answer): void {
   if (route.target != from || a.round != route.round) return;
   if (a.code == ACK_DELIVERED) {
     while (route.inFlight > 0 && route.msgs[route.head].seq <= a.seq) {
-      settle(route.msgs[route.head], R_OK);
+      settle(n, route.msgs[route.head], R_OK);
       route.head++;
       route.inFlight--;
     }
@@ -344,9 +347,13 @@ export function onReply(n: Node, r: Reader): bool {
   return true;
 }
 
-/** A message's outcome for the host, exactly once (a call's answer follows its R_OK separately). */
-function settle(o: Outgoing, code: u8): void {
-  fxMessageStatus(o.req, code);
+/**
+ * A message's outcome for the host, exactly once (a call's answer follows its R_OK separately).
+ * Deliveries are the common case, thousands a step under load: they go out as one record.
+ */
+function settle(n: Node, o: Outgoing, code: u8): void {
+  if (code == R_OK) n.msgs.delivered.push(o.req);
+  else fxMessageStatus(o.req, code);
 }
 
 // ---- end of step: routes out, answers out ----------------------------------------------------
@@ -379,6 +386,7 @@ export function flushMessages(n: Node): void {
     }
     m.answers.clear();
   }
+  if (m.delivered.length > 0) { fxMessagesDelivered(m.delivered); m.delivered.length = 0; }
 }
 
 /** The message timer row: held messages past bufferMs fail, waiting routes ask again. */
@@ -432,7 +440,7 @@ function flushRoute(n: Node, route: Route): void {
     const t = route.target;
     if (t == null || !n.members.is(t)) {
       // In flight to a member that is gone: it may have delivered them, and nobody can tell.
-      for (let i = 0; i < route.inFlight; i++) settle(route.msgs[route.head + i], R_DELIVERY_UNKNOWN);
+      for (let i = 0; i < route.inFlight; i++) settle(n, route.msgs[route.head + i], R_DELIVERY_UNKNOWN);
       route.head += route.inFlight;
       route.inFlight = 0;
       route.target = null;
@@ -468,7 +476,7 @@ function expire(n: Node, route: Route, desired: bool): void {
   const deadline = n.now - n.msgs.bufferMs;
   while (cut < route.msgs.length && (!desired || route.msgs[cut].at <= deadline)) cut++;
   if (cut == from) return;
-  for (let i = from; i < cut; i++) settle(route.msgs[i], desired ? R_MSG_TIMEOUT : R_NOT_FOUND);
+  for (let i = from; i < cut; i++) settle(n, route.msgs[i], desired ? R_MSG_TIMEOUT : R_NOT_FOUND);
   route.msgs.splice(from, cut - from);
 }
 
@@ -509,7 +517,7 @@ function deliverLocally(n: Node, route: Route): void {
       route.retryAt = n.now + MESSAGE_RETRY_MS;
       break;
     }
-    settle(o, R_OK);
+    settle(n, o, R_OK);
     route.head++;
   }
   route.compact();

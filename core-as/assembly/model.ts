@@ -132,6 +132,9 @@ export class LocalChild {
   /** An exit reported in this batch, decided at the end of the step (supervision.decideExits). */
   exitPending: bool = false;
   exitReason: u8 = 0;
+  /** The instance (member, epoch) whose state this one started from ('' for none: handoff.ts). */
+  stateFrom: string = '';
+  stateEpoch: u32 = 0;
   constructor(public id: string, public spec: Spec) {}
 }
 

@@ -4,7 +4,7 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_DEHYDRATE, FX_REHYDRATE,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE,
   OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
@@ -59,7 +59,7 @@ export type CoreEvent =
   | { type: 'checkpoint_refused'; id: string; reason: 'too_large'; bytes: number };
 
 /** Why a handoff failed: no state in handoffTimeoutMs, the hook threw, the state is over maxStateBytes, no link to or no new owner. */
-export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner';
+export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner' | 'lost' | 'superseded';
 
 export type Effect =
   | { type: 'send'; link: number; bytes: Uint8Array }
@@ -81,7 +81,9 @@ export type Effect =
   /** The answer to one of this node's calls (child-messages.ts encoding). */
   | { type: 'call_reply'; req: number; data: string }
   /** A message's outcome: R_OK delivered, or an R_* code why it never will be. */
-  | { type: 'message_status'; req: number; outcome: MessageOutcome };
+  | { type: 'message_status'; req: number; outcome: MessageOutcome }
+  /** Messages delivered in this step (outcome 'delivered'), one effect for all of them. */
+  | { type: 'messages_delivered'; reqs: Uint32Array };
 
 const dec = new TextDecoder();
 
@@ -151,6 +153,12 @@ export function readEffects(r: OutReader): Effect[] {
         break;
       }
       case FX_CALL_REPLY: { const req = r.u32(); fx.push({ type: 'call_reply', req, data: r.text(r.u32()) }); break; }
+      case FX_MESSAGES_DELIVERED: {
+        const reqs = new Uint32Array(r.u32());
+        for (let i = 0; i < reqs.length; i++) reqs[i] = r.u32();
+        fx.push({ type: 'messages_delivered', reqs });
+        break;
+      }
       case FX_MESSAGE_STATUS: fx.push({ type: 'message_status', req: r.u32(), outcome: OUTCOMES.get(r.u8()) ?? 'not_running' }); break;
       case FX_DEHYDRATE: fx.push({ type: 'dehydrate', id: r.str(), epoch: r.u32() }); break;
       case FX_REHYDRATE: {

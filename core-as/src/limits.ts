@@ -49,6 +49,13 @@ export const STEP_BYTES = 64 * 1024;
  * but a child that messages itself forever must not starve the heartbeats.
  */
 export const STEPS_CHAINED_MAX = 64;
+/**
+ * A cut batch yields to I/O before its next slice only once the steps since the last yield took
+ * this long: 64 KiB of small records (a start burst) is a long step, but 64 KiB of one large
+ * frame (a fragment of a state handed over) is a short one, and yielding after each of a 1 MiB
+ * state's 17 fragments made the move wait for I/O 17 times.
+ */
+export const STEP_YIELD_MS = 4;
 
 /** How long a transport waits for a dialed link to open before it reports the dial failed. */
 export const DIAL_TIMEOUT_MS = 5000;

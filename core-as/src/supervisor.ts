@@ -6,7 +6,7 @@ import { Core } from './core.js';
 import { GlobalViewKeeper } from './global-view-keeper.js';
 import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
 import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
-import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX } from './limits.js';
+import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX, STEP_YIELD_MS } from './limits.js';
 import { resolveSeeds, type SeedFailure } from './seeds.js';
 import { advertisedAddress } from './advertise.js';
 import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.js';
@@ -295,12 +295,15 @@ export class Supervisor extends Emitter<TrellisEvent> {
   }
 
   private mustYield = false;
+  /** Time spent in steps since the last yield to I/O (a cut batch yields once it is STEP_YIELD_MS). */
+  private busyMs = 0;
   /** Steps run in microtasks since the last yield to I/O. */
   private chained = 0;
   private readonly runScheduled = (): void => {
     if (this.mustYield || this.chained >= STEPS_CHAINED_MAX) {
       this.mustYield = false;
       this.chained = 0;
+      this.busyMs = 0;
       if (this.a.yieldTask) this.a.yieldTask(this.runScheduled);
       else if (setImmediateFn) setImmediateFn(this.runScheduled);
       else setTimeout(this.runScheduled, 0);
@@ -314,20 +317,25 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private flush(): void {
     if (this.flushing || this.state === 'stopped') return;
     this.flushing = true;
-    // A batch over STEP_BYTES is cut: the next slice waits for I/O. Events the effects of this
-    // step queue (runner reports, a child's answer) run in the next microtask.
+    // A batch over STEP_BYTES is cut: the next slice waits for I/O if this one was long
+    // (STEP_YIELD_MS). Events the effects of this step queue (runner reports, a child's answer)
+    // run in the next microtask.
     const sliced = this.core.pending > STEP_BYTES;
+    const t0 = performance.now();
     try {
-      const timed = this.onStepSeconds;
-      const t0 = timed ? performance.now() : 0;
       const fx = this.core.step({ now: this.a.clock.now(), maxBytes: STEP_BYTES });
-      if (timed) timed((performance.now() - t0) / 1000);
+      if (this.onStepSeconds) this.onStepSeconds((performance.now() - t0) / 1000);
       for (const e of fx) this.apply(e);
     } finally {
       this.flushing = false;
     }
-    if (this.core.pending > 0) this.schedule(sliced);
-    else this.viewKeeper.afterStep();
+    this.busyMs += performance.now() - t0;
+    if (this.core.pending > 0) this.schedule(sliced && this.busyMs >= STEP_YIELD_MS);
+    else {
+      // Nothing queued: what comes next comes from I/O or a timer, so the budget starts again.
+      this.busyMs = 0;
+      this.viewKeeper.afterStep();
+    }
   }
 
   private apply(e: Effect): void {
@@ -350,6 +358,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'stop': this.messaging.stopped(e.id, e.epoch); this.runner.stop(e.id, e.epoch, e.shutdownMs); break;
       // State handoff: the core decides when; the runner calls the child's hook (none: answered at once).
       case 'dehydrate':
+        // From now on its messages go through the core, which holds them for the new instance.
+        this.messaging.stopped(e.id, e.epoch);
         if (!this.runner.dehydrate?.(e.id, e.epoch)) this.feed(() => this.core.childState(e.id, e.epoch, { outcome: 'none' }));
         break;
       case 'rehydrate': this.rehydrating.set(e.id, e); break;
@@ -365,6 +375,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;
       case 'call_reply': this.messaging.reply(e.req, e.data); break;
       case 'message_status': this.messaging.status(e.req, e.outcome); break;
+      case 'messages_delivered': for (let i = 0; i < e.reqs.length; i++) this.messaging.status(e.reqs[i], 'delivered'); break;
     }
   }
 

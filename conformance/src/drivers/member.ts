@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
   let quiet: boolean | 'all' = false;
   let streaming = false;
+  let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
@@ -73,6 +74,42 @@ async function main(): Promise<void> {
       return { ok, errors, rounds: q };
     },
     streamStop: () => { streaming = false; },
+    // A steady sender until senderStop: every `everyMs`, one message { s, q } to each id (q counts
+    // rounds from 1); senderStop waits for every outcome and says how many were sent, confirmed, failed.
+    senderStart: (ids: string[], everyMs: number) => {
+      if (sender) throw new Error('a sender runs already');
+      const st = { stop: false, sent: 0, ok: 0, errors: {} as Record<string, number>, all: [] as Promise<void>[], done: Promise.resolve() };
+      sender = st;
+      st.done = (async () => {
+        for (let q = 1; !st.stop; q++) {
+          for (const id of ids) {
+            st.sent++;
+            st.all.push(sup.send(id, { s: sup.name, q }).then(() => { st.ok++; }, (e: Error) => { st.errors[e.name] = (st.errors[e.name] ?? 0) + 1; }));
+          }
+          await new Promise((r) => setTimeout(r, everyMs));
+        }
+        await Promise.all(st.all);
+      })();
+      return ids.length;
+    },
+    senderStop: async () => {
+      const st = sender;
+      if (!st) throw new Error('no sender runs');
+      st.stop = true;
+      await st.done;
+      sender = undefined;
+      return { sent: st.sent, ok: st.ok, errors: st.errors };
+    },
+    // Asks each id (a 'tally' child) for its counts, and sums them.
+    tallies: async (ids: string[]) => {
+      const sum = { taken: 0, dups: 0, gaps: 0, restored: 0, missing: 0 };
+      await Promise.all(ids.map(async (id) => {
+        const t = await sup.call(id, { op: 'tally' }).catch(() => undefined) as { taken: number; dups: number; gaps: number; restored: string | null } | undefined;
+        if (!t) { sum.missing++; return; }
+        sum.taken += t.taken; sum.dups += t.dups; sum.gaps += t.gaps; if (t.restored === 'handoff') sum.restored++;
+      }));
+      return sum;
+    },
     // Benchmarks: `n` calls one after the other (latencies in µs, sorted), and `n` sends with at
     // most `window` unconfirmed at a time, timed until every one was confirmed delivered.
     benchCalls: async (id: string, n: number) => {
@@ -98,6 +135,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < window && i < n; i++) one();
     }),
     cpu: () => process.cpuUsage(),
+    // Frames this member's links carried so far (a benchmark reports frames per message).
+    frames: () => ({ ...(sup as unknown as { frameCounts: { in: number; out: number } }).frameCounts }),
     stop: async () => { await sup.stop(); setTimeout(() => { flushOut(); process.exit(0); }, 10); },
   };
   const rl = createInterface({ input: process.stdin });

@@ -538,6 +538,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         checker.checkNoLoss();
         checker.checkTerminated();
         checker.checkReplies();
+        checker.checkHandoffsAccounted();
         // Every message from a sender still running has its outcome once its wait has run out.
         const alive = (from: string) => { const [name, inc] = from.split('#'); const n = w.nodes.get(name); return !!n && n.alive && !n.left && String(n.inc) === inc; };
         w.runFor(SIM_MESSAGE_BUFFER_MS + 2 * SIM_CONFIG.syncIntervalMs);

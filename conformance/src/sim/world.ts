@@ -712,6 +712,7 @@ export class World {
         break;
       }
       case 'message_status': this.messages.status(e.req, e.outcome); break;
+      case 'messages_delivered': for (const req of e.reqs) this.messages.status(req, 'delivered'); break;
       case 'call_reply': this.messages.replied(e.req); break;
       case 'event':
         n.events.push(e.event);
