@@ -137,7 +137,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
     };
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
-      frame: (link, bytes) => { this.frameCounts.in++; this.feed(() => this.core.frame(link, bytes)); },
+      // Stamped on arrival: a member is heard then, even if its frame waits behind a backlog.
+      frame: (link, bytes) => { this.frameCounts.in++; this.feed(() => this.core.frame(link, bytes, this.a.clock.now())); },
       closed: (link, reason) => {
         // Frames the transport refused before the core saw them are counted here.
         if (reason === 'frame_too_large' || reason === 'text_frame') this.transportRejects[reason]++;

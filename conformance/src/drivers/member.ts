@@ -30,6 +30,12 @@ async function main(): Promise<void> {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
+  // Loop and step statistics for the benchmarks' diagnosis: the longest core step and the longest
+  // gap between two 20 ms loop probes (how long I/O, heartbeats included, waited at worst).
+  const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
+  sup.onStepSeconds = (s: number) => { const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++; };
+  let probe = performance.now();
+  setInterval(() => { const now = performance.now(); const lag = now - probe - 20; probe = now; if (lag > diag.lagMaxMs) diag.lagMaxMs = lag; if (lag > 250) diag.lagsOver250++; }, 20).unref();
   send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
@@ -53,6 +59,8 @@ async function main(): Promise<void> {
     localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
+    exitNow: () => { setTimeout(() => { flushOut(); process.exit(0); }, 10); },
+    diag: (reset: boolean) => { const d = { ...diag }; if (reset) Object.assign(diag, { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 }); return d; },
     // Messages to children: one send or call, and a steady sender (every `everyMs`, one message
     // { s: this member, q } to each id) that reports what was confirmed and what failed.
     send: (id: string, msg: unknown) => sup.send(id, msg),
