@@ -20,9 +20,13 @@ const GLOBAL_VIEW_CALLS = 5;
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'cluster', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
 const idsOf = (n, p) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
+// Each poll asks every member at once (their answers come in parallel, so a poll costs the slowest
+// member's answer, not the sum of them).
 async function counts(c) {
   const per = {};
-  for (const m of c.alive()) per[m.name] = await m.call('counts');
+  const ms = c.alive();
+  const got = await Promise.all(ms.map((m) => m.call('counts')));
+  ms.forEach((m, i) => { per[m.name] = got[i]; });
   return per;
 }
 const total = (per) => Object.values(per).reduce((s, c) => s + c.running, 0);
@@ -31,7 +35,9 @@ const busy = (per) => Object.values(per).some((c) => c.busy > 0);
 /** id → names of the alive members whose local view has it running. */
 async function runners(c) {
   const at = new Map();
-  for (const m of c.alive()) for (const id of await m.call('localIds')) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); }
+  const ms = c.alive();
+  const got = await Promise.all(ms.map((m) => m.call('localIds')));
+  ms.forEach((m, i) => { for (const id of got[i]) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); } });
   return at;
 }
 
@@ -39,8 +45,9 @@ async function runners(c) {
 async function agreedMembers(c) {
   const alive = c.alive().map((m) => m.name).sort();
   let agreed = null;
-  for (const m of c.alive()) {
-    const up = (await m.members()).filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
+  const views = await Promise.all(c.alive().map((m) => m.members()));
+  for (const view of views) {
+    const up = view.filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
     up.sort((a, b) => (a.name < b.name ? -1 : 1));
     const key = JSON.stringify(up);
     if (agreed !== null && key !== agreed) return null;
@@ -65,9 +72,8 @@ function ownersOf(members, ids) {
  * child starting or stopping. Returns { at: the runner map, members } when that holds, else { why }.
  */
 async function onOwners(c, ids) {
-  const p = await counts(c);
+  const [p, members] = await Promise.all([counts(c), agreedMembers(c)]);
   if (total(p) !== ids.length || busy(p)) return { why: `counts ${JSON.stringify(p)}` };
-  const members = await agreedMembers(c);
   if (!members) return { why: 'members disagree on the membership' };
   const owners = ownersOf(members, ids);
   const at = await runners(c);
@@ -109,6 +115,18 @@ function lastUp(c, ids, on, since) {
     }
   }
   return first.size === want.size ? Math.max(...first.values()) : NaN;
+}
+
+/** Latest wall-clock time at which a member in `on` reported `name` down, after `since`. */
+function downAt(c, name, on, since) {
+  let last = NaN;
+  for (const m of c.members) {
+    if (!on.includes(m.name)) continue;
+    const e = m.events.find(({ event, t }) => event.type === 'member_down' && event.name === name && t >= since);
+    if (!e) return NaN;
+    last = Number.isNaN(last) ? e.t : Math.max(last, e.t);
+  }
+  return last;
 }
 
 async function globalView(m) {
@@ -179,7 +197,11 @@ async function run(n, prefix, full) {
     const t2 = Date.now();
     await victim.kill();
     await untilOnOwners(c, ids, 'failover');
-    emit('kill_failover_ms', Date.now() - t2, 'ms', { failureTimeoutMs: FAILURE_MS, orphans: orphans.length, lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2) });
+    const killMs = Date.now() - t2;
+    emit('kill_failover_ms', killMs, 'ms', {
+      failureTimeoutMs: FAILURE_MS, orphans: orphans.length, downMs: Math.round(downAt(c, victim.name, survivors, t2) - t2),
+      lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2),
+    });
   } finally {
     await c.close();
   }

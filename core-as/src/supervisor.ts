@@ -13,6 +13,7 @@ import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.j
 import { TLS_REASONS, type TlsReason } from './tls.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
+import { nextStepBudget } from './step-budget.js';
 import type { GatewayEvent } from './gateway.js';
 import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
@@ -295,6 +296,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
     queueMicrotask(this.runScheduled);
   }
 
+  /** Event bytes the next step takes at most (step-budget.ts). */
+  private stepBudget = STEP_BYTES;
   private mustYield = false;
   /** Steps run in microtasks since the last yield to I/O. */
   private chained = 0;
@@ -315,15 +318,19 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private flush(): void {
     if (this.flushing || this.state === 'stopped') return;
     this.flushing = true;
-    // A batch over STEP_BYTES is cut: the next slice waits for I/O. Events the effects of this
-    // step queue (runner reports, a child's answer) run in the next microtask.
-    const sliced = this.core.pending > STEP_BYTES;
+    // A batch over the step budget is cut: the next slice waits for I/O. Events the effects of
+    // this step queue (runner reports, a child's answer) run in the next microtask.
+    const budget = this.stepBudget;
+    const queued = this.core.pending;
+    const sliced = queued > budget;
     try {
       const timed = this.onStepSeconds;
-      const t0 = timed ? performance.now() : 0;
-      const fx = this.core.step({ now: this.a.clock.now(), maxBytes: STEP_BYTES });
+      const t0 = performance.now();
+      const fx = this.core.step({ now: this.a.clock.now(), maxBytes: budget });
+      const used = queued - this.core.pending;
       if (timed) timed((performance.now() - t0) / 1000);
       for (const e of fx) this.apply(e);
+      this.stepBudget = nextStepBudget(budget, used, performance.now() - t0);
     } finally {
       this.flushing = false;
     }
