@@ -117,12 +117,12 @@ function lastUp(c, ids, on, since) {
   return first.size === want.size ? Math.max(...first.values()) : NaN;
 }
 
-/** Latest wall-clock time at which a member in `on` reported `name` down, after `since`. */
-function downAt(c, name, on, since) {
+/** Latest wall-clock time, over the members in `on`, of the first of their events after `since` that `match`es. */
+function lastFirst(c, on, since, match) {
   let last = NaN;
   for (const m of c.members) {
     if (!on.includes(m.name)) continue;
-    const e = m.events.find(({ event, t }) => event.type === 'member_down' && event.name === name && t >= since);
+    const e = m.events.find(({ event, t }) => t >= since && match(event));
     if (!e) return NaN;
     last = Number.isNaN(last) ? e.t : Math.max(last, e.t);
   }
@@ -199,7 +199,10 @@ async function run(n, prefix, full) {
     await untilOnOwners(c, ids, 'failover');
     const killMs = Date.now() - t2;
     emit('kill_failover_ms', killMs, 'ms', {
-      failureTimeoutMs: FAILURE_MS, orphans: orphans.length, downMs: Math.round(downAt(c, victim.name, survivors, t2) - t2),
+      failureTimeoutMs: FAILURE_MS, orphans: orphans.length,
+      // the survivors saw the link close (they redial at once), and found the member gone (the redial refused)
+      redialMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'dialing' && e.address === victim.address) - t2),
+      downMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2),
       lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2),
     });
   } finally {

@@ -27,10 +27,11 @@ async function main(): Promise<void> {
   const { kinds } = await import(kindsModule ?? new URL('../../fixtures/kinds.mjs', import.meta.url).href);
   const own = kindNames ? Object.fromEntries(Object.entries(kinds).filter(([k]) => kindNames.includes(k))) : kinds;
   const sup = await mod.start({ ...opts, kinds: own });
-  // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
+  // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports
+  // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;
   sup.on('event', (event: { type: string }) => {
-    if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
+    if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
   // Loop and step statistics for the benchmarks' diagnosis: the longest core step and the longest
