@@ -12,14 +12,15 @@
 // The bytes are not authenticated yet: a frame that fails its MAC when handled closes the link.
 
 import { Reader } from './io';
-import { MEMBERS_MAX } from './limits';
 import { Node } from './node';
 
 /** One EV_HEARD entry: u32 link, f64 atMs. */
 const HEARD_ENTRY_BYTES: i32 = 12;
+/** Entries in one EV_HEARD at most: more links than a node ever has open (members, handshakes, tabs). */
+const HEARD_LINKS_MAX: i32 = 1 << 20;
 
 export function onHeard(n: Node, r: Reader): void {
-  const count = r.count(MEMBERS_MAX, HEARD_ENTRY_BYTES);
+  const count = r.count(HEARD_LINKS_MAX, HEARD_ENTRY_BYTES);
   for (let i = 0; i < count; i++) {
     const link = r.u32();
     const at = <i64>r.f64();
