@@ -9,9 +9,13 @@ export const KIND = 'worker';
 const STEP_DEADLINE_MS = 120000;
 const POLL_MS = 20;
 
+// Each poll asks every member at once (their answers come in parallel, so a poll costs the slowest
+// member's answer, not the sum of them).
 export async function counts(c) {
   const per = {};
-  for (const m of c.alive()) per[m.name] = await m.call('counts');
+  const ms = c.alive();
+  const got = await Promise.all(ms.map((m) => m.call('counts')));
+  ms.forEach((m, i) => { per[m.name] = got[i]; });
   return per;
 }
 const total = (per) => Object.values(per).reduce((s, c) => s + c.running, 0);
@@ -20,7 +24,9 @@ const busy = (per) => Object.values(per).some((c) => c.busy > 0);
 /** id → names of the alive members whose local view has it running. */
 export async function runners(c) {
   const at = new Map();
-  for (const m of c.alive()) for (const id of await m.call('localIds')) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); }
+  const ms = c.alive();
+  const got = await Promise.all(ms.map((m) => m.call('localIds')));
+  ms.forEach((m, i) => { for (const id of got[i]) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); } });
   return at;
 }
 
@@ -28,8 +34,9 @@ export async function runners(c) {
 export async function agreedMembers(c) {
   const alive = c.alive().map((m) => m.name).sort();
   let agreed = null;
-  for (const m of c.alive()) {
-    const up = (await m.members()).filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
+  const views = await Promise.all(c.alive().map((m) => m.members()));
+  for (const view of views) {
+    const up = view.filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
     up.sort((a, b) => (a.name < b.name ? -1 : 1));
     const key = JSON.stringify(up);
     if (agreed !== null && key !== agreed) return null;
@@ -54,9 +61,8 @@ export function ownersOf(members, ids) {
  * child starting or stopping. Returns { at: the runner map, members } when that holds, else { why }.
  */
 export async function onOwners(c, ids) {
-  const p = await counts(c);
+  const [p, members] = await Promise.all([counts(c), agreedMembers(c)]);
   if (total(p) !== ids.length || busy(p)) return { why: `counts ${JSON.stringify(p)}` };
-  const members = await agreedMembers(c);
   if (!members) return { why: 'members disagree on the membership' };
   const owners = ownersOf(members, ids);
   const at = await runners(c);

@@ -32,6 +32,18 @@ function lastUp(c, ids, on, since) {
   return first.size === want.size ? Math.max(...first.values()) : NaN;
 }
 
+/** Latest wall-clock time, over the members in `on`, of the first of their events after `since` that `match`es. */
+function lastFirst(c, on, since, match) {
+  let last = NaN;
+  for (const m of c.members) {
+    if (!on.includes(m.name)) continue;
+    const e = m.events.find(({ event, t }) => t >= since && match(event));
+    if (!e) return NaN;
+    last = Number.isNaN(last) ? e.t : Math.max(last, e.t);
+  }
+  return last;
+}
+
 async function globalView(m) {
   const first = (await m.call('timeGlobal')).ms;
   let best = first, n = 0;
@@ -100,7 +112,14 @@ async function run(n, prefix, full) {
     const t2 = Date.now();
     await victim.kill();
     await untilOnOwners(c, ids, 'failover');
-    emit('kill_failover_ms', Date.now() - t2, 'ms', { failureTimeoutMs: FAILURE_MS, orphans: orphans.length, lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2) });
+    const killMs = Date.now() - t2;
+    emit('kill_failover_ms', killMs, 'ms', {
+      failureTimeoutMs: FAILURE_MS, orphans: orphans.length,
+      // the survivors saw the link close (they redial at once), and found the member gone (the redial refused)
+      redialMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'dialing' && e.address === victim.address) - t2),
+      downMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2),
+      lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2),
+    });
   } finally {
     await c.close();
   }

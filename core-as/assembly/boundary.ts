@@ -32,6 +32,9 @@ export const EV_MESSAGE_CONFIG: u8 = 22; // u32 bufferMax, u32 bufferMs, u32 max
 export const EV_STATE_CONFIG: u8 = 40;  // u32 handoffTimeoutMs, u32 maxStateBytes (once, right after init)
 export const EV_CHILD_STATE: u8 = 41;   // str id, u32 epoch, u8 STATE_*, u32 version, bytes state, str error name, str error message
 export const EV_CHECKPOINT: u8 = 42;    // str id, u32 epoch, u32 version, bytes state
+// u32 count, then count × (u32 link, f64 atMs): frames arrived on these links at these times and
+// wait in the host's queue; a member is heard when its bytes arrive, not when its backlog is handled (heard.ts).
+export const EV_HEARD: u8 = 100;
 
 // What a child answered to FX_DEHYDRATE (EV_CHILD_STATE).
 export const STATE_GIVEN: u8 = 0;  // its state follows

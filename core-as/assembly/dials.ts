@@ -93,9 +93,18 @@ export function linkClosedDial(n: Node, l: Link): void {
   if (l.state != L_UP) n.dials.failed(n, d);
 }
 
-/** A member has gone quiet on its link: dial its address at once. */
+/**
+ * A member's link closed: dial its address in this step, not at the next tick (a wake and a turn
+ * of a loaded host's loop later): a killed member is down when this redial is refused.
+ */
 export function redialNow(n: Node, address: string): void {
-  if (address.length && n.dials.has(address)) n.dials.get(address).nextAt = n.now;
+  if (!address.length || !n.dials.has(address)) return;
+  const d = n.dials.get(address);
+  d.nextAt = n.now;
+  if (!waiting(n, d)) return;
+  d.inFlight = true;
+  d.nextAt = n.now + dialBackoffMs(d.attempts + 1, n.rng);
+  fxDial(d.address);
 }
 
 /** Forget other addresses of `name` (an old incarnation may have listened elsewhere). */

@@ -8,7 +8,7 @@
 import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
-  EventWriter, putTick, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
+  EventWriter, putTick, putHeard, heardRecordBytes, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
   writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
   writeMessageSend, writeMessageReply, writeMessageConfig,
   type CoreConfig, type CoreCredential, type WaitMode,
@@ -80,7 +80,16 @@ export class Core {
   init(c: CoreConfig): void { writeInit(this.w, c); }
   tick(nowMs: number): void { writeTick(this.w, nowMs); }
   linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.w, link, outbound, address, nonce); }
-  frame(link: number, bytes: Uint8Array): void { writeFrame(this.w, link, bytes); }
+  /**
+   * A frame arrived at `atMs` (the host's clock; omitted: not told, the frame counts when handled).
+   * The next step tells the core when each link last had bytes, ahead of the queue (heard.ts).
+   */
+  frame(link: number, bytes: Uint8Array, atMs?: number): void {
+    writeFrame(this.w, link, bytes);
+    if (atMs !== undefined) this.heard.set(link, atMs);
+  }
+  /** Links with frames arrived since the last step → when the last one arrived. */
+  private readonly heard = new Map<number, number>();
   linkClosed(link: number): void { writeLinkClosed(this.w, link); }
   dialFailed(address: string, failure: DialFailure = 'other'): void { writeDialFailed(this.w, address, failure); }
   addSeeds(addresses: readonly string[]): void { writeAddSeeds(this.w, addresses); }
@@ -126,13 +135,17 @@ export class Core {
     const apiEnd = api.cut(Math.max(0, budget - wLen), wLen === 0);
     const apiLen = apiEnd - api.head;
     // The batch's time goes first, so every event in it is handled at that time.
+    // Then when each link last had bytes (they may wait behind this slice, for later ones).
     const tick = opts.now === undefined ? 0 : TICK_RECORD_BYTES;
-    const total = tick + wLen + apiLen;
+    const heard = this.heard.size ? heardRecordBytes(this.heard.size) : 0;
+    const head = tick + heard;
+    const total = head + wLen + apiLen;
     const ptr = this.inputBuffer(total);
     this.refreshViews();
     if (tick) putTick(this.mem, this.view, ptr, opts.now!);
-    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + tick);
-    this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + tick + wLen);
+    if (heard) { putHeard(this.mem, this.view, ptr + tick, this.heard); this.heard.clear(); }
+    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + head);
+    this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + head + wLen);
     w.consume(wEnd);
     api.consume(apiEnd);
     const outLen = this.stepFn(total);

@@ -6,7 +6,7 @@ import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
   EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
-  EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, STATE_GIVEN, STATE_NONE, STATE_FAILED,
+  EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, STATE_GIVEN, STATE_NONE, STATE_FAILED,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -116,6 +116,22 @@ export function putTick(mem: Uint8Array, view: DataView, at: number, nowMs: numb
   mem[at] = EV_TICK;
   view.setUint32(at + 1, TICK_RECORD_BYTES - RECORD_HEADER_BYTES, true);
   view.setFloat64(at + RECORD_HEADER_BYTES, nowMs, true);
+}
+
+/** Bytes of an EV_HEARD record for `links` links: the header, a u32 count, a u32 link and an f64 time each. */
+export function heardRecordBytes(links: number): number { return RECORD_HEADER_BYTES + 4 + links * 12; }
+
+/** Puts an EV_HEARD record (link → when its last frame arrived) at `at`, ahead of a batch (heard.ts). */
+export function putHeard(mem: Uint8Array, view: DataView, at: number, heard: ReadonlyMap<number, number>): void {
+  mem[at] = EV_HEARD;
+  view.setUint32(at + 1, heardRecordBytes(heard.size) - RECORD_HEADER_BYTES, true);
+  view.setUint32(at + RECORD_HEADER_BYTES, heard.size, true);
+  let p = at + RECORD_HEADER_BYTES + 4;
+  for (const [link, ms] of heard) {
+    view.setUint32(p, link, true);
+    view.setFloat64(p + 4, ms, true);
+    p += 12;
+  }
 }
 
 // ---- one function per event ------------------------------------------------------------------

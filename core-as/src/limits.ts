@@ -41,8 +41,12 @@ export const TICK_RECORD_BYTES = RECORD_HEADER_BYTES + 8;
 /** Initial size of an event queue; it doubles when a batch needs more. */
 export const EVENT_BUFFER_BYTES = 64 * 1024;
 
-/** Event bytes the runtime hands the core per step before it yields to I/O (about 1,700 startChild calls). */
+/** Event bytes the runtime hands the core per step at most before it yields to I/O (about 1,700 startChild calls). */
 export const STEP_BYTES = 64 * 1024;
+/** The least it hands a step when steps run slow (a record larger than this still goes whole). */
+export const STEP_BYTES_MIN = 4 * 1024;
+/** How long a step and its effects should hold the event loop: the byte budget follows it (step-budget.ts). */
+export const STEP_TARGET_MS = 10;
 /**
  * Steps run back to back in microtasks at most this many times before the runtime yields to I/O
  * anyway: events an effect queues (a child answering a call it was just delivered) go on at once,

@@ -13,6 +13,7 @@ import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.j
 import { TLS_REASONS, type TlsReason } from './tls.js';
 import type { Clock, ErrorInfo, ExitReason, Runner, RunnerHandlers, Transport, TransportHandlers } from './adapters.js';
 import { Emitter } from './emitter.js';
+import { nextStepBudget } from './step-budget.js';
 import type { GatewayEvent } from './gateway.js';
 import {
   AlreadyStartedError, ChildFailedError, InvalidChildSpecError, InvalidOptionError, NotFoundError, NotRunningError, TimeoutError, TrellisError,
@@ -137,7 +138,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
     };
     this.transportHandlers = {
       opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
-      frame: (link, bytes) => { this.frameCounts.in++; this.feed(() => this.core.frame(link, bytes)); },
+      // Stamped on arrival: a member is heard then, even if its frame waits behind a backlog.
+      frame: (link, bytes) => { this.frameCounts.in++; this.feed(() => this.core.frame(link, bytes, this.a.clock.now())); },
       closed: (link, reason) => {
         // Frames the transport refused before the core saw them are counted here.
         if (reason === 'frame_too_large' || reason === 'text_frame') this.transportRejects[reason]++;
@@ -294,6 +296,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
     queueMicrotask(this.runScheduled);
   }
 
+  /** Event bytes the next step takes at most (step-budget.ts). */
+  private stepBudget = STEP_BYTES;
   private mustYield = false;
   /** Time spent in steps since the last yield to I/O (a cut batch yields once it is STEP_YIELD_MS). */
   private busyMs = 0;
@@ -317,15 +321,19 @@ export class Supervisor extends Emitter<TrellisEvent> {
   private flush(): void {
     if (this.flushing || this.state === 'stopped') return;
     this.flushing = true;
-    // A batch over STEP_BYTES is cut: the next slice waits for I/O if this one was long
-    // (STEP_YIELD_MS). Events the effects of this step queue (runner reports, a child's answer)
-    // run in the next microtask.
-    const sliced = this.core.pending > STEP_BYTES;
+    // A batch over the step budget (step-budget.ts) is cut: the next slice waits for I/O once the
+    // slices since the last yield took STEP_YIELD_MS. Events the effects of this step queue
+    // (runner reports, a child's answer) run in the next microtask.
+    const budget = this.stepBudget;
+    const queued = this.core.pending;
+    const sliced = queued > budget;
     const t0 = performance.now();
     try {
-      const fx = this.core.step({ now: this.a.clock.now(), maxBytes: STEP_BYTES });
+      const fx = this.core.step({ now: this.a.clock.now(), maxBytes: budget });
+      const used = queued - this.core.pending;
       if (this.onStepSeconds) this.onStepSeconds((performance.now() - t0) / 1000);
       for (const e of fx) this.apply(e);
+      this.stepBudget = nextStepBudget(budget, used, performance.now() - t0);
     } finally {
       this.flushing = false;
     }

@@ -24,14 +24,21 @@ async function main(): Promise<void> {
   const { kinds } = await import(kindsModule ?? new URL('../../fixtures/kinds.mjs', import.meta.url).href);
   const own = kindNames ? Object.fromEntries(Object.entries(kinds).filter(([k]) => kindNames.includes(k))) : kinds;
   const sup = await mod.start({ ...opts, kinds: own });
-  // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports.
+  // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports
+  // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;
   let streaming = false;
   let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
-    if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && (quiet === 'all' || event.type !== 'child_event')) return;
+    if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
+  // Loop and step statistics for the benchmarks' diagnosis: the longest core step and the longest
+  // gap between two 20 ms loop probes (how long I/O, heartbeats included, waited at worst).
+  const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
+  sup.onStepSeconds = (s: number) => { const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++; };
+  let probe = performance.now();
+  setInterval(() => { const now = performance.now(); const lag = now - probe - 20; probe = now; if (lag > diag.lagMaxMs) diag.lagMaxMs = lag; if (lag > 250) diag.lagsOver250++; }, 20).unref();
   send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
@@ -55,6 +62,8 @@ async function main(): Promise<void> {
     localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
+    exitNow: () => { setTimeout(() => { flushOut(); process.exit(0); }, 10); },
+    diag: (reset: boolean) => { const d = { ...diag }; if (reset) Object.assign(diag, { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 }); return d; },
     // Messages to children: one send or call, and a steady sender (every `everyMs`, one message
     // { s: this member, q } to each id; `count` rounds, and with `untilStopped` on until
     // streamStop) that reports what was confirmed, what failed and how many rounds it sent.

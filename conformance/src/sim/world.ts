@@ -102,6 +102,19 @@ export interface HostClock {
   stallAfter(node: SimNode): number;
 }
 
+/**
+ * What a step costs the host (a model of a loaded machine; off by default). With it the world
+ * runs a node as core-as/src/supervisor.ts does: what arrives is queued in the core (a frame
+ * stamped with its arrival, heard.ts), a step takes at most `sliceBytes` of the queue with the
+ * time ahead of it, and the node then runs nothing for `msPerKiB` per KiB the step took, holding
+ * what arrives meanwhile; whatever is left is the next slice. Bulk frames so delay the frames
+ * behind them, a heartbeat included, by the time their slices take.
+ */
+export interface StepCost {
+  sliceBytes: number;
+  msPerKiB: number;
+}
+
 export class SimNode {
   core: Core;
   alive = true;
@@ -167,6 +180,8 @@ export class World {
   onAction?: (a: WorldAction) => void;
   /** The host's timer and event loop (see HostClock); undefined: exact timers, no stalls. */
   hostClock?: HostClock;
+  /** What a step costs (see StepCost); undefined: steps take no time. */
+  stepCost?: StepCost;
   private timers = 0;
   private idleSlots: IdleSlot[] = [];
   steps = 0;
@@ -591,29 +606,47 @@ export class World {
     const n = this.nodes.get(q.node);
     if (!n || !n.alive || n.inc !== q.inc) return;
     const it = q.item;
-    if (it.k === 'unstall') { n.stalled = false; if (!n.paused) this.release(n); return; }
+    if (it.k === 'unstall') {
+      n.stalled = false;
+      if (n.paused) return;
+      if (!this.stepCost) { this.release(n); return; }
+      // The host runs again: it reads everything that arrived meanwhile, then steps once.
+      const held = n.held;
+      n.held = [];
+      for (const h of held) this.feed(n, h);
+      if (n.alive && n.inc === q.inc && n.core.pending > 0) this.stepNode(n);
+      return;
+    }
     if (n.paused || n.stalled) { n.held.push(q); return; }
+    if (this.feed(n, q)) this.stepNode(n);
+  }
+
+  /** Hands one arrival to the core (no step); false when there is nothing to step for. */
+  private feed(n: SimNode, q: Queued): boolean {
+    if (!n.alive || n.inc !== q.inc) return false;
+    const it = q.item;
     const core = n.core;
     switch (it.k) {
       case 'wake':
         // A HostClock host has one timer: a replaced timer never fires. Without one, any wake
         // item at or after the latest asked time ticks (equivalent, and the traces stay as before).
-        if (this.hostClock ? it.timer !== n.timer : n.wakeAt > this.now) return;
+        if (this.hostClock ? it.timer !== n.timer : n.wakeAt > this.now) return false;
         n.timer = 0;
         break;
-      case 'retire': this.kill(n.name); return;
+      case 'retire': this.kill(n.name); return false;
       case 'answer': core.messageReply(it.caller, it.callerInc, it.req, it.data); break;
       case 'idle': {
-        if (!this.idleSlots.includes(it.slot)) return;
+        if (!this.idleSlots.includes(it.slot)) return false;
         this.breakLink(it.slot.link);
         this.openIdle(it.slot);
-        return;
+        return false;
       }
       case 'deliver': {
         const ep = this.endpoints.get(it.link);
-        if (!ep || !ep.open) return;
+        if (!ep || !ep.open) return false;
         this.onFrame?.(`${n.name} <- link ${it.link}: ${MSG_NAMES[it.bytes[2]] ?? it.bytes[2]} (${it.bytes.length} B)`);
-        core.frame(it.link, it.bytes);
+        if (this.stepCost) core.frame(it.link, it.bytes, this.now);
+        else core.frame(it.link, it.bytes);
         break;
       }
       case 'opened': {
@@ -626,7 +659,7 @@ export class World {
       case 'dialFailed': core.dialFailed(it.address, it.failure); break;
       case 'started': {
         const c = n.running.get(it.id);
-        if (!c || c.epoch !== it.epoch) return;
+        if (!c || c.epoch !== it.epoch) return false;
         c.started = true;
         core.childStarted(it.id, it.epoch);
         const ex = this.runner.exitAfter(it.id);
@@ -635,22 +668,22 @@ export class World {
       }
       case 'unresponsive': {
         const c = n.running.get(it.id);
-        if (!c || c.epoch !== it.epoch) return;
+        if (!c || c.epoch !== it.epoch) return false;
         c.unresponsive = true;
         core.childUnresponsive(it.id, it.epoch);
         break;
       }
       case 'startFailed': {
         const c = n.running.get(it.id);
-        if (!c || c.epoch !== it.epoch) return;
-        if (this.calmed) { this.process({ ...q, item: { k: 'started', id: it.id, epoch: it.epoch } }); return; }
+        if (!c || c.epoch !== it.epoch) return false;
+        if (this.calmed) { this.process({ ...q, item: { k: 'started', id: it.id, epoch: it.epoch } }); return false; }
         n.running.delete(it.id);
         core.childStartFailed(it.id, it.epoch, { name: 'SimStartError', message: 'simulated start failure' });
         break;
       }
       case 'dehydrated': {
         const c = n.running.get(it.id);
-        if (!c || c.epoch !== it.epoch) return;
+        if (!c || c.epoch !== it.epoch) return false;
         // Each instance gives a state that names it, so a checker can tell whose state a new instance got.
         const state = `${n.name}#${n.inc}/${it.id}/${it.epoch}`;
         this.statesGiven.set(it.id, state);
@@ -659,21 +692,29 @@ export class World {
       }
       case 'exited': {
         const c = n.running.get(it.id);
-        if (!c || c.epoch !== it.epoch) return;
+        if (!c || c.epoch !== it.epoch) return false;
         // A self-exit (crash or normal end) scheduled before calm() does not happen.
-        if (this.calmed && !c.stopping && (it.reason === 'crash' || it.reason === 'normal')) return;
+        if (this.calmed && !c.stopping && (it.reason === 'crash' || it.reason === 'normal')) return false;
         n.running.delete(it.id);
         core.childExited(it.id, it.epoch, it.reason, it.reason === 'crash' ? { name: 'SimCrash', message: 'simulated crash' } : undefined);
         break;
       }
     }
-    this.stepNode(n);
+    return true;
   }
 
   /** Feeds the current time, runs the core's batch, carries out its effects. */
   stepNode(n: SimNode): void {
-    n.core.tick(this.now);
-    const fx = n.core.step();
+    const cost = this.stepCost;
+    // A busy host runs nothing: what was queued waits for the step its unstall runs.
+    if (cost && n.stalled) return;
+    const queued = n.core.pending;
+    if (!cost) n.core.tick(this.now);
+    const fx = cost ? n.core.step({ now: this.now, maxBytes: cost.sliceBytes }) : n.core.step();
+    if (cost && !n.stalled) {
+      const took = Math.ceil(((queued - n.core.pending) / 1024) * cost.msPerKiB);
+      if (took > 0) { n.stalled = true; this.schedule(n, took, { k: 'unstall' }); }
+    }
     this.steps++;
     n.lastStepAt = this.now;
     for (const o of this.observers) o(this, n, fx);
