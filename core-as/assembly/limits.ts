@@ -117,6 +117,12 @@ export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
 if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+/**
+ * Names in a majority-mode roster (roster.ts), members that left gracefully included until a new
+ * name needs their room; past it a joiner is not admitted (it runs nothing, the others go on).
+ */
+export const ROSTER_NAMES_MAX: i32 = 1024;
+if (ROSTER_NAMES_MAX > MEMBERS_MAX) ERROR('a roster names no more nodes than a cluster may have');
 
 // ---- messages to children (messages.ts) ----------------------------------------------------------
 /** Messages one node holds for one child at most (option `messageBufferMax`). */
