@@ -89,7 +89,7 @@ export class Member {
   announced: bool = false;
   stateMode: u8 = 0;
   stateStamp: u64 = 0;
-  /** Majority mode (roster.ts): its ROSTER came on the current link, and that roster's digest. */
+  /** Majority mode (roster.ts): this incarnation has sent its ROSTER, and the last one's digest. */
   rosterSeen: bool = false;
   rosterDigest: u64 = 0;
   constructor(public name: string, public inc: u64, public address: string, public kinds: Array<string>, public weight: f64) {

@@ -15,8 +15,8 @@
 //   at most one admission (or by members that left, which only makes the larger roster harder to
 //   satisfy), and a majority of one meets a majority of the other. A side without a majority
 //   admits nobody, so a minority cannot grow itself a majority during a netsplit.
-// - A member counts only once it is in our roster and has sent us its roster on its current
-//   link: until then we cannot know it has heard of an admission we made.
+// - A member counts only once it is in our roster and this incarnation of it has sent us its
+//   roster: until then we cannot know it has heard of an admission we made.
 // Outside the bounds (docs/ARCHITECTURE.md "partition: 'majority'"): a founder restarted without
 // seeds founds a second cluster; a ROSTER frame lost on a link that stays up (links are ordered
 // and reliable, so only a one-way path does that); more than ROSTER_NAMES_MAX names.
@@ -103,10 +103,15 @@ export function rosterCounts(n: Node, m: Member): bool {
   return n.roster.has(m.name) && m.rosterSeen;
 }
 
-/** A member is up on a (new) link: it counts again once its ROSTER on that link is in. */
+/**
+ * A member is up on a (new) link. It counts once this incarnation has sent its roster at all
+ * (a Member is one incarnation): a link that replaces another, kept as a duplicate or after a
+ * flap, must not make it stop counting (a roster of two would lose its quorum and stop every
+ * child). A roster it missed while away does not make our count unsafe; the admission rule
+ * waits for its next ROSTER (rosterDigest), which it sends on this link.
+ */
 export function rosterLinkUp(n: Node, m: Member): void {
   if (!majorityMode(n)) return;
-  m.rosterSeen = false;
   // A later incarnation of a name in the roster replaces it (the count stays): no admission.
   if (n.roster.has(m.name) && n.roster.entries.get(m.name).inc < m.inc) n.roster.put(m.name, m.inc, false);
 }
