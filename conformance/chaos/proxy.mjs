@@ -122,10 +122,15 @@ const OK = { mode: 'ok', delayMs: 0 };
  * elsewhere may linger there (TIME_WAIT, inode 0), so the remote port must match too.
  */
 function socketInode(port, toPort) {
-  const hex = (p) => `:${p.toString(16).toUpperCase().padStart(4, '0')}`;
-  const local = hex(port), remote = toPort ? hex(toPort) : '';
   let text;
   try { text = readFileSync('/proc/net/tcp', 'utf8'); } catch { return undefined; }
+  return inodeIn(text, port, toPort);
+}
+
+/** socketInode on the text of a /proc/net/tcp table (exported for its test). */
+export function inodeIn(text, port, toPort) {
+  const hex = (p) => `:${p.toString(16).toUpperCase().padStart(4, '0')}`;
+  const local = hex(port), remote = toPort ? hex(toPort) : '';
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (!f[1]?.endsWith(local) || !f[1].startsWith('0100007F') || f[9] === '0') continue;
