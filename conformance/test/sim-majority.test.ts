@@ -134,6 +134,17 @@ describe("partition: 'majority'", () => {
   });
 });
 
+describe('simulator: seeds that found a majority-mode problem (docs/SIMULATOR.md "Majority mode")', () => {
+  it.each([
+    [25, 'a single founder acknowledges alone: its roster is itself, it is the whole cluster'],
+    [7, 'a leave whose BYE reached nobody counts as a crash: the roster of two halts, and the checker expects that'],
+    [48, 'a call answered (REPLY) and then its target lost before the DELIVERED settles delivered, not delivery_unknown'],
+  ])('seed %i --majority: %s', (seed) => {
+    const r = runSeed(wasmModule, seed, { majority: true });
+    expect(r.violations.length ? formatViolation(r) : '').toBe('');
+  }, 60_000);
+});
+
 describe("simulator: the random workload and faults in majority mode (--majority)", () => {
   it('seeds 1..60: every invariant holds (no id on two nodes at any step, rosters agree at quiescence)', () => {
     const failures: string[] = [];

@@ -48,6 +48,8 @@ const ACK_CODE_MAX: u8 = 2;
 
 /** One message a sender holds until its target answers. */
 class Outgoing {
+  /** A call whose REPLY came while it still waited for its target's DELIVERED: it was delivered. */
+  answered: bool = false;
   constructor(public seq: u64, public req: u32, public call: bool, public payload: Uint8Array, public at: i64) {}
 }
 
@@ -116,6 +118,8 @@ export class Messages {
   answers: Map<string, Array<Answer>> = new Map();
   marks: StrMap<Marks> = new StrMap<Marks>();
   nextSweep: i64 = i64.MAX_VALUE;
+  /** Calls sent from here and not settled yet, by request (a REPLY may come before the DELIVERED). */
+  calls: Map<u32, Outgoing> = new Map();
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
 }
@@ -148,7 +152,9 @@ export function sendMessage(n: Node, req: u32, call: bool, r: Reader): void {
   if (at >= 0) route = m.routes.valueAt(at);
   else { m.gens++; route = new Route(id, m.gens); m.routes.set(id, route); }
   if (route.held >= m.bufferMax) { fxMessageStatus(req, R_BUFFER_FULL); return; }
-  route.msgs.push(new Outgoing(route.nextSeq++, req, call, r.fixed(len), n.now));
+  const o = new Outgoing(route.nextSeq++, req, call, r.fixed(len), n.now);
+  route.msgs.push(o);
+  if (call) m.calls.set(req, o);
   m.dirty.add(id);
 }
 
@@ -315,7 +321,7 @@ function applyAnswer(n: Node, from: Member, a: Answer): void {
   if (route.target != from || a.round != route.round) return;
   if (a.code == ACK_DELIVERED) {
     while (route.inFlight > 0 && route.msgs[route.head].seq <= a.seq) {
-      settle(route.msgs[route.head], R_OK);
+      settle(n, route.msgs[route.head], R_OK);
       route.head++;
       route.inFlight--;
     }
@@ -340,13 +346,20 @@ export function onReply(n: Node, r: Reader): bool {
   const req = r.u32();
   const len = <i32>r.u32();
   if (!r.ok || len < 0 || len != r.remaining) return false;
-  if (inc == n.inc) fxCallReply(req, r.ptr + <usize>r.pos, len);
+  if (inc != n.inc) return true;
+  fxCallReply(req, r.ptr + <usize>r.pos, len);
+  if (n.msgs.calls.has(req)) n.msgs.calls.get(req).answered = true;
   return true;
 }
 
-/** A message's outcome for the host, exactly once (a call's answer follows its R_OK separately). */
-function settle(o: Outgoing, code: u8): void {
-  fxMessageStatus(o.req, code);
+/**
+ * A message's outcome for the host, exactly once (a call's answer follows its R_OK separately).
+ * A call that was answered was delivered, whatever became of its DELIVERED (a REPLY and then a
+ * lost link before the MESSAGE_ACK): it settles R_OK, never R_DELIVERY_UNKNOWN.
+ */
+function settle(n: Node, o: Outgoing, code: u8): void {
+  if (o.call) n.msgs.calls.delete(o.req);
+  fxMessageStatus(o.req, o.answered ? R_OK : code);
 }
 
 // ---- end of step: routes out, answers out ----------------------------------------------------
@@ -432,7 +445,7 @@ function flushRoute(n: Node, route: Route): void {
     const t = route.target;
     if (t == null || !n.members.is(t)) {
       // In flight to a member that is gone: it may have delivered them, and nobody can tell.
-      for (let i = 0; i < route.inFlight; i++) settle(route.msgs[route.head + i], R_DELIVERY_UNKNOWN);
+      for (let i = 0; i < route.inFlight; i++) settle(n, route.msgs[route.head + i], R_DELIVERY_UNKNOWN);
       route.head += route.inFlight;
       route.inFlight = 0;
       route.target = null;
@@ -468,7 +481,7 @@ function expire(n: Node, route: Route, desired: bool): void {
   const deadline = n.now - n.msgs.bufferMs;
   while (cut < route.msgs.length && (!desired || route.msgs[cut].at <= deadline)) cut++;
   if (cut == from) return;
-  for (let i = from; i < cut; i++) settle(route.msgs[i], desired ? R_MSG_TIMEOUT : R_NOT_FOUND);
+  for (let i = from; i < cut; i++) settle(n, route.msgs[i], desired ? R_MSG_TIMEOUT : R_NOT_FOUND);
   route.msgs.splice(from, cut - from);
 }
 
@@ -509,7 +522,7 @@ function deliverLocally(n: Node, route: Route): void {
       route.retryAt = n.now + MESSAGE_RETRY_MS;
       break;
     }
-    settle(o, R_OK);
+    settle(n, o, R_OK);
     route.head++;
   }
   route.compact();
@@ -555,8 +568,10 @@ function sendTo(n: Node, route: Route, to: Member): void {
 export function routesSane(n: Node): string {
   const m = n.msgs;
   const ids = m.routes.keys();
+  let calls = 0;
   for (let i = 0; i < ids.length; i++) {
     const r = m.routes.get(ids[i]);
+    for (let j = r.head; j < r.msgs.length; j++) if (r.msgs[j].call) calls++;
     if (r.held <= 0) return 'message_routes: the route of ' + r.id + ' holds nothing after the step';
     if (r.held > m.bufferMax) return 'message_routes: the route of ' + r.id + ' holds ' + r.held.toString() + ' messages, over its bound';
     if (r.inFlight < 0 || r.inFlight > r.held) return 'message_routes: ' + r.id + ' has ' + r.inFlight.toString() + ' in flight of ' + r.held.toString();
@@ -565,5 +580,6 @@ export function routesSane(n: Node): string {
       if (r.msgs[j].seq <= r.msgs[j - 1].seq) return 'message_routes: ' + r.id + ' holds seq ' + r.msgs[j].seq.toString() + ' after ' + r.msgs[j - 1].seq.toString();
     }
   }
+  if (calls != m.calls.size) return 'message_routes: ' + calls.toString() + ' calls held, ' + m.calls.size.toString() + ' unsettled calls known';
   return '';
 }
