@@ -3,7 +3,7 @@
 // left gracefully no longer count. Scaling down member by member never halts the cluster; a
 // netsplit halts the minority side; a minority cannot grow itself a majority with joiners.
 import { describe, it, expect } from 'vitest';
-import type { CoreEvent } from '@trellis/core';
+import { resolveOptions, InvalidOptionError, type CoreEvent } from '@trellis/core';
 import { World, QUORUM_MAJORITY, type SimNode } from '../src/sim/world.js';
 import { runSeed, formatViolation } from '../src/sim/run.js';
 import { decodeFrame, encodeFrame, MSG_ROSTER, TAG_BYTES } from '../src/protocol.js';
@@ -39,6 +39,25 @@ function watch(w: World): { overlaps: string[]; quorumStops: string[] } {
 
 const members = (w: World) => w.aliveNodes().filter((n) => !n.core.info().left);
 const left = (n: SimNode) => n.events.some((e: CoreEvent) => e.type === 'left');
+
+describe('the partition option', () => {
+  const base = { scope: 's', insecure: true, kinds: { worker: { run: async () => undefined } } };
+  const resolve = (partition: unknown) => resolveOptions({ ...base, partition }, () => 'n');
+  it("'majority' reaches the core as QUORUM_MAJORITY; 'available' and { quorum: N } as before", () => {
+    expect(resolve('majority').quorum >>> 0).toBe(QUORUM_MAJORITY);
+    expect(resolve('available').quorum).toBe(0);
+    expect(resolve(undefined).quorum).toBe(0);
+    expect(resolve({ quorum: 2 }).quorum).toBe(2);
+  });
+  it('anything else is an InvalidOptionError naming `partition`', () => {
+    for (const bad of ['Majority', 'quorum', { quorum: 0 }, { quorum: 1.5 }, { majority: true }, null, 3]) {
+      let err: unknown;
+      try { resolve(bad); } catch (e) { err = e; }
+      expect(err, JSON.stringify(bad)).toBeInstanceOf(InvalidOptionError);
+      expect((err as InvalidOptionError).option).toBe('partition');
+    }
+  });
+});
 
 describe("partition: 'majority'", () => {
   it('5 members leave gracefully one by one down to 1: every step keeps the quorum, children keep running on the rest', () => {
