@@ -162,6 +162,10 @@ describe('simulator: seeds that found a majority-mode problem (docs/SIMULATOR.md
     const r = runSeed(wasmModule, seed, { majority: true });
     expect(r.violations.length ? formatViolation(r) : '').toBe('');
   }, 60_000);
+  it('seed 1101 --harsh --majority: a REPLY that comes after its call failed (the target lost, then back on a new link) is dropped', () => {
+    const r = runSeed(wasmModule, 1101, { harsh: true, majority: true });
+    expect(r.violations.length ? formatViolation(r) : '').toBe('');
+  }, 60_000);
 });
 
 describe("simulator: the random workload and faults in majority mode (--majority)", () => {

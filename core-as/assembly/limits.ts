@@ -147,6 +147,11 @@ export const MESSAGE_WAITERS_MAX: i32 = 65536;
  */
 export const MESSAGE_MARKS_KEPT_MS: i64 = 30000;
 export const MESSAGE_MARKS_KEPT_TIMEOUTS: i64 = 4;
+/**
+ * Calls that failed (delivery unknown, timeout) whose late REPLY is dropped, at most: a target
+ * declared lost may come back on a new link and still answer; the oldest are forgotten first.
+ */
+export const MESSAGE_FAILED_CALLS_MAX: i32 = 4096;
 /** How often marks of children gone from this node are looked at. */
 export const MESSAGE_MARKS_SWEEP_MS: i64 = 1000;
 if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');

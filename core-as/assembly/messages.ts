@@ -32,7 +32,7 @@ import {
 import {
   ID_BYTES_MAX, API_ID_BYTES_MAX, NAME_BYTES_MAX, WIRE_ITEMS_MAX, MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS,
   MESSAGE_PAYLOAD_DEFAULT_BYTES, MESSAGE_PAYLOAD_BYTES_MAX, MESSAGE_BATCH_BYTES, MESSAGE_RETRY_MS, MESSAGE_WAITERS_MAX,
-  MESSAGE_MARKS_KEPT_MS, MESSAGE_MARKS_KEPT_TIMEOUTS, MESSAGE_MARKS_SWEEP_MS,
+  MESSAGE_MARKS_KEPT_MS, MESSAGE_MARKS_KEPT_TIMEOUTS, MESSAGE_MARKS_SWEEP_MS, MESSAGE_FAILED_CALLS_MAX,
 } from './limits';
 import { Node } from './node';
 import { Member, LocalChild, S_RUNNING, C_RUNNING, C_STARTING, C_RESTARTING } from './model';
@@ -120,6 +120,10 @@ export class Messages {
   nextSweep: i64 = i64.MAX_VALUE;
   /** Calls sent from here and not settled yet, by request (a REPLY may come before the DELIVERED). */
   calls: Map<u32, Outgoing> = new Map();
+  /** Calls settled with a failure, oldest first (a ring of MESSAGE_FAILED_CALLS_MAX): a late REPLY to one is dropped. */
+  failedCalls: Set<u32> = new Set();
+  failedOrder: Array<u32> = [];
+  failedNext: i32 = 0;
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
 }
@@ -347,6 +351,8 @@ export function onReply(n: Node, r: Reader): bool {
   const len = <i32>r.u32();
   if (!r.ok || len < 0 || len != r.remaining) return false;
   if (inc != n.inc) return true;
+  // The caller was told the call failed (its target was lost, then came back on a new link).
+  if (n.msgs.failedCalls.has(req)) { n.msgs.failedCalls.delete(req); return true; }
   fxCallReply(req, r.ptr + <usize>r.pos, len);
   if (n.msgs.calls.has(req)) n.msgs.calls.get(req).answered = true;
   return true;
@@ -358,8 +364,22 @@ export function onReply(n: Node, r: Reader): bool {
  * lost link before the MESSAGE_ACK): it settles R_OK, never R_DELIVERY_UNKNOWN.
  */
 function settle(n: Node, o: Outgoing, code: u8): void {
-  if (o.call) n.msgs.calls.delete(o.req);
-  fxMessageStatus(o.req, o.answered ? R_OK : code);
+  const c = o.answered ? R_OK : code;
+  if (o.call) {
+    n.msgs.calls.delete(o.req);
+    if (c != R_OK) rememberFailedCall(n.msgs, o.req);
+  }
+  fxMessageStatus(o.req, c);
+}
+
+function rememberFailedCall(m: Messages, req: u32): void {
+  if (m.failedOrder.length < MESSAGE_FAILED_CALLS_MAX) m.failedOrder.push(req);
+  else {
+    m.failedCalls.delete(m.failedOrder[m.failedNext]);
+    m.failedOrder[m.failedNext] = req;
+    m.failedNext = (m.failedNext + 1) % MESSAGE_FAILED_CALLS_MAX;
+  }
+  m.failedCalls.add(req);
 }
 
 // ---- end of step: routes out, answers out ----------------------------------------------------
