@@ -98,7 +98,7 @@ export function rosterHasSelf(n: Node): bool { return n.roster.has(n.name); }
 /** Majority mode, the roster is this node alone: it is the whole cluster (it acknowledges alone, requests.ts). */
 export function aloneInRoster(n: Node): bool { return majorityMode(n) && n.roster.present == 1 && rosterHasSelf(n); }
 
-/** A member the lease counts when it is fresh: in our roster, and its roster heard on this link. */
+/** A member the lease counts when it is fresh: in our roster, and this incarnation has sent its roster. */
 export function rosterCounts(n: Node, m: Member): bool {
   return n.roster.has(m.name) && m.rosterSeen;
 }
