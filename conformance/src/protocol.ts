@@ -56,8 +56,8 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.HANDOFF]: ['str', 'u8', 'u32', 'u32', 'bytes'],
   // id, epoch of the instance that checkpointed, schema version, state
   [MSG.CHECKPOINT]: ['str', 'u32', 'u32', 'bytes'],
-  // partition 'majority': the roster, per name: incarnation, left gracefully (0 or 1)
-  [23]: [{ list: ['str', 'u64', 'u8'] }],
+  // partition 'majority': the sender's remaining lease wait (ms), then the roster, per name: incarnation, left gracefully (0 or 1)
+  [23]: ['u32', { list: ['str', 'u64', 'u8'] }],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */

@@ -158,6 +158,7 @@ describe('simulator: seeds that found a majority-mode problem (docs/SIMULATOR.md
     [25, 'a single founder acknowledges alone: its roster is itself, it is the whole cluster'],
     [7, 'a leave whose BYE reached nobody counts as a crash: the roster of two halts, and the checker expects that'],
     [48, 'a call answered (REPLY) and then its target lost before the DELIVERED settles delivered, not delivery_unknown'],
+    [525, "a member that joins while a lost member's lease runs waits it out too (ROSTER carries the wait)"],
   ])('seed %i --majority: %s', (seed) => {
     const r = runSeed(wasmModule, seed, { majority: true });
     expect(r.violations.length ? formatViolation(r) : '').toBe('');

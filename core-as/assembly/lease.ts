@@ -21,7 +21,7 @@
 import { Node } from './node';
 import { Member } from './model';
 import { namedButUnlinked, namedWindowMs } from './dials';
-import { majorityMode, rosterCounts, rosterHasSelf, rosterQuorum, rosterAdmit } from './roster';
+import { majorityMode, rosterCounts, rosterHasSelf, rosterQuorum, rosterAdmit, rosterLeaseWaitGrew } from './roster';
 import {
   STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
 } from './limits';
@@ -83,6 +83,7 @@ export function leaseLost(n: Node, m: Member, reason: string): void {
   if (at <= n.takeoverAt) return;
   n.takeoverAt = at;
   n.takeoverPending = true;
+  rosterLeaseWaitGrew(n);
 }
 
 /**

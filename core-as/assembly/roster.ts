@@ -164,17 +164,25 @@ export function sendRosterTo(n: Node, link: u32): void {
   n.outbox.to(link);
 }
 
-// ---- ROSTER: list<str name, u64 incarnation, u8 left> --------------------------------------
+// ---- ROSTER: u32 leaseWaitMs, list<str name, u64 incarnation, u8 left> ----------------------
+// leaseWaitMs: how long the sender still starts nothing new for a lost member's lease
+// (lease.ts takeoverAt, relative: clocks differ). A node that joins, or that never linked to
+// the lost member, cannot know that member's lease otherwise and would start its children at
+// once. Sent on connect (before the claims, so before the receiver is ready) and again whenever
+// the sender's wait grows (leaseLost).
 
 function writeRoster(n: Node): void {
   const es = n.roster.entries.values();
   const w = n.outbox.frame(MSG_ROSTER);
+  const wait = n.takeoverPending && n.takeoverAt > n.now ? n.takeoverAt - n.now : 0;
+  w.u32(<u32>min<i64>(wait, <i64>u32.MAX_VALUE));
   w.u32(<u32>es.length);
   for (let i = 0; i < es.length; i++) { w.str(es[i].name); w.u64(es[i].inc); w.u8(es[i].left ? 1 : 0); }
 }
 
 /** ROSTER: read whole first (nothing kept), then merged entry by entry. A node not in majority mode ignores it. */
 export function onRoster(n: Node, m: Member, r: Reader): bool {
+  const wait = <i64>r.u32();
   const start = r.pos;
   const count = r.count(ROSTER_NAMES_MAX, 13);
   let digest: u64 = 0;
@@ -197,7 +205,14 @@ export function onRoster(n: Node, m: Member, r: Reader): bool {
   }
   m.rosterSeen = true;
   m.rosterDigest = digest;
+  // A member still waits out a lost member's lease: so do we, from now (a later end: safe).
+  if (wait > 0 && n.now + wait > n.takeoverAt) { n.takeoverAt = n.now + wait; n.takeoverPending = true; }
   return true;
+}
+
+/** A lost member's lease grew our wait (lease.ts leaseLost): every member hears of it. */
+export function rosterLeaseWaitGrew(n: Node): void {
+  if (majorityMode(n)) n.roster.changed = true;
 }
 
 function mergeEntry(n: Node, name: string, inc: u64, left: bool): void {
