@@ -111,7 +111,11 @@ export class Cluster {
     const bad: string[] = [];
     for (const [id, list] of spans) {
       list.sort((a, b) => a.up - b.up);
-      for (let i = 1; i < list.length; i++) if (list[i].up < list[i - 1].down && list[i].node !== list[i - 1].node) { bad.push(id); break; }
+      for (let i = 1; i < list.length; i++) {
+        const [x, y] = [list[i - 1], list[i]];
+        // Named with both spans (the child's own clock, ms), so a failure says what overlapped.
+        if (y.up < x.down && y.node !== x.node) { bad.push(`${id}: ${x.node} ${x.up.toFixed(1)}-${x.down.toFixed(1)}, ${y.node} from ${y.up.toFixed(1)}`); break; }
+      }
     }
     return bad;
   }
