@@ -121,6 +121,8 @@ export class Messages {
   nextDue: i64 = i64.MAX_VALUE;
   /** Requests settled R_OK in this step, reported together at its end (FX_MESSAGES_DELIVERED). */
   delivered: Array<u32> = [];
+  /** Calls a route holds, by request, to the route's child id: their reply settles them (callAnswered). */
+  calls: Map<u32, string> = new Map();
 }
 
 // ---- events in: the API and the runner -------------------------------------------------------
@@ -152,6 +154,7 @@ export function sendMessage(n: Node, req: u32, call: bool, r: Reader): void {
   else { m.gens++; route = new Route(id, m.gens); m.routes.set(id, route); }
   if (route.held >= m.bufferMax) { fxMessageStatus(req, R_BUFFER_FULL); return; }
   route.msgs.push(new Outgoing(route.nextSeq++, req, call, r.fixed(len), n.now));
+  if (call) m.calls.set(req, id);
   m.dirty.add(id);
 }
 
@@ -343,8 +346,34 @@ export function onReply(n: Node, r: Reader): bool {
   const req = r.u32();
   const len = <i32>r.u32();
   if (!r.ok || len < 0 || len != r.remaining) return false;
-  if (inc == n.inc) fxCallReply(req, r.ptr + <usize>r.pos, len);
+  if (inc == n.inc) {
+    callAnswered(n, req);
+    fxCallReply(req, r.ptr + <usize>r.pos, len);
+  }
   return true;
+}
+
+/**
+ * A reply proves its call was delivered, and so every message its route sent before it (the
+ * target delivers in order): they are settled now, as a DELIVERED answer would, whose answer may
+ * be lost with the link or the member. Otherwise a member lost after answering would turn a call
+ * already answered, and the sends before it, into R_DELIVERY_UNKNOWN.
+ */
+function callAnswered(n: Node, req: u32): void {
+  const m = n.msgs;
+  if (!m.calls.has(req)) return;
+  const at = m.routes.find(m.calls.get(req));
+  if (at < 0) return;
+  const route = m.routes.valueAt(at);
+  let k = 0;
+  while (k < route.inFlight && route.msgs[route.head + k].req != req) k++;
+  if (k == route.inFlight) return; // not in flight: never sent, so not what this reply answers
+  for (let i = 0; i <= k; i++) settle(n, route.msgs[route.head + i], R_OK);
+  route.head += k + 1;
+  route.inFlight -= k + 1;
+  if (route.inFlight == 0) route.target = null;
+  route.compact();
+  m.dirty.add(route.id);
 }
 
 /**
@@ -352,6 +381,7 @@ export function onReply(n: Node, r: Reader): bool {
  * Deliveries are the common case, thousands a step under load: they go out as one record.
  */
 function settle(n: Node, o: Outgoing, code: u8): void {
+  if (o.call) n.msgs.calls.delete(o.req);
   if (code == R_OK) n.msgs.delivered.push(o.req);
   else fxMessageStatus(o.req, code);
 }
