@@ -10,8 +10,9 @@
 //    be max(last delivered + 1, base) for that sender and generation; an older seq is a duplicate,
 //    dropped. It answers MESSAGE_ACK per child: DELIVERED up to seq, or WAIT from seq on (nothing
 //    from seq on was delivered: the child does not run here), and later READY once it runs here.
-//  - The sender drops what is DELIVERED (resolving `send`), takes WAITed messages back, and sends
-//    them again only after READY, a change of target, or MESSAGE_RETRY_MS. It switches target only
+//  - The sender drops what is DELIVERED (resolving `send`; a call's REPLY counts as DELIVERED up to
+//    the call), takes WAITed messages back, and sends them again only after READY, a change of
+//    target, or MESSAGE_RETRY_MS. It switches target only
 //    when nothing is in flight, so every message is answered by the member it went to before it
 //    can go anywhere else: none is delivered twice, and per-sender order holds across moves.
 //  - A member lost (or whose link broke) with messages in flight cannot say whether it delivered
