@@ -53,7 +53,7 @@ export class FaultProxy {
   identifyAll() {
     for (const c of this.conns) {
       if (c.key !== '?') continue;
-      const from = this.dialer(c.remotePort);
+      const from = this.dialer(c.remotePort, c.client.localPort);
       if (!from) continue;
       c.key = pairKey(from, c.to);
       this.unidentified--;
@@ -79,7 +79,7 @@ export class FaultProxy {
 
   accept(to, client) {
     const target = this.listeners.get(to).target;
-    const from = this.dialer(client.remotePort);
+    const from = this.dialer(client.remotePort, client.localPort);
     const key = from ? pairKey(from, to) : '?';
     this.accepted++;
     if (!from) this.unidentified++;
@@ -92,9 +92,9 @@ export class FaultProxy {
     this.conns.add(new Connection(this, key, client, upstream, to, client.remotePort));
   }
 
-  /** The member whose process owns the local end of a connection from `port`. */
-  dialer(port) {
-    const inode = socketInode(port);
+  /** The member whose process owns the local end of a connection from `port` (to the proxy's `toPort`). */
+  dialer(port, toPort) {
+    const inode = socketInode(port, toPort);
     if (!inode) return undefined;
     const link = `socket:[${inode}]`;
     for (const [pid, name] of this.pids) {
@@ -116,14 +116,26 @@ export class FaultProxy {
 
 const OK = { mode: 'ok', delayMs: 0 };
 
-/** The inode of the IPv4 loopback socket whose local port is `port`, from /proc/net/tcp. */
-function socketInode(port) {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+/**
+ * The inode of the IPv4 loopback socket from local port `port` to `toPort`, from /proc/net/tcp.
+ * The table is the whole machine's: an earlier connection from the same ephemeral port to
+ * elsewhere may linger there (TIME_WAIT, inode 0), so the remote port must match too.
+ */
+function socketInode(port, toPort) {
   let text;
   try { text = readFileSync('/proc/net/tcp', 'utf8'); } catch { return undefined; }
+  return inodeIn(text, port, toPort);
+}
+
+/** socketInode on the text of a /proc/net/tcp table (exported for its test). */
+export function inodeIn(text, port, toPort) {
+  const hex = (p) => `:${p.toString(16).toUpperCase().padStart(4, '0')}`;
+  const local = hex(port), remote = toPort ? hex(toPort) : '';
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f[1]?.endsWith(hex) && f[1].startsWith('0100007F')) return f[9];
+    if (!f[1]?.endsWith(local) || !f[1].startsWith('0100007F') || f[9] === '0') continue;
+    if (remote && !f[2]?.endsWith(remote)) continue;
+    return f[9];
   }
   return undefined;
 }

@@ -56,10 +56,14 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.HANDOFF]: ['str', 'u8', 'u32', 'u32', 'bytes'],
   // id, epoch of the instance that checkpointed, schema version, state
   [MSG.CHECKPOINT]: ['str', 'u32', 'u32', 'bytes'],
+  // partition 'majority': the sender's remaining lease wait (ms), then the roster, per name: incarnation, left gracefully (0 or 1)
+  [23]: ['u32', { list: ['str', 'u64', 'u8'] }],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
 export const MSG_RENEW = 22;
+/** ROSTER (partition 'majority'): outside MSG because the codec's capture runs no majority-mode node (sim-majority.test.ts decodes it). */
+export const MSG_ROSTER = 23;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

@@ -3,7 +3,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 // @ts-expect-error plain ES module without types
-import { FaultProxy } from '../chaos/proxy.mjs';
+import { FaultProxy, inodeIn } from '../chaos/proxy.mjs';
 
 let proxy: InstanceType<typeof FaultProxy> | undefined;
 let echo: Server | undefined;
@@ -111,5 +111,16 @@ describe('chaos fault proxy', () => {
     await proxy.close();
     expect(proxy.conns.size).toBe(0);
     proxy = undefined;
+  });
+
+  it("names a dialer whose ephemeral port lingers in TIME_WAIT from an earlier connection elsewhere (the table is the machine's)", () => {
+    // local 127.0.0.1:0xC350 (50000): first a TIME_WAIT line to port 0x1F90 (inode 0), then the live one to the proxy's 0x2710.
+    const table = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:C350 0100007F:1F90 06 00000000:00000000 03:00000F5A 00000000     0        0 0 3 0000000000000000',
+      '   1: 0100007F:C350 0100007F:2710 01 00000000:00000000 00:00000000 00000000  1000        0 424242 1 0000000000000000',
+    ].join('\n');
+    expect(inodeIn(table, 50000, 10000)).toBe('424242');
+    expect(inodeIn(table, 50000, 8080)).toBeUndefined();
   });
 });

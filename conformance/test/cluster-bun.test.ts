@@ -3,9 +3,11 @@ import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
 import { stateScenarios } from './scenarios-state.js';
+import { majorityScenarios } from './scenarios-majority.js';
 import { bunDriver } from '../src/drivers/cluster.js';
 
 scenarios(bunDriver);
 messageScenarios(bunDriver);
 cordonScenarios(bunDriver);
 stateScenarios(bunDriver);
+majorityScenarios(bunDriver);

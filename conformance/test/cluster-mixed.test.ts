@@ -4,9 +4,11 @@ import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
 import { stateScenarios } from './scenarios-state.js';
+import { majorityScenarios } from './scenarios-majority.js';
 import { mixedDriver } from '../src/drivers/cluster.js';
 
 scenarios(mixedDriver);
 messageScenarios(mixedDriver);
 cordonScenarios(mixedDriver);
 stateScenarios(mixedDriver);
+majorityScenarios(mixedDriver);

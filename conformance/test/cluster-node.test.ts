@@ -3,9 +3,11 @@ import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
 import { stateScenarios } from './scenarios-state.js';
+import { majorityScenarios } from './scenarios-majority.js';
 import { nodeDriver } from '../src/drivers/cluster.js';
 
 scenarios(nodeDriver);
 messageScenarios(nodeDriver);
 cordonScenarios(nodeDriver);
 stateScenarios(nodeDriver);
+majorityScenarios(nodeDriver);

@@ -117,6 +117,7 @@ export const Q_MEMBERS: i32 = 3;
 export const Q_DIGEST: i32 = 4;
 export const Q_COUNTERS: i32 = 5;
 export const Q_INFO: i32 = 6;
+export const Q_ROSTER: i32 = 60;  // partition 'majority': the roster's names present (roster.ts); empty in the other modes
 export const Q_INIT: i32 = 7;    // str: why init was refused ('' when the node runs)
 
 // Placement state of a member (the cordon table, cordon.ts; the members view).

@@ -42,7 +42,8 @@ export const MSG_CHECKPOINT: u8 = 18; // a running child's last checkpoint, for 
 export const MSG_MEMBER_STATE: u8 = 20; // my weight and the placement state I apply (cordon.ts)
 export const MSG_CORDONS: u8 = 21;      // the cordon table: who is cordoned or draining, last writer wins
 export const MSG_RENEW: u8 = 22;      // a credential member's renewed expiry and its proof (renewal.ts)
-export const MSG_MAX: u8 = 22;
+export const MSG_ROSTER: u8 = 23;     // majority mode: whom the quorum counts, and who left (roster.ts)
+export const MSG_MAX: u8 = 23;
 
 /**
  * Validates a frame's header against its real length and the limit. Returns the message type

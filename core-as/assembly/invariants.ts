@@ -13,6 +13,7 @@ import { dotRep } from './crdt';
 import { freshCandidates } from './ownership';
 import { quorumOk } from './lease';
 import { routesSane } from './messages';
+import { rosterSane, aloneInRoster } from './roster';
 
 export function invariants(n: Node): string {
   if (!n.initialised) return '';
@@ -25,6 +26,7 @@ export function invariants(n: Node): string {
   if (broken.length == 0) broken = candidatesAgree(n);
   if (broken.length == 0) broken = quorumLeaseKept(n);
   if (broken.length == 0) broken = routesSane(n);
+  if (broken.length == 0) broken = rosterSane(n);
   if (broken.length == 0 && n.guardStops != 0) {
     broken = 'reconcile_guard: the reconcile loop stopped at its guard ' + n.guardStops.toString() + ' time(s)';
   }
@@ -133,7 +135,7 @@ function waitsSane(n: Node): string {
     return 'ack_quorum: ' + n.ackedAwaitingQuorum.length.toString() + ' acknowledged ops wait for a quorum that is held';
   }
   if (n.ackWaits.size > 0) {
-    if (n.members.count == 0 && n.cfg.quorum <= 0) return 'ack_waits: ' + n.ackWaits.size.toString() + ' waiting with no member to acknowledge';
+    if (n.members.count == 0 && (n.cfg.quorum == 0 || aloneInRoster(n))) return 'ack_waits: ' + n.ackWaits.size.toString() + ' waiting with no member to acknowledge';
     const ks = n.ackWaits.keys();
     for (let i = 0; i < ks.length; i++) {
       if (dotRep(ks[i]) != n.desired.myRep) return 'ack_waits: a wait for a dot of replica ' + dotRep(ks[i]).toString();

@@ -1,5 +1,10 @@
-// Quorum as a lease (`partition: { quorum: N }`; DESIGN.md "Handover, overlap and partitions").
+// Quorum as a lease (`partition: { quorum: N }` or `'majority'`; DESIGN.md "Handover, overlap
+// and partitions").
 //
+// - In majority mode N is a majority of the node's roster (roster.ts: every name it has known in
+//   this scope, crashed or silent ones included, minus those that left gracefully), only members
+//   of the roster count, and a node not yet admitted to its own roster holds no quorum. The rest
+//   of this file applies unchanged with that N.
 // - Once per step, after the step's frames (node.ts endStep), a node counts its FRESH members:
 //   itself and every member heard within failureTimeoutMs on a link that is still open. Fewer
 //   than N: it holds no quorum, stops its children and starts none, and acknowledges nothing.
@@ -16,6 +21,7 @@
 import { Node } from './node';
 import { Member } from './model';
 import { namedButUnlinked, namedWindowMs } from './dials';
+import { majorityMode, rosterCounts, rosterHasSelf, rosterQuorum, rosterAdmit, rosterLeaseWaitGrew } from './roster';
 import {
   STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
 } from './limits';
@@ -24,22 +30,27 @@ import {
 export function quorumOk(n: Node): bool {
   // A node whose credential expired runs nothing: the cluster has closed it out.
   if (n.ownCredentialExpired) return false;
-  return n.cfg.quorum <= 0 || n.quorumHeld;
+  return n.cfg.quorum == 0 || n.quorumHeld;
 }
 
-/** One evaluation per step: itself plus the fresh members against N. Returns whether it changed. */
+/**
+ * One evaluation per step: itself plus the fresh members against N (in majority mode, only
+ * members of the roster count, and N is a majority of it). Returns whether it changed.
+ */
 export function evaluateQuorum(n: Node): bool {
-  if (n.cfg.quorum <= 0) return false;
+  if (n.cfg.quorum == 0) return false;
+  const majority = majorityMode(n);
   let fresh = 1;
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
-    if (m.link != 0 && n.now - m.lastHeard <= n.cfg.failureTimeoutMs) fresh++;
+    if (m.link != 0 && n.now - m.lastHeard <= n.cfg.failureTimeoutMs && (!majority || rosterCounts(n, m))) fresh++;
   }
-  const held = fresh >= n.cfg.quorum;
-  if (held == n.quorumHeld) return false;
+  const held = majority ? rosterHasSelf(n) && fresh >= rosterQuorum(n) : fresh >= n.cfg.quorum;
+  const changed = held != n.quorumHeld;
   n.quorumHeld = held;
-  return true;
+  if (majority) rosterAdmit(n);
+  return changed;
 }
 
 /**
@@ -67,11 +78,12 @@ function maxShutdownMs(n: Node): i64 {
 
 /** A member is lost (not by BYE): in quorum mode, nothing new starts here until its lease is over. */
 export function leaseLost(n: Node, m: Member, reason: string): void {
-  if (n.cfg.quorum <= 0 || reason == 'left') return;
+  if (n.cfg.quorum == 0 || reason == 'left') return;
   const at = m.lastHeard + takeoverWaitMs(n);
   if (at <= n.takeoverAt) return;
   n.takeoverAt = at;
   n.takeoverPending = true;
+  rosterLeaseWaitGrew(n);
 }
 
 /**
@@ -81,7 +93,7 @@ export function leaseLost(n: Node, m: Member, reason: string): void {
  * start what the other runs (a heal, a join or a flap can leave the mesh incomplete).
  */
 export function takeoverAllowed(n: Node): bool {
-  return n.now >= n.takeoverAt && (n.cfg.quorum <= 0 || meshComplete(n));
+  return n.now >= n.takeoverAt && (n.cfg.quorum == 0 || meshComplete(n));
 }
 
 /**

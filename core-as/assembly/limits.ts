@@ -117,6 +117,12 @@ export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
 if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+/**
+ * Names in a majority-mode roster (roster.ts), members that left gracefully included until a new
+ * name needs their room; past it a joiner is not admitted (it runs nothing, the others go on).
+ */
+export const ROSTER_NAMES_MAX: i32 = 1024;
+if (ROSTER_NAMES_MAX > MEMBERS_MAX) ERROR('a roster names no more nodes than a cluster may have');
 
 // ---- messages to children (messages.ts) ----------------------------------------------------------
 /** Messages one node holds for one child at most (option `messageBufferMax`). */
@@ -141,6 +147,11 @@ export const MESSAGE_WAITERS_MAX: i32 = 65536;
  */
 export const MESSAGE_MARKS_KEPT_MS: i64 = 30000;
 export const MESSAGE_MARKS_KEPT_TIMEOUTS: i64 = 4;
+/**
+ * Calls that failed (delivery unknown, timeout) whose late REPLY is dropped, at most: a target
+ * declared lost may come back on a new link and still answer; the oldest are forgotten first.
+ */
+export const MESSAGE_FAILED_CALLS_MAX: i32 = 4096;
 /** How often marks of children gone from this node are looked at. */
 export const MESSAGE_MARKS_SWEEP_MS: i64 = 1000;
 if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');

@@ -10,6 +10,8 @@
 //   meantime), when its link closed and the redial was refused, when it says BYE, or when a
 //   newer incarnation of it connects. Its claims are
 //   void at once, so its children may start elsewhere.
+// - In majority mode a BYE also takes the member off the roster (roster.ts), and every link that
+//   comes up carries ROSTER first after MEMBERS.
 // The one design choice people ask about: a lost link alone does not make a member down. Links
 // flap far more often than nodes fail; the member keeps its claims until it is silent long
 // enough, or until the redial that follows the lost link is refused (its process is gone: the
@@ -29,6 +31,7 @@ import { sendClaimsFull } from './claims';
 import { handoffsOnConnect, handoffsMemberDown } from './handoff';
 import { leaseLost } from './lease';
 import { sendCordonsTo, sendMemberStateTo } from './cordon';
+import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -90,7 +93,7 @@ export function memberUp(n: Node, l: Link): void {
       }
       // A member back on a new link may complete the mesh the quorum lease waits for
       // (lease.ts takeoverAllowed), and nothing else would look at the waiting children again.
-      if (m.link == 0 && n.cfg.quorum > 0) n.allDirty = true;
+      if (m.link == 0 && n.cfg.quorum != 0) n.allDirty = true;
       m.link = l.id;
       m.lastHeard = n.now;
       m.inc = l.peerInc;
@@ -129,8 +132,10 @@ function noteCredential(m: Member, l: Link): void {
 function afterConnect(n: Node, m: Member, link: u32): void {
   // Routes waiting for this member's link, or in flight over the one it replaces (messages.ts).
   n.msgs.allDirty = true;
+  rosterLinkUp(n, m);
   writeMembers(n);
   n.outbox.to(link);
+  sendRosterTo(n, link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
   sendCordonsTo(n, link);
   handoffsOnConnect(n, m, link);
@@ -243,7 +248,9 @@ export function onLeaving(n: Node, m: Member, r: Reader): bool {
 
 /** BYE: the member released everything and is gone. A BYE with a payload is ignored (not rejected). */
 export function onBye(n: Node, m: Member, r: Reader): void {
-  if (r.remaining == 0) memberDown(n, m, 'left');
+  if (r.remaining != 0) return;
+  rosterLeft(n, m);
+  memberDown(n, m, 'left');
 }
 
 export function silentMembersDue(n: Node): i64 {

@@ -10,9 +10,8 @@
 //    be max(last delivered + 1, base) for that sender and generation; an older seq is a duplicate,
 //    dropped. It answers MESSAGE_ACK per child: DELIVERED up to seq, or WAIT from seq on (nothing
 //    from seq on was delivered: the child does not run here), and later READY once it runs here.
-//  - The sender drops what is DELIVERED (resolving `send`; a call's REPLY counts as DELIVERED up to
-//    the call), takes WAITed messages back, and sends them again only after READY, a change of
-//    target, or MESSAGE_RETRY_MS. It switches target only
+//  - The sender drops what is DELIVERED (resolving `send`), takes WAITed messages back, and sends
+//    them again only after READY, a change of target, or MESSAGE_RETRY_MS. It switches target only
 //    when nothing is in flight, so every message is answered by the member it went to before it
 //    can go anywhere else: none is delivered twice, and per-sender order holds across moves.
 //  - A member lost (or whose link broke) with messages in flight cannot say whether it delivered
@@ -33,7 +32,7 @@ import {
 import {
   ID_BYTES_MAX, API_ID_BYTES_MAX, NAME_BYTES_MAX, WIRE_ITEMS_MAX, MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS,
   MESSAGE_PAYLOAD_DEFAULT_BYTES, MESSAGE_PAYLOAD_BYTES_MAX, MESSAGE_BATCH_BYTES, MESSAGE_RETRY_MS, MESSAGE_WAITERS_MAX,
-  MESSAGE_MARKS_KEPT_MS, MESSAGE_MARKS_KEPT_TIMEOUTS, MESSAGE_MARKS_SWEEP_MS,
+  MESSAGE_MARKS_KEPT_MS, MESSAGE_MARKS_KEPT_TIMEOUTS, MESSAGE_MARKS_SWEEP_MS, MESSAGE_FAILED_CALLS_MAX,
 } from './limits';
 import { Node } from './node';
 import { Member, LocalChild, S_RUNNING, C_RUNNING, C_STARTING, C_RESTARTING } from './model';
@@ -50,6 +49,8 @@ const ACK_CODE_MAX: u8 = 2;
 
 /** One message a sender holds until its target answers. */
 class Outgoing {
+  /** A call whose REPLY came while it still waited for its target's DELIVERED: it was delivered. */
+  answered: bool = false;
   constructor(public seq: u64, public req: u32, public call: bool, public payload: Uint8Array, public at: i64) {}
 }
 
@@ -118,12 +119,16 @@ export class Messages {
   answers: Map<string, Array<Answer>> = new Map();
   marks: StrMap<Marks> = new StrMap<Marks>();
   nextSweep: i64 = i64.MAX_VALUE;
+  /** Calls sent from here and not settled yet, by request (a REPLY may come before the DELIVERED). */
+  calls: Map<u32, Outgoing> = new Map();
+  /** Calls settled with a failure, oldest first (a ring of MESSAGE_FAILED_CALLS_MAX): a late REPLY to one is dropped. */
+  failedCalls: Set<u32> = new Set();
+  failedOrder: Array<u32> = [];
+  failedNext: i32 = 0;
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
   /** Requests settled R_OK in this step, reported together at its end (FX_MESSAGES_DELIVERED). */
   delivered: Array<u32> = [];
-  /** Calls a route holds, by request, to the route's child id: their reply settles them (callAnswered). */
-  calls: Map<u32, string> = new Map();
 }
 
 // ---- events in: the API and the runner -------------------------------------------------------
@@ -154,8 +159,9 @@ export function sendMessage(n: Node, req: u32, call: bool, r: Reader): void {
   if (at >= 0) route = m.routes.valueAt(at);
   else { m.gens++; route = new Route(id, m.gens); m.routes.set(id, route); }
   if (route.held >= m.bufferMax) { fxMessageStatus(req, R_BUFFER_FULL); return; }
-  route.msgs.push(new Outgoing(route.nextSeq++, req, call, r.fixed(len), n.now));
-  if (call) m.calls.set(req, id);
+  const o = new Outgoing(route.nextSeq++, req, call, r.fixed(len), n.now);
+  route.msgs.push(o);
+  if (call) m.calls.set(req, o);
   m.dirty.add(id);
 }
 
@@ -347,44 +353,38 @@ export function onReply(n: Node, r: Reader): bool {
   const req = r.u32();
   const len = <i32>r.u32();
   if (!r.ok || len < 0 || len != r.remaining) return false;
-  if (inc == n.inc) {
-    callAnswered(n, req);
-    fxCallReply(req, r.ptr + <usize>r.pos, len);
-  }
+  if (inc != n.inc) return true;
+  // The caller was told the call failed (its target was lost, then came back on a new link).
+  if (n.msgs.failedCalls.has(req)) { n.msgs.failedCalls.delete(req); return true; }
+  fxCallReply(req, r.ptr + <usize>r.pos, len);
+  if (n.msgs.calls.has(req)) n.msgs.calls.get(req).answered = true;
   return true;
 }
 
 /**
- * A reply proves its call was delivered, and so every message its route sent before it (the
- * target delivers in order): they are settled now, as a DELIVERED answer would, whose answer may
- * be lost with the link or the member. Otherwise a member lost after answering would turn a call
- * already answered, and the sends before it, into R_DELIVERY_UNKNOWN.
- */
-function callAnswered(n: Node, req: u32): void {
-  const m = n.msgs;
-  if (!m.calls.has(req)) return;
-  const at = m.routes.find(m.calls.get(req));
-  if (at < 0) return;
-  const route = m.routes.valueAt(at);
-  let k = 0;
-  while (k < route.inFlight && route.msgs[route.head + k].req != req) k++;
-  if (k == route.inFlight) return; // not in flight: never sent, so not what this reply answers
-  for (let i = 0; i <= k; i++) settle(n, route.msgs[route.head + i], R_OK);
-  route.head += k + 1;
-  route.inFlight -= k + 1;
-  if (route.inFlight == 0) route.target = null;
-  route.compact();
-  m.dirty.add(route.id);
-}
-
-/**
  * A message's outcome for the host, exactly once (a call's answer follows its R_OK separately).
- * Deliveries are the common case, thousands a step under load: they go out as one record.
+ * A call that was answered was delivered, whatever became of its DELIVERED (a REPLY and then a
+ * lost link before the MESSAGE_ACK): it settles R_OK, never R_DELIVERY_UNKNOWN. Deliveries are
+ * the common case, thousands a step under load: they go out as one record.
  */
 function settle(n: Node, o: Outgoing, code: u8): void {
-  if (o.call) n.msgs.calls.delete(o.req);
-  if (code == R_OK) n.msgs.delivered.push(o.req);
-  else fxMessageStatus(o.req, code);
+  const c = o.answered ? R_OK : code;
+  if (o.call) {
+    n.msgs.calls.delete(o.req);
+    if (c != R_OK) rememberFailedCall(n.msgs, o.req);
+  }
+  if (c == R_OK) n.msgs.delivered.push(o.req);
+  else fxMessageStatus(o.req, c);
+}
+
+function rememberFailedCall(m: Messages, req: u32): void {
+  if (m.failedOrder.length < MESSAGE_FAILED_CALLS_MAX) m.failedOrder.push(req);
+  else {
+    m.failedCalls.delete(m.failedOrder[m.failedNext]);
+    m.failedOrder[m.failedNext] = req;
+    m.failedNext = (m.failedNext + 1) % MESSAGE_FAILED_CALLS_MAX;
+  }
+  m.failedCalls.add(req);
 }
 
 // ---- end of step: routes out, answers out ----------------------------------------------------
@@ -594,8 +594,10 @@ function sendTo(n: Node, route: Route, to: Member): void {
 export function routesSane(n: Node): string {
   const m = n.msgs;
   const ids = m.routes.keys();
+  let calls = 0;
   for (let i = 0; i < ids.length; i++) {
     const r = m.routes.get(ids[i]);
+    for (let j = r.head; j < r.msgs.length; j++) if (r.msgs[j].call) calls++;
     if (r.held <= 0) return 'message_routes: the route of ' + r.id + ' holds nothing after the step';
     if (r.held > m.bufferMax) return 'message_routes: the route of ' + r.id + ' holds ' + r.held.toString() + ' messages, over its bound';
     if (r.inFlight < 0 || r.inFlight > r.held) return 'message_routes: ' + r.id + ' has ' + r.inFlight.toString() + ' in flight of ' + r.held.toString();
@@ -604,5 +606,6 @@ export function routesSane(n: Node): string {
       if (r.msgs[j].seq <= r.msgs[j - 1].seq) return 'message_routes: ' + r.id + ' holds seq ' + r.msgs[j].seq.toString() + ' after ' + r.msgs[j - 1].seq.toString();
     }
   }
+  if (calls != m.calls.size) return 'message_routes: ' + calls.toString() + ' calls held, ' + m.calls.size.toString() + ' unsettled calls known';
   return '';
 }

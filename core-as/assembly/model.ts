@@ -89,6 +89,9 @@ export class Member {
   announced: bool = false;
   stateMode: u8 = 0;
   stateStamp: u64 = 0;
+  /** Majority mode (roster.ts): this incarnation has sent its ROSTER, and the last one's digest. */
+  rosterSeen: bool = false;
+  rosterDigest: u64 = 0;
   constructor(public name: string, public inc: u64, public address: string, public kinds: Array<string>, public weight: f64) {
     this.cand = new Candidate(name, weight);
     for (let i = 0; i < kinds.length; i++) this.kindSet.add(kinds[i]);

@@ -22,11 +22,12 @@
 //   cordon.ts       cordon, drain, weights: who takes new placements, a drained member's releases
 //   outbox.ts       the one way a frame is sent (fragments.ts splits and reassembles)
 //   handoff.ts      a moving child's state to its new owner; checkpoints to the next in line
+//   lease.ts        the quorum lease; roster.ts whom it counts in majority mode
 
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -60,6 +61,7 @@ import {
   redialRefused,
 } from './membership';
 import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
+import { Roster, rosterInit, onRoster, flushRoster } from './roster';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
 import { reconcileAll, ownerOf } from './ownership';
@@ -76,7 +78,7 @@ export class Config {
   heartbeatMs: i64 = HEARTBEAT_DEFAULT_MS;
   failureTimeoutMs: i64 = FAILURE_TIMEOUT_DEFAULT_MS;
   syncIntervalMs: i64 = SYNC_INTERVAL_DEFAULT_MS;
-  quorum: i32 = 0;           // 0 = 'available'
+  quorum: i32 = 0;           // 0 = 'available', -1 = 'majority' (roster.ts QUORUM_MAJORITY)
   weight: f64 = 1;
   maxFrameBytes: i32 = FRAME_DEFAULT_BYTES;
 }
@@ -133,6 +135,8 @@ export class Node {
   takeoverPending: bool = false;
   /** A start was held back for a node a member named; at this time that stops counting (0: none). */
   meshHeldUntil: i64 = 0;
+  /** Majority mode: whom the lease counts (roster.ts). */
+  roster: Roster = new Roster();
 
   // The cluster: links (authenticated or in their handshake), members, addresses to dial.
   links: Map<u32, Link> = new Map();
@@ -236,7 +240,9 @@ export class Node {
     this.desired.init(this.name, planted(this.bugs, BUG_IGNORE_INCARNATION) ? 0 : this.inc);
     this.desired.feed = this.view.feed;
     this.members.maxInc.set(this.name, this.inc);
-    for (let i = 0; i < seeds.length; i++) if (seeds[i] != this.listen) dialSeed(this, seeds[i]);
+    let dialed = 0;
+    for (let i = 0; i < seeds.length; i++) if (seeds[i] != this.listen) { dialSeed(this, seeds[i]); dialed++; }
+    rosterInit(this, dialed);
     this.initialised = true;
     this.allDirty = true;
   }
@@ -311,6 +317,7 @@ export class Node {
     flushClaims(this);
     flushMessages(this);
     flushCordons(this);
+    flushRoster(this);
     this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
@@ -411,6 +418,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_REPLY: ok = onReply(n, r); break;
     case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
     case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
+    case MSG_ROSTER: ok = onRoster(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);

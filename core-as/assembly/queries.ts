@@ -8,13 +8,15 @@ import { Writer } from './io';
 import { Node } from './node';
 import { S_RUNNING, Claim, Member } from './model';
 import {
-  Q_LOCAL, Q_GLOBAL_SCRATCH, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT, FERR_COUNT, MS_UP, MS_LEAVING, MS_DISCONNECTED,
+  Q_LOCAL, Q_GLOBAL_SCRATCH, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT, Q_ROSTER, FERR_COUNT, MS_UP, MS_LEAVING, MS_DISCONNECTED,
 } from './boundary';
 import { TESTING } from './flags';
 import { writeGlobalScratch } from './global-view';
 import { mix64, xxh64String } from './hash';
 import { StrMap } from './strmap';
 import { tableMode } from './cordon';
+import { quorumOk } from './lease';
+import { majorityMode, writeRosterNames } from './roster';
 
 export function writeQuery(n: Node, kind: i32, w: Writer): void {
   if (kind == Q_LOCAL) writeLocal(n, w);
@@ -23,6 +25,7 @@ export function writeQuery(n: Node, kind: i32, w: Writer): void {
   else if (kind == Q_DIGEST) { w.u64(stateDigest(n)); w.u64(n.desired.digest()); }
   else if (kind == Q_COUNTERS) { w.u32(<u32>FERR_COUNT); for (let i = 0; i < FERR_COUNT; i++) w.u32(n.rejectedCount(i)); }
   else if (kind == Q_INIT) w.str(n.initError);
+  else if (kind == Q_ROSTER) writeRosterNames(n, w);
   else if (kind == Q_INFO) {
     w.str(n.name); w.u64(n.inc); w.bool(n.ready()); w.bool(n.leaving); w.bool(n.left);
     w.u32(<u32>n.desired.size); w.u32(<u32>n.localCount()); w.str(n.notReadyReason());
@@ -31,6 +34,8 @@ export function writeQuery(n: Node, kind: i32, w: Writer): void {
     const cs = n.localChildren();
     for (let i = 0; i < cs.length; i++) { if (cs[i].state == S_RUNNING) running++; else moving++; }
     w.u32(running); w.u32(moving); w.u32(<u32>n.memberCount());
+    // The lease: held (always in 'available' mode), and the roster's names present (majority mode, else 0).
+    w.bool(quorumOk(n)); w.u32(majorityMode(n) ? <u32>n.roster.present : 0);
   }
 }
 

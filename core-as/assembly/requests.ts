@@ -3,7 +3,8 @@
 // A start or terminate is a local CRDT op; its dot goes out in this step's DELTA and the
 // request waits until a peer acknowledges that dot: then two members hold it. Alone at the end
 // of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
-// ack survives only as long as this node); in quorum mode it never does, and an ACK counts only
+// ack survives only as long as this node), and so does a node in 'majority' mode whose roster is
+// itself alone (it is the whole cluster); in quorum mode it never does, and an ACK counts only
 // while the node holds its quorum. An identical repeated start is a new op of the same spec and
 // waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
 // somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
@@ -22,6 +23,7 @@ import { dotKey, dotCounterFits } from './crdt';
 import { fxReply, fxEvent } from './effects';
 import { membershipChanged } from './membership';
 import { quorumOk } from './lease';
+import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
 
 // What reconcile found for a child whose waiters it checks.
@@ -127,7 +129,7 @@ function acked(n: Node, wt: Waiter): void {
 
 /**
  * End of step (after the quorum is evaluated): ops a peer holds are acknowledged once this node
- * holds its quorum; alone at the end of a step in 'available' mode (not merely between a
+ * holds its quorum; alone at the end of a step in 'available' mode or alone in its roster (not merely between a
  * member going and another coming in one step), every waiting op is acknowledged.
  */
 export function settleAcks(n: Node): void {
@@ -136,7 +138,7 @@ export function settleAcks(n: Node): void {
     n.ackedAwaitingQuorum = [];
     for (let i = 0; i < ws.length; i++) acked(n, ws[i]);
   }
-  if (n.cfg.quorum > 0 || n.members.count > 0 || n.ackWaits.size == 0) return;
+  if (!(n.cfg.quorum == 0 || aloneInRoster(n)) || n.members.count > 0 || n.ackWaits.size == 0) return;
   const vs = n.ackWaits.values();
   n.ackWaits.clear();
   for (let i = 0; i < vs.length; i++) acked(n, vs[i]);

@@ -20,7 +20,7 @@ import {
   type LocalChildView, type GlobalChildView, type MemberView, type NodeInfo, type RejectReason, type SpecView,
 } from './queries.js';
 import { GlobalViewCache } from './global-view.js';
-import { Q_LOCAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT } from './generated/boundary.js';
+import { Q_LOCAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT, Q_ROSTER } from './generated/boundary.js';
 import { TICK_RECORD_BYTES } from './limits.js';
 
 type InputBuffer = (len: number) => number;
@@ -183,6 +183,8 @@ export class Core {
   /** Digest of the whole replicated state (desired map + every live member's claims), and of the desired map alone. */
   digest(): { state: bigint; desired: bigint } { return readDigest(this.query(Q_DIGEST)); }
   counters(): Record<RejectReason, number> { return readCounters(this.query(Q_COUNTERS)); }
+  /** partition 'majority': the names this node's roster counts (empty in the other modes). */
+  roster(): string[] { const r = this.query(Q_ROSTER); return Array.from({ length: r.u32() }, () => r.str()); }
   info(): NodeInfo { return readInfo(this.query(Q_INFO)); }
 
   /** The spec this node holds for an id (its effective entry), or undefined. */

@@ -16,7 +16,7 @@ export interface NodeParams {
   heartbeatMs: number;
   failureTimeoutMs: number;
   syncIntervalMs: number;
-  /** 0 = partition 'available'; N = a side needs N live members to run children. */
+  /** 0 = partition 'available'; N = a side needs N live members to run children; QUORUM_MAJORITY (-1) = partition 'majority'. */
   quorum: number;
   weight: number;
   maxFrameBytes: number;

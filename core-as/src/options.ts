@@ -10,6 +10,7 @@ import {
   ADDRESS_BYTES_MAX, KIND_BYTES_MAX, KINDS_MAX, PENDING_LINKS_DEFAULT, MAX_FRAME_BYTES_DEFAULT, MAX_FRAME_BYTES_MIN, NAME_BYTES_MAX, SCOPE_BYTES_MAX, SECRET_BYTES_MAX,
   HANDOFF_TIMEOUT_DEFAULT_MS, STATE_DEFAULT_BYTES, STATE_BYTES_MAX,
 } from './limits.js';
+import { QUORUM_MAJORITY } from './generated/boundary.js';
 
 const utf8 = new TextEncoder();
 const utf8Bytes = (s: string) => utf8.encode(s).length;
@@ -49,7 +50,12 @@ export interface CommonOptions extends MessageOptions {
   heartbeatMs?: number;
   failureTimeoutMs?: number;
   syncIntervalMs?: number;
-  partition?: 'available' | { quorum: number };
+  /**
+   * 'available' (default): each side of a netsplit runs what it owns. { quorum: N }: a member that
+   * does not hear N members (itself included) runs nothing. 'majority': the same with N = a
+   * majority of the members known in this scope, minus those that left gracefully (README).
+   */
+  partition?: 'available' | 'majority' | { quorum: number };
   weight?: number;
   maxFrameBytes?: number;
   /** Inbound connections in their handshake at once at most (default 64); past it new ones are closed at once (`pending_limit`). */
@@ -151,9 +157,10 @@ export function resolveOptions(input: unknown, defaultName: () => string): Resol
   if (failureTimeoutMs <= heartbeatMs) throw new InvalidOptionError('failureTimeoutMs', 'must be greater than heartbeatMs');
   const syncIntervalMs = posInt(o, 'syncIntervalMs', 1000);
   let quorum = 0;
-  if (o.partition !== undefined && o.partition !== 'available') {
+  if (o.partition === 'majority') quorum = QUORUM_MAJORITY;
+  else if (o.partition !== undefined && o.partition !== 'available') {
     const p = o.partition as Record<string, unknown>;
-    if (p === null || typeof p !== 'object' || !isInt(p.quorum) || p.quorum < 1) throw new InvalidOptionError('partition', "must be 'available' or { quorum: N } with N >= 1");
+    if (p === null || typeof p !== 'object' || !isInt(p.quorum) || p.quorum < 1) throw new InvalidOptionError('partition', "must be 'available', 'majority' or { quorum: N } with N >= 1");
     quorum = p.quorum;
   }
   let weight = 1;

@@ -22,7 +22,7 @@ export interface MemberOptions {
   heartbeatMs?: number;
   failureTimeoutMs?: number;
   syncIntervalMs?: number;
-  partition?: 'available' | { quorum: number };
+  partition?: 'available' | 'majority' | { quorum: number };
   weight?: number;
   children?: unknown[];
   /** Listen port (default 0 = OS chooses). */

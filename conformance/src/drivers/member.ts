@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     // Benchmark helpers: bulk start, cheap counts, a timed global view.
     startMany: async (specs: unknown[]) => { await Promise.all(specs.map((x) => sup.startChild(x))); return specs.length; },
     counts: () => { const i = sup.stats(); return { running: i.running, busy: i.transitioning, desired: i.desired }; },
+    // The quorum lease: held, and (partition 'majority') the names the roster counts.
+    lease: () => { const i = sup.stats(); return { quorum: i.quorum, roster: i.roster }; },
     localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },

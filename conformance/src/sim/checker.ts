@@ -94,6 +94,10 @@ export class Checker {
   faultFree = true;
   /** partition: { quorum } of the nodes (0: 'available'). */
   quorum = 0;
+  /** partition: 'majority' (N from each node's roster). */
+  majority = false;
+  /** Some lease holds: no overlap, ever, and nothing acknowledged without quorum. */
+  private get leased(): boolean { return this.quorum > 0 || this.majority; }
   /** Called on the first violation (the runner snapshots its trace). */
   onViolation?: (v: Violation) => void;
   /**
@@ -125,6 +129,33 @@ export class Checker {
   constructor(private readonly world: World, private readonly ledger: Ledger) {
     world.observers.push((w, n, fx) => this.afterStep(w, n, fx));
     world.afterEffects.push((_w, n) => this.checkWakeArmed(n));
+  }
+
+  /** name#inc of members some node saw leave gracefully (member_down 'left'): off every roster. */
+  private seenLeft = new Set<string>();
+
+  /**
+   * Majority mode, at quiescence: every node has the same roster; it names no intruder and no
+   * member seen to leave, and nobody but live nodes and members that left unseen (their BYE
+   * reached nobody: they count as crashed). Returns whether a majority of it is alive (then
+   * every live node must be in it), or what is wrong.
+   */
+  private rosterAtQuiescence(alive: SimNode[]): boolean | string {
+    const rosters = alive.map((n) => n.core.roster().sort().join(','));
+    if (new Set(rosters).size > 1) return `rosters differ: ${alive.map((n, i) => `${n.name}=[${rosters[i]}]`).join(' ')}`;
+    const roster = alive[0].core.roster();
+    const live = new Set(alive.map((n) => n.name));
+    for (const name of roster) {
+      if (live.has(name)) continue;
+      if (this.ledger.intruders.has(name)) return `the roster names intruder ${name}`;
+      const lives = [...this.ledger.departed].filter((k) => k.startsWith(`${name}#`));
+      if (lives.length === 0) return `the roster names ${name}, which is neither alive nor departed`;
+      if (lives.every((k) => this.seenLeft.has(k))) return `the roster still names ${name}, which was seen to leave`;
+    }
+    const majority = roster.filter((x) => live.has(x)).length >= Math.floor(roster.length / 2) + 1;
+    const out = alive.find((n) => !roster.includes(n.name));
+    if (majority && out) return `${out.name} is alive but not in the roster [${roster.join(',')}] of a live majority`;
+    return majority;
   }
 
   /** A partition-like fault starts (`on`) or ends; see overlapByRule. */
@@ -171,8 +202,9 @@ export class Checker {
   checkAckHeld(op: StartOp, n: SimNode): void {
     if (op.wait !== 'ack' || op.reply !== 'ok') return;
     const peers = n.members.size;
-    if (this.quorum > 0 && peers + 1 < this.quorum) {
-      this.fail('durability', `${n.name} acknowledged startChild ${op.id} #${op.nonce} (request #${op.req}) with ${peers + 1} of the ${this.quorum} members its quorum needs`, n.name);
+    const need = this.majority ? Math.floor(n.core.info().roster / 2) + 1 : this.quorum;
+    if (this.leased && peers + 1 < need) {
+      this.fail('durability', `${n.name} acknowledged startChild ${op.id} #${op.nonce} (request #${op.req}) with ${peers + 1} of the ${need} members its quorum needs`, n.name);
       return;
     }
     if (peers === 0) return;
@@ -200,17 +232,17 @@ export class Checker {
     const w = this.world;
     const now = w.now;
     // An available cluster may run both sides of a partition (DESIGN.md) until it heals.
-    if (this.quorum === 0 && (this.disorders.size > 0 || now <= this.excusedUntil)) return;
+    if (!this.leased && (this.disorders.size > 0 || now <= this.excusedUntil)) return;
     for (const [id, nodes] of w.runningIds()) {
       if (nodes.length < 2 || this.overlapReported.has(id)) continue;
       if (nodes.some((x) => (this.nodeExcused.get(x) ?? -1) >= now)) continue;
       // An inline child that ignores its stop cannot be forced: a majority cut off from its node
       // cannot know it still runs (outside the quorum guarantee, docs/ARCHITECTURE-faults-notes.md).
-      if (this.quorum > 0 && nodes.some((x) => w.node(x).running.get(id)!.unresponsive)) continue;
+      if (this.leased && nodes.some((x) => w.node(x).running.get(id)!.unresponsive)) continue;
       const args = nodes.map((x) => w.node(x).running.get(id)!.args);
       if (this.concurrentStarts(args)) continue;
       this.overlapReported.add(id);
-      const why = this.quorum > 0 ? `in quorum mode (quorum ${this.quorum})` : this.faultFree ? 'during a fault-free planned move' : 'outside any partition window';
+      const why = this.majority ? 'in majority mode' : this.quorum > 0 ? `in quorum mode (quorum ${this.quorum})` : this.faultFree ? 'during a fault-free planned move' : 'outside any partition window';
       this.fail('no-overlap', `${id} runs on ${nodes.join(' and ')} (${args.map((a) => `#${parseArgs(a)?.nonce}`).join(', ')}) ${why}`);
     }
   }
@@ -232,6 +264,7 @@ export class Checker {
     }
     let ran = false;
     for (const e of fx) {
+      if (e.type === 'event' && e.event.type === 'member_down' && e.event.reason === 'left') this.seenLeft.add(`${e.event.name}#${e.event.incarnation}`);
       // The testing build checks the core's own consistency after every step.
       if (e.type === 'invariant') {
         this.fail('invariant', `${n.name}: ${e.message}`, n.name);
@@ -539,7 +572,14 @@ export class Checker {
     const running = this.world.runningIds();
     const members = alive.map((n) => ({ name: n.name, kinds: n.opts.kinds ?? ['worker'], weight: n.opts.weight ?? 1 }));
     // Below quorum no side runs anything (DESIGN.md: a side without N live members starts none).
-    const kindsLive = new Set(this.quorum > alive.length ? [] : members.flatMap((m) => m.kinds));
+    // In majority mode every roster name is alive by now (crashed nodes came back, the rest left).
+    let below = this.quorum > alive.length;
+    if (this.majority) {
+      const why = this.rosterAtQuiescence(alive);
+      if (typeof why === 'string') return why;
+      below = !why;
+    }
+    const kindsLive = new Set(below ? [] : members.flatMap((m) => m.kinds));
     for (const c of view) {
       const at = running.get(c.id) ?? [];
       if (c.status === 'failed' || !kindsLive.has(c.kind)) {
@@ -593,11 +633,13 @@ export class Checker {
   /**
    * At quiescence, every request to a node that is still there has been answered: 'ack' always;
    * 'done' (running / stopped) when its child is running, failed or gone, and a terminate when
-   * its child is gone. (A start of a child nobody can run waits, as documented.)
+   * its child is gone. (A start of a child nobody can run waits, as documented; so does every
+   * request in majority mode when no live majority of the roster is left.)
    */
   checkReplies(): void {
     const alive = this.members();
     if (alive.length === 0) return;
+    if (this.majority && this.rosterAtQuiescence(alive) === false) return;
     const here = new Set(alive.map((n) => key(n)));
     const view = new Map(alive[0].core.globalChildren().map((c) => [c.id, c]));
     for (const op of [...this.ledger.starts, ...this.ledger.terminates]) {

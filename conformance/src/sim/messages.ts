@@ -50,10 +50,7 @@ export class MessageLedger {
     const m = this.all.get(req);
     if (!m) return;
     if (m.replied) this.problems.push(`call #${req} to ${m.id} was answered twice`);
-    // delivery_unknown says the call may have been delivered: a member taken for lost (a timeout)
-    // that had delivered it can still send its reply, which the host, holding the first outcome,
-    // drops (core-as/src/messaging.ts). Any other failure said it was not delivered.
-    if (m.status !== undefined && m.status !== 'delivered' && m.status !== 'delivery_unknown') this.problems.push(`call #${req} to ${m.id} was answered after it failed (${m.status})`);
+    if (m.status !== undefined && m.status !== 'delivered') this.problems.push(`call #${req} to ${m.id} was answered after it failed (${m.status})`);
     m.replied = true;
   }
 

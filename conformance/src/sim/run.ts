@@ -3,7 +3,7 @@
 // the network and the runner, a second PRNG for workload and faults), so the same seed replays
 // the same trace (invariant 6).
 import type { Effect } from '@trellis/core';
-import { World, SIM_MESSAGE_BUFFER_MS, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
+import { World, QUORUM_MAJORITY, SIM_MESSAGE_BUFFER_MS, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
 import { Prng } from './prng.js';
 import { Attacker } from './attacker.js';
 import { Checker, newLedger, parseArgs, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
@@ -52,6 +52,11 @@ export interface SimOptions {
   idleLinks?: boolean;
   /** Cordons, drains and weight changes in the workload, all uncordoned before quiescence (CLI --cordons; not part of --harsh, so its seeds keep their traces). */
   cordons?: boolean;
+  /**
+   * partition: 'majority' on every node (CLI --majority; the seed's workload and faults are drawn
+   * as without it). Restarted nodes get seeds: one restarted without would found a second cluster.
+   */
+  majority?: boolean;
 }
 
 type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean };
@@ -136,10 +141,13 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const quiesceMs = o.quiesceMs ?? 10_000;
   const names = Array.from({ length: nNodes }, (_, i) => `n${i}`);
   // partition: { quorum: N } in some seeds (a majority of the first nodes), 'available' otherwise.
-  const quorum = nNodes > 2 && rng.chance(0.2) ? Math.floor(nNodes / 2) + 1 : 0;
+  const drawn = nNodes > 2 && rng.chance(0.2) ? Math.floor(nNodes / 2) + 1 : 0;
+  const majority = o.majority === true;
+  const quorum = majority ? 0 : drawn;
   const ledger = newLedger();
   const checker = new Checker(w, ledger);
   checker.quorum = quorum;
+  checker.majority = majority;
   checker.syncIntervalMs = SIM_CONFIG.syncIntervalMs;
   checker.overlapByRule = models.overlapRules;
 
@@ -213,7 +221,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     secret: SECRET,
     bugs: o.bugs,
     weight: rng.pick([1, 1, 1, 2, 0.5]),
-    quorum,
+    quorum: majority ? QUORUM_MAJORITY : quorum,
   });
   const joined: string[] = [];
   for (let i = 0; i < nNodes; i++) {
@@ -221,7 +229,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     w.addNode(names[i], { ...nodeOpts(i), seeds: joined.length ? [...new Set([World.address(joined[0]), World.address(rng.pick(joined))])] : [] });
     joined.push(names[i]);
   }
-  note(`${nNodes} nodes (${names.map((x) => `${x}:${w.node(x).opts.kinds!.join('+')}${w.node(x).opts.weight !== 1 ? `*${w.node(x).opts.weight}` : ''}`).join(' ')}), faults ${faults ? 'on' : 'off'}, ${chaosMs} ms${quorum ? `, quorum ${quorum}` : ''}${o.bugs ? `, planted bugs ${o.bugs}` : ''}`);
+  note(`${nNodes} nodes (${names.map((x) => `${x}:${w.node(x).opts.kinds!.join('+')}${w.node(x).opts.weight !== 1 ? `*${w.node(x).opts.weight}` : ''}`).join(' ')}), faults ${faults ? 'on' : 'off'}, ${chaosMs} ms${quorum ? `, quorum ${quorum}` : ''}${majority ? ', majority' : ''}${o.bugs ? `, planted bugs ${o.bugs}` : ''}`);
   w.runFor(1500);
 
   const leaving = new Set<string>();
@@ -233,6 +241,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     return [...new Set([...names.filter((x) => !leaving.has(x)).map(World.address), World.address(rng.pick(pool))])];
   };
 
+  /** Majority mode: a restarted node is given the first nodes' addresses (a node without seeds founds a cluster). */
+  const restartSeeds = () => (majority ? names.map(World.address) : undefined);
   /** A reply given in the request's own step (before the op was registered). */
   const answered = (n: SimNode, op: StartOp | TerminateOp) => {
     const r = n.replies.get(op.req);
@@ -376,7 +386,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     if (crashed && w.now >= restartAt) {
       // A process manager brings the crashed node back: a new incarnation at the same address.
       note(`restart ${crashed}`);
-      w.restart(crashed);
+      w.restart(crashed, restartSeeds());
       restarted = crashed;
       restartedAt = w.now;
       crashed = null;
@@ -503,7 +513,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     w.setNet({ delayMin: 1, delayMax: 5, loss: 0, dup: 0, reorder: 0 });
     checker.disorder('net', false);
     for (const n of w.nodes.values()) if (n.paused) w.resume(n.name);
-    if (crashed) { note(`restart ${crashed}`); w.restart(crashed); crashed = null; }
+    if (crashed) { note(`restart ${crashed}`); w.restart(crashed, restartSeeds()); crashed = null; }
     w.calm();
     // A long stall that began before calm() is still a fault: convergence is timed from its end.
     w.runUntil(() => w.aliveNodes().every((n) => !n.stalled), SIM_CONFIG.failureTimeoutMs);
@@ -563,6 +573,7 @@ export function replayCommand(seed: number, o: SimOptions = {}): string {
   if (o.quiesceMs !== undefined) parts.push(`--quiesce-ms ${o.quiesceMs}`);
   if (o.harsh === true) parts.push('--harsh');
   if (o.harsh === false) parts.push('--gentle');
+  if (o.majority) parts.push('--majority');
   const base = harshModels({ harsh: o.harsh });
   const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons']];
   for (const [k, flag] of flags) {

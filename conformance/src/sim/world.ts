@@ -6,7 +6,7 @@
 // (docs/SIMULATOR.md, "How to debug a seed").
 
 import type { CoreConfig, CoreEvent, DialFailure, Effect, PlacementState, ReplyCode, WaitMode } from '@trellis/core';
-import { TestCore as Core } from '@trellis/core/testing';
+import { TestCore as Core, QUORUM_MAJORITY } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
 import { MSG_NAMES, AUTH_MODE, helloFrame } from '../protocol.js';
@@ -48,6 +48,7 @@ export interface NodeOptions {
   seeds?: string[];
   weight?: number;
   secret?: Uint8Array;
+  /** partition: { quorum: N } (0: 'available'; QUORUM_MAJORITY: 'majority'). */
   quorum?: number;
   listen?: boolean;
   bugs?: number;
@@ -152,6 +153,7 @@ const IDLE_REOPEN_MARGIN_MS = 40;
 
 const DEFAULT_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400, maxFrameBytes: 1 << 20 };
 /** Messages in the simulator: a small buffer and a short wait, so their bounds are reached. */
+export { QUORUM_MAJORITY };
 export const SIM_MESSAGE_BUFFER_MAX = 24;
 export const SIM_MESSAGE_BUFFER_MS = 1500;
 
@@ -269,12 +271,12 @@ export class World {
     }
   }
 
-  /** A new incarnation of a crashed node, at the same address. */
-  restart(name: string): SimNode {
+  /** A new incarnation of a crashed node, at the same address (with other seeds, if given). */
+  restart(name: string, seeds?: string[]): SimNode {
     this.act('restart', name);
     const old = this.node(name);
     if (old.alive) this.kill(name);
-    return this.createNode(name, old.opts);
+    return this.createNode(name, seeds ? { ...old.opts, seeds } : old.opts);
   }
 
   pause(name: string): void { this.act('pause', name); this.node(name).paused = true; }
