@@ -218,6 +218,23 @@ export function querySpec(len: i32): i32 {
 }
 
 /**
+ * Every live entry this node holds for the id in the input buffer, not only the effective one:
+ * u32 count, then each entry's args (the simulator's durability check: a start's own entry may
+ * be held beneath an older one whose removal has not arrived yet).
+ */
+export function querySpecArgs(len: i32): i32 {
+  out.reset();
+  const r = new Reader(input.dataStart, len);
+  const id = r.str(API_ID_BYTES_MAX);
+  const at = node.desired.store.find(id);
+  if (at < 0) { out.u32(0); return out.len; }
+  const es = node.desired.store.valueAt(at);
+  out.u32(<u32>es.length);
+  for (let i = 0; i < es.length; i++) out.str(es[i].spec.args);
+  return out.len;
+}
+
+/**
  * Mints a credential (docs/PROTOCOL.md "Keys and credentials"). Input: str name, list<str> kinds,
  * u64 expiresAtMs, u64 issuedAtMs. Output: str error ('field: rule', '' when minted), then the token bytes.
  * Only a node that holds the secret can mint; a credential member cannot.

@@ -213,10 +213,15 @@ export class Checker {
     if ((this.doneSteps.get(op.id) ?? []).some((d) => d >= op.issuedStep)) return;
     // Held: another member has the start, or a start of the id this one had not observed (a
     // concurrent one that wins the id's effective entry, or a later one): the id stays desired.
+    // Every live entry counts, not only the effective one: a member that has the start's entry
+    // but not yet the removal of an older one this start had seen removed (the terminate is on
+    // its way) still shows the older one, the greatest dot, as its spec; the start is held there.
     for (const m of this.world.aliveNodes()) {
       if (m === n || m.left || this.ledger.intruders.has(m.name)) continue;
-      const there = parseArgs(m.core.specOf(op.id)?.args)?.nonce;
-      if (there !== undefined && (there === op.nonce || !op.observed.has(there))) return;
+      for (const args of m.core.specArgsOf(op.id)) {
+        const there = parseArgs(args)?.nonce;
+        if (there !== undefined && (there === op.nonce || !op.observed.has(there))) return;
+      }
       if (this.held.get(key(m))?.get(op.id)?.has(op.nonce)) return;
     }
     this.fail('durability', `${n.name} acknowledged startChild ${op.id} #${op.nonce} (request #${op.req}${op.repeats ? `, repeating #${op.repeats}` : ''}) while no other member holds it: one crash loses it`, n.name);

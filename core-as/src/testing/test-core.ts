@@ -90,6 +90,25 @@ export class TestCore extends Core {
     return { owners, wasmMs };
   }
 
+  // ---- replicated state (simulator) --------------------------------------------------------
+
+  /**
+   * The args of every live entry this node holds for an id (concurrent adds leave several; specOf
+   * gives only the effective one). Empty when the id is not desired here.
+   */
+  specArgsOf(id: string): string[] {
+    const bytes = new TextEncoder().encode(id);
+    const head = new Uint8Array(4 + bytes.length);
+    new DataView(head.buffer).setUint32(0, bytes.length, true);
+    head.set(bytes, 4);
+    this.toInput(head);
+    const r = this.output(this.probe<(len: number) => number>('querySpecArgs')(head.length));
+    const count = r.u32();
+    const args: string[] = [];
+    for (let i = 0; i < count; i++) args.push(r.str());
+    return args;
+  }
+
   // ---- codec probes (tests, benchmarks) -----------------------------------------------------
 
   /**
