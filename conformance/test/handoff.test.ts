@@ -156,3 +156,26 @@ describe('messages during a handoff (simulator)', () => {
     expect(got.filter((g) => g.node === 'b').map((g) => g.source)).toEqual(['handoff']);
   });
 });
+
+describe('messages to a child known only by its claim (simulator)', () => {
+  it('a call from a member that sees the running claim before the start reaches it succeeds: it goes to the claimant', () => {
+    // Started on a, run by b; c hears b's claim, but a's delta to c is held back.
+    const id = Array.from({ length: 500 }, (_, i) => `k-${i}`).find((x) => ownerAmong(['a', 'b', 'c'], x) === 'b')!;
+    const w = cluster(3);
+    w.block('a', 'c', false);
+    w.startChild('a', { id, kind: 'worker' });
+    const claimedOnC = () => w.node('c').core.globalChildren().some((g) => g.id === id && g.node === 'b');
+    expect(w.runUntil(() => w.node('b').running.has(id) && claimedOnC(), 5000)).toBe(true);
+    expect(w.node('c').core.specArgsOf(id), 'c has not heard of the start').toEqual([]);
+    const req = w.sendMessage('c', id, true);
+    expect(w.runUntil(() => w.messages.all.get(req)!.replied, 5000)).toBe(true);
+    const m = w.messages.all.get(req)!;
+    expect([m.status, m.replied, m.deliveries.map((d) => d.split('#')[0])]).toEqual(['delivered', true, ['b']]);
+  });
+
+  it('a call to an id neither desired nor claimed anywhere it knows fails with not_found at once', () => {
+    const w = cluster(3);
+    const req = w.sendMessage('c', 'nobody', true);
+    expect(w.messages.all.get(req)!.status).toBe('not_found');
+  });
+});

@@ -152,7 +152,7 @@ export function sendMessage(n: Node, req: u32, call: bool, r: Reader): void {
   if (!n.initialised || n.left) { fxMessageStatus(req, R_NOT_RUNNING); return; }
   if (len > n.msgs.maxPayloadBytes) { fxMessageStatus(req, R_TOO_LARGE); return; }
   const e = n.desired.get(id);
-  if (e == null || e.spec.failed) { fxMessageStatus(req, R_NOT_FOUND); return; }
+  if (e != null ? e.spec.failed : claimant(n, id) == null) { fxMessageStatus(req, R_NOT_FOUND); return; }
   const m = n.msgs;
   let route: Route;
   const at = m.routes.find(id);
@@ -466,7 +466,8 @@ function computeDue(n: Node): void {
 function flushRoute(n: Node, route: Route): void {
   const m = n.msgs;
   const e = n.desired.get(route.id);
-  const desired = e != null && !e.spec.failed;
+  const via = e == null ? claimant(n, route.id) : null;
+  const desired = e != null ? !e.spec.failed : via != null;
   if (route.inFlight > 0) {
     const t = route.target;
     if (t == null || !n.members.is(t)) {
@@ -487,8 +488,7 @@ function flushRoute(n: Node, route: Route): void {
   expire(n, route, desired);
   if (route.held == 0) { m.routes.delete(route.id); return; }
   if (!desired) return;
-  const spec = e!.spec;
-  const to = targetOf(n, route.id, spec.kind);
+  const to = e != null ? targetOf(n, route.id, e.spec.kind) : via;
   if (route.inFlight > 0 && to != route.target) return; // answers first, then the new target
   if (route.waiting) {
     const sameTarget = to == null ? route.waitingOn == n.name : route.waitingOn == to.name;
@@ -519,21 +519,32 @@ function expire(n: Node, route: Route, desired: bool): void {
 function targetOf(n: Node, id: string, kind: string): Member | null {
   const lat = n.locals.find(id);
   if (lat >= 0 && n.locals.valueAt(lat).state == S_RUNNING) return null;
-  const ms = n.members.list;
-  let starting: Member | null = null;
-  for (let i = 0; i < ms.length; i++) {
-    const cs = ms[i].claims;
-    const at = cs.find(id);
-    if (at < 0) continue;
-    const st = cs.valueAt(at).status;
-    if (st == C_RUNNING) return ms[i];
-    if ((st == C_STARTING || st == C_RESTARTING) && starting == null) starting = ms[i];
-  }
-  if (starting != null) return starting;
+  const c = claimant(n, id);
+  if (c != null) return c;
   if (lat >= 0) return null;
   const owner = ownerOf(n, id, kind);
   if (owner.length == 0 || owner == n.name || !n.members.has(owner)) return null;
   return n.members.get(owner);
+}
+
+/**
+ * A live member that claims an id not desired here (running first, else starting): a start this
+ * node has not heard of yet, whose claim came over a shorter path than its delta (a tab hears the
+ * runner directly, the starter through a gateway), or a terminated child not yet stopped. Its
+ * messages go there: the claimant delivers them or answers WAIT, and they fail NOT_FOUND once
+ * neither a desired entry nor a claim is left. So a child shown by whichChildren('global') takes calls.
+ */
+function claimant(n: Node, id: string): Member | null {
+  const ms = n.members.list;
+  let starting: Member | null = null;
+  for (let i = 0; i < ms.length; i++) {
+    const at = ms[i].claims.find(id);
+    if (at < 0) continue;
+    const st = ms[i].claims.valueAt(at).status;
+    if (st == C_RUNNING) return ms[i];
+    if ((st == C_STARTING || st == C_RESTARTING) && starting == null) starting = ms[i];
+  }
+  return starting;
 }
 
 function deliverLocally(n: Node, route: Route): void {

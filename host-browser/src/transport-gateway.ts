@@ -16,6 +16,12 @@ export class GatewayRefusedError extends Error {
 
 /** How long the tab waits for the socket to open and the gateway to welcome it. */
 export const GATEWAY_JOIN_TIMEOUT_MS = 10_000;
+/**
+ * How long shutdown() waits for the socket's closing handshake. Until it completes, what was sent
+ * last (a graceful leave's claims and BYE) may still be in the browser's buffers, and the page or
+ * worker that ends right after would lose it.
+ */
+export const GATEWAY_CLOSE_WAIT_MS = 2000;
 
 interface Channel { opened: boolean; outbound: boolean; address: string }
 
@@ -36,6 +42,7 @@ export class GatewayTransport implements Transport {
   memberAddress = '';
   /** The socket's close, once it happened (code, reason). */
   closeInfo: { code: number; reason: string } | undefined;
+  private socketClosed: (() => void) | undefined;
 
   /**
    * `awake`, when given, is asked before every send and dial: false once the tab stalled past its
@@ -77,6 +84,7 @@ export class GatewayTransport implements Transport {
       ws.onclose = (e: CloseEvent) => {
         clearTimeout(timer);
         this.closeInfo = { code: e.code, reason: e.reason };
+        this.socketClosed?.();
         if (!welcomed) { reject(new GatewayRefusedError(e.code, e.reason)); return; }
         this.socketGone(e.code, e.reason);
       };
@@ -150,9 +158,19 @@ export class GatewayTransport implements Transport {
     else this.handlers.dialFailed(ch.address, reason);
   }
 
+  /** Closes every link and the socket; resolves once the socket closed (or after GATEWAY_CLOSE_WAIT_MS). */
   async shutdown(): Promise<void> {
     for (const id of [...this.channels.keys()]) this.close(id, 'shutdown');
     this.closed = true;
-    this.ws?.close(1000, 'shutdown');
+    const ws = this.ws;
+    if (!ws || this.closeInfo !== undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = new Promise<void>((resolve) => {
+      this.socketClosed = resolve;
+      timer = setTimeout(resolve, GATEWAY_CLOSE_WAIT_MS);
+    });
+    ws.close(1000, 'shutdown');
+    await done;
+    clearTimeout(timer);
   }
 }

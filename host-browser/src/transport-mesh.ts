@@ -193,7 +193,10 @@ export class MeshTransport implements Transport {
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     this.closed = true;
     this.channel?.close();
-    this.releaseOwnLock?.();
+    // The lock last: a peer granted it drops our links at once, and what we posted on them just
+    // before (the leave's last claims and BYE) may not have reached it yet; the gateway's closing
+    // handshake gives it that time.
     await this.gateway.shutdown();
+    this.releaseOwnLock?.();
   }
 }

@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
-import { launchBrowser, rendererPids, type Browser } from './chromium.js';
+import { launchBrowser, type Browser } from './chromium.js';
 import { MemberBase, RemoteError, isolationsOf, type Member, type MemberOptions, type TimedEvent } from './member-api.js';
 import { ProcessMember } from './process-member.js';
 
@@ -61,7 +61,7 @@ interface LoadedPage { page: Page; rendererPid: number | undefined; sink: EventS
  */
 async function loadPage(): Promise<LoadedPage> {
   const { browser, site } = await tabBrowser();
-  const before = rendererPids();
+  const before = browser.rendererPids();
   const page = await browser.context.newPage();
   const sink: EventSink = { early: [], to: undefined };
   await page.exposeFunction('trellisMemberEvents', (batch: TimedEvent[]) => { for (const e of batch) (sink.to ? sink.to(e) : sink.early.push(e)); });
@@ -69,7 +69,7 @@ async function loadPage(): Promise<LoadedPage> {
   await page.waitForFunction(() => (window as unknown as { loaded?: boolean }).loaded === true);
   // The page's own renderer: the one process that appeared with it (unknown if Chromium put it in
   // a shared one). Pages load one at a time (takePage), so no other page's renderer appears meanwhile.
-  const fresh = [...rendererPids()].filter((p) => !before.has(p));
+  const fresh = [...browser.rendererPids()].filter((p) => !before.has(p));
   return { page, rendererPid: fresh.length === 1 ? fresh[0] : undefined, sink };
 }
 
