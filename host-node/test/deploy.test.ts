@@ -27,7 +27,10 @@ describe('seeds found at run time', () => {
     expect(b.members().filter((m) => !m.self)).toEqual([]);
     found = [a.address!];
     await waitUntil(() => b.members().length === 2 && a.members().length === 2, 5000, 'b joins a');
-    expect(events.filter((e) => e.type === 'dialing').map((e) => (e as { address: string }).address)).toEqual([a.address]);
+    // Only the address the function returned is dialed (again if a handshake timed out on a busy machine).
+    const dialed = events.filter((e) => e.type === 'dialing').map((e) => (e as { address: string }).address);
+    expect(dialed.length).toBeGreaterThan(0);
+    expect(new Set(dialed)).toEqual(new Set([a.address]));
   });
 
   it('a DNS name that does not resolve is reported as a typed seed failure, again every interval', async () => {
