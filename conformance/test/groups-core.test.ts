@@ -3,8 +3,10 @@
 // on real Wasm cores over the simulator's virtual network. The real-process publish scenarios are
 // in scenarios-groups.ts (cluster-node, cluster-bun, cluster-browser).
 import { describe, it, expect } from 'vitest';
-import { cluster, converged } from './support.js';
+import { cluster, converged, wasmModule } from './support.js';
 import type { World } from '../src/sim/world.js';
+import { runSeed, formatViolation } from '../src/sim/run.js';
+import { SIM_GROUPS } from '../src/sim/groups.js';
 
 const NAMES = ['a', 'b', 'c'];
 const inGroup = (w: World, at: string, g: string) => w.node(at).core.groupMembers(g).sort();
@@ -82,4 +84,21 @@ describe('groups: membership', () => {
     expect(w.runUntil(() => converged(w) && everywhere(w, 'odd', odd), 10_000)).toBe(true);
     expect(inGroup(w, 'c', 'even')).toHaveLength(6);
   });
+});
+
+describe('groups: the simulator workload (--groups)', () => {
+  it('seeds 1..40 with groups in every start, under faults: the index agrees with the map after every step, and at quiescence every node finds the same children in each group', () => {
+    const failures: string[] = [];
+    let nonEmpty = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      let world: World | undefined;
+      const r = runSeed(wasmModule, seed, { groups: true, onWorld: (w) => { world = w; } });
+      if (r.violations.length) failures.push(formatViolation(r));
+      const n = world!.aliveNodes()[0];
+      if (n && SIM_GROUPS.some((g) => n.core.groupMembers(g).length > 0)) nonEmpty++;
+    }
+    expect(failures.join('\n\n')).toBe('');
+    // The check had children in groups to look at.
+    expect(nonEmpty).toBeGreaterThan(20);
+  }, 300_000);
 });

@@ -1,40 +1,18 @@
 // Groups (sup.publish), written once against the ClusterDriver and run per driver (cluster-node,
 // cluster-bun, cluster-browser). Real processes or tabs, real sockets on 127.0.0.1.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Cluster, allSupport, type ClusterDriver } from '../src/drivers/cluster.js';
 import { RemoteError, waitUntil } from '../src/drivers/member-api.js';
+import { received } from './scenarios-messages.js';
+import { clusterPerTest, formed } from './scenario-cluster.js';
 
-const FAILURE_MS = 600;
-
-interface Received { q: number; s: string; node: string; t: number }
 interface Published { sent: number; failed: { id: string; name: string; code: string }[] }
 interface PublishStream { rounds: number; sent: number[]; failed: { id?: string; q: number; name: string }[] }
 
-/** Every 'msg' report of each child, across all members, in the order the children took them. */
-function received(c: Cluster): Map<string, Received[]> {
-  const out = new Map<string, Received[]>();
-  for (const m of c.members) {
-    for (const { event } of m.events) {
-      if (event.type !== 'child_event' || event.name !== 'msg') continue;
-      const d = event.data as { q: number; s: string; t: number };
-      const id = event.id as string;
-      out.set(id, [...(out.get(id) ?? []), { q: d.q, s: d.s, node: m.name, t: d.t }]);
-    }
-  }
-  for (const list of out.values()) list.sort((x, y) => x.t - y.t);
-  return out;
-}
 const qsOf = (c: Cluster, id: string, s: string) => (received(c).get(id) ?? []).filter((x) => x.s === s).map((x) => x.q);
 
 export function groupScenarios(driver: ClusterDriver): void {
-  let cl: Cluster | undefined;
-  const make = (o = {}) => (cl = new Cluster(driver, { failureTimeoutMs: FAILURE_MS, heartbeatMs: 100, ...o }));
-  afterEach(async () => { await cl?.close(); cl = undefined; });
-
-  const formed = (c: Cluster, n: number) => waitUntil(async () => {
-    for (const m of c.alive()) if ((await m.members()).filter((x) => x.status === 'up').length !== n || !(await m.call('ready'))) return false;
-    return true;
-  }, 15000, `${n} members`);
+  const make = clusterPerTest(driver);
 
   describe(`conformance[${driver.name}]: groups`, () => {
     it('a publish from a member that runs none of the children reaches every child of the group once, in every isolation, and no other child', async () => {

@@ -16,7 +16,7 @@ import { Reader, Writer, utf8Len } from './io';
 import { StrMap } from './strmap';
 import { GROUPS_PER_CHILD_MAX, GROUP_NAME_BYTES_MAX } from './limits';
 import { TAG_ABSENT, TAG_STRING, TAG_OTHER } from './spec';
-import { Desired } from './crdt';
+import { Desired, Entry } from './crdt';
 
 /** The host's tag of the spec's `groups` field when it is an array: u32 count, then per item a tagged string. */
 export const TAG_LIST: u8 = 4;
@@ -163,4 +163,44 @@ export function writeGroupMembers(desired: Desired, group: string, w: Writer): v
     count++;
   }
   w.patchU32(countAt, count);
+}
+
+/** Testing builds (invariants.ts): the index holds, per group and id, exactly the live entries naming it. */
+export function groupIndexSane(d: Desired): string {
+  let total: i64 = 0;
+  const ids = d.store.keys();
+  for (let i = 0; i < ids.length; i++) {
+    const es = d.store.get(ids[i]);
+    for (let j = 0; j < es.length; j++) {
+      const gs = es[j].spec.groups;
+      for (let k = 0; k < gs.length; k++) {
+        if (j > 0 && hasGroupIn(es, j, gs[k])) continue; // counted with an earlier entry
+        let want = 0;
+        for (let x = 0; x < es.length; x++) if (hasGroup(es[x].spec.groups, gs[k])) want++;
+        const at = d.groups.groups.find(gs[k]);
+        const got = at < 0 ? 0 : countOf(d.groups.groups.valueAt(at), ids[i]);
+        if (got != want) return 'group_index: ' + ids[i] + ' has ' + want.toString() + ' live entries in ' + gs[k] + ', the index ' + got.toString();
+        total += want;
+      }
+    }
+  }
+  let indexed: i64 = 0;
+  const names = d.groups.groups.keys();
+  for (let i = 0; i < names.length; i++) {
+    const m = d.groups.groups.get(names[i]);
+    const ks = m.keys();
+    for (let j = 0; j < ks.length; j++) indexed += m.get(ks[j]);
+  }
+  if (indexed != total) return 'group_index: the index counts ' + indexed.toString() + ' entries in groups, the map ' + total.toString();
+  return '';
+}
+
+function hasGroupIn(es: Array<Entry>, before: i32, g: string): bool {
+  for (let x = 0; x < before; x++) if (hasGroup(es[x].spec.groups, g)) return true;
+  return false;
+}
+
+function countOf(m: StrMap<i32>, id: string): i32 {
+  const at = m.find(id);
+  return at < 0 ? 0 : m.valueAt(at);
 }
