@@ -102,3 +102,31 @@ describe('groups: the simulator workload (--groups)', () => {
     expect(nonEmpty).toBeGreaterThan(20);
   }, 300_000);
 });
+
+describe('groups: one step of sends to many children', () => {
+  it('a step that sends to 200 children on one member carries them in one MESSAGE frame; each is delivered once and settles delivered', () => {
+    const w = cluster(2);
+    const all = Array.from({ length: 400 }, (_, i) => `many-${i}`);
+    for (const id of all) w.startChild('a', { id, kind: 'worker', groups: ['many'] });
+    expect(w.runUntil(() => converged(w) && all.every((id) => w.runningIds().get(id)?.length === 1), 10_000)).toBe(true);
+    const onB = all.filter((id) => w.runningIds().get(id)![0] === 'b').slice(0, 200);
+    expect(onB).toHaveLength(200);
+    let frames = 0;
+    const delivered: string[] = [];
+    const settled = new Set<number>();
+    w.observers.push((_w, n, fx) => {
+      for (const e of fx) {
+        if (n.name === 'a' && e.type === 'send' && e.bytes[2] === 14 /* MESSAGE */) frames++;
+        if (n.name === 'b' && e.type === 'deliver') delivered.push(e.id);
+        if (n.name === 'a' && e.type === 'messages_delivered') for (const r of e.reqs) settled.add(r);
+      }
+    });
+    const a = w.node('a');
+    a.core.tick(w.now);
+    onB.forEach((id, i) => a.core.messageSend(90_000 + i, false, id, JSON.stringify({ i })));
+    w.stepNode(a);
+    expect(frames).toBe(1);
+    expect(w.runUntil(() => settled.size === 200, 5_000)).toBe(true);
+    expect(delivered.sort()).toEqual([...onB].sort());
+  });
+});

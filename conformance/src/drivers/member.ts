@@ -169,6 +169,20 @@ async function main(): Promise<void> {
       };
       for (let i = 0; i < window && i < n; i++) one();
     }),
+    // `n` publishes one after the other, each timed from the call until every copy was settled (ms, sorted).
+    benchPublish: async (group: string, n: number) => {
+      const ms: number[] = [];
+      let sent = 0;
+      let failed = 0;
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        const r = await sup.publish(group, { op: 'bench', i });
+        ms.push(performance.now() - t);
+        sent = r.sent;
+        failed += r.failed.length;
+      }
+      return { ms: ms.sort((x, y) => x - y), sent, failed };
+    },
     cpu: () => process.cpuUsage(),
     // Frames this member's links carried so far (a benchmark reports frames per message).
     frames: () => ({ ...(sup as unknown as { frameCounts: { in: number; out: number } }).frameCounts }),
