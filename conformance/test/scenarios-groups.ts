@@ -1,5 +1,6 @@
 // Groups (sup.publish), written once against the ClusterDriver and run per driver (cluster-node,
-// cluster-bun, cluster-browser). Real processes or tabs, real sockets on 127.0.0.1.
+// cluster-bun, cluster-browser, cluster-mixed, cluster-mixed3). Real processes or tabs, real
+// sockets on 127.0.0.1.
 import { describe, it, expect } from 'vitest';
 import { Cluster, allSupport, type ClusterDriver } from '../src/drivers/cluster.js';
 import { RemoteError, waitUntil } from '../src/drivers/member-api.js';

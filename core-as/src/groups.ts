@@ -31,8 +31,8 @@ export function publish(core: Core, messaging: Messaging, group: string, msg: un
   const bad = checkGroup(group);
   if (bad) return Promise.reject(new InvalidOptionError('group', bad));
   // Encoded and checked once, before anything is sent: a message too large reaches nobody.
-  const m = messaging.encode(group, msg);
-  if ('error' in m) return Promise.reject(m.error);
+  const json = messaging.encode(group, msg);
+  if (typeof json !== 'string') return Promise.reject(json);
   const ids = core.groupMembers(group);
   if (ids.length === 0) return Promise.resolve({ sent: 0, failed: [] });
   const failed: PublishFailure[] = [];
@@ -40,7 +40,7 @@ export function publish(core: Core, messaging: Messaging, group: string, msg: un
   return new Promise<PublishResult>((resolve) => {
     const settled = (): void => { if (--left === 0) resolve({ sent: ids.length, failed }); };
     for (const id of ids) {
-      messaging.sendEncoded(id, m.json).then(settled, (error: TrellisError) => { failed.push({ id, error }); settled(); });
+      messaging.sendEncoded(id, json).then(settled, (error: TrellisError) => { failed.push({ id, error }); settled(); });
     }
   });
 }

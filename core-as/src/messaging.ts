@@ -88,16 +88,16 @@ export class Messaging {
    * A message's JSON, or the error it fails with (not JSON data; over maxMessageBytes, named after
    * `to`: the child, or the group of a publish).
    */
-  encode(to: string, msg: unknown): { json: string } | { error: Error } {
+  encode(to: string, msg: unknown): string | Error {
     let json: string | undefined;
-    try { json = JSON.stringify(msg === undefined ? null : msg); } catch (e) { return { error: e as Error }; }
-    if (json === undefined) return { error: new TypeError(`a message must be JSON data, not ${typeof msg}`) };
+    try { json = JSON.stringify(msg === undefined ? null : msg); } catch (e) { return e as Error; }
+    if (json === undefined) return new TypeError(`a message must be JSON data, not ${typeof msg}`);
     // The core checks the limit too; the shortcut below does not reach it. A string of n UTF-16
     // units is at most 3n UTF-8 bytes, so only long ones are measured.
     if (json.length * 3 > this.o.maxMessageBytes && utf8.encode(json).length > this.o.maxMessageBytes) {
-      return { error: new MessageTooLargeError(to, this.o.maxMessageBytes) };
+      return new MessageTooLargeError(to, this.o.maxMessageBytes);
     }
-    return { json };
+    return json;
   }
 
   /** A send of JSON already encoded (and checked) by encode(): publish sends one text to many children. */
@@ -106,9 +106,9 @@ export class Messaging {
   }
 
   private submit(id: string, msg: unknown, call: boolean, timeoutMs: number | undefined): Promise<unknown> {
-    const m = this.encode(id, msg);
-    if ('error' in m) return Promise.reject(m.error);
-    return this.submitEncoded(id, m.json, call, timeoutMs);
+    const json = this.encode(id, msg);
+    if (typeof json !== 'string') return Promise.reject(json);
+    return this.submitEncoded(id, json, call, timeoutMs);
   }
 
   private submitEncoded(id: string, json: string, call: boolean, timeoutMs: number | undefined): Promise<unknown> {
