@@ -2,7 +2,9 @@
 // on loopback, one inline child (the fixtures' 'mailbox'). Calls are timed one after the other
 // inside the calling member (local: the member that runs the child; remote: the other one);
 // sends keep at most CAST_WINDOW unconfirmed (within the default messageBufferMax of 10,000) and are
-// timed until every one was confirmed delivered. Prints one JSON object per line.
+// timed until every one was confirmed delivered. A publish goes to PUBLISH_CHILDREN children of one
+// group spread over both members, timed inside the publishing member from the call until every
+// copy was confirmed delivered. Prints one JSON object per line.
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 
@@ -13,6 +15,8 @@ const CALLS = Number(process.env.TRELLIS_BENCH_CALLS ?? 20000);
 const CASTS = Number(process.env.TRELLIS_BENCH_CASTS ?? 500000);
 const CAST_WINDOW = 8000;
 const WARMUP_CALLS = 2000;
+const PUBLISH_CHILDREN = 1000;
+const PUBLISHES = Number(process.env.TRELLIS_BENCH_PUBLISHES ?? 50);
 const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'messaging', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -48,6 +52,15 @@ try {
   const used = (i) => (cpu1[i].user + cpu1[i].system - cpu0[i].user - cpu0[i].system) / CASTS;
   emit('cast_remote_sender_cpu_us', used(0), 'us');
   emit('cast_remote_receiver_cpu_us', used(1), 'us');
+
+  const members = Array.from({ length: PUBLISH_CHILDREN }, (_, i) => ({ id: `pub-${i}`, kind: 'mailbox', args: {}, groups: ['bench'] }));
+  await a.call('startMany', members);
+  const running = async () => (await a.call('counts')).running + (await b.call('counts')).running;
+  await waitUntil(async () => (await running()) === PUBLISH_CHILDREN + 1, 30000, `${PUBLISH_CHILDREN} children in the group running`);
+  await a.call('benchPublish', 'bench', 5);
+  const p = await a.call('benchPublish', 'bench', PUBLISHES);
+  if (p.sent !== PUBLISH_CHILDREN || p.failed !== 0) throw new Error(`publish reached ${p.sent} children, ${p.failed} failed`);
+  emit('publish_1k_children_ms', pct(p.ms, 50), 'ms', { children: PUBLISH_CHILDREN, publishes: PUBLISHES, p99: Math.round(pct(p.ms, 99) * 100) / 100 });
 } finally {
   await c.close();
 }

@@ -8,7 +8,7 @@
 //          action with its arguments), --effects [NODE] (every effect but sends, as JSON),
 //          --tail N (with --trace: only the last N matching lines, printed at the end);
 //          the world: by default clock, overlap rules and retries on, idle links and cordons off;
-//          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons and --no-<model>
+//          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons --groups and --no-<model>
 //          add or leave out one; --majority runs every node with partition 'majority'.
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ if (effects !== undefined) options.effects = effects;
 if (argv.includes('--harsh')) options.harsh = true;
 if (argv.includes('--gentle')) options.harsh = false;
 if (argv.includes('--majority')) options.majority = true;
-for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks'], ['cordons', 'cordons']]) {
+for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks'], ['cordons', 'cordons'], ['groups', 'groups']]) {
   if (argv.includes(`--${flag}`)) options[key] = true;
   if (argv.includes(`--no-${flag}`)) options[key] = false;
 }

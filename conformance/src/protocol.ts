@@ -22,7 +22,8 @@ type Layout = Field[];
 const REPLICAS: Field = { list: ['str', 'u64'] };
 const DOTS: Field = { list: ['u32', 'u64'] };
 const CONTEXT: Field = { list: ['u32', 'u64', { list: ['u64'] }] };
-const SPEC: Layout = ['str', 'str', 'str', 'u8', 'u32', 'u32', 'u32', 'u8'];
+// id, kind, args, restart, shutdownMs, maxRestarts, periodMs, failed, groups (sorted, distinct)
+const SPEC: Layout = ['str', 'str', 'str', 'u8', 'u32', 'u32', 'u32', 'u8', { list: ['str'] }];
 
 export const LAYOUTS: Record<number, Layout> = {
   // scope, name, incarnation, nonce, listen address, weight, kinds, auth mode, credential kinds, credential expiry

@@ -5,6 +5,7 @@ import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
 import { stateScenarios } from './scenarios-state.js';
+import { groupScenarios } from './scenarios-groups.js';
 import { browserDriver } from '../src/drivers/cluster.js';
 import { closeTabBrowser } from '../src/drivers/tab-member.js';
 
@@ -13,3 +14,4 @@ scenarios(browserDriver);
 messageScenarios(browserDriver);
 cordonScenarios(browserDriver);
 stateScenarios(browserDriver);
+groupScenarios(browserDriver);

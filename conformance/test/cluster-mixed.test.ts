@@ -4,6 +4,7 @@ import { scenarios } from './scenarios.js';
 import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
 import { stateScenarios } from './scenarios-state.js';
+import { groupScenarios } from './scenarios-groups.js';
 import { majorityScenarios } from './scenarios-majority.js';
 import { mixedDriver } from '../src/drivers/cluster.js';
 
@@ -11,4 +12,5 @@ scenarios(mixedDriver);
 messageScenarios(mixedDriver);
 cordonScenarios(mixedDriver);
 stateScenarios(mixedDriver);
+groupScenarios(mixedDriver);
 majorityScenarios(mixedDriver);

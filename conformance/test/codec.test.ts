@@ -38,7 +38,7 @@ function captureFrames(): Map<number, Uint8Array[]> {
   w.runFor(1000);
   w.terminateChild('b', 'big-1');
   // Messages to a child (MESSAGE, MESSAGE_ACK, REPLY) from every member, sends and calls.
-  w.startChild('a', { id: 'talk', kind: 'worker' }, 'done');
+  w.startChild('a', { id: 'talk', kind: 'worker', groups: ['talkers', 'all'] }, 'done');
   w.runFor(300);
   for (const from of ['a', 'b', 'c', 'd']) for (let i = 0; i < 4; i++) w.sendMessage(from, 'talk', i % 2 === 0);
   w.runFor(300);

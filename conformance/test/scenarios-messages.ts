@@ -8,10 +8,10 @@ const FAILURE_MS = 600;
 const mailbox = (id: string) => ({ id, kind: 'mailbox', args: {} });
 const ids = (n: number, p = 'm') => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
-interface Received { q: number; s: string; node: string; t: number }
+export interface Received { q: number; s: string; node: string; t: number }
 
 /** Every 'msg' report of each child, across all members, in the order the children took them. */
-function received(c: Cluster): Map<string, Received[]> {
+export function received(c: Cluster): Map<string, Received[]> {
   const out = new Map<string, Received[]>();
   for (const m of c.members) {
     for (const { event } of m.events) {

@@ -13,6 +13,7 @@ import { xxh64, xxh64String, mix64 } from './hash';
 import { StrMap } from './strmap';
 import { TESTING } from './flags';
 import { ViewFeed } from './view-feed';
+import { GroupIndex } from './groups';
 import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES } from './limits';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
@@ -174,6 +175,8 @@ export class Desired {
   feed: ViewFeed = new ViewFeed();
   /** Live failed marks (entries with an origin): the merge looks for them only when there are some. */
   liveMarks: i32 = 0;
+  /** Which ids' entries name each group (groups.ts). */
+  groups: GroupIndex = new GroupIndex();
 
   init(name: string, inc: u64): void {
     this.myRep = this.replicas.index(name, inc);
@@ -222,6 +225,7 @@ export class Desired {
     this.feed.touch(e.id);
     this.liveXor ^= e.hash;
     if (e.origin != 0) this.liveMarks++;
+    if (e.spec.groups.length > 0) this.groups.add(e.id, e.spec.groups);
   }
 
   private drop(k: u64): Entry | null {
@@ -231,6 +235,7 @@ export class Desired {
     this.feed.touch(e.id);
     this.liveXor ^= e.hash;
     if (e.origin != 0) this.liveMarks--;
+    if (e.spec.groups.length > 0) this.groups.drop(e.id, e.spec.groups);
     const es = this.store.get(e.id);
     const idx = es.indexOf(e);
     if (idx >= 0) es.splice(idx, 1);

@@ -10,8 +10,9 @@ import {
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
   EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
+import { writeGroupMembers } from './groups';
 import {
-  ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
+  GROUP_NAME_BYTES_MAX, ADDRESS_BYTES_MAX, MEMBERS_MAX, ID_BYTES_MAX, API_ID_BYTES_MAX, ERROR_TEXT_BYTES_MAX, NONCE_BYTES, IO_BUFFER_BYTES, NAME_BYTES_MAX,
   KINDS_MAX, KIND_BYTES_MAX,
 } from './limits';
 import { renewCredential } from './renewal';
@@ -214,6 +215,16 @@ export function querySpec(len: i32): i32 {
   const e = node.desired.get(id);
   out.bool(e != null);
   if (e != null) e.spec.encode(out);
+  return out.len;
+}
+
+/** The children in the group named in the input buffer (str group): u32 count, ids (groups.ts). */
+export function queryGroup(len: i32): i32 {
+  out.reset();
+  const r = new Reader(input.dataStart, len);
+  const group = r.str(GROUP_NAME_BYTES_MAX * 4);
+  if (r.ok) writeGroupMembers(node.desired, group, out);
+  else out.u32(0);
   return out.len;
 }
 

@@ -13,6 +13,7 @@ import { dotRep } from './crdt';
 import { freshCandidates } from './ownership';
 import { quorumOk } from './lease';
 import { routesSane } from './messages';
+import { groupIndexSane } from './groups';
 import { rosterSane, aloneInRoster } from './roster';
 
 export function invariants(n: Node): string {
@@ -27,6 +28,7 @@ export function invariants(n: Node): string {
   if (broken.length == 0) broken = quorumLeaseKept(n);
   if (broken.length == 0) broken = routesSane(n);
   if (broken.length == 0) broken = rosterSane(n);
+  if (broken.length == 0) broken = groupIndexSane(n.desired);
   if (broken.length == 0 && n.guardStops != 0) {
     broken = 'reconcile_guard: the reconcile loop stopped at its guard ' + n.guardStops.toString() + ' time(s)';
   }

@@ -28,6 +28,10 @@ export const ID_BYTES_MAX: i32 = 256;
 /** An id as the API hands it over, before validation (a wrong id is answered, not truncated). */
 export const API_ID_BYTES_MAX: i32 = ID_BYTES_MAX * 4;
 export const ARGS_BYTES_MAX: i32 = 65536;
+/** Groups one child spec may name (spec field `groups`, groups.ts). */
+export const GROUPS_PER_CHILD_MAX: i32 = 16;
+/** One group name, in UTF-8 bytes. */
+export const GROUP_NAME_BYTES_MAX: i32 = 128;
 export const KINDS_MAX: i32 = 1024;
 export const MEMBERS_MAX: i32 = 4096;
 export const ERROR_TEXT_BYTES_MAX: i32 = 4096;

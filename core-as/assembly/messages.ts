@@ -25,13 +25,13 @@
 // the receiver keeps only one sequence number per sender per local child.
 
 import { Reader } from './io';
-import { MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY } from './codec';
+import { MSG_MESSAGE_ACK, MSG_REPLY } from './codec';
 import {
   R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
 } from './boundary';
 import {
   ID_BYTES_MAX, API_ID_BYTES_MAX, NAME_BYTES_MAX, WIRE_ITEMS_MAX, MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS,
-  MESSAGE_PAYLOAD_DEFAULT_BYTES, MESSAGE_PAYLOAD_BYTES_MAX, MESSAGE_BATCH_BYTES, MESSAGE_RETRY_MS, MESSAGE_WAITERS_MAX,
+  MESSAGE_PAYLOAD_DEFAULT_BYTES, MESSAGE_PAYLOAD_BYTES_MAX, MESSAGE_RETRY_MS, MESSAGE_WAITERS_MAX,
   MESSAGE_MARKS_KEPT_MS, MESSAGE_MARKS_KEPT_TIMEOUTS, MESSAGE_MARKS_SWEEP_MS, MESSAGE_FAILED_CALLS_MAX,
 } from './limits';
 import { Node } from './node';
@@ -40,6 +40,7 @@ import { fxDeliver, fxCallReply, fxMessageStatus, fxMessagesDelivered } from './
 import { StrMap, StrSet } from './strmap';
 import { ownerOf } from './ownership';
 import { handingOff } from './handoff';
+import { MessageBatches } from './message-batches';
 
 // MESSAGE_ACK codes.
 export const ACK_DELIVERED: u8 = 0; // every message up to seq reached the running instance
@@ -127,6 +128,8 @@ export class Messages {
   failedNext: i32 = 0;
   /** The earliest time a held message expires or a waiting route retries (i64.MAX: none). */
   nextDue: i64 = i64.MAX_VALUE;
+  /** This step's MESSAGE frames, per link, filled by the routes and sent at the end of their flush. */
+  batches: MessageBatches = new MessageBatches();
   /** Requests settled R_OK in this step, reported together at its end (FX_MESSAGES_DELIVERED). */
   delivered: Array<u32> = [];
 }
@@ -401,6 +404,7 @@ export function flushMessages(n: Node): void {
     const ids = m.dirty.values();
     m.dirty.clear();
     for (let i = 0; i < ids.length; i++) if (m.routes.has(ids[i])) flushRoute(n, m.routes.get(ids[i]));
+    m.batches.flush(n.outbox);
     computeDue(n);
   }
   if (m.answers.size > 0) {
@@ -566,16 +570,23 @@ function deliverLocally(n: Node, route: Route): void {
   if (route.held == 0) n.msgs.routes.delete(route.id);
 }
 
-/** Sends the held messages not yet in flight to `to`, in MESSAGE frames of about MESSAGE_BATCH_BYTES. */
+/**
+ * Sends the held messages not yet in flight to `to`: groups in this step's MESSAGE frames to its
+ * link (message-batches.ts), of about MESSAGE_BATCH_BYTES each.
+ */
 function sendTo(n: Node, route: Route, to: Member): void {
   let i = route.head + route.inFlight;
   if (i >= route.msgs.length) return;
   if (route.inFlight == 0) { n.msgs.rounds++; route.round = n.msgs.rounds; }
   route.target = to;
   route.targetLink = to.link;
+  const b = n.msgs.batches;
+  const link = to.link;
   while (i < route.msgs.length) {
-    const w = n.outbox.frame(MSG_MESSAGE);
-    w.u32(1);
+    let room = b.room(link, route.id);
+    // A first message that does not fit what is left of the frame starts the next one.
+    if (route.msgs[i].payload.length + 16 > room) { b.send(n.outbox, link); room = b.room(link, route.id); }
+    const w = b.writer(link);
     w.str(route.id);
     w.u64(route.gen);
     w.u64(route.base);
@@ -584,7 +595,7 @@ function sendTo(n: Node, route: Route, to: Member): void {
     w.u32(0);
     let count: u32 = 0;
     let bytes = 0;
-    while (i < route.msgs.length && (count == 0 || bytes + route.msgs[i].payload.length <= MESSAGE_BATCH_BYTES)) {
+    while (i < route.msgs.length && (count == 0 || bytes + route.msgs[i].payload.length + 16 <= room)) {
       const o = route.msgs[i];
       w.u64(o.seq);
       w.u32(o.call ? o.req : 0);
@@ -594,7 +605,7 @@ function sendTo(n: Node, route: Route, to: Member): void {
       i++;
     }
     w.patchU32(countAt, count);
-    n.outbox.to(to.link);
+    b.added(n.outbox, link);
     route.inFlight += <i32>count;
   }
 }

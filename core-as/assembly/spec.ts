@@ -4,6 +4,7 @@
 
 import { Reader, Writer, utf8Len } from './io';
 import { ARGS_BYTES_MAX, ID_BYTES_MAX, KIND_BYTES_MAX } from './limits';
+import { readGroupsFromApi, encodeGroups, decodeGroups, sameGroups } from './groups';
 
 export const RESTART_PERMANENT: u8 = 0;
 export const RESTART_TRANSIENT: u8 = 1;
@@ -28,18 +29,22 @@ export class Spec {
   shutdownMs: u32 = DEFAULT_SHUTDOWN_MS;
   maxRestarts: u32 = DEFAULT_MAX_RESTARTS;
   periodMs: u32 = DEFAULT_PERIOD_MS;
+  /** The groups the child is in (groups.ts): sorted, distinct. */
+  groups: Array<string> = [];
   /** Set by the owner when the restart intensity was exceeded; cleared by a new startChild. */
   failed: bool = false;
 
   sameAs(o: Spec): bool {
     return this.kind == o.kind && this.args == o.args && this.restart == o.restart &&
-      this.shutdownMs == o.shutdownMs && this.maxRestarts == o.maxRestarts && this.periodMs == o.periodMs;
+      this.shutdownMs == o.shutdownMs && this.maxRestarts == o.maxRestarts && this.periodMs == o.periodMs &&
+      sameGroups(this.groups, o.groups);
   }
 
   withFailed(f: bool): Spec {
     const s = new Spec();
     s.id = this.id; s.kind = this.kind; s.args = this.args; s.restart = this.restart;
     s.shutdownMs = this.shutdownMs; s.maxRestarts = this.maxRestarts; s.periodMs = this.periodMs;
+    s.groups = this.groups;
     s.failed = f;
     return s;
   }
@@ -53,6 +58,7 @@ export class Spec {
     w.u32(this.maxRestarts);
     w.u32(this.periodMs);
     w.bool(this.failed);
+    encodeGroups(w, this.groups);
   }
 
   /** Decodes a spec from a peer; null when malformed (the reader's err is then set). */
@@ -66,6 +72,7 @@ export class Spec {
     s.maxRestarts = r.u32();
     s.periodMs = r.u32();
     s.failed = r.bool();
+    s.groups = decodeGroups(r);
     if (!r.ok) return null;
     if (s.id.length == 0 || s.kind.length == 0 || s.restart > RESTART_TEMPORARY || s.periodMs == 0 ||
       s.shutdownMs > <u32>DURATION_MS_MAX || s.periodMs > <u32>DURATION_MS_MAX) { r.fail(3); return null; }
@@ -125,7 +132,7 @@ function msField(f: Field, name: string, def: u32, minValue: f64, out: StaticArr
 
 /**
  * Decodes and validates a spec as the host encoded it (tagged fields, in order: id, kind, args,
- * restart, shutdownMs, maxRestarts, periodMs). Strings longer than the wire limits are read with
+ * restart, shutdownMs, maxRestarts, periodMs, groups). Strings longer than the wire limits are read with
  * a generous cap so the error can name the field instead of failing as a malformed record.
  */
 export function readSpecFromApi(r: Reader): SpecResult {
@@ -171,6 +178,8 @@ export function readSpecFromApi(r: Reader): SpecResult {
   if (e.length) return invalid('maxRestarts', e);
   e = msField(period, 'periodMs', DEFAULT_PERIOD_MS, 1, nums, 2);
   if (e.length) return invalid('periodMs', e);
+  const groups = readGroupsFromApi(r);
+  if (groups.error.length) return invalid('groups', groups.error);
 
   const s = new Spec();
   s.id = id.s;
@@ -180,6 +189,7 @@ export function readSpecFromApi(r: Reader): SpecResult {
   s.shutdownMs = nums[0];
   s.maxRestarts = nums[1];
   s.periodMs = nums[2];
+  s.groups = groups.names;
   const res = new SpecResult();
   res.spec = s;
   return res;

@@ -46,6 +46,7 @@ export class Core {
   private readonly outputPtr: OutputPtr;
   private readonly queryFn: Query;
   private readonly querySpecFn: Step;
+  private readonly queryGroupFn: Step;
   private readonly queryGlobalFn: Query;
   private readonly globalViewPendingFn: () => number;
   /** The global view's rows as last answered: each call decodes only what changed. */
@@ -58,6 +59,7 @@ export class Core {
     this.outputPtr = x.outputPtr as OutputPtr;
     this.queryFn = x.query as Query;
     this.querySpecFn = x.querySpec as Step;
+    this.queryGroupFn = x.queryGroup as Step;
     this.queryGlobalFn = x.queryGlobal as Query;
     this.globalViewPendingFn = x.globalViewPending as () => number;
     this.refreshViews();
@@ -195,6 +197,18 @@ export class Core {
     head.set(bytes, 4);
     this.toInput(head);
     return readSpec(this.output(this.querySpecFn(head.length)));
+  }
+
+  /** The ids of the children in `group` in this node's replica now (core-as/assembly/groups.ts). */
+  groupMembers(group: string): string[] {
+    const s = new EventWriter();
+    s.str(group);
+    this.toInput(s.buf.subarray(0, s.len));
+    const r = this.output(this.queryGroupFn(s.len));
+    const n = r.u32();
+    const ids: string[] = new Array(n);
+    for (let i = 0; i < n; i++) ids[i] = r.str();
+    return ids;
   }
 
   /** Why the core refused its init ('field: rule'), or '' once it runs. Read after the first step. */

@@ -7,7 +7,7 @@ import {
   EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
   EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, STATE_GIVEN, STATE_NONE, STATE_FAILED,
-  AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, WAIT_ACK, WAIT_DONE,
+  AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, TAG_LIST, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
 
@@ -186,6 +186,12 @@ function numberField(w: EventWriter, v: unknown): void {
   else if (typeof v === 'number') { w.u8(TAG_NUMBER); w.f64(v); }
   else { w.u8(TAG_OTHER); w.str(typeof v); }
 }
+/** `groups`: absent, an array (TAG_LIST: count, then each item tagged as a string field), or another type (core-as/assembly/groups.ts). */
+function listField(w: EventWriter, v: unknown): void {
+  if (v === undefined) w.u8(TAG_ABSENT);
+  else if (Array.isArray(v)) { w.u8(TAG_LIST); w.u32(v.length); for (const x of v) stringField(w, x); }
+  else { w.u8(TAG_OTHER); w.str(typeof v); }
+}
 const waitCode = (wait: WaitMode): number => (wait === 'done' ? WAIT_DONE : WAIT_ACK);
 
 /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
@@ -209,6 +215,7 @@ export function writeStartChild(w: EventWriter, req: number, spec: unknown, wait
   numberField(w, s.shutdownMs);
   numberField(w, s.maxRestarts);
   numberField(w, s.periodMs);
+  listField(w, s.groups);
   w.end();
 }
 

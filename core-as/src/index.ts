@@ -24,6 +24,7 @@ export {
   MESSAGE_BUFFER_DEFAULT, MESSAGE_BUFFER_DEFAULT_MS, MAX_MESSAGE_BYTES_DEFAULT, CALL_TIMEOUT_DEFAULT_MS, resolveMessageOptions,
   type MessageOptions, type CallOptions,
 } from './messaging.js';
+export { type PublishResult, type PublishFailure } from './groups.js';
 export * from './clock.js';
 export * from './credential.js';
 export { startWith, checkListen, type HostStart } from './start-with.js';

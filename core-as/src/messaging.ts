@@ -84,15 +84,34 @@ export class Messaging {
     return this.submit(id, msg, true, timeoutMs);
   }
 
-  private submit(id: string, msg: unknown, call: boolean, timeoutMs: number | undefined): Promise<unknown> {
+  /**
+   * A message's JSON, or the error it fails with (not JSON data; over maxMessageBytes, named after
+   * `to`: the child, or the group of a publish).
+   */
+  encode(to: string, msg: unknown): string | Error {
     let json: string | undefined;
-    try { json = JSON.stringify(msg === undefined ? null : msg); } catch (e) { return Promise.reject(e); }
-    if (json === undefined) return Promise.reject(new TypeError(`a message must be JSON data, not ${typeof msg}`));
+    try { json = JSON.stringify(msg === undefined ? null : msg); } catch (e) { return e as Error; }
+    if (json === undefined) return new TypeError(`a message must be JSON data, not ${typeof msg}`);
     // The core checks the limit too; the shortcut below does not reach it. A string of n UTF-16
     // units is at most 3n UTF-8 bytes, so only long ones are measured.
     if (json.length * 3 > this.o.maxMessageBytes && utf8.encode(json).length > this.o.maxMessageBytes) {
-      return Promise.reject(new MessageTooLargeError(id, this.o.maxMessageBytes));
+      return new MessageTooLargeError(to, this.o.maxMessageBytes);
     }
+    return json;
+  }
+
+  /** A send of JSON already encoded (and checked) by encode(): publish sends one text to many children. */
+  sendEncoded(id: string, json: string): Promise<void> {
+    return this.submitEncoded(id, json, false, undefined) as Promise<void>;
+  }
+
+  private submit(id: string, msg: unknown, call: boolean, timeoutMs: number | undefined): Promise<unknown> {
+    const json = this.encode(id, msg);
+    if (typeof json !== 'string') return Promise.reject(json);
+    return this.submitEncoded(id, json, call, timeoutMs);
+  }
+
+  private submitEncoded(id: string, json: string, call: boolean, timeoutMs: number | undefined): Promise<unknown> {
     const req = this.nextReq;
     this.nextReq = this.nextReq >= 0xffff_fffe ? 1 : this.nextReq + 1;
     const epoch = this.local.get(id);

@@ -23,6 +23,12 @@ export interface ChildSpec {
   shutdownMs?: number;
   maxRestarts?: number;
   periodMs?: number;
+  /**
+   * The groups the child is in (sup.publish reaches every child of a group): at most
+   * GROUPS_PER_CHILD_MAX (16) non-empty names of at most GROUP_NAME_BYTES_MAX (128) bytes of UTF-8.
+   * Replicated with the spec, so every member knows a child's groups as soon as it knows the child.
+   */
+  groups?: string[];
 }
 
 export interface CommonOptions extends MessageOptions {

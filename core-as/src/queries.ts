@@ -31,7 +31,7 @@ export interface NodeInfo {
   /** partition 'majority': the names in this node's roster that have not left (its N is roster / 2 + 1); 0 in the other modes. */
   roster: number;
 }
-export interface SpecView { id: string; kind: string; args: string; restart: number; shutdownMs: number; maxRestarts: number; periodMs: number; failed: boolean }
+export interface SpecView { id: string; kind: string; args: string; restart: number; shutdownMs: number; maxRestarts: number; periodMs: number; failed: boolean; groups: string[] }
 
 /** A rejected-frame counter: a FERR_* name, or handshake_timeout, which the core counts in the FERR_OK slot. */
 export type RejectReason = 'handshake_timeout' | Exclude<(typeof FRAME_ERROR_NAMES)[number], 'ok'>;
@@ -86,5 +86,5 @@ export function readInfo(r: OutReader): NodeInfo {
 /** The answer to querySpec: u8 found, then the spec fields. */
 export function readSpec(r: OutReader): SpecView | undefined {
   if (r.u8() === 0) return undefined;
-  return { id: r.str(), kind: r.str(), args: r.str(), restart: r.u8(), shutdownMs: r.u32(), maxRestarts: r.u32(), periodMs: r.u32(), failed: r.u8() === 1 };
+  return { id: r.str(), kind: r.str(), args: r.str(), restart: r.u8(), shutdownMs: r.u32(), maxRestarts: r.u32(), periodMs: r.u32(), failed: r.u8() === 1, groups: readStrings(r) };
 }

@@ -25,6 +25,7 @@ import { encodeCredentialToken, type CredentialToken } from './credential.js';
 import { renewedCredential } from './renewal.js';
 import type { MetricsData } from './metrics-data.js';
 import { Messaging, CALL_TIMEOUT_DEFAULT_MS, type CallOptions } from './messaging.js';
+import { publish, type PublishResult } from './groups.js';
 import type { StateBytes } from './child-state.js';
 
 /** Everything observers see: the core's events, plus what the runtime itself reports. */
@@ -451,6 +452,17 @@ export class Supervisor extends Emitter<TrellisEvent> {
     const t = options.timeoutMs ?? CALL_TIMEOUT_DEFAULT_MS;
     if (typeof t !== 'number' || !(t > 0)) return Promise.reject(new InvalidOptionError('timeoutMs', 'must be a positive number of milliseconds'));
     return this.messaging.call(id, msg, t);
+  }
+
+  /**
+   * Sends `msg` to every child in `group` (spec field `groups`), as a `send` to each: resolves once
+   * every one took it or failed, with `sent` (the children in the group in this member's replica
+   * when called) and the failures. An empty group resolves `{ sent: 0 }`; MessageTooLargeError
+   * rejects before anything is sent (groups.ts).
+   */
+  publish(group: string, msg: unknown): Promise<PublishResult> {
+    if (this.state !== 'running') return Promise.reject(new NotRunningError());
+    return publish(this.core, this.messaging, group, msg);
   }
 
   /**

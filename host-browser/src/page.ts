@@ -3,7 +3,7 @@
 // since the Supervisor lives in another thread.
 import { decodeCredentialToken } from '@trellis/core';
 import type { ChildSpec, CordonOptions, DrainOptions, ErrorInfo, GlobalChildView, LocalChildView, MemberView, NodeInfo, StartOptions, TabAuth, TerminateOptions, TrellisEvent } from '@trellis/core';
-import { tuningOf, type CallErrorInfo, type CallMethod, type FromWorker, type TabTuning, type WorkerStartOptions } from './worker-protocol.js';
+import { tuningOf, type CallErrorInfo, type CallMethod, type PublishResultInfo, type FromWorker, type TabTuning, type WorkerStartOptions } from './worker-protocol.js';
 
 export interface BrowserStartOptions extends TabTuning {
   scope: string;
@@ -144,6 +144,14 @@ export class BrowserSupervisor {
   send(id: string, msg: unknown): Promise<void> { return this.invoke('send', id, msg); }
   /** sup.call in the worker: the child's answer (default timeout 5 s). */
   call(id: string, msg: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> { return this.invoke('call', id, msg, options); }
+  /**
+   * sup.publish in the worker: the message to every child in `group`, as a send to each; `sent`
+   * children were in the group, `failed` did not take it (each with its typed error).
+   */
+  async publish(group: string, msg: unknown): Promise<{ sent: number; failed: { id: string; error: SupervisorCallError }[] }> {
+    const r = await this.invoke<PublishResultInfo>('publish', group, msg);
+    return { sent: r.sent, failed: r.failed.map((f) => ({ id: f.id, error: new SupervisorCallError(f.error) })) };
+  }
   /** Replaces the tab's credential with a later one for the same name and kinds (renewCredential does it on a schedule). */
   renewCredential(token: string): Promise<void> { return this.invoke('renewCredential', token); }
   cordon(member: string, options: CordonOptions = {}): Promise<void> { return this.invoke('cordon', member, options); }

@@ -8,7 +8,7 @@ import { GatewayTransport } from './transport-gateway.js';
 import { MeshTransport } from './transport-mesh.js';
 import { messageChannelYield } from './yield.js';
 import { webWorkerSpawner } from './spawn-worker.js';
-import { callErrorInfo, tuningOf, type FromWorker, type ToWorker, type WorkerStartOptions } from './worker-protocol.js';
+import { callErrorInfo, tuningOf, type PublishResultInfo, type FromWorker, type ToWorker, type WorkerStartOptions } from './worker-protocol.js';
 
 interface WorkerScope { postMessage(m: FromWorker): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null }
 const scope = self as unknown as WorkerScope;
@@ -103,6 +103,7 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'meshLinks': return meshLinks();
     case 'send': return sup.send(args[0] as string, args[1]);
     case 'call': return sup.call(args[0] as string, args[1], args[2] as never);
+    case 'publish': return sup.publish(args[0] as string, args[1]).then((r): PublishResultInfo => ({ sent: r.sent, failed: r.failed.map((f) => ({ id: f.id, error: callErrorInfo(f.error) })) }));
     case 'cordon': return sup.cordon(args[0] as string, args[1] as never);
     case 'uncordon': return sup.uncordon(args[0] as string, args[1] as never);
     case 'drain': return sup.drain(args[0] as string, args[1] as never);

@@ -45,6 +45,9 @@ export function callErrorInfo(e: unknown): CallErrorInfo {
   return info;
 }
 
+/** A publish's result as it crosses to the page: each failure's error as data. */
+export interface PublishResultInfo { sent: number; failed: { id: string; error: CallErrorInfo }[] }
+
 /** What start() sends the worker: the options, with kinds as the URL of a module exporting `kinds`. */
 export interface WorkerStartOptions extends TabTuning {
   scope: string;
@@ -66,7 +69,7 @@ export interface WorkerStartOptions extends TabTuning {
   mesh?: boolean;
 }
 
-export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks' | 'send' | 'call'
+export type CallMethod = 'startChild' | 'terminateChild' | 'whichChildren' | 'members' | 'stats' | 'stop' | 'kill' | 'renewCredential' | 'meshLinks' | 'send' | 'call' | 'publish'
   | 'cordon' | 'uncordon' | 'drain' | 'setWeight' | 'digest' | 'rejectedFrames' | 'ready';
 
 export type ToWorker =

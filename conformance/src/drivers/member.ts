@@ -71,6 +71,30 @@ async function main(): Promise<void> {
     // streamStop) that reports what was confirmed, what failed and how many rounds it sent.
     send: (id: string, msg: unknown) => sup.send(id, msg),
     call: (id: string, msg: unknown, o: unknown) => sup.call(id, msg, o),
+    // Groups: one publish (its failures as data), and a steady publisher like `stream` (one
+    // { s, q } to the group every `everyMs`; stopped by streamStop) that says, per round, how
+    // many children the group had, and what failed.
+    publish: async (group: string, msg: unknown) => {
+      const r = await sup.publish(group, msg);
+      return { sent: r.sent, failed: r.failed.map((f: { id: string; error: { name: string; code: string } }) => ({ id: f.id, name: f.error.name, code: f.error.code })) };
+    },
+    publishStream: async (group: string, count: number, everyMs: number, untilStopped = false) => {
+      const sent: number[] = [];
+      const failed: { id?: string; q: number; name: string }[] = [];
+      const all: Promise<void>[] = [];
+      streaming = untilStopped;
+      let q = 0;
+      for (; q < count || streaming; q++) {
+        const round = q;
+        all.push(sup.publish(group, { s: sup.name, q }).then(
+          (r: { sent: number; failed: { id: string; error: Error }[] }) => { sent[round] = r.sent; for (const f of r.failed) failed.push({ id: f.id, q: round, name: f.error.name }); },
+          (e: Error) => { failed.push({ q: round, name: e.name }); },
+        ));
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+      await Promise.all(all);
+      return { rounds: q, sent, failed };
+    },
     stream: async (ids: string[], count: number, everyMs: number, untilStopped = false) => {
       let ok = 0;
       const errors: { id: string; q: number; name: string }[] = [];
@@ -145,6 +169,20 @@ async function main(): Promise<void> {
       };
       for (let i = 0; i < window && i < n; i++) one();
     }),
+    // `n` publishes one after the other, each timed from the call until every copy was settled (ms, sorted).
+    benchPublish: async (group: string, n: number) => {
+      const ms: number[] = [];
+      let sent = 0;
+      let failed = 0;
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        const r = await sup.publish(group, { op: 'bench', i });
+        ms.push(performance.now() - t);
+        sent = r.sent;
+        failed += r.failed.length;
+      }
+      return { ms: ms.sort((x, y) => x - y), sent, failed };
+    },
     cpu: () => process.cpuUsage(),
     // Frames this member's links carried so far (a benchmark reports frames per message).
     frames: () => ({ ...(sup as unknown as { frameCounts: { in: number; out: number } }).frameCounts }),

@@ -6,6 +6,7 @@ import type { Effect } from '@trellis/core';
 import { World, QUORUM_MAJORITY, SIM_MESSAGE_BUFFER_MS, type SimNode, type NodeOptions, type StepObserver, type WorldAction } from './world.js';
 import { Prng } from './prng.js';
 import { Attacker } from './attacker.js';
+import { workloadGroups, groupsAgree } from './groups.js';
 import { Checker, newLedger, parseArgs, OVERLAP_SLACK_MS, type Policy, type SimArgs, type StartOp, type TerminateOp, type Violation } from './checker.js';
 
 export interface SimOptions {
@@ -52,6 +53,8 @@ export interface SimOptions {
   idleLinks?: boolean;
   /** Cordons, drains and weight changes in the workload, all uncordoned before quiescence (CLI --cordons; not part of --harsh, so its seeds keep their traces). */
   cordons?: boolean;
+  /** Groups in the workload's specs, checked at quiescence (CLI --groups; off by default, so other seeds keep their traces). */
+  groups?: boolean;
   /**
    * partition: 'majority' on every node (CLI --majority; the seed's workload and faults are drawn
    * as without it). Restarted nodes get seeds: one restarted without would found a second cluster.
@@ -59,20 +62,20 @@ export interface SimOptions {
   majority?: boolean;
 }
 
-type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean };
+type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean; groups: boolean };
 
 /**
  * The world every seed runs in unless told otherwise: as unkind as the real one. Idle links stay
  * off until unauthenticated links no longer hold back readiness (issue 11).
  */
-export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false };
+export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false, groups: false };
 
 /** The four models of the harsher world, with `harsh` and the defaults applied. */
 export function harshModels(o: SimOptions): Models {
-  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false };
+  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false, groups: false };
   return {
     clock: o.clock ?? base.clock, overlapRules: o.overlapRules ?? base.overlapRules, retries: o.retries ?? base.retries, idleLinks: o.idleLinks ?? base.idleLinks,
-    cordons: o.cordons ?? base.cordons,
+    cordons: o.cordons ?? base.cordons, groups: o.groups ?? base.groups,
   };
 }
 
@@ -133,6 +136,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   // Messages draw from their own generator too (the network's delays still see their frames).
   const mrng = new Prng(seed ^ 0x3e55);
   const prng = new Prng(seed ^ 0xc0d);
+  const grng = new Prng(seed ^ 0x6e0);
   const w = new World(wasm, seed, SIM_CONFIG);
   o.onWorld?.(w);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
@@ -258,7 +262,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const start = (node: string, id: string) => {
     const n = w.node(node);
     const args: SimArgs = { nonce: ++nonce, restart: rng.pick(POLICIES), maxRestarts: rng.int(1, 4), periodMs: rng.int(500, 4000) };
-    const spec = { id, kind: rng.pick(KINDS), args, restart: args.restart, maxRestarts: args.maxRestarts, periodMs: args.periodMs, shutdownMs: rng.int(0, 300) };
+    const spec = { id, kind: rng.pick(KINDS), args, restart: args.restart, maxRestarts: args.maxRestarts, periodMs: args.periodMs, shutdownMs: rng.int(0, 300),
+      ...(models.groups ? { groups: workloadGroups(grng) } : {}) };
     checker.sample([id]);
     const wait = rng.chance(0.15) ? 'done' : 'ack';
     issue(n, id, args.nonce, spec, wait, `${spec.kind} ${args.restart}`);
@@ -549,6 +554,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         checker.checkTerminated();
         checker.checkReplies();
         checker.checkHandoffsAccounted();
+        if (models.groups) { const g = groupsAgree(w, IDS); if (g) checker.fail('groups', g); }
         // Every message from a sender still running has its outcome once its wait has run out.
         const alive = (from: string) => { const [name, inc] = from.split('#'); const n = w.nodes.get(name); return !!n && n.alive && !n.left && String(n.inc) === inc; };
         w.runFor(SIM_MESSAGE_BUFFER_MS + 2 * SIM_CONFIG.syncIntervalMs);
@@ -575,7 +581,7 @@ export function replayCommand(seed: number, o: SimOptions = {}): string {
   if (o.harsh === false) parts.push('--gentle');
   if (o.majority) parts.push('--majority');
   const base = harshModels({ harsh: o.harsh });
-  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons']];
+  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons'], ['groups', 'groups']];
   for (const [k, flag] of flags) {
     if (o[k] === true && !base[k]) parts.push(`--${flag}`);
     if (o[k] === false && base[k]) parts.push(`--no-${flag}`);
