@@ -346,6 +346,12 @@ export class Supervisor extends Emitter<TrellisEvent> {
     }
   }
 
+  /** A credential member's link to another waits for their pair key: the transport fetches it (none: the link is refused). */
+  private fetchPairKey(peer: string, epoch: number): void {
+    const fetch = this.a.transport.pairKey?.(peer, epoch) ?? Promise.resolve(undefined);
+    void fetch.catch(() => undefined).then((key) => this.feed(() => this.core.pairKey(peer, epoch, key)));
+  }
+
   private apply(e: Effect): void {
     switch (e.type) {
       case 'send': this.frameCounts.out++; this.a.transport.send(e.link, e.bytes); break;
@@ -372,6 +378,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
         break;
       case 'rehydrate': this.rehydrating.set(e.id, e); break;
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
+      case 'pair_key': this.fetchPairKey(e.peer, e.epoch); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
       case 'event':
         if (e.event.type === 'child_started') this.messaging.started(e.event.id, e.event.epoch);
