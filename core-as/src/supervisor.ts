@@ -346,9 +346,17 @@ export class Supervisor extends Emitter<TrellisEvent> {
     }
   }
 
-  /** A credential member's link to another waits for their pair key: the transport fetches it (none: the link is refused). */
+  /**
+   * A credential member's link to another waits for their pair key: the transport fetches it
+   * from a server (a tab's gateway), and no key refuses the link. A host with no such source (a
+   * Node or Bun credential member, which has no gateway) answers with its credential's tab link
+   * key of the epoch: such members link each other as before pair keys, bound to the scope and
+   * epoch only (docs/SECURITY.md "Credential tabs linking each other"), and not a tab.
+   */
   private fetchPairKey(peer: string, epoch: number): void {
-    const fetch = this.a.transport.pairKey?.(peer, epoch) ?? Promise.resolve(undefined);
+    const t = this.a.transport;
+    const c = this.credential;
+    const fetch = t.pairKey ? t.pairKey(peer, epoch) : Promise.resolve(c?.tabLinkKeys[epoch - c.firstEpoch]);
     void fetch.catch(() => undefined).then((key) => this.feed(() => this.core.pairKey(peer, epoch, key)));
   }
 
