@@ -31,7 +31,7 @@ export function credentialKey(secret: Uint8Array, scope: string, name: string, k
 
 export const TAB_LINK_EPOCH_MS = 60_000n;
 
-/** The tab link key of epoch `e` (ms / TAB_LINK_EPOCH_MS): the root key between two credential members. */
+/** The tab link key of epoch `e` (ms / TAB_LINK_EPOCH_MS): RENEW proofs between credential members, and their root key on hosts with no gateway. */
 export function tabLinkKey(secret: Uint8Array, scope: string, e: bigint): Uint8Array {
   return createHmac('sha256', secret).update(str('trellis/v3 tab link')).update(str(scope)).update(u64(e)).digest();
 }

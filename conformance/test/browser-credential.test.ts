@@ -2,8 +2,8 @@
 // mints a credential for a tab's name and kinds; the gateway checks it at the tab's HELLO and
 // refuses an expired, forged or other-name one (close 4401 with the reason, `gateway_refused` on
 // the server); a tab started with `credential` joins (its page never holds the secret) and runs
-// the children of its kinds. Two credential tabs link each other under the tab link key their
-// credentials share (docs/SECURITY.md, "Credential tabs linking each other"), so every member
+// the children of its kinds. Two credential tabs link each other under their pair key, which each
+// gets from its gateway (docs/SECURITY.md, "Credential tabs linking each other"), so every member
 // agrees on membership and every child runs exactly once, over the same-origin mesh and through
 // the gateway alike; and a tab refuses, past the gateway, a peer with an expired, other-scope or
 // keyless credential (a script of the origin dialing it over the mesh channel). Tab links are
