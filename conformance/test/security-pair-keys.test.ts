@@ -87,6 +87,29 @@ describe('security: pair keys between credential members (simulator)', () => {
     expect(up(w.node('s1'))).toEqual(['tab-a', 'tab-b']);
   });
 
+  it('a listener whose pair key comes after the dialer\'s AUTH keeps the proof and checks it then: the link comes up, or with no key is refused', () => {
+    for (const slowGives of [true, false]) {
+      const w = new World(wasmModule, 17);
+      const asked: string[] = [];
+      w.addNode('s1', { secret });
+      // tab-b's host takes far longer than a round trip: tab-a's AUTH waits on tab-b for the key
+      const slow = broker(w.scope, 'tab-b', asked);
+      w.addNode('tab-b', { credential: credentialFor(w.scope, 'tab-b'), pairKeys: slowGives ? slow : () => undefined, pairKeyDelayMs: 300, seeds: ['sim://s1'] });
+      w.runFor(300);
+      w.addNode('tab-a', { credential: credentialFor(w.scope, 'tab-a'), pairKeys: broker(w.scope, 'tab-a', asked), seeds: ['sim://tab-b'] });
+      w.runFor(1500);
+      const a = w.node('tab-a'), b = w.node('tab-b');
+      if (slowGives) {
+        expect(up(a)).toContain('tab-b');
+        expect(up(b)).toContain('tab-a');
+        expect(rejected(a, 'bad_auth') + rejected(b, 'bad_auth') + rejected(b, 'unauthenticated') + rejected(b, 'unexpected')).toBe(0);
+      } else {
+        expect(rejected(b, 'no_shared_key', 'tab-a')).toBeGreaterThan(0);
+        expect(up(b)).not.toContain('tab-a');
+      }
+    }
+  });
+
   it('a host that cannot get the pair key refuses the link (no_shared_key) and keeps its other members', () => {
     const w = new World(wasmModule, 13);
     w.addNode('s1', { secret });

@@ -198,7 +198,7 @@ function awaitPairKey(n: Node, l: Link, frame: usize, len: i32): void {
 
 /** A frame while the pair key is fetched: only the dialer's AUTH may come (we are its listener), and it waits too. */
 function whileWaiting(n: Node, l: Link, wait: PairKeyWait, type: u8, r: Reader): void {
-  if (type != MSG_AUTH || l.outbound || wait.peerProof != null) { reject(n, l, type == MSG_AUTH || type == MSG_HELLO ? FERR_UNEXPECTED : FERR_UNAUTHENTICATED); return; }
+  if (type != MSG_AUTH || l.outbound || wait.peerProof != null) { reject(n, l, type == MSG_HELLO ? FERR_UNEXPECTED : FERR_UNAUTHENTICATED); return; }
   const len = r.u32();
   if (!r.ok || len != <u32>PROOF_BYTES || r.remaining != PROOF_BYTES) { reject(n, l, FERR_MALFORMED); return; }
   const proof = new Uint8Array(PROOF_BYTES);

@@ -60,6 +60,8 @@ export interface NodeOptions {
    * the world hands its answer back PAIR_KEY_FETCH_SIM_MS after the core asks.
    */
   pairKeys?: (peer: string, epoch: number) => Uint8Array | undefined;
+  /** How long its host takes to fetch a pair key, virtual ms (default PAIR_KEY_FETCH_SIM_MS). */
+  pairKeyDelayMs?: number;
 }
 
 /** How long a simulated host takes to fetch a pair key (a round trip to its gateway), virtual ms. */
@@ -749,7 +751,7 @@ export class World {
         break;
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
-      case 'pair_key': this.schedule(n, PAIR_KEY_FETCH_SIM_MS, { k: 'pairKey', peer: e.peer, epoch: e.epoch, key: n.opts.pairKeys?.(e.peer, e.epoch) }); break;
+      case 'pair_key': this.schedule(n, n.opts.pairKeyDelayMs ?? PAIR_KEY_FETCH_SIM_MS, { k: 'pairKey', peer: e.peer, epoch: e.epoch, key: n.opts.pairKeys?.(e.peer, e.epoch) }); break;
       case 'wake': {
         // The core asks after every step; an armed timer for the same time is kept (as
         // core-as/src/clock.ts does). Otherwise arming replaces the previous timer.
