@@ -31,9 +31,15 @@ export function credentialKey(secret: Uint8Array, scope: string, name: string, k
 
 export const TAB_LINK_EPOCH_MS = 60_000n;
 
-/** The tab link key of epoch `e` (ms / TAB_LINK_EPOCH_MS): the root key between two credential members. */
+/** The tab link key of epoch `e` (ms / TAB_LINK_EPOCH_MS): RENEW proofs between credential members, and their root key on hosts with no gateway. */
 export function tabLinkKey(secret: Uint8Array, scope: string, e: bigint): Uint8Array {
   return createHmac('sha256', secret).update(str('trellis/v3 tab link')).update(str(scope)).update(u64(e)).digest();
+}
+
+/** The pair key of credential members `a` and `b` in epoch `e` (names ordered by their UTF-8 bytes). */
+export function pairKey(secret: Uint8Array, scope: string, e: bigint, a: string, b: string): Uint8Array {
+  const [lo, hi] = Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a];
+  return createHmac('sha256', secret).update(str('trellis/v4 tab pair')).update(str(scope)).update(u64(e)).update(str(lo)).update(str(hi)).digest();
 }
 
 /** Kinds strictly ascending by UTF-8 bytes, without duplicates. */

@@ -2,16 +2,19 @@
 // mints a credential for a tab's name and kinds; the gateway checks it at the tab's HELLO and
 // refuses an expired, forged or other-name one (close 4401 with the reason, `gateway_refused` on
 // the server); a tab started with `credential` joins (its page never holds the secret) and runs
-// the children of its kinds. Two credential tabs link each other under the tab link key their
-// credentials share (docs/SECURITY.md, "Credential tabs linking each other"), so every member
+// the children of its kinds. Two credential tabs link each other under their pair key, which each
+// gets from its gateway (docs/SECURITY.md, "Credential tabs linking each other"), so every member
 // agrees on membership and every child runs exactly once, over the same-origin mesh and through
 // the gateway alike; and a tab refuses, past the gateway, a peer with an expired, other-scope or
-// keyless credential (a script of the origin dialing it over the mesh channel).
+// keyless credential (a script of the origin dialing it over the mesh channel). Tab links are
+// keyed by pair keys that only the two tabs can get from their gateway: a page that presents
+// another tab's name to a tab is refused (bad_auth), and the honest tabs are undisturbed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { decodeCredentialToken, type LocalChildView, type Supervisor, type TrellisEvent } from '@trellis/core';
 import { randomBytes } from 'node:crypto';
 import { AUTH_MODE, MSG, encodeFrame, helloFrame } from '../src/protocol.js';
+import { deriveLinkKeys, transcriptHash } from '../src/protocol-session.js';
 import { gatewayFixture, openTab, tabCall, until, type Browser, type GatewayFixture, type Site } from './browser-harness.js';
 
 const SCOPE = 'browser-credential';
@@ -187,5 +190,103 @@ describe('credential tabs through a Node gateway', () => {
     expect(rejected).toEqual(expect.arrayContaining(['credential_expired', 'wrong_scope', 'bad_auth']));
     expect(node.members().some((m) => m.name === 'tab-evil')).toBe(false);
     await page.close();
+  });
+
+  /**
+   * A compromised page: it holds its own credential (for `tab-m`), joins the gateway with it and
+   * asks for every pair key the gateway will give it; then it dials a tab through the gateway
+   * and runs the handshake by hand, under any name and root key it likes.
+   */
+  async function compromisedPage(token: string) {
+    const page = await openTab(browser, site);
+    await page.evaluate(async ({ gatewayUrl, token }) => {
+      const w = window as unknown as { trellis: any; atk: any };
+      const t = new w.trellis.GatewayTransport(gatewayUrl, { mode: 'credential', token }, undefined);
+      const atk = { t, link: 0, frames: [] as number[][], closed: '' };
+      w.atk = atk;
+      await t.listen({
+        opened: (id: number) => { atk.link = id; },
+        frame: (_id: number, b: Uint8Array) => { atk.frames.push(Array.from(b)); },
+        closed: (_id: number, reason: string) => { atk.closed = reason || 'closed'; },
+        dialFailed: (_a: string, reason: string) => { atk.closed = `dial_failed ${reason}`; },
+      });
+    }, { gatewayUrl, token });
+    const pairKey = (peer: string, epoch: number) => page.evaluate(async ({ peer, epoch }) => {
+      const k = await (window as unknown as { atk: any }).atk.t.pairKey(peer, epoch);
+      return k ? Array.from(k as Uint8Array) : null;
+    }, { peer, epoch }).then((k) => (k ? new Uint8Array(k) : undefined));
+    /** Waits in the page until `n` frames arrived on the link or it closed. */
+    const waitFrames = (n: number) => page.evaluate(async (n) => {
+      const atk = (window as unknown as { atk: any }).atk;
+      const end = Date.now() + 5000;
+      while (atk.frames.length < n && !atk.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      return { frames: atk.frames.map((f: number[]) => f), closed: atk.closed as string };
+    }, n);
+    /** Dials `address` with `hello`, proves with `root` as the dialer; resolves to 'authenticated' or the close reason. */
+    const attempt = async (address: string, hello: Uint8Array, root: Uint8Array): Promise<string> => {
+      await page.evaluate(async ({ address, hello }) => {
+        const atk = (window as unknown as { atk: any }).atk;
+        Object.assign(atk, { link: 0, frames: [], closed: '' });
+        atk.t.dial(address);
+        const end = Date.now() + 5000;
+        while (!atk.link && !atk.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+        if (atk.link) atk.t.send(atk.link, new Uint8Array(hello));
+      }, { address, hello: Array.from(hello) });
+      const first = await waitFrames(1);
+      if (first.frames.length < 1) return first.closed || 'no answer';
+      const keys = deriveLinkKeys(root, transcriptHash(hello, new Uint8Array(first.frames[0])), 'dialer');
+      await page.evaluate((auth) => { const atk = (window as unknown as { atk: any }).atk; atk.t.send(atk.link, new Uint8Array(auth)); },
+        Array.from(encodeFrame({ type: MSG.AUTH, fields: [keys.ownProof] })));
+      // The listener answers a valid proof with its own AUTH; an invalid one closes the link.
+      const after = await waitFrames(2);
+      if (after.frames.length >= 2) {
+        await page.evaluate(() => { const atk = (window as unknown as { atk: any }).atk; atk.t.close(atk.link, 'done'); });
+        return 'authenticated';
+      }
+      return after.closed || 'no answer';
+    };
+    return { page, pairKey, attempt };
+  }
+
+  it('a page that presents another tab\'s name to a tab is refused (bad_auth) under every key it can get; the honest tabs stay linked', async () => {
+    const pages = await Promise.all([openTab(browser, site), openTab(browser, site)]);
+    const names = ['tab-f1', 'tab-f2'];
+    const tokens = names.map((name) => node.mintCredential({ name, kinds: TAB_KINDS, expiresInMs: CREDENTIAL_MS }));
+    for (let i = 0; i < 2; i++) expect(await startCredentialTab(pages[i], gatewayUrl, tokens[i])).toBe(names[i]);
+    type Member = { name: string; status: string; incarnation: number; address: string };
+    const membersOf = (p: Page) => tabCall<Member[]>(p, 'members');
+    const seesUp = async (p: Page, other: string) => (await membersOf(p)).some((m) => m.name === other && m.status === 'up');
+    expect(await until(async () => (await seesUp(pages[0], 'tab-f2')) && (await seesUp(pages[1], 'tab-f1')), 5000)).toBe(true);
+    const f1Before = (await membersOf(pages[1])).find((m) => m.name === 'tab-f1')!;
+    const f2Address = (await membersOf(pages[1])).find((m) => m.name === 'tab-f2')!.address;
+
+    const mToken = node.mintCredential({ name: 'tab-m', kinds: TAB_KINDS, expiresInMs: CREDENTIAL_MS });
+    const m = decodeCredentialToken(mToken)!;
+    const f2 = decodeCredentialToken(tokens[1])!;
+    const epoch = Math.floor(Math.min(m.expiresAtMs, f2.expiresAtMs) / 60_000);
+    const atk = await compromisedPage(mToken);
+    const hello = (name: string) => helloFrame({
+      scope: SCOPE, name, incarnation: BigInt(Date.now()) * 1000n + 999n, nonce: randomBytes(16), listen: '', weight: 1,
+      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: m.kinds, expiresAtMs: BigInt(m.expiresAtMs),
+    });
+    // The gateway gives the page the pair keys of its own name only: tab-m with tab-f2.
+    const mf2 = await atk.pairKey('tab-f2', epoch);
+    expect(mf2?.length).toBe(32);
+    expect(await atk.pairKey('tab-m', epoch)).toBeUndefined();
+    // Control: under its own name the page links tab-f2 (the handshake by hand is right).
+    expect(await atk.attempt(f2Address, hello('tab-m'), mf2!)).toBe('authenticated');
+    // Under tab-f1's name: its pair key with tab-f2 is not the one tab-f2 fetches, nor is the
+    // tab link key of the epoch every credential of the scope carries (the key before pair keys).
+    expect(await atk.attempt(f2Address, hello('tab-f1'), mf2!)).toBe('bad_auth');
+    expect(await atk.attempt(f2Address, hello('tab-f1'), m.tabLinkKeys[epoch - m.firstEpoch])).toBe('bad_auth');
+    const f2Events = await pages[1].evaluate(() => (window as unknown as { events: Array<{ type: string; reason?: string; peer?: string; name?: string }> }).events);
+    expect(f2Events.filter((e) => e.type === 'link_rejected' && e.reason === 'bad_auth' && e.peer === 'tab-f1').length).toBe(2);
+    // The honest tabs are undisturbed: tab-f1 is still up on tab-f2 as the same incarnation, and never went down.
+    await new Promise((r) => setTimeout(r, 500));
+    const f1After = (await membersOf(pages[1])).find((x) => x.name === 'tab-f1')!;
+    expect({ status: f1After.status, incarnation: f1After.incarnation }).toEqual({ status: 'up', incarnation: f1Before.incarnation });
+    expect(f2Events.some((e) => e.type === 'member_down' && e.name === 'tab-f1')).toBe(false);
+    expect(await seesUp(pages[0], 'tab-f2')).toBe(true);
+    await Promise.all([...pages, atk.page].map((p) => p.close()));
   });
 });

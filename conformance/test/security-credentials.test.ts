@@ -1,8 +1,10 @@
 // Member credentials: a server member mints a credential for a name, kinds and an expiry; a
 // member holding only the credential joins under that name with those kinds, runs children, and
 // is closed out at the expiry (its children fail over). A credential cannot be used under another
-// name, with other kinds, or after its expiry. Two credential members link each other under the
-// tab link key their credentials share (docs/SECURITY.md, "Credential tabs linking each other").
+// name, with other kinds, or after its expiry. Two credential members of a host with no gateway
+// (Node processes here) link each other under the tab link key their credentials share, which
+// their Supervisors hand the core in place of a pair key (docs/SECURITY.md, "Credential tabs
+// linking each other"); tabs use pair keys (security-pair-keys, browser-credential).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { ProcessMember } from '../src/drivers/process-member.js';
 import { decodeCredentialToken, encodeCredentialToken, mintCredential, TAB_LINK_EPOCH_MS } from '../src/protocol-session.js';

@@ -35,6 +35,8 @@ export const EV_CHECKPOINT: u8 = 42;    // str id, u32 epoch, u32 version, bytes
 // u32 count, then count × (u32 link, f64 atMs): frames arrived on these links at these times and
 // wait in the host's queue; a member is heard when its bytes arrive, not when its backlog is handled (heard.ts).
 export const EV_HEARD: u8 = 100;
+// str peer, u64 epoch, bytes key (empty: the host cannot get it): the answer to FX_PAIR_KEY (pair-key.ts)
+export const EV_PAIR_KEY: u8 = 101;
 
 // What a child answered to FX_DEHYDRATE (EV_CHILD_STATE).
 export const STATE_GIVEN: u8 = 0;  // its state follows
@@ -61,6 +63,7 @@ export const FX_MESSAGE_STATUS: u8 = 22; // u32 req, u8 R_* code: a message will
 export const FX_MESSAGES_DELIVERED: u8 = 80; // u32 count, count × u32 req: this step's messages delivered (R_OK), in settle order
 export const FX_DEHYDRATE: u8 = 40; // str id, u32 epoch: ask the child for its state (its stop follows the answer)
 export const FX_REHYDRATE: u8 = 41; // str id, u32 epoch, u32 version, str source, str from, bytes: the state of the FX_RUN that follows
+export const FX_PAIR_KEY: u8 = 101; // str peer, u64 epoch: fetch the pair key of this node and peer (answer EV_PAIR_KEY)
 
 // Observer events (FX_EVENT payload: u8 kind, then four strings and two numbers).
 export const OE_MEMBER_UP: u8 = 1;        // name, incarnation, address
@@ -170,7 +173,7 @@ export const FERR_STALE_INCARNATION: i32 = 11;
 export const FERR_SELF: i32 = 12;              // a link to ourselves
 export const FERR_UNEXPECTED: i32 = 13;        // a valid message that is not allowed in this state
 export const FERR_BAD_MAC: i32 = 14;           // a frame on an authenticated link without its valid tag
-export const FERR_NO_SHARED_KEY: i32 = 15;     // two credential members without a tab link key of a common epoch
+export const FERR_NO_SHARED_KEY: i32 = 15;     // two credential members without their pair key (the host could not fetch it), or a RENEW without a common tab link key
 export const FERR_CREDENTIAL_EXPIRED: i32 = 16; // a credential HELLO at or after its expiry, or a link at the expiry
 export const FERR_KINDS_NOT_ALLOWED: i32 = 17; // a credential member advertises a kind its credential does not allow
 export const FERR_PENDING_LIMIT: i32 = 18;     // an inbound link past maxPendingLinks links in their handshake

@@ -8,11 +8,11 @@
 //
 // A link between two secret members has the cluster key as its root key; a link between a
 // secret member and a credential member has the credential key, which the secret member
-// recomputes from the HELLO; a link between two credential members has the tab link key of the
-// epoch in which the earlier of their two expiries falls. A credential carries the tab link keys
-// of the epochs from its minting to its expiry, so two valid credentials always share that key,
-// and an expired credential's keys open no link past the end of its expiry's epoch
-// (docs/SECURITY.md, "Credential tabs linking each other"). The kinds of a credential are
+// recomputes from the HELLO; a link between two credential members has their pair key
+// (pair-key.ts), which their hosts fetch from a server. A credential carries the tab link keys of
+// the epochs from its minting to its expiry: they prove a RENEW between two credential members
+// (renewal.ts), and a host with no pair-key source hands the core the tab link key of the epoch
+// in place of a pair key (docs/SECURITY.md, "Credential tabs linking each other"). The kinds of a credential are
 // canonical (strictly ascending by UTF-8 bytes), so one credential has exactly one encoding and
 // one key.
 //

@@ -4,7 +4,7 @@
 import { Writer } from './io';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY,
-  FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE,
+  FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE, FX_PAIR_KEY,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
 import { Session, TAG_BYTES } from './session';
@@ -40,6 +40,13 @@ export function fxSend(link: u32, frame: Writer, session: Session | null): void 
 export function fxDial(address: string): void {
   const at = begin(FX_DIAL);
   out.str(address);
+  end(at);
+}
+/** Asks the host for the pair key of this node and `peer` in `epoch` (pair-key.ts). */
+export function fxPairKey(peer: string, epoch: u64): void {
+  const at = begin(FX_PAIR_KEY);
+  out.str(peer);
+  out.u64(epoch);
   end(at);
 }
 export function fxClose(link: u32, reason: string): void {

@@ -8,6 +8,7 @@ import { Session, transcriptHash, TAG_BYTES, PROOF_BYTES } from './session';
 import {
   clusterKey, credentialKey, mintTabLinkKeys, kindsCanonical, kindsWithin, Credential, writeCredentialToken, readCredentialToken,
 } from './credential';
+import { pairKey } from './pair-key';
 import { SCOPE_BYTES_MAX as MAX_SCOPE, NAME_BYTES_MAX as MAX_NAME, KINDS_MAX as MAX_KINDS, KIND_BYTES_MAX as MAX_KIND, SECRET_BYTES_MAX } from './limits';
 
 const session = new Session();
@@ -108,5 +109,21 @@ export function testKindsWithin(len: i32): i32 {
   const nb = r.count(MAX_KINDS, 4);
   for (let i = 0; i < nb; i++) b.push(r.str(MAX_KIND));
   out.u8(r.ok && r.remaining == 0 && kindsWithin(a, b) ? 1 : 0);
+  return out.len;
+}
+
+/** input = `bytes secret, str scope, u64 epoch, str a, str b`; output = their 32-byte pair key (pair-key.ts). */
+export function testPairKey(len: i32): i32 {
+  out.reset();
+  if (len < 0) return 0;
+  const r = new Reader(inputBuffer(len), len);
+  const secret = r.bytes(SECRET_BYTES_MAX);
+  const scope = r.str(MAX_SCOPE);
+  const e = r.u64();
+  const a = r.str(MAX_NAME);
+  const b = r.str(MAX_NAME);
+  if (!r.ok || r.remaining != 0) return 0;
+  const k = pairKey(secret, scope, e, a, b);
+  out.raw(k.dataStart, k.length);
   return out.len;
 }

@@ -8,7 +8,7 @@ import { Reader } from './io';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
-  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
+  EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, EV_PAIR_KEY, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
 import { writeGroupMembers } from './groups';
 import {
@@ -27,6 +27,7 @@ import { sendMessage, replyMessage, configureMessages } from './messages';
 import { cordonRequest, setWeight } from './cordon';
 import { stateConfig, childState, childCheckpoint } from './handoff';
 import { onHeard } from './heard';
+import { onPairKey } from './handshake';
 
 let input = new Uint8Array(IO_BUFFER_BYTES);
 const node = new Node();
@@ -78,6 +79,7 @@ function dispatch(type: u8, r: Reader): void {
     case EV_INIT: if (!node.initialised) node.init(r); break;
     case EV_TICK: node.tick(<i64>r.f64()); break;
     case EV_HEARD: if (node.initialised) onHeard(node, r); break;
+    case EV_PAIR_KEY: if (node.initialised) onPairKey(node, r); break;
     case EV_LINK_OPENED: {
       const link = r.u32();
       const outbound = r.bool();

@@ -7,6 +7,9 @@
 //   L_UP     the peer's proof verified: every frame we receive must carry its tag; the peer
 //            becomes a member (membership.ts memberUp)
 //
+// Between two credential members the keys wait for the pair key, which the host fetches
+// (pair-key.ts): the link stays in L_HELLO with the peer's HELLO kept until EV_PAIR_KEY.
+//
 // A listener never sends anything derived from a key to a dialer that has not proved itself,
 // and every proof is bound to the transcript (both nonces, identities, roles, auth modes), so
 // nothing an unauthenticated party can obtain verifies on another link. Anything out of order,
@@ -28,11 +31,12 @@ import {
 import { planted } from './flags';
 import { Node } from './node';
 import { Link, L_HELLO, L_PROVE, L_UP } from './model';
-import { fxEvent, fxClose } from './effects';
+import { fxEvent, fxClose, fxPairKey } from './effects';
 import { memberUp, memberDown, linkLost } from './membership';
 import { Session, transcriptHash, PROOF_BYTES } from './session';
 import { sendRenew } from './renewal';
 import { credentialKey, kindsCanonical, kindsWithin, tabLinkEpoch, TAB_LINK_EPOCH_MS } from './credential';
+import { PairKeyWait, PAIR_KEY_BYTES } from './pair-key';
 
 const th = new StaticArray<u8>(32);
 
@@ -102,6 +106,7 @@ export function writeHello(n: Node, nonce: Uint8Array): void {
 
 /** A frame on a link in its handshake: `frame` and `len` are the whole frame as received (the transcript needs it). */
 export function onHandshakeFrame(n: Node, l: Link, type: u8, r: Reader, frame: usize, len: i32): void {
+  if (l.pairWait != null) { whileWaiting(n, l, <PairKeyWait>l.pairWait, type, r); return; }
   if (type == MSG_HELLO) onHello(n, l, r, frame, len);
   else if (type == MSG_AUTH) onAuth(n, l, r);
   else reject(n, l, FERR_UNAUTHENTICATED);
@@ -140,32 +145,34 @@ function onHello(n: Node, l: Link, r: Reader, frame: usize, len: i32): void {
     l.peerClaimedExpiresAt = <i64>expires;
     if (n.now >= l.peerExpiresAt) { reject(n, l, FERR_CREDENTIAL_EXPIRED); return; }
     if (!kindsWithin(l.peerKinds, l.peerCredentialKinds)) { reject(n, l, FERR_KINDS_NOT_ALLOWED); return; }
-    if (n.auth == AUTH_CREDENTIAL && !chooseTabLinkKey(n, l)) { reject(n, l, FERR_NO_SHARED_KEY); return; }
+    if (n.auth == AUTH_CREDENTIAL) { awaitPairKey(n, l, frame, len); return; }
   }
-  deriveSession(n, l, frame, len);
+  deriveSession(n, l, frame, len, rootKey(n, l));
+  proving(n, l);
+}
+
+/** Both HELLOs known, keys derived: the dialer proves first; the listener answers only a valid proof (onAuth). */
+function proving(n: Node, l: Link): void {
   l.state = L_PROVE;
-  // The dialer proves first; the listener answers only a valid proof (onAuth).
   if (l.outbound) sendAuth(n, l);
 }
 
 /** th over both HELLOs as sent (the dialer's first), then the link's keys from its root key. */
-function deriveSession(n: Node, l: Link, peerHello: usize, peerLen: i32): void {
+function deriveSession(n: Node, l: Link, peerHello: usize, peerLen: i32, root: Uint8Array): void {
   const own = l.ownHello;
   const t = changetype<usize>(th);
   if (l.outbound) transcriptHash(own.dataStart, own.length, peerHello, peerLen, t);
   else transcriptHash(peerHello, peerLen, own.dataStart, own.length, t);
-  const root = rootKey(n, l);
   const s = new Session();
   s.derive(root.dataStart, root.length, t, l.outbound);
   l.session = s;
   l.ownHello = new Uint8Array(0);
 }
 
-/** The key both ends of this link hold (docs/PROTOCOL.md "Keys and credentials"). */
+/** The key both ends of this link hold (docs/PROTOCOL.md "Keys and credentials"); two credential members wait for theirs (awaitPairKey). */
 function rootKey(n: Node, l: Link): Uint8Array {
   if (n.auth == AUTH_INSECURE) return new Uint8Array(0);
   if (n.auth == AUTH_CREDENTIAL) {
-    if (l.peerAuth == AUTH_CREDENTIAL) return <Uint8Array>heldTabLinkKey(n, l.tabLinkEpoch);
     // A HELLO sent before a renewal named the credential we held then.
     return l.helloExpiresAt == n.credExpiresAt ? n.credKey : n.prevCredKey;
   }
@@ -174,18 +181,52 @@ function rootKey(n: Node, l: Link): Uint8Array {
 }
 
 /**
- * Two credential members: the root key is the tab link key of the epoch of the earlier expiry,
- * which both valid credentials carry (credential.ts). The peer's expiry is believed only up to
- * the end of that epoch: any holder of the epoch's key could have claimed a later one.
+ * Two credential members: the root key is their pair key of the epoch of the earlier expiry,
+ * which the host fetches (FX_PAIR_KEY). The peer's expiry is believed only up to the end of that
+ * epoch: a server hands a pair key out only for epochs its holder's credential reaches, so that
+ * is all a proof under it says of the peer's credential.
  */
-function chooseTabLinkKey(n: Node, l: Link): bool {
+function awaitPairKey(n: Node, l: Link, frame: usize, len: i32): void {
   const e = tabLinkEpoch(<u64>min(l.helloExpiresAt, l.peerExpiresAt));
-  if (heldTabLinkKey(n, e) == null) return false;
   l.tabLinkEpoch = e;
   l.sentEpoch = e;
   const epochEnd = <i64>((e + 1) * TAB_LINK_EPOCH_MS);
   if (l.peerExpiresAt > epochEnd) l.peerExpiresAt = epochEnd;
-  return true;
+  l.pairWait = new PairKeyWait(e, frame, len);
+  fxPairKey(l.peerName, e);
+}
+
+/** A frame while the pair key is fetched: only the dialer's AUTH may come (we are its listener), and it waits too. */
+function whileWaiting(n: Node, l: Link, wait: PairKeyWait, type: u8, r: Reader): void {
+  if (type != MSG_AUTH || l.outbound || wait.peerProof != null) { reject(n, l, type == MSG_HELLO ? FERR_UNEXPECTED : FERR_UNAUTHENTICATED); return; }
+  const len = r.u32();
+  if (!r.ok || len != <u32>PROOF_BYTES || r.remaining != PROOF_BYTES) { reject(n, l, FERR_MALFORMED); return; }
+  const proof = new Uint8Array(PROOF_BYTES);
+  memory.copy(proof.dataStart, r.ptr + <usize>r.pos, <usize>PROOF_BYTES);
+  wait.peerProof = proof;
+}
+
+/**
+ * EV_PAIR_KEY: str peer, u64 epoch, bytes key. Every link waiting for that pair key goes on
+ * (or, with no key, is refused: no_shared_key). An answer no link waits for is ignored.
+ */
+export function onPairKey(n: Node, r: Reader): void {
+  const peer = r.str(NAME_BYTES_MAX);
+  const epoch = r.u64();
+  const key = r.bytes(PAIR_KEY_BYTES);
+  if (!r.ok || r.remaining != 0) return;
+  const ls = n.links.values();
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    const wait = l.pairWait;
+    if (wait == null || l.peerName != peer || wait.epoch != epoch || !n.links.has(l.id)) continue;
+    if (key.length != PAIR_KEY_BYTES) { reject(n, l, FERR_NO_SHARED_KEY); continue; }
+    l.pairWait = null;
+    deriveSession(n, l, wait.peerHello.dataStart, wait.peerHello.length, key);
+    proving(n, l);
+    const proof = wait.peerProof;
+    if (proof != null) verifyPeerProof(n, l, proof.dataStart);
+  }
 }
 
 /** Our credential's tab link key of epoch `e`, or null when it carries none for it. */
@@ -207,7 +248,12 @@ function onAuth(n: Node, l: Link, r: Reader): void {
   if (l.state != L_PROVE) { reject(n, l, FERR_UNAUTHENTICATED); return; }
   const len = r.u32();
   if (!r.ok || len != <u32>PROOF_BYTES || r.remaining != PROOF_BYTES) { reject(n, l, FERR_MALFORMED); return; }
-  if (!(<Session>l.session).peerProofIs(r.ptr + <usize>r.pos, PROOF_BYTES)) { reject(n, l, FERR_BAD_AUTH); return; }
+  verifyPeerProof(n, l, r.ptr + <usize>r.pos);
+}
+
+/** The peer's proof (PROOF_BYTES at `proof`): verified, the link is up; else refused (bad_auth). */
+function verifyPeerProof(n: Node, l: Link, proof: usize): void {
+  if (!(<Session>l.session).peerProofIs(proof, PROOF_BYTES)) { reject(n, l, FERR_BAD_AUTH); return; }
   l.opening = true;
   if (!l.outbound) sendAuth(n, l);
   l.state = L_UP;

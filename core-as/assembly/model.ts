@@ -6,6 +6,7 @@ import { Candidate } from './placement';
 import { StrMap } from './strmap';
 import { ST_STARTING, ST_RUNNING, ST_STOPPING, ST_RESTARTING, ST_UNRESPONSIVE, AUTH_INSECURE } from './boundary';
 import { Session } from './session';
+import { PairKeyWait } from './pair-key';
 
 // Link states (handshake.ts): a link carries nothing but the handshake until it is UP.
 export const L_HELLO: u8 = 0;      // our HELLO sent, waiting for the peer's
@@ -41,6 +42,8 @@ export class Link {
   helloExpiresAt: i64 = 0;
   /** Between two credential members: the epoch of the tab link key our last proof used (HELLO or RENEW). */
   sentEpoch: u64 = 0;
+  /** Between two credential members: waiting for the host to fetch the link's pair key (pair-key.ts). */
+  pairWait: PairKeyWait | null = null;
   /** Reassembly of a fragmented logical message (authenticated links only). */
   reasm: Writer | null = null;
   constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}

@@ -48,6 +48,13 @@ export interface Transport {
   close(link: number, reason: string): void;
   /** Close everything and stop listening. */
   shutdown(): Promise<void>;
+  /**
+   * The pair key of this credential member and credential member `peer` in `epoch`, from a
+   * server member (docs/PROTOCOL.md "Keys and credentials"); undefined when it cannot be had. A
+   * transport without it (servers, and credential members of hosts with no gateway) links no
+   * other credential member: such links are refused with `no_shared_key`.
+   */
+  pairKey?(peer: string, epoch: number): Promise<Uint8Array | undefined>;
 }
 
 /** Why a child stopped. `shutdown` = it ended after we asked; `killed` = it was forced after shutdownMs. */

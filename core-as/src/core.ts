@@ -9,7 +9,7 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, putHeard, heardRecordBytes, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writeChildExited, writeChildStartFailed,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writePairKey, writeChildExited, writeChildStartFailed,
   writeMessageSend, writeMessageReply, writeMessageConfig,
   type CoreConfig, type CoreCredential, type WaitMode,
   writeStateConfig, writeChildState, writeCheckpoint, type StateAnswer,
@@ -107,6 +107,8 @@ export class Core {
   /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
   renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
+  /** The answer to a pair_key effect (undefined: this host cannot get the key; the link is refused). */
+  pairKey(peer: string, epoch: number, key: Uint8Array | undefined): void { writePairKey(this.w, peer, epoch, key); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
   /** sup.send / sup.call (an API request, in the API queue). */

@@ -4,7 +4,7 @@
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE, FX_PAIR_KEY,
   OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
@@ -72,6 +72,8 @@ export type Effect =
   /** The state the following run of `epoch` starts from. */
   | { type: 'rehydrate'; id: string; epoch: number; version: number; source: 'handoff' | 'checkpoint'; from: string; bytes: Uint8Array }
   | { type: 'wake'; at: number }
+  /** Fetch the pair key of this node and `peer` in `epoch` (a credential member's link to another): answer with Core.pairKey. */
+  | { type: 'pair_key'; peer: string; epoch: number }
   | { type: 'reply'; req: number; code: ReplyCode; field: string; message: string }
   | { type: 'event'; event: CoreEvent }
   /** Testing and debug builds only: a core invariant does not hold after this step ("name: detail"). */
@@ -144,6 +146,7 @@ export function readEffects(r: OutReader): Effect[] {
       case FX_RUN: fx.push({ type: 'run', id: r.str(), epoch: r.u32(), kind: r.str(), args: r.str() }); break;
       case FX_STOP: fx.push({ type: 'stop', id: r.str(), epoch: r.u32(), shutdownMs: r.u32() }); break;
       case FX_WAKE: fx.push({ type: 'wake', at: r.f64() }); break;
+      case FX_PAIR_KEY: fx.push({ type: 'pair_key', peer: r.str(), epoch: r.u64() }); break;
       case FX_REPLY: fx.push({ type: 'reply', req: r.u32(), code: replyCode(r.u8()), field: r.str(), message: r.str() }); break;
       case FX_EVENT: fx.push({ type: 'event', event: readEvent(r) }); break;
       case FX_INVARIANT: fx.push({ type: 'invariant', message: r.str() }); break;

@@ -16,8 +16,12 @@ export const GW_OPENED = 4; //  gateway → tab: the dial of this channel succee
 export const GW_ACCEPT = 5; //  gateway → tab: a member dialed this tab; new even channel, payload its remote address
 export const GW_DATA = 6; //    both ways: one whole message of the link (a Trellis frame)
 export const GW_CLOSE = 7; //   both ways: the channel is gone; payload a UTF-8 reason
+// Pair keys (pair-key.ts): the channel field is the tab's request number, not a link.
+export const GW_PAIR_KEY = 8; //         tab → gateway: JSON PairKeyRequest
+export const GW_PAIR_KEY_GIVEN = 9; //   gateway → tab: the request's 32-byte key
+export const GW_PAIR_KEY_REFUSED = 10; // gateway → tab: UTF-8 PairKeyRefusal
 
-export const GW_OP_MAX = GW_CLOSE;
+export const GW_OP_MAX = GW_PAIR_KEY_REFUSED;
 
 /** How a tab proves it may join (phase 1: the cluster's mode; phase 2 adds minted credentials). */
 export type TabAuth =
@@ -30,6 +34,24 @@ export type TabAuth =
 export interface TabHello { v: number; auth: TabAuth; name?: string }
 /** `member`: the address the gateway's own member advertises (a tab's default seed: the gateway dials only members' addresses). */
 export interface TabWelcome { tab: string; address: string; member: string }
+
+/**
+ * A credential tab asks for the pair key of its own member name (the one its credential was
+ * checked for at HELLO, never one it names here) and `peer` in `epoch`. `token`: the tab's
+ * credential renewed since its HELLO, so the gateway answers for the epochs it reaches.
+ */
+export interface PairKeyRequest { peer: string; epoch: number; token?: string }
+
+/** Decodes a PAIR_KEY payload; undefined unless it is a PairKeyRequest. */
+export function readPairKeyRequest(payload: Uint8Array): PairKeyRequest | undefined {
+  let v: unknown;
+  try { v = JSON.parse(fromUtf8.decode(payload)); } catch { return undefined; }
+  if (v === null || typeof v !== 'object') return undefined;
+  const q = v as Record<string, unknown>;
+  if (typeof q.peer !== 'string' || q.peer === '' || !Number.isSafeInteger(q.epoch) || (q.epoch as number) < 0) return undefined;
+  if (q.token !== undefined && typeof q.token !== 'string') return undefined;
+  return { peer: q.peer, epoch: q.epoch as number, token: q.token as string | undefined };
+}
 
 export interface GatewayMessage { op: number; channel: number; payload: Uint8Array }
 

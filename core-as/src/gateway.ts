@@ -9,8 +9,10 @@
 // socket does. The host supplies sockets (accepted and dialed) and routes upgrades here.
 import {
   GATEWAY_HEADER_BYTES, GW_ACCEPT, GW_CLOSE, GW_CLOSE_LIMIT, GW_CLOSE_PROTOCOL, GW_CLOSE_REFUSED, GW_DATA, GW_HELLO, GW_OPEN,
-  GW_OPENED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readTabHello, type TabAuth, type TabWelcome,
+  GW_OPENED, GW_PAIR_KEY, GW_PAIR_KEY_GIVEN, GW_PAIR_KEY_REFUSED, GW_WELCOME, GatewayEncoder, gatewayText, readGatewayMessage, readPairKeyRequest,
+  readTabHello, type TabAuth, type TabWelcome,
 } from './gateway-wire.js';
+import { derivePairKey, pairKeyEpoch } from './pair-key.js';
 import { checkTabCredential, credentialVerifierKey, equalBytes, type CredentialRefusal } from './gateway-credential.js';
 import { MAX_FRAME_BYTES_DEFAULT, transportPayloadMax } from './limits.js';
 import { WS_CLOSE_CODE, closeText } from './websocket.js';
@@ -56,6 +58,14 @@ export type GatewayEvent =
 
 /** Why a tab's dial is refused (the CLOSE reason on its channel). */
 export type GatewayDialRefusal = 'bad_address' | 'not_a_member';
+
+/**
+ * Why a tab's PAIR_KEY is refused (the PAIR_KEY_REFUSED payload; the tab's link then fails with
+ * no_shared_key): the tab holds no credential, asks for its own name, or for an epoch its
+ * credential does not reach (past its expiry, or already over); or the renewed credential it
+ * presents is refused.
+ */
+export type PairKeyRefusal = 'not_credential' | 'self' | 'epoch' | CredentialRefusal;
 
 export type GatewayCutReason = 'limit_channels' | 'limit_rate' | 'limit_frame' | 'protocol';
 export type GatewayRefusal = 'origin' | 'auth' | 'hello' | 'unknown_tab' | 'limit_channels' | CredentialRefusal;
@@ -118,6 +128,8 @@ interface Tab {
   gone: boolean;
   /** The member name its credential is for ('' for a tab of an insecure or secret cluster). */
   member: string;
+  /** Its credential's expiry (the latest it presented): pair keys are given for epochs up to it. */
+  expiresAtMs: number;
   channels: Map<number, Channel>;
   nextInbound: number;
   tokens: number;
@@ -185,7 +197,7 @@ export class Gateway {
   /** A tab's socket after its upgrade was routed `tab`. */
   acceptTab(socket: GatewaySocket, origin: string): GatewaySocketEvents {
     const tab: Tab = {
-      id: tabId(), socket, origin, joined: false, checking: false, gone: false, member: '', channels: new Map(), nextInbound: 2,
+      id: tabId(), socket, origin, joined: false, checking: false, gone: false, member: '', expiresAtMs: 0, channels: new Map(), nextInbound: 2,
       tokens: this.limits.bytesPerSecondMax, refilledMs: this.now(), helloTimer: undefined,
     };
     tab.helloTimer = setTimeout(() => { if (!tab.joined) this.refuse(tab, 'hello'); }, this.limits.helloMs);
@@ -241,6 +253,7 @@ export class Gateway {
     }
     switch (m.op) {
       case GW_OPEN: this.open(tab, m.channel, gatewayText(m.payload)); break;
+      case GW_PAIR_KEY: this.pairKey(tab, m.channel, m.payload); break;
       case GW_DATA: {
         const ch = tab.channels.get(m.channel);
         // Data for a channel that just closed crosses our CLOSE on the wire: dropped.
@@ -282,15 +295,46 @@ export class Gateway {
       .then((c) => {
         tab.checking = false;
         if (tab.gone) return;
-        if (c.ok) this.welcome(tab, c.name);
+        if (c.ok) this.welcome(tab, c.name, c.expiresAtMs);
         else this.refuse(tab, c.reason);
       });
   }
 
-  private welcome(tab: Tab, member: string): void {
+  /**
+   * PAIR_KEY: the key of the tab's own member name and `peer`, for an epoch its credential
+   * reaches. The name is the one its credential was checked for, never one the tab names, so
+   * only the two members of a pair can obtain its key (docs/SECURITY.md "Credential tabs linking
+   * each other"). A renewed credential in the request is checked as at HELLO, for the same name.
+   */
+  private pairKey(tab: Tab, request: number, payload: Uint8Array): void {
+    const q = readPairKeyRequest(payload);
+    if (!q) { this.cut(tab, 'protocol'); return; }
+    const refuse = (reason: PairKeyRefusal) => { if (!tab.gone) tab.socket.send(this.out.text(GW_PAIR_KEY_REFUSED, request, reason)); };
+    const secret = this.secret;
+    if (tab.member === '' || secret === undefined) { refuse('not_credential'); return; }
+    if (q.peer === tab.member) { refuse('self'); return; }
+    this.verifierKey ??= credentialVerifierKey(secret);
+    void this.verifierKey.then(async (key) => {
+      if (q.token !== undefined) {
+        const c = await checkTabCredential(key, this.scope, q.token, tab.member, this.now());
+        if (!c.ok) { refuse(c.reason); return; }
+        if (c.expiresAtMs > tab.expiresAtMs) tab.expiresAtMs = c.expiresAtMs;
+      }
+      const now = this.now();
+      // An epoch already over opens no new link (a peer's HELLO expiry is in the future); one past
+      // the tab's expiry is what a credential that has run out must not get.
+      if (now >= tab.expiresAtMs) { refuse('credential_expired'); return; }
+      if (q.epoch > pairKeyEpoch(tab.expiresAtMs) || q.epoch < pairKeyEpoch(now) - 1) { refuse('epoch'); return; }
+      const k = await derivePairKey(key, this.scope, q.epoch, tab.member, q.peer);
+      if (!tab.gone) tab.socket.send(this.out.encode(GW_PAIR_KEY_GIVEN, request, k));
+    });
+  }
+
+  private welcome(tab: Tab, member: string, expiresAtMs = 0): void {
     clearTimeout(tab.helloTimer);
     tab.joined = true;
     tab.member = member;
+    tab.expiresAtMs = expiresAtMs;
     this.tabs.set(tab.id, tab);
     const welcome: TabWelcome = { tab: tab.id, address: `${this.base}${this.path}/${tab.id}`, member: this.base };
     tab.socket.send(this.out.json(GW_WELCOME, 0, welcome));

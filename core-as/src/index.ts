@@ -4,7 +4,7 @@
 export { releaseWasmUrl } from './wasm.js';
 export * from './adapters.js';
 export { Core } from './core.js';
-export type { CoreConfig, NodeParams, WaitMode, PlacementState } from './event-writer.js';
+export type { CoreConfig, CoreCredential, NodeParams, WaitMode, PlacementState } from './event-writer.js';
 export { resolveCordonOptions, resolveDrainOptions, type CordonOptions, type DrainOptions } from './cordon-options.js';
 export type { Effect, CoreEvent, ReplyCode, StopWhy, MessageOutcome, HandoffFailure } from './effect-reader.js';
 export { encodeState, decodeState, type ChildState, type RehydratedState, type StateBytes } from './child-state.js';
@@ -36,8 +36,9 @@ export { systemLookup, externalIpv4Addresses, type Lookup } from './system-net.j
 export { fromEnv, parseHostPort, ENV_VARIABLES, type EnvOptions } from './env.js';
 export {
   Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
-  type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal, type GatewayDialRefusal,
+  type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal, type GatewayDialRefusal, type PairKeyRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';
+export { derivePairKey, pairKeyInput, pairKeyEpoch, PAIR_KEY_BYTES, PAIR_KEY_EPOCH_MS } from './pair-key.js';
 export type { MetricsData, MetricFamily, MetricSample } from './metrics-data.js';
 export { checkTabCredential, credentialVerifierKey, type CredentialRefusal, type CredentialCheck } from './gateway-credential.js';

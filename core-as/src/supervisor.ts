@@ -347,6 +347,20 @@ export class Supervisor extends Emitter<TrellisEvent> {
     }
   }
 
+  /**
+   * A credential member's link to another waits for their pair key: the transport fetches it
+   * from a server (a tab's gateway), and no key refuses the link. A host with no such source (a
+   * Node or Bun credential member, which has no gateway) answers with its credential's tab link
+   * key of the epoch: such members link each other as before pair keys, bound to the scope and
+   * epoch only (docs/SECURITY.md "Credential tabs linking each other"), and not a tab.
+   */
+  private fetchPairKey(peer: string, epoch: number): void {
+    const t = this.a.transport;
+    const c = this.credential;
+    const fetch = t.pairKey ? t.pairKey(peer, epoch) : Promise.resolve(c?.tabLinkKeys[epoch - c.firstEpoch]);
+    void fetch.catch(() => undefined).then((key) => this.feed(() => this.core.pairKey(peer, epoch, key)));
+  }
+
   private apply(e: Effect): void {
     switch (e.type) {
       case 'send': this.frameCounts.out++; this.a.transport.send(e.link, e.bytes); break;
@@ -373,6 +387,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
         break;
       case 'rehydrate': this.rehydrating.set(e.id, e); break;
       case 'wake': this.a.clock.setTimer(e.at, () => this.feed(() => undefined)); break;
+      case 'pair_key': this.fetchPairKey(e.peer, e.epoch); break;
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
       case 'event':
         if (e.event.type === 'child_started') this.messaging.started(e.event.id, e.event.epoch);

@@ -3,7 +3,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  Gateway, GatewayEncoder, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, gatewayText, readGatewayMessage,
+  Gateway, GatewayEncoder, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_PAIR_KEY, GW_PAIR_KEY_GIVEN, GW_PAIR_KEY_REFUSED, GW_WELCOME,
+  gatewayText, readGatewayMessage,
   type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocketEvents,
 } from '@trellis/core';
 
@@ -162,6 +163,46 @@ describe('gateway', () => {
     }
   });
 
+  it('pair keys: a credential tab gets the key of its own credential\'s name and a peer, for epochs its credential reaches', async () => {
+    const nowMs = 1000; // setup's clock: epoch 0
+    const { tab, advance } = setup({}, 's3cret');
+    const t = tab({ mode: 'credential', token: token('s3cret', 'demo', 'tab-a', [], nowMs + 150_000) }, 'tab-a');
+    await until(() => t.sock.sent.length > 0);
+    const ask = async (id: number, q: unknown) => {
+      t.send(GW_PAIR_KEY, id, JSON.stringify(q));
+      await until(() => t.sock.messages().some((m) => m.channel === id && (m.op === GW_PAIR_KEY_GIVEN || m.op === GW_PAIR_KEY_REFUSED)));
+      const m = t.sock.messages().find((x) => x.channel === id)!;
+      return m.op === GW_PAIR_KEY_GIVEN ? Buffer.from(m.payload).toString('hex') : `refused ${gatewayText(m.payload)}`;
+    };
+    expect(await ask(1, { peer: 'tab-b', epoch: 2 })).toBe(pairKeyHex('s3cret', 'demo', 2, 'tab-a', 'tab-b'));
+    expect(await ask(2, { peer: 'tab-b', epoch: 0 })).toBe(pairKeyHex('s3cret', 'demo', 0, 'tab-b', 'tab-a'));
+    expect(await ask(3, { peer: 'tab-b', epoch: 3 })).toBe('refused epoch');
+    expect(await ask(4, { peer: 'tab-a', epoch: 1 })).toBe('refused self');
+    // a renewed credential (same name, later expiry) raises the epochs it answers for; another name's does not
+    expect(await ask(5, { peer: 'tab-c', epoch: 4, token: token('s3cret', 'demo', 'tab-c', [], nowMs + 250_000) })).toBe('refused credential_name');
+    expect(await ask(6, { peer: 'tab-c', epoch: 4, token: token('guess', 'demo', 'tab-a', [], nowMs + 250_000) })).toBe('refused credential_forged');
+    expect(await ask(7, { peer: 'tab-c', epoch: 4, token: token('s3cret', 'demo', 'tab-a', [], nowMs + 250_000) })).toBe(pairKeyHex('s3cret', 'demo', 4, 'tab-a', 'tab-c'));
+    expect(await ask(8, { peer: 'tab-c', epoch: 4 })).toBe(pairKeyHex('s3cret', 'demo', 4, 'tab-a', 'tab-c'));
+    // an epoch already over (more than one back) is refused, and nothing once the credential expired
+    advance(180_000);
+    expect(await ask(9, { peer: 'tab-b', epoch: 1 })).toBe('refused epoch');
+    advance(100_000);
+    expect(await ask(10, { peer: 'tab-b', epoch: 4 })).toBe('refused credential_expired');
+    expect(t.sock.closed).toBeUndefined();
+    // a request that does not decode breaks the framing
+    t.send(GW_PAIR_KEY, 11, '{"peer":""}');
+    expect(t.sock.closed).toEqual({ code: 4400, reason: 'protocol' });
+  });
+
+  it('pair keys: a tab without a credential gets none', async () => {
+    const { tab } = setup({}, 's3cret');
+    const t = tab({ mode: 'secret', secret: 's3cret' });
+    t.send(GW_PAIR_KEY, 1, JSON.stringify({ peer: 'tab-b', epoch: 0 }));
+    await until(() => t.sock.sent.length > 1);
+    const m = t.sock.messages()[1];
+    expect([m.op, m.channel, gatewayText(m.payload)]).toEqual([GW_PAIR_KEY_REFUSED, 1, 'not_credential']);
+  });
+
   it('a credential tab that sends anything before its WELCOME is cut off', async () => {
     const { tab, events } = setup({}, 's3cret');
     const t = tab({ mode: 'credential', token: token('s3cret', 'demo', 'tab-a', [], 61_000) }, 'tab-a');
@@ -182,6 +223,14 @@ function token(secret: string, scope: string, name: string, kinds: string[], exp
   const key = createHmac('sha256', secret).update(Buffer.concat([str('trellis/v2 credential'), str(scope), str(name), list(kinds), u64(expiresAtMs)])).digest();
   // no tab link keys (u64 firstEpoch 0, an empty list): the gateway does not check them
   return Buffer.concat([Buffer.from([3]), str(scope), str(name), list(claimKinds), u64(expiresAtMs), u32(key.length), key, u64(0), u32(0)]).toString('base64url');
+}
+
+/** docs/PROTOCOL.md's pair key on node:crypto (an independent implementation). */
+function pairKeyHex(secret: string, scope: string, epoch: number, a: string, b: string): string {
+  const str = (s: string) => { const x = Buffer.from(s, 'utf8'); const n = Buffer.alloc(4); n.writeUInt32LE(x.length); return Buffer.concat([n, x]); };
+  const e = Buffer.alloc(8); e.writeBigUInt64LE(BigInt(epoch));
+  const [lo, hi] = Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a];
+  return createHmac('sha256', secret).update(Buffer.concat([str('trellis/v4 tab pair'), str(scope), e, str(lo), str(hi)])).digest('hex');
 }
 
 async function until(cond: () => boolean, deadlineMs = 2000): Promise<void> {

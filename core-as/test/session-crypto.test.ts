@@ -8,7 +8,7 @@ import { instantiateCore, testingWasmUrl, type CoreInstance } from '../dist/wasm
 import { Prng } from '../../conformance/src/sim/prng.js';
 import {
   transcriptHash, deriveLinkKeys, frameTag, clusterKey, credentialKey, canonicalKinds, LinkCrypto,
-  encodeCredentialToken, mintCredential, tabLinkKey, TAB_LINK_EPOCH_MS,
+  encodeCredentialToken, mintCredential, tabLinkKey, pairKey, TAB_LINK_EPOCH_MS,
 } from '../../conformance/src/protocol-session.js';
 
 const x: CoreInstance = instantiateCore(readFileSync(testingWasmUrl));
@@ -120,6 +120,21 @@ describe('keys and credentials', () => {
     // the key of one epoch is the same for every credential of the scope, and differs by scope and epoch
     expect(hex(mintCredential(secret, 'prod', 'tab-8', [], exp + 1n, issued).tabLinkKeys[0])).toBe(hex(c.tabLinkKeys[0]));
     expect(new Set([hex(tabLinkKey(secret, 'prod', 5n)), hex(tabLinkKey(secret, 'test', 5n)), hex(tabLinkKey(secret, 'prod', 6n))]).size).toBe(3);
+  });
+  it('a pair key agrees with node:crypto, is the same for both orders of the names, and differs per pair, epoch and scope', () => {
+    const pk = (scope: string, e: bigint, a: string, b: string) => {
+      const i = Buffer.concat([u32(secret.length), secret, str(scope), u64(e), str(a), str(b)]);
+      return hex(call('testPairKey', i, i.length));
+    };
+    expect(pk('prod', 5n, 'tab-a', 'tab-b')).toBe(hex(pairKey(secret, 'prod', 5n, 'tab-a', 'tab-b')));
+    expect(pk('prod', 5n, 'tab-b', 'tab-a')).toBe(pk('prod', 5n, 'tab-a', 'tab-b'));
+    // ordered by UTF-8 bytes, not UTF-16 units: 'ä' (0xc3 0xa4) sorts after 'z'
+    expect(pk('prod', 5n, 'ä', 'z')).toBe(hex(pairKey(secret, 'prod', 5n, 'z', 'ä')));
+    const all = [pk('prod', 5n, 'tab-a', 'tab-b'), pk('prod', 5n, 'tab-a', 'tab-c'), pk('prod', 5n, 'tab-b', 'tab-c'), pk('prod', 6n, 'tab-a', 'tab-b'), pk('test', 5n, 'tab-a', 'tab-b')];
+    expect(new Set(all).size).toBe(all.length);
+    // not a tab link key of the epoch, nor a split of the same bytes into other names
+    expect(all).not.toContain(hex(tabLinkKey(secret, 'prod', 5n)));
+    expect(pk('prod', 5n, 'tab-a', 'tab-b')).not.toBe(pk('prod', 5n, 'tab-', 'atab-b'));
   });
   it('a credential key changes with each of scope, name, kinds and expiry', () => {
     const key = (s: string, n: string, k: string[], e: bigint) => hex(credential(input(s, n, k, e)).subarray(33, 65));

@@ -17,6 +17,7 @@ const post = (m: FromWorker) => scope.postMessage(m);
 const childEntry = new URL('./child-worker.js', import.meta.url);
 let sup: Supervisor | undefined;
 let meshLinks = () => 0;
+let gatewayTransport: () => GatewayTransport | undefined = () => undefined;
 
 /** The core's default failureTimeoutMs (options.ts), for a tab that does not set it. */
 const FAILURE_TIMEOUT_DEFAULT_MS = 1000;
@@ -85,6 +86,7 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   });
   sup = s;
   meshLinks = () => mesh?.meshLinks() ?? 0;
+  gatewayTransport = () => transport;
   s.on('event', (event) => post({ t: 'event', event }));
   post({ t: 'ready', name: s.name, address: s.address ?? '' });
 }
@@ -99,7 +101,10 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     case 'stats': return sup.stats();
     case 'stop': return sup.stop(args[0] as never);
     case 'kill': return sup.kill();
-    case 'renewCredential': return sup.renewCredential(args[0] as string);
+    case 'renewCredential':
+      sup.renewCredential(args[0] as string);
+      gatewayTransport()?.credentialRenewed(args[0] as string);
+      return undefined;
     case 'meshLinks': return meshLinks();
     case 'send': return sup.send(args[0] as string, args[1]);
     case 'call': return sup.call(args[0] as string, args[1], args[2] as never);

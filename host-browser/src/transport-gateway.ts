@@ -2,8 +2,9 @@
 // tab as a channel (docs/PROTOCOL.md, "Gateway"). listen() sends the HELLO and resolves to the
 // address the gateway gave this tab, which members dial. Only bytes: the core decides.
 import {
-  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_DIAL_REFUSED, GW_HELLO, GW_OPEN, GW_OPENED, GW_WELCOME, GATEWAY_VERSION, GatewayEncoder, gatewayText,
-  readGatewayMessage, type TabAuth, type TabHello, type TabWelcome, type Transport, type TransportHandlers,
+  GW_ACCEPT, GW_CLOSE, GW_DATA, GW_DIAL_REFUSED, GW_HELLO, GW_OPEN, GW_OPENED, GW_PAIR_KEY, GW_PAIR_KEY_GIVEN, GW_PAIR_KEY_REFUSED, GW_WELCOME,
+  GATEWAY_VERSION, PAIR_KEY_BYTES, GatewayEncoder, gatewayText, readGatewayMessage, type PairKeyRequest, type TabAuth, type TabHello, type TabWelcome,
+  type Transport, type TransportHandlers,
 } from '@trellis/core';
 
 /** The gateway refused this tab or never answered its HELLO (start() fails with it). */
@@ -23,7 +24,16 @@ export const GATEWAY_JOIN_TIMEOUT_MS = 10_000;
  */
 export const GATEWAY_CLOSE_WAIT_MS = 2000;
 
+/**
+ * How long the tab waits for the gateway's answer to a PAIR_KEY before it tells the core it has
+ * no key (the link is then refused with no_shared_key and redialed later).
+ */
+export const PAIR_KEY_FETCH_MS = 3000;
+/** Pair keys kept per tab (peers × epochs); the oldest goes first. */
+export const PAIR_KEYS_CACHED_MAX = 256;
+
 interface Channel { opened: boolean; outbound: boolean; address: string }
+interface PairKeyFetch { settle(key: Uint8Array | undefined): void; timer: ReturnType<typeof setTimeout> }
 
 /**
  * `dialFailed` with why, as the core's fast death detection reads it ('refused': nothing listens
@@ -43,6 +53,12 @@ export class GatewayTransport implements Transport {
   /** The socket's close, once it happened (code, reason). */
   closeInfo: { code: number; reason: string } | undefined;
   private socketClosed: (() => void) | undefined;
+  /** Pair keys by `epoch/peer`: asked for once, shared by every link of that pair and epoch. */
+  private readonly pairKeys = new Map<string, Promise<Uint8Array | undefined>>();
+  private readonly pairKeyFetches = new Map<number, PairKeyFetch>();
+  private nextPairKeyRequest = 1;
+  /** A credential renewed since the HELLO, sent with pair key requests until the gateway has seen it. */
+  private renewedToken: string | undefined;
 
   /**
    * `awake`, when given, is asked before every send and dial: false once the tab stalled past its
@@ -105,6 +121,14 @@ export class GatewayTransport implements Transport {
         this.channels.set(channel, { opened: true, outbound: false, address: gatewayText(payload) });
         this.handlers.opened(channel, false, gatewayText(payload));
         break;
+      case GW_PAIR_KEY_GIVEN: case GW_PAIR_KEY_REFUSED: {
+        const f = this.pairKeyFetches.get(channel);
+        if (!f) return;
+        this.pairKeyFetches.delete(channel);
+        clearTimeout(f.timer);
+        f.settle(op === GW_PAIR_KEY_GIVEN && payload.length === PAIR_KEY_BYTES ? payload.slice() : undefined);
+        break;
+      }
       case GW_CLOSE:
         if (!ch) return;
         this.channels.delete(channel);
@@ -127,8 +151,39 @@ export class GatewayTransport implements Transport {
       if (ch.opened) this.handlers.closed(id, why);
       else this.handlers.dialFailed(ch.address, why);
     }
+    for (const f of this.pairKeyFetches.values()) { clearTimeout(f.timer); f.settle(undefined); }
+    this.pairKeyFetches.clear();
     this.onSocketClosed?.(code, reason);
   }
+
+  /**
+   * The pair key of this tab and `peer` in `epoch`, from the gateway (docs/PROTOCOL.md "Gateway"),
+   * which answers for this tab's own credential name only. Cached per (peer, epoch); a refusal
+   * or no answer within PAIR_KEY_FETCH_MS is undefined, and is not cached (a later link asks again).
+   */
+  pairKey(peer: string, epoch: number): Promise<Uint8Array | undefined> {
+    const cacheKey = `${epoch}/${peer}`;
+    const cached = this.pairKeys.get(cacheKey);
+    if (cached) return cached;
+    const ws = this.ws;
+    if (this.closed || !ws || ws.readyState !== WebSocket.OPEN || (this.awake && !this.awake())) return Promise.resolve(undefined);
+    const request = this.nextPairKeyRequest++;
+    const q: PairKeyRequest = { peer, epoch, token: this.renewedToken };
+    const p = new Promise<Uint8Array | undefined>((resolve) => {
+      const timer = setTimeout(() => { this.pairKeyFetches.delete(request); resolve(undefined); }, PAIR_KEY_FETCH_MS);
+      this.pairKeyFetches.set(request, { settle: resolve, timer });
+    }).then((key) => {
+      if (key === undefined) this.pairKeys.delete(cacheKey);
+      return key;
+    });
+    if (this.pairKeys.size >= PAIR_KEYS_CACHED_MAX) this.pairKeys.delete(this.pairKeys.keys().next().value as string);
+    this.pairKeys.set(cacheKey, p);
+    ws.send(this.out.json(GW_PAIR_KEY, request, q));
+    return p;
+  }
+
+  /** The tab's credential was renewed: later pair key requests carry it, so the gateway answers for the epochs it reaches. */
+  credentialRenewed(token: string): void { this.renewedToken = token; }
 
   dial(address: string): void {
     if (this.awake && !this.awake()) return;

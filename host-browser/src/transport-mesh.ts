@@ -189,6 +189,11 @@ export class MeshTransport implements Transport {
     this.drop(l, reason);
   }
 
+  /** Pair keys come from the gateway, whichever way the link runs (docs/PROTOCOL.md "Gateway"). */
+  pairKey(peer: string, epoch: number): Promise<Uint8Array | undefined> {
+    return this.gateway.pairKey?.(peer, epoch) ?? Promise.resolve(undefined);
+  }
+
   async shutdown(): Promise<void> {
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     this.closed = true;

@@ -5,7 +5,7 @@
 // Debugging scripts watch it through `onAction`, `observe` and `onFrame`, never by patching it
 // (docs/SIMULATOR.md, "How to debug a seed").
 
-import type { CoreConfig, CoreEvent, DialFailure, Effect, PlacementState, ReplyCode, WaitMode } from '@trellis/core';
+import type { CoreConfig, CoreCredential, CoreEvent, DialFailure, Effect, PlacementState, ReplyCode, WaitMode } from '@trellis/core';
 import { TestCore as Core, QUORUM_MAJORITY } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
@@ -53,7 +53,19 @@ export interface NodeOptions {
   listen?: boolean;
   bugs?: number;
   scope?: string;
+  /** A credential member: its credential (instead of `secret`). */
+  credential?: CoreCredential;
+  /**
+   * A credential member's source of pair keys, as a tab's gateway answers (undefined: refused);
+   * the world hands its answer back PAIR_KEY_FETCH_SIM_MS after the core asks.
+   */
+  pairKeys?: (peer: string, epoch: number) => Uint8Array | undefined;
+  /** How long its host takes to fetch a pair key, virtual ms (default PAIR_KEY_FETCH_SIM_MS). */
+  pairKeyDelayMs?: number;
 }
+
+/** How long a simulated host takes to fetch a pair key (a round trip to its gateway), virtual ms. */
+export const PAIR_KEY_FETCH_SIM_MS = 2;
 
 /** How long a simulated child takes to give its state when asked (virtual ms; no randomness, so traces stay close). */
 const DEHYDRATE_MS = 1;
@@ -75,7 +87,9 @@ type Item =
   | { k: 'answer'; caller: string; callerInc: number; req: number; data: string }
   /** A child asked for its state (handoff) answers. */
   | { k: 'dehydrated'; id: string; epoch: number }
-  | { k: 'retire' };
+  | { k: 'retire' }
+  /** The host's answer to a pair_key effect. */
+  | { k: 'pairKey'; peer: string; epoch: number; key: Uint8Array | undefined };
 
 interface Queued { at: number; seq: number; node: string; inc: number; item: Item }
 
@@ -230,7 +244,7 @@ export class World {
     const core = Core.create(this.wasm);
     const listen = opts.listen === false ? '' : World.address(name);
     const cfg: CoreConfig = {
-      name, incarnation: inc, scope: opts.scope ?? this.scope, listen, secret: opts.secret, seed: this.rng.u32(),
+      name, incarnation: inc, scope: opts.scope ?? this.scope, listen, secret: opts.secret, credential: opts.credential, seed: this.rng.u32(),
       heartbeatMs: this.config.heartbeatMs ?? DEFAULT_CONFIG.heartbeatMs,
       failureTimeoutMs: this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs,
       syncIntervalMs: this.config.syncIntervalMs ?? DEFAULT_CONFIG.syncIntervalMs,
@@ -636,6 +650,7 @@ export class World {
         n.timer = 0;
         break;
       case 'retire': this.kill(n.name); return false;
+      case 'pairKey': core.pairKey(it.peer, it.epoch, it.key); break;
       case 'answer': core.messageReply(it.caller, it.callerInc, it.req, it.data); break;
       case 'idle': {
         if (!this.idleSlots.includes(it.slot)) return false;
@@ -736,6 +751,7 @@ export class World {
         break;
       case 'dial': this.dial(n, e.address); break;
       case 'close': this.breakLink(e.link); break;
+      case 'pair_key': this.schedule(n, n.opts.pairKeyDelayMs ?? PAIR_KEY_FETCH_SIM_MS, { k: 'pairKey', peer: e.peer, epoch: e.epoch, key: n.opts.pairKeys?.(e.peer, e.epoch) }); break;
       case 'wake': {
         // The core asks after every step; an armed timer for the same time is kept (as
         // core-as/src/clock.ts does). Otherwise arming replaces the previous timer.
