@@ -27,6 +27,19 @@ export function received(c: Cluster): Map<string, Received[]> {
 
 const failure = (p: Promise<unknown>) => p.then(() => null, (e: RemoteError) => e.info);
 
+/** Past the default messageBufferMs (5 s) with a wide margin for a loaded machine. */
+const STREAMS_SETTLE_MS = 25_000;
+
+/** `p`, or an error saying what `why()` finds if it has not settled within `ms`. */
+async function settledWithin<T>(p: Promise<T>, ms: number, why: () => Promise<string>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), ms); });
+  const first = await Promise.race([p, late]);
+  clearTimeout(timer);
+  if (first === 'late') throw new Error(`not settled after ${ms} ms: ${await why()}`);
+  return first as T;
+}
+
 export function messageScenarios(driver: ClusterDriver): void {
   let cl: Cluster | undefined;
   const make = (o = {}) => (cl = new Cluster(driver, { failureTimeoutMs: FAILURE_MS, heartbeatMs: 100, ...o }));
@@ -77,7 +90,9 @@ export function messageScenarios(driver: ClusterDriver): void {
       const d = await c.add({ name: 'd' });
       await waitUntil(() => [...received(c).values()].some((list) => list.some((x) => x.node === 'd')), 15000, 'messages taken on d');
       await Promise.all([a.call('streamStop'), b.call('streamStop')]);
-      const [ra, rb] = await Promise.all(streams);
+      // Every send settles (delivered, or a typed error once its buffer time is up): a stream that
+      // is not done well past that says which of its sends are still open.
+      const [ra, rb] = await settledWithin(Promise.all(streams), STREAMS_SETTLE_MS, async () => JSON.stringify(await Promise.all([a.call('streamUnsettled'), b.call('streamUnsettled')])));
       expect(ra.errors).toEqual([]);
       expect(rb.errors).toEqual([]);
       expect(ra.rounds).toBeGreaterThanOrEqual(count);

@@ -4,6 +4,9 @@
 //   stdout: {"type":"ready",...} | {"type":"event","event":...,"t":ms} | {"type":"reply","id":1,"ok":true,"result":...}
 import { createInterface } from 'node:readline';
 
+/** How many unsettled sends streamUnsettled names. */
+const STREAM_UNSETTLED_SHOWN = 20;
+
 interface Command { id: number; op: string; args: unknown[] }
 
 const [host, optsJson] = process.argv.slice(2);
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
   // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;
   let streaming = false;
+  const unsettled = new Set<string>();
   let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
@@ -102,13 +106,19 @@ async function main(): Promise<void> {
       streaming = untilStopped;
       let q = 0;
       for (; q < count || streaming; q++) {
-        for (const id of ids) all.push(sup.send(id, { s: sup.name, q }).then(() => { ok++; }, (e: Error) => { errors.push({ id, q, name: e.name }); }));
+        for (const id of ids) {
+          const key = `${id}#${q}`;
+          unsettled.add(key);
+          all.push(sup.send(id, { s: sup.name, q }).then(() => { ok++; }, (e: Error) => { errors.push({ id, q, name: e.name }); }).finally(() => unsettled.delete(key)));
+        }
         await new Promise((r) => setTimeout(r, everyMs));
       }
       await Promise.all(all);
       return { ok, errors, rounds: q };
     },
     streamStop: () => { streaming = false; },
+    /** The stream's sends not settled yet (id#round), the first STREAM_UNSETTLED_SHOWN, and how many. */
+    streamUnsettled: () => ({ count: unsettled.size, first: [...unsettled].slice(0, STREAM_UNSETTLED_SHOWN) }),
     // A steady sender until senderStop: every `everyMs`, one message { s, q } to each id (q counts
     // rounds from 1); senderStop waits for every outcome and says how many were sent, confirmed, failed.
     senderStart: (ids: string[], everyMs: number) => {
