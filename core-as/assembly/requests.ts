@@ -1,7 +1,8 @@
 // API requests: startChild, terminateChild and leave, and the replies they wait for.
 //
-// A start or terminate is a local CRDT op; its dot goes out in this step's DELTA and the
-// request waits until a peer acknowledges that dot: then two members hold it. Alone at the end
+// A start or terminate is a local CRDT op; its dot goes out in this step's DELTA. A start
+// waits until a peer acknowledges that dot: then two members hold it. A terminate waits until
+// every member it counts as up covers its removal (terminates.ts), under the same rules. Alone at the end
 // of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
 // ack survives only as long as this node), and so does a node in 'majority' mode whose roster is
 // itself alone (it is the whole cluster); in quorum mode it never does, and an ACK counts only
@@ -25,6 +26,7 @@ import { membershipChanged } from './membership';
 import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
+import { awaitCover, settleTerminates } from './terminates';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -61,7 +63,7 @@ export function terminateChild(n: Node, req: u32, wait: u8, id: string): void {
   }
   const dot = n.desired.remove(id, n.pendingDelta);
   n.dirty.add(id);
-  awaitAck(n, dot, new Waiter(req, id, false, wait));
+  awaitCover(n, dot, new Waiter(req, id, false, wait));
 }
 
 export function leave(n: Node, req: u32): void {
@@ -133,6 +135,7 @@ function acked(n: Node, wt: Waiter): void {
  * member going and another coming in one step), every waiting op is acknowledged.
  */
 export function settleAcks(n: Node): void {
+  settleTerminates(n, acked);
   if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
     const ws = n.ackedAwaitingQuorum;
     n.ackedAwaitingQuorum = [];
