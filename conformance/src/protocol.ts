@@ -59,10 +59,10 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.CHECKPOINT]: ['str', 'u32', 'u32', 'bytes'],
   // partition 'majority': the sender's remaining lease wait (ms), then the roster, per name: incarnation, left gracefully (0 or 1)
   [23]: ['u32', { list: ['str', 'u64', 'u8'] }],
-  // id, the terminator's replica incarnation, the counter of its remove dot
-  [MSG.TERM_CHECK]: ['str', 'u64', 'u64'],
-  // that counter, then the adds of the id the sender holds: name, incarnation, counter
-  [MSG.TERM_COVER]: ['u64', { list: ['str', 'u64', 'u64'] }],
+  // the terminator's replica incarnation; per terminate: id, the counter of its remove dot
+  [MSG.TERM_CHECK]: ['u64', { list: ['str', 'u64'] }],
+  // per terminate: that counter, then the adds of the id the sender holds: name, incarnation, counter
+  [MSG.TERM_COVER]: [{ list: ['u64', { list: ['str', 'u64', 'u64'] }] }],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */

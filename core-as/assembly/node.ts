@@ -182,7 +182,9 @@ export class Node {
   /** Ops a peer holds that wait for this node to hold its quorum before they are acknowledged. */
   ackedAwaitingQuorum: Array<Waiter> = [];
   /** Terminates waiting for every member to cover their removal (terminates.ts). */
-  termWaits: Array<TermWait> = [];
+  termWaits: Map<u64, TermWait> = new Map();
+  /** A terminate round this step: TERM_CHECK goes out after the DELTA. */
+  termUnsent: bool = false;
   doneWaits: StrMap<Array<Waiter>> = new StrMap<Array<Waiter>>();
   leaving: bool = false;
   left: bool = false;

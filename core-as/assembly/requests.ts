@@ -26,7 +26,7 @@ import { membershipChanged } from './membership';
 import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
-import { awaitCover, settleTerminates } from './terminates';
+import { awaitCover, takeCoveredTerminates } from './terminates';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -135,15 +135,25 @@ function acked(n: Node, wt: Waiter): void {
  * member going and another coming in one step), every waiting op is acknowledged.
  */
 export function settleAcks(n: Node): void {
-  settleTerminates(n, acked);
   if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
     const ws = n.ackedAwaitingQuorum;
     n.ackedAwaitingQuorum = [];
     for (let i = 0; i < ws.length; i++) acked(n, ws[i]);
   }
-  if (!(n.cfg.quorum == 0 || aloneInRoster(n)) || n.members.count > 0 || n.ackWaits.size == 0) return;
+  const alone = (n.cfg.quorum == 0 || aloneInRoster(n)) && n.members.count == 0;
+  if (!alone || n.ackWaits.size == 0) {
+    if (n.termWaits.size == 0) return;
+    const ts = new Array<Waiter>();
+    takeCoveredTerminates(n, ts);
+    for (let i = 0; i < ts.length; i++) acked(n, ts[i]);
+    return;
+  }
   const vs = n.ackWaits.values();
   n.ackWaits.clear();
+  // Alone, starts and terminates are answered together, in the order they were asked.
+  const starts = vs.length;
+  takeCoveredTerminates(n, vs);
+  if (vs.length > starts) vs.sort((a, b) => (a.req < b.req ? -1 : a.req > b.req ? 1 : 0));
   for (let i = 0; i < vs.length; i++) acked(n, vs[i]);
 }
 

@@ -6,11 +6,12 @@
 // the removal and win again under add-wins, although in real time it came first (DESIGN.md,
 // invariant 3). So a terminate does not wait for one peer's ACK but for every member's COVER:
 //
-//   terminator  DELTA (the removal), then TERM_CHECK (id, our replica, the remove's counter)
-//               to every member, on the same link, so the check arrives after the removal.
-//   member      once it holds the remove's dot: TERM_COVER (the counter, the dots of the adds
-//               of the id it still holds); without it, a SYNC_REQ (anti-entropy brings it)
-//               and the terminator asks again at the next sync.
+//   terminator  DELTA (the removal), then TERM_CHECK (our replica; per terminate the id and
+//               the remove's counter) to every member, on the same link, so the check arrives
+//               after the removal; one frame per step for every terminate of the step.
+//   member      per terminate whose remove dot it holds: in TERM_COVER, the counter and the
+//               dots of the adds of the id it still holds; for one it lacks, a SYNC_REQ
+//               (anti-entropy brings it) and the terminator asks again at the next sync.
 //   terminator  a COVER naming adds it has not removed: while the request waits, the removal
 //               is extended to those dots (they join its context, whether or not it ever held
 //               their entries) with a new remove dot, and every member is asked again (its
@@ -51,133 +52,167 @@ export class TermWait {
 /** A terminate's remove dot waits for every member's COVER (terminateChild). */
 export function awaitCover(n: Node, dot: u64, wt: Waiter): void {
   wt.since = n.now;
-  n.termWaits.push(new TermWait(wt, dot));
+  n.termWaits.set(dotCtr(dot), new TermWait(wt, dot));
+  n.termUnsent = true;
 }
 
 function memberKey(m: Member): string { return m.name + '#' + m.inc.toString(); }
 
-function writeCheck(n: Node, tw: TermWait): void {
+/** TERM_CHECK of the waits `wanted` selects for `m` (none: nothing is written, false comes back). */
+function writeChecks(n: Node, m: Member | null): bool {
+  const ws = n.termWaits.values();
+  let count = 0;
+  for (let i = 0; i < ws.length; i++) if (wanted(ws[i], m)) count++;
+  if (count == 0) return false;
   const w = n.outbox.frame(MSG_TERM_CHECK);
-  w.str(tw.wt.id);
   w.u64(n.desired.replicas.list[n.desired.myRep].inc);
-  w.u64(dotCtr(tw.dot));
+  w.u32(<u32>count);
+  for (let i = 0; i < ws.length; i++) {
+    if (!wanted(ws[i], m)) continue;
+    w.str(ws[i].wt.id);
+    w.u64(dotCtr(ws[i].dot));
+  }
+  return true;
+}
+
+/** For every member (m null): the rounds not sent yet; for member m: its rounds not covered. */
+function wanted(tw: TermWait, m: Member | null): bool {
+  return m == null ? tw.unsent : !tw.unsent && !tw.covered.has(memberKey(m));
 }
 
 /** End of step, after flushDelta: the checks of new rounds, behind their removal on every link. */
 export function flushTermChecks(n: Node): void {
-  for (let i = 0; i < n.termWaits.length; i++) {
-    const tw = n.termWaits[i];
-    if (!tw.unsent) continue;
-    tw.unsent = false;
-    if (n.members.count == 0) continue;
-    writeCheck(n, tw);
-    n.outbox.toAll(n.members);
-  }
+  if (!n.termUnsent) return;
+  n.termUnsent = false;
+  if (n.members.count > 0 && writeChecks(n, null)) n.outbox.toAll(n.members);
+  const ws = n.termWaits.values();
+  for (let i = 0; i < ws.length; i++) ws[i].unsent = false;
 }
 
 /** Every sync interval: ask again the members that have not covered (a lost removal, a new link). */
 export function reaskTermChecks(n: Node): void {
+  if (n.termWaits.size == 0) return;
   const ms = n.members.list;
-  for (let i = 0; i < n.termWaits.length; i++) {
-    const tw = n.termWaits[i];
-    if (tw.unsent) continue;
-    for (let j = 0; j < ms.length; j++) {
-      const m = ms[j];
-      if (m.link == 0 || tw.covered.has(memberKey(m))) continue;
-      writeCheck(n, tw);
-      n.outbox.to(m.link);
-    }
+  for (let j = 0; j < ms.length; j++) {
+    const m = ms[j];
+    if (m.link != 0 && writeChecks(n, m)) n.outbox.to(m.link);
   }
 }
 
-/** TERM_CHECK: the adds of the id we hold, once we hold the remove it names. */
+/** TERM_CHECK: per terminate whose remove we hold, the adds of its id we hold. Read whole first. */
 export function onTermCheck(n: Node, m: Member, link: u32, r: Reader): bool {
-  const id = r.str(ID_BYTES_MAX);
   const inc = r.u64();
-  const ctr = r.u64();
+  const count = r.count(WIRE_ITEMS_MAX, 12);
+  const ids = new Array<string>();
+  const ctrs = new Array<u64>();
+  for (let i = 0; i < count; i++) { ids.push(r.str(ID_BYTES_MAX)); ctrs.push(r.u64()); }
   if (!r.ok || r.remaining != 0) return false;
   const s = n.desired;
   const key = m.name + '#' + inc.toString();
-  if (!dotCounterFits(ctr) || !s.replicas.byKey.has(key) || !s.ctx.has(s.replicas.byKey.get(key), ctr)) {
-    sendSyncReq(n, link);
-    return true;
-  }
+  const rep = s.replicas.byKey.has(key) ? s.replicas.byKey.get(key) : -1;
+  let held = 0;
+  for (let i = 0; i < count; i++) if (holds(n, rep, ctrs[i])) held++;
+  if (held < count) sendSyncReq(n, link);
+  if (held == 0) return true;
   const w = n.outbox.frame(MSG_TERM_COVER);
-  w.u64(ctr);
-  const at = s.store.find(id);
-  if (at < 0) { w.u32(0); n.outbox.to(link); return true; }
-  const es = s.store.valueAt(at);
-  w.u32(<u32>es.length);
-  for (let i = 0; i < es.length; i++) {
-    const rep = s.replicas.list[es[i].rep];
-    w.str(rep.name);
-    w.u64(rep.inc);
-    w.u64(es[i].ctr);
+  w.u32(<u32>held);
+  for (let i = 0; i < count; i++) {
+    if (!holds(n, rep, ctrs[i])) continue;
+    w.u64(ctrs[i]);
+    const at = s.store.find(ids[i]);
+    if (at < 0) { w.u32(0); continue; }
+    const es = s.store.valueAt(at);
+    w.u32(<u32>es.length);
+    for (let j = 0; j < es.length; j++) {
+      const er = s.replicas.list[es[j].rep];
+      w.str(er.name);
+      w.u64(er.inc);
+      w.u64(es[j].ctr);
+    }
   }
   n.outbox.to(link);
   return true;
 }
 
-/** TERM_COVER: a member holds this round's removal, and these adds of the id. Read whole first. */
+function holds(n: Node, rep: i32, ctr: u64): bool {
+  return rep >= 0 && dotCounterFits(ctr) && n.desired.ctx.has(rep, ctr);
+}
+
+// A decoded TERM_COVER (reused: nothing of it is kept).
+const coverCtrs = new Array<u64>();
+const coverEnds = new Array<i32>();
+const coverNames = new Array<string>();
+const coverIncs = new Array<u64>();
+const coverDots = new Array<u64>();
+
+/** TERM_COVER: a member holds these rounds' removals, and these adds of their ids. Read whole first. */
 export function onTermCover(n: Node, m: Member, r: Reader): bool {
-  const ctr = r.u64();
-  const count = r.count(WIRE_ITEMS_MAX, 20);
-  const names = new Array<string>();
-  const incs = new Array<u64>();
-  const ctrs = new Array<u64>();
-  for (let i = 0; i < count; i++) { names.push(r.str(NAME_BYTES_MAX)); incs.push(r.u64()); ctrs.push(r.u64()); }
-  if (!r.ok || r.remaining != 0) return false;
-  let tw: TermWait | null = null;
-  for (let i = 0; i < n.termWaits.length; i++) if (dotCtr(n.termWaits[i].dot) == ctr) { tw = n.termWaits[i]; break; }
-  if (tw == null || tw.unsent) return true; // an answer to an earlier round, or to an answered terminate
-  const who = memberKey(m);
-  if (tw.covered.has(who)) return true;
-  const s = n.desired;
-  const uncovered = new Array<u64>();
-  for (let i = 0; i < count; i++) {
-    if (!dotCounterFits(ctrs[i])) continue;
-    const key = names[i] + '#' + incs[i].toString();
-    let rep: i32;
-    if (s.replicas.byKey.has(key)) rep = s.replicas.byKey.get(key);
-    else if (s.replicas.list.length < DOT_REPLICAS_MAX) rep = s.replicas.index(names[i], incs[i]);
-    else continue;
-    const k = dotKey(rep, ctrs[i]);
-    // Removed here already (in the context, not held): a later round covers it.
-    if (s.ctx.has(rep, ctrs[i]) && !s.byDot.has(k)) continue;
-    // A start of ours issued after the terminate had seen it: it is later, not covered.
-    if (rep == s.myRep && ctrs[i] > tw.firstCtr) continue;
-    uncovered.push(k);
+  coverCtrs.length = 0; coverEnds.length = 0; coverNames.length = 0; coverIncs.length = 0; coverDots.length = 0;
+  const count = r.count(WIRE_ITEMS_MAX, 12);
+  for (let i = 0; i < count && r.ok; i++) {
+    coverCtrs.push(r.u64());
+    const k = r.count(WIRE_ITEMS_MAX, 20);
+    for (let j = 0; j < k && r.ok; j++) { coverNames.push(r.str(NAME_BYTES_MAX)); coverIncs.push(r.u64()); coverDots.push(r.u64()); }
+    coverEnds.push(coverNames.length);
   }
-  // (Planted bug: the terminate as a plain observed-remove, acknowledged by the first member.)
-  const firstCover = planted(n.bugs, BUG_TERMINATE_FIRST_COVER);
-  if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) { tw.covered.add(who); return true; }
-  // A new round: the reported adds, under a new remove dot (what we hold of the id otherwise
-  // reached us after the terminate: a member reports it if it held it before).
-  s.removeDots(uncovered, n.pendingDelta);
-  tw.dot = s.remove(tw.wt.id, n.pendingDelta, false);
-  tw.extensions++;
-  tw.covered.clear();
-  tw.unsent = true;
-  n.dirty.add(tw.wt.id);
+  if (!r.ok || r.remaining != 0) return false;
+  const who = memberKey(m);
+  for (let i = 0, from = 0; i < count; from = coverEnds[i], i++) {
+    if (!n.termWaits.has(coverCtrs[i])) continue; // an earlier round, or an answered terminate
+    const tw = n.termWaits.get(coverCtrs[i]);
+    if (tw.unsent || tw.covered.has(who)) continue;
+    coverRound(n, tw, who, from, coverEnds[i]);
+  }
   return true;
 }
 
-/**
- * End of step (settleAcks): terminates every member covers, while this node holds its quorum;
- * alone, under the rules of settleAcks (available mode, or alone in the majority roster).
- */
-export function settleTerminates(n: Node, acked: (n: Node, wt: Waiter) => void): void {
-  if (n.termWaits.length == 0) return;
-  const keep = new Array<TermWait>();
-  const done = new Array<Waiter>();
-  for (let i = 0; i < n.termWaits.length; i++) {
-    const tw = n.termWaits[i];
-    if (covered(n, tw)) done.push(tw.wt);
-    else keep.push(tw);
+/** One member's COVER of one round: covered, or a new round that extends the removal. */
+function coverRound(n: Node, tw: TermWait, who: string, from: i32, to: i32): void {
+  const s = n.desired;
+  const uncovered = new Array<u64>();
+  for (let i = from; i < to; i++) {
+    const ctr = coverDots[i];
+    if (!dotCounterFits(ctr)) continue;
+    const key = coverNames[i] + '#' + coverIncs[i].toString();
+    let rep: i32;
+    if (s.replicas.byKey.has(key)) rep = s.replicas.byKey.get(key);
+    else if (s.replicas.list.length < DOT_REPLICAS_MAX) rep = s.replicas.index(coverNames[i], coverIncs[i]);
+    else continue;
+    // Removed here already (in the context, not held): a later round covers it.
+    if (s.ctx.has(rep, ctr) && !s.byDot.has(dotKey(rep, ctr))) continue;
+    // A start of ours issued after the terminate had seen it: it is later, not covered.
+    if (rep == s.myRep && ctr > tw.firstCtr) continue;
+    uncovered.push(dotKey(rep, ctr));
   }
-  if (done.length == 0) return;
-  n.termWaits = keep;
-  for (let i = 0; i < done.length; i++) acked(n, done[i]);
+  // (Planted bug: the terminate as a plain observed-remove, acknowledged by the first member.)
+  const firstCover = planted(n.bugs, BUG_TERMINATE_FIRST_COVER);
+  if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) { tw.covered.add(who); return; }
+  // A new round: the reported adds, under a new remove dot (what we hold of the id otherwise
+  // reached us after the terminate: a member reports it if it held it before).
+  s.removeDots(uncovered, n.pendingDelta);
+  n.termWaits.delete(dotCtr(tw.dot));
+  tw.dot = s.remove(tw.wt.id, n.pendingDelta, false);
+  n.termWaits.set(dotCtr(tw.dot), tw);
+  tw.extensions++;
+  tw.covered.clear();
+  tw.unsent = true;
+  n.termUnsent = true;
+  n.dirty.add(tw.wt.id);
+}
+
+/**
+ * End of step (settleAcks): takes the terminates every member covers, while this node holds its
+ * quorum; alone, under the rules of settleAcks (available mode, or alone in the majority roster).
+ * Their waiters are appended to `out`.
+ */
+export function takeCoveredTerminates(n: Node, out: Array<Waiter>): void {
+  if (n.termWaits.size == 0) return;
+  const ws = n.termWaits.values();
+  for (let i = 0; i < ws.length; i++) {
+    if (!covered(n, ws[i])) continue;
+    n.termWaits.delete(dotCtr(ws[i].dot));
+    out.push(ws[i].wt);
+  }
 }
 
 function covered(n: Node, tw: TermWait): bool {
