@@ -1,8 +1,6 @@
 // Invariant 3 in real time (DESIGN.md): an acknowledged terminate is never undone by a start
-// acknowledged before the terminate was issued, also one the terminating node had not seen.
-// The simulator's checker once judged terminates only by what their node had observed, so a
-// plain observed-remove (acknowledged at the first peer's ACK) passed it while the 30-minute
-// chaos run found the undone terminate; these seeds failed the real-time check then.
+// acknowledged before the terminate was issued, also one the terminating node had not seen
+// (docs/SIMULATOR.md, bug 19: the seeds, and the planted bug that brings the old rule back).
 import { describe, it, expect } from 'vitest';
 import { PlantedBug } from '@trellis/core/testing';
 import { runSeed, formatViolation } from '../src/sim/run.js';
