@@ -7,7 +7,8 @@
 //   duplicate        an id runs more than once at the end
 //   not_stopped      an id whose last decided request is an acknowledged terminate still runs at the end
 //   terminate_undone a start journaled after a terminate was acknowledged and before the next start
-//                    was asked, by the member process that acknowledged it (it knew), or by any
+//                    was asked (unless a start overlapped the terminate in real time: either may
+//                    win), by the member process that acknowledged it (it knew), or by any
 //                    member later than `learnMs` after the acknowledgement (by then every member
 //                    had heard of it, unless a fault window excuses it in available mode). A member
 //                    that decided a start before the terminate reached it journals that start a
@@ -94,14 +95,22 @@ export function excuseWindows(faults, settleMs) {
   return out;
 }
 
-/** The id's expected state after its requests: 'running', 'stopped' or 'unknown'. */
+/**
+ * The id's expected state after its requests: 'running', 'stopped', 'either' or 'unknown'.
+ * Acknowledged requests are linearizable: the end state is that of an acknowledged request no
+ * other acknowledged request strictly follows in real time (sent after it was answered). Two that
+ * overlap may take effect in either order (a terminate may remove a start sent while it waited,
+ * or lose to it), so when such last requests disagree, either state is right. A request that
+ * timed out or whose member vanished, sent after every acknowledged one, leaves it unknown.
+ */
 export function expectedState(requests) {
-  let state = 'stopped';
-  for (const q of [...requests].sort((a, b) => a.sent - b.sent)) {
-    if (q.outcome === 'ok') state = q.op === 'start' ? 'running' : 'stopped';
-    else if (q.outcome === 'ambiguous') state = 'unknown';
-  }
-  return state;
+  const ok = requests.filter((q) => q.outcome === 'ok');
+  const lastSent = ok.reduce((m, q) => Math.max(m, q.sent), -Infinity);
+  if (requests.some((q) => q.outcome === 'ambiguous' && q.sent > lastSent)) return 'unknown';
+  if (ok.length === 0) return 'stopped';
+  const last = ok.filter((q) => !ok.some((p) => p.sent > q.answered));
+  const states = new Set(last.map((q) => (q.op === 'start' ? 'running' : 'stopped')));
+  return states.size > 1 ? 'either' : [...states][0];
 }
 
 /**
@@ -155,6 +164,9 @@ export function check({ records, requests, faults = [], deaths, alive, readAt, q
     for (let i = 0; i < sorted.length; i++) {
       const t = sorted[i];
       if (t.op !== 'terminate' || t.outcome !== 'ok') continue;
+      // A start overlapping the terminate in real time may win: strict only when every start
+      // sent before the terminate was answered before the terminate was sent.
+      if (sorted.some((q) => q.op === 'start' && q.outcome !== 'rejected' && q.sent < t.answered && !(q.answered < t.sent))) continue;
       const next = sorted.slice(i + 1).find((q) => q.op === 'start');
       const until = next ? next.sent : Infinity;
       const knew = (iv) => (t.pid !== undefined && iv.host === t.pid) || (iv.start > t.answered + learnMs && !excused(iv.start, iv.start));

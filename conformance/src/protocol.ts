@@ -12,6 +12,7 @@ export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
   CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16, HANDOFF: 17, CHECKPOINT: 18, MEMBER_STATE: 20, CORDONS: 21,
+  TERM_CHECK: 24, TERM_COVER: 25,
 } as const;
 export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
 
@@ -59,6 +60,10 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.CHECKPOINT]: ['str', 'u32', 'u32', 'bytes'],
   // partition 'majority': the sender's remaining lease wait (ms), then the roster, per name: incarnation, left gracefully (0 or 1)
   [23]: ['u32', { list: ['str', 'u64', 'u8'] }],
+  // the terminator's replica incarnation; per terminate: id, the counter of its remove dot
+  [MSG.TERM_CHECK]: ['u64', { list: ['str', 'u64'] }],
+  // per terminate: that counter, then the adds of the id the sender holds: name, incarnation, counter
+  [MSG.TERM_COVER]: [{ list: ['u64', { list: ['str', 'u64', 'u64'] }] }],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */

@@ -2,7 +2,7 @@
 // history passes, so a chaos run's verdict can be trusted.
 import { describe, it, expect } from 'vitest';
 // @ts-expect-error plain ES module without types
-import { check, intervals, excuseWindows, countByKind } from '../chaos/checker.mjs';
+import { check, intervals, excuseWindows, countByKind, expectedState } from '../chaos/checker.mjs';
 
 type Rec = { t: number; ev: string; id: string; node: string; iso: string; pid: number; ppid: number };
 const rec = (t: number, ev: string, id: string, node: string, pid: number, iso = 'inline', ppid = 1): Rec => ({ t, ev, id, node, iso, pid, ppid });
@@ -74,6 +74,39 @@ describe('chaos checker', () => {
     // the member that acknowledged the terminate knew of it at once
     const onB = [rec(10, 'start', 'x', 'a', 100), rec(60, 'stop', 'x', 'a', 100), rec(200, 'start', 'x', 'b', 200), rec(230, 'stop', 'x', 'b', 200)];
     expect(kinds(check({ records: onB, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 500 }))).toEqual({ terminate_undone: 1 });
+  });
+
+  it('requests that overlap in real time may take effect in either order; one that strictly follows decides', () => {
+    // a start answered before the terminate was sent: the terminate decides
+    expect(expectedState([start('x', 'a', 5, 8), term('x', 'b', 50, 70)])).toBe('stopped');
+    // a start sent while the terminate waited (and answered after it): either may win
+    expect(expectedState([term('x', 'b', 50, 70), start('x', 'a', 60, 80)])).toBe('either');
+    expect(expectedState([start('x', 'a', 40, 60), term('x', 'b', 50, 70)])).toBe('either');
+    // a later request that strictly follows both decides again
+    expect(expectedState([term('x', 'b', 50, 70), start('x', 'a', 60, 80), term('x', 'c', 90, 95)])).toBe('stopped');
+    // one overlapping pair earlier does not matter when the last one is strictly after it
+    expect(expectedState([start('x', 'a', 5, 30), term('x', 'b', 10, 20), start('x', 'c', 40, 45)])).toBe('running');
+    // undecided when a request that timed out came after every acknowledged one; rejections change nothing
+    expect(expectedState([start('x', 'a', 5, 8), term('x', 'b', 50, 3000, 'ambiguous')])).toBe('unknown');
+    expect(expectedState([start('x', 'a', 5, 8), term('x', 'b', 50, 52, 'rejected')])).toBe('running');
+    expect(expectedState([])).toBe('stopped');
+    // either end state passes the check when the two overlap, and neither is a terminate undone
+    const requests = [term('x', 'b', 50, 70), start('x', 'a', 60, 80)];
+    const runs = [rec(10, 'start', 'x', 'a', 100), rec(65, 'stop', 'x', 'a', 100), rec(200, 'start', 'x', 'c', 300)];
+    expect(check({ records: runs, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000 }).violations).toEqual([]);
+    const stopped = [rec(10, 'start', 'x', 'a', 100), rec(65, 'stop', 'x', 'a', 100)];
+    expect(check({ records: stopped, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000 }).violations).toEqual([]);
+  });
+
+  it('an undone terminate is strict for a start acknowledged before the terminate was sent, even if the start came from another member', () => {
+    // start acknowledged on a at 8, terminate asked on b at 50: a start of x journaled after the
+    // terminate's acknowledgement (by b, which knew) is undone, whichever member started it first
+    const requests = [start('x', 'a', 5, 8), { ...term('x', 'b', 50, 70), pid: 200 }];
+    const records = [rec(10, 'start', 'x', 'a', 100), rec(60, 'stop', 'x', 'a', 100), rec(75, 'start', 'x', 'b', 200), rec(900, 'stop', 'x', 'b', 200)];
+    expect(kinds(check({ records, requests, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 500 }))).toEqual({ terminate_undone: 1 });
+    // the same start still waiting when the terminate was sent overlaps it: no violation
+    const overlapping = [start('x', 'a', 5, 55), { ...term('x', 'b', 50, 70), pid: 200 }];
+    expect(check({ records, requests: overlapping, deaths: new Map(), alive: aliveAll(), readAt: 1000, learnMs: 500 }).violations).toEqual([]);
   });
 
   it('tells apart two member processes that had one pid: their instances neither merge nor overlap', () => {

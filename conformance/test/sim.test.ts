@@ -115,6 +115,7 @@ describe('simulator: planted bugs are found', () => {
     ['skip anti-entropy on link open', PlantedBug.skipAntiEntropy, ['convergence', 'no-loss']],
     ['ignore incarnations', PlantedBug.ignoreIncarnation, ['convergence', 'no-loss', 'terminated-stays-terminated', 'liveness']],
     ['let terminate lose to an older start', PlantedBug.terminateLoses, ['terminated-stays-terminated']],
+    ['acknowledge a terminate at the first member that holds its removal', PlantedBug.terminateFirstCover, ['terminated-stays-terminated']],
   ];
   it.each(cases)('%s', (_name, bug, invariants) => {
     let r: SimResult | undefined;

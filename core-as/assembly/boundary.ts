@@ -211,3 +211,4 @@ export const BUG_SKIP_ANTI_ENTROPY: u32 = 2;     // no sync exchange when a link
 export const BUG_IGNORE_INCARNATION: u32 = 4;    // a restarted node is taken for its old incarnation
 export const BUG_TERMINATE_LOSES: u32 = 8;       // a late-arriving older add resurrects a removed child
 export const BUG_BREAK_INVARIANT: u32 = 16;      // a member that goes down stays in the member list
+export const BUG_TERMINATE_FIRST_COVER: u32 = 32; // a terminate is acknowledged once one member holds its removal, uncovered adds or not

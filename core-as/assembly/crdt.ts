@@ -275,12 +275,31 @@ export class Desired {
     return k;
   }
 
-  /** Local remove (terminateChild, or a temporary/transient child that is done). */
-  remove(id: string, d: Delta): u64 {
-    this.supersede(id, d);
+  /**
+   * Local remove (terminateChild, or a temporary/transient child that is done). Without
+   * `supersede`, removes nothing by itself: a terminate extending its removal (removeDots) takes
+   * a new dot so members can show they hold the extension.
+   */
+  remove(id: string, d: Delta, supersede: bool = true): u64 {
+    if (supersede) this.supersede(id, d);
     const k = this.nextDot();
     d.dots.push(k);
     return k;
+  }
+
+  /**
+   * Removes dots of adds this replica may never have held (a member reported them, terminates.ts):
+   * they join the context, so an entry that arrives with one later is dropped here as removed,
+   * and go out as removed dots, so members that hold them drop them.
+   */
+  removeDots(ks: Array<u64>, d: Delta): void {
+    for (let i = 0; i < ks.length; i++) {
+      const k = ks[i];
+      this.drop(k);
+      this.ctx.add(dotRep(k), dotCtr(k));
+      d.removed.push(k);
+      d.dots.push(k);
+    }
   }
 
   /** Planted bug switch; always false in release builds. */

@@ -123,7 +123,7 @@ export function fuzzDigest(which: i32): u64 {
   let h = stateDigest(n);
   h = mix64(h ^ <u64>n.desired.replicas.list.length);
   h = mix64(h ^ <u64>n.dials.values().length);
-  h = mix64(h ^ <u64>n.ackWaits.size);
+  h = mix64(h ^ <u64>n.ackWaits.size ^ (<u64>n.termWaits.size << 32));
   h = mix64(h ^ <u64>n.desired.ctx.maxes.length);
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {

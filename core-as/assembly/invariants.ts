@@ -9,7 +9,7 @@ import {
 } from './model';
 import { WAIT_DONE } from './boundary';
 import { DOT_REPLICAS_MAX, DOT_COUNTER_MAX } from './limits';
-import { dotRep } from './crdt';
+import { dotRep, dotCtr } from './crdt';
 import { freshCandidates } from './ownership';
 import { quorumOk } from './lease';
 import { routesSane } from './messages';
@@ -129,7 +129,8 @@ function dotsFit(n: Node): string {
 
 /**
  * Ack waits are for dots of ours, and in 'available' mode only while someone can acknowledge;
- * ops held by a peer wait for the quorum only while it is not held; done waits are 'done'
+ * ops held by a peer wait for the quorum only while it is not held; terminate waits are filed
+ * under the counter of their current remove dot; done waits are 'done'
  * waits of their id.
  */
 function waitsSane(n: Node): string {
@@ -141,6 +142,14 @@ function waitsSane(n: Node): string {
     const ks = n.ackWaits.keys();
     for (let i = 0; i < ks.length; i++) {
       if (dotRep(ks[i]) != n.desired.myRep) return 'ack_waits: a wait for a dot of replica ' + dotRep(ks[i]).toString();
+    }
+  }
+  if (n.termWaits.size > 0) {
+    if (n.members.count == 0 && (n.cfg.quorum == 0 || aloneInRoster(n))) return 'term_waits: ' + n.termWaits.size.toString() + ' waiting with no member to cover them';
+    const ks = n.termWaits.keys();
+    for (let i = 0; i < ks.length; i++) {
+      const dot = n.termWaits.get(ks[i]).dot;
+      if (dotRep(dot) != n.desired.myRep || dotCtr(dot) != ks[i]) return 'term_waits: a wait filed under counter ' + ks[i].toString() + ' for another dot';
     }
   }
   const ids = n.doneWaits.keys();

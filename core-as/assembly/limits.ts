@@ -173,3 +173,12 @@ export const STATE_DEFAULT_BYTES: i32 = 16 << 20;
 if (STATE_DEFAULT_BYTES > STATE_BYTES_MAX) ERROR('the default state limit must not exceed the cap');
 /** handoffTimeoutMs when the host gives none: how long a moving child may take to give its state. */
 export const HANDOFF_TIMEOUT_DEFAULT_MS: i64 = 5000;
+
+// ---- terminates (terminates.ts) -------------------------------------------------------------
+/**
+ * Times one terminate extends its removal to adds a member reports it did not cover. Two rounds
+ * cover every start acknowledged before the terminate was asked (those are reported in the
+ * first); later rounds only cover starts concurrent with it, so a stream of them cannot hold
+ * the terminate's acknowledgement back for ever.
+ */
+export const TERMINATE_EXTENSIONS_MAX: i32 = 4;

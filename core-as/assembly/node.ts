@@ -19,6 +19,7 @@
 //   ownership.ts    who should run a child, and reconcile: start, stop or wait
 //   supervision.ts  local children: start, stop, exits, restart intensity and backoff
 //   requests.ts     startChild, terminateChild, leave; acknowledgements and waiters
+//   terminates.ts   a terminate's acknowledgement: every member covers its removal
 //   cordon.ts       cordon, drain, weights: who takes new placements, a drained member's releases
 //   outbox.ts       the one way a frame is sent (fragments.ts splits and reassembles)
 //   handoff.ts      a moving child's state to its new owner; checkpoints to the next in line
@@ -28,6 +29,7 @@ import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER,
+  MSG_TERM_CHECK, MSG_TERM_COVER,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -67,6 +69,7 @@ import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
 import { reconcileAll, ownerOf } from './ownership';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
+import { TermWait, onTermCheck, onTermCover, flushTermChecks } from './terminates';
 import { onFragment } from './fragments';
 import { onRenew } from './renewal';
 import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
@@ -178,6 +181,10 @@ export class Node {
   ackWaits: Map<u64, Waiter> = new Map();
   /** Ops a peer holds that wait for this node to hold its quorum before they are acknowledged. */
   ackedAwaitingQuorum: Array<Waiter> = [];
+  /** Terminates waiting for every member to cover their removal (terminates.ts). */
+  termWaits: Map<u64, TermWait> = new Map();
+  /** A terminate round this step: TERM_CHECK goes out after the DELTA. */
+  termUnsent: bool = false;
   doneWaits: StrMap<Array<Waiter>> = new StrMap<Array<Waiter>>();
   leaving: bool = false;
   left: bool = false;
@@ -314,6 +321,7 @@ export class Node {
     cordonStep(this);
     reconcileAll(this);
     flushDelta(this);
+    flushTermChecks(this);
     flushClaims(this);
     flushMessages(this);
     flushCordons(this);
@@ -419,6 +427,8 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
     case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     case MSG_ROSTER: ok = onRoster(n, m, r); break;
+    case MSG_TERM_CHECK: ok = onTermCheck(n, m, l.id, r); break;
+    case MSG_TERM_COVER: ok = onTermCover(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);

@@ -1,7 +1,8 @@
 // API requests: startChild, terminateChild and leave, and the replies they wait for.
 //
-// A start or terminate is a local CRDT op; its dot goes out in this step's DELTA and the
-// request waits until a peer acknowledges that dot: then two members hold it. Alone at the end
+// A start or terminate is a local CRDT op; its dot goes out in this step's DELTA. A start
+// waits until a peer acknowledges that dot: then two members hold it. A terminate waits until
+// every member it counts as up covers its removal (terminates.ts), under the same rules. Alone at the end
 // of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
 // ack survives only as long as this node), and so does a node in 'majority' mode whose roster is
 // itself alone (it is the whole cluster); in quorum mode it never does, and an ACK counts only
@@ -25,6 +26,7 @@ import { membershipChanged } from './membership';
 import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
+import { awaitCover, takeCoveredTerminates } from './terminates';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -61,7 +63,7 @@ export function terminateChild(n: Node, req: u32, wait: u8, id: string): void {
   }
   const dot = n.desired.remove(id, n.pendingDelta);
   n.dirty.add(id);
-  awaitAck(n, dot, new Waiter(req, id, false, wait));
+  awaitCover(n, dot, new Waiter(req, id, false, wait));
 }
 
 export function leave(n: Node, req: u32): void {
@@ -138,9 +140,20 @@ export function settleAcks(n: Node): void {
     n.ackedAwaitingQuorum = [];
     for (let i = 0; i < ws.length; i++) acked(n, ws[i]);
   }
-  if (!(n.cfg.quorum == 0 || aloneInRoster(n)) || n.members.count > 0 || n.ackWaits.size == 0) return;
+  const alone = (n.cfg.quorum == 0 || aloneInRoster(n)) && n.members.count == 0;
+  if (!alone || n.ackWaits.size == 0) {
+    if (n.termWaits.size == 0) return;
+    const ts = new Array<Waiter>();
+    takeCoveredTerminates(n, ts);
+    for (let i = 0; i < ts.length; i++) acked(n, ts[i]);
+    return;
+  }
   const vs = n.ackWaits.values();
   n.ackWaits.clear();
+  // Alone, starts and terminates are answered together, in the order they were asked.
+  const starts = vs.length;
+  takeCoveredTerminates(n, vs);
+  if (vs.length > starts) vs.sort((a, b) => (a.req < b.req ? -1 : a.req > b.req ? 1 : 0));
   for (let i = 0; i < vs.length; i++) acked(n, vs[i]);
 }
 

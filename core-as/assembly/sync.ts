@@ -20,6 +20,7 @@ import { Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
 import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
 import { writeMembers } from './membership';
 import { checkClaimsVersion } from './claims';
+import { reaskTermChecks } from './terminates';
 
 export function sendSyncReq(n: Node, link: u32): void {
   encodeSyncReq(n.outbox.frame(MSG_SYNC_REQ), n.desired);
@@ -37,6 +38,7 @@ export function syncFire(n: Node): void {
   writeMembers(n);
   n.outbox.toAll(n.members);
   reaskAcks(n);
+  reaskTermChecks(n);
 }
 
 export function onDigest(n: Node, m: Member, link: u32, r: Reader): bool {

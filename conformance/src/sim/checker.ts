@@ -59,6 +59,8 @@ export interface StartOp {
   spec?: unknown;
   /** Request number of the start this one repeats (a retry after a client timeout, or a repeat). */
   repeats?: number;
+  /** World step in which it was answered. */
+  answeredStep?: number;
 }
 
 export interface TerminateOp {
@@ -68,6 +70,22 @@ export interface TerminateOp {
   wait: 'ack' | 'done';
   reply?: string;
   ackedWithPeers?: boolean;
+  /** World step in which it was answered. */
+  answeredStep?: number;
+  /**
+   * Acknowledged: nonces of the id held then by live nodes its node did not count as members.
+   * The acknowledgement covers what its members held (terminates.ts); starts only these held are
+   * outside it.
+   */
+  outside?: Set<number>;
+}
+
+/**
+ * A terminate that may have removed start `s`: it was not answered before `s` was issued (a
+ * terminate extends its removal while it waits, to starts issued meanwhile too: terminates.ts).
+ */
+export function mayRemove(t: TerminateOp, s: { id: string; issuedStep: number }): boolean {
+  return t.id === s.id && t.reply !== 'not_found' && (t.answeredStep === undefined || t.answeredStep > s.issuedStep);
 }
 
 /** What the workload did, as the checker needs to know it. */
@@ -209,7 +227,7 @@ export class Checker {
     }
     if (peers === 0) return;
     // Gone for a reason: terminated since, or its instance ended for good (temporary, transient).
-    if (this.ledger.terminates.some((t) => t.id === op.id && t.issuedStep >= op.issuedStep)) return;
+    if (this.ledger.terminates.some((t) => mayRemove(t, op))) return;
     if ((this.doneSteps.get(op.id) ?? []).some((d) => d >= op.issuedStep)) return;
     // Held: another member has the start, or a start of the id this one had not observed (a
     // concurrent one that wins the id's effective entry, or a later one): the id stays desired.
@@ -437,7 +455,7 @@ export class Checker {
   private checkRemoved(n: SimNode, id: string, nonce: number): void {
     const s = this.ledger.starts.find((x) => x.nonce === nonce);
     if (!s) return;
-    if (this.ledger.terminates.some((t) => t.id === id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) return;
+    if (this.ledger.terminates.some((t) => mayRemove(t, s))) return;
     if ((this.doneSteps.get(id) ?? []).some((d) => d >= s.issuedStep)) return;
     this.fail('no-loss', `${n.name} dropped ${id} (start #${nonce} on ${s.node}) though no terminate of it and no end of it came after that start`);
   }
@@ -623,7 +641,7 @@ export class Checker {
     const desired = new Set(alive[0].core.globalChildren().filter((c) => c.kind !== '').map((c) => c.id));
     for (const s of this.ledger.starts) {
       if (!this.durable(s) || desired.has(s.id)) continue;
-      if (this.ledger.terminates.some((t) => t.id === s.id && t.issuedStep >= s.issuedStep && t.reply !== 'not_found')) continue;
+      if (this.ledger.terminates.some((t) => mayRemove(t, s))) continue;
       if ((this.doneSteps.get(s.id) ?? []).some((d) => d >= s.issuedStep)) continue;
       this.fail('no-loss', `acknowledged start of ${s.id} (#${s.nonce} on ${s.node}) is gone`);
       return;
@@ -664,18 +682,46 @@ export class Checker {
   }
 
   /**
-   * Invariant 3, at quiescence: no start an acknowledged terminate removed (one the terminating
-   * node had observed) is desired or running anywhere.
+   * The nonces of `id` that live nodes `n` does not count as members hold (at the moment `n`
+   * acknowledges a terminate of it: TerminateOp.outside).
+   */
+  heldOutside(n: SimNode, id: string): Set<number> {
+    const counted = new Set(n.core.members().map((m) => `${m.name}#${m.incarnation}`));
+    const out = new Set<number>();
+    for (const m of this.world.aliveNodes()) {
+      if (m === n || m.left || counted.has(key(m))) continue;
+      for (const args of m.core.specArgsOf(id)) {
+        const x = parseArgs(args)?.nonce;
+        if (x !== undefined) out.add(x);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Invariant 3, at quiescence, causally and in real time: no start an acknowledged terminate
+   * removed (one the terminating node had observed), and no start acknowledged before the
+   * terminate was issued (every start with its nonce was: nothing concurrent could bring it
+   * back), is desired or running anywhere; unless only nodes the terminating node did not count
+   * as members held it when it acknowledged (the documented bound).
    */
   checkTerminated(): void {
     for (const t of this.ledger.terminates) {
-      if (!this.durable(t) || t.observed.size === 0) continue;
+      if (!this.durable(t)) continue;
+      const before = (s: StartOp) => s.reply === 'ok' && s.answeredStep !== undefined && s.answeredStep <= t.issuedStep;
       for (const n of this.members()) {
         const spec = parseArgs(n.core.specOf(t.id)?.args);
         const run = parseArgs(n.running.get(t.id)?.args);
         for (const [what, a] of [['desired', spec], ['running', run]] as const) {
-          if (a && t.observed.has(a.nonce) && !this.ledger.starts.some((s) => s.nonce === a.nonce && this.unseenBy(s, t))) {
+          if (!a) continue;
+          if (t.observed.has(a.nonce) && !this.ledger.starts.some((s) => s.nonce === a.nonce && this.unseenBy(s, t))) {
             this.fail('terminated-stays-terminated', `${t.id} (start #${a.nonce}) is ${what} on ${n.name} although ${t.node}'s terminate, acknowledged, had observed it`);
+            return;
+          }
+          const starts = this.ledger.starts.filter((s) => s.nonce === a.nonce);
+          if (starts.length > 0 && starts.every(before) && !t.outside?.has(a.nonce)) {
+            const s = starts[starts.length - 1];
+            this.fail('terminated-stays-terminated', `${t.id} (start #${a.nonce}, acknowledged by ${s.node} before ${t.node}'s terminate was issued) is ${what} on ${n.name} although that terminate was acknowledged`);
             return;
           }
         }

@@ -200,7 +200,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         const op = ops.get(e.req);
         if (op && op.reply === undefined) {
           op.reply = e.code;
+          op.answeredStep = world.steps;
           op.ackedWithPeers = e.code === 'ok' && n.core.members().length > 1;
+          if (!('nonce' in op) && e.code === 'ok') op.outside = checker.heldOutside(n, op.id);
           if (models.retries && 'nonce' in op) acked.push([op, n]);
         }
       }
@@ -252,7 +254,9 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     const r = n.replies.get(op.req);
     if (r && op.reply === undefined) {
       op.reply = r.code;
+      op.answeredStep = w.steps;
       op.ackedWithPeers = r.code === 'ok' && n.core.members().length > 1;
+      if (!('nonce' in op) && r.code === 'ok') op.outside = checker.heldOutside(n, op.id);
       if (models.retries && 'nonce' in op) checker.checkAckHeld(op, n);
     }
   };

@@ -10,7 +10,7 @@ import { GlobalViewCache } from '../global-view.js';
 import type { GlobalChildView } from '../queries.js';
 import {
   EV_PLANT_BUGS, BUG_START_WITHOUT_RELEASE, BUG_SKIP_ANTI_ENTROPY, BUG_IGNORE_INCARNATION, BUG_TERMINATE_LOSES,
-  BUG_BREAK_INVARIANT, Q_GLOBAL_SCRATCH,
+  BUG_BREAK_INVARIANT, BUG_TERMINATE_FIRST_COVER, Q_GLOBAL_SCRATCH,
 } from '../generated/boundary.js';
 
 /** Known bugs the core can be told to have, to prove the simulator's checker finds them. */
@@ -20,6 +20,7 @@ export const PlantedBug = {
   ignoreIncarnation: BUG_IGNORE_INCARNATION,
   terminateLoses: BUG_TERMINATE_LOSES,
   breakInvariant: BUG_BREAK_INVARIANT,
+  terminateFirstCover: BUG_TERMINATE_FIRST_COVER,
 } as const;
 
 /** A member as placement sees it: its name hashes its position; weight defaults to 1. */

@@ -1,0 +1,22 @@
+// Invariant 3 in real time (DESIGN.md): an acknowledged terminate is never undone by a start
+// acknowledged before the terminate was issued, also one the terminating node had not seen
+// (docs/SIMULATOR.md, bug 19: the seeds, and the planted bug that brings the old rule back).
+import { describe, it, expect } from 'vitest';
+import { PlantedBug } from '@trellis/core/testing';
+import { runSeed, formatViolation } from '../src/sim/run.js';
+import { wasmModule } from './support.js';
+
+describe('simulator: a terminate covers every start acknowledged before it was issued', () => {
+  it('seed 120: acknowledged at the first member that holds the removal, a terminate is undone by an earlier start', () => {
+    const bugged = runSeed(wasmModule, 120, { bugs: PlantedBug.terminateFirstCover });
+    expect(bugged.violations[0]?.invariant).toBe('terminated-stays-terminated');
+    expect(bugged.violations[0]?.detail).toMatch(/acknowledged by \S+ before \S+'s terminate was issued/);
+    const real = runSeed(wasmModule, 120);
+    expect(real.violations.map((v) => v.invariant)).toEqual([]);
+  }, 120_000);
+
+  it.each([1050, 1126, 1280])('seed %i (undone by the plain observed-remove) holds every invariant', (seed) => {
+    const r = runSeed(wasmModule, seed);
+    expect(r.violations.length ? formatViolation(r) : '').toBe('');
+  }, 120_000);
+});
