@@ -43,7 +43,9 @@ export const MSG_MEMBER_STATE: u8 = 20; // my weight and the placement state I a
 export const MSG_CORDONS: u8 = 21;      // the cordon table: who is cordoned or draining, last writer wins
 export const MSG_RENEW: u8 = 22;      // a credential member's renewed expiry and its proof (renewal.ts)
 export const MSG_ROSTER: u8 = 23;     // majority mode: whom the quorum counts, and who left (roster.ts)
-export const MSG_MAX: u8 = 23;
+export const MSG_PAIR_KEY_REQ: u8 = 30; // a credential member asks a secret member for a pair key (pair-key-relay.ts)
+export const MSG_PAIR_KEY: u8 = 31;     // the answer: the key, or why not
+export const MSG_MAX: u8 = 31;
 
 /**
  * Validates a frame's header against its real length and the limit. Returns the message type
