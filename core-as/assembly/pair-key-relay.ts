@@ -15,8 +15,9 @@
 // holds no secret), and takes an answer only from a secret link, only for a key it asked for.
 //
 // The requester keeps what it was given per (peer, epoch), at most PAIR_KEYS_CACHED_MAX, so a
-// redial in the same epoch asks nobody; a request waits for a secret link when none is up and is
-// sent again on another when the one it went out on is lost (the handshake timeout bounds it).
+// redial in the same epoch asks nobody. A request waits for a secret link when none is up; one
+// whose link was lost is sent again on another when a handshake next waits for a key or a secret
+// link comes up (the handshake timeout bounds every wait, and the redial's handshake asks again).
 
 import { Reader } from './io';
 import { MSG_PAIR_KEY_REQ, MSG_PAIR_KEY } from './codec';
