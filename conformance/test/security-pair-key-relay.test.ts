@@ -69,7 +69,7 @@ function rawMember(w: World, node: string, name: string, root: Uint8Array, c?: C
 const answers = (frames: Uint8Array[]) => frames.filter((f) => f[2] === MSG_PAIR_KEY).map((f) => decodeFrame(f).fields);
 
 describe('security: pair keys relayed by a secret member (simulator)', () => {
-  it('credential members without a gateway link each other under their pair key from a secret member; children run once', () => {
+  it('credential members without a gateway link each other under their pair key from a secret member; children run once; a restarted one is linked with the keys the others keep', () => {
     const w = new World(wasmModule, 21);
     const reqs = countSends(w, MSG_PAIR_KEY_REQ), given = countSends(w, MSG_PAIR_KEY);
     w.addNode('s1', { secret });
@@ -87,6 +87,16 @@ describe('security: pair keys relayed by a secret member (simulator)', () => {
     w.runFor(500);
     for (let i = 0; i < 12; i++) expect(w.runningIds().get(`relay-${i}`)).toHaveLength(1);
     for (const n of all) expect(rejected(w.node(n), 'bad_auth') + rejected(w.node(n), 'no_shared_key')).toBe(0);
+    // cred-c restarts (a new incarnation, the same epoch): the others link it with the key they
+    // keep, asking no one; the new core asks for both of its keys again
+    const before = new Map(reqs);
+    w.crash('cred-c');
+    w.runFor(100);
+    w.restart('cred-c');
+    expect(w.runUntil(() => all.every((n) => up(w.node(n)).length === 3), 5000)).toBe(true);
+    expect(reqs.get('cred-a')).toBe(before.get('cred-a'));
+    expect(reqs.get('cred-b')).toBe(before.get('cred-b'));
+    expect((reqs.get('cred-c') ?? 0) - (before.get('cred-c') ?? 0)).toBeGreaterThanOrEqual(2);
   });
 
   it('a credential member with no secret member up waits for one, then links (the request goes out when a secret link comes up)', () => {
