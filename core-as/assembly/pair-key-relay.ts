@@ -87,7 +87,11 @@ function sendWanted(n: Node): void {
   const ws = p.wanted;
   let via: Link | null = null;
   const ls = n.links.values();
-  for (let i = 0; i < ls.length; i++) if (ls[i].state == L_UP && ls[i].peerAuth == AUTH_SECRET) { via = ls[i]; break; }
+  // A secret member's own link (not a second link to it that is about to be closed as a duplicate).
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    if (l.state == L_UP && l.peerAuth == AUTH_SECRET && n.members.has(l.peerName) && n.members.get(l.peerName).link == l.id) { via = l; break; }
+  }
   for (let i = ws.length - 1; i >= 0; i--) {
     const q = ws[i];
     if (!linkWaits(n, q.peer, q.epoch)) { ws.splice(i, 1); continue; }
