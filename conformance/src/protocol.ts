@@ -64,12 +64,19 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.TERM_CHECK]: ['u64', { list: ['str', 'u64'] }],
   // per terminate: that counter, then the adds of the id the sender holds: name, incarnation, counter
   [MSG.TERM_COVER]: [{ list: ['u64', { list: ['str', 'u64', 'u64'] }] }],
+  // a credential member asks a secret member: its own name (checked against the link's), the peer, the epoch
+  [30]: ['str', 'str', 'u64'],
+  // the answer: peer, epoch, code (0 given, 1 not_credential, 2 name, 3 self, 4 epoch, 5 credential_expired), key (32 bytes, or empty)
+  [31]: ['str', 'u64', 'u8', 'bytes'],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
 export const MSG_RENEW = 22;
 /** ROSTER (partition 'majority'): outside MSG because the codec's capture runs no majority-mode node (sim-majority.test.ts decodes it). */
 export const MSG_ROSTER = 23;
+/** PAIR_KEY_REQ / PAIR_KEY (a credential member's pair key from a secret member, pair-key-relay.ts): the codec's capture adds two credential members for them. */
+export const MSG_PAIR_KEY_REQ = 30;
+export const MSG_PAIR_KEY = 31;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

@@ -5,8 +5,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TestCore as Core, REJECT_REASONS } from '@trellis/core/testing';
 import { World } from '../src/sim/world.js';
-import { decodeFrame, encodeFrame, helloFrame, AUTH_MODE, MSG, MSG_NAMES, TAG_BYTES } from '../src/protocol.js';
-import { LinkCrypto, clusterKey, deriveLinkKeys, transcriptHash } from '../src/protocol-session.js';
+import { decodeFrame, encodeFrame, helloFrame, AUTH_MODE, MSG, MSG_NAMES, MSG_PAIR_KEY, MSG_PAIR_KEY_REQ, TAG_BYTES } from '../src/protocol.js';
+import { LinkCrypto, clusterKey, deriveLinkKeys, mintCredential, transcriptHash } from '../src/protocol-session.js';
 import { Prng } from '../src/sim/prng.js';
 import { wasmModule } from './support.js';
 
@@ -65,6 +65,13 @@ function captureFrames(): Map<number, Uint8Array[]> {
   w.runFor(2000);
   w.leave('c');
   w.runFor(2000);
+  // Two credential members with no gateway link each other with the pair key a secret member
+  // gives them (PAIR_KEY_REQ, PAIR_KEY).
+  for (const t of ['e', 'f']) {
+    const c = mintCredential(secret, w.scope, t, ['worker'], 600_000n, 0n);
+    w.addNode(t, { credential: { kinds: c.kinds, expiresAtMs: Number(c.expiresAtMs), key: c.key, firstEpoch: 0, tabLinkKeys: c.tabLinkKeys }, seeds: ['sim://a'] });
+  }
+  w.runFor(1000);
   return byType;
 }
 
@@ -73,7 +80,7 @@ describe('codec', () => {
   beforeAll(() => { frames = captureFrames(); });
   const bare = (t: number) => (frames.get(t) ?? []).map(untagged);
 
-  it.each(Object.entries(MSG))('%s frames sent by the core decode as documented and re-encode identically', (_name, type) => {
+  it.each([...Object.entries(MSG), ['PAIR_KEY_REQ', MSG_PAIR_KEY_REQ], ['PAIR_KEY', MSG_PAIR_KEY]] as const)('%s frames sent by the core decode as documented and re-encode identically', (_name, type) => {
     const list = frames.get(type) ?? [];
     expect(list.length).toBeGreaterThan(0);
     for (const f of list) {

@@ -2,16 +2,16 @@
 // member holding only the credential joins under that name with those kinds, runs children, and
 // is closed out at the expiry (its children fail over). A credential cannot be used under another
 // name, with other kinds, or after its expiry. Two credential members of a host with no gateway
-// (Node processes here) link each other under the tab link key their credentials share, which
-// their Supervisors hand the core in place of a pair key (docs/SECURITY.md, "Credential tabs
-// linking each other"); tabs use pair keys (security-pair-keys, browser-credential).
+// (Node processes here) link each other under their pair key, which their cores get from a
+// secret member over their links to it (docs/PROTOCOL.md "Pair key relay"); tabs get theirs from
+// their gateway (security-pair-keys, browser-credential).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { ProcessMember } from '../src/drivers/process-member.js';
-import { decodeCredentialToken, encodeCredentialToken, mintCredential, TAB_LINK_EPOCH_MS } from '../src/protocol-session.js';
+import { decodeCredentialToken, encodeCredentialToken, mintCredential, pairKey, TAB_LINK_EPOCH_MS } from '../src/protocol-session.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import { MSG_RENEW, encodeFrame } from '../src/protocol.js';
 import { RawLink, hello, dialerHandshake, AUTH_MODE } from '../src/security/raw-link.js';
-import { SCOPE, member, formed, rejections, waitUntil } from './security-support.js';
+import { SCOPE, SECRET, member, formed, rejections, waitUntil } from './security-support.js';
 
 describe('security: member credentials', () => {
   let s1: ProcessMember, s2: ProcessMember;
@@ -113,12 +113,17 @@ describe('security: member credentials', () => {
     honest.l.close();
   });
 
-  /** Dials credential member `listener` (whose credential expires at `listenerExpiresAtMs`) as a raw client presenting `token`'s credential. */
-  async function presentToTab(listener: ProcessMember, listenerExpiresAtMs: bigint, token: string, o: { name?: string; expiresAtMs?: bigint } = {}): Promise<string> {
+  /**
+   * Dials credential member `listener` (whose credential expires at `listenerExpiresAtMs`) as a raw
+   * client presenting `token`'s credential, with the pair key a member holding `pairKeySecret`
+   * would give it (the cluster secret unless given; null: it got none and makes one up).
+   */
+  async function presentToTab(listener: ProcessMember, listenerExpiresAtMs: bigint, token: string, o: { name?: string; expiresAtMs?: bigint; pairKeySecret?: Uint8Array | null } = {}): Promise<string> {
     const c = decodeCredentialToken(token);
     const expiresAtMs = o.expiresAtMs ?? c.expiresAtMs;
     const e = (expiresAtMs < listenerExpiresAtMs ? expiresAtMs : listenerExpiresAtMs) / TAB_LINK_EPOCH_MS;
-    const root = c.tabLinkKeys[Number(e - c.firstEpoch)] ?? new Uint8Array(32);
+    const from = o.pairKeySecret === undefined ? new TextEncoder().encode(SECRET) : o.pairKeySecret;
+    const root = from ? pairKey(from, SCOPE, e, c.name, listener.name) : new Uint8Array(randomBytes(32));
     const l = await RawLink.connect(listener.address);
     const h = hello({ scope: SCOPE, name: o.name ?? c.name, auth: AUTH_MODE.credential, kinds: c.kinds, credentialKinds: c.kinds, expiresAtMs });
     const proved = await dialerHandshake(l, h, root, 2000).then(() => true, () => false);
@@ -126,7 +131,7 @@ describe('security: member credentials', () => {
     return (await l.closed).reason;
   }
 
-  it('two credential members link each other (tab link key): each lists the other up, and every child runs exactly once', async () => {
+  it('two credential members link each other (pair key from a secret member): each lists the other up, and every child runs exactly once', async () => {
     const tokens = await Promise.all(['tab-p', 'tab-q'].map((name) => s1.mintCredential({ name, kinds: ['worker'], expiresInMs: 120_000 })));
     const [p, q] = await Promise.all(['tab-p', 'tab-q'].map((name, i) => member({ name, secret: undefined, credential: tokens[i], kindNames: ['worker'], seeds: [s1.address] })));
     extra.push(p, q);
@@ -148,7 +153,7 @@ describe('security: member credentials', () => {
     await Promise.all([p.kill(), q.kill()]);
   });
 
-  it('a credential member refuses an expired, a forged and a keyless credential of a peer that dials it; a valid one links', async () => {
+  it('a credential member refuses a dialing peer whose credential is expired or from another secret, or that made up its pair key; a valid one links', async () => {
     const listenerToken = await s1.mintCredential({ name: 'tab-l', kinds: ['worker'], expiresInMs: 120_000 });
     const listenerExp = decodeCredentialToken(listenerToken).expiresAtMs;
     const listener = await member({ name: 'tab-l', secret: undefined, credential: listenerToken, kindNames: ['worker'], seeds: [s1.address] });
@@ -159,9 +164,9 @@ describe('security: member credentials', () => {
     expect(await presentToTab(listener, listenerExp, expired)).toBe('credential_expired');
     const now = BigInt(Date.now());
     const otherSecret = mintCredential(new TextEncoder().encode('not the cluster secret'), SCOPE, 'tab-x', ['worker'], now + 60_000n, now);
-    expect(await presentToTab(listener, listenerExp, encodeCredentialToken(otherSecret))).toBe('bad_auth');
-    const noKeys = { ...decodeCredentialToken(await s1.mintCredential({ name: 'tab-x', kinds: ['worker'], expiresInMs: 60_000 })), tabLinkKeys: [] };
-    expect(await presentToTab(listener, listenerExp, encodeCredentialToken(noKeys))).toBe('bad_auth');
+    expect(await presentToTab(listener, listenerExp, encodeCredentialToken(otherSecret), { pairKeySecret: new TextEncoder().encode('not the cluster secret') })).toBe('bad_auth');
+    const valid = await s1.mintCredential({ name: 'tab-x', kinds: ['worker'], expiresInMs: 60_000 });
+    expect(await presentToTab(listener, listenerExp, valid, { pairKeySecret: null })).toBe('bad_auth');
     expect(rejections(listener, 'credential_expired')).toBeGreaterThan(0);
     expect(rejections(listener, 'bad_auth')).toBeGreaterThanOrEqual(2);
     // the same raw client with a valid credential passes the handshake: the listener proves itself

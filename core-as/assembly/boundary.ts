@@ -37,6 +37,8 @@ export const EV_CHECKPOINT: u8 = 42;    // str id, u32 epoch, u32 version, bytes
 export const EV_HEARD: u8 = 100;
 // str peer, u64 epoch, bytes key (empty: the host cannot get it): the answer to FX_PAIR_KEY (pair-key.ts)
 export const EV_PAIR_KEY: u8 = 101;
+// empty, once after init: this host has no pair-key source; the core asks a secret member over a member link (pair-key-relay.ts)
+export const EV_PAIR_KEY_RELAY: u8 = 102;
 
 // What a child answered to FX_DEHYDRATE (EV_CHILD_STATE).
 export const STATE_GIVEN: u8 = 0;  // its state follows

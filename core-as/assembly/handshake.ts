@@ -8,7 +8,8 @@
 //            becomes a member (membership.ts memberUp)
 //
 // Between two credential members the keys wait for the pair key, which the host fetches
-// (pair-key.ts): the link stays in L_HELLO with the peer's HELLO kept until EV_PAIR_KEY.
+// (pair-key.ts), or the core asks a secret member (pair-key-relay.ts): the link stays in L_HELLO
+// with the peer's HELLO kept until the key comes.
 //
 // A listener never sends anything derived from a key to a dialer that has not proved itself,
 // and every proof is bound to the transcript (both nonces, identities, roles, auth modes), so
@@ -37,6 +38,7 @@ import { Session, transcriptHash, PROOF_BYTES } from './session';
 import { sendRenew } from './renewal';
 import { credentialKey, kindsCanonical, kindsWithin, tabLinkEpoch, TAB_LINK_EPOCH_MS } from './credential';
 import { PairKeyWait, PAIR_KEY_BYTES } from './pair-key';
+import { requestPairKey, pairKeyLinkUp } from './pair-key-relay';
 
 const th = new StaticArray<u8>(32);
 
@@ -193,7 +195,8 @@ function awaitPairKey(n: Node, l: Link, frame: usize, len: i32): void {
   const epochEnd = <i64>((e + 1) * TAB_LINK_EPOCH_MS);
   if (l.peerExpiresAt > epochEnd) l.peerExpiresAt = epochEnd;
   l.pairWait = new PairKeyWait(e, frame, len);
-  fxPairKey(l.peerName, e);
+  if (n.pairKeys.on) requestPairKey(n, l.peerName, e);
+  else fxPairKey(l.peerName, e);
 }
 
 /** A frame while the pair key is fetched: only the dialer's AUTH may come (we are its listener), and it waits too. */
@@ -206,15 +209,20 @@ function whileWaiting(n: Node, l: Link, wait: PairKeyWait, type: u8, r: Reader):
   wait.peerProof = proof;
 }
 
-/**
- * EV_PAIR_KEY: str peer, u64 epoch, bytes key. Every link waiting for that pair key goes on
- * (or, with no key, is refused: no_shared_key). An answer no link waits for is ignored.
- */
+/** EV_PAIR_KEY: str peer, u64 epoch, bytes key (the host's answer to FX_PAIR_KEY). */
 export function onPairKey(n: Node, r: Reader): void {
   const peer = r.str(NAME_BYTES_MAX);
   const epoch = r.u64();
   const key = r.bytes(PAIR_KEY_BYTES);
   if (!r.ok || r.remaining != 0) return;
+  pairKeyArrived(n, peer, epoch, key);
+}
+
+/**
+ * The pair key of `peer` in `epoch` (from the host or a secret member): every link waiting for it
+ * goes on (or, with no key, is refused: no_shared_key). A key no link waits for is ignored.
+ */
+export function pairKeyArrived(n: Node, peer: string, epoch: u64, key: Uint8Array): void {
   const ls = n.links.values();
   for (let i = 0; i < ls.length; i++) {
     const l = ls[i];
@@ -258,6 +266,7 @@ function verifyPeerProof(n: Node, l: Link, proof: usize): void {
   if (!l.outbound) sendAuth(n, l);
   l.state = L_UP;
   memberUp(n, l);
+  if (n.links.has(l.id)) pairKeyLinkUp(n, l);
   // Renewed during the handshake: the peer believes the expiry of our HELLO until it hears the new one.
   if (n.auth == AUTH_CREDENTIAL && l.helloExpiresAt != n.credExpiresAt && n.links.has(l.id)) sendRenew(n, l);
 }

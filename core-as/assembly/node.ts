@@ -30,6 +30,7 @@ import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER,
   MSG_TERM_CHECK, MSG_TERM_COVER,
+  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -75,6 +76,7 @@ import { onRenew } from './renewal';
 import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
 import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
+import { PairKeyRelay, onPairKeyReq, onPairKeyAnswer } from './pair-key-relay';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
 export class Config {
@@ -192,6 +194,8 @@ export class Node {
 
   /** Who is cordoned or draining, and our own drain (cordon.ts). */
   cordons: Cordons = new Cordons();
+  /** A credential member's pair keys when its host has no source of them (pair-key-relay.ts). */
+  pairKeys: PairKeyRelay = new PairKeyRelay();
 
   /** The global view's rows, refreshed when read (global-view.ts). */
   view: GlobalView = new GlobalView();
@@ -429,6 +433,8 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_ROSTER: ok = onRoster(n, m, r); break;
     case MSG_TERM_CHECK: ok = onTermCheck(n, m, l.id, r); break;
     case MSG_TERM_COVER: ok = onTermCover(n, m, r); break;
+    case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, l, m, r); break;
+    case MSG_PAIR_KEY: ok = onPairKeyAnswer(n, l, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);

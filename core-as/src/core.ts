@@ -9,7 +9,7 @@ import { instantiateCore, type CoreInstance } from './wasm.js';
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EventWriter, putTick, putHeard, heardRecordBytes, writeInit, writeTick, writeLinkOpened, writeFrame, writeLinkClosed, writeDialFailed,
-  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writePairKey, writeChildExited, writeChildStartFailed,
+  writeAddSeeds, writeStartChild, writeTerminateChild, writeLeave, writeCordon, writeSetWeight, type PlacementState, writeChildStarted, writeChildUnresponsive, writeRenewCredential, writePairKey, writePairKeyRelay, writeChildExited, writeChildStartFailed,
   writeMessageSend, writeMessageReply, writeMessageConfig,
   type CoreConfig, type CoreCredential, type WaitMode,
   writeStateConfig, writeChildState, writeCheckpoint, type StateAnswer,
@@ -109,6 +109,8 @@ export class Core {
   renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
   /** The answer to a pair_key effect (undefined: this host cannot get the key; the link is refused). */
   pairKey(peer: string, epoch: number, key: Uint8Array | undefined): void { writePairKey(this.w, peer, epoch, key); }
+  /** Right after init, for a credential member whose host has no pair-key source: the core fetches pair keys from secret members over its links (no pair_key effects). */
+  pairKeyRelay(): void { writePairKeyRelay(this.w); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
   /** sup.send / sup.call (an API request, in the API queue). */

@@ -6,7 +6,7 @@
 
 export interface CredentialToken {
   scope: string; name: string; kinds: string[]; expiresAtMs: number; key: Uint8Array;
-  /** The epoch (ms / TAB_LINK_EPOCH_MS) of the first tab link key, for links between credential members. */
+  /** The epoch (ms / TAB_LINK_EPOCH_MS) of the first tab link key, for RENEW between credential members. */
   firstEpoch: number;
   tabLinkKeys: Uint8Array[];
 }

@@ -6,7 +6,7 @@ import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
   EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
-  EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, EV_PAIR_KEY, STATE_GIVEN, STATE_NONE, STATE_FAILED,
+  EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, EV_PAIR_KEY, EV_PAIR_KEY_RELAY, STATE_GIVEN, STATE_NONE, STATE_FAILED,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, TAG_LIST, WAIT_ACK, WAIT_DONE,
 } from './generated/boundary.js';
 import { EVENT_BUFFER_BYTES, NONCE_BYTES, RECORD_HEADER_BYTES, TICK_RECORD_BYTES } from './limits.js';
@@ -253,6 +253,11 @@ export function writeRenewCredential(w: EventWriter, c: CoreCredential): void {
 export function writePairKey(w: EventWriter, peer: string, epoch: number, key: Uint8Array | undefined): void {
   w.begin(EV_PAIR_KEY); w.str(peer); w.u64(epoch); w.bytes(key ?? new Uint8Array(0));
   w.end();
+}
+
+/** Once, right after init, on a credential member whose host has no pair-key source: the core asks secret members for pair keys itself. */
+export function writePairKeyRelay(w: EventWriter): void {
+  w.begin(EV_PAIR_KEY_RELAY); w.end();
 }
 
 export function writeChildUnresponsive(w: EventWriter, id: string, epoch: number): void {

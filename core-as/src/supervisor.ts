@@ -214,6 +214,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
     });
     this.messaging.configure();
     this.core.stateConfig(o.handoffTimeoutMs, o.maxStateBytes);
+    // No gateway to ask (a Node or Bun credential member): the core asks a secret member itself.
+    if (c && !this.a.transport.pairKey) this.core.pairKeyRelay();
     // The core checks what options cannot (its own limits, the handshake size): a refused init
     // fails start() with the core's reason rather than leaving a node that answers not_running.
     for (const e of this.core.step({ now: this.a.clock.now(), maxBytes: 0 })) this.apply(e);
@@ -349,15 +351,11 @@ export class Supervisor extends Emitter<TrellisEvent> {
 
   /**
    * A credential member's link to another waits for their pair key: the transport fetches it
-   * from a server (a tab's gateway), and no key refuses the link. A host with no such source (a
-   * Node or Bun credential member, which has no gateway) answers with its credential's tab link
-   * key of the epoch: such members link each other as before pair keys, bound to the scope and
-   * epoch only (docs/SECURITY.md "Credential tabs linking each other"), and not a tab.
+   * from a server (a tab's gateway), and no key refuses the link. A host without such a source
+   * set the core to ask secret members itself at init (pairKeyRelay), so it is never asked.
    */
   private fetchPairKey(peer: string, epoch: number): void {
-    const t = this.a.transport;
-    const c = this.credential;
-    const fetch = t.pairKey ? t.pairKey(peer, epoch) : Promise.resolve(c?.tabLinkKeys[epoch - c.firstEpoch]);
+    const fetch = this.a.transport.pairKey?.(peer, epoch) ?? Promise.resolve(undefined);
     void fetch.catch(() => undefined).then((key) => this.feed(() => this.core.pairKey(peer, epoch, key)));
   }
 

@@ -57,7 +57,8 @@ export interface NodeOptions {
   credential?: CoreCredential;
   /**
    * A credential member's source of pair keys, as a tab's gateway answers (undefined: refused);
-   * the world hands its answer back PAIR_KEY_FETCH_SIM_MS after the core asks.
+   * the world hands its answer back PAIR_KEY_FETCH_SIM_MS after the core asks. Without one, the
+   * core of a credential member asks secret members over its links (pair-key-relay.ts).
    */
   pairKeys?: (peer: string, epoch: number) => Uint8Array | undefined;
   /** How long its host takes to fetch a pair key, virtual ms (default PAIR_KEY_FETCH_SIM_MS). */
@@ -257,6 +258,8 @@ export class World {
     if (opts.bugs) core.plantBugs(opts.bugs);
     core.init(cfg);
     core.messageConfig(SIM_MESSAGE_BUFFER_MAX, SIM_MESSAGE_BUFFER_MS, 0);
+    // A credential member with no gateway (as the Supervisor of a Node or Bun credential member): its core asks secret members.
+    if (opts.credential && !opts.pairKeys) core.pairKeyRelay();
     this.stepNode(node);
     for (const slot of this.idleSlots) if (slot.node === name) this.openIdle(slot);
     return node;
