@@ -23,18 +23,18 @@ const busy = (per) => Object.values(per).some((c) => c.busy > 0);
 
 /** id → names of the alive members whose local view has it running. */
 export async function runners(c) {
-  const at = new Map();
   const ms = c.alive();
-  const got = await Promise.all(ms.map((m) => m.call('localIds')));
-  ms.forEach((m, i) => { for (const id of got[i]) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); } });
-  return at;
+  return runnersOf(ms, await Promise.all(ms.map((m) => m.call('localIds'))));
 }
 
 /** The up members every alive member reports, if they all report the same set of alive members. */
 export async function agreedMembers(c) {
-  const alive = c.alive().map((m) => m.name).sort();
+  return agreedOf(c.alive(), await Promise.all(c.alive().map((m) => m.members())));
+}
+
+/** The up members in `views` (one per member of `alive`), if they all agree and name exactly `alive`. */
+function agreedOf(alive, views) {
   let agreed = null;
-  const views = await Promise.all(c.alive().map((m) => m.members()));
   for (const view of views) {
     const up = view.filter((x) => x.status === 'up').map((x) => ({ name: x.name, weight: x.weight, kinds: [...x.kinds].sort() }));
     up.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -43,7 +43,7 @@ export async function agreedMembers(c) {
     agreed = key;
   }
   const members = JSON.parse(agreed);
-  return JSON.stringify(members.map((m) => m.name)) === JSON.stringify(alive) ? members : null;
+  return JSON.stringify(members.map((m) => m.name)) === JSON.stringify(alive.map((m) => m.name).sort()) ? members : null;
 }
 
 /** Owners of `ids` under `members`, computed once per id list and member set (the bench computes the expected sets before timing). */
@@ -59,13 +59,35 @@ export function ownersOf(members, ids) {
 /**
  * Every id runs exactly once, on the owner the agreed membership gives it, and no member has a
  * child starting or stopping. Returns { at: the runner map, members } when that holds, else { why }.
+ * With `expected` (the membership the step should end with, known before timing), each poll is
+ * one answer per member (counts, members, and its running ids once it runs as many as its share
+ * under `expected`): the same check, without a second round trip to busy members.
  */
-export async function onOwners(c, ids) {
-  const [p, members] = await Promise.all([counts(c), agreedMembers(c)]);
+export async function onOwners(c, ids, expected) {
+  if (!expected) {
+    const [p, members] = await Promise.all([counts(c), agreedMembers(c)]);
+    return judge(ids, p, members, () => runners(c));
+  }
+  const share = sharesOf(ids, expected);
+  const ms = c.alive();
+  const got = await Promise.all(ms.map((m) => m.call('pollView', share.get(m.name) ?? 0)));
+  const p = {};
+  ms.forEach((m, i) => { p[m.name] = got[i].counts; });
+  const members = agreedOf(ms, got.map((g, i) => (ms[i].hidden.size ? g.members.filter((r) => !ms[i].hidden.has(r.name)) : g.members)));
+  return judge(ids, p, members, async () => {
+    // A member short of its share under `expected`: when that is the agreed membership, some id
+    // is not on its owner yet; under another membership, ask for the ids as without `expected`.
+    if (got.every((g) => g.ids !== null)) return runnersOf(ms, got.map((g) => g.ids));
+    if (sameMembers(members, expected)) return new Map();
+    return runners(c);
+  });
+}
+
+async function judge(ids, p, members, fetchRunners) {
   if (total(p) !== ids.length || busy(p)) return { why: `counts ${JSON.stringify(p)}` };
   if (!members) return { why: 'members disagree on the membership' };
   const owners = ownersOf(members, ids);
-  const at = await runners(c);
+  const at = await fetchRunners();
   let missing = 0, twice = 0, elsewhere = 0, example = '';
   for (let i = 0; i < ids.length; i++) {
     const a = at.get(ids[i]);
@@ -74,20 +96,44 @@ export async function onOwners(c, ids) {
     else if (a[0] !== owners[i]) { elsewhere++; example ||= `${ids[i]} on ${a[0]}, owner ${owners[i]}`; }
   }
   if (missing || twice || elsewhere || at.size !== ids.length) {
-    const expected = {};
-    for (const o of owners) expected[o] = (expected[o] ?? 0) + 1;
-    return { why: `${missing} not running, ${twice} on two members, ${elsewhere} not on their owner (${example}), ${at.size - ids.length + missing} unknown; running ${JSON.stringify(p)}, owners ${JSON.stringify(expected)} under ${JSON.stringify(members)}` };
+    const want = {};
+    for (const o of owners) want[o] = (want[o] ?? 0) + 1;
+    return { why: `${missing} not running, ${twice} on two members, ${elsewhere} not on their owner (${example}), ${at.size - ids.length + missing} unknown; running ${JSON.stringify(p)}, owners ${JSON.stringify(want)} under ${JSON.stringify(members)}` };
   }
   return { at, members };
 }
 
-export async function untilOnOwners(c, ids, what) {
+/** id → names of the members (of `ms`) whose id lists (`lists`, one per member) have it. */
+function runnersOf(ms, lists) {
+  const at = new Map();
+  ms.forEach((m, i) => { for (const id of lists[i]) { const a = at.get(id); if (a) a.push(m.name); else at.set(id, [m.name]); } });
+  return at;
+}
+
+const sameMembers = (a, b) => a !== null && JSON.stringify(a) === JSON.stringify(canonical(b));
+const canonical = (members) => members.map((m) => ({ name: m.name, weight: m.weight, kinds: [...m.kinds].sort() })).sort((x, y) => (x.name < y.name ? -1 : 1));
+
+/** Member name → how many of `ids` it owns under `members` (cached with the owners). */
+const shares = new WeakMap();
+function sharesOf(ids, members) {
+  const key = JSON.stringify(canonical(members));
+  if (!shares.has(ids)) shares.set(ids, new Map());
+  const per = shares.get(ids);
+  if (!per.has(key)) {
+    const n = new Map();
+    for (const o of ownersOf(canonical(members), ids)) n.set(o, (n.get(o) ?? 0) + 1);
+    per.set(key, n);
+  }
+  return per.get(key);
+}
+
+/** Polls onOwners until it holds; `expected`: see onOwners. */
+export async function untilOnOwners(c, ids, what, expected) {
   let r = null;
   try {
-    await waitUntil(async () => (r = await onOwners(c, ids)).at !== undefined, STEP_DEADLINE_MS, what, POLL_MS);
+    await waitUntil(async () => (r = await onOwners(c, ids, expected)).at !== undefined, STEP_DEADLINE_MS, what, POLL_MS);
   } catch (e) {
     throw new Error(`${e.message}; last check: ${r?.why}`);
   }
   return r;
 }
-

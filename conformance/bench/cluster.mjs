@@ -65,7 +65,7 @@ async function run(n, prefix, full) {
     // start: startMany sent → every id runs exactly once on its owner
     const t0 = Date.now();
     await a.call('startMany', ids.map((id) => ({ id, kind: KIND })));
-    const { at: before } = await untilOnOwners(c, ids, 'all running once on their owners');
+    const { at: before } = await untilOnOwners(c, ids, 'all running once on their owners', members3);
     emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', Date.now() - t0, 'ms', { children: n });
 
     const g = await globalView(a);
@@ -95,7 +95,7 @@ async function run(n, prefix, full) {
     const t1 = Date.now();
     const d = await c.add({ name: 'n4' });
     await d.call('quiet', true);
-    const { at: after, members: joined } = await untilOnOwners(c, ids, 'every child on its owner among 4 members');
+    const { at: after, members: joined } = await untilOnOwners(c, ids, 'every child on its owner among 4 members', members4);
     const joinMs = Date.now() - t1;
     const moved = ids.filter((id) => before.get(id)[0] !== after.get(id)[0]);
     const owners4 = ownersOf(joined, ids);
@@ -108,10 +108,11 @@ async function run(n, prefix, full) {
     const victim = c.get('n2');
     const orphans = ids.filter((id) => after.get(id)[0] === victim.name);
     const survivors = c.alive().filter((m) => m !== victim).map((m) => m.name);
-    ownersOf(members4.filter((m) => m.name !== victim.name), ids);
+    const members3After = members4.filter((m) => m.name !== victim.name);
+    ownersOf(members3After, ids);
     const t2 = Date.now();
     await victim.kill();
-    await untilOnOwners(c, ids, 'failover');
+    await untilOnOwners(c, ids, 'failover', members3After);
     const killMs = Date.now() - t2;
     emit('kill_failover_ms', killMs, 'ms', {
       failureTimeoutMs: FAILURE_MS, orphans: orphans.length,

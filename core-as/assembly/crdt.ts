@@ -187,8 +187,12 @@ export class Desired {
   /** The effective entry of an id: its greatest dot (by counter, then replica name, then incarnation). */
   get(id: string): Entry | null {
     const at = this.store.find(id);
-    if (at < 0) return null;
-    const es = this.store.valueAt(at);
+    return at < 0 ? null : this.effectiveAt(at);
+  }
+
+  /** get() of the id in a slot of `store` that holds one (a walk by slot, sweep.ts). */
+  effectiveAt(slot: i32): Entry {
+    const es = this.store.valueAt(slot);
     let best = es[0];
     for (let i = 1; i < es.length; i++) if (this.greater(es[i], best)) best = es[i];
     return best;

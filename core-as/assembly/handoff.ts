@@ -263,6 +263,8 @@ export function claimSeen(n: Node, m: Member, c: Claim): void {
  */
 export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChild | null): void {
   const t = n.handoff;
+  // The common case, every child of a failover walk: nothing held for it (no string hashed).
+  if (desired && t.ckpts.size == 0) return;
   if (!desired) {
     if (t.sent.has(id)) t.sent.delete(id);
     if (t.expected.has(id)) t.expected.delete(id);
@@ -283,22 +285,29 @@ export function stateReconciled(n: Node, id: string, desired: bool, c: LocalChil
  * if any, is the contract there, not a handoff.
  */
 export function handoffsMemberDown(n: Node, m: Member): void {
-  const ids = m.claims.keys();
+  // A walk by slot (a failover looks at every claim of the lost member: thousands).
+  const cs = m.claims;
+  const store = n.desired.store;
   const draining = m.stateMode == PM_DRAINING;
-  for (let i = 0; i < ids.length; i++) {
-    const c = m.claims.get(ids[i]);
+  for (let s = 0, end = cs.slots; s < end; s++) {
+    const h = cs.hashAt(s);
+    if (h < 2) continue;
+    const c = cs.valueAt(s);
     if (c.status != C_RUNNING && c.status != C_STOPPING) continue;
-    const e = n.desired.get(ids[i]);
-    if (e == null || e.spec.failed) continue;
+    const id = cs.keyAt(s);
+    const at = store.findHashed(id, h);
+    if (at < 0) continue;
+    const e = n.desired.effectiveAt(at);
+    if (e.spec.failed) continue;
     const set = candidates(n, e.spec.kind);
-    const h = xxh64String(ids[i], 0);
-    const w = placeIn(h, set);
+    const idh = xxh64String(id, 0);
+    const w = placeIn(idh, set);
     if (w < 0) continue;
     let to: string;
-    if (set.cands[w].name != m.name) to = ownerOf(n, ids[i], e.spec.kind);
-    else if (draining) { const open = openSet(set); const j = placeIn(h, open); to = j < 0 ? '' : open.cands[j].name; }
+    if (set.cands[w].name != m.name) to = ownerOf(n, id, e.spec.kind);
+    else if (draining) { const open = openSet(set); const j = placeIn(idh, open); to = j < 0 ? '' : open.cands[j].name; }
     else continue;
-    if (to == n.name && !n.handoff.expected.has(ids[i])) n.handoff.expected.set(ids[i], new Expected(m.name, c.epoch));
+    if (to == n.name && !n.handoff.expected.has(id)) n.handoff.expected.set(id, new Expected(m.name, c.epoch));
   }
 }
 

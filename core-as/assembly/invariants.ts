@@ -10,7 +10,7 @@ import {
 import { WAIT_DONE } from './boundary';
 import { DOT_REPLICAS_MAX, DOT_COUNTER_MAX } from './limits';
 import { dotRep, dotCtr } from './crdt';
-import { freshCandidates } from './ownership';
+import { freshCandidates, reconcilePending } from './ownership';
 import { quorumOk } from './lease';
 import { routesSane } from './messages';
 import { groupIndexSane } from './groups';
@@ -180,7 +180,7 @@ function candidatesAgree(n: Node): string {
 
 /** Without its quorum a node runs nothing: once reconcile has no work left, every local child is stopping. */
 function quorumLeaseKept(n: Node): string {
-  if (quorumOk(n) || n.dirty.size > 0 || n.allDirty) return '';
+  if (quorumOk(n) || reconcilePending(n) || n.allDirty) return '';
   const cs = n.locals.values();
   for (let i = 0; i < cs.length; i++) {
     if (cs[i].state != S_STOPPING && cs[i].state != S_UNRESPONSIVE) return 'quorum_lease: ' + cs[i].id + ' is in state ' + cs[i].state.toString() + ' without quorum';

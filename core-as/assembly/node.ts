@@ -67,7 +67,8 @@ import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { Roster, rosterInit, onRoster, flushRoster } from './roster';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
-import { reconcileAll, ownerOf } from './ownership';
+import { reconcileAll, reconcilePending, ownerOf } from './ownership';
+import { Sweep } from './sweep';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
 import { TermWait, onTermCheck, onTermCover, flushTermChecks } from './terminates';
@@ -168,6 +169,8 @@ export class Node {
   // Reconcile: the ids to look at again, and what this step has done.
   dirty: WorkQueue = new WorkQueue();
   allDirty: bool = false;
+  /** The walk over every desired id that allDirty starts (sweep.ts). */
+  sweep: Sweep = new Sweep();
   /** Local starts and stops decided in this step (see RECONCILE_BUDGET). */
   actions: i32 = 0;
   wasReady: bool = false;
@@ -177,6 +180,10 @@ export class Node {
   guardStops: u32 = 0;
   /** Eligible owners per kind; cleared whenever membership changes. */
   candCache: StrMap<CandidateSet> = new StrMap<CandidateSet>();
+  /** The last entry candidates() answered, valid while candCache's generation is unchanged. */
+  candLast: CandidateSet | null = null;
+  candLastKind: string = '';
+  candLastGeneration: u32 = 0;
   selfCand: Candidate | null = null;
 
   // API requests waiting: for an acknowledgement by a peer, for running/stopped, for leaving.
@@ -339,7 +346,7 @@ export class Node {
     let at = i64.MAX_VALUE;
     for (let t = 0; t < TIMERS; t++) { const due = timerDue(this, t); if (due < at) at = due; }
     // Reconcile work left over by the budget: come back at once (after the host's I/O).
-    if (this.dirty.size > 0) at = this.now;
+    if (reconcilePending(this)) at = this.now;
     if (at <= this.now) at = this.now + 1;
     // Every step asks, even for the time it asked before: the host's timer may have fired early
     // and been used by this very step (its tick came before the asked time), and the core cannot

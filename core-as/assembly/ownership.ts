@@ -19,13 +19,22 @@ import { startLocal, stopLocal } from './supervision';
 import { restrictedOwner } from './cordon';
 import { stopOrHandOff, stateReconciled } from './handoff';
 import { checkWaiters, WANT_GONE, WANT_FAILED, WANT_DESIRED } from './requests';
+import { StrMap, strHash } from './strmap';
+import { Entry } from './crdt';
 
 /** Eligible owners for a kind: live, not leaving, advertising it. Cached until membership changes. */
 export function candidates(n: Node, kind: string): CandidateSet {
+  // The last kind asked for, remembered while the cache is unchanged: a walk over thousands of
+  // children of one kind then compares a short string per child instead of hashing it.
+  const last = n.candLast;
+  if (last != null && n.candLastGeneration == n.candCache.generation && n.candLastKind == kind) return last;
   const at = n.candCache.find(kind);
-  if (at >= 0) return n.candCache.valueAt(at);
-  const set = new CandidateSet(freshCandidates(n, kind));
-  n.candCache.set(kind, set);
+  let set: CandidateSet;
+  if (at >= 0) set = n.candCache.valueAt(at);
+  else { set = new CandidateSet(freshCandidates(n, kind)); n.candCache.set(kind, set); }
+  n.candLast = set;
+  n.candLastKind = kind;
+  n.candLastGeneration = n.candCache.generation;
   return set;
 }
 
@@ -74,8 +83,14 @@ export function ownerOf(n: Node, id: string, kind: string): string {
  * still run anything (lease.ts takeoverAt, quorum mode). Waiters on the child are checked last.
  */
 function reconcile(n: Node, id: string, ready: bool): void {
-  const e = n.desired.get(id);
-  const lat = n.locals.find(id);
+  const h = strHash(id);
+  const at = n.desired.store.findHashed(id, h);
+  reconcileEntry(n, id, h, at < 0 ? null : n.desired.effectiveAt(at), ready);
+}
+
+/** reconcile() of an id whose strHash `h` and effective desired entry `e` (null: none) are known. */
+function reconcileEntry(n: Node, id: string, h: u32, e: Entry | null, ready: bool): void {
+  const lat = n.locals.findHashed(id, h);
   const c: LocalChild | null = lat >= 0 ? n.locals.valueAt(lat) : null;
   if (e == null || e.spec.failed) {
     if (c != null) stopLocal(n, c, WHY_TERMINATED);
@@ -110,23 +125,43 @@ export function reconcileAll(n: Node): void {
   n.wasReady = ready;
   if (ready) n.everReady = true;
   n.actions = 0;
+  const store = n.desired.store;
   if (n.allDirty) {
-    // Everything is looked at again; the budgeted loop below works through it.
+    // Everything is looked at again: the desired ids by a walk of their table (sweep.ts), the
+    // local children and waiters that are no desired id through the queue.
     n.allDirty = false;
-    const ids = n.desired.store.keys();
-    for (let i = 0; i < ids.length; i++) n.dirty.add(ids[i]);
-    const lids = n.locals.keys();
-    for (let i = 0; i < lids.length; i++) n.dirty.add(lids[i]);
-    const wids = n.doneWaits.keys();
-    for (let i = 0; i < wids.length; i++) n.dirty.add(wids[i]);
+    n.sweep.start(store);
+    queueUndesired(n, n.locals);
+    queueUndesired(n, n.doneWaits);
   }
-  // Work through the dirty ids in order (reconcile may dirty more: releases) until none is
-  // left or this step has started or stopped RECONCILE_BUDGET children; the rest waits for
-  // the next step, which the wake asks for at once. The guard bounds a step even if some id
-  // kept dirtying itself without an action; reaching it is counted (an invariant: never).
+  // Work through the walk, then the dirty ids in order (reconcile may dirty more: releases),
+  // until none is left or this step has started or stopped RECONCILE_BUDGET children; the rest
+  // waits for the next step, which the wake asks for at once. An id the queue holds is left to
+  // the queue. The guard bounds a step even if some id kept dirtying itself without an action;
+  // reaching it is counted (an invariant: never).
+  while (n.actions < RECONCILE_BUDGET) {
+    const s = n.sweep.next(store);
+    if (s < 0) break;
+    const id = store.keyAt(s), h = store.hashAt(s);
+    if (!n.dirty.hasHashed(id, h)) reconcileEntry(n, id, h, n.desired.effectiveAt(s), ready);
+  }
   let guard = n.dirty.size * 2 + RECONCILE_GUARD_SLACK;
   while (n.dirty.size > 0 && n.actions < RECONCILE_BUDGET) {
     if (guard-- <= 0) { n.guardStops++; break; }
     reconcile(n, n.dirty.take(), ready);
   }
 }
+
+/** Queues the ids of `table` that are no desired id (the walk covers those). */
+function queueUndesired<V>(n: Node, table: StrMap<V>): void {
+  const store = n.desired.store;
+  for (let i = 0, end = table.slots; i < end; i++) {
+    const h = table.hashAt(i);
+    if (h < 2) continue;
+    const id = table.keyAt(i);
+    if (store.findHashed(id, h) < 0) n.dirty.add(id);
+  }
+}
+
+/** Reconcile has work left for a later step: ids queued, or a walk under way. */
+export function reconcilePending(n: Node): bool { return n.dirty.size > 0 || n.sweep.active; }

@@ -159,7 +159,7 @@ export function settleAcks(n: Node): void {
 
 /** Answers the 'done' waiters of a child that are done, given what reconcile found (WANT_*). */
 export function checkWaiters(n: Node, id: string, want: i32): void {
-  if (!n.doneWaits.has(id)) return;
+  if (n.doneWaits.size == 0 || !n.doneWaits.has(id)) return;
   const ws = n.doneWaits.get(id);
   const keep = new Array<Waiter>();
   for (let i = 0; i < ws.length; i++) {

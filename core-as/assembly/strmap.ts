@@ -28,6 +28,8 @@ export class StrMap<V> {
   private vs: StaticArray<V> = new StaticArray<V>(8);
   private live: i32 = 0;
   private used: i32 = 0; // live + tombstones
+  /** Counts rebuilds and clears: a walk by slot (slots/hashAt/keyAt) is valid while it is unchanged. */
+  generation: u32 = 0;
 
   get size(): i32 { return this.live; }
 
@@ -125,6 +127,7 @@ export class StrMap<V> {
   }
 
   clear(): void {
+    this.generation++;
     this.hashes = new StaticArray<u32>(8);
     this.ks = new StaticArray<string | null>(8);
     this.vs = new StaticArray<V>(8);
@@ -152,6 +155,7 @@ export class StrMap<V> {
 
   /** Re-inserts the live entries into a table sized for them (growing, or sweeping tombstones). */
   private rebuild(): void {
+    this.generation++;
     let cap = this.hashes.length;
     while (this.live * 4 >= cap) cap <<= 1;
     const oh = this.hashes, ok = this.ks, ov = this.vs;
@@ -177,6 +181,8 @@ export class StrSet {
   private m: StrMap<bool> = new StrMap<bool>();
   get size(): i32 { return this.m.size; }
   has(key: string): bool { return this.m.has(key); }
+  /** has() with the key's hash known already (strHash). */
+  hasHashed(key: string, h: u32): bool { return this.m.findHashed(key, h) >= 0; }
   add(key: string): this { this.m.set(key, true); return this; }
   /** Adds `key` if absent, in one probe; true when it was added. */
   addIfAbsent(key: string): bool { return this.m.addIfAbsent(key, true); }

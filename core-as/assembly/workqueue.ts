@@ -10,6 +10,9 @@ export class WorkQueue {
 
   get size(): i32 { return this.queued.size; }
 
+  /** The id is queued (its strHash known). */
+  hasHashed(id: string, h: u32): bool { return this.queued.hasHashed(id, h); }
+
   add(id: string): void {
     if (this.queued.addIfAbsent(id)) this.items.push(id);
   }

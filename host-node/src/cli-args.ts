@@ -30,7 +30,11 @@ Options:
   --heartbeat-ms N       heartbeat interval (default 250)
   --failure-timeout-ms N declare a silent member lost after N ms (default 1000)
   --sync-interval-ms N   anti-entropy digest interval (default 1000)
-  --quorum N             run children only on a side with at least N live members
+  --partition MODE       what a member cut off from the others does (docs/DESIGN.md): available
+                         (default: each side runs what it owns), majority (only a side holding
+                         a majority of the known members runs children), or quorum:N (only a
+                         side of at least N live members)
+  --quorum N             the same as --partition quorum:N
   --weight W             relative share of children this node takes (default 1)
   --config FILE          read options from a JSON file: keys are these flags without the
                          dashes ({"scope": "s", "listen": "0.0.0.0:7000", "seeds": [...]});
@@ -90,6 +94,8 @@ export interface CliNodeArgs {
   failureTimeoutMs?: number;
   syncIntervalMs?: number;
   quorum?: number;
+  /** --partition (or --quorum N, as { quorum: N }): start()'s `partition`. */
+  partition?: Partition;
   weight?: number;
   log?: LogFormat;
   metrics?: { path: string } | { port: number };
@@ -130,7 +136,7 @@ export type CliCommand =
 const FLAGS: Record<string, keyof CliNodeArgs | 'help'> = {
   '--scope': 'scope', '--listen': 'listen', '--seeds': 'seeds', '--kinds': 'kindsFile', '--name': 'name',
   '--secret-env': 'secretEnv', '--credential-env': 'credentialEnv', '--insecure': 'insecure', '--heartbeat-ms': 'heartbeatMs', '--failure-timeout-ms': 'failureTimeoutMs',
-  '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
+  '--sync-interval-ms': 'syncIntervalMs', '--quorum': 'quorum', '--partition': 'partition', '--weight': 'weight', '--events': 'log', '--log': 'log', '--help': 'help',
   '--advertise': 'advertise', '--secret-file': 'secretFile', '--metrics': 'metrics', '--dashboard': 'dashboard', '--dashboard-actions': 'dashboardActions',
 };
 const SWITCHES = new Set(['--insecure', '--events', '--help', '--dashboard-actions']);
@@ -144,6 +150,18 @@ function expandConfig(argv: string[]): string[] {
   if (file === undefined) throw new InvalidOptionError('--config', 'needs a value');
   if (argv.indexOf('--config', at + 2) >= 0) throw new InvalidOptionError('--config', 'give one config file');
   return [argv[0], ...configArgs(file, shapeOf), ...argv.slice(1, at), ...argv.slice(at + 2)];
+}
+
+/** start()'s `partition` option. */
+export type Partition = 'available' | 'majority' | { quorum: number };
+
+/** `--partition available|majority|quorum:N`; throws InvalidOptionError naming the flag and the bad value. */
+export function parsePartition(flag: string, v: string): Partition {
+  if (v === 'available' || v === 'majority') return v;
+  const m = /^quorum:(\d+)$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidOptionError(flag, `must be available, majority or quorum:N with N >= 1, got '${v}'`);
+  return { quorum: n };
 }
 
 function num(flag: string, v: string): number {
@@ -184,7 +202,14 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
         break;
       }
       case 'seeds': out.seeds = v.split(',').map((s) => s.trim()).filter(Boolean); break;
-      case 'heartbeatMs': case 'failureTimeoutMs': case 'syncIntervalMs': case 'quorum': case 'weight':
+      case 'partition': out.partition = parsePartition(flag, v); break;
+      case 'quorum': {
+        const n = num(flag, v);
+        if (!Number.isSafeInteger(n) || n < 1) throw new InvalidOptionError(flag, `must be an integer >= 1, got '${v}'`);
+        out.quorum = n;
+        break;
+      }
+      case 'heartbeatMs': case 'failureTimeoutMs': case 'syncIntervalMs': case 'weight':
         out[key] = num(flag, v); break;
       default: (out as Record<string, unknown>)[key] = v;
     }
@@ -200,6 +225,10 @@ export function parseArgs(argv: string[], env: EnvOptions = {}): 'help' | CliNod
   if (!out.listen) throw new InvalidOptionError('--listen', 'is required (or set TRELLIS_LISTEN)');
   if (!out.kindsFile) throw new InvalidOptionError('--kinds', 'is required');
   if (out.dashboardActions && !out.dashboard) throw new InvalidOptionError('--dashboard-actions', 'needs --dashboard PATH');
+  if (out.quorum !== undefined) {
+    if (out.partition !== undefined) throw new InvalidOptionError('--partition', 'give --partition or --quorum, not both');
+    out.partition = { quorum: out.quorum };
+  }
   return out as CliNodeArgs;
 }
 

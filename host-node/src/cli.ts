@@ -38,7 +38,7 @@ async function runNode(a: CliNodeArgs): Promise<number> {
     insecure: a.insecure || undefined, tls: a.tls, kinds,
     children: mod.children, heartbeatMs: a.heartbeatMs, failureTimeoutMs: a.failureTimeoutMs,
     syncIntervalMs: a.syncIntervalMs, weight: a.weight, metrics: a.metrics, dashboard: a.dashboard && { ...a.dashboard, actions: a.dashboardActions || undefined },
-    partition: a.quorum ? { quorum: a.quorum } : undefined,
+    partition: a.partition,
   });
   const log = a.log;
   if (log) sup.on('event', (e) => process.stdout.write(formatEvent(log, sup.name, e, Date.now())));

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   let probe = performance.now();
   setInterval(() => { const now = performance.now(); const lag = now - probe - 20; probe = now; if (lag > diag.lagMaxMs) diag.lagMaxMs = lag; if (lag > 250) diag.lagsOver250++; }, 20).unref();
   send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
+  const runningIds = () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id);
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
     terminateChild: (id: string, o: unknown) => sup.terminateChild(id, o),
@@ -65,7 +66,14 @@ async function main(): Promise<void> {
     counts: () => { const i = sup.stats(); return { running: i.running, busy: i.transitioning, desired: i.desired }; },
     // The quorum lease: held, and (partition 'majority') the names the roster counts.
     lease: () => { const i = sup.stats(); return { quorum: i.quorum, roster: i.roster }; },
-    localIds: () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id),
+    localIds: () => runningIds(),
+    // A bench poll in one answer (cluster-steps.mjs): counts, members, and the running ids when
+    // this member runs `expect` children and none is starting or stopping (else null: not there yet).
+    pollView: (expect: number) => {
+      const i = sup.stats();
+      const counts = { running: i.running, busy: i.transitioning, desired: i.desired };
+      return { counts, members: sup.members(), ids: i.running === expect && i.transitioning === 0 ? runningIds() : null };
+    },
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
     exitNow: () => { setTimeout(() => { flushOut(); process.exit(0); }, 10); },
