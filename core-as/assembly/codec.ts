@@ -43,7 +43,8 @@ export const MSG_MEMBER_STATE: u8 = 20; // my weight and the placement state I a
 export const MSG_CORDONS: u8 = 21;      // the cordon table: who is cordoned or draining, last writer wins
 export const MSG_RENEW: u8 = 22;      // a credential member's renewed expiry and its proof (renewal.ts)
 export const MSG_ROSTER: u8 = 23;     // majority mode: whom the quorum counts, and who left (roster.ts)
-export const MSG_MAX: u8 = 23;
+export const MSG_SYNC_LIVE: u8 = 28;  // anti-entropy: my context and live dots within dot ranges (sync-live.ts)
+export const MSG_MAX: u8 = 28;
 
 /**
  * Validates a frame's header against its real length and the limit. Returns the message type

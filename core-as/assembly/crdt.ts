@@ -152,6 +152,18 @@ export class IncomingDelta {
   live: Array<u64> = [];
 }
 
+/**
+ * A peer's view of one replica's counters in (lo, hi] (a SYNC_LIVE range): what it has seen there,
+ * (lo, min(max, hi)] and `cloud`, and which of those it holds live.
+ */
+export class LiveRange {
+  cloud: Set<u64> = new Set();
+  live: Set<u64> = new Set();
+  constructor(public rep: i32, public lo: u64, public hi: u64, public max: u64) {}
+  covers(ctr: u64): bool { return ctr > this.lo && ctr <= this.hi; }
+  seen(ctr: u64): bool { return (ctr <= this.max || this.cloud.has(ctr)) && this.covers(ctr); }
+}
+
 /** Result of merging a DELTA from a peer. */
 export class MergeResult {
   changed: Array<string> = [];
@@ -343,6 +355,47 @@ export class Desired {
     this.mergeContext(ctx);
     res.acks = dd.acks;
     return res;
+  }
+
+  /**
+   * The state join with a peer's state, restricted to its ranges (at most one per replica): drops
+   * each of my entries there that the peer has seen but no longer holds, and adds what it has seen
+   * to my context. Each range is a complete statement of the peer's state within it, so each
+   * applies on its own. Returns the ids that changed.
+   */
+  joinRanges(ranges: Array<LiveRange>): Array<string> {
+    const changed = new Array<string>();
+    const byRep = new Array<LiveRange | null>();
+    for (let i = 0; i < ranges.length; i++) {
+      const g = ranges[i];
+      while (byRep.length <= g.rep) byRep.push(null);
+      byRep[g.rep] = g;
+    }
+    if (!this.terminateLoses && this.byDot.size > 0) {
+      const mine = this.byDot.keys();
+      for (let i = 0; i < mine.length; i++) {
+        const k = mine[i];
+        const rep = dotRep(k);
+        if (rep >= byRep.length) continue;
+        const g = byRep[rep];
+        if (g == null) continue;
+        const ctr = dotCtr(k);
+        if (!g.seen(ctr) || g.live.has(ctr)) continue;
+        const e = this.drop(k);
+        if (e != null) changed.push(e.id);
+      }
+    }
+    for (let i = 0; i < ranges.length; i++) {
+      const g = ranges[i];
+      const top = g.max < g.hi ? g.max : g.hi;
+      // The counters (lo, top] join my contiguous run only if it reaches lo; otherwise (a range
+      // seen out of its answer's order) they are left out, which knows less but never wrongly.
+      const mineMax: u64 = g.rep < this.ctx.maxes.length ? this.ctx.maxes[g.rep] : 0;
+      if (top > g.lo && mineMax >= g.lo) this.ctx.addRange(g.rep, top);
+      const vals = g.cloud.values();
+      for (let j = 0; j < vals.length; j++) this.ctx.add(g.rep, vals[j]);
+    }
+    return changed;
   }
 
   /** A live failed mark of the entry with dot `origin`. */
