@@ -13,7 +13,7 @@ import { xxh64, xxh64String, mix64 } from './hash';
 import { StrMap } from './strmap';
 import { TESTING } from './flags';
 import { ViewFeed } from './view-feed';
-import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES } from './limits';
+import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES, RANGE_PROBES_PER_ITEM } from './limits';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
 export class Replica {
@@ -365,13 +365,29 @@ export class Desired {
    */
   joinRanges(ranges: Array<LiveRange>): Array<string> {
     const changed = new Array<string>();
+    // A range whose counters I could hold are few next to what it carries is looked up counter by
+    // counter; the others (sparse ranges) by one pass over all my dots.
     const byRep = new Array<LiveRange | null>();
+    let scan = false;
     for (let i = 0; i < ranges.length; i++) {
       const g = ranges[i];
+      const top = this.topCounter(g.rep);
+      const end = top < g.hi ? top : g.hi;
+      if (end <= g.lo || this.terminateLoses) continue;
+      if (end - g.lo <= <u64>(RANGE_PROBES_PER_ITEM * (g.live.size + g.cloud.size + 1))) {
+        for (let c = g.lo + 1; c <= end; c++) {
+          const k = dotKey(g.rep, c);
+          if (!this.byDot.has(k) || !g.seen(c) || g.live.has(c)) continue;
+          const e = this.drop(k);
+          if (e != null) changed.push(e.id);
+        }
+        continue;
+      }
       while (byRep.length <= g.rep) byRep.push(null);
       byRep[g.rep] = g;
+      scan = true;
     }
-    if (!this.terminateLoses && this.byDot.size > 0) {
+    if (scan) {
       const mine = this.byDot.keys();
       for (let i = 0; i < mine.length; i++) {
         const k = mine[i];
@@ -396,6 +412,18 @@ export class Desired {
       for (let j = 0; j < vals.length; j++) this.ctx.add(g.rep, vals[j]);
     }
     return changed;
+  }
+
+  /** The greatest counter of `rep` in my context: no live dot of mine is above it. */
+  private topCounter(rep: i32): u64 {
+    if (rep >= this.ctx.maxes.length) return 0;
+    let top = this.ctx.maxes[rep];
+    const c = this.ctx.clouds[rep];
+    if (c != null) {
+      const vals = c.values();
+      for (let i = 0; i < vals.length; i++) if (vals[i] > top) top = vals[i];
+    }
+    return top;
   }
 
   /** A live failed mark of the entry with dot `origin`. */
