@@ -77,7 +77,7 @@ export class Core {
 
   // ---- events -----------------------------------------------------------------------------
 
-  init(c: CoreConfig): void { writeInit(this.w, c); }
+  init(c: CoreConfig): void { writeInit(this.handshakes, c); }
   tick(nowMs: number): void { writeTick(this.w, nowMs); }
   linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void {
     writeLinkOpened(this.handshakes, link, outbound, address, nonce);
@@ -101,12 +101,13 @@ export class Core {
   /** Links with frames arrived since the last step → when the last one arrived. */
   private readonly heard = new Map<number, number>();
   /**
-   * Link openings and handshake frames, taken before the other events: a member that has
+   * The init, credential renewals (both decide how a handshake goes), link openings and handshake
+   * frames, in their order and before the other events: a member that has
    * megabytes of sync frames queued (a newcomer's anti-entropy) would otherwise answer a new
    * link's HELLO only after them, and the member at the other end, its side of the link up,
    * hears nothing and times it out; each redial then queues behind the next backlog.
    */
-  private readonly handshakes = new EventWriter();
+  protected readonly handshakes = new EventWriter();
   /** Links still in their handshake → frames received on them so far. */
   private readonly handshakeFrames = new Map<number, number>();
   linkClosed(link: number): void { this.handshakeFrames.delete(link); writeLinkClosed(this.w, link); }
@@ -123,7 +124,7 @@ export class Core {
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
   /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
-  renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
+  renewCredential(c: CoreCredential): void { writeRenewCredential(this.handshakes, c); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
   /** sup.send / sup.call (an API request, in the API queue). */
