@@ -21,7 +21,7 @@ import {
 } from './queries.js';
 import { GlobalViewCache } from './global-view.js';
 import { Q_LOCAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT, Q_ROSTER } from './generated/boundary.js';
-import { TICK_RECORD_BYTES, HANDSHAKE_FRAMES } from './limits.js';
+import { TICK_RECORD_BYTES } from './limits.js';
 
 type InputBuffer = (len: number) => number;
 type Step = (len: number) => number;
@@ -77,40 +77,20 @@ export class Core {
 
   // ---- events -----------------------------------------------------------------------------
 
-  init(c: CoreConfig): void { writeInit(this.handshakes, c); }
+  init(c: CoreConfig): void { writeInit(this.w, c); }
   tick(nowMs: number): void { writeTick(this.w, nowMs); }
-  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void {
-    writeLinkOpened(this.handshakes, link, outbound, address, nonce);
-    this.handshakeFrames.set(link, 0);
-  }
+  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.w, link, outbound, address, nonce); }
   /**
    * A frame arrived at `atMs` (the host's clock; omitted: not told, the frame counts when handled).
    * The next step tells the core when each link last had bytes, ahead of the queue (heard.ts).
-   * A link's first HANDSHAKE_FRAMES frames (HELLO, AUTH) go in the handshake queue.
    */
   frame(link: number, bytes: Uint8Array, atMs?: number): void {
-    const seen = this.handshakeFrames.get(link);
-    if (seen === undefined) writeFrame(this.w, link, bytes);
-    else {
-      writeFrame(this.handshakes, link, bytes);
-      if (seen + 1 >= HANDSHAKE_FRAMES) this.handshakeFrames.delete(link);
-      else this.handshakeFrames.set(link, seen + 1);
-    }
+    writeFrame(this.w, link, bytes);
     if (atMs !== undefined) this.heard.set(link, atMs);
   }
   /** Links with frames arrived since the last step → when the last one arrived. */
   private readonly heard = new Map<number, number>();
-  /**
-   * The init, credential renewals (both decide how a handshake goes), link openings and handshake
-   * frames, in their order and before the other events: a member that has
-   * megabytes of sync frames queued (a newcomer's anti-entropy) would otherwise answer a new
-   * link's HELLO only after them, and the member at the other end, its side of the link up,
-   * hears nothing and times it out; each redial then queues behind the next backlog.
-   */
-  protected readonly handshakes = new EventWriter();
-  /** Links still in their handshake → frames received on them so far. */
-  private readonly handshakeFrames = new Map<number, number>();
-  linkClosed(link: number): void { this.handshakeFrames.delete(link); writeLinkClosed(this.w, link); }
+  linkClosed(link: number): void { writeLinkClosed(this.w, link); }
   dialFailed(address: string, failure: DialFailure = 'other'): void { writeDialFailed(this.w, address, failure); }
   addSeeds(addresses: readonly string[]): void { writeAddSeeds(this.w, addresses); }
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
@@ -124,7 +104,7 @@ export class Core {
   childStarted(id: string, epoch: number): void { writeChildStarted(this.w, id, epoch); }
   /** A stopping child did not settle within its shutdownMs: it keeps its claim until it exits. */
   childUnresponsive(id: string, epoch: number): void { writeChildUnresponsive(this.w, id, epoch); }
-  renewCredential(c: CoreCredential): void { writeRenewCredential(this.handshakes, c); }
+  renewCredential(c: CoreCredential): void { writeRenewCredential(this.w, c); }
   childExited(id: string, epoch: number, reason: ExitReason, error?: ErrorInfo): void { writeChildExited(this.w, id, epoch, reason, error); }
   childStartFailed(id: string, epoch: number, error: ErrorInfo): void { writeChildStartFailed(this.w, id, epoch, error); }
   /** sup.send / sup.call (an API request, in the API queue). */
@@ -139,7 +119,7 @@ export class Core {
   checkpoint(id: string, epoch: number, version: number, bytes: Uint8Array): void { writeCheckpoint(this.w, id, epoch, version, bytes); }
 
   /** Number of queued event bytes. */
-  get pending(): number { return this.handshakes.queued + this.w.queued + this.api.queued; }
+  get pending(): number { return this.w.queued + this.api.queued; }
 
   // ---- step ---------------------------------------------------------------------------------
 
@@ -149,27 +129,23 @@ export class Core {
     // step, so a host can let I/O (heartbeats!) run between slices of a huge batch. Network
     // and runner events go first; API requests fill what is left of the budget.
     const budget = opts.maxBytes ?? Infinity;
-    const hs = this.handshakes, w = this.w, api = this.api;
-    const hsEnd = hs.cut(budget, true);
-    const hsLen = hsEnd - hs.head;
-    const wEnd = w.cut(Math.max(0, budget - hsLen), hsLen === 0);
+    const w = this.w, api = this.api;
+    const wEnd = w.cut(budget, true);
     const wLen = wEnd - w.head;
-    const apiEnd = api.cut(Math.max(0, budget - hsLen - wLen), hsLen + wLen === 0);
+    const apiEnd = api.cut(Math.max(0, budget - wLen), wLen === 0);
     const apiLen = apiEnd - api.head;
     // The batch's time goes first, so every event in it is handled at that time.
     // Then when each link last had bytes (they may wait behind this slice, for later ones).
     const tick = opts.now === undefined ? 0 : TICK_RECORD_BYTES;
     const heard = this.heard.size ? heardRecordBytes(this.heard.size) : 0;
     const head = tick + heard;
-    const total = head + hsLen + wLen + apiLen;
+    const total = head + wLen + apiLen;
     const ptr = this.inputBuffer(total);
     this.refreshViews();
     if (tick) putTick(this.mem, this.view, ptr, opts.now!);
     if (heard) { putHeard(this.mem, this.view, ptr + tick, this.heard); this.heard.clear(); }
-    this.mem.set(hs.buf.subarray(hs.head, hsEnd), ptr + head);
-    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + head + hsLen);
-    this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + head + hsLen + wLen);
-    hs.consume(hsEnd);
+    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + head);
+    this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + head + wLen);
     w.consume(wEnd);
     api.consume(apiEnd);
     const outLen = this.stepFn(total);

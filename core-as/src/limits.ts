@@ -38,9 +38,6 @@ export const RECORD_HEADER_BYTES = 5;
 /** An EV_TICK record: the header and one f64 (the time the step puts ahead of its batch). */
 export const TICK_RECORD_BYTES = RECORD_HEADER_BYTES + 8;
 
-/** A link's first frames in (the peer's HELLO and AUTH, core-as/assembly/handshake.ts): the core's handshake queue takes them first. */
-export const HANDSHAKE_FRAMES = 2;
-
 /** Initial size of an event queue; it doubles when a batch needs more. */
 export const EVENT_BUFFER_BYTES = 64 * 1024;
 

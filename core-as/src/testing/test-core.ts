@@ -40,7 +40,7 @@ export class TestCore extends Core {
   }
 
   /** Switches on planted bugs (PlantedBug flags) from the next step on. */
-  plantBugs(flags: number): void { const w = this.handshakes; w.begin(EV_PLANT_BUGS); w.u32(flags); w.end(); }
+  plantBugs(flags: number): void { this.w.begin(EV_PLANT_BUGS); this.w.u32(flags); this.w.end(); }
 
   // ---- hashing and crypto (test vectors, benchmarks) -------------------------------------------
 
