@@ -2,9 +2,10 @@
 //
 // - Local ops (startChild, terminateChild, a failed mark) go out as one delta per step to every
 //   member, asking for an ACK of their dots; an ACK (or being alone) answers the request.
-// - A member that connects gets a SYNC_REQ (our context and live dots) and answers with
-//   DELTA frames of the entries we lack, then SYNC_LIVE frames of its context and live dots
-//   (anti-entropy, sync-live.ts); so does a member whose DIGEST stays different.
+// - A member that connects gets a SYNC_REQ (our context and live dots) and answers with a
+//   full-state DELTA, or if that is larger than a sync frame, DELTA frames of the entries we
+//   lack, then SYNC_LIVE frames of its context and live dots (anti-entropy, sync-live.ts); so
+//   does a member whose DIGEST stays different.
 // - Every sync interval, a DIGEST (desired state and claims version) goes to every member, and
 //   ops still waiting for an ACK after a whole interval are asked again in an empty DELTA.
 // Every frame is at most SYNC_FRAME_BYTES_MAX and merged on arrival (delta-frames.ts), so a sync
@@ -13,14 +14,14 @@
 // by the next anti-entropy round.
 
 import { Reader, Writer } from './io';
-import { MSG_DIGEST, MSG_SYNC_REQ, MSG_ACK } from './codec';
+import { MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK } from './codec';
 import { BUG_SKIP_ANTI_ENTROPY } from './boundary';
 import { DIGEST_PATIENCE, REASK_ACKS_MAX, SYNC_FRAME_BYTES_MAX, FRAME_HEADER_BYTES } from './limits';
 import { planted } from './flags';
 import { Node } from './node';
 import { Member } from './model';
 import { Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
-import { encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
+import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
 import { sendDeltaFrames } from './delta-frames';
 import { sendSyncLive } from './sync-live';
 import { writeMembers } from './membership';
@@ -84,6 +85,11 @@ export function onSyncReq(n: Node, link: u32, r: Reader): bool {
   const ks = n.ackWaits.keys();
   for (let i = 0; i < ks.length; i++) d.acks.push(ks[i]);
   if (!send && d.acks.length == 0) return true;
+  // An answer that fits one sync frame goes whole, as a full-state DELTA; a larger one as DELTA
+  // frames of its entries, then SYNC_LIVE frames of our context and live dots.
+  const w = n.outbox.frame(MSG_DELTA);
+  encodeDelta(w, n.desired, d, true);
+  if (w.len <= SYNC_FRAME_BYTES_MAX) { n.outbox.to(link); return true; }
   sendDeltaFrames(n, d, link);
   if (send) sendSyncLive(n, link);
   return true;
