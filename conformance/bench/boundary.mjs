@@ -2,16 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { TestCore as Core, releaseWasmUrl, testingWasmUrl } from '@trellis/core/testing';
 import { decoderFrameMix } from './frame-mix.mjs';
+import { emitter, best } from './args.mjs';
 
 const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'boundary', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+const emit = emitter('boundary', { digits: 3 });
 const RUNS = 5;
 
-function best(runs, fn) {
-  let b = Infinity;
-  for (let i = 0; i < runs; i++) { const t = performance.now(); fn(i); b = Math.min(b, performance.now() - t); }
-  return b;
-}
 function check(ok, what) { if (!ok) throw new Error(`boundary bench: ${what}`); }
 
 const params = { scope: 'bench', seed: 1, heartbeatMs: 250, failureTimeoutMs: 1000, syncIntervalMs: 1000, quorum: 0, weight: 1,

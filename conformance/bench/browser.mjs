@@ -25,20 +25,19 @@ import { start as startNode } from '@trellis/node';
 import { releaseWasmUrl, testingWasmUrl } from '@trellis/core/testing';
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 import { ProcessMember } from '../dist/drivers/process-member.js';
+import { numArg, emitter, median, best } from './args.mjs';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : Number(process.argv[i + 1]); };
-const TABS = arg('--tabs', 5);
-const ROUNDS = arg('--rounds', 3);
+const TABS = numArg('--tabs', 5);
+const ROUNDS = numArg('--rounds', 3);
 const CHILDREN = 8;
-const CALLS = arg('--calls', 500);
+const CALLS = numArg('--calls', 500);
 const CALLS_WARMUP = 50;
-const IDLE_TABS = arg('--idle-tabs', 100);
+const IDLE_TABS = numArg('--idle-tabs', 100);
 const IDLE_MEASURE_MS = 60_000;
 const FAILURE_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 100;
 const DEADLINE_MS = 10_000;
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'browser', metric, value: value === null ? null : Math.round(value * 1000) / 1000, unit, ...extra }));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const emit = emitter('browser', { digits: 3 });
 const summary = (xs) => ({ samples: xs.length, min: Math.min(...xs), max: Math.max(...xs) });
 
 async function until(cond, timeoutMs = DEADLINE_MS) {
@@ -60,7 +59,6 @@ const INDEX = `<!doctype html><meta charset="utf-8"><script type="module">import
 /** The boundary and decoder loops of conformance/bench/boundary.mjs, on the wasm the page fetches. */
 const BOUNDARY = `import { TestCore } from '@trellis/core/testing';
 import { decoderFrameMix } from './frame-mix.mjs';
-function best(runs, fn) { let b = Infinity; for (let i = 0; i < runs; i++) { const t = performance.now(); fn(); b = Math.min(b, performance.now() - t); } return b; }
 export async function run() {
   const release = await WebAssembly.compile(await (await fetch('/release.wasm')).arrayBuffer());
   const testing = await WebAssembly.compile(await (await fetch('/testing.wasm')).arrayBuffer());

@@ -6,15 +6,14 @@
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { KIND, agreedMembers, ownersOf, untilOnOwners } from './cluster-steps.mjs';
+import { host, emitter } from './args.mjs';
 
-const argv = process.argv.slice(2);
-const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
 const driver = host === 'bun' ? bunDriver : nodeDriver;
 const N = Number(process.env.TRELLIS_BENCH_CHILDREN ?? 10000);
 const BIG = Number(process.env.TRELLIS_BENCH_BIG ?? 100000);
 const FAILURE_MS = 1000;
 const GLOBAL_VIEW_CALLS = 5;
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'cluster', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+const emit = emitter('cluster', { fields: { host } });
 const idsOf = (n, p) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
 
 /** Latest wall-clock time at which one of `ids` reported 'up' on a member in `on`, after `since`. */

@@ -11,25 +11,21 @@
 //     CPU; dashboard_serving_cpu_ratio is the serving member's own CPU time over the step, with
 //     over without (what the open page costs that member alone).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { KIND, agreedMembers, untilOnOwners } from './cluster-steps.mjs';
+import { host, numArg, emitter, median } from './args.mjs';
 
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
-const host = arg('--host', 'node');
 const driver = host === 'bun' ? bunDriver : nodeDriver;
-const RUNS = Number(arg('--runs', 3));
+const RUNS = numArg('--runs', 3);
 const N = Number(process.env.TRELLIS_BENCH_CHILDREN ?? 10000);
 const PROBES = 9;
 const PAGE_LOAD_MS = 30000;
 const PROBE_DEADLINE_MS = 10000;
-const load = () => loadavg().map((x) => Math.round(x * 100) / 100).join(' ');
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'dashboard', host, metric, value: Math.round(value * 100) / 100, unit, load: load(), ...extra }));
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const emit = emitter('dashboard', { fields: { host } });
 const range = (xs) => `${Math.min(...xs)}–${Math.max(...xs)}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-dashboard-'));

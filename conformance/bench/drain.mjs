@@ -10,19 +10,17 @@
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { placementOf } from './placement-reference.mjs';
+import { host, numArg, emitter } from './args.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
-const host = opt('host', 'node');
 const driver = host === 'bun' ? bunDriver : nodeDriver;
-const MAX_PARALLEL = Number(opt('max-parallel', 64));
+const MAX_PARALLEL = numArg('--max-parallel', 64);
 const PER_MEMBER = 1000;
 const N = 3 * PER_MEMBER;
 const DEADLINE_MS = 60000;
 const STREAM_EVERY_MS = 20;
 /** The sender runs this long before the drain and after it resolves. */
 const STREAM_MARGIN_MS = 300;
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'drain', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+const emit = emitter('drain', { fields: { host } });
 
 const c = new Cluster(driver, { heartbeatMs: 250, failureTimeoutMs: 1000, syncIntervalMs: 1000 });
 try {

@@ -16,10 +16,9 @@ import { ProcessMember, waitUntil } from '../dist/drivers/process-member.js';
 import { FaultProxy } from '../chaos/proxy.mjs';
 import { readJournals } from '../chaos/journal.mjs';
 import { intervals } from '../chaos/checker.mjs';
+import { host, numArg, wallMs, median, round, emitter } from './args.mjs';
 
-const argv = process.argv.slice(2);
-const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
-const RUNS = Number(argv.includes('--runs') ? argv[argv.indexOf('--runs') + 1] : 3);
+const RUNS = numArg('--runs', 3);
 const NAMES = ['f1', 'f2', 'f3'];
 const CHILDREN = 300;
 const HEARTBEAT_MS = 100;
@@ -33,11 +32,12 @@ const CHILD_SHUTDOWN_MS = 500;
 const STEP_DEADLINE_MS = 60_000;
 const POLL_MS = 10;
 
-const now = () => performance.timeOrigin + performance.now();
+const now = wallMs;
+const line = emitter('faults', { digits: 1, fields: { host } });
+/** A figure over runs: the median, with the range beside it. */
 const emit = (metric, values, unit, extra = {}) => {
   const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  console.log(JSON.stringify({ bench: 'faults', host, metric, value: Math.round(median * 10) / 10, unit, min: Math.round(sorted[0] * 10) / 10, max: Math.round(sorted.at(-1) * 10) / 10, runs: values.length, ...extra }));
+  line(metric, median(sorted), unit, { min: round(sorted[0], 1), max: round(sorted.at(-1), 1), runs: values.length, ...extra });
 };
 
 /** Three members behind one proxy; `quorum` turns the lease on. */

@@ -8,12 +8,10 @@ import { readFileSync } from 'node:fs';
 import { TestCore as Core, testingWasmUrl } from '@trellis/core/testing';
 import { World } from '../dist/sim/world.js';
 import { Prng } from '../dist/sim/prng.js';
+import { numArg, emitter } from './args.mjs';
 
-const args = process.argv.slice(2);
-const at = args.indexOf('--frames');
-const N = at >= 0 ? Number(args[at + 1]) : 1_000_000;
-if (!Number.isInteger(N) || N <= 0) { console.error('--frames must be a positive integer'); process.exit(2); }
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'fuzz', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+const N = numArg('--frames', 1_000_000);
+const emit = emitter('fuzz', { digits: 3 });
 
 const TAG_BYTES = 16, AUTH = 2, FRAGMENT = 13;
 const mod = new WebAssembly.Module(readFileSync(testingWasmUrl));

@@ -9,14 +9,15 @@
 import { readFileSync } from 'node:fs';
 import { releaseWasmUrl } from '@trellis/core';
 import { World } from '../dist/sim/world.js';
+import { argv, emitter } from './args.mjs';
 
 const CALLS = 5;
-const SIZES = (process.argv.includes("--small") ? [10_000] : [10_000, 100_000]);
+const SIZES = argv.includes("--small") ? [10_000] : [10_000, 100_000];
 /** Share of the children that restart between the calls of the "after changes" figure. */
 const CHURN_SHARE = 0.01;
 
 const mod = new WebAssembly.Module(readFileSync(releaseWasmUrl));
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'global-view', metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+const emit = emitter('global-view');
 
 function time(core) {
   const t = performance.now();

@@ -9,15 +9,14 @@
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { placementOf } from './placement-reference.mjs';
+import { host, emitter, wallMs } from './args.mjs';
 
-const argv = process.argv.slice(2);
-const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
 const driver = host === 'bun' ? bunDriver : nodeDriver;
 const STATE_BYTES = 1 << 20;
 const MOVES = 24;
 const STEP_DEADLINE_MS = 30000;
 const KIND = 'counter';
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'handoff', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+const emit = emitter('handoff', { fields: { host } });
 
 const ownerAmong = (names, id) => placementOf(names.map((name) => ({ name, weight: 1, kinds: [KIND] })))(id, KIND);
 
@@ -65,7 +64,7 @@ async function main() {
     for (const name of joiners(id)) {
       if (times.length >= MOVES) break;
       for (const step of ['join', 'leave']) {
-        const since = performance.timeOrigin + performance.now();
+        const since = wallMs();
         if (step === 'join') await c.add({ name });
         else await c.get(name).stop();
         const names = step === 'join' ? ['a', 'b', name] : ['a', 'b'];

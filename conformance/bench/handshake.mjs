@@ -3,11 +3,10 @@
 // b's dial (its start() returning: init has queued the dial) to b's member_up for a, and to a's
 // member_up for b. Each run is a fresh b (a fresh incarnation and link).
 import { start } from '@trellis/node';
+import { numArg, emitter } from './args.mjs';
 
-const args = process.argv.slice(2);
-const at = args.indexOf('--runs');
-const RUNS = at >= 0 ? Number(args[at + 1]) : 30;
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'handshake', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+const RUNS = numArg('--runs', 30);
+const emit = emitter('handshake', { digits: 3 });
 const secret = 'handshake bench secret';
 const kinds = { worker: { run: async (_a, ctx) => { await new Promise((r) => ctx.signal.addEventListener('abort', r)); } } };
 

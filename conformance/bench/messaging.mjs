@@ -7,9 +7,8 @@
 // copy was confirmed delivered. Prints one JSON object per line.
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
+import { host, emitter } from './args.mjs';
 
-const argv = process.argv.slice(2);
-const host = argv.includes('--host') ? argv[argv.indexOf('--host') + 1] : 'node';
 const driver = host === 'bun' ? bunDriver : nodeDriver;
 const CALLS = Number(process.env.TRELLIS_BENCH_CALLS ?? 20000);
 const CASTS = Number(process.env.TRELLIS_BENCH_CASTS ?? 500000);
@@ -17,7 +16,7 @@ const CAST_WINDOW = 8000;
 const WARMUP_CALLS = 2000;
 const PUBLISH_CHILDREN = 1000;
 const PUBLISHES = Number(process.env.TRELLIS_BENCH_PUBLISHES ?? 50);
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'messaging', host, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+const emit = emitter('messaging', { fields: { host } });
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 const c = new Cluster(driver, { failureTimeoutMs: 1000, heartbeatMs: 250 });

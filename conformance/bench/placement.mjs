@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { TestCore as Core, testingWasmUrl } from '@trellis/core/testing';
 import { Ring } from './ring.mjs';
+import { emitter } from './args.mjs';
 
 const core = Core.create(readFileSync(testingWasmUrl));
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'placement', metric, value: Math.round(value * 1000) / 1000, unit, ...extra }));
+const emit = emitter('placement', { digits: 3 });
 const N = 1_000_000;
 const ids = Array.from({ length: N }, (_, i) => `child-${i}`);
 const members = (n) => Array.from({ length: n }, (_, i) => ({ name: `node-${i}`, kinds: ['w'] }));

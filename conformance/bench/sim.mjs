@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { testingWasmUrl } from '@trellis/core/testing';
 import { World } from '../dist/sim/world.js';
 import { runSeed } from '../dist/sim/run.js';
+import { emitter } from './args.mjs';
 
 const mod = new WebAssembly.Module(readFileSync(testingWasmUrl));
-const emit = (metric, value, unit, extra = {}) => console.log(JSON.stringify({ bench: 'sim', metric, value: Math.round(value * 10) / 10, unit, ...extra }));
+const emit = emitter('sim', { digits: 1 });
 
 const w = new World(mod, 42, { heartbeatMs: 250, failureTimeoutMs: 1000, syncIntervalMs: 1000 });
 const names = ['a', 'b', 'c', 'd', 'e'];

@@ -12,7 +12,7 @@ export const AUTH_MODE = { insecure: 0, secret: 1, credential: 2 } as const;
 export const MSG = {
   HELLO: 1, AUTH: 2, HEARTBEAT: 3, MEMBERS: 4, DIGEST: 5, SYNC_REQ: 6, DELTA: 7, ACK: 8,
   CLAIMS: 9, CLAIMS_REQ: 10, LEAVING: 11, BYE: 12, FRAGMENT: 13, MESSAGE: 14, MESSAGE_ACK: 15, REPLY: 16, HANDOFF: 17, CHECKPOINT: 18, MEMBER_STATE: 20, CORDONS: 21,
-  TERM_CHECK: 24, TERM_COVER: 25,
+  TERM_CHECK: 24, TERM_COVER: 25, SYNC_LIVE: 28,
 } as const;
 export const MSG_NAMES = Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])) as Record<number, string>;
 
@@ -36,7 +36,10 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.SYNC_REQ]: [REPLICAS, CONTEXT, DOTS],
   // the trailing live dots are present only when the u8 before them is 1 (a full-state answer)
   [MSG.DELTA]: [REPLICAS, { list: ['u32', 'u64', ...SPEC, 'u32', 'u64'] }, DOTS, CONTEXT, DOTS, 'u8', 'rest'],
+  // anti-entropy, after the DELTA frames: per range, rep, lo, hi, the context's max, its other seen counters in (lo, hi], the live counters in (lo, hi]
+  [MSG.SYNC_LIVE]: [REPLICAS, { list: ['u32', 'u64', 'u64', 'u64', { list: ['u64'] }, { list: ['u64'] }] }],
   [MSG.ACK]: [{ list: ['str', 'u64', 'u64'] }],
+  // kind (0 delta, 1 full, 2 first part of a full snapshot, 3 next part, 4 last part), base, version, claims
   [MSG.CLAIMS]: ['u8', 'u64', 'u64', { list: ['str', 'u8', 'u32', 'u32'] }],
   [MSG.CLAIMS_REQ]: [],
   [MSG.LEAVING]: [],

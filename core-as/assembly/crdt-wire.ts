@@ -10,7 +10,7 @@
 //   DELTA    = replicas, entries (rep, ctr, spec, origin rep, origin ctr), removed dots,
 //              context (full, or this delta's dots as a context), acks wanted,
 //              bool full, [live dots if full]
-//   SYNC_REQ = replicas, full context, live dots
+//   SYNC_REQ = replicas, full context, live dots (as many as fit one sync frame)
 
 import { Reader, Writer, ERR_BAD_VALUE } from './io';
 import { Spec } from './spec';
@@ -71,11 +71,26 @@ export function decodeDelta(r: Reader, s: Desired): IncomingDelta | null {
   return r.ok ? dd : null;
 }
 
-/** SYNC_REQ payload: replica table, my full context, my live dots. */
-export function encodeSyncReq(w: Writer, s: Desired): void {
+/**
+ * SYNC_REQ payload: replica table, my full context, and my live dots as far as they fit in
+ * `frameBytesMax` (the frame began `w.len` bytes ago). The live dots only let the answer name my
+ * entries it has removed in its DELTA frames; its SYNC_LIVE frames drop the others.
+ */
+export function encodeSyncReq(w: Writer, s: Desired, frameBytesMax: i32): void {
   encodeReplicaTable(w, s);
   encodeContext(w, s.ctx);
-  encodeDots(w, s.byDot.keys());
+  const keys = s.byDot.keys();
+  const fit = max(0, (frameBytesMax - w.len - 4) / 12);
+  if (keys.length > fit) keys.length = fit;
+  encodeDots(w, keys);
+}
+
+/** The bytes encodeReplicaTable writes. */
+export function replicaTableBytes(s: Desired): i32 {
+  const reps = s.replicas.list;
+  let b = 4;
+  for (let i = 0; i < reps.length; i++) b += 4 + String.UTF8.byteLength(reps[i].name, false) + 8;
+  return b;
 }
 
 export class SyncReq {
@@ -93,7 +108,7 @@ export function decodeSyncReq(r: Reader, s: Desired): SyncReq {
   return q;
 }
 
-function encodeReplicaTable(w: Writer, s: Desired): void {
+export function encodeReplicaTable(w: Writer, s: Desired): void {
   // Every replica this core knows (small: one per node incarnation).
   const reps = s.replicas.list;
   w.u32(<u32>reps.length);
@@ -106,7 +121,7 @@ const newIncs = new Array<u64>();
 const newIndex = new Map<string, i32>();
 
 /** Reads a replica table and maps it to local indices; unknown replicas get provisional ones. */
-function readReplicaTable(r: Reader, s: Desired): Array<i32> {
+export function readReplicaTable(r: Reader, s: Desired): Array<i32> {
   newNames.length = 0;
   newIncs.length = 0;
   newIndex.clear();
@@ -166,13 +181,13 @@ function decodeContext(r: Reader, map: Array<i32>, into: Context): void {
     const max = r.u64();
     const m = r.count(WIRE_ITEMS_MAX, 8);
     if (!r.ok) return;
-    if (ref >= <u32>map.length) { r.fail(ERR_BAD_VALUE); return; }
+    if (ref >= <u32>map.length || !dotCounterFits(max)) { r.fail(ERR_BAD_VALUE); return; }
     const rep = map[ref];
     if (max > 0) into.addRange(rep, max);
     for (let j = 0; j < m; j++) {
       const c = r.u64();
       if (!r.ok) return;
-      if (c == 0) { r.fail(ERR_BAD_VALUE); return; }
+      if (c == 0 || !dotCounterFits(c)) { r.fail(ERR_BAD_VALUE); return; }
       into.add(rep, c);
     }
   }

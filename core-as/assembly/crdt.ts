@@ -14,7 +14,7 @@ import { StrMap } from './strmap';
 import { TESTING } from './flags';
 import { ViewFeed } from './view-feed';
 import { GroupIndex } from './groups';
-import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES } from './limits';
+import { DOT_COUNTER_BITS, DOT_COUNTER_MAX, DOT_REPLICAS_MAX, ENTRY_HASH_SCRATCH_BYTES, RANGE_PROBES_PER_ITEM } from './limits';
 
 /** A replica is one incarnation of one node. Indices are local to this core. */
 export class Replica {
@@ -151,6 +151,18 @@ export class IncomingDelta {
   /** An anti-entropy answer: `live` holds every dot the sender holds live. */
   full: bool = false;
   live: Array<u64> = [];
+}
+
+/**
+ * A peer's view of one replica's counters in (lo, hi] (a SYNC_LIVE range): what it has seen there,
+ * (lo, min(max, hi)] and `cloud`, and which of those it holds live.
+ */
+export class LiveRange {
+  cloud: Set<u64> = new Set();
+  live: Set<u64> = new Set();
+  constructor(public rep: i32, public lo: u64, public hi: u64, public max: u64) {}
+  covers(ctr: u64): bool { return ctr > this.lo && ctr <= this.hi; }
+  seen(ctr: u64): bool { return (ctr <= this.max || this.cloud.has(ctr)) && this.covers(ctr); }
 }
 
 /** Result of merging a DELTA from a peer. */
@@ -371,6 +383,75 @@ export class Desired {
     this.mergeContext(ctx);
     res.acks = dd.acks;
     return res;
+  }
+
+  /**
+   * The state join with a peer's state, restricted to its ranges (at most one per replica): drops
+   * each of my entries there that the peer has seen but no longer holds, and adds what it has seen
+   * to my context. Each range is a complete statement of the peer's state within it, so each
+   * applies on its own. Returns the ids that changed.
+   */
+  joinRanges(ranges: Array<LiveRange>): Array<string> {
+    const changed = new Array<string>();
+    // A range whose counters I could hold are few next to what it carries is looked up counter by
+    // counter; the others (sparse ranges) by one pass over all my dots.
+    const byRep = new Array<LiveRange | null>();
+    let scan = false;
+    for (let i = 0; i < ranges.length; i++) {
+      const g = ranges[i];
+      const top = this.topCounter(g.rep);
+      const end = top < g.hi ? top : g.hi;
+      if (end <= g.lo || this.terminateLoses) continue;
+      if (end - g.lo <= <u64>(RANGE_PROBES_PER_ITEM * (g.live.size + g.cloud.size + 1))) {
+        for (let c = g.lo + 1; c <= end; c++) {
+          const k = dotKey(g.rep, c);
+          if (!this.byDot.has(k) || !g.seen(c) || g.live.has(c)) continue;
+          const e = this.drop(k);
+          if (e != null) changed.push(e.id);
+        }
+        continue;
+      }
+      while (byRep.length <= g.rep) byRep.push(null);
+      byRep[g.rep] = g;
+      scan = true;
+    }
+    if (scan) {
+      const mine = this.byDot.keys();
+      for (let i = 0; i < mine.length; i++) {
+        const k = mine[i];
+        const rep = dotRep(k);
+        if (rep >= byRep.length) continue;
+        const g = byRep[rep];
+        if (g == null) continue;
+        const ctr = dotCtr(k);
+        if (!g.seen(ctr) || g.live.has(ctr)) continue;
+        const e = this.drop(k);
+        if (e != null) changed.push(e.id);
+      }
+    }
+    for (let i = 0; i < ranges.length; i++) {
+      const g = ranges[i];
+      const top = g.max < g.hi ? g.max : g.hi;
+      // The counters (lo, top] join my contiguous run only if it reaches lo; otherwise (a range
+      // seen out of its answer's order) they are left out, which knows less but never wrongly.
+      const mineMax: u64 = g.rep < this.ctx.maxes.length ? this.ctx.maxes[g.rep] : 0;
+      if (top > g.lo && mineMax >= g.lo) this.ctx.addRange(g.rep, top);
+      const vals = g.cloud.values();
+      for (let j = 0; j < vals.length; j++) this.ctx.add(g.rep, vals[j]);
+    }
+    return changed;
+  }
+
+  /** The greatest counter of `rep` in my context: no live dot of mine is above it. */
+  private topCounter(rep: i32): u64 {
+    if (rep >= this.ctx.maxes.length) return 0;
+    let top = this.ctx.maxes[rep];
+    const c = this.ctx.clouds[rep];
+    if (c != null) {
+      const vals = c.values();
+      for (let i = 0; i < vals.length; i++) if (vals[i] > top) top = vals[i];
+    }
+    return top;
   }
 
   /** A live failed mark of the entry with dot `origin`. */

@@ -12,6 +12,17 @@ export const FRAGMENT_OVERHEAD_BYTES: i32 = 64;
 /** The smallest frame limit a node accepts: one fragment must always fit in one frame. */
 export const FRAME_FLOOR_BYTES: i32 = FRAGMENT_BYTES + FRAGMENT_OVERHEAD_BYTES;
 if (FRAGMENT_OVERHEAD_BYTES < FRAME_HEADER_BYTES + 1) ERROR('a fragment frame must fit its header and flag within the overhead');
+/**
+ * DELTA, SYNC_LIVE, SYNC_REQ, ACK and CLAIMS frames are cut at this many bytes (header included),
+ * each carrying a complete subset of its entries that the receiver applies on its own: a sync of
+ * 100,000 children is then hundreds of short steps with heartbeats between them, not one frame of
+ * megabytes handled in one step (or fragments reassembled into one). One item larger than this
+ * (a spec with big args) goes alone in its frame.
+ */
+export const SYNC_FRAME_BYTES_MAX: i32 = 32768; // 32 KiB
+if (SYNC_FRAME_BYTES_MAX > FRAGMENT_BYTES) ERROR('a sync frame must never need fragments');
+/** A SYNC_LIVE range is joined counter by counter if it spans at most this many counters per item it carries. */
+export const RANGE_PROBES_PER_ITEM: i32 = 8;
 /** The frame limit when the host gives none. */
 export const FRAME_DEFAULT_BYTES: i32 = 1 << 20;
 if (FRAME_DEFAULT_BYTES < FRAME_FLOOR_BYTES) ERROR('the default frame limit must not be below the floor');

@@ -67,6 +67,8 @@ if (C_STARTING != ST_STARTING || C_RUNNING != ST_RUNNING || C_STOPPING != ST_STO
 }
 
 export class Claim {
+  /** The member's snapshot in parts that last named this claim (claims.ts). */
+  snapshot: u32 = 0;
   constructor(public id: string, public epoch: u32, public status: u8, public restarts: u32) {}
 }
 
@@ -78,6 +80,10 @@ export class Member {
   claimsVersion: u64 = 0;
   claimsSynced: bool = false;
   awaitingFull: bool = false;
+  /** A full claims snapshot in parts being received: its number and version (claims.ts). */
+  snapshot: u32 = 0;
+  snapshotOpen: bool = false;
+  snapshotVersion: u64 = 0;
   /** The last DIGEST from this member, our digest when it came, and how many in a row differed. */
   peerDigest: u64 = 0;
   myDigestThen: u64 = 0;

@@ -28,7 +28,7 @@
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_SYNC_LIVE,
   MSG_TERM_CHECK, MSG_TERM_COVER,
   MSG_PAIR_KEY_REQ, MSG_PAIR_KEY,
 } from './codec';
@@ -66,6 +66,7 @@ import {
 import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { Roster, rosterInit, onRoster, flushRoster } from './roster';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
+import { onSyncLive } from './sync-live';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
 import { reconcileAll, reconcilePending, ownerOf } from './ownership';
 import { Sweep } from './sweep';
@@ -423,6 +424,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_DIGEST: ok = onDigest(n, m, l.id, r); break;
     case MSG_SYNC_REQ: ok = onSyncReq(n, l.id, r); break;
     case MSG_DELTA: ok = onDelta(n, l.id, r); break;
+    case MSG_SYNC_LIVE: ok = onSyncLive(n, r); break;
     case MSG_ACK: ok = onAck(n, r); break;
     case MSG_CLAIMS: ok = onClaims(n, m, l.id, r); break;
     case MSG_CLAIMS_REQ: ok = onClaimsReq(n, l.id, r); break;

@@ -61,6 +61,12 @@ export class Spec {
     encodeGroups(w, this.groups);
   }
 
+  /** The bytes `encode` writes: three strings with their u32 lengths, and 14 bytes of fixed fields. */
+  encodedBytes(): i32 {
+    return 12 + 14 + String.UTF8.byteLength(this.id, false) + String.UTF8.byteLength(this.kind, false) +
+      String.UTF8.byteLength(this.args, false);
+  }
+
   /** Decodes a spec from a peer; null when malformed (the reader's err is then set). */
   static decode(r: Reader): Spec | null {
     const s = new Spec();

@@ -1,29 +1,38 @@
 // Sync: keeping the desired-children CRDT (crdt.ts) the same on every member.
 //
-// - Local ops (startChild, terminateChild, a failed mark) go out as one DELTA per step to every
+// - Local ops (startChild, terminateChild, a failed mark) go out as one delta per step to every
 //   member, asking for an ACK of their dots; an ACK (or being alone) answers the request.
 // - A member that connects gets a SYNC_REQ (our context and live dots) and answers with a
-//   DELTA of what we lack (anti-entropy); so does a member whose DIGEST stays different.
+//   full-state DELTA, or if that is larger than a sync frame, DELTA frames of the entries we
+//   lack, then SYNC_LIVE frames of its context and live dots (anti-entropy, sync-live.ts); so
+//   does a member whose DIGEST stays different.
 // - Every sync interval, a DIGEST (desired state and claims version) goes to every member, and
 //   ops still waiting for an ACK after a whole interval are asked again in an empty DELTA.
-// Deltas may be lost, duplicated or reordered: merging is idempotent and commutative, and
-// anything lost is repaired by the next anti-entropy round.
+// Every frame is at most SYNC_FRAME_BYTES_MAX and merged on arrival (delta-frames.ts), so a sync
+// of 100,000 children is many short steps with heartbeats between them. Deltas may be lost,
+// duplicated or reordered: merging is idempotent and commutative, and anything lost is repaired
+// by the next anti-entropy round.
 
-import { Reader } from './io';
+import { Reader, Writer } from './io';
 import { MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK } from './codec';
 import { BUG_SKIP_ANTI_ENTROPY } from './boundary';
-import { DIGEST_PATIENCE, REASK_ACKS_MAX } from './limits';
+import { DIGEST_PATIENCE, REASK_ACKS_MAX, SYNC_FRAME_BYTES_MAX, FRAME_HEADER_BYTES } from './limits';
 import { planted } from './flags';
 import { Node } from './node';
 import { Member } from './model';
 import { Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
 import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
+import { sendDeltaFrames } from './delta-frames';
+import { sendSyncLive } from './sync-live';
 import { writeMembers } from './membership';
 import { checkClaimsVersion } from './claims';
 import { reaskTermChecks } from './terminates';
 
+/** Where an ACK frame's count sits: right after the header. */
+const ACK_COUNT_AT: i32 = FRAME_HEADER_BYTES;
+
 export function sendSyncReq(n: Node, link: u32): void {
-  encodeSyncReq(n.outbox.frame(MSG_SYNC_REQ), n.desired);
+  encodeSyncReq(n.outbox.frame(MSG_SYNC_REQ), n.desired, SYNC_FRAME_BYTES_MAX);
   n.outbox.to(link);
 }
 
@@ -78,8 +87,13 @@ export function onSyncReq(n: Node, link: u32, r: Reader): bool {
   const ks = n.ackWaits.keys();
   for (let i = 0; i < ks.length; i++) d.acks.push(ks[i]);
   if (!send && d.acks.length == 0) return true;
-  encodeDelta(n.outbox.frame(MSG_DELTA), n.desired, d, true);
-  n.outbox.to(link);
+  // An answer that fits one sync frame goes whole, as a full-state DELTA; a larger one as DELTA
+  // frames of its entries, then SYNC_LIVE frames of our context and live dots.
+  const w = n.outbox.frame(MSG_DELTA);
+  encodeDelta(w, n.desired, d, true);
+  if (w.len <= SYNC_FRAME_BYTES_MAX) { n.outbox.to(link); return true; }
+  sendDeltaFrames(n, d, link);
+  if (send) sendSyncLive(n, link);
   return true;
 }
 
@@ -93,24 +107,25 @@ export function onDelta(n: Node, link: u32, r: Reader): bool {
   return true;
 }
 
-/** ACK: the dots asked for that we now hold. */
+/** ACK: the dots asked for that we now hold, in frames of at most SYNC_FRAME_BYTES_MAX. */
 function sendAcks(n: Node, link: u32, asked: Array<u64>): void {
   const ctx = n.desired.ctx;
-  let count = 0;
-  for (let i = 0; i < asked.length; i++) if (ctx.has(dotRep(asked[i]), dotCtr(asked[i]))) count++;
-  if (count == 0) return;
-  const w = n.outbox.frame(MSG_ACK);
   const reps = n.desired.replicas.list;
-  w.u32(<u32>count);
+  let w: Writer | null = null;
+  let count: u32 = 0;
   for (let i = 0; i < asked.length; i++) {
     const k = asked[i];
     if (!ctx.has(dotRep(k), dotCtr(k))) continue;
     const rep = reps[dotRep(k)];
+    const b = 4 + String.UTF8.byteLength(rep.name, false) + 16;
+    if (w != null && w.len + b > SYNC_FRAME_BYTES_MAX) { w.patchU32(ACK_COUNT_AT, count); n.outbox.to(link); w = null; }
+    if (w == null) { w = n.outbox.frame(MSG_ACK); w.u32(0); count = 0; }
     w.str(rep.name);
     w.u64(rep.inc);
     w.u64(dotCtr(k));
+    count++;
   }
-  n.outbox.to(link);
+  if (w != null) { w.patchU32(ACK_COUNT_AT, count); n.outbox.to(link); }
 }
 
 /**
@@ -129,7 +144,7 @@ function reaskAcks(n: Node): void {
   }
 }
 
-/** End of step: this step's local ops (and re-asks) as one DELTA to every member. */
+/** End of step: this step's local ops (and re-asks) as DELTA frames to every member. */
 export function flushDelta(n: Node): void {
   const p = n.pendingDelta;
   if (p.empty && p.acks.length == 0) return;
@@ -142,9 +157,6 @@ export function flushDelta(n: Node): void {
     }
     p.entries = live;
   }
-  if (n.members.count > 0) {
-    encodeDelta(n.outbox.frame(MSG_DELTA), n.desired, p, false);
-    n.outbox.toAll(n.members);
-  }
+  if (n.members.count > 0) sendDeltaFrames(n, p, 0);
   p.clear();
 }

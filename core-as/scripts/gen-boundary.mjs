@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GROUPS = {
   EV_: null, DIAL_FAILED_: null, FX_: null, AUTH_: null, OE_: null, Q_: null, VR_: null, TAG_: null, WAIT_: null, STATE_: null, BUG_: null, NONCE_BYTES: null, FRAME_HEADER_BYTES: null,
   NAME_BYTES_MAX: null, SCOPE_BYTES_MAX: null, ADDRESS_BYTES_MAX: null, KIND_BYTES_MAX: null, KINDS_MAX: null, SECRET_BYTES_MAX: null,
-  PENDING_LINKS_DEFAULT: null, HANDSHAKE_BYTES_MAX: null, QUORUM_MAJORITY: null, GROUPS_PER_CHILD_MAX: null, GROUP_NAME_BYTES_MAX: null,
+  PENDING_LINKS_DEFAULT: null, HANDSHAKE_BYTES_MAX: null, QUORUM_MAJORITY: null, GROUPS_PER_CHILD_MAX: null, GROUP_NAME_BYTES_MAX: null, SYNC_FRAME_BYTES_MAX: null,
   EXIT_: 'EXIT_NAMES', R_: 'REPLY_NAMES', FERR_: 'FRAME_ERROR_NAMES', ST_: 'STATUS_NAMES', PM_: 'PLACEMENT_STATE_NAMES',
 };
 /** Counts and bounds of a group, not codes: constants, never names in a table. */

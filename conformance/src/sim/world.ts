@@ -492,6 +492,15 @@ export class World {
     this.stepNode(n);
     return req;
   }
+  /** startChild of every spec, handed to the core in one batch (as a host's startMany queues them). */
+  startMany(name: string, specs: unknown[], wait: WaitMode = 'ack'): number[] {
+    const n = this.node(name);
+    this.act('startMany', name, specs.length, wait);
+    n.core.tick(this.now);
+    const reqs = specs.map((spec) => { const req = this.nextReq++; n.core.startChild(req, spec, wait); return req; });
+    this.stepNode(n);
+    return reqs;
+  }
   terminateChild(name: string, id: string, wait: WaitMode = 'ack'): number {
     const n = this.node(name);
     const req = this.nextReq++;

@@ -5,4 +5,4 @@ export { GlobalViewKeeper, GLOBAL_VIEW_KEEP_MS } from '../global-view-keeper.js'
 export { REJECT_REASONS } from '../queries.js';
 export * from '../wasm.js';
 /** The init config's quorum value for partition 'majority' (options.ts passes it; the simulator sets it directly). */
-export { QUORUM_MAJORITY } from '../generated/boundary.js';
+export { QUORUM_MAJORITY, SYNC_FRAME_BYTES_MAX } from '../generated/boundary.js';
