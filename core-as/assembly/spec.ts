@@ -61,10 +61,12 @@ export class Spec {
     encodeGroups(w, this.groups);
   }
 
-  /** The bytes `encode` writes: three strings with their u32 lengths, and 14 bytes of fixed fields. */
+  /** The bytes `encode` writes: three strings with their u32 lengths, 14 bytes of fixed fields, and the groups list. */
   encodedBytes(): i32 {
+    let groups = 4;
+    for (let i = 0; i < this.groups.length; i++) groups += 4 + String.UTF8.byteLength(this.groups[i], false);
     return 12 + 14 + String.UTF8.byteLength(this.id, false) + String.UTF8.byteLength(this.kind, false) +
-      String.UTF8.byteLength(this.args, false);
+      String.UTF8.byteLength(this.args, false) + groups;
   }
 
   /** Decodes a spec from a peer; null when malformed (the reader's err is then set). */
