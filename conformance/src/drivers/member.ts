@@ -4,9 +4,6 @@
 //   stdout: {"type":"ready",...} | {"type":"event","event":...,"t":ms} | {"type":"reply","id":1,"ok":true,"result":...}
 import { createInterface } from 'node:readline';
 
-/** How many unsettled sends streamUnsettled names. */
-const STREAM_UNSETTLED_SHOWN = 20;
-
 interface Command { id: number; op: string; args: unknown[] }
 
 const [host, optsJson] = process.argv.slice(2);
@@ -27,11 +24,10 @@ async function main(): Promise<void> {
   const { kinds } = await import(kindsModule ?? new URL('../../fixtures/kinds.mjs', import.meta.url).href);
   const own = kindNames ? Object.fromEntries(Object.entries(kinds).filter(([k]) => kindNames.includes(k))) : kinds;
   const sup = await mod.start({ ...opts, kinds: own });
+  const { streamOps } = await import(new URL('../../fixtures/stream-ops.mjs', import.meta.url).href);
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports
   // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;
-  let streaming = false;
-  const unsettled = new Set<string>();
   let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
@@ -78,55 +74,11 @@ async function main(): Promise<void> {
     quiet: (on: boolean | 'all') => { quiet = on; },
     exitNow: () => { setTimeout(() => { flushOut(); process.exit(0); }, 10); },
     diag: (reset: boolean) => { const d = { ...diag }; if (reset) Object.assign(diag, { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 }); return d; },
-    // Messages to children: one send or call, and a steady sender (every `everyMs`, one message
-    // { s: this member, q } to each id; `count` rounds, and with `untilStopped` on until
-    // streamStop) that reports what was confirmed, what failed and how many rounds it sent.
+    // Messages to children: one send or call; publish and the steady senders `stream` and
+    // `publishStream` are fixtures/stream-ops.mjs, shared with the tab member.
+    ...streamOps(sup),
     send: (id: string, msg: unknown) => sup.send(id, msg),
     call: (id: string, msg: unknown, o: unknown) => sup.call(id, msg, o),
-    // Groups: one publish (its failures as data), and a steady publisher like `stream` (one
-    // { s, q } to the group every `everyMs`; stopped by streamStop) that says, per round, how
-    // many children the group had, and what failed.
-    publish: async (group: string, msg: unknown) => {
-      const r = await sup.publish(group, msg);
-      return { sent: r.sent, failed: r.failed.map((f: { id: string; error: { name: string; code: string } }) => ({ id: f.id, name: f.error.name, code: f.error.code })) };
-    },
-    publishStream: async (group: string, count: number, everyMs: number, untilStopped = false) => {
-      const sent: number[] = [];
-      const failed: { id?: string; q: number; name: string }[] = [];
-      const all: Promise<void>[] = [];
-      streaming = untilStopped;
-      let q = 0;
-      for (; q < count || streaming; q++) {
-        const round = q;
-        all.push(sup.publish(group, { s: sup.name, q }).then(
-          (r: { sent: number; failed: { id: string; error: Error }[] }) => { sent[round] = r.sent; for (const f of r.failed) failed.push({ id: f.id, q: round, name: f.error.name }); },
-          (e: Error) => { failed.push({ q: round, name: e.name }); },
-        ));
-        await new Promise((r) => setTimeout(r, everyMs));
-      }
-      await Promise.all(all);
-      return { rounds: q, sent, failed };
-    },
-    stream: async (ids: string[], count: number, everyMs: number, untilStopped = false) => {
-      let ok = 0;
-      const errors: { id: string; q: number; name: string }[] = [];
-      const all: Promise<void>[] = [];
-      streaming = untilStopped;
-      let q = 0;
-      for (; q < count || streaming; q++) {
-        for (const id of ids) {
-          const key = `${id}#${q}`;
-          unsettled.add(key);
-          all.push(sup.send(id, { s: sup.name, q }).then(() => { ok++; }, (e: Error) => { errors.push({ id, q, name: e.name }); }).finally(() => unsettled.delete(key)));
-        }
-        await new Promise((r) => setTimeout(r, everyMs));
-      }
-      await Promise.all(all);
-      return { ok, errors, rounds: q };
-    },
-    streamStop: () => { streaming = false; },
-    /** The stream's sends not settled yet (id#round), the first STREAM_UNSETTLED_SHOWN, and how many. */
-    streamUnsettled: () => ({ count: unsettled.size, first: [...unsettled].slice(0, STREAM_UNSETTLED_SHOWN) }),
     // A steady sender until senderStop: every `everyMs`, one message { s, q } to each id (q counts
     // rounds from 1); senderStop waits for every outcome and says how many were sent, confirmed, failed.
     senderStart: (ids: string[], everyMs: number) => {
