@@ -71,6 +71,8 @@ export const LAYOUTS: Record<number, Layout> = {
   [30]: ['str', 'str', 'u64'],
   // the answer: peer, epoch, code (0 given, 1 not_credential, 2 name, 3 self, 4 epoch, 5 credential_expired), key (32 bytes, or empty)
   [31]: ['str', 'u64', 'u8', 'bytes'],
+  // LINK_RETIRE on a duplicate link: 0 (I retire it) or 1 (your retire and all before it arrived; my last frame here)
+  [34]: ['u8'],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
@@ -80,6 +82,8 @@ export const MSG_ROSTER = 23;
 /** PAIR_KEY_REQ / PAIR_KEY (a credential member's pair key from a secret member, pair-key-relay.ts): the codec's capture adds two credential members for them. */
 export const MSG_PAIR_KEY_REQ = 30;
 export const MSG_PAIR_KEY = 31;
+/** LINK_RETIRE (a duplicate link's last frames, link-retire.ts): outside MSG because the codec's capture makes no duplicate link (sim-link-retire.test.ts decodes it). */
+export const MSG_LINK_RETIRE = 34;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

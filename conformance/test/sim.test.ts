@@ -75,6 +75,7 @@ describe('simulator: seeds that once found a core bug', () => {
     [86, {}], // messages in the workload: convergence declared before a partition's silence was judged
     [1107, {}], // messages: a call answered, then its target lost before its DELIVERED: delivery_unknown after the answer
     [1150, {}], // messages: a caller took the target for lost (delivery_unknown), then its reply came
+    [3099, {}], // messages: a REPLY sent on a duplicate link just before the peer closed it was lost, without any fault
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

@@ -48,7 +48,8 @@ export const MSG_TERM_COVER: u8 = 25;  // I hold that remove, and these adds of 
 export const MSG_SYNC_LIVE: u8 = 28;  // anti-entropy: my context and live dots within dot ranges (sync-live.ts)
 export const MSG_PAIR_KEY_REQ: u8 = 30; // a credential member asks a secret member for a pair key (pair-key-relay.ts)
 export const MSG_PAIR_KEY: u8 = 31;     // the answer: the key, or why not
-export const MSG_MAX: u8 = 31;
+export const MSG_LINK_RETIRE: u8 = 34; // this duplicate link carries nothing more from me (link-retire.ts)
+export const MSG_MAX: u8 = 34;
 
 /**
  * Validates a frame's header against its real length and the limit. Returns the message type

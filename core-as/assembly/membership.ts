@@ -32,6 +32,7 @@ import { handoffsOnConnect, handoffsMemberDown } from './handoff';
 import { leaseLost } from './lease';
 import { sendCordonsTo, sendMemberStateTo } from './cordon';
 import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
+import { retireLink, closeRetiredOf } from './link-retire';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -86,9 +87,7 @@ export function memberUp(n: Node, l: Link): void {
         const oldDialer = old.outbound ? n.name : name;
         const newDialer = l.outbound ? n.name : name;
         const keepNew = newDialer < oldDialer || newDialer == oldDialer;
-        const loser = keepNew ? old : l;
-        n.links.delete(loser.id);
-        fxClose(loser.id, 'duplicate_link');
+        retireLink(n, m, keepNew ? old : l);
         if (!keepNew) return;
       }
       // A member back on a new link may complete the mesh the quorum lease waits for
@@ -148,6 +147,7 @@ export function memberDown(n: Node, m: Member, reason: string): void {
   if (!n.members.is(m)) return;
   handoffsMemberDown(n, m);
   n.members.remove(m, n.bugs);
+  closeRetiredOf(n, m);
   if (m.link != 0 && n.links.has(m.link)) {
     n.links.delete(m.link);
     fxClose(m.link, reason);

@@ -44,6 +44,11 @@ export class Link {
   sentEpoch: u64 = 0;
   /** Between two credential members: waiting for the host to fetch the link's pair key (pair-key.ts). */
   pairWait: PairKeyWait | null = null;
+  /** A duplicate of the member's link: we send nothing more on it (link-retire.ts). */
+  retiring: bool = false;
+  retiredAt: i64 = 0;
+  /** The peer retired it first (its LINK_RETIRE came before we chose). */
+  peerRetired: bool = false;
   /** Reassembly of a fragmented logical message (authenticated links only). */
   reasm: Writer | null = null;
   constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}

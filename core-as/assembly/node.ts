@@ -14,6 +14,7 @@
 //   handshake.ts    HELLO/AUTH on a new link, rejecting links and frames
 //   dials.ts        which addresses to dial and when (backoff)
 //   membership.ts   members up and down, gossip, leaving members, readiness, quorum
+//   link-retire.ts  a duplicate link retired without losing what is in flight on it
 //   sync.ts         digests, sync requests, deltas and their acknowledgements, re-asks
 //   claims.ts       what runs where: our claims out, the others' claims in
 //   ownership.ts    who should run a child, and reconcile: start, stop or wait
@@ -30,7 +31,7 @@ import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_SYNC_LIVE,
   MSG_TERM_CHECK, MSG_TERM_COVER,
-  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY,
+  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -76,6 +77,7 @@ import { TermWait, onTermCheck, onTermCover, flushTermChecks } from './terminate
 import { onFragment } from './fragments';
 import { onRenew } from './renewal';
 import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from './handoff';
+import { onLinkRetire, answerLink, retiredDue, closeOverdueRetired } from './link-retire';
 import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
 import { PairKeyRelay, onPairKeyReq, onPairKeyAnswer } from './pair-key-relay';
@@ -417,33 +419,36 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   if (m.inc != l.peerInc && !planted(n.bugs, BUG_IGNORE_INCARNATION)) { reject(n, l, FERR_STALE_INCARNATION); return; }
   m.lastHeard = n.now;
   n.lastFrameAt = n.now;
+  // What arrives on a retired duplicate is still the member's; answers go on its kept link.
+  const a = answerLink(n, m, l);
   let ok = true;
   switch (type) {
     case MSG_HEARTBEAT: ok = r.remaining == 0; break;
     case MSG_MEMBERS: ok = onMembers(n, r); break;
-    case MSG_DIGEST: ok = onDigest(n, m, l.id, r); break;
-    case MSG_SYNC_REQ: ok = onSyncReq(n, l.id, r); break;
-    case MSG_DELTA: ok = onDelta(n, l.id, r); break;
+    case MSG_DIGEST: ok = onDigest(n, m, a.id, r); break;
+    case MSG_SYNC_REQ: ok = onSyncReq(n, a.id, r); break;
+    case MSG_DELTA: ok = onDelta(n, a.id, r); break;
     case MSG_SYNC_LIVE: ok = onSyncLive(n, r); break;
     case MSG_ACK: ok = onAck(n, r); break;
-    case MSG_CLAIMS: ok = onClaims(n, m, l.id, r); break;
-    case MSG_CLAIMS_REQ: ok = onClaimsReq(n, l.id, r); break;
+    case MSG_CLAIMS: ok = onClaims(n, m, a.id, r); break;
+    case MSG_CLAIMS_REQ: ok = onClaimsReq(n, a.id, r); break;
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
     case MSG_BYE: onBye(n, m, r); return;
     case MSG_FRAGMENT: onFragment(n, l, r, reassembled); return;
     case MSG_MEMBER_STATE: ok = onMemberState(n, m, r); break;
     case MSG_CORDONS: ok = onCordons(n, r); break;
     case MSG_RENEW: ok = onRenew(n, l, m, r); break;
-    case MSG_MESSAGE: ok = onMessage(n, m, l.id, r); break;
+    case MSG_MESSAGE: ok = onMessage(n, m, a.id, r); break;
     case MSG_MESSAGE_ACK: ok = onMessageAck(n, m, r); break;
     case MSG_REPLY: ok = onReply(n, r); break;
     case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
     case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     case MSG_ROSTER: ok = onRoster(n, m, r); break;
-    case MSG_TERM_CHECK: ok = onTermCheck(n, m, l.id, r); break;
+    case MSG_TERM_CHECK: ok = onTermCheck(n, m, a.id, r); break;
     case MSG_TERM_COVER: ok = onTermCover(n, m, r); break;
-    case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, l, m, r); break;
+    case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, a, m, r); break;
     case MSG_PAIR_KEY: ok = onPairKeyAnswer(n, l, r); break;
+    case MSG_LINK_RETIRE: ok = onLinkRetire(n, l, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
@@ -498,7 +503,8 @@ const T_TAKEOVER: i32 = 7;            // lease: a lost member's lease is over, i
 const T_MESSAGES: i32 = 8;            // messages: held ones past their deadline fail, waiting routes ask again
 const T_CORDON_WAITS: i32 = 9;        // cordon: a drain (or cordon) request's deadline passes
 const T_HANDOFFS: i32 = 10;            // handoff: a moving child that gave no state in time moves without it
-const TIMERS: i32 = 11;
+const T_RETIRED_LINKS: i32 = 11;      // link-retire: a duplicate link whose peer never answered closes
+const TIMERS: i32 = 12;
 
 /** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
 function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
@@ -516,6 +522,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_MESSAGES: return messagesDue(n);
     case T_CORDON_WAITS: return cordonWaitsDue(n);
     case T_HANDOFFS: return handoffsDue(n);
+    case T_RETIRED_LINKS: return retiredDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -544,5 +551,6 @@ function timerFire(n: Node, t: i32): void {
     case T_MESSAGES: messagesFire(n); break;
     case T_CORDON_WAITS: cordonWaitsFire(n); break;
     case T_HANDOFFS: handoffsFire(n); break;
+    case T_RETIRED_LINKS: closeOverdueRetired(n); break;
   }
 }

@@ -23,8 +23,9 @@ async function main(): Promise<void> {
   const { kindsModule, kindNames, ...opts } = JSON.parse(optsJson);
   const { kinds } = await import(kindsModule ?? new URL('../../fixtures/kinds.mjs', import.meta.url).href);
   const own = kindNames ? Object.fromEntries(Object.entries(kinds).filter(([k]) => kindNames.includes(k))) : kinds;
-  const sup = await mod.start({ ...opts, kinds: own });
+  // Imported before start(): the member's first events come on the turn after it.
   const { streamOps } = await import(new URL('../../fixtures/stream-ops.mjs', import.meta.url).href);
+  const sup = await mod.start({ ...opts, kinds: own });
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports
   // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;

@@ -9,7 +9,7 @@ import type { CoreConfig, CoreCredential, CoreEvent, DialFailure, Effect, Placem
 import { TestCore as Core, QUORUM_MAJORITY } from '@trellis/core/testing';
 import type { ExitReason } from '@trellis/core';
 import { Prng } from './prng.js';
-import { MSG_NAMES, AUTH_MODE, helloFrame } from '../protocol.js';
+import { MSG_NAMES, MSG_LINK_RETIRE, AUTH_MODE, helloFrame } from '../protocol.js';
 import { MessageLedger } from './messages.js';
 
 export interface NetConditions {
@@ -189,6 +189,13 @@ export class World {
   private nextInc = 1;
   private endpoints = new Map<number, Endpoint>();
   readonly observers: StepObserver[] = [];
+  /** Links a node closed as the duplicate of its member's link (both ends' ids). */
+  private closedAsDuplicate = new Set<number>();
+  /**
+   * Frames that reached a link closed as a duplicate, after its close (a LINK_RETIRE answer
+   * crossing the close aside): what a duplicate's close lost, which nothing else resends.
+   */
+  lostOnDuplicateClose = 0;
   /** Like observers, but called after the step's effects were carried out (timers armed, links opened). */
   readonly afterEffects: StepObserver[] = [];
   /** Sees every frame sent and delivered, as a readable line (the sim CLI's --frames). */
@@ -383,6 +390,14 @@ export class World {
       const pn = this.nodes.get(peer.node);
       if (pn && pn.alive && pn.inc === peer.inc) this.schedule(pn, this.delay(), { k: 'closed', link: ep.peer });
     }
+  }
+
+  /** How many links of the node's current incarnation are open. */
+  openLinks(name: string): number {
+    const n = this.node(name);
+    let count = 0;
+    for (const ep of this.endpoints.values()) if (ep.node === name && ep.inc === n.inc && ep.open) count++;
+    return count;
   }
 
   /** Close every link between two nodes (a flap). */
@@ -672,7 +687,10 @@ export class World {
       }
       case 'deliver': {
         const ep = this.endpoints.get(it.link);
-        if (!ep || !ep.open) return false;
+        if (!ep || !ep.open) {
+          if (this.closedAsDuplicate.has(it.link) && it.bytes[2] !== MSG_LINK_RETIRE) this.lostOnDuplicateClose++;
+          return false;
+        }
         this.onFrame?.(`${n.name} <- link ${it.link}: ${MSG_NAMES[it.bytes[2]] ?? it.bytes[2]} (${it.bytes.length} B)`);
         if (this.stepCost) core.frame(it.link, it.bytes, this.now);
         else core.frame(it.link, it.bytes);
@@ -762,7 +780,14 @@ export class World {
         this.send(n, e.link, e.bytes);
         break;
       case 'dial': this.dial(n, e.address); break;
-      case 'close': this.breakLink(e.link); break;
+      case 'close':
+        if (e.reason === 'duplicate_link') {
+          const ep = this.endpoints.get(e.link);
+          this.closedAsDuplicate.add(e.link);
+          if (ep) this.closedAsDuplicate.add(ep.peer);
+        }
+        this.breakLink(e.link);
+        break;
       case 'pair_key': this.schedule(n, n.opts.pairKeyDelayMs ?? PAIR_KEY_FETCH_SIM_MS, { k: 'pairKey', peer: e.peer, epoch: e.epoch, key: n.opts.pairKeys?.(e.peer, e.epoch) }); break;
       case 'wake': {
         // The core asks after every step; an armed timer for the same time is kept (as
