@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { start as startNode, type NodeStartOptions } from '@trellis/node';
-import type { MemberView, Supervisor, TrellisEvent } from '@trellis/core';
+import type { GatewayLimits, MemberView, Supervisor, TrellisEvent } from '@trellis/core';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 import { launchBrowser, type Browser } from '../src/drivers/chromium.js';
@@ -114,10 +114,10 @@ export function tabEvents<T = { type: string }>(page: Page): Promise<T[]> {
 
 export interface GatewayFixture { browser: Browser; site: Site; node: Supervisor; gatewayUrl: string; events: TrellisEvent[]; close(): Promise<void> }
 
-/** Chromium, a site and one Node member `node-1` whose gateway admits the site's origin; `options` complete its start options. */
-export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'listen' | 'kinds'> & Partial<NodeStartOptions>): Promise<GatewayFixture> {
+/** Chromium, a site and one Node member `node-1` whose gateway admits the site's origin (with `limits`); `options` complete its start options. */
+export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'listen' | 'kinds'> & Partial<NodeStartOptions>, limits?: Partial<GatewayLimits>): Promise<GatewayFixture> {
   const [browser, site] = await Promise.all([launchBrowser(), serveSite()]);
-  const node = await startNode({ name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds: {}, gateway: { origins: [site.url] }, ...options });
+  const node = await startNode({ name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds: {}, gateway: { origins: [site.url], limits }, ...options });
   const events: TrellisEvent[] = [];
   node.on('event', (e) => events.push(e));
   return {
