@@ -76,7 +76,11 @@ export async function openTab(b: Browser, site: Site): Promise<Page> {
   return page;
 }
 
-export interface TabStart { scope: string; gateway: string; name: string; heartbeatMs?: number; failureTimeoutMs?: number }
+export interface TabStart {
+  scope: string; gateway: string; name: string; heartbeatMs?: number; failureTimeoutMs?: number;
+  /** start()'s options of the same names (default true each). */
+  lifecycle?: boolean; mesh?: boolean;
+}
 
 /** Starts a member in the page; resolves to its name, address and the page's Date.now() when start() was called. */
 export function startTab(page: Page, o: TabStart): Promise<{ name: string; address: string; calledAt: number }> {
