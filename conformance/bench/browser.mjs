@@ -14,7 +14,8 @@
 //   gateway_idle_cpu_pct   CPU time of a gateway member's process (its own Node process) over a
 //                          minute, as a % of one core, with 100 idle tabs joined through it
 // Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3),
-// --calls N (calls per latency sample, default 500), --idle-tabs N (default 100).
+// --calls N (calls per latency sample, default 500), --idle-tabs N (default 100),
+// --only PART,... (hop, idle, join, failover, lock, boundary; default all).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ import { start as startNode } from '@trellis/node';
 import { releaseWasmUrl, testingWasmUrl } from '@trellis/core/testing';
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 import { ProcessMember } from '../dist/drivers/process-member.js';
-import { numArg, emitter, median, best } from './args.mjs';
+import { arg, numArg, emitter, median, best } from './args.mjs';
 
 const TABS = numArg('--tabs', 5);
 const ROUNDS = numArg('--rounds', 3);
@@ -33,6 +34,10 @@ const CHILDREN = 8;
 const CALLS = numArg('--calls', 500);
 const CALLS_WARMUP = 50;
 const IDLE_TABS = numArg('--idle-tabs', 100);
+const PARTS = ['hop', 'idle', 'join', 'failover', 'lock', 'boundary'];
+const ONLY = arg('--only', PARTS.join(',')).split(',');
+for (const p of ONLY) if (!PARTS.includes(p)) { console.error(`--only: unknown part '${p}' (${PARTS.join(', ')})`); process.exit(2); }
+const want = (part) => ONLY.includes(part);
 const IDLE_MEASURE_MS = 60_000;
 const FAILURE_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 100;
@@ -247,34 +252,40 @@ async function idleGateway() {
 }
 
 try {
-  await gatewayHop();
-  await idleGateway();
-  const joins = [];
-  for (let i = 0; i < TABS; i++) { const t = await openTab(`join-${i}`); joins.push(t.joinMs); await t.page.close(); }
-  await gone(Array.from({ length: TABS }, (_, i) => `join-${i}`));
-  emit('tab_join_ms', median(joins), 'ms', summary(joins));
+  if (want('hop')) await gatewayHop();
+  if (want('idle')) await idleGateway();
+  if (want('join')) {
+    const joins = [];
+    for (let i = 0; i < TABS; i++) { const t = await openTab(`join-${i}`); joins.push(t.joinMs); await t.page.close(); }
+    await gone(Array.from({ length: TABS }, (_, i) => `join-${i}`));
+    emit('tab_join_ms', median(joins), 'ms', summary(joins));
+  }
 
   const cases = [
     ['tab_close_failover_ms', (p) => p.close()],
     ['tab_leave_failover_ms', (p) => p.goto('about:blank')],
     ['tab_crash_failover_ms', (p) => p.goto('chrome://crash').catch(() => undefined)],
   ];
-  for (const [metric, end] of cases) {
+  for (const [metric, end] of want('failover') ? cases : []) {
     const xs = [];
     for (let i = 0; i < ROUNDS; i++) xs.push(await failover(end));
     emit(metric, median(xs), 'ms', { ...summary(xs), failureTimeoutMs: FAILURE_TIMEOUT_MS });
   }
 
-  const deaths = [];
-  for (let i = 0; i < ROUNDS; i++) deaths.push(await lockDeath());
-  emit('tab_lock_death_ms', median(deaths), 'ms', { ...summary(deaths), failureTimeoutMs: LOCK_FAILURE_TIMEOUT_MS });
+  if (want('lock')) {
+    const deaths = [];
+    for (let i = 0; i < ROUNDS; i++) deaths.push(await lockDeath());
+    emit('tab_lock_death_ms', median(deaths), 'ms', { ...summary(deaths), failureTimeoutMs: LOCK_FAILURE_TIMEOUT_MS });
+  }
 
-  const page = await context.newPage();
-  await page.goto(`${site.url}/`);
-  const b = await page.evaluate("import('/boundary.js').then((m) => m.run())");
-  emit('boundary_empty_us', b.emptyUs, 'us', { runtime: 'chromium' });
-  emit('boundary_4k_us', b.fourUs, 'us', { runtime: 'chromium' });
-  emit('decode_frames_per_s', b.decodePerS, 'frames/s', { runtime: 'chromium' });
+  if (want('boundary')) {
+    const page = await context.newPage();
+    await page.goto(`${site.url}/`);
+    const b = await page.evaluate("import('/boundary.js').then((m) => m.run())");
+    emit('boundary_empty_us', b.emptyUs, 'us', { runtime: 'chromium' });
+    emit('boundary_4k_us', b.fourUs, 'us', { runtime: 'chromium' });
+    emit('decode_frames_per_s', b.decodePerS, 'frames/s', { runtime: 'chromium' });
+  }
 } finally {
   await node.kill();
   await context.close();

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { start as startNode, type NodeStartOptions } from '@trellis/node';
-import type { MemberView, Supervisor, TrellisEvent } from '@trellis/core';
+import type { GatewayLimits, MemberView, Supervisor, TrellisEvent } from '@trellis/core';
 // @ts-expect-error plain ES module without types
 import { bundleDir, serveStatic } from '@trellis/browser/serve';
 import { launchBrowser, type Browser } from '../src/drivers/chromium.js';
@@ -76,7 +76,11 @@ export async function openTab(b: Browser, site: Site): Promise<Page> {
   return page;
 }
 
-export interface TabStart { scope: string; gateway: string; name: string; heartbeatMs?: number; failureTimeoutMs?: number }
+export interface TabStart {
+  scope: string; gateway: string; name: string; heartbeatMs?: number; failureTimeoutMs?: number;
+  /** start()'s options of the same names (default true each). */
+  lifecycle?: boolean; mesh?: boolean;
+}
 
 /** Starts a member in the page; resolves to its name, address and the page's Date.now() when start() was called. */
 export function startTab(page: Page, o: TabStart): Promise<{ name: string; address: string; calledAt: number }> {
@@ -114,10 +118,10 @@ export function tabEvents<T = { type: string }>(page: Page): Promise<T[]> {
 
 export interface GatewayFixture { browser: Browser; site: Site; node: Supervisor; gatewayUrl: string; events: TrellisEvent[]; close(): Promise<void> }
 
-/** Chromium, a site and one Node member `node-1` whose gateway admits the site's origin; `options` complete its start options. */
-export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'listen' | 'kinds'> & Partial<NodeStartOptions>): Promise<GatewayFixture> {
+/** Chromium, a site and one Node member `node-1` whose gateway admits the site's origin (with `limits`); `options` complete its start options. */
+export async function gatewayFixture(options: Omit<NodeStartOptions, 'name' | 'listen' | 'kinds'> & Partial<NodeStartOptions>, limits?: Partial<GatewayLimits>): Promise<GatewayFixture> {
   const [browser, site] = await Promise.all([launchBrowser(), serveSite()]);
-  const node = await startNode({ name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds: {}, gateway: { origins: [site.url] }, ...options });
+  const node = await startNode({ name: 'node-1', listen: { host: '127.0.0.1', port: 0 }, kinds: {}, gateway: { origins: [site.url], limits }, ...options });
   const events: TrellisEvent[] = [];
   node.on('event', (e) => events.push(e));
   return {

@@ -13,6 +13,9 @@ import { LinkCrypto, clusterKey, credentialKey, deriveLinkKeys, mintCredential, 
 import { wasmModule } from './support.js';
 
 const secret = new TextEncoder().encode('pair key relay in the simulator');
+/** core-as/assembly/pair-key-relay.ts: a link's burst of answers, and their refill per second. */
+const PAIR_KEY_ANSWERS_BURST_MAX = 256;
+const PAIR_KEY_ANSWERS_PER_S_MAX = 64;
 const EXPIRES_MS = 10 * 60_000;
 const EPOCH = Math.floor(EXPIRES_MS / Number(TAB_LINK_EPOCH_MS));
 
@@ -67,6 +70,18 @@ function rawMember(w: World, node: string, name: string, root: Uint8Array, c?: C
 }
 
 const answers = (frames: Uint8Array[]) => frames.filter((f) => f[2] === MSG_PAIR_KEY).map((f) => decodeFrame(f).fields);
+
+/** A secret member s1 and a raw credential member cred-r linked to it, up. */
+function secretAndRawCredential(seed: number) {
+  const w = new World(wasmModule, seed);
+  w.addNode('s1', { secret });
+  w.runFor(100);
+  const cred = credentialFor(w.scope, 'cred-r');
+  const r = rawMember(w, 's1', 'cred-r', cred.key, cred);
+  w.runFor(50);
+  expect(up(w.node('s1'))).toEqual(['cred-r']);
+  return { w, r };
+}
 
 describe('security: pair keys relayed by a secret member (simulator)', () => {
   it('credential members without a gateway link each other under their pair key from a secret member; children run once; a restarted one is linked with the keys the others keep', () => {
@@ -129,13 +144,7 @@ describe('security: pair keys relayed by a secret member (simulator)', () => {
   });
 
   it('a secret member answers for the name the link was authenticated under only, for epochs the credential reaches', () => {
-    const w = new World(wasmModule, 27);
-    w.addNode('s1', { secret });
-    w.runFor(100);
-    const cred = credentialFor(w.scope, 'cred-r');
-    const r = rawMember(w, 's1', 'cred-r', cred.key, cred);
-    w.runFor(50);
-    expect(up(w.node('s1'))).toEqual(['cred-r']);
+    const { w, r } = secretAndRawCredential(27);
     const e = BigInt(EPOCH);
     r.send(MSG_PAIR_KEY_REQ, ['cred-a', 'cred-b', e]);   // another requester's name: refused
     r.send(MSG_PAIR_KEY_REQ, ['cred-r', 'cred-b', e]);   // its own: given, the key of cred-r and cred-b
@@ -158,6 +167,39 @@ describe('security: pair keys relayed by a secret member (simulator)', () => {
     s.send(MSG_PAIR_KEY_REQ, ['raw-s', 'cred-b', e]);
     w.runFor(50);
     expect(answers(s.frames())).toEqual([['cred-b', e, 1, none]]);
+  });
+
+  it('a secret member answers at most PAIR_KEY_ANSWERS_BURST_MAX requests on a link at once, then refuses rate (code 6) but for what its budget refills; the link stays up', () => {
+    const { w, r } = secretAndRawCredential(31);
+    const e = BigInt(EPOCH);
+    /** Sends `count` requests at once; the answer codes, and the virtual ms the node took to answer them all. */
+    const flood = (count: number, peer: (i: number) => string) => {
+      const before = answers(r.frames()).length;
+      const t0 = w.now;
+      for (let i = 0; i < count; i++) r.send(MSG_PAIR_KEY_REQ, ['cred-r', peer(i), e]);
+      w.runUntil(() => answers(r.frames()).length >= before + count, 1000);
+      expect(answers(r.frames()).length - before).toBe(count);
+      const got = answers(r.frames()).slice(before);
+      // The core reads a step's worth of frames at a time, so the burst spans a few ms: what they refill may be given too.
+      return { got, codes: got.map((a) => a[2]), refillMax: Math.ceil(((w.now - t0) * PAIR_KEY_ANSWERS_PER_S_MAX) / 1000) };
+    };
+    const EXTRA = 100;
+    const first = flood(PAIR_KEY_ANSWERS_BURST_MAX + EXTRA, (i) => `cred-p${i}`);
+    expect(first.codes.slice(0, PAIR_KEY_ANSWERS_BURST_MAX)).toEqual(Array(PAIR_KEY_ANSWERS_BURST_MAX).fill(0));
+    expect(first.got[PAIR_KEY_ANSWERS_BURST_MAX - 1][3]).toEqual(new Uint8Array(pairKey(secret, w.scope, e, 'cred-r', `cred-p${PAIR_KEY_ANSWERS_BURST_MAX - 1}`)));
+    const given = first.codes.filter((c) => c === 0).length;
+    expect(given).toBeLessThanOrEqual(PAIR_KEY_ANSWERS_BURST_MAX + first.refillMax);
+    expect(first.codes.filter((c) => c === 6)).toHaveLength(PAIR_KEY_ANSWERS_BURST_MAX + EXTRA - given);
+    expect(first.got.filter((a) => a[2] === 6).every((a) => a[3].length === 0)).toBe(true);
+    expect(first.refillMax).toBeLessThan(EXTRA / 2);
+    // a second later the budget has refilled by PAIR_KEY_ANSWERS_PER_S_MAX (a burst of it, not of the whole bucket)
+    for (let i = 0; i < 10; i++) { r.send(MSG.HEARTBEAT, []); w.runFor(100); } // a live member (failure timeout 500 ms)
+    const later = flood(2 * PAIR_KEY_ANSWERS_PER_S_MAX, () => 'cred-b');
+    expect(later.codes.slice(0, PAIR_KEY_ANSWERS_PER_S_MAX)).toEqual(Array(PAIR_KEY_ANSWERS_PER_S_MAX).fill(0));
+    expect(later.codes.filter((c) => c === 0).length).toBeLessThanOrEqual(PAIR_KEY_ANSWERS_PER_S_MAX + later.refillMax + 1);
+    expect(later.codes.at(-1)).toBe(6);
+    expect(r.raw.closed).toBe(false);
+    expect(up(w.node('s1'))).toEqual(['cred-r']);
   });
 
   it('a credential member never answers PAIR_KEY_REQ', () => {

@@ -38,3 +38,50 @@ describe('failure detection', () => {
     expect(w.now - at).toBeGreaterThanOrEqual(500 - 100);
   });
 });
+
+describe('a joiner and a node named to it that goes away', () => {
+  const FAILURE_TIMEOUT_MS = 10_000;
+  const SYNC_INTERVAL_MS = 400;
+
+  /**
+   * a and x are members; j joins through a and cannot reach x (a partition: its dials time out),
+   * so it waits for x, named by a. Returns the world with j waiting.
+   */
+  function joinerWaitingFor(seed: number): World {
+    const w = new World(wasmModule, seed, { failureTimeoutMs: FAILURE_TIMEOUT_MS, syncIntervalMs: SYNC_INTERVAL_MS });
+    w.addNode('a');
+    w.addNode('x', { seeds: ['sim://a'] });
+    expect(w.runUntil(() => w.node('a').members.has('x') && w.node('x').members.has('a'), 2000)).toBe(true);
+    w.block('j', 'x');
+    w.addNode('j', { seeds: ['sim://a'] });
+    expect(w.runUntil(() => w.node('j').core.info().notReadyReason.startsWith('waiting for x'), 2000)).toBe(true);
+    return w;
+  }
+
+  it('x leaves: j is ready at once, not after the failure timeout (a\'s MEMBERS withdraws x; named after it left)', () => {
+    for (const seed of [1, 2, 3]) {
+      const w = joinerWaitingFor(seed);
+      const at = w.now;
+      w.leave('x');
+      expect(w.runUntil(() => w.node('j').core.info().ready, 3 * FAILURE_TIMEOUT_MS)).toBe(true);
+      // a's BYE handling and one MEMBERS frame: a few network delays, well below the failure timeout.
+      expect(w.now - at).toBeLessThan(SYNC_INTERVAL_MS);
+    }
+  });
+
+  it('x crashes: j is ready once a has x down (link_closed), not after the failure timeout', () => {
+    const w = joinerWaitingFor(4);
+    const at = w.now;
+    w.crash('x');
+    expect(w.runUntil(() => w.node('j').core.info().ready, 3 * FAILURE_TIMEOUT_MS)).toBe(true);
+    expect(downOf(w.node('a'), 'x')!.reason).toBe('link_closed');
+    expect(w.now - at).toBeLessThan(SYNC_INTERVAL_MS);
+  });
+
+  it('x stays up, only cut off from j: j keeps waiting while a names it', () => {
+    const w = joinerWaitingFor(5);
+    w.runFor(3 * SYNC_INTERVAL_MS);
+    expect(w.node('j').core.info().ready).toBe(false);
+    expect(w.node('j').core.info().notReadyReason).toMatch(/^waiting for x/);
+  });
+});

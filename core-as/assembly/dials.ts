@@ -22,6 +22,10 @@ export class DialState {
   self: bool = false;     // it is our own address
   /** When a member last named `name` as one of its members while it was none of ours (-1: never). */
   namedAt: i64 = -1;
+  /** The member that named it last: its MEMBERS without this address withdraws the naming. */
+  namedBy: string = '';
+  /** The MEMBERS frame (Node.membersFrames) that last listed this address. */
+  listedIn: u32 = 0;
   constructor(public address: string) {}
 }
 
@@ -126,6 +130,23 @@ export function namedWindowMs(n: Node): i64 { return n.cfg.failureTimeoutMs + n.
 export function namedButUnlinked(n: Node, d: DialState): bool {
   if (d.self || d.namedAt < 0 || n.now - d.namedAt > namedWindowMs(n) || d.name == n.name) return false;
   return !n.members.has(d.name) || n.members.get(d.name).link == 0;
+}
+
+/**
+ * A MEMBERS frame from `from` (frame number `frame`) is a whole list: a node it named before and
+ * lists no more is one it took down (it left, or was found dead), so it no longer holds back a
+ * joiner's readiness or a takeover. Without this a joiner waited out namedWindowMs for a tab that
+ * had already left (docs/SIMULATOR.md, "named after it left").
+ */
+export function withdrawUnlisted(n: Node, from: string, frame: u32): void {
+  const ds = n.dials.values();
+  for (let i = 0; i < ds.length; i++) {
+    const d = ds[i];
+    if (d.namedAt < 0 || d.namedBy != from || d.listedIn == frame) continue;
+    d.namedAt = -1;
+    d.namedBy = '';
+    n.allDirty = true;
+  }
 }
 
 export function dialsDue(n: Node): i64 {

@@ -25,7 +25,7 @@ import { planted } from './flags';
 import { Node } from './node';
 import { Link, Member } from './model';
 import { fxClose, fxEvent } from './effects';
-import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked } from './dials';
+import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked, withdrawUnlisted } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
 import { handoffsOnConnect, handoffsMemberDown } from './handoff';
@@ -156,6 +156,7 @@ export function memberDown(n: Node, m: Member, reason: string): void {
   const ids = m.claims.keys();
   for (let i = 0; i < ids.length; i++) n.dirty.add(ids[i]);
   membershipChanged(n);
+  n.membersGossipDue = true;
   fxEvent(OE_MEMBER_DOWN, m.name, reason, '', '', <f64>m.inc, 0);
   if (reason == 'left' && m.address.length && n.dials.has(m.address)) n.dials.delete(m.address);
   leaseLost(n, m, reason);
@@ -208,7 +209,7 @@ export function writeMembers(n: Node): void {
 }
 
 /** MEMBERS: read whole first (lengths only, nothing kept), then applied; a bad frame changes nothing. */
-export function onMembers(n: Node, r: Reader): bool {
+export function onMembers(n: Node, from: string, r: Reader): bool {
   const start = r.pos;
   const count = r.count(MEMBERS_MAX, 16);
   for (let i = 0; i < count; i++) {
@@ -219,10 +220,12 @@ export function onMembers(n: Node, r: Reader): bool {
   if (!r.ok || r.remaining != 0) return false;
   r.pos = start;
   r.count(MEMBERS_MAX, 16);
+  const frame = ++n.membersFrames;
   for (let i = 0; i < count; i++) {
     const name = r.str(NAME_BYTES_MAX);
     const inc = r.u64();
     const addr = r.str(ADDRESS_BYTES_MAX);
+    if (n.dials.has(addr)) n.dials.get(addr).listedIn = frame;
     if (name == n.name || addr.length == 0 || addr == n.listen) continue;
     if (n.members.isStale(name, inc)) continue;
     if (n.members.has(name) && n.members.get(name).inc >= inc) continue;
@@ -230,13 +233,25 @@ export function onMembers(n: Node, r: Reader): bool {
     if (d.name.length == 0) d.name = name;
     if (d.name == name) {
       d.namedAt = n.now;
+      d.namedBy = from;
+      d.listedIn = frame;
       // A live member vouches for it, so it is probably only our path to it that failed (a cut
       // that may have healed): try now, not after a backoff of seconds, so that a healed
       // partition relinks (and its duplicates stop) within about one sync interval.
       if (d.nextAt > n.now) d.nextAt = n.now;
     }
   }
+  withdrawUnlisted(n, from, frame);
   return r.remaining == 0;
+}
+
+/** End of step: after a member went down, who we know goes to every member at once (withdrawUnlisted). */
+export function flushMembers(n: Node): void {
+  if (!n.membersGossipDue) return;
+  n.membersGossipDue = false;
+  if (n.members.count == 0) return;
+  writeMembers(n);
+  n.outbox.toAll(n.members);
 }
 
 /** LEAVING: the member stays (and keeps its claims) but no longer owns anything new. */

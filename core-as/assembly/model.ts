@@ -51,6 +51,9 @@ export class Link {
   peerRetired: bool = false;
   /** Reassembly of a fragmented logical message (authenticated links only). */
   reasm: Writer | null = null;
+  /** A secret member's budget of pair key answers on this link (pair-key-relay.ts), and when it was last refilled. */
+  pairKeyTokens: f64 = -1;
+  pairKeyRefilledAt: i64 = 0;
   constructor(public id: u32, public outbound: bool, public address: string, public nonce: Uint8Array, public openedAt: i64) {}
   /** Still in its handshake (not counted for readiness, membership or placement). */
   get pending(): bool { return this.state != L_UP; }

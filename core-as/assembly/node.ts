@@ -62,7 +62,7 @@ import { TAG_BYTES } from './session';
 import { clusterKey, kindsCanonical, kindsWithin, TAB_LINK_KEYS_MAX, CREDENTIAL_KEY_BYTES } from './credential';
 import {
   MemberTable, onMembers, onLeaving, onBye, silentMembersDue, downSilentMembers, notReadyReason, linkLost,
-  redialRefused,
+  redialRefused, flushMembers,
 } from './membership';
 import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { Roster, rosterInit, onRoster, flushRoster } from './roster';
@@ -179,6 +179,10 @@ export class Node {
   wasReady: bool = false;
   /** Ready at least once since init: until then a member another one vouches for holds us back. */
   everReady: bool = false;
+  /** MEMBERS frames received (each names its dials: dials.ts withdrawUnlisted). */
+  membersFrames: u32 = 0;
+  /** A member went down in this step: MEMBERS goes to every member at its end (flushMembers). */
+  membersGossipDue: bool = false;
   /** Steps whose reconcile loop stopped at its guard with work left (an invariant: never). */
   guardStops: u32 = 0;
   /** Eligible owners per kind; cleared whenever membership changes. */
@@ -340,6 +344,7 @@ export class Node {
     flushMessages(this);
     flushCordons(this);
     flushRoster(this);
+    flushMembers(this);
     this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
@@ -424,7 +429,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   let ok = true;
   switch (type) {
     case MSG_HEARTBEAT: ok = r.remaining == 0; break;
-    case MSG_MEMBERS: ok = onMembers(n, r); break;
+    case MSG_MEMBERS: ok = onMembers(n, m.name, r); break;
     case MSG_DIGEST: ok = onDigest(n, m, a.id, r); break;
     case MSG_SYNC_REQ: ok = onSyncReq(n, a.id, r); break;
     case MSG_DELTA: ok = onDelta(n, a.id, r); break;

@@ -39,7 +39,18 @@ export const PKR_NAME: u8 = 2;               // the request names another reques
 export const PKR_SELF: u8 = 3;               // the peer is the requester itself
 export const PKR_EPOCH: u8 = 4;              // an epoch the requester's credential does not reach, or long over
 export const PKR_CREDENTIAL_EXPIRED: u8 = 5; // the requester's credential has expired
-export const PKR_MAX: u8 = 5;
+export const PKR_RATE: u8 = 6;               // too many requests on this link (PAIR_KEY_ANSWERS_PER_S_MAX): ask again later
+export const PKR_MAX: u8 = 6;
+
+/**
+ * Pair key answers a secret member gives on one link: a burst of PAIR_KEY_ANSWERS_BURST_MAX (a
+ * joiner asks for one key per credential peer, and keeps at most PAIR_KEYS_CACHED_MAX), then
+ * PAIR_KEY_ANSWERS_PER_S_MAX per second. Each answer costs an HMAC; past the budget a request is
+ * refused PKR_RATE (its handshake fails no_shared_key and the redial asks again), so one
+ * credential cannot keep a secret member deriving keys as fast as its link carries requests.
+ */
+export const PAIR_KEY_ANSWERS_BURST_MAX: f64 = 256;
+export const PAIR_KEY_ANSWERS_PER_S_MAX: f64 = 64;
 
 const EMPTY = new Uint8Array(0);
 
@@ -127,7 +138,8 @@ export function onPairKeyReq(n: Node, l: Link, m: Member, r: Reader): bool {
   if (!r.ok || r.remaining != 0) return false;
   if (n.auth != AUTH_SECRET) return true;
   let code = PKR_GIVEN;
-  if (l.peerAuth != AUTH_CREDENTIAL) code = PKR_NOT_CREDENTIAL;
+  if (!spendAnswer(n, l)) code = PKR_RATE;
+  else if (l.peerAuth != AUTH_CREDENTIAL) code = PKR_NOT_CREDENTIAL;
   else if (own != l.peerName) code = PKR_NAME;
   else if (peer == l.peerName) code = PKR_SELF;
   else if (n.now >= m.expiresAt) code = PKR_CREDENTIAL_EXPIRED;
@@ -140,6 +152,17 @@ export function onPairKeyReq(n: Node, l: Link, m: Member, r: Reader): bool {
   w.u8(code);
   w.bytes(code == PKR_GIVEN ? pairKey(n.secret, n.scope, epoch, l.peerName, peer) : EMPTY);
   n.outbox.to(l.id);
+  return true;
+}
+
+/** Takes one answer from the link's budget (a token bucket, full when the link is new); false when it is spent. */
+function spendAnswer(n: Node, l: Link): bool {
+  if (l.pairKeyTokens < 0) { l.pairKeyTokens = PAIR_KEY_ANSWERS_BURST_MAX; l.pairKeyRefilledAt = n.now; }
+  const refill = (<f64>(n.now - l.pairKeyRefilledAt) * PAIR_KEY_ANSWERS_PER_S_MAX) / 1000;
+  l.pairKeyTokens = Math.min(PAIR_KEY_ANSWERS_BURST_MAX, l.pairKeyTokens + refill);
+  l.pairKeyRefilledAt = n.now;
+  if (l.pairKeyTokens < 1) return false;
+  l.pairKeyTokens -= 1;
   return true;
 }
 

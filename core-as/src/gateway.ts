@@ -29,7 +29,21 @@ export interface GatewayLimits {
   frameBytesMax: number;
   /** How long a tab has after the upgrade to send its HELLO. */
   helloMs: number;
+  /** PAIR_KEY requests a tab may make at once (a token bucket, full at HELLO): past it, refused `rate_limited`. */
+  pairKeyRequestsBurstMax: number;
+  /** PAIR_KEY requests per second that refill it. */
+  pairKeyRequestsPerSecondMax: number;
 }
+
+/**
+ * A tab asks for one pair key per credential peer and epoch and keeps at most
+ * PAIR_KEYS_CACHED_MAX (256, transport-gateway.ts) of them: a burst that large is legitimate. Each
+ * answer costs the member an HMAC, and the bytes/s bound alone would let one tab ask for about a
+ * hundred thousand a second; past the bucket a request is refused (its link fails no_shared_key
+ * and the redial asks again later), and the tab stays joined.
+ */
+export const PAIR_KEY_REQUESTS_BURST_MAX = 256;
+export const PAIR_KEY_REQUESTS_PER_SECOND_MAX = 64;
 
 export const GATEWAY_LIMITS_DEFAULT: GatewayLimits = {
   channelsMax: 64,
@@ -37,6 +51,8 @@ export const GATEWAY_LIMITS_DEFAULT: GatewayLimits = {
   /** For the default maxFrameBytes; a member's own maxFrameBytes sets it (GatewayHost.linkPayloadMax). */
   frameBytesMax: transportPayloadMax(MAX_FRAME_BYTES_DEFAULT) + GATEWAY_HEADER_BYTES,
   helloMs: 5000,
+  pairKeyRequestsBurstMax: PAIR_KEY_REQUESTS_BURST_MAX,
+  pairKeyRequestsPerSecondMax: PAIR_KEY_REQUESTS_PER_SECOND_MAX,
 };
 
 export interface GatewayOptions {
@@ -63,9 +79,9 @@ export type GatewayDialRefusal = 'bad_address' | 'not_a_member';
  * Why a tab's PAIR_KEY is refused (the PAIR_KEY_REFUSED payload; the tab's link then fails with
  * no_shared_key): the tab holds no credential, asks for its own name, or for an epoch its
  * credential does not reach (past its expiry, or already over); or the renewed credential it
- * presents is refused.
+ * presents is refused; or it asked for more than its bucket allows (`rate_limited`, GatewayLimits).
  */
-export type PairKeyRefusal = 'not_credential' | 'self' | 'epoch' | CredentialRefusal;
+export type PairKeyRefusal = 'not_credential' | 'self' | 'epoch' | 'rate_limited' | CredentialRefusal;
 
 export type GatewayCutReason = 'limit_channels' | 'limit_rate' | 'limit_frame' | 'protocol';
 export type GatewayRefusal = 'origin' | 'auth' | 'hello' | 'unknown_tab' | 'limit_channels' | CredentialRefusal;
@@ -134,6 +150,9 @@ interface Tab {
   nextInbound: number;
   tokens: number;
   refilledMs: number;
+  /** Its PAIR_KEY budget (pairKeyRequestsBurstMax at most) and when it was last refilled. */
+  pairKeyTokens: number;
+  pairKeyRefilledMs: number;
   helloTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -198,7 +217,8 @@ export class Gateway {
   acceptTab(socket: GatewaySocket, origin: string): GatewaySocketEvents {
     const tab: Tab = {
       id: tabId(), socket, origin, joined: false, checking: false, gone: false, member: '', expiresAtMs: 0, channels: new Map(), nextInbound: 2,
-      tokens: this.limits.bytesPerSecondMax, refilledMs: this.now(), helloTimer: undefined,
+      tokens: this.limits.bytesPerSecondMax, refilledMs: this.now(),
+      pairKeyTokens: this.limits.pairKeyRequestsBurstMax, pairKeyRefilledMs: this.now(), helloTimer: undefined,
     };
     tab.helloTimer = setTimeout(() => { if (!tab.joined) this.refuse(tab, 'hello'); }, this.limits.helloMs);
     (tab.helloTimer as { unref?: () => void }).unref?.();
@@ -311,6 +331,7 @@ export class Gateway {
     if (!q) { this.cut(tab, 'protocol'); return; }
     const refuse = (reason: PairKeyRefusal) => { if (!tab.gone) tab.socket.send(this.out.text(GW_PAIR_KEY_REFUSED, request, reason)); };
     const secret = this.secret;
+    if (!this.spendPairKey(tab)) { refuse('rate_limited'); return; }
     if (tab.member === '' || secret === undefined) { refuse('not_credential'); return; }
     if (q.peer === tab.member) { refuse('self'); return; }
     this.verifierKey ??= credentialVerifierKey(secret);
@@ -376,6 +397,17 @@ export class Gateway {
     tab.refilledMs = now;
     tab.tokens -= n;
     return tab.tokens >= 0;
+  }
+
+  /** The PAIR_KEY bucket: refills pairKeyRequestsPerSecondMax per second up to pairKeyRequestsBurstMax. */
+  private spendPairKey(tab: Tab): boolean {
+    const now = this.now();
+    const { pairKeyRequestsBurstMax: max, pairKeyRequestsPerSecondMax: perS } = this.limits;
+    tab.pairKeyTokens = Math.min(max, tab.pairKeyTokens + ((now - tab.pairKeyRefilledMs) * perS) / 1000);
+    tab.pairKeyRefilledMs = now;
+    if (tab.pairKeyTokens < 1) return false;
+    tab.pairKeyTokens -= 1;
+    return true;
   }
 
   private refuse(tab: Tab, reason: GatewayRefusal): void {

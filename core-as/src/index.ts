@@ -35,7 +35,7 @@ export { checkAdvertise, advertisedAddress } from './advertise.js';
 export { systemLookup, externalIpv4Addresses, type Lookup } from './system-net.js';
 export { fromEnv, parseHostPort, ENV_VARIABLES, type EnvOptions } from './env.js';
 export {
-  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
+  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, PAIR_KEY_REQUESTS_BURST_MAX, PAIR_KEY_REQUESTS_PER_SECOND_MAX, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
   type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal, type GatewayDialRefusal, type PairKeyRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';

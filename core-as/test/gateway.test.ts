@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   Gateway, GatewayEncoder, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_PAIR_KEY, GW_PAIR_KEY_GIVEN, GW_PAIR_KEY_REFUSED, GW_WELCOME,
-  gatewayText, readGatewayMessage,
+  PAIR_KEY_REQUESTS_BURST_MAX, PAIR_KEY_REQUESTS_PER_SECOND_MAX, gatewayText, readGatewayMessage,
   type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocketEvents,
 } from '@trellis/core';
 
@@ -192,6 +192,30 @@ describe('gateway', () => {
     // a request that does not decode breaks the framing
     t.send(GW_PAIR_KEY, 11, '{"peer":""}');
     expect(t.sock.closed).toEqual({ code: 4400, reason: 'protocol' });
+  });
+
+  it('pair keys: a tab past its request bucket is refused rate_limited and stays joined; the bucket refills by the second', async () => {
+    const { tab, advance } = setup({}, 's3cret');
+    const t = tab({ mode: 'credential', token: token('s3cret', 'demo', 'tab-a', [], 1000 + 150_000) }, 'tab-a');
+    await until(() => t.sock.sent.length > 0);
+    const answers = () => t.sock.messages().filter((m) => m.op === GW_PAIR_KEY_GIVEN || m.op === GW_PAIR_KEY_REFUSED);
+    const refusedRate = () => answers().filter((m) => m.op === GW_PAIR_KEY_REFUSED && gatewayText(m.payload) === 'rate_limited').map((m) => m.channel);
+    const burst = PAIR_KEY_REQUESTS_BURST_MAX + 10;
+    for (let i = 1; i <= burst; i++) t.send(GW_PAIR_KEY, i, JSON.stringify({ peer: `tab-p${i}`, epoch: 0 }));
+    await until(() => answers().length === burst);
+    // the burst is answered with keys, the requests after it are refused (at once, no HMAC)
+    expect(answers().filter((m) => m.op === GW_PAIR_KEY_GIVEN)).toHaveLength(PAIR_KEY_REQUESTS_BURST_MAX);
+    expect(refusedRate()).toEqual(Array.from({ length: 10 }, (_, i) => PAIR_KEY_REQUESTS_BURST_MAX + 1 + i));
+    expect(t.sock.closed).toBeUndefined();
+    // one second later, PAIR_KEY_REQUESTS_PER_SECOND_MAX more are given
+    advance(1000);
+    const more = PAIR_KEY_REQUESTS_PER_SECOND_MAX + 1;
+    for (let i = 0; i < more; i++) t.send(GW_PAIR_KEY, 1000 + i, JSON.stringify({ peer: 'tab-b', epoch: 0 }));
+    await until(() => answers().length === burst + more);
+    const later = answers().slice(burst);
+    expect(later.filter((m) => m.op === GW_PAIR_KEY_GIVEN).map((m) => Buffer.from(m.payload).toString('hex'))).toEqual(Array(PAIR_KEY_REQUESTS_PER_SECOND_MAX).fill(pairKeyHex('s3cret', 'demo', 0, 'tab-a', 'tab-b')));
+    expect(refusedRate().at(-1)).toBe(1000 + PAIR_KEY_REQUESTS_PER_SECOND_MAX);
+    expect(t.sock.closed).toBeUndefined();
   });
 
   it('pair keys: a tab without a credential gets none', async () => {
