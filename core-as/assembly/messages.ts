@@ -244,6 +244,7 @@ export function onMessage(n: Node, from: Member, link: u32, r: Reader): bool {
 }
 
 function receiveGroup(n: Node, from: Member, g: InGroup): void {
+  if (olderRoute(n, g.id, from.name, from.inc, g.gen)) return;
   const at = n.locals.find(g.id);
   const c: LocalChild | null = at >= 0 ? n.locals.valueAt(at) : null;
   let lastDelivered: u64 = 0;
@@ -257,6 +258,22 @@ function receiveGroup(n: Node, from: Member, g: InGroup): void {
     return;
   }
   if (lastDelivered > 0) answer(n, from.name, g.id, ACK_DELIVERED, lastDelivered, g.round);
+}
+
+/**
+ * A group of a route older than one this child already took from the same sender incarnation
+ * (generations only grow, and a route is dropped only once all its messages settled): a copy
+ * that came late over another link (a retired duplicate), delivered or given up already.
+ * Nothing waits for its answer.
+ */
+function olderRoute(n: Node, id: string, sender: string, inc: u64, gen: u64): bool {
+  const mat = n.msgs.marks.find(id);
+  if (mat < 0) return false;
+  const marks = n.msgs.marks.valueAt(mat);
+  const at = marks.senders.find(sender);
+  if (at < 0) return false;
+  const mark = marks.senders.valueAt(at);
+  return mark.inc == inc && gen < mark.gen;
 }
 
 /** One message for a local child: delivered (or a duplicate of one delivered), or WAIT. */
