@@ -430,7 +430,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_SYNC_REQ: ok = onSyncReq(n, l.id, r); break;
     case MSG_DELTA: ok = onDelta(n, l.id, r); break;
     case MSG_SYNC_LIVE: ok = onSyncLive(n, r); break;
-    case MSG_ACK: ok = onAck(n, r); break;
+    case MSG_ACK: ok = onAck(n, m, r); break;
     case MSG_CLAIMS: ok = onClaims(n, m, l.id, r); break;
     case MSG_CLAIMS_REQ: ok = onClaimsReq(n, l.id, r); break;
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
