@@ -6,7 +6,8 @@ import { describe, it, expect } from 'vitest';
 import type { CoreEvent } from '@trellis/core';
 import type { World } from '../src/sim/world.js';
 import { decodeFrame, encodeFrame, MSG_LEASE_WAIT, TAG_BYTES } from '../src/protocol.js';
-import { cluster, settled } from './support.js';
+import { runSeed, formatViolation } from '../src/sim/run.js';
+import { cluster, settled, sweepSeeds, wasmModule } from './support.js';
 
 const IDS = Array.from({ length: 40 }, (_, i) => `q${i}`);
 /** Children take this long to stop, so a lost member's children still run well after its cut. */
@@ -78,4 +79,26 @@ describe('LEASE_WAIT (frame 29)', () => {
       expect(encodeFrame(d)).toEqual(f.subarray(0, f.length - TAG_BYTES));
     }
   });
+});
+
+describe('simulator: seeds that found a { quorum: N } problem (--quorum; docs/SIMULATOR.md "Quorum mode")', () => {
+  it.each([
+    [1263, { quorum: true }, 'a leaving node that loses its quorum stops its children at once (no handoff first)'],
+    [1102, { quorum: true }, 'a start ACK counts with the quorum judged at the end of its step, not one that still counted a member whose silence ran out'],
+    [268, { quorum: true }, 'an ACK held while the quorum was lost does not count once its holder is gone'],
+    [192, { quorum: true }, 'the same, another schedule'],
+    [46, { quorum: 3, nodes: 4 }, 'the same, with a fixed quorum of 3 of 4 nodes'],
+  ] as const)('seed %i %o: %s', (seed, options) => {
+    const r = runSeed(wasmModule, seed, options);
+    expect(r.violations.length ? formatViolation(r) : '').toBe('');
+  }, 60_000);
+});
+
+describe('simulator: the random workload and faults in quorum mode (--quorum)', () => {
+  it('seeds 1..40: every invariant holds (no id on two nodes at any step, nothing acknowledged without a quorum)', () => {
+    const { failures, marked } = sweepSeeds(40, { quorum: true }, /\*\* \d+ nodes.*, quorum \d/);
+    expect(failures).toBe('');
+    // Seeds of more than 2 nodes run in quorum mode (the others stay 'available').
+    expect(marked).toBeGreaterThan(20);
+  }, 300_000);
 });
