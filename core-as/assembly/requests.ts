@@ -143,11 +143,11 @@ export function settleAcks(n: Node): void {
     n.ackedAwaitingQuorum = [];
     for (let i = 0; i < ws.length; i++) {
       const wt = ws[i];
-      // Its holder is lost (while the quorum was, or in this step) or leaves (it keeps nothing):
-      // only this node may hold the op now. It waits for another ACK (asked for at once)
-      // instead of being acknowledged on a copy that goes.
+      // Its holder was lost (while the quorum was, or in this step): only this node holds the
+      // op now. It waits for another ACK (asked for at once) instead of being acknowledged on a
+      // lost copy.
       const by = wt.ackedBy;
-      if (by != null && (!n.members.is(by) || by.leaving)) {
+      if (by != null && !n.members.is(by)) {
         wt.ackedBy = null;
         wt.since = n.now;
         n.ackWaits.set(wt.dot, wt);
