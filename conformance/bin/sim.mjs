@@ -9,7 +9,9 @@
 //          --tail N (with --trace: only the last N matching lines, printed at the end);
 //          the world: by default clock, overlap rules and retries on, idle links and cordons off;
 //          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons --groups and --no-<model>
-//          add or leave out one; --majority runs every node with partition 'majority'.
+//          add or leave out one; --majority runs every node with partition 'majority';
+//          --quorum [N] every node with partition { quorum: N } (no N: a majority of the first
+//          nodes, in seeds of more than 2 nodes).
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.
 import { readFileSync } from 'node:fs';
 import { testingWasmUrl } from '@trellis/core/testing';
@@ -45,6 +47,8 @@ if (effects !== undefined) options.effects = effects;
 if (argv.includes('--harsh')) options.harsh = true;
 if (argv.includes('--gentle')) options.harsh = false;
 if (argv.includes('--majority')) options.majority = true;
+const quorumOpt = optional('quorum');
+if (quorumOpt !== undefined) options.quorum = quorumOpt === true ? true : Number(quorumOpt);
 for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks'], ['cordons', 'cordons'], ['groups', 'groups']]) {
   if (argv.includes(`--${flag}`)) options[key] = true;
   if (argv.includes(`--no-${flag}`)) options[key] = false;

@@ -67,6 +67,8 @@ export const LAYOUTS: Record<number, Layout> = {
   [MSG.TERM_CHECK]: ['u64', { list: ['str', 'u64'] }],
   // per terminate: that counter, then the adds of the id the sender holds: name, incarnation, counter
   [MSG.TERM_COVER]: [{ list: ['u64', { list: ['str', 'u64', 'u64'] }] }],
+  // partition { quorum: N }: the sender's remaining lease wait (ms) for a lost member
+  [29]: ['u32'],
   // a credential member asks a secret member: its own name (checked against the link's), the peer, the epoch
   [30]: ['str', 'str', 'u64'],
   // the answer: peer, epoch, code (0 given, 1 not_credential, 2 name, 3 self, 4 epoch, 5 credential_expired), key (32 bytes, or empty)
@@ -79,6 +81,8 @@ export const LAYOUTS: Record<number, Layout> = {
 export const MSG_RENEW = 22;
 /** ROSTER (partition 'majority'): outside MSG because the codec's capture runs no majority-mode node (sim-majority.test.ts decodes it). */
 export const MSG_ROSTER = 23;
+/** LEASE_WAIT (partition { quorum: N }, lease-wait.ts): outside MSG because the codec's capture runs no quorum-mode node (sim-quorum-lease.test.ts decodes it). */
+export const MSG_LEASE_WAIT = 29;
 /** PAIR_KEY_REQ / PAIR_KEY (a credential member's pair key from a secret member, pair-key-relay.ts): the codec's capture adds two credential members for them. */
 export const MSG_PAIR_KEY_REQ = 30;
 export const MSG_PAIR_KEY = 31;

@@ -7,7 +7,7 @@ import { resolveOptions, InvalidOptionError, type CoreEvent } from '@trellis/cor
 import { World, QUORUM_MAJORITY, type SimNode } from '../src/sim/world.js';
 import { runSeed, formatViolation } from '../src/sim/run.js';
 import { decodeFrame, encodeFrame, MSG_ROSTER, TAG_BYTES } from '../src/protocol.js';
-import { wasmModule, NAMES } from './support.js';
+import { wasmModule, NAMES, sweepSeeds } from './support.js';
 
 const secret = new TextEncoder().encode('majority');
 const IDS = Array.from({ length: 20 }, (_, i) => `m${i}`);
@@ -171,13 +171,8 @@ describe('simulator: seeds that found a majority-mode problem (docs/SIMULATOR.md
 
 describe("simulator: the random workload and faults in majority mode (--majority)", () => {
   it('seeds 1..60: every invariant holds (no id on two nodes at any step, rosters agree at quiescence)', () => {
-    const failures: string[] = [];
-    let majoritySeen = 0;
-    for (let s = 1; s <= 60; s++) {
-      const r = runSeed(wasmModule, s, { majority: true, onTrace: (l) => { if (l.includes(', majority')) majoritySeen++; } });
-      if (r.violations.length) failures.push(formatViolation(r));
-    }
-    expect(failures.join('\n\n')).toBe('');
-    expect(majoritySeen).toBe(60);
+    const { failures, marked } = sweepSeeds(60, { majority: true }, /, majority/);
+    expect(failures).toBe('');
+    expect(marked).toBe(60);
   }, 300_000);
 });

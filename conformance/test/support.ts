@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { testingWasmUrl } from '@trellis/core/testing';
 import { World, type NodeOptions } from '../src/sim/world.js';
+import { runSeed, formatViolation, type SimOptions } from '../src/sim/run.js';
 
 export const wasmBytes: Uint8Array = readFileSync(process.env.TRELLIS_WASM ?? testingWasmUrl);
 export const wasmModule = new WebAssembly.Module(wasmBytes);
@@ -40,4 +41,15 @@ export function watchOverlap(w: World): { overlaps: string[] } {
 
 export function runnerOf(w: World, id: string): string | undefined {
   return w.runningIds().get(id)?.[0];
+}
+
+/** Seeds 1..count with `options`: their violations, readable, and how many trace lines matched `marker` (the mode each seed ran in). */
+export function sweepSeeds(count: number, options: SimOptions, marker: RegExp): { failures: string; marked: number } {
+  const failures: string[] = [];
+  let marked = 0;
+  for (let s = 1; s <= count; s++) {
+    const r = runSeed(wasmModule, s, { ...options, onTrace: (l) => { if (marker.test(l)) marked++; } });
+    if (r.violations.length) failures.push(formatViolation(r));
+  }
+  return { failures: failures.join('\n\n'), marked };
 }

@@ -46,6 +46,7 @@ export const MSG_ROSTER: u8 = 23;     // majority mode: whom the quorum counts, 
 export const MSG_TERM_CHECK: u8 = 24;  // do you hold my remove of this id, and which adds of it? (terminates.ts)
 export const MSG_TERM_COVER: u8 = 25;  // I hold that remove, and these adds of the id
 export const MSG_SYNC_LIVE: u8 = 28;  // anti-entropy: my context and live dots within dot ranges (sync-live.ts)
+export const MSG_LEASE_WAIT: u8 = 29; // quorum mode { quorum: N }: how long I still start nothing for a lost member's lease (lease-wait.ts)
 export const MSG_PAIR_KEY_REQ: u8 = 30; // a credential member asks a secret member for a pair key (pair-key-relay.ts)
 export const MSG_PAIR_KEY: u8 = 31;     // the answer: the key, or why not
 export const MSG_LINK_RETIRE: u8 = 34; // this duplicate link carries nothing more from me (link-retire.ts)

@@ -11,6 +11,7 @@
 // - A member lost without a BYE may still run children until it has seen its own quorum go and
 //   stopped them: that is at most takeoverWaitMs after the last frame we had from it. A node
 //   with quorum starts nothing new until then (`takeoverAt`); children it runs keep running.
+//   Members that link to it later are told that wait and keep it too (lease-wait.ts).
 // - A closed link makes its member stale at once: a member that takes us for dead closes the
 //   link, and if it still reached us over a one-way path we would count it fresh for ever while
 //   it takes our children over. (A one-way path that also swallows the close is outside the
@@ -21,7 +22,8 @@
 import { Node } from './node';
 import { Member } from './model';
 import { namedButUnlinked, namedWindowMs } from './dials';
-import { majorityMode, rosterCounts, rosterHasSelf, rosterQuorum, rosterAdmit, rosterLeaseWaitGrew } from './roster';
+import { majorityMode, rosterCounts, rosterHasSelf, rosterQuorum, rosterAdmit } from './roster';
+import { leaseWaitGrew } from './lease-wait';
 import {
   STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
 } from './limits';
@@ -83,7 +85,7 @@ export function leaseLost(n: Node, m: Member, reason: string): void {
   if (at <= n.takeoverAt) return;
   n.takeoverAt = at;
   n.takeoverPending = true;
-  rosterLeaseWaitGrew(n);
+  leaseWaitGrew(n);
 }
 
 /**

@@ -33,6 +33,7 @@ import { leaseLost } from './lease';
 import { sendCordonsTo, sendMemberStateTo } from './cordon';
 import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
+import { sendLeaseWaitTo } from './lease-wait';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -135,6 +136,7 @@ function afterConnect(n: Node, m: Member, link: u32): void {
   writeMembers(n);
   n.outbox.to(link);
   sendRosterTo(n, link);
+  sendLeaseWaitTo(n, link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
   sendCordonsTo(n, link);
   handoffsOnConnect(n, m, link);

@@ -162,5 +162,8 @@ export class LocalChild {
 export class Waiter {
   /** When the op was sent for acknowledgement (ms): a wait older than a sync interval is asked again. */
   since: i64 = 0;
+  /** A start's dot, and (quorum mode, acknowledged while waiting for the quorum) the member that holds it. */
+  dot: u64 = 0;
+  ackedBy: Member | null = null;
   constructor(public req: u32, public id: string, public start: bool, public wait: u8) {}
 }

@@ -24,12 +24,13 @@
 //   cordon.ts       cordon, drain, weights: who takes new placements, a drained member's releases
 //   outbox.ts       the one way a frame is sent (fragments.ts splits and reassembles)
 //   handoff.ts      a moving child's state to its new owner; checkpoints to the next in line
-//   lease.ts        the quorum lease; roster.ts whom it counts in majority mode
+//   lease.ts        the quorum lease (lease-wait.ts: its wait, told to members that link);
+//                   roster.ts whom it counts in majority mode
 
 import { Reader, Writer } from './io';
 import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
-  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_SYNC_LIVE,
+  MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_LEASE_WAIT, MSG_SYNC_LIVE,
   MSG_TERM_CHECK, MSG_TERM_COVER,
   MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE,
 } from './codec';
@@ -66,6 +67,7 @@ import {
 } from './membership';
 import { evaluateQuorum, takeoverDue, takeoverFire } from './lease';
 import { Roster, rosterInit, onRoster, flushRoster } from './roster';
+import { onLeaseWait, flushLeaseWait } from './lease-wait';
 import { onDigest, onSyncReq, onDelta, flushDelta, syncFire } from './sync';
 import { onSyncLive } from './sync-live';
 import { ClaimTable, onClaims, onClaimsReq, flushClaims } from './claims';
@@ -142,6 +144,8 @@ export class Node {
   quorumHeld: bool = false;
   takeoverAt: i64 = -1;
   takeoverPending: bool = false;
+  /** { quorum: N }: the wait grew in this step; LEASE_WAIT goes to every member (lease-wait.ts). */
+  leaseWaitChanged: bool = false;
   /** A start was held back for a node a member named; at this time that stops counting (0: none). */
   meshHeldUntil: i64 = 0;
   /** Majority mode: whom the lease counts (roster.ts). */
@@ -345,6 +349,7 @@ export class Node {
     flushCordons(this);
     flushRoster(this);
     flushMembers(this);
+    flushLeaseWait(this);
     this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
@@ -434,7 +439,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_SYNC_REQ: ok = onSyncReq(n, a.id, r); break;
     case MSG_DELTA: ok = onDelta(n, a.id, r); break;
     case MSG_SYNC_LIVE: ok = onSyncLive(n, r); break;
-    case MSG_ACK: ok = onAck(n, r); break;
+    case MSG_ACK: ok = onAck(n, m, r); break;
     case MSG_CLAIMS: ok = onClaims(n, m, a.id, r); break;
     case MSG_CLAIMS_REQ: ok = onClaimsReq(n, a.id, r); break;
     case MSG_LEAVING: ok = onLeaving(n, m, r); break;
@@ -449,6 +454,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
     case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     case MSG_ROSTER: ok = onRoster(n, m, r); break;
+    case MSG_LEASE_WAIT: ok = onLeaseWait(n, r); break;
     case MSG_TERM_CHECK: ok = onTermCheck(n, m, a.id, r); break;
     case MSG_TERM_COVER: ok = onTermCover(n, m, r); break;
     case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, a, m, r); break;

@@ -103,7 +103,9 @@ function reconcileEntry(n: Node, id: string, h: u32, e: Entry | null, ready: boo
   const mine = !n.leaving && !n.left && quorum && ownerOf(n, id, spec.kind) == n.name;
   if (c != null) {
     if (!mine) {
-      stopOrHandOff(n, c, n.leaving || n.left ? WHY_LEAVING : !quorum ? WHY_QUORUM : WHY_MOVED);
+      // A lost quorum stops at once, also on a leaving node: a handoff would keep the child
+      // running for as long as its state takes, past the lease the others wait out.
+      stopOrHandOff(n, c, !quorum ? WHY_QUORUM : n.leaving || n.left ? WHY_LEAVING : WHY_MOVED);
     } else if (!c.spec.sameAs(spec)) {
       // Terminated and started again with another spec while this instance ran (e.g. across
       // a partition): replace it.

@@ -6,7 +6,7 @@
 // of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
 // ack survives only as long as this node), and so does a node in 'majority' mode whose roster is
 // itself alone (it is the whole cluster); in quorum mode it never does, and an ACK counts only
-// while the node holds its quorum. An identical repeated start is a new op of the same spec and
+// while the node holds its quorum, as judged at the end of the step the ACK came in. An identical repeated start is a new op of the same spec and
 // waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
 // somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
 // at the child.
@@ -18,7 +18,7 @@ import {
 } from './boundary';
 import { NAME_BYTES_MAX, WIRE_ITEMS_MAX } from './limits';
 import { Node } from './node';
-import { Waiter } from './model';
+import { Member, Waiter } from './model';
 import { readSpecFromApi } from './spec';
 import { dotKey, dotCounterFits } from './crdt';
 import { fxReply, fxEvent } from './effects';
@@ -88,6 +88,7 @@ export function checkLeft(n: Node): void {
 /** A local op's dot waits for a peer's ACK (or for the end of the step, alone: settleAcks). */
 function awaitAck(n: Node, dot: u64, wt: Waiter): void {
   wt.since = n.now;
+  wt.dot = dot;
   n.ackWaits.set(dot, wt);
   n.pendingDelta.acks.push(dot);
 }
@@ -96,7 +97,7 @@ function awaitAck(n: Node, dot: u64, wt: Waiter): void {
  * ACK: dots a peer now holds; ours among them answer their requests. Read whole first (nothing
  * kept), then applied: a frame that does not decode acknowledges nothing.
  */
-export function onAck(n: Node, r: Reader): bool {
+export function onAck(n: Node, m: Member, r: Reader): bool {
   const start = r.pos;
   const count = r.count(WIRE_ITEMS_MAX, 20);
   for (let i = 0; i < count; i++) { r.skipStr(NAME_BYTES_MAX); r.u64(); r.u64(); }
@@ -114,8 +115,10 @@ export function onAck(n: Node, r: Reader): bool {
     if (n.ackWaits.has(k)) {
       const wt = n.ackWaits.get(k);
       n.ackWaits.delete(k);
-      if (quorumOk(n)) acked(n, wt);
-      else n.ackedAwaitingQuorum.push(wt);
+      // In quorum mode only the quorum judged at the end of this step counts: one judged at the
+      // last step may still count a member whose silence ran out since (settleAcks).
+      if (n.cfg.quorum == 0 && quorumOk(n)) acked(n, wt);
+      else { wt.ackedBy = m; n.ackedAwaitingQuorum.push(wt); }
     }
   }
   return true;
@@ -131,14 +134,28 @@ function acked(n: Node, wt: Waiter): void {
 
 /**
  * End of step (after the quorum is evaluated): ops a peer holds are acknowledged once this node
- * holds its quorum; alone at the end of a step in 'available' mode or alone in its roster (not merely between a
+ * holds its quorum, if that peer is still a member; alone at the end of a step in 'available' mode or alone in its roster (not merely between a
  * member going and another coming in one step), every waiting op is acknowledged.
  */
 export function settleAcks(n: Node): void {
   if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
     const ws = n.ackedAwaitingQuorum;
     n.ackedAwaitingQuorum = [];
-    for (let i = 0; i < ws.length; i++) acked(n, ws[i]);
+    for (let i = 0; i < ws.length; i++) {
+      const wt = ws[i];
+      // Its holder was lost (while the quorum was, or in this step): only this node holds the
+      // op now. It waits for another ACK (asked for at once) instead of being acknowledged on a
+      // lost copy.
+      const by = wt.ackedBy;
+      if (by != null && !n.members.is(by)) {
+        wt.ackedBy = null;
+        wt.since = n.now;
+        n.ackWaits.set(wt.dot, wt);
+        n.pendingDelta.acks.push(wt.dot);
+        continue;
+      }
+      acked(n, wt);
+    }
   }
   const alone = (n.cfg.quorum == 0 || aloneInRoster(n)) && n.members.count == 0;
   if (!alone || n.ackWaits.size == 0) {

@@ -27,6 +27,7 @@ import { NAME_BYTES_MAX, ROSTER_NAMES_MAX } from './limits';
 import { xxh64String, mix64 } from './hash';
 import { Node } from './node';
 import { Member } from './model';
+import { leaseWaitOwed, leaseWaitHeard } from './lease-wait';
 
 /** partition: 'majority' in the init config's u32 quorum field (read as i32: -1): N follows the roster. */
 export const QUORUM_MAJORITY: u32 = 4294967295;
@@ -166,16 +167,13 @@ export function sendRosterTo(n: Node, link: u32): void {
 
 // ---- ROSTER: u32 leaseWaitMs, list<str name, u64 incarnation, u8 left> ----------------------
 // leaseWaitMs: how long the sender still starts nothing new for a lost member's lease
-// (lease.ts takeoverAt, relative: clocks differ). A node that joins, or that never linked to
-// the lost member, cannot know that member's lease otherwise and would start its children at
-// once. Sent on connect (before the claims, so before the receiver is ready) and again whenever
-// the sender's wait grows (leaseLost).
+// (lease-wait.ts: majority mode's carrier of it). Sent on connect (before the claims, so
+// before the receiver is ready) and again whenever the sender's wait grows (leaseLost).
 
 function writeRoster(n: Node): void {
   const es = n.roster.entries.values();
   const w = n.outbox.frame(MSG_ROSTER);
-  const wait = n.takeoverPending && n.takeoverAt > n.now ? n.takeoverAt - n.now : 0;
-  w.u32(<u32>min<i64>(wait, <i64>u32.MAX_VALUE));
+  w.u32(leaseWaitOwed(n));
   w.u32(<u32>es.length);
   for (let i = 0; i < es.length; i++) { w.str(es[i].name); w.u64(es[i].inc); w.u8(es[i].left ? 1 : 0); }
 }
@@ -206,13 +204,8 @@ export function onRoster(n: Node, m: Member, r: Reader): bool {
   m.rosterSeen = true;
   m.rosterDigest = digest;
   // A member still waits out a lost member's lease: so do we, from now (a later end: safe).
-  if (wait > 0 && n.now + wait > n.takeoverAt) { n.takeoverAt = n.now + wait; n.takeoverPending = true; }
+  leaseWaitHeard(n, wait);
   return true;
-}
-
-/** A lost member's lease grew our wait (lease.ts leaseLost): every member hears of it. */
-export function rosterLeaseWaitGrew(n: Node): void {
-  if (majorityMode(n)) n.roster.changed = true;
 }
 
 function mergeEntry(n: Node, name: string, inc: u64, left: bool): void {

@@ -60,6 +60,12 @@ export interface SimOptions {
    * as without it). Restarted nodes get seeds: one restarted without would found a second cluster.
    */
   majority?: boolean;
+  /**
+   * partition: { quorum: N } on every node (CLI --quorum [N]): N given, or true for what the seed
+   * may draw by itself, a majority of the first nodes (floor(nodes / 2) + 1), in every seed of more
+   * than 2 nodes (smaller ones stay 'available'). The workload and faults are drawn as without it.
+   */
+  quorum?: number | true;
 }
 
 type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean; groups: boolean };
@@ -147,7 +153,8 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   // partition: { quorum: N } in some seeds (a majority of the first nodes), 'available' otherwise.
   const drawn = nNodes > 2 && rng.chance(0.2) ? Math.floor(nNodes / 2) + 1 : 0;
   const majority = o.majority === true;
-  const quorum = majority ? 0 : drawn;
+  const forced = o.quorum === true ? (nNodes > 2 ? Math.floor(nNodes / 2) + 1 : 0) : o.quorum;
+  const quorum = majority ? 0 : forced ?? drawn;
   const ledger = newLedger();
   const checker = new Checker(w, ledger);
   checker.quorum = quorum;
@@ -584,6 +591,7 @@ export function replayCommand(seed: number, o: SimOptions = {}): string {
   if (o.harsh === true) parts.push('--harsh');
   if (o.harsh === false) parts.push('--gentle');
   if (o.majority) parts.push('--majority');
+  if (o.quorum !== undefined) parts.push(o.quorum === true ? '--quorum' : `--quorum ${o.quorum}`);
   const base = harshModels({ harsh: o.harsh });
   const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons'], ['groups', 'groups']];
   for (const [k, flag] of flags) {
