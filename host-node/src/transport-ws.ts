@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { NodeGateway } from './gateway-ws.js';
 import type { HttpRoute } from '@trellis/core/metrics';
 import {
-  DIAL_TIMEOUT_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, tlsReason, transportPayloadMax,
+  DIAL_TIMEOUT_MS, SHUTDOWN_DRAIN_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, tlsReason, transportPayloadMax,
   type DialFailure, type GatewayOptions, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
@@ -256,7 +256,7 @@ export class WsTransport implements Transport {
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     await Promise.all(all.map((ws) => new Promise<void>((resolve) => {
       if (ws.readyState === WebSocket.CLOSED) return resolve();
-      const t = setTimeout(() => { ws.terminate(); resolve(); }, 1000);
+      const t = setTimeout(() => { ws.terminate(); resolve(); }, SHUTDOWN_DRAIN_MS);
       ws.once('close', () => { clearTimeout(t); resolve(); });
     })));
     this.unlisten?.();
