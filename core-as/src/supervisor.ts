@@ -630,6 +630,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
   async kill(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    this.afterStep?.(); // a stop waiting for its peers (peersClosed) ends with it
     this.a.clock.clearTimer();
     this.viewKeeper.stop();
     clearInterval(this.seedTimer);
