@@ -6,10 +6,17 @@ import { describe, it, expect } from 'vitest';
 import { allSupport, type Cluster, type ClusterDriver } from '../src/drivers/cluster.js';
 import { waitUntil, type Member } from '../src/drivers/member-api.js';
 import { clusterPerTest, formed, FAILURE_MS } from './scenario-cluster.js';
+import { placementOf } from '../bench/placement-reference.mjs';
 
 /** How often the checkpointing counters count (and checkpoint), and how many times. */
 const CHECKPOINT_EVERY_MS = 20;
 const CHECKPOINTS = 10;
+/** The payload of the large states handed over on a graceful leave (the handoff bench's size). */
+const LARGE_STATE_BYTES = 1 << 20;
+/** How long the receivers stay frozen after the leaver's BYE: past SHUTDOWN_DRAIN_MS, within BYE_READ_WAIT_MS. */
+const PAUSED_WINDOW_MS = 1500;
+/** failureTimeoutMs of that scenario: the frozen members are not taken for dead meanwhile. */
+const PAUSED_FAILURE_MS = 5000;
 
 interface Up { n0: number; source?: 'handoff' | 'checkpoint'; from?: string; version?: number }
 
@@ -73,6 +80,45 @@ export function stateScenarios(driver: ClusterDriver): void {
       await waitUntil(() => c.settled(all, ['a']), 20000, 'handed over to a');
       await waitUntil(() => onB.every((id) => reports<Up>(a, id, 'up').length > 0), 10000, 'counters up on a');
       handedOver(b, a, onB);
+      expect(c.overlaps()).toEqual([]);
+    });
+
+    it('a member that joined and leaves gracefully hands over 1 MiB states before it exits (no handoff_failed)', async () => {
+      // Silence long enough for the pause below, not taken for a failure.
+      const c = make({ failureTimeoutMs: PAUSED_FAILURE_MS });
+      const [a] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      // Ids the documented placement gives to j once it joins (they move there, then back).
+      const owner = placementOf(['a', 'b', 'j'].map((name) => ({ name, weight: 1, kinds: ['counter'] })));
+      const ids = Array.from({ length: 64 }, (_, i) => `big-${i}`).filter((id) => owner(id, 'counter') === 'j').slice(0, 3);
+      await Promise.all(ids.map((id) => a.startChild({ id, kind: 'counter', args: { bytes: LARGE_STATE_BYTES, everyMs: 50 } }, { wait: 'running' })));
+      const j = await c.add({ name: 'j' });
+      await formed(c, 3);
+      await waitUntil(() => c.settled(ids, ['j']), 20000, 'moved to j');
+      await waitUntil(() => ids.every((id) => reports(j, id, 'up').length > 0), 10000, 'counters up on j');
+      // The members that take the states over are frozen while j leaves: its last frames wait in
+      // the kernel's buffers. j must not end (and its sockets close) before they have read them.
+      const others = c.alive().filter((m) => m !== j);
+      for (const m of others) m.pause();
+      let ended = false;
+      const stopped = j.stop().then(() => { ended = true; });
+      try {
+        await waitUntil(() => j.events.some(({ event: e }) => e.type === 'left'), 10000, 'j said BYE');
+        // An observation window (nothing may happen in it): longer than a transport's own drain.
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, PAUSED_WINDOW_MS))]);
+        expect(ended, 'j ended while the members it handed its states to had not read them').toBe(false);
+      } finally {
+        for (const m of others) m.resume();
+      }
+      await stopped;
+      await waitUntil(() => c.settled(ids, ['a', 'b']), 20000, 'handed back to a and b');
+      const after = await runners(c, ids);
+      for (const m of others) {
+        const moved = ids.filter((id) => after.get(id) === m.name);
+        await waitUntil(() => moved.every((id) => reports(m, id, 'up').length > 0), 10000, `counters up on ${m.name}`);
+        handedOver(j, m, moved);
+        for (const id of moved) expect(reports<{ bytes: number }>(m, id, 'up').at(-1)!.bytes, `${id} carried its payload`).toBeGreaterThan(LARGE_STATE_BYTES);
+      }
       expect(c.overlaps()).toEqual([]);
     });
 

@@ -119,7 +119,8 @@ export function forgetOtherAddresses(n: Node, name: string, address: string): vo
 
 /** An address worth dialing now or later: not in flight, not us, not a connected member. */
 function waiting(n: Node, d: DialState): bool {
-  if (d.inFlight || d.self) return false;
+  // A node that said BYE dials nobody: a peer that closed its link on the BYE would take it back as a member.
+  if (d.inFlight || d.self || n.left) return false;
   return !(d.name.length && n.members.has(d.name) && n.members.get(d.name).link != 0);
 }
 

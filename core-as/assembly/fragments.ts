@@ -6,7 +6,7 @@
 import { Reader, Writer } from './io';
 import { beginFrame, endFrame, checkFrame, MSG_FRAGMENT } from './codec';
 import { FERR_MALFORMED, FERR_OVERSIZED, FERR_UNEXPECTED } from './boundary';
-import { FRAGMENT_BYTES, FRAME_HEADER_BYTES, FRAGMENT_OVERHEAD_BYTES, MESSAGE_BYTES_MAX } from './limits';
+import { FRAGMENT_BYTES, FRAME_HEADER_BYTES, FRAGMENT_OVERHEAD_BYTES, MESSAGE_BYTES_MAX, REASSEMBLY_PRESIZE_BYTES_MAX } from './limits';
 import { Node, onMemberFrame } from './node';
 import { Link } from './model';
 import { fxSend } from './effects';
@@ -32,12 +32,23 @@ export function sendFragmented(l: Link, w: Writer): void {
   }
 }
 
+/**
+ * The first fragment starts with the message's own header, whose length sizes the buffer once:
+ * a 1 MiB state then costs one allocation, not five (doubling from two fragments) and the copies
+ * between them. A length past REASSEMBLY_PRESIZE_BYTES_MAX (or none) grows as the fragments come.
+ */
+function reassemblyBytes(r: Reader): i32 {
+  if (r.remaining < FRAME_HEADER_BYTES) return FRAGMENT_BYTES * 2;
+  const declared = <i64>load<u32>(r.ptr + <usize>r.pos + 4) + FRAME_HEADER_BYTES;
+  return declared <= <i64>REASSEMBLY_PRESIZE_BYTES_MAX ? max(<i32>declared, FRAGMENT_BYTES * 2) : FRAGMENT_BYTES * 2;
+}
+
 export function onFragment(n: Node, l: Link, r: Reader, reassembled: bool): void {
   if (reassembled) { reject(n, l, FERR_UNEXPECTED); return; }
   const more = r.u8();
   if (!r.ok) { reject(n, l, FERR_MALFORMED); return; }
   let buf = l.reasm;
-  if (buf == null) { buf = new Writer(FRAGMENT_BYTES * 2); l.reasm = buf; }
+  if (buf == null) { buf = new Writer(reassemblyBytes(r)); l.reasm = buf; }
   if (buf.len + r.remaining > MESSAGE_BYTES_MAX) { l.reasm = null; reject(n, l, FERR_OVERSIZED); return; }
   buf.raw(r.ptr + <usize>r.pos, r.remaining);
   if (more != 0) return;

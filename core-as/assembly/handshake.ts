@@ -66,6 +66,7 @@ function refuseLink(n: Node, id: u32, address: string, code: i32): void {
 
 /** A new link: refused past the pending limit or once our credential expired, else our HELLO goes out. */
 export function onLinkOpened(n: Node, l: Link): bool {
+  if (n.left) { fxClose(l.id, 'left'); return false; } // see closeHandshakesLeft
   if (n.auth == AUTH_CREDENTIAL && n.ownCredentialExpired) { refuseLink(n, l.id, l.address, FERR_CREDENTIAL_EXPIRED); return false; }
   if (!l.outbound && pendingInbound(n) >= n.maxPendingLinks) { refuseLink(n, l.id, l.address, FERR_PENDING_LIMIT); return false; }
   n.links.set(l.id, l);
@@ -280,6 +281,21 @@ export function stalledHandshakesDue(n: Node): i64 {
     if (ls[i].pending) { const t = ls[i].openedAt + n.cfg.failureTimeoutMs + 1; if (t < at) at = t; }
   }
   return at;
+}
+
+/**
+ * After our BYE: links still in their handshake are closed, and new ones refused (onLinkOpened).
+ * A stopping node waits for its members to close their links on the BYE; a peer that dialed it
+ * meanwhile (a member's gossip still names it) would take it for a member that is not leaving.
+ */
+export function closeHandshakesLeft(n: Node): void {
+  const ls = n.links.values();
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    if (!l.pending) continue;
+    n.links.delete(l.id);
+    fxClose(l.id, 'left');
+  }
 }
 
 export function closeStalledHandshakes(n: Node): void {

@@ -29,6 +29,12 @@ if (FRAME_DEFAULT_BYTES < FRAME_FLOOR_BYTES) ERROR('the default frame limit must
 /** A logical message reassembled from fragments may be at most this large. */
 export const MESSAGE_BYTES_MAX: i32 = 256 << 20;
 if (MESSAGE_BYTES_MAX < FRAME_DEFAULT_BYTES) ERROR('a reassembled message may be larger than any one frame, never smaller');
+/**
+ * A reassembly buffer is sized at once from the message's declared length up to this much (a
+ * member's first fragment can make us allocate no more); a larger message grows as it arrives.
+ */
+export const REASSEMBLY_PRESIZE_BYTES_MAX: i32 = 16 << 20;
+if (REASSEMBLY_PRESIZE_BYTES_MAX > MESSAGE_BYTES_MAX) ERROR('presizing must not exceed what reassembly accepts');
 
 // ---- fields (bytes of UTF-8, or counts) ----------------------------------------------------
 export const NAME_BYTES_MAX: i32 = 256;

@@ -36,6 +36,10 @@ export function writeQuery(n: Node, kind: i32, w: Writer): void {
     w.u32(running); w.u32(moving); w.u32(<u32>n.memberCount());
     // The lease: held (always in 'available' mode), and the roster's names present (majority mode, else 0).
     w.bool(quorumOk(n)); w.u32(majorityMode(n) ? <u32>n.roster.present : 0);
+    // Members whose link is open: after BYE each closes it once it has read everything before (a stop waits for that).
+    let linked: u32 = 0;
+    for (let i = 0, end = n.memberCount(); i < end; i++) if (n.memberAt(i).link != 0) linked++;
+    w.u32(linked);
   }
 }
 

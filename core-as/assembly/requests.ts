@@ -27,6 +27,7 @@ import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
 import { awaitCover, takeCoveredTerminates } from './terminates';
+import { closeHandshakesLeft } from './handshake';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -80,6 +81,7 @@ export function checkLeft(n: Node): void {
   if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0) return;
   n.outbox.emptyToAll(n.members, MSG_BYE);
   n.left = true;
+  closeHandshakesLeft(n);
   for (let i = 0; i < n.leaveReqs.length; i++) fxReply(n.leaveReqs[i], R_OK, '', '');
   n.leaveReqs = [];
   fxEvent(OE_LEFT, n.name, '', '', '', <f64>n.inc, 0);

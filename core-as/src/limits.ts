@@ -65,9 +65,16 @@ export const STEP_YIELD_MS = 4;
 export const DIAL_TIMEOUT_MS = 5000;
 /**
  * A transport shutting down waits at most this long for the bytes it still queues to reach the
- * OS: the last frames of a graceful leave (a moving child's state, BYE) are not cut off.
+ * OS (or for a closing handshake). Reaching the OS alone does not deliver them: a graceful stop
+ * first waits for its members to read its BYE (BYE_READ_WAIT_MS).
  */
 export const SHUTDOWN_DRAIN_MS = 1000;
+/**
+ * A graceful stop, after its BYE, waits at most this long for every member to close its link
+ * (each does once it has read the BYE): reaching the OS is not enough, since a socket closed
+ * before its peer read everything may be reset, and the reset drops what the kernel held.
+ */
+export const BYE_READ_WAIT_MS = 3000;
 
 /** Most characters of a close reason a transport sends (the WebSocket close frame allows 123 bytes). */
 export const CLOSE_REASON_CHARS_MAX = 120;

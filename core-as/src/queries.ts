@@ -30,6 +30,8 @@ export interface NodeInfo {
   quorum: boolean;
   /** partition 'majority': the names in this node's roster that have not left (its N is roster / 2 + 1); 0 in the other modes. */
   roster: number;
+  /** Other members with an open link (after this node's BYE, each closes it once it has read the BYE). */
+  linked: number;
 }
 export interface SpecView { id: string; kind: string; args: string; restart: number; shutdownMs: number; maxRestarts: number; periodMs: number; failed: boolean; groups: string[] }
 
@@ -80,7 +82,7 @@ export function readCounters(r: OutReader): Record<RejectReason, number> {
 }
 
 export function readInfo(r: OutReader): NodeInfo {
-  return { name: r.str(), incarnation: r.u64(), ready: r.u8() === 1, leaving: r.u8() === 1, left: r.u8() === 1, desired: r.u32(), local: r.u32(), notReadyReason: r.str(), running: r.u32(), transitioning: r.u32(), peers: r.u32(), quorum: r.u8() === 1, roster: r.u32() };
+  return { name: r.str(), incarnation: r.u64(), ready: r.u8() === 1, leaving: r.u8() === 1, left: r.u8() === 1, desired: r.u32(), local: r.u32(), notReadyReason: r.str(), running: r.u32(), transitioning: r.u32(), peers: r.u32(), quorum: r.u8() === 1, roster: r.u32(), linked: r.u32() };
 }
 
 /** The answer to querySpec: u8 found, then the spec fields. */

@@ -6,7 +6,7 @@ import { Core } from './core.js';
 import { GlobalViewKeeper } from './global-view-keeper.js';
 import type { CoreEvent, Effect, ReplyCode } from './effect-reader.js';
 import type { GlobalChildView, LocalChildView, MemberView, NodeInfo, RejectReason } from './queries.js';
-import { NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX, STEP_YIELD_MS } from './limits.js';
+import { BYE_READ_WAIT_MS, NONCE_BYTES, SEEDS_SENT_MAX, STEP_BYTES, STEPS_CHAINED_MAX, STEP_YIELD_MS } from './limits.js';
 import { resolveSeeds, type SeedFailure } from './seeds.js';
 import { advertisedAddress } from './advertise.js';
 import { externalIpv4Addresses, systemLookup, type Lookup } from './system-net.js';
@@ -346,6 +346,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       // Nothing queued: what comes next comes from I/O or a timer, so the budget starts again.
       this.busyMs = 0;
       this.viewKeeper.afterStep();
+      this.afterStep?.();
     }
   }
 
@@ -600,16 +601,36 @@ export class Supervisor extends Emitter<TrellisEvent> {
     this.state = 'stopping';
     try {
       await left;
+      await this.peersClosed(BYE_READ_WAIT_MS);
     } catch {
       /* timed out: close anyway; peers detect the loss */
     }
     await this.kill();
   }
 
+  /** Run after every step that leaves nothing queued (the wait of peersClosed). */
+  private afterStep: (() => void) | undefined;
+
+  /**
+   * After BYE: until every member has closed its link, or `waitMs`. A member closes it once it has
+   * read the BYE, so everything sent before it (a moving child's state) has reached that member.
+   * Closing first would not do: a socket closed with bytes the peer has not read yet, or with
+   * unread bytes of its own, is reset, and a reset drops what the kernel still held for the peer.
+   */
+  private peersClosed(waitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.afterStep = undefined; resolve(); };
+      const timer = setTimeout(done, waitMs);
+      this.afterStep = () => { if (this.state === 'stopped' || this.core.info().linked === 0) done(); };
+      this.afterStep();
+    });
+  }
+
   /** Immediate shutdown without handover (children are stopped at once; peers detect the loss). */
   async kill(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    this.afterStep?.(); // a stop waiting for its peers (peersClosed) ends with it
     this.a.clock.clearTimer();
     this.viewKeeper.stop();
     clearInterval(this.seedTimer);
