@@ -82,9 +82,9 @@ describe(`sync frames at ${N.toLocaleString('en')} children`, () => {
     // with the newcomer's heartbeats stopped for all of it.
     const cost: StepCost = { sliceBytes: 64 * 1024, msPerKiB: 1 };
     w.stepCost = cost;
-    // b's desired entries after each of its steps, and when it sent heartbeats. b has one link: a
-    // newcomer that dials more members while such a backlog is queued handles their HELLO and AUTH
-    // only behind it, and they time it out (docs/SIMULATOR.md, bug 20, open).
+    // b's desired entries after each of its steps, and when it sent heartbeats. b has one link
+    // here; a newcomer that links to three members with such a backlog queued is the case of
+    // sim-handshake-backlog.test.ts (docs/SIMULATOR.md, bug 20).
     const grew: number[] = [];
     const grewAt: number[] = [];
     const beats: number[] = [];

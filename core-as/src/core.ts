@@ -22,6 +22,7 @@ import {
 import { GlobalViewCache } from './global-view.js';
 import { Q_LOCAL, Q_MEMBERS, Q_DIGEST, Q_COUNTERS, Q_INFO, Q_INIT, Q_ROSTER } from './generated/boundary.js';
 import { TICK_RECORD_BYTES } from './limits.js';
+import { InputLanes } from './input-lanes.js';
 
 type InputBuffer = (len: number) => number;
 type Step = (len: number) => number;
@@ -30,8 +31,13 @@ type Query = (kind: number) => number;
 
 export class Core {
   protected readonly x: CoreInstance;
-  /** Events from the network, the runner and time: always handled first. */
-  protected readonly w = new EventWriter();
+  /**
+   * Events from the network, the runner and time, handled before API requests: one lane per
+   * link and one for the rest, shared fairly when a step is cut (input-lanes.ts).
+   */
+  private readonly lanes = new InputLanes();
+  /** The lane of events that belong to no link. */
+  protected readonly w = this.lanes.local;
   /**
    * API requests (startChild, terminateChild, leave), in their own queue: a burst of 100,000
    * starts must not hold back a peer's heartbeat queued behind it, or the peer looks dead.
@@ -81,18 +87,18 @@ export class Core {
 
   init(c: CoreConfig): void { writeInit(this.w, c); }
   tick(nowMs: number): void { writeTick(this.w, nowMs); }
-  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.w, link, outbound, address, nonce); }
+  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.lanes.link(link), link, outbound, address, nonce); }
   /**
    * A frame arrived at `atMs` (the host's clock; omitted: not told, the frame counts when handled).
    * The next step tells the core when each link last had bytes, ahead of the queue (heard.ts).
    */
   frame(link: number, bytes: Uint8Array, atMs?: number): void {
-    writeFrame(this.w, link, bytes);
+    writeFrame(this.lanes.link(link), link, bytes);
     if (atMs !== undefined) this.heard.set(link, atMs);
   }
   /** Links with frames arrived since the last step → when the last one arrived. */
   private readonly heard = new Map<number, number>();
-  linkClosed(link: number): void { writeLinkClosed(this.w, link); }
+  linkClosed(link: number): void { writeLinkClosed(this.lanes.link(link), link); }
   dialFailed(address: string, failure: DialFailure = 'other'): void { writeDialFailed(this.w, address, failure); }
   addSeeds(addresses: readonly string[]): void { writeAddSeeds(this.w, addresses); }
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
@@ -125,7 +131,7 @@ export class Core {
   checkpoint(id: string, epoch: number, version: number, bytes: Uint8Array): void { writeCheckpoint(this.w, id, epoch, version, bytes); }
 
   /** Number of queued event bytes. */
-  get pending(): number { return this.w.queued + this.api.queued; }
+  get pending(): number { return this.lanes.queued + this.api.queued; }
 
   // ---- step ---------------------------------------------------------------------------------
 
@@ -133,11 +139,11 @@ export class Core {
   step(opts: { now?: number; maxBytes?: number } = {}): Effect[] {
     // Cut at a record boundary when a budget is given: the rest stays queued for the next
     // step, so a host can let I/O (heartbeats!) run between slices of a huge batch. Network
-    // and runner events go first; API requests fill what is left of the budget.
+    // and runner events go first, each link's lane its share (input-lanes.ts); API requests
+    // fill what is left of the budget.
     const budget = opts.maxBytes ?? Infinity;
-    const w = this.w, api = this.api;
-    const wEnd = w.cut(budget, true);
-    const wLen = wEnd - w.head;
+    const api = this.api;
+    const wLen = this.lanes.take(budget, true);
     const apiEnd = api.cut(Math.max(0, budget - wLen), wLen === 0);
     const apiLen = apiEnd - api.head;
     // The batch's time goes first, so every event in it is handled at that time.
@@ -150,9 +156,8 @@ export class Core {
     this.refreshViews();
     if (tick) putTick(this.mem, this.view, ptr, opts.now!);
     if (heard) { putHeard(this.mem, this.view, ptr + tick, this.heard); this.heard.clear(); }
-    this.mem.set(w.buf.subarray(w.head, wEnd), ptr + head);
+    this.lanes.copy(this.mem, ptr + head);
     this.mem.set(api.buf.subarray(api.head, apiEnd), ptr + head + wLen);
-    w.consume(wEnd);
     api.consume(apiEnd);
     const outLen = this.stepFn(total);
     if (outLen === 0) return [];

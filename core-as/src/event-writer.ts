@@ -49,6 +49,9 @@ export type WaitMode = 'ack' | 'done';
 const EXIT_CODES: Record<ExitReason, number> = { normal: EXIT_NORMAL, crash: EXIT_CRASH, shutdown: EXIT_SHUTDOWN, killed: EXIT_KILLED };
 const enc = new TextEncoder();
 
+/** Told as each record begins (input-lanes.ts numbers records in their order of arrival). */
+export interface RecordStamp { stamp(): void }
+
 /** A growable little-endian writer for event records. */
 export class EventWriter {
   buf = new Uint8Array(EVENT_BUFFER_BYTES);
@@ -94,7 +97,11 @@ export class EventWriter {
     this.buf = nb;
     this.view = new DataView(nb.buffer);
   }
-  begin(type: number): void { this.u8(type); this.recAt = this.len; this.u32(0); }
+  /** When this writer is one lane of several (input-lanes.ts): told of each record. */
+  stamps: RecordStamp | null = null;
+  begin(type: number): void { if (this.stamps !== null) this.stamps.stamp(); this.u8(type); this.recAt = this.len; this.u32(0); }
+  /** End offset of the record that starts at `at`. */
+  recordEnd(at: number): number { return at + RECORD_HEADER_BYTES + this.view.getUint32(at + 1, true); }
   end(): void { this.view.setUint32(this.recAt, this.len - this.recAt - 4, true); }
   u8(v: number): void { this.reserve(1); this.buf[this.len++] = v; }
   u32(v: number): void { this.reserve(4); this.view.setUint32(this.len, v >>> 0, true); this.len += 4; }

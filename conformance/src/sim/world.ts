@@ -653,11 +653,13 @@ export class World {
       n.stalled = false;
       if (n.paused) return;
       if (!this.stepCost) { this.release(n); return; }
-      // The host runs again: it reads everything that arrived meanwhile, then steps once.
+      // The host runs again: it reads everything that arrived meanwhile, then steps once (a
+      // timer that fired meanwhile asks for a step too, with nothing queued).
       const held = n.held;
       n.held = [];
-      for (const h of held) this.feed(n, h);
-      if (n.alive && n.inc === q.inc && n.core.pending > 0) this.stepNode(n);
+      let due = false;
+      for (const h of held) due = this.feed(n, h) || due;
+      if (n.alive && n.inc === q.inc && (due || n.core.pending > 0)) this.stepNode(n);
       return;
     }
     if (n.paused || n.stalled) { n.held.push(q); return; }
