@@ -52,7 +52,9 @@ describe('a newcomer with a sync backlog links to every member (step-cost model)
     // still had queued then: the handshakes are handled while the backlog is there, not after it.
     const backlogAtUp: number[] = [];
     w.observers.push((_w, n, fx) => {
-      if (n.name === 'b' && fx.some((e) => e.type === 'event' && e.event.type === 'member_up')) backlogAtUp.push(n.core.pending);
+      if (n.name !== 'b') return;
+      // One entry per member up (two links may come up in one step).
+      for (const e of fx) if (e.type === 'event' && e.event.type === 'member_up') backlogAtUp.push(n.core.pending);
     });
     let beatsToAll = false;
     w.observers.push((_w, n, fx) => {

@@ -348,8 +348,10 @@ export class Node {
     flushMessages(this);
     flushCordons(this);
     flushRoster(this);
-    flushMembers(this);
+    // The lease a member still owes goes before the MEMBERS that drops it: a joiner that stops
+    // waiting for the lost member (dials.ts withdrawUnlisted) knows its lease by then.
     flushLeaseWait(this);
+    flushMembers(this);
     this.view.endStep(this);
     checkLeft(this);
     this.scheduleWake();
