@@ -98,6 +98,10 @@ export function messageScenarios(driver: ClusterDriver): void {
       expect(ra.rounds).toBeGreaterThanOrEqual(count);
       expect(ra.ok + rb.ok).toBe(all.length * (ra.rounds + rb.rounds));
       expect((await d.whichChildren('local')).length).toBeGreaterThan(0);
+      // A confirmed send may reach the sender before the receiving member's report of it reaches
+      // the test (a tab batches its reports): wait for every report, then check them.
+      const reported = (id: string, s: string) => (received(c).get(id) ?? []).filter((x) => x.s === s).length;
+      await waitUntil(() => all.every((id) => reported(id, 'a') >= ra.rounds && reported(id, 'b') >= rb.rounds), 15000, 'every message reported');
       const got = received(c);
       let moved = 0;
       for (const id of all) {
