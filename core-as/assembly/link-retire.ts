@@ -38,14 +38,9 @@ export function onLinkRetire(n: Node, l: Link, r: Reader): bool {
     if (l.retiring) closeRetired(n, l);
     return true;
   }
-  if (l.retiring) {
-    // Both sides retired it at once: each answers, and each closes on the other's answer.
-    l.retiring = false;
-    writeRetire(n, l, RETIRE_ANSWER);
-    l.retiring = true;
-  } else {
-    l.peerRetired = true;
-  }
+  // Both sides retired it at once: each answers, and each closes on the other's answer.
+  if (l.retiring) writeRetire(n, l, RETIRE_ANSWER);
+  else l.peerRetired = true;
   return true;
 }
 
