@@ -70,6 +70,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
   const windows = []; // excuse windows in available mode: pauses and link faults
   const openWindows = new Map();
   const requests = [];
+  const procs = []; // every member process, for its event log: { name, proc }
   const inflight = new Map(); // id -> promise
   const pending = new Set(); // fault actions under way (restarts, leaves)
   let skipped = 0;
@@ -95,11 +96,12 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     lives.push(life);
     deaths.delete(proc.pid);
     proc.exited.then(() => { row.exitedAt = now(); life.to ??= deaths.get(proc.pid) ?? row.exitedAt; });
+    procs.push({ name, proc });
     m.proc = proc;
     m.state = 'up';
   }
 
-  const windowOpen = (key, kind, pid) => openWindows.set(key, { kind, pid, from: now() });
+  const windowOpen = (key, kind, pid, pair) => openWindows.set(key, { kind, pid, pair, from: now() });
   const windowClose = (key) => { const w = openWindows.get(key); if (w) { windows.push({ ...w, to: now() }); openWindows.delete(key); } };
 
   async function fault(x) {
@@ -139,11 +141,12 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
         m.state = 'left';
         return;
       case 'cut': case 'blackhole': case 'delay':
-        count(x.kind); windowOpen(`l:${x.a}|${x.b}`, x.kind);
-        proxy.setLink(x.a, x.b, { mode: x.kind, delayMs: x.delayMs });
+        // Keyed by the fault, not the pair: a second fault on a pair may begin before the first heals.
+        count(x.kind); windowOpen(`l:${x.token}`, x.kind, undefined, `${x.a}|${x.b}`);
+        proxy.setLink(x.a, x.b, { mode: x.kind, delayMs: x.delayMs }, x.token);
         return;
       case 'heal':
-        proxy.setLink(x.a, x.b, { mode: 'ok' }); windowClose(`l:${x.a}|${x.b}`);
+        proxy.healLink(x.a, x.b, x.token); windowClose(`l:${x.token}`);
         return;
       default: throw new Error(`unknown action ${x.kind}`);
     }
@@ -215,6 +218,9 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     writeLog(dir, 'faults.jsonl', windows);
     writeLog(dir, 'members.jsonl', spawned);
     writeLog(dir, 'violations.jsonl', result.violations);
+    // What each member process saw (member_up/down with reasons, child events), to read a failure by.
+    for (const { name, proc } of procs) writeLog(dir, `events-${name}-${proc.pid}.jsonl`, proc.events);
+    writeLog(dir, 'proxy.jsonl', proxy.log);
   } finally {
     await Promise.allSettled([...members.values()].map((m) => m.proc && (m.proc.resume(), deadline(m.proc.kill(), EXIT_DEADLINE_MS, 'exit'))));
     // Process children that outlived their member (a bug the checker reports) must not outlive the run.

@@ -46,7 +46,9 @@ export function plan({ seed, durationMs, members, ids }) {
       const a = faults.pick(members);
       const b = faults.pick(members.filter((m) => m !== a));
       const delayMs = kind === 'delay' ? faults.int(...DELAY_MS) : 0;
-      out.push({ at, kind, a, b, delayMs }, { at: at + faults.int(...LINK_FAULT_MS), kind: 'heal', a, b });
+      // The heal names its fault: faults on one pair may overlap, and each heals only itself.
+      const token = `f${out.length}`;
+      out.push({ at, kind, a, b, delayMs, token }, { at: at + faults.int(...LINK_FAULT_MS), kind: 'heal', a, b, token });
       continue;
     }
     const free = members.filter((m) => impairedUntil.get(m) <= at);

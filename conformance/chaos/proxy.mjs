@@ -28,7 +28,11 @@ export class FaultProxy {
     this.accepted = 0;
     this.unidentified = 0;
     this.refused = 0;
+    /** What happened to connections, for reading a failed run: { t, what, key, why }. */
+    this.log = [];
   }
+
+  note(what, key, why) { this.log.push({ t: performance.timeOrigin + performance.now(), what, key, why }); }
 
   /** Opens the listener member `name` advertises; resolves to its port. */
   async listen(name) {
@@ -57,25 +61,57 @@ export class FaultProxy {
       if (!from) continue;
       c.key = pairKey(from, c.to);
       this.unidentified--;
-      if (this.fault(c.key).mode === 'cut') c.destroy();
+      if (this.fault(c.key).mode === 'cut') c.destroy('cut');
     }
   }
 
-  /** Sets the fault between members a and b: { mode: 'ok' | 'cut' | 'blackhole' | 'delay', delayMs }. */
-  setLink(a, b, fault) {
+  /**
+   * Sets a fault between members a and b: { mode: 'ok' | 'cut' | 'blackhole' | 'delay', delayMs }.
+   * Faults on one pair may overlap (a second one set before the first is healed): each has its
+   * `token`, heals on its own (healLink), and the pair suffers the worst of those still set.
+   * Mode 'ok' clears every fault of the pair.
+   */
+  setLink(a, b, fault, token = '') {
     this.identifyAll();
     const key = pairKey(a, b);
-    if (fault.mode === 'ok') this.links.delete(key); else this.links.set(key, fault);
+    if (fault.mode === 'ok') this.links.delete(key);
+    else {
+      if (!this.links.has(key)) this.links.set(key, new Map());
+      this.links.get(key).set(token, fault);
+    }
+    this.applied(key);
+  }
+
+  /** Ends the fault `token` of the pair; the others set on it stay. */
+  healLink(a, b, token = '') {
+    const key = pairKey(a, b);
+    const set = this.links.get(key);
+    if (!set) return;
+    set.delete(token);
+    if (set.size === 0) this.links.delete(key);
+    this.applied(key);
+  }
+
+  /** The pair's connections follow its fault now: cut ones close, held bytes flow on. */
+  applied(key) {
+    const mode = this.fault(key).mode;
     for (const c of [...this.conns]) {
       if (c.key !== key) continue;
-      if (fault.mode === 'cut') c.destroy();
+      if (mode === 'cut') c.destroy('cut');
       else for (const d of c.dirs) d.flush();
     }
   }
 
   healAll() { for (const key of [...this.links.keys()]) { const [a, b] = key.split('|'); this.setLink(a, b, { mode: 'ok' }); } }
 
-  fault(key) { return this.links.get(key) ?? OK; }
+  /** The worst fault set on the pair: cut, then blackhole, then the longest delay. */
+  fault(key) {
+    const set = this.links.get(key);
+    if (!set) return OK;
+    let worst = OK;
+    for (const f of set.values()) if (SEVERITY[f.mode] > SEVERITY[worst.mode] || (f.mode === worst.mode && (f.delayMs ?? 0) > (worst.delayMs ?? 0))) worst = f;
+    return worst;
+  }
 
   accept(to, client) {
     const target = this.listeners.get(to).target;
@@ -85,6 +121,7 @@ export class FaultProxy {
     if (!from) this.unidentified++;
     if (this.conns.size >= CONNECTIONS_MAX || !target || this.fault(key).mode === 'cut') {
       this.refused++;
+      this.note('refused', key, this.conns.size >= CONNECTIONS_MAX ? 'connections_max' : !target ? 'no_target' : 'cut');
       client.resetAndDestroy();
       return;
     }
@@ -108,13 +145,14 @@ export class FaultProxy {
   }
 
   async close() {
-    for (const c of [...this.conns]) c.destroy();
+    for (const c of [...this.conns]) c.destroy('proxy_closed');
     await Promise.all([...this.listeners.values()].map((l) => new Promise((resolve) => l.server.close(resolve))));
     this.listeners.clear();
   }
 }
 
 const OK = { mode: 'ok', delayMs: 0 };
+const SEVERITY = { ok: 0, delay: 1, blackhole: 2, cut: 3 };
 
 /**
  * The inode of the IPv4 loopback socket from local port `port` to `toPort`, from /proc/net/tcp.
@@ -152,14 +190,16 @@ class Connection {
     this.done = false;
     this.dirs = [new Direction(this, client, upstream), new Direction(this, upstream, client)];
     // A refused or reset upstream is passed on as a reset, as if the member's port refused the dial.
-    upstream.on('error', () => { if (!this.done) client.resetAndDestroy(); this.destroy(); });
-    client.on('error', () => this.destroy());
-    for (const s of [client, upstream]) s.on('close', () => this.destroy());
+    upstream.on('error', (e) => { if (!this.done) client.resetAndDestroy(); this.destroy(`upstream_${e.code ?? 'error'}`); });
+    client.on('error', (e) => this.destroy(`client_${e.code ?? 'error'}`));
+    client.on('close', () => this.destroy('client_closed'));
+    upstream.on('close', () => this.destroy('upstream_closed'));
   }
 
-  destroy() {
+  destroy(why) {
     if (this.done) return;
     this.done = true;
+    this.proxy.note('closed', this.key, why);
     this.proxy.conns.delete(this);
     for (const d of this.dirs) d.clear();
     this.client.destroy();
@@ -186,7 +226,7 @@ class Direction {
     this.lastDue = due;
     this.queue.push({ due, buf });
     this.held += buf.length;
-    if (this.held > HELD_BYTES_MAX) { this.conn.destroy(); return; }
+    if (this.held > HELD_BYTES_MAX) { this.conn.destroy('held_bytes_max'); return; }
     this.flush();
   }
 

@@ -103,6 +103,29 @@ describe('chaos fault proxy', () => {
     expect(await roundTrip(await dial(port), 'back', 2000)).toBeDefined();
   });
 
+  it('overlapping faults on one pair heal one by one: the pair stays cut until its last cut heals', async () => {
+    // The harness once keyed a pair's fault by the pair: a second fault before the first heal
+    // replaced the first, and the first heal ended both, so the checker's excuse windows were
+    // wrong (a real partition reported as an overlap on a planned move).
+    const port = await setup();
+    const s = await dial(port);
+    const closed = new Promise((r) => s.once('close', r));
+    proxy.setLink('a', 'b', { mode: 'cut' }, 'first');
+    proxy.setLink('a', 'b', { mode: 'delay', delayMs: 100 }, 'second');
+    await closed;
+    expect(proxy.fault('a|b').mode).toBe('cut');
+    proxy.healLink('a', 'b', 'second');
+    expect(proxy.fault('a|b').mode).toBe('cut');
+    proxy.setLink('a', 'b', { mode: 'blackhole' }, 'third');
+    proxy.healLink('a', 'b', 'first');
+    expect(proxy.fault('a|b').mode).toBe('blackhole');
+    const late = roundTrip(await dial(port), 'held', 3000);
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.healLink('a', 'b', 'third');
+    expect(proxy.fault('a|b').mode).toBe('ok');
+    expect(await late).toBeGreaterThanOrEqual(190);
+  });
+
   it('close() leaves no connection and no timer behind', async () => {
     const s = await dial(await setup());
     proxy.setLink('a', 'b', { mode: 'delay', delayMs: 10_000 });

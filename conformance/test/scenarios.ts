@@ -218,5 +218,24 @@ export function scenarios(driver: ClusterDriver): void {
         await a.waitEvent((e) => e.type === 'child_exited' && e.id === `${kind}-ok` && e.reason === 'shutdown', 10000, `${kind} graceful stop`);
       }
     });
+
+    // A worker or a process takes tens of ms to boot: a terminate acknowledged meanwhile must
+    // keep the function from running at all (it once ran after the stop, with an aborted signal
+    // it never heard of, until it was killed at shutdownMs: a start after an acknowledged terminate).
+    it('a terminate that reaches an isolated child while it is still starting: its function never runs', async () => {
+      const c = make();
+      const a = await c.add({ name: 'a' });
+      const kinds = allSupport(driver, 1, 'process') ? ['isolated', 'forked'] : ['isolated'];
+      for (const kind of kinds) {
+        const id = `${kind}-early`;
+        await a.startChild({ id, kind, args: { announce: true }, shutdownMs: 5000 });
+        await a.terminateChild(id);
+        const acked = performance.timeOrigin + performance.now();
+        const exit = await a.waitEvent((e) => e.type === 'child_exited' && e.id === id, 10000, `${id} stopped`);
+        expect(exit.event.reason).toBe('shutdown');
+        const ups = a.events.filter(({ event: e }) => e.type === 'child_event' && e.id === id && e.name === 'up');
+        expect(ups.filter(({ event: e }) => (e.data as { t: number }).t > acked)).toEqual([]);
+      }
+    });
   });
 }

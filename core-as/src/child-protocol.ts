@@ -73,6 +73,14 @@ export function runChildEntry(port: ChildPort): void {
       port.done();
       return;
     }
+    // Stopped while it was still starting (the stop came before 'start', or during the import):
+    // its function must not run at all. The node has already told the cluster it stopped it, and
+    // a function handed an aborted signal would wait for an 'abort' event that never comes.
+    if (abort.signal.aborted) {
+      port.post({ t: 'exit', reason: 'normal' });
+      port.done();
+      return;
+    }
     let result: unknown;
     try {
       const ctx = {

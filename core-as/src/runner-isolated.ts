@@ -35,7 +35,9 @@ export class IsolatedRunner {
       c.finished = true;
       if (c.timer) clearTimeout(c.timer);
       if (this.children.get(id) === c) this.children.delete(id);
-      if (!c.started) c.h.startFailed(id, epoch, error ?? { name: 'StartError', message: `child ${id} ended before it started (${reason})` });
+      // Stopped before it started: the stop took effect (its function never ran), not a failed start.
+      if (!c.started && c.stopping) c.h.exited(id, epoch, c.killed ? 'killed' : 'shutdown');
+      else if (!c.started) c.h.startFailed(id, epoch, error ?? { name: 'StartError', message: `child ${id} ended before it started (${reason})` });
       else c.h.exited(id, epoch, reason, error);
       try { c.handle.kill(); } catch { /* already gone */ }
     };
