@@ -1,8 +1,10 @@
 // Dials: which addresses this node wants a link to, and when it tries them.
 //
 // An address comes from the seeds, from MEMBERS gossip, or from a member we lost the link to.
-// A dial in flight waits for its link to open or for the host's dial_failed; a failure (or a
-// link that dies in its handshake) backs off exponentially with jitter. An address is
+// A dial in flight waits for its link to come up (its handshake done) or for the host's
+// dial_failed; a failure (or a link that dies in its handshake) backs off exponentially with
+// jitter. A dial is not repeated while its link is in its handshake: the second link would only
+// be a duplicate to retire (link-retire.ts). An address is
 // `resolved` once reached or failed once, so it stops holding back readiness; our own address
 // (found when the peer turns out to be us) is never dialed again.
 

@@ -75,7 +75,7 @@ export class MemberTable {
 
 export function memberUp(n: Node, l: Link): void {
   const name = l.peerName;
-  if (l.outbound && n.dials.has(l.address)) dialReached(n, l.address, name);
+  if (l.outbound && n.dials.has(l.address)) { dialReached(n, l.address, name); n.dials.get(l.address).inFlight = false; }
   n.members.noteIncarnation(name, l.peerInc);
   if (n.members.has(name)) {
     const m = n.members.get(name);

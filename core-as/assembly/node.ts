@@ -278,7 +278,7 @@ export class Node {
 
   linkOpened(id: u32, outbound: bool, address: string, nonce: Uint8Array): void {
     if (this.links.has(id)) return;
-    if (outbound && this.dials.has(address)) this.dials.get(address).inFlight = false;
+    // The dial stays in flight through the handshake (dials.ts): it ends when the link is up or closes.
     const l = new Link(id, outbound, address, nonce, this.now);
     if (!onLinkOpened(this, l) && outbound && this.dials.has(address)) this.dials.failed(this, this.dials.get(address));
   }
