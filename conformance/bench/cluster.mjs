@@ -43,6 +43,9 @@ function lastFirst(c, on, since, match) {
   return last;
 }
 
+/** How a step's end was seen (cluster-steps.mjs untilOnOwners): by whom, and when the harness had read it. */
+const seen = (r, t0) => ({ endedBy: r.endedBy, observedMs: r.observedAt - t0 });
+
 async function globalView(m) {
   const first = (await m.call('timeGlobal')).ms;
   let best = first, n = 0;
@@ -64,8 +67,9 @@ async function run(n, prefix, full) {
     // start: startMany sent → every id runs exactly once on its owner
     const t0 = Date.now();
     await a.call('startMany', ids.map((id) => ({ id, kind: KIND })));
-    const { at: before } = await untilOnOwners(c, ids, 'all running once on their owners', members3);
-    emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', Date.now() - t0, 'ms', { children: n });
+    const started = await untilOnOwners(c, ids, 'all running once on their owners', members3);
+    const before = started.at;
+    emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', started.endAt - t0, 'ms', { children: n, ...seen(started, t0) });
 
     const g = await globalView(a);
     if (g.n !== n) throw new Error(`global view lists ${g.n} children, expected ${n}`);
@@ -94,12 +98,13 @@ async function run(n, prefix, full) {
     const t1 = Date.now();
     const d = await c.add({ name: 'n4' });
     await d.call('quiet', true);
-    const { at: after, members: joined } = await untilOnOwners(c, ids, 'every child on its owner among 4 members', members4);
-    const joinMs = Date.now() - t1;
+    const rebalanced = await untilOnOwners(c, ids, 'every child on its owner among 4 members', members4);
+    const { at: after, members: joined } = rebalanced;
+    const joinMs = rebalanced.endAt - t1;
     const moved = ids.filter((id) => before.get(id)[0] !== after.get(id)[0]);
     const owners4 = ownersOf(joined, ids);
     const ownersChanged = ids.filter((_, i) => owners3[i] !== owners4[i]).length;
-    emit('join_rebalance_10k_ms', joinMs, 'ms', { lastMovedUpMs: Math.round(lastUp(c, moved, ['n4'], t1) - t1) });
+    emit('join_rebalance_10k_ms', joinMs, 'ms', { lastMovedUpMs: Math.round(lastUp(c, moved, ['n4'], t1) - t1), ...seen(rebalanced, t1) });
     emit('join_moved_ids', moved.length, 'ids', { ideal: n / 4, ownersChanged, movedNotToNewcomer: moved.filter((id) => after.get(id)[0] !== 'n4').length });
     emit('join_overlap_ids', c.overlaps().length, 'ids');
 
@@ -111,10 +116,10 @@ async function run(n, prefix, full) {
     ownersOf(members3After, ids);
     const t2 = Date.now();
     await victim.kill();
-    await untilOnOwners(c, ids, 'failover', members3After);
-    const killMs = Date.now() - t2;
+    const failedOver = await untilOnOwners(c, ids, 'failover', members3After);
+    const killMs = failedOver.endAt - t2;
     emit('kill_failover_ms', killMs, 'ms', {
-      failureTimeoutMs: FAILURE_MS, orphans: orphans.length,
+      failureTimeoutMs: FAILURE_MS, orphans: orphans.length, ...seen(failedOver, t2),
       // the survivors saw the link close (they redial at once), and found the member gone (the redial refused)
       redialMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'dialing' && e.address === victim.address) - t2),
       downMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2),

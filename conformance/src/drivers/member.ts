@@ -3,6 +3,7 @@
 //   stdin : {"id":1,"op":"startChild","args":[spec, opts]}
 //   stdout: {"type":"ready",...} | {"type":"event","event":...,"t":ms} | {"type":"reply","id":1,"ok":true,"result":...}
 import { createInterface } from 'node:readline';
+import { ViewWait, upMembersKey, viewHolds, type ViewMemberRow } from './view-wait.js';
 
 interface Command { id: number; op: string; args: unknown[] }
 
@@ -37,11 +38,34 @@ async function main(): Promise<void> {
   // Loop and step statistics for the benchmarks' diagnosis: the longest core step and the longest
   // gap between two 20 ms loop probes (how long I/O, heartbeats included, waited at worst).
   const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
-  sup.onStepSeconds = (s: number) => { const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++; };
+  // awaitView's wait (view-wait.ts): looked at on the microtask after each core step, once the
+  // step's effects (the child starts and stops it asked for) were carried out.
+  let viewWait: { wait: ViewWait; answer: (r: unknown) => void; timer: ReturnType<typeof setTimeout> } | undefined;
+  let viewLookQueued = false;
+  sup.onStepSeconds = (s: number) => {
+    const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++;
+    if (viewWait && !viewLookQueued) { viewLookQueued = true; queueMicrotask(lookAtView); }
+  };
   let probe = performance.now();
   setInterval(() => { const now = performance.now(); const lag = now - probe - 20; probe = now; if (lag > diag.lagMaxMs) diag.lagMaxMs = lag; if (lag > 250) diag.lagsOver250++; }, 20).unref();
   send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
   const runningIds = () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id);
+  const pollAnswer = (expect: number) => {
+    const i = sup.stats();
+    const counts = { running: i.running, busy: i.transitioning, desired: i.desired };
+    return { counts, members: sup.members(), ids: viewHolds(i.running, i.transitioning, expect) ? runningIds() : null };
+  };
+  const upKey = () => upMembersKey(sup.members() as ViewMemberRow[]);
+  function lookAtView(): void {
+    viewLookQueued = false;
+    const w = viewWait;
+    if (!w || (w.wait.since !== undefined && w.wait.broken)) return;
+    const i = sup.stats();
+    if (w.wait.observe(i.running, i.transitioning, upKey, Date.now())) {
+      clearTimeout(w.timer);
+      w.answer({ ...pollAnswer(w.wait.share), at: w.wait.since });
+    }
+  }
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
     terminateChild: (id: string, o: unknown) => sup.terminateChild(id, o),
@@ -66,10 +90,25 @@ async function main(): Promise<void> {
     localIds: () => runningIds(),
     // A bench poll in one answer (cluster-steps.mjs): counts, members, and the running ids when
     // this member runs `expect` children and none is starting or stopping (else null: not there yet).
-    pollView: (expect: number) => {
+    pollView: (expect: number) => pollAnswer(expect),
+    // The same answer, given by the member as soon as its view meets pollView's condition for
+    // `expect` (`at`: its Date.now() then), or at `deadlineMs` with `at: null`. It keeps watching
+    // until viewHeld, which says whether the condition and the up members held ever since.
+    awaitView: (expect: number, deadlineMs: number) => new Promise((resolve) => {
+      if (viewWait) { clearTimeout(viewWait.timer); viewWait.answer({ ...pollAnswer(viewWait.wait.share), at: null }); }
+      const w = { wait: new ViewWait(expect), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs) };
+      viewWait = w;
+      lookAtView();
+    }),
+    viewHeld: () => {
+      const w = viewWait;
+      viewWait = undefined;
+      if (!w || w.wait.since === undefined) return false;
+      clearTimeout(w.timer);
+      // One last look now, as the steps since the last one may not have been looked at yet.
       const i = sup.stats();
-      const counts = { running: i.running, busy: i.transitioning, desired: i.desired };
-      return { counts, members: sup.members(), ids: i.running === expect && i.transitioning === 0 ? runningIds() : null };
+      w.wait.observe(i.running, i.transitioning, upKey, Date.now());
+      return w.wait.held;
     },
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
