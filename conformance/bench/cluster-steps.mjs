@@ -148,29 +148,36 @@ async function onOwnersByMembers(c, ids, expected) {
   let got;
   try {
     got = await Promise.all(ms.map((m) => m.call('awaitView', share.get(m.name) ?? 0, MEMBER_WAIT_MS)));
-  } catch {
+  } catch (e) {
     await Promise.all(ms.map((m) => m.call('viewHeld').catch(() => false)));
-    return undefined;
+    return { why: `awaitView failed: ${e.message}` };
   }
-  const r = got.every((g) => g.at !== null) ? await judgeViews(c, ms, got, ids, expected) : { why: 'a member did not see its share' };
+  const late = ms.filter((_, i) => got[i].at === null).map((m) => m.name);
+  const r = late.length ? { why: `${late.join(', ')} did not see its share within ${MEMBER_WAIT_MS} ms` } : await judgeViews(c, ms, got, ids, expected);
   const observedAt = Date.now();
   const held = await Promise.all(ms.map((m) => m.call('viewHeld').catch(() => false)));
-  if (r.at === undefined || !held.every(Boolean)) return undefined;
-  return { ...r, endAt: Math.max(...got.map((g) => g.at)), observedAt, endedBy: 'members' };
+  if (r.at === undefined) return r;
+  const broke = ms.filter((_, i) => !held[i]).map((m) => m.name);
+  if (broke.length) return { why: `the view of ${broke.join(', ')} changed after it was judged` };
+  const atOf = Object.fromEntries(ms.map((m, i) => [m.name, got[i].at]));
+  return { ...r, endAt: Math.max(...got.map((g) => g.at)), observedAt, endedBy: 'members', atOf };
 }
 
 /**
  * Waits until onOwners holds. Returns { at, members, endAt, observedAt, endedBy }: `endAt` is
- * when the condition held (the latest member `at`, with `expected`), `observedAt` when the harness
- * had read and judged it (both Date.now() ms); `endedBy` 'members', or 'poll' when the members'
- * answers did not pass the judge (or there is no `expected`) and the step was polled every
- * POLL_MS until it held (then endAt = observedAt, the time of the poll that passed).
+ * when the condition held (the latest member `at`, with `expected`; `atOf` has each member's),
+ * `observedAt` when the harness had read and judged it (both Date.now() ms); `endedBy` 'members',
+ * or 'poll' when the members' answers did not pass (`membersWhy` says why) or there is no
+ * `expected`, and the step was polled every POLL_MS until it held (then endAt = observedAt, the
+ * time of the poll that passed).
  */
 export async function untilOnOwners(c, ids, what, expected) {
   const t0 = Date.now();
+  let membersWhy;
   if (expected) {
     const byMembers = await onOwnersByMembers(c, ids, expected);
-    if (byMembers) return byMembers;
+    if (byMembers.at !== undefined) return byMembers;
+    membersWhy = byMembers.why;
   }
   let r = null;
   try {
@@ -179,5 +186,5 @@ export async function untilOnOwners(c, ids, what, expected) {
     throw new Error(`${e.message}; last check: ${r?.why}`);
   }
   const observedAt = Date.now();
-  return { ...r, endAt: observedAt, observedAt, endedBy: 'poll' };
+  return { ...r, endAt: observedAt, observedAt, endedBy: 'poll', membersWhy };
 }

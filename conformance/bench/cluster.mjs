@@ -44,7 +44,10 @@ function lastFirst(c, on, since, match) {
 }
 
 /** How a step's end was seen (cluster-steps.mjs untilOnOwners): by whom, and when the harness had read it. */
-const seen = (r, t0) => ({ endedBy: r.endedBy, observedMs: r.observedAt - t0 });
+const seen = (r, t0) => ({
+  endedBy: r.endedBy, observedMs: r.observedAt - t0,
+  ...(r.atOf ? { membersAtMs: Object.fromEntries(Object.entries(r.atOf).map(([k, v]) => [k, v - t0])) } : { membersWhy: r.membersWhy?.slice(0, 300) }),
+});
 
 async function globalView(m) {
   const first = (await m.call('timeGlobal')).ms;
@@ -113,7 +116,8 @@ async function run(n, prefix, full) {
     const orphans = ids.filter((id) => after.get(id)[0] === victim.name);
     const survivors = c.alive().filter((m) => m !== victim).map((m) => m.name);
     const members3After = members4.filter((m) => m.name !== victim.name);
-    ownersOf(members3After, ids);
+    const ownersAfter = ownersOf(members3After, ids);
+    const orphanOwners = ids.flatMap((id, i) => (after.get(id)[0] === victim.name ? [ownersAfter[i]] : []));
     const t2 = Date.now();
     await victim.kill();
     const failedOver = await untilOnOwners(c, ids, 'failover', members3After);
@@ -124,6 +128,9 @@ async function run(n, prefix, full) {
       redialMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'dialing' && e.address === victim.address) - t2),
       downMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2),
       lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2),
+      // per survivor: its member_down of the victim, and the last of its orphans up (each orphan has one owner among the survivors)
+      downOnMs: Object.fromEntries(survivors.map((s) => [s, Math.round(lastFirst(c, [s], t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2)])),
+      lastOrphanUpOnMs: Object.fromEntries(survivors.map((s) => [s, Math.round(lastUp(c, orphans.filter((_, i) => orphanOwners[i] === s), [s], t2) - t2)])),
     });
   } finally {
     await c.close();
