@@ -1,6 +1,8 @@
-// Where a cluster bench step ends, checked from outside the members (cluster.mjs, dashboard.mjs):
+// Where a cluster bench step ends, judged outside the members (cluster.mjs, dashboard.mjs):
 // which ids each member runs (its local view) against the owners that the documented placement,
-// computed here in plain JS over the membership every member reports, gives them.
+// computed here in plain JS over the membership every member reports, gives them. When it ended:
+// the latest time at which a member saw its own part hold (member op awaitView), or, failing
+// that, the poll that found it.
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { placementOf } from './placement-reference.mjs';
 

@@ -1,8 +1,9 @@
 // Cluster benchmark (npm run bench -- cluster [--host node|bun]): a loopback cluster of real
 // processes with inline children, the same steps as the Horde and Pogo runs in docs/BENCHMARKS.md.
-// Prints one JSON object per line. Where a step ends is checked from outside the members: which
-// ids each member runs (its local view) against the owners that the documented placement,
-// computed here in plain JS over the membership every member reports, gives them.
+// Prints one JSON object per line. Where a step ends is judged outside the members: which ids
+// each member runs (its local view) against the owners that the documented placement, computed
+// here in plain JS over the membership every member reports, gives them; when it ended is the
+// moment the members saw their part of it (cluster-steps.mjs untilOnOwners).
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { KIND, agreedMembers, ownersOf, untilOnOwners } from './cluster-steps.mjs';
