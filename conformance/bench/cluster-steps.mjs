@@ -162,7 +162,8 @@ async function onOwnersByMembers(c, ids, expected) {
   const broke = ms.filter((_, i) => !held[i]).map((m) => m.name);
   if (broke.length) return { why: `the view of ${broke.join(', ')} changed after it was judged` };
   const atOf = Object.fromEntries(ms.map((m, i) => [m.name, got[i].at]));
-  return { ...r, endAt: Math.max(...got.map((g) => g.at)), observedAt, endedBy: 'members', atOf };
+  const beforeOf = Object.fromEntries(ms.map((m, i) => [m.name, got[i].before]));
+  return { ...r, endAt: Math.max(...got.map((g) => g.at)), observedAt, endedBy: 'members', atOf, beforeOf };
 }
 
 /**

@@ -47,7 +47,11 @@ function lastFirst(c, on, since, match) {
 /** How a step's end was seen (cluster-steps.mjs untilOnOwners): by whom, and when the harness had read it. */
 const seen = (r, t0) => ({
   endedBy: r.endedBy, observedMs: r.observedAt - t0,
-  ...(r.atOf ? { membersAtMs: Object.fromEntries(Object.entries(r.atOf).map(([k, v]) => [k, v - t0])) } : { membersWhy: r.membersWhy?.slice(0, 300) }),
+  ...(r.atOf ? {
+    membersAtMs: Object.fromEntries(Object.entries(r.atOf).map(([k, v]) => [k, v - t0])),
+    // each member's last look before it held: [ms from the start, running, starting or stopping]
+    membersBefore: Object.fromEntries(Object.entries(r.beforeOf).map(([k, b]) => [k, b && [b[0] - t0, b[1], b[2]]])),
+  } : { membersWhy: r.membersWhy?.slice(0, 300) }),
 });
 
 async function globalView(m) {

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
   // awaitView's wait (view-wait.ts): looked at on the microtask after each core step, once the
   // step's effects (the child starts and stops it asked for) were carried out.
-  let viewWait: { wait: ViewWait; answer: (r: unknown) => void; timer: ReturnType<typeof setTimeout> } | undefined;
+  // `before`: the last look at which it did not hold yet (its time, running, in transition), for the diagnosis of a late end.
+  let viewWait: { wait: ViewWait; answer: (r: unknown) => void; timer: ReturnType<typeof setTimeout>; before: number[] | null } | undefined;
   let viewLookQueued = false;
   sup.onStepSeconds = (s: number) => {
     const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++;
@@ -61,10 +62,11 @@ async function main(): Promise<void> {
     const w = viewWait;
     if (!w || (w.wait.since !== undefined && w.wait.broken)) return;
     const i = sup.stats();
-    if (w.wait.observe(i.running, i.transitioning, upKey, Date.now())) {
+    const now = Date.now();
+    if (w.wait.observe(i.running, i.transitioning, upKey, now)) {
       clearTimeout(w.timer);
-      w.answer({ ...pollAnswer(w.wait.share), at: w.wait.since });
-    }
+      w.answer({ ...pollAnswer(w.wait.share), at: w.wait.since, before: w.before });
+    } else if (w.wait.since === undefined) w.before = [now, i.running, i.transitioning];
   }
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
     // until viewHeld, which says whether the condition and the up members held ever since.
     awaitView: (expect: number, deadlineMs: number) => new Promise((resolve) => {
       if (viewWait) { clearTimeout(viewWait.timer); viewWait.answer({ ...pollAnswer(viewWait.wait.share), at: null }); }
-      const w = { wait: new ViewWait(expect), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs) };
+      const w = { wait: new ViewWait(expect), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs), before: null };
       viewWait = w;
       lookAtView();
     }),
