@@ -8,6 +8,8 @@ import { ViewWait, upMembersKey, viewHolds, type ViewMemberRow } from './view-wa
 interface Command { id: number; op: string; args: unknown[] }
 
 const [host, optsJson] = process.argv.slice(2);
+/** Events of a local child that begins or ends a transition, besides child_started (awaitView). */
+const CHILD_CHANGES = new Set(['child_exited', 'child_stopping', 'child_restarting', 'child_failed', 'child_unresponsive']);
 // Lines are batched into one write per turn of the event loop: stdout to a pipe is synchronous
 // on Linux, and a write per child event would make the member wait on its controller.
 let outBuf: string[] = [];
@@ -30,23 +32,29 @@ async function main(): Promise<void> {
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports
   // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;
+  // awaitView's wait (view-wait.ts), told of the member's child and member events. They come out
+  // of a core step's effects; the look is the microtask after that step's effects were carried
+  // out (the child starts and stops it asked for). `before`: the last look at which it did not
+  // hold yet (its time, running, in transition), for the diagnosis of a late end.
+  let viewWait: { wait: ViewWait; answer: (r: unknown) => void; timer: ReturnType<typeof setTimeout>; before: number[] | null } | undefined;
+  let viewLookQueued = false;
   let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
+    if (viewWait) viewEvent(event.type);
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
   // Loop and step statistics for the benchmarks' diagnosis: the longest core step and the longest
   // gap between two 20 ms loop probes (how long I/O, heartbeats included, waited at worst).
   const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
-  // awaitView's wait (view-wait.ts): looked at on the microtask after each core step, once the
-  // step's effects (the child starts and stops it asked for) were carried out.
-  // `before`: the last look at which it did not hold yet (its time, running, in transition), for the diagnosis of a late end.
-  let viewWait: { wait: ViewWait; answer: (r: unknown) => void; timer: ReturnType<typeof setTimeout>; before: number[] | null } | undefined;
-  let viewLookQueued = false;
-  sup.onStepSeconds = (s: number) => {
-    const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++;
-    if (viewWait && !viewLookQueued) { viewLookQueued = true; queueMicrotask(lookAtView); }
-  };
+  sup.onStepSeconds = (s: number) => { const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++; };
+  function viewEvent(type: string): void {
+    const w = viewWait!.wait;
+    if (type === 'child_started') w.started();
+    else if (CHILD_CHANGES.has(type)) w.changed();
+    else if (!type.startsWith('member_')) return;
+    if (!viewLookQueued) { viewLookQueued = true; queueMicrotask(lookAtView); }
+  }
   let probe = performance.now();
   setInterval(() => { const now = performance.now(); const lag = now - probe - 20; probe = now; if (lag > diag.lagMaxMs) diag.lagMaxMs = lag; if (lag > 250) diag.lagsOver250++; }, 20).unref();
   send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
@@ -60,7 +68,9 @@ async function main(): Promise<void> {
   function lookAtView(): void {
     viewLookQueued = false;
     const w = viewWait;
-    if (!w || (w.wait.since !== undefined && w.wait.broken)) return;
+    if (!w) return;
+    if (w.wait.since !== undefined) { w.wait.membersLook(upKey); return; }
+    if (!w.wait.mayHold) return;
     const i = sup.stats();
     const now = Date.now();
     if (w.wait.observe(i.running, i.transitioning, upKey, now)) {
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
     // until viewHeld, which says whether the condition and the up members held ever since.
     awaitView: (expect: number, deadlineMs: number) => new Promise((resolve) => {
       if (viewWait) { clearTimeout(viewWait.timer); viewWait.answer({ ...pollAnswer(viewWait.wait.share), at: null }); }
-      const w = { wait: new ViewWait(expect), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs), before: null };
+      const w = { wait: new ViewWait(expect, sup.stats().running), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs), before: null };
       viewWait = w;
       lookAtView();
     }),
