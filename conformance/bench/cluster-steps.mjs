@@ -13,6 +13,8 @@ const POLL_MS = 20;
 // How long the members wait for their own condition before the step falls back to the poll (the
 // rest of STEP_DEADLINE_MS): a step whose membership ends other than expected can still end there.
 const MEMBER_WAIT_MS = 60000;
+/** TRELLIS_BENCH_POLL_ONLY=1: every step is polled as before awaitView (to compare the two on the same machine). */
+const POLL_ONLY = process.env.TRELLIS_BENCH_POLL_ONLY === '1';
 
 // Each poll asks every member at once (their answers come in parallel, so a poll costs the slowest
 // member's answer, not the sum of them).
@@ -177,7 +179,7 @@ async function onOwnersByMembers(c, ids, expected) {
 export async function untilOnOwners(c, ids, what, expected) {
   const t0 = Date.now();
   let membersWhy;
-  if (expected) {
+  if (expected && !POLL_ONLY) {
     const byMembers = await onOwnersByMembers(c, ids, expected);
     if (byMembers.at !== undefined) return byMembers;
     membersWhy = byMembers.why;
