@@ -17,7 +17,7 @@ describe('awaitView condition (view-wait.ts)', () => {
   });
 
   it('keeps the time of the first look at which it held, not a later one', () => {
-    const w = new ViewWait(10, 0);
+    const w = new ViewWait(10, []);
     expect(w.observe(8, 2, key3, 100)).toBe(false);
     expect(w.since).toBeUndefined();
     expect(w.observe(10, 0, key3, 130)).toBe(true);
@@ -27,7 +27,7 @@ describe('awaitView condition (view-wait.ts)', () => {
   });
 
   it('is broken by a later look where a child starts or stops, even if the count comes back', () => {
-    const w = new ViewWait(10, 0);
+    const w = new ViewWait(10, []);
     w.observe(10, 0, key3, 100);
     w.observe(10, 1, key3, 110);
     w.observe(10, 0, key3, 120);
@@ -36,49 +36,57 @@ describe('awaitView condition (view-wait.ts)', () => {
   });
 
   it('is broken when the up members change while the count holds', () => {
-    const w = new ViewWait(10, 0);
+    const w = new ViewWait(10, []);
     w.observe(10, 0, key3, 100);
     w.observe(10, 0, () => upMembersKey([row('n1'), row('n3'), row('n4', 'disconnected')]), 110);
     expect(w.held).toBe(false);
-    const v = new ViewWait(10, 0);
+    const v = new ViewWait(10, []);
     v.observe(10, 0, key3, 100);
     v.observe(10, 0, () => upMembersKey([row('n1'), row('n3'), row('n4', 'up', 2)]), 110);
     expect(v.held).toBe(false);
   });
 
-  it('is worth a look only once the starts since the wait can have reached the share', () => {
-    const w = new ViewWait(3, 1);
+  it('is worth a look only when the ids its events say are running number the share', () => {
+    const w = new ViewWait(3, ['a']);
     expect(w.mayHold).toBe(false);
-    w.started();
+    w.started('b');
+    w.started('b');
     expect(w.mayHold).toBe(false);
-    w.started();
+    w.started('c');
     expect(w.mayHold).toBe(true);
-    expect(new ViewWait(3, 5).mayHold).toBe(true);
+    w.started('d');
+    expect(w.mayHold).toBe(false);
+    w.left('a');
+    expect(w.mayHold).toBe(true);
+    w.left('x');
+    expect(w.mayHold).toBe(true);
+    expect(new ViewWait(2, ['a', 'b', 'c']).mayHold).toBe(false);
     w.observe(3, 0, key3, 100);
     expect(w.mayHold).toBe(false);
   });
 
   it('after it held, any local child event or a change of the up members is a break', () => {
-    const a = new ViewWait(2, 0);
-    a.changed();
+    const a = new ViewWait(2, ['a']);
+    a.left('z');
+    a.started('b');
     a.observe(2, 0, key3, 100);
     expect(a.held).toBe(true);
     a.membersLook(key3);
     expect(a.held).toBe(true);
-    a.started();
+    a.started('c');
     expect(a.held).toBe(false);
-    const b = new ViewWait(2, 2);
+    const b = new ViewWait(2, ['a', 'b']);
     b.observe(2, 0, key3, 100);
-    b.changed();
+    b.left('a');
     expect(b.held).toBe(false);
-    const m = new ViewWait(2, 2);
+    const m = new ViewWait(2, ['a', 'b']);
     m.observe(2, 0, key3, 100);
     m.membersLook(() => upMembersKey([row('n1'), row('n3')]));
     expect(m.held).toBe(false);
   });
 
   it('never held: not held', () => {
-    const w = new ViewWait(10, 0);
+    const w = new ViewWait(10, []);
     w.observe(9, 0, key3, 100);
     expect(w.held).toBe(false);
   });

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   let viewLookQueued = false;
   let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
-    if (viewWait) viewEvent(event.type);
+    if (viewWait) viewEvent(event as { type: string; id?: string });
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
@@ -48,11 +48,11 @@ async function main(): Promise<void> {
   // gap between two 20 ms loop probes (how long I/O, heartbeats included, waited at worst).
   const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
   sup.onStepSeconds = (s: number) => { const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++; };
-  function viewEvent(type: string): void {
+  function viewEvent(e: { type: string; id?: string }): void {
     const w = viewWait!.wait;
-    if (type === 'child_started') w.started();
-    else if (CHILD_CHANGES.has(type)) w.changed();
-    else if (!type.startsWith('member_')) return;
+    if (e.type === 'child_started') w.started(e.id!);
+    else if (CHILD_CHANGES.has(e.type)) w.left(e.id!);
+    else if (!e.type.startsWith('member_')) return;
     if (!viewLookQueued) { viewLookQueued = true; queueMicrotask(lookAtView); }
   }
   let probe = performance.now();
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     // until viewHeld, which says whether the condition and the up members held ever since.
     awaitView: (expect: number, deadlineMs: number) => new Promise((resolve) => {
       if (viewWait) { clearTimeout(viewWait.timer); viewWait.answer({ ...pollAnswer(viewWait.wait.share), at: null }); }
-      const w = { wait: new ViewWait(expect, sup.stats().running), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs), before: null };
+      const w = { wait: new ViewWait(expect, runningIds()), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs), before: null };
       viewWait = w;
       lookAtView();
     }),

@@ -2,10 +2,11 @@
 // local condition the harness's `pollView` looks at, watched by the member on its own events, so
 // the step's end is the moment the condition began to hold, not the moment a poll to a busy
 // member got its answer. A look costs the core a walk of its local children (about 0.4 ms at
-// 3,300, tens of ms at 33,000), so the member looks only when the events say it may hold: a child
-// enters `running` only with a child_started event (core supervision.ts), so running cannot
-// reach the share before the running count at the wait's start plus the child_started events
-// since do; and once it held, any local child event means it broke.
+// 3,300, tens of ms at 33,000), so the member looks only when its events say it may hold: it
+// keeps the ids it believes running (those running at the wait's start, plus child_started, less
+// any other event of a local child: a child enters `running` only with child_started, core
+// supervision.ts, and leaves it only with one of the others) and looks when there are `share` of
+// them. Once it held, any local child event means it broke.
 
 /** The part of a member's row the bench's membership check compares (cluster-steps.mjs agreedOf). */
 export interface ViewMemberRow { name: string; status: string; weight: number; kinds?: readonly string[] }
@@ -32,17 +33,19 @@ export class ViewWait {
   since: number | undefined;
   broken = false;
   private key = '';
-  /** The most children that can be running now: those at the start plus the starts since. */
-  private runningMax: number;
+  /** The ids the events say are running. */
+  private readonly running: Set<string>;
 
-  constructor(readonly share: number, runningAtStart: number) { this.runningMax = runningAtStart; }
+  constructor(readonly share: number, runningAtStart: Iterable<string>) { this.running = new Set(runningAtStart); }
 
-  /** A child_started event (a local child entered running); before `since`, not a break. */
-  started(): void { this.runningMax++; this.changed(); }
-  /** A local child began or ended a transition (started, stopping, exited, restarting, ...). */
-  changed(): void { if (this.since !== undefined) this.broken = true; }
+  /** A child_started event (a local child entered running). */
+  started(id: string): void { this.running.add(id); this.changed(); }
+  /** Any other event of a local child (stopping, exited, restarting, failed, unresponsive). */
+  left(id: string): void { this.running.delete(id); this.changed(); }
   /** Whether a look at the counts could see it begin to hold. */
-  get mayHold(): boolean { return this.since === undefined && this.runningMax >= this.share; }
+  get mayHold(): boolean { return this.since === undefined && this.running.size === this.share; }
+
+  private changed(): void { if (this.since !== undefined) this.broken = true; }
 
   /** After it held: the up members looked at again (a member event); a change is a break. */
   membersLook(upKey: () => string): void {
