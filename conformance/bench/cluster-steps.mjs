@@ -1,6 +1,8 @@
-// Where a cluster bench step ends, checked from outside the members (cluster.mjs, dashboard.mjs):
+// Where a cluster bench step ends, judged outside the members (cluster.mjs, dashboard.mjs):
 // which ids each member runs (its local view) against the owners that the documented placement,
-// computed here in plain JS over the membership every member reports, gives them.
+// computed here in plain JS over the membership every member reports, gives them. When it ended:
+// the latest time at which a member saw its own part hold (member op awaitView), or, failing
+// that, the poll that found it.
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { placementOf } from './placement-reference.mjs';
 
@@ -8,6 +10,11 @@ import { placementOf } from './placement-reference.mjs';
 export const KIND = 'worker';
 const STEP_DEADLINE_MS = 120000;
 const POLL_MS = 20;
+// How long the members wait for their own condition before the step falls back to the poll (the
+// rest of STEP_DEADLINE_MS): a step whose membership ends other than expected can still end there.
+const MEMBER_WAIT_MS = 60000;
+/** TRELLIS_BENCH_POLL_ONLY=1: every step is polled as before awaitView (to compare the two on the same machine). */
+const POLL_ONLY = process.env.TRELLIS_BENCH_POLL_ONLY === '1';
 
 // Each poll asks every member at once (their answers come in parallel, so a poll costs the slowest
 // member's answer, not the sum of them).
@@ -71,6 +78,11 @@ export async function onOwners(c, ids, expected) {
   const share = sharesOf(ids, expected);
   const ms = c.alive();
   const got = await Promise.all(ms.map((m) => m.call('pollView', share.get(m.name) ?? 0)));
+  return judgeViews(c, ms, got, ids, expected);
+}
+
+/** The judge over one pollView-shaped answer per member of `ms` (`got`); `expected`: see onOwners. */
+async function judgeViews(c, ms, got, ids, expected) {
   const p = {};
   ms.forEach((m, i) => { p[m.name] = got[i].counts; });
   const members = agreedOf(ms, got.map((g, i) => (ms[i].hidden.size ? g.members.filter((r) => !ms[i].hidden.has(r.name)) : g.members)));
@@ -127,13 +139,57 @@ function sharesOf(ids, members) {
   return per.get(key);
 }
 
-/** Polls onOwners until it holds; `expected`: see onOwners. */
+/**
+ * With `expected`, the members watch for their own part of the end condition (member op
+ * awaitView: pollView's answer, given when it first holds, with `at`, that member's Date.now()
+ * then), and the same judge runs over those answers. It passes only if every member's view then
+ * held until after the judge read it (viewHeld), so at the latest `at` every view was the one
+ * judged: the step ended then. Undefined when the judge does not pass on them.
+ */
+async function onOwnersByMembers(c, ids, expected) {
+  const share = sharesOf(ids, expected);
+  const ms = c.alive();
+  let got;
+  try {
+    got = await Promise.all(ms.map((m) => m.call('awaitView', share.get(m.name) ?? 0, MEMBER_WAIT_MS)));
+  } catch (e) {
+    await Promise.all(ms.map((m) => m.call('viewHeld').catch(() => false)));
+    return { why: `awaitView failed: ${e.message}` };
+  }
+  const late = ms.filter((_, i) => got[i].at === null).map((m) => m.name);
+  const r = late.length ? { why: `${late.join(', ')} did not see its share within ${MEMBER_WAIT_MS} ms` } : await judgeViews(c, ms, got, ids, expected);
+  const observedAt = Date.now();
+  const held = await Promise.all(ms.map((m) => m.call('viewHeld').catch(() => false)));
+  if (r.at === undefined) return r;
+  const broke = ms.filter((_, i) => !held[i]).map((m) => m.name);
+  if (broke.length) return { why: `the view of ${broke.join(', ')} changed after it was judged` };
+  const atOf = Object.fromEntries(ms.map((m, i) => [m.name, got[i].at]));
+  const beforeOf = Object.fromEntries(ms.map((m, i) => [m.name, got[i].before]));
+  return { ...r, endAt: Math.max(...got.map((g) => g.at)), observedAt, endedBy: 'members', atOf, beforeOf };
+}
+
+/**
+ * Waits until onOwners holds. Returns { at, members, endAt, observedAt, endedBy }: `endAt` is
+ * when the condition held (the latest member `at`, with `expected`; `atOf` has each member's),
+ * `observedAt` when the harness had read and judged it (both Date.now() ms); `endedBy` 'members',
+ * or 'poll' when the members' answers did not pass (`membersWhy` says why) or there is no
+ * `expected`, and the step was polled every POLL_MS until it held (then endAt = observedAt, the
+ * time of the poll that passed).
+ */
 export async function untilOnOwners(c, ids, what, expected) {
+  const t0 = Date.now();
+  let membersWhy;
+  if (expected && !POLL_ONLY) {
+    const byMembers = await onOwnersByMembers(c, ids, expected);
+    if (byMembers.at !== undefined) return byMembers;
+    membersWhy = byMembers.why;
+  }
   let r = null;
   try {
-    await waitUntil(async () => (r = await onOwners(c, ids, expected)).at !== undefined, STEP_DEADLINE_MS, what, POLL_MS);
+    await waitUntil(async () => (r = await onOwners(c, ids, expected)).at !== undefined, Math.max(0, STEP_DEADLINE_MS - (Date.now() - t0)), what, POLL_MS);
   } catch (e) {
     throw new Error(`${e.message}; last check: ${r?.why}`);
   }
-  return r;
+  const observedAt = Date.now();
+  return { ...r, endAt: observedAt, observedAt, endedBy: 'poll', membersWhy };
 }

@@ -1,8 +1,9 @@
 // Cluster benchmark (npm run bench -- cluster [--host node|bun]): a loopback cluster of real
 // processes with inline children, the same steps as the Horde and Pogo runs in docs/BENCHMARKS.md.
-// Prints one JSON object per line. Where a step ends is checked from outside the members: which
-// ids each member runs (its local view) against the owners that the documented placement,
-// computed here in plain JS over the membership every member reports, gives them.
+// Prints one JSON object per line. Where a step ends is judged outside the members: which ids
+// each member runs (its local view) against the owners that the documented placement, computed
+// here in plain JS over the membership every member reports, gives them; when it ended is the
+// moment the members saw their part of it (cluster-steps.mjs untilOnOwners).
 import { Cluster, nodeDriver, bunDriver } from '../dist/drivers/cluster.js';
 import { waitUntil } from '../dist/drivers/process-member.js';
 import { KIND, agreedMembers, ownersOf, untilOnOwners } from './cluster-steps.mjs';
@@ -43,6 +44,16 @@ function lastFirst(c, on, since, match) {
   return last;
 }
 
+/** How a step's end was seen (cluster-steps.mjs untilOnOwners): by whom, and when the harness had read it. */
+const seen = (r, t0) => ({
+  endedBy: r.endedBy, observedMs: r.observedAt - t0,
+  ...(r.atOf ? {
+    membersAtMs: Object.fromEntries(Object.entries(r.atOf).map(([k, v]) => [k, v - t0])),
+    // each member's last look before it held: [ms from the start, running, starting or stopping]
+    membersBefore: Object.fromEntries(Object.entries(r.beforeOf).map(([k, b]) => [k, b && [b[0] - t0, b[1], b[2]]])),
+  } : { membersWhy: r.membersWhy?.slice(0, 300) }),
+});
+
 async function globalView(m) {
   const first = (await m.call('timeGlobal')).ms;
   let best = first, n = 0;
@@ -64,8 +75,9 @@ async function run(n, prefix, full) {
     // start: startMany sent → every id runs exactly once on its owner
     const t0 = Date.now();
     await a.call('startMany', ids.map((id) => ({ id, kind: KIND })));
-    const { at: before } = await untilOnOwners(c, ids, 'all running once on their owners', members3);
-    emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', Date.now() - t0, 'ms', { children: n });
+    const started = await untilOnOwners(c, ids, 'all running once on their owners', members3);
+    const before = started.at;
+    emit(n >= 100000 ? 'start_100k_ms' : 'start_10k_ms', started.endAt - t0, 'ms', { children: n, ...seen(started, t0) });
 
     const g = await globalView(a);
     if (g.n !== n) throw new Error(`global view lists ${g.n} children, expected ${n}`);
@@ -94,12 +106,13 @@ async function run(n, prefix, full) {
     const t1 = Date.now();
     const d = await c.add({ name: 'n4' });
     await d.call('quiet', true);
-    const { at: after, members: joined } = await untilOnOwners(c, ids, 'every child on its owner among 4 members', members4);
-    const joinMs = Date.now() - t1;
+    const rebalanced = await untilOnOwners(c, ids, 'every child on its owner among 4 members', members4);
+    const { at: after, members: joined } = rebalanced;
+    const joinMs = rebalanced.endAt - t1;
     const moved = ids.filter((id) => before.get(id)[0] !== after.get(id)[0]);
     const owners4 = ownersOf(joined, ids);
     const ownersChanged = ids.filter((_, i) => owners3[i] !== owners4[i]).length;
-    emit('join_rebalance_10k_ms', joinMs, 'ms', { lastMovedUpMs: Math.round(lastUp(c, moved, ['n4'], t1) - t1) });
+    emit('join_rebalance_10k_ms', joinMs, 'ms', { lastMovedUpMs: Math.round(lastUp(c, moved, ['n4'], t1) - t1), ...seen(rebalanced, t1) });
     emit('join_moved_ids', moved.length, 'ids', { ideal: n / 4, ownersChanged, movedNotToNewcomer: moved.filter((id) => after.get(id)[0] !== 'n4').length });
     emit('join_overlap_ids', c.overlaps().length, 'ids');
 
@@ -108,17 +121,21 @@ async function run(n, prefix, full) {
     const orphans = ids.filter((id) => after.get(id)[0] === victim.name);
     const survivors = c.alive().filter((m) => m !== victim).map((m) => m.name);
     const members3After = members4.filter((m) => m.name !== victim.name);
-    ownersOf(members3After, ids);
+    const ownersAfter = ownersOf(members3After, ids);
+    const orphanOwners = ids.flatMap((id, i) => (after.get(id)[0] === victim.name ? [ownersAfter[i]] : []));
     const t2 = Date.now();
     await victim.kill();
-    await untilOnOwners(c, ids, 'failover', members3After);
-    const killMs = Date.now() - t2;
+    const failedOver = await untilOnOwners(c, ids, 'failover', members3After);
+    const killMs = failedOver.endAt - t2;
     emit('kill_failover_ms', killMs, 'ms', {
-      failureTimeoutMs: FAILURE_MS, orphans: orphans.length,
+      failureTimeoutMs: FAILURE_MS, orphans: orphans.length, ...seen(failedOver, t2),
       // the survivors saw the link close (they redial at once), and found the member gone (the redial refused)
       redialMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'dialing' && e.address === victim.address) - t2),
       downMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2),
       lastOrphanUpMs: Math.round(lastUp(c, orphans, survivors, t2) - t2),
+      // per survivor: its member_down of the victim, and the last of its orphans up (each orphan has one owner among the survivors)
+      downOnMs: Object.fromEntries(survivors.map((s) => [s, Math.round(lastFirst(c, [s], t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2)])),
+      lastOrphanUpOnMs: Object.fromEntries(survivors.map((s) => [s, Math.round(lastUp(c, orphans.filter((_, i) => orphanOwners[i] === s), [s], t2) - t2)])),
     });
   } finally {
     await c.close();

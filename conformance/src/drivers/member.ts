@@ -3,10 +3,13 @@
 //   stdin : {"id":1,"op":"startChild","args":[spec, opts]}
 //   stdout: {"type":"ready",...} | {"type":"event","event":...,"t":ms} | {"type":"reply","id":1,"ok":true,"result":...}
 import { createInterface } from 'node:readline';
+import { ViewWait, upMembersKey, viewHolds, type ViewMemberRow } from './view-wait.js';
 
 interface Command { id: number; op: string; args: unknown[] }
 
 const [host, optsJson] = process.argv.slice(2);
+/** Events of a local child that begins or ends a transition, besides child_started (awaitView). */
+const CHILD_CHANGES = new Set(['child_exited', 'child_stopping', 'child_restarting', 'child_failed', 'child_unresponsive']);
 // Lines are batched into one write per turn of the event loop: stdout to a pipe is synchronous
 // on Linux, and a write per child event would make the member wait on its controller.
 let outBuf: string[] = [];
@@ -29,8 +32,15 @@ async function main(): Promise<void> {
   // `quiet` drops per-child events (benchmarks with 100k children) but keeps lifecycle reports
   // (members up and down, and the dials that find a killed member gone).
   let quiet: boolean | 'all' = false;
+  // awaitView's wait (view-wait.ts), told of the member's child and member events. They come out
+  // of a core step's effects; the look is the microtask after that step's effects were carried
+  // out (the child starts and stops it asked for). `before`: the last look at which it did not
+  // hold yet (its time, running, in transition), for the diagnosis of a late end.
+  let viewWait: { wait: ViewWait; answer: (r: unknown) => void; timer: ReturnType<typeof setTimeout>; before: number[] | null } | undefined;
+  let viewLookQueued = false;
   let sender: { stop: boolean; sent: number; ok: number; errors: Record<string, number>; all: Promise<void>[]; done: Promise<void> } | undefined;
   sup.on('event', (event: { type: string }) => {
+    if (viewWait) viewEvent(event as { type: string; id?: string });
     if (quiet && event.type !== 'member_up' && event.type !== 'member_down' && event.type !== 'dialing' && (quiet === 'all' || event.type !== 'child_event')) return;
     send({ type: 'event', event, t: performance.timeOrigin + performance.now() });
   });
@@ -38,10 +48,36 @@ async function main(): Promise<void> {
   // gap between two 20 ms loop probes (how long I/O, heartbeats included, waited at worst).
   const diag = { stepMaxMs: 0, stepsOver50: 0, lagMaxMs: 0, lagsOver250: 0 };
   sup.onStepSeconds = (s: number) => { const ms = s * 1000; if (ms > diag.stepMaxMs) diag.stepMaxMs = ms; if (ms > 50) diag.stepsOver50++; };
+  function viewEvent(e: { type: string; id?: string }): void {
+    const w = viewWait!.wait;
+    if (e.type === 'child_started') w.started(e.id!);
+    else if (CHILD_CHANGES.has(e.type)) w.left(e.id!);
+    else if (!e.type.startsWith('member_')) return;
+    if (!viewLookQueued) { viewLookQueued = true; queueMicrotask(lookAtView); }
+  }
   let probe = performance.now();
   setInterval(() => { const now = performance.now(); const lag = now - probe - 20; probe = now; if (lag > diag.lagMaxMs) diag.lagMaxMs = lag; if (lag > 250) diag.lagsOver250++; }, 20).unref();
   send({ type: 'ready', name: sup.name, address: sup.address, bound: sup.boundAddress, pid: process.pid });
   const runningIds = () => sup.whichChildren('local').filter((x: { status: string }) => x.status === 'running').map((x: { id: string }) => x.id);
+  const pollAnswer = (expect: number) => {
+    const i = sup.stats();
+    const counts = { running: i.running, busy: i.transitioning, desired: i.desired };
+    return { counts, members: sup.members(), ids: viewHolds(i.running, i.transitioning, expect) ? runningIds() : null };
+  };
+  const upKey = () => upMembersKey(sup.members() as ViewMemberRow[]);
+  function lookAtView(): void {
+    viewLookQueued = false;
+    const w = viewWait;
+    if (!w) return;
+    if (w.wait.since !== undefined) { w.wait.membersLook(upKey); return; }
+    if (!w.wait.mayHold) return;
+    const i = sup.stats();
+    const now = Date.now();
+    if (w.wait.observe(i.running, i.transitioning, upKey, now)) {
+      clearTimeout(w.timer);
+      w.answer({ ...pollAnswer(w.wait.share), at: w.wait.since, before: w.before });
+    } else if (w.wait.since === undefined) w.before = [now, i.running, i.transitioning];
+  }
   const ops: Record<string, (...a: never[]) => unknown> = {
     startChild: (spec: unknown, o: unknown) => sup.startChild(spec, o),
     terminateChild: (id: string, o: unknown) => sup.terminateChild(id, o),
@@ -66,10 +102,25 @@ async function main(): Promise<void> {
     localIds: () => runningIds(),
     // A bench poll in one answer (cluster-steps.mjs): counts, members, and the running ids when
     // this member runs `expect` children and none is starting or stopping (else null: not there yet).
-    pollView: (expect: number) => {
+    pollView: (expect: number) => pollAnswer(expect),
+    // The same answer, given by the member as soon as its view meets pollView's condition for
+    // `expect` (`at`: its Date.now() then), or at `deadlineMs` with `at: null`. It keeps watching
+    // until viewHeld, which says whether the condition and the up members held ever since.
+    awaitView: (expect: number, deadlineMs: number) => new Promise((resolve) => {
+      if (viewWait) { clearTimeout(viewWait.timer); viewWait.answer({ ...pollAnswer(viewWait.wait.share), at: null }); }
+      const w = { wait: new ViewWait(expect, runningIds()), answer: resolve, timer: setTimeout(() => resolve({ ...pollAnswer(expect), at: null }), deadlineMs), before: null };
+      viewWait = w;
+      lookAtView();
+    }),
+    viewHeld: () => {
+      const w = viewWait;
+      viewWait = undefined;
+      if (!w || w.wait.since === undefined) return false;
+      clearTimeout(w.timer);
+      // One last look now, as the steps since the last one may not have been looked at yet.
       const i = sup.stats();
-      const counts = { running: i.running, busy: i.transitioning, desired: i.desired };
-      return { counts, members: sup.members(), ids: i.running === expect && i.transitioning === 0 ? runningIds() : null };
+      w.wait.observe(i.running, i.transitioning, upKey, Date.now());
+      return w.wait.held;
     },
     timeGlobal: () => { const t = performance.now(); const n = sup.whichChildren('global').length; return { ms: performance.now() - t, n }; },
     quiet: (on: boolean | 'all') => { quiet = on; },
