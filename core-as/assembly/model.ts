@@ -84,9 +84,6 @@ export class Member {
   link: u32 = 0;            // active authenticated link, 0 while disconnected
   lastHeard: i64 = 0;
   leaving: bool = false;
-  /** While we leave (leave-handover.ts): a SYNC_REQ of its was answered, and the dots of that answer it has not ACKed yet. */
-  handoverAnswered: bool = false;
-  handoverDots: Set<u64> | null = null;
   claims: StrMap<Claim> = new StrMap<Claim>();
   claimsVersion: u64 = 0;
   claimsSynced: bool = false;

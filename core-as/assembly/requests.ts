@@ -28,7 +28,6 @@ import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
 import { awaitCover, takeCoveredTerminates } from './terminates';
 import { closeHandshakesLeft } from './handshake';
-import { takeHandoverAcks, handedOver } from './leave-handover';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -77,12 +76,9 @@ export function leave(n: Node, req: u32): void {
   membershipChanged(n);
 }
 
-/**
- * End of step: once leaving, nothing runs or is unannounced here, and every member that stays
- * holds what this node holds (leave-handover.ts), say BYE and reply.
- */
+/** End of step: once leaving and nothing runs or is unannounced here, say BYE and reply. */
 export function checkLeft(n: Node): void {
-  if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0 || !handedOver(n)) return;
+  if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0) return;
   n.outbox.emptyToAll(n.members, MSG_BYE);
   n.left = true;
   closeHandshakesLeft(n);
@@ -108,8 +104,6 @@ export function onAck(n: Node, m: Member, r: Reader): bool {
   const count = r.count(WIRE_ITEMS_MAX, 20);
   for (let i = 0; i < count; i++) { r.skipStr(NAME_BYTES_MAX); r.u64(); r.u64(); }
   if (!r.ok || r.remaining != 0) return false;
-  r.pos = start;
-  takeHandoverAcks(n, m, r);
   r.pos = start;
   r.count(WIRE_ITEMS_MAX, 20);
   for (let i = 0; i < count; i++) {

@@ -27,7 +27,6 @@ import { sendSyncLive } from './sync-live';
 import { writeMembers } from './membership';
 import { checkClaimsVersion } from './claims';
 import { reaskTermChecks } from './terminates';
-import { noteHandover, reaskHandover } from './leave-handover';
 
 /** Where an ACK frame's count sits: right after the header. */
 const ACK_COUNT_AT: i32 = FRAME_HEADER_BYTES;
@@ -49,7 +48,6 @@ export function syncFire(n: Node): void {
   n.outbox.toAll(n.members);
   reaskAcks(n);
   reaskTermChecks(n);
-  reaskHandover(n);
 }
 
 export function onDigest(n: Node, m: Member, link: u32, r: Reader): bool {
@@ -79,13 +77,12 @@ function compareDigest(n: Node, m: Member, link: u32, theirs: u64): void {
   m.myDigestThen = mine;
 }
 
-export function onSyncReq(n: Node, m: Member, link: u32, r: Reader): bool {
+export function onSyncReq(n: Node, link: u32, r: Reader): bool {
   const d = new Delta();
   const req = decodeSyncReq(r, n.desired);
   if (!r.ok || r.remaining != 0) return false;
   commitReplicas(n.desired);
   const send = n.desired.missingFor(req.context, req.live, d);
-  noteHandover(n, m, d);
   // Ask again for acks of anything still waiting: the original delta may have been lost.
   const ks = n.ackWaits.keys();
   for (let i = 0; i < ks.length; i++) d.acks.push(ks[i]);
@@ -106,8 +103,7 @@ export function onDelta(n: Node, link: u32, r: Reader): bool {
   commitReplicas(n.desired);
   const res = n.desired.merge(dd);
   for (let i = 0; i < res.changed.length; i++) n.dirty.add(res.changed[i]);
-  // A leaving node is no holder an acknowledgement may rest on (leave-handover.ts).
-  if (!n.leaving) sendAcks(n, link, res.acks);
+  sendAcks(n, link, res.acks);
   return true;
 }
 
