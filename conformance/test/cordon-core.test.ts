@@ -38,7 +38,10 @@ describe('cordon', () => {
     const r = w.cordon('c', 'b', 'cordoned');
     expect(replied(w, 'c', r)).toBe(true);
     expect(w.reply('c', r)?.code).toBe('ok');
-    for (const n of ['a', 'b', 'c']) expect(w.node(n).core.members().find((m) => m.name === 'b')?.state).toBe('cordoned');
+    // The cordon resolves once b holds it; the other members learn it from the replicated state
+    // (the DELTA at once, anti-entropy within a sync interval).
+    const shown = () => ['a', 'b', 'c'].every((n) => w.node(n).core.members().find((m) => m.name === 'b')?.state === 'cordoned');
+    expect(w.runUntil(shown, 2000)).toBe(true);
     const later = ids(90, 'new');
     startAll(w, later);
     w.runFor(1000);
