@@ -40,8 +40,10 @@ describe('duplicate links (simulator)', () => {
         expect(w.openLinks(x.name), `seed ${seed}: ${x.name}'s open links`).toBe(5);
       }
     }
-    // The scenario makes duplicates (else it shows nothing).
+    // The scenario makes duplicates (else it shows nothing), but a dial is not repeated while its
+    // link is in its handshake: 382 duplicates when it was (dials.ts), 120 since.
     expect(duplicates).toBeGreaterThan(10);
+    expect(duplicates).toBeLessThan(200);
   });
 
   it('LINK_RETIRE frames decode as docs/PROTOCOL.md says: one u8, 0 (first) or 1 (answer)', () => {
