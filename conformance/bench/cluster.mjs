@@ -123,12 +123,18 @@ async function run(n, prefix, full) {
     const members3After = members4.filter((m) => m.name !== victim.name);
     const ownersAfter = ownersOf(members3After, ids);
     const orphanOwners = ids.flatMap((id, i) => (after.get(id)[0] === victim.name ? [ownersAfter[i]] : []));
+    // Each survivor's CPU time over the step: what the failover cost it, which on 2 cores shared
+    // by 3 survivors bounds the step as much as any wait (less sensitive to load than the step).
+    const survivorMembers = c.alive().filter((m) => m !== victim);
+    const cpuBefore = await Promise.all(survivorMembers.map((m) => m.cpu()));
     const t2 = Date.now();
     await victim.kill();
     const failedOver = await untilOnOwners(c, ids, 'failover', members3After);
     const killMs = failedOver.endAt - t2;
+    const cpuAfter = await Promise.all(survivorMembers.map((m) => m.cpu()));
+    const survivorCpuMs = Object.fromEntries(survivorMembers.map((m, i) => [m.name, Math.round((cpuAfter[i].user + cpuAfter[i].system - cpuBefore[i].user - cpuBefore[i].system) / 1000)]));
     emit('kill_failover_ms', killMs, 'ms', {
-      failureTimeoutMs: FAILURE_MS, orphans: orphans.length, ...seen(failedOver, t2),
+      failureTimeoutMs: FAILURE_MS, orphans: orphans.length, ...seen(failedOver, t2), survivorCpuMs,
       // the survivors saw the link close (they redial at once), and found the member gone (the redial refused)
       redialMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'dialing' && e.address === victim.address) - t2),
       downMs: Math.round(lastFirst(c, survivors, t2, (e) => e.type === 'member_down' && e.name === victim.name) - t2),
