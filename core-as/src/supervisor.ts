@@ -597,7 +597,8 @@ export class Supervisor extends Emitter<TrellisEvent> {
    * Graceful leave: hand every local child over (stopping it first), then close everything.
    * `handoverWaitMs`: how long the BYE may wait for the members that stay to hold the starts this
    * node acknowledged lately (default 3000 ms; 0 for a process or page with no time left: they are
-   * sent and the BYE follows at once). README "Leaving" says what each choice keeps.
+   * sent and the BYE follows at once). docs/ARCHITECTURE.md "A leave keeps what it acknowledged
+   * lately durable" says what each choice keeps.
    */
   async stop(options: { timeoutMs?: number; handoverWaitMs?: number } = {}): Promise<void> {
     if (this.state !== 'running') return;

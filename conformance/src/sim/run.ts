@@ -103,6 +103,8 @@ export interface SimResult {
   options: SimOptions;
 }
 
+/** A leave right behind a start waits at most this long for the leaver to hold that start. */
+const LEAVE_BEHIND_START_MS = 100;
 export const SIM_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400 };
 const SECRET = new TextEncoder().encode('sim-secret');
 const IDS = Array.from({ length: 16 }, (_, i) => `c${i}`);
@@ -438,6 +440,15 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     } else if (roll < 0.56 && nNodes > 1 && ledger.destructive === 0 && live.length > 1) {
       // A graceful leave (a planned move); the node shuts down when it has handed over.
       const who = rng.pick(live);
+      // Half of them right behind a start the leaver has just taken (and so ACKed, unless it
+      // was lost): the start's acknowledgement may rest on the leaver (sim-leave-ack.test.ts).
+      const others = live.filter((x) => x !== who);
+      if (others.length > 0 && rng.chance(0.5)) {
+        const id = rng.pick(IDS);
+        start(rng.pick(others), id);
+        const issued = nonce;
+        w.runUntil(() => parseArgs(w.node(who).core.specOf(id)?.args)?.nonce === issued, LEAVE_BEHIND_START_MS);
+      }
       note(`leave ${who}`);
       leaving.add(who);
       ledger.departed.add(`${who}#${w.node(who).inc}`);
