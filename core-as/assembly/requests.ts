@@ -6,8 +6,9 @@
 // of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
 // ack survives only as long as this node), and so does a node in 'majority' mode whose roster is
 // itself alone (it is the whole cluster); in quorum mode it never does, and an ACK counts only
-// while the node holds its quorum, as judged at the end of the step the ACK came in. An identical repeated start is a new op of the same spec and
-// waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
+// while the node holds its quorum, as judged at the end of the step the ACK came in. No ACK counts
+// from a member known to be leaving (leave-handover.ts). An identical repeated start is a new op
+// of the same spec and waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
 // somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
 // at the child.
 
@@ -157,8 +158,8 @@ export function settleAcks(n: Node): void {
     for (let i = 0; i < ws.length; i++) {
       const wt = ws[i];
       // Its holder was lost (while the quorum was, or in this step), or leaves: only this node
-      // holds the op, or soon will. It waits for another ACK (asked for at once) instead of being acknowledged on a
-      // lost copy.
+      // holds the op, or soon will. It waits for another ACK (asked for at once) instead of
+      // being acknowledged on a lost copy.
       const by = wt.ackedBy;
       if (by != null && (!n.members.is(by) || by.leaving)) {
         wt.ackedBy = null;
