@@ -57,6 +57,10 @@ function watchHeld(w: World, op: StartOp): string[] {
   return lapses;
 }
 
+/** The leave_unconfirmed events of `name`, members in name order. */
+const unconfirmed = (w: World, name: string) => w.node(name).events
+  .flatMap((e) => (e.type === 'leave_unconfirmed' ? [{ ...e, members: [...e.members].sort() }] : []));
+
 const ackSentBy = (w: World, name: string) => {
   const at = { ms: -1 };
   w.observers.push((world, n, fx) => {
@@ -93,6 +97,7 @@ describe('a start acknowledged on the ACK of a member that leaves stays held by 
     expect(lapses).toEqual([]);
     expect(atBye, 'c holds the start when a says BYE').toBe(true);
     expect(w.node('c').core.specOf('x1')).toBeDefined();
+    expect(unconfirmed(w, 'a'), 'every member that stays ACKed it before the BYE').toEqual([]);
   });
 
   it('3 members: a start that reaches a while it leaves is not acknowledged on a\'s ACK', () => {
@@ -138,6 +143,7 @@ describe('a start acknowledged on the ACK of a member that leaves stays held by 
     expect(w.runUntil(() => acked.ms >= 0, 100)).toBe(true);
     w.leave('a', 0);
     expect(w.node('a').left, 'BYE in the step of the leave').toBe(true);
+    expect(unconfirmed(w, 'a'), 'the BYE went before any ACK').toEqual([{ type: 'leave_unconfirmed', members: ['b', 'c'], entries: 1 }]);
     expect(w.runUntil(() => op.reply !== undefined, 100)).toBe(true);
     expect(op.reply).toBe('ok');
     w.crash('b');
@@ -156,6 +162,7 @@ describe('a start acknowledged on the ACK of a member that leaves stays held by 
     w.runFor(4 * 400 + 50);
     w.leave('a');
     expect(w.node('a').left).toBe(true);
+    expect(unconfirmed(w, 'a')).toEqual([]);
   });
 
   it.each([
@@ -179,6 +186,7 @@ describe('a start acknowledged on the ACK of a member that leaves stays held by 
     expect(w.node('a').left, 'waits for the members that stay').toBe(false);
     expect(w.runUntil(() => w.node('a').left, 200)).toBe(true);
     expect(w.now - from).toBeGreaterThanOrEqual(wait);
+    expect(unconfirmed(w, 'a')).toEqual([{ type: 'leave_unconfirmed', members: ['b', 'c'], entries: 1 }]);
     w.resume('b');
     w.resume('c');
     w.runFor(1000);

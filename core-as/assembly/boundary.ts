@@ -87,6 +87,7 @@ export const OE_HANDOFF: u8 = 40;           // id, to, version, bytes: a moving 
 export const OE_HANDOFF_FAILED: u8 = 41;    // id, reason, to, error message, epoch: the new instance starts fresh
 export const OE_CHILD_REHYDRATED: u8 = 42;  // id, source ('handoff' | 'checkpoint'), from, version, bytes
 export const OE_CHECKPOINT_REFUSED: u8 = 43; // id, reason ('too_large'), bytes
+export const OE_LEAVE_UNCONFIRMED: u8 = 103; // members (comma-separated); entries: our BYE went before they ACKed what we ACKed lately (leave-handover.ts)
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;

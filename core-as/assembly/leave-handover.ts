@@ -23,7 +23,8 @@
 
 import { Reader } from './io';
 import { NAME_BYTES_MAX, WIRE_ITEMS_MAX, ACKED_LATELY_SYNC_INTERVALS, LEAVE_HANDOVER_WAIT_DEFAULT_MS, LEAVE_HANDOVER_WAIT_MAX_MS } from './limits';
-import { EV_LEAVE_WAIT_DEFAULT } from './boundary';
+import { EV_LEAVE_WAIT_DEFAULT, OE_LEAVE_UNCONFIRMED } from './boundary';
+import { fxEvent } from './effects';
 import { Node } from './node';
 import { Member } from './model';
 import { Delta, dotKey, dotCounterFits } from './crdt';
@@ -130,6 +131,25 @@ export function handoverDone(n: Node): bool {
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) if (owes(ms[i])) return false;
   return true;
+}
+
+/**
+ * requests.ts checkLeft, right before the BYE: the members that stay and had not ACKed every
+ * handed-over entry when the wait ended (or with no wait at all) are reported, so a host can tell
+ * a leave that kept its acknowledgements from one that could not wait for them.
+ */
+export function reportUnconfirmed(n: Node): void {
+  if (n.ackedLately.waitUntil == i64.MIN_VALUE) return;
+  const ms = n.members.list;
+  let names = '';
+  let entries: i32 = 0;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (!owes(m)) continue;
+    names = names.length == 0 ? m.name : names + ',' + m.name;
+    entries = max(entries, (<Set<u64>>m.handoverOwed).size);
+  }
+  if (names.length > 0) fxEvent(OE_LEAVE_UNCONFIRMED, names, '', '', '', <f64>entries, 0);
 }
 
 function owes(m: Member): bool {

@@ -29,7 +29,7 @@ import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
 import { awaitCover, takeCoveredTerminates } from './terminates';
 import { closeHandshakesLeft } from './handshake';
-import { beginHandover, handoverDone, takeHandoverAcks } from './leave-handover';
+import { beginHandover, handoverDone, reportUnconfirmed, takeHandoverAcks } from './leave-handover';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -86,6 +86,7 @@ export function leave(n: Node, req: u32, waitMs: u32): void {
  */
 export function checkLeft(n: Node): void {
   if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0 || !handoverDone(n)) return;
+  reportUnconfirmed(n);
   n.outbox.emptyToAll(n.members, MSG_BYE);
   n.left = true;
   closeHandshakesLeft(n);
