@@ -19,7 +19,8 @@
 // being torn down, which has no time for a round trip: the DELTA goes out and the BYE follows it
 // in the same step, on the same links, so a member that reads the BYE has merged the entries. A
 // start whose origin used this node's ACK and whose third holder neither answers within the wait
-// nor reads that DELTA is held by its origin alone after the BYE (docs/ARCHITECTURE.md says so).
+// nor reads that DELTA is held by its origin alone after the BYE (docs/ARCHITECTURE.md says so);
+// a BYE that goes before the ACKs reports leave_unconfirmed (reportUnconfirmed).
 
 import { Reader } from './io';
 import { NAME_BYTES_MAX, WIRE_ITEMS_MAX, ACKED_LATELY_SYNC_INTERVALS, LEAVE_HANDOVER_WAIT_DEFAULT_MS, LEAVE_HANDOVER_WAIT_MAX_MS } from './limits';
