@@ -8,7 +8,8 @@
 //          action with its arguments), --effects [NODE] (every effect but sends, as JSON),
 //          --tail N (with --trace: only the last N matching lines, printed at the end);
 //          the world: by default clock, overlap rules and retries on, idle links and cordons off;
-//          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons --groups and --no-<model>
+//          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons --groups
+//          --leave-behind-start and --no-<model>
 //          add or leave out one; --majority runs every node with partition 'majority';
 //          --quorum [N] every node with partition { quorum: N } (no N: a majority of the first
 //          nodes, in seeds of more than 2 nodes).
@@ -49,7 +50,7 @@ if (argv.includes('--gentle')) options.harsh = false;
 if (argv.includes('--majority')) options.majority = true;
 const quorumOpt = optional('quorum');
 if (quorumOpt !== undefined) options.quorum = quorumOpt === true ? true : Number(quorumOpt);
-for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks'], ['cordons', 'cordons'], ['groups', 'groups']]) {
+for (const [flag, key] of [['clock', 'clock'], ['overlap-rules', 'overlapRules'], ['retries', 'retries'], ['idle-links', 'idleLinks'], ['cordons', 'cordons'], ['groups', 'groups'], ['leave-behind-start', 'leaveBehindStart']]) {
   if (argv.includes(`--${flag}`)) options[key] = true;
   if (argv.includes(`--no-${flag}`)) options[key] = false;
 }

@@ -14,7 +14,8 @@ export const EV_DIAL_FAILED: u8 = 5;
 export const EV_TICK: u8 = 6;
 export const EV_START_CHILD: u8 = 7;
 export const EV_TERMINATE_CHILD: u8 = 8;
-export const EV_LEAVE: u8 = 9;
+export const EV_LEAVE: u8 = 9; // u32 req, u32 waitMs: the BYE's wait for members that stay to hold what this node ACKed lately (leave-handover.ts)
+export const EV_LEAVE_WAIT_DEFAULT: u32 = 4294967295; // EV_LEAVE's waitMs when the host names none: LEAVE_HANDOVER_WAIT_DEFAULT_MS
 export const EV_CHILD_STARTED: u8 = 10;
 export const EV_CHILD_EXITED: u8 = 11;
 export const EV_CHILD_START_FAILED: u8 = 12;
@@ -86,6 +87,7 @@ export const OE_HANDOFF: u8 = 40;           // id, to, version, bytes: a moving 
 export const OE_HANDOFF_FAILED: u8 = 41;    // id, reason, to, error message, epoch: the new instance starts fresh
 export const OE_CHILD_REHYDRATED: u8 = 42;  // id, source ('handoff' | 'checkpoint'), from, version, bytes
 export const OE_CHECKPOINT_REFUSED: u8 = 43; // id, reason ('too_large'), bytes
+export const OE_LEAVE_UNCONFIRMED: u8 = 103; // members (comma-separated); entries: our BYE went before they ACKed what we ACKed lately (leave-handover.ts)
 
 // Child exit reasons (EV_CHILD_EXITED; any other value from the host is taken as a crash).
 export const EXIT_NORMAL: u8 = 0;

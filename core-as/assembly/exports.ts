@@ -114,7 +114,7 @@ function dispatch(type: u8, r: Reader): void {
       if (r.ok) node.terminateChild(req, wait, id);
       break;
     }
-    case EV_LEAVE: { const req = r.u32(); if (r.ok) node.leave(req); break; }
+    case EV_LEAVE: { const req = r.u32(); const waitMs = r.u32(); if (r.ok) node.leave(req, waitMs); break; }
     case EV_CORDON: {
       const req = r.u32();
       const name = r.str(NAME_BYTES_MAX);

@@ -191,6 +191,19 @@ if (STATE_DEFAULT_BYTES > STATE_BYTES_MAX) ERROR('the default state limit must n
 /** handoffTimeoutMs when the host gives none: how long a moving child may take to give its state. */
 export const HANDOFF_TIMEOUT_DEFAULT_MS: i64 = 5000;
 
+// ---- leave handover (leave-handover.ts) ------------------------------------------------------
+/** A dot this node ACKed counts as ACKed lately for at least this many sync intervals, and at most twice as many. */
+export const ACKED_LATELY_SYNC_INTERVALS: i64 = 2;
+/**
+ * How long a leave waits at most, unless the host names its own wait, for every member that stays
+ * to ACK the entries this node ACKed lately, before its BYE.
+ */
+export const LEAVE_HANDOVER_WAIT_DEFAULT_MS: i64 = 3000;
+if (LEAVE_HANDOVER_WAIT_DEFAULT_MS < 2 * SYNC_INTERVAL_DEFAULT_MS) ERROR('a handover DELTA lost once must be sent again within the default wait');
+/** The longest wait a host may ask for (a longer one is clamped to it). */
+export const LEAVE_HANDOVER_WAIT_MAX_MS: i64 = 60000;
+if (LEAVE_HANDOVER_WAIT_DEFAULT_MS > LEAVE_HANDOVER_WAIT_MAX_MS) ERROR('the default handover wait must not exceed its cap');
+
 // ---- terminates (terminates.ts) -------------------------------------------------------------
 /**
  * Times one terminate extends its removal to adds a member reports it did not cover. Two rounds

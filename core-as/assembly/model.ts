@@ -84,6 +84,8 @@ export class Member {
   link: u32 = 0;            // active authenticated link, 0 while disconnected
   lastHeard: i64 = 0;
   leaving: bool = false;
+  /** While we leave (leave-handover.ts): the handed-over dots it has not ACKed yet. */
+  handoverOwed: Set<u64> | null = null;
   claims: StrMap<Claim> = new StrMap<Claim>();
   claimsVersion: u64 = 0;
   claimsSynced: bool = false;

@@ -75,6 +75,7 @@ import { reconcileAll, reconcilePending, ownerOf } from './ownership';
 import { Sweep } from './sweep';
 import { childStarted, childEnded, childUnresponsive, decideExits, restartsDue, restartsFire } from './supervision';
 import { startChild, terminateChild, leave, onAck, checkLeft, settleAcks } from './requests';
+import { AckedLately, handoverDue } from './leave-handover';
 import { TermWait, onTermCheck, onTermCover, flushTermChecks } from './terminates';
 import { onFragment } from './fragments';
 import { onRenew } from './renewal';
@@ -209,6 +210,8 @@ export class Node {
   leaving: bool = false;
   left: bool = false;
   leaveReqs: Array<u32> = [];
+  /** What this node ACKed lately, and a leave's wait for members that stay to hold it (leave-handover.ts). */
+  ackedLately: AckedLately = new AckedLately();
 
   /** Who is cordoned or draining, and our own drain (cordon.ts). */
   cordons: Cordons = new Cordons();
@@ -316,7 +319,7 @@ export class Node {
   dialFailed(address: string, refused: bool): void { dialFailedAt(this, address, refused); }
   startChild(req: u32, wait: u8, r: Reader): void { startChild(this, req, wait, r); }
   terminateChild(req: u32, wait: u8, id: string): void { terminateChild(this, req, wait, id); }
-  leave(req: u32): void { leave(this, req); }
+  leave(req: u32, waitMs: u32): void { leave(this, req, waitMs); }
   childStarted(id: string, epoch: u32): void { childStarted(this, id, epoch); }
   childUnresponsive(id: string, epoch: u32): void { childUnresponsive(this, id, epoch); }
   /** An exit or a failed start of a local child: `reason` is an EXIT_* code. */
@@ -517,7 +520,8 @@ const T_MESSAGES: i32 = 8;            // messages: held ones past their deadline
 const T_CORDON_WAITS: i32 = 9;        // cordon: a drain (or cordon) request's deadline passes
 const T_HANDOFFS: i32 = 10;            // handoff: a moving child that gave no state in time moves without it
 const T_RETIRED_LINKS: i32 = 11;      // link-retire: a duplicate link whose peer never answered closes
-const TIMERS: i32 = 12;
+const T_LEAVE_HANDOVER: i32 = 12;     // leave-handover: a BYE's wait for members that stay ends (checkLeft)
+const TIMERS: i32 = 13;
 
 /** Rows that judge silence: run at the end of the step, after its frames (judgeSilence). */
 function judgedAtEnd(t: i32): bool { return t == T_SILENT_MEMBERS || t == T_STALLED_HANDSHAKES; }
@@ -536,6 +540,7 @@ function timerDue(n: Node, t: i32): i64 {
     case T_CORDON_WAITS: return cordonWaitsDue(n);
     case T_HANDOFFS: return handoffsDue(n);
     case T_RETIRED_LINKS: return retiredDue(n);
+    case T_LEAVE_HANDOVER: return handoverDue(n);
   }
   return i64.MAX_VALUE;
 }
@@ -565,5 +570,6 @@ function timerFire(n: Node, t: i32): void {
     case T_CORDON_WAITS: cordonWaitsFire(n); break;
     case T_HANDOFFS: handoffsFire(n); break;
     case T_RETIRED_LINKS: closeOverdueRetired(n); break;
+    case T_LEAVE_HANDOVER: break; // the step's end says BYE (checkLeft)
   }
 }

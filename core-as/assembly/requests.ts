@@ -6,8 +6,9 @@
 // of a step in 'available' mode, a node acknowledges what waits (the API documents that such an
 // ack survives only as long as this node), and so does a node in 'majority' mode whose roster is
 // itself alone (it is the whole cluster); in quorum mode it never does, and an ACK counts only
-// while the node holds its quorum, as judged at the end of the step the ACK came in. An identical repeated start is a new op of the same spec and
-// waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
+// while the node holds its quorum, as judged at the end of the step the ACK came in. No ACK counts
+// from a member known to be leaving (leave-handover.ts). An identical repeated start is a new op
+// of the same spec and waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
 // somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
 // at the child.
 
@@ -28,6 +29,7 @@ import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
 import { awaitCover, takeCoveredTerminates } from './terminates';
 import { closeHandshakesLeft } from './handshake';
+import { beginHandover, handoverDone, reportUnconfirmed, takeHandoverAcks } from './leave-handover';
 
 // What reconcile found for a child whose waiters it checks.
 export const WANT_GONE: i32 = 0;     // not desired (any more)
@@ -67,18 +69,24 @@ export function terminateChild(n: Node, req: u32, wait: u8, id: string): void {
   awaitCover(n, dot, new Waiter(req, id, false, wait));
 }
 
-export function leave(n: Node, req: u32): void {
+/** `waitMs`: how long the BYE may wait for the entries ACKed lately to be held by members that stay (leave-handover.ts). */
+export function leave(n: Node, req: u32, waitMs: u32): void {
   if (!n.initialised || n.left) { fxReply(req, R_OK, '', ''); return; }
   n.leaveReqs.push(req);
   if (n.leaving) return;
   n.leaving = true;
   n.outbox.emptyToAll(n.members, MSG_LEAVING);
+  beginHandover(n, waitMs);
   membershipChanged(n);
 }
 
-/** End of step: once leaving and nothing runs or is unannounced here, say BYE and reply. */
+/**
+ * End of step: once leaving, nothing runs or is unannounced here, and the members that stay hold
+ * what this node ACKed lately (or the wait for it is over), say BYE and reply.
+ */
 export function checkLeft(n: Node): void {
-  if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0) return;
+  if (!n.leaving || n.left || n.locals.size > 0 || n.claims.changes.length > 0 || !handoverDone(n)) return;
+  reportUnconfirmed(n);
   n.outbox.emptyToAll(n.members, MSG_BYE);
   n.left = true;
   closeHandshakesLeft(n);
@@ -104,6 +112,11 @@ export function onAck(n: Node, m: Member, r: Reader): bool {
   const count = r.count(WIRE_ITEMS_MAX, 20);
   for (let i = 0; i < count; i++) { r.skipStr(NAME_BYTES_MAX); r.u64(); r.u64(); }
   if (!r.ok || r.remaining != 0) return false;
+  r.pos = start;
+  takeHandoverAcks(n, m, r);
+  // A member that leaves is no holder an acknowledgement may rest on (leave-handover.ts): its
+  // ACK answers nothing, and the op waits for a member that stays.
+  if (m.leaving) return true;
   r.pos = start;
   r.count(WIRE_ITEMS_MAX, 20);
   for (let i = 0; i < count; i++) {
@@ -145,11 +158,11 @@ export function settleAcks(n: Node): void {
     n.ackedAwaitingQuorum = [];
     for (let i = 0; i < ws.length; i++) {
       const wt = ws[i];
-      // Its holder was lost (while the quorum was, or in this step): only this node holds the
-      // op now. It waits for another ACK (asked for at once) instead of being acknowledged on a
-      // lost copy.
+      // Its holder was lost (while the quorum was, or in this step), or leaves: only this node
+      // holds the op, or soon will. It waits for another ACK (asked for at once) instead of
+      // being acknowledged on a lost copy.
       const by = wt.ackedBy;
-      if (by != null && !n.members.is(by)) {
+      if (by != null && (!n.members.is(by) || by.leaving)) {
         wt.ackedBy = null;
         wt.since = n.now;
         n.ackWaits.set(wt.dot, wt);

@@ -27,6 +27,7 @@ import { sendSyncLive } from './sync-live';
 import { writeMembers } from './membership';
 import { checkClaimsVersion } from './claims';
 import { reaskTermChecks } from './terminates';
+import { noteAcked, resendHandover } from './leave-handover';
 
 /** Where an ACK frame's count sits: right after the header. */
 const ACK_COUNT_AT: i32 = FRAME_HEADER_BYTES;
@@ -48,6 +49,7 @@ export function syncFire(n: Node): void {
   n.outbox.toAll(n.members);
   reaskAcks(n);
   reaskTermChecks(n);
+  resendHandover(n);
 }
 
 export function onDigest(n: Node, m: Member, link: u32, r: Reader): bool {
@@ -103,7 +105,10 @@ export function onDelta(n: Node, link: u32, r: Reader): bool {
   commitReplicas(n.desired);
   const res = n.desired.merge(dd);
   for (let i = 0; i < res.changed.length; i++) n.dirty.add(res.changed[i]);
+  // A leaving node is no holder an acknowledgement may rest on (leave-handover.ts).
+  if (n.leaving) return true;
   sendAcks(n, link, res.acks);
+  noteAcked(n, res.acks);
   return true;
 }
 

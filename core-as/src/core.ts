@@ -104,7 +104,7 @@ export class Core {
   /** `spec` is whatever the user passed: the core validates it and replies with the field at fault. */
   startChild(req: number, spec: unknown, wait: WaitMode): void { writeStartChild(this.api, req, spec, wait); }
   terminateChild(req: number, id: string, wait: WaitMode): void { writeTerminateChild(this.api, req, id, wait); }
-  leave(req: number): void { writeLeave(this.api, req); }
+  leave(req: number, waitMs?: number): void { writeLeave(this.api, req, waitMs); }
   cordon(req: number, member: string, state: PlacementState, maxParallel: number, deadlineMs: number): void {
     writeCordon(this.api, req, member, state, maxParallel, deadlineMs);
   }

@@ -5,7 +5,7 @@
 import type { ExitReason, ErrorInfo } from './adapters.js';
 import {
   FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE, FX_PAIR_KEY,
-  OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED,
+  OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED, OE_LEAVE_UNCONFIRMED,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
   R_OK, R_NOT_FOUND, R_NOT_RUNNING, R_BUFFER_FULL, R_MSG_TIMEOUT, R_DELIVERY_UNKNOWN, R_TOO_LARGE,
@@ -56,7 +56,12 @@ export type CoreEvent =
   /** A child starts from a state: handed over by its previous instance, or its last checkpoint. */
   | { type: 'child_rehydrated'; id: string; source: 'handoff' | 'checkpoint'; from: string; version: number; bytes: number }
   /** A checkpoint was not kept (larger than maxStateBytes). */
-  | { type: 'checkpoint_refused'; id: string; reason: 'too_large'; bytes: number };
+  | { type: 'checkpoint_refused'; id: string; reason: 'too_large'; bytes: number }
+  /**
+   * This node said BYE before `members` (that stay) had ACKed the up to `entries` starts it had
+   * ACKed lately: its handover wait ended, or was 0. Such a start may be held by its origin alone.
+   */
+  | { type: 'leave_unconfirmed'; members: string[]; entries: number };
 
 /** Why a handoff failed: no state in handoffTimeoutMs, the hook threw, the state is over maxStateBytes, no link to or no new owner. */
 export type HandoffFailure = 'timeout' | 'dehydrate_failed' | 'too_large' | 'no_link' | 'no_owner' | 'lost' | 'superseded';
@@ -202,6 +207,7 @@ function readEvent(r: OutReader): CoreEvent {
     case OE_HANDOFF_FAILED: return { type: 'handoff_failed', id: a, reason: b as HandoffFailure, to: c, message: d, epoch: n1 };
     case OE_CHILD_REHYDRATED: return { type: 'child_rehydrated', id: a, source: b === 'handoff' ? 'handoff' : 'checkpoint', from: c, version: n1, bytes: n2 };
     case OE_CHECKPOINT_REFUSED: return { type: 'checkpoint_refused', id: a, reason: 'too_large', bytes: n1 };
+    case OE_LEAVE_UNCONFIRMED: return { type: 'leave_unconfirmed', members: a.split(','), entries: n1 };
     default: return { type: 'left', name: a, incarnation: n1 }; // OE_LEFT
   }
 }

@@ -4,7 +4,7 @@
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
   EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
-  EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
+  EV_LEAVE, EV_LEAVE_WAIT_DEFAULT, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
   EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, EV_PAIR_KEY, EV_PAIR_KEY_RELAY, STATE_GIVEN, STATE_NONE, STATE_FAILED,
   AUTH_INSECURE, AUTH_SECRET, AUTH_CREDENTIAL, EXIT_NORMAL, EXIT_CRASH, EXIT_SHUTDOWN, EXIT_KILLED, TAG_ABSENT, TAG_STRING, TAG_NUMBER, TAG_OTHER, TAG_LIST, WAIT_ACK, WAIT_DONE,
@@ -230,7 +230,11 @@ export function writeTerminateChild(w: EventWriter, req: number, id: string, wai
   w.begin(EV_TERMINATE_CHILD); w.u32(req); w.u8(waitCode(wait)); w.str(String(id)); w.end();
 }
 
-export function writeLeave(w: EventWriter, req: number): void { w.begin(EV_LEAVE); w.u32(req); w.end(); }
+/** `waitMs`: how long the BYE may wait for members that stay to hold what this node ACKed lately; undefined: the core's default. */
+export function writeLeave(w: EventWriter, req: number, waitMs?: number): void {
+  const wait = waitMs === undefined || !(waitMs >= 0) ? EV_LEAVE_WAIT_DEFAULT : Math.min(Math.floor(waitMs), EV_LEAVE_WAIT_DEFAULT - 1);
+  w.begin(EV_LEAVE); w.u32(req); w.u32(wait); w.end();
+}
 
 /** A member's placement state as the API names it (cordon.ts in the core). */
 export type PlacementState = 'active' | 'cordoned' | 'draining';

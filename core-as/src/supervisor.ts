@@ -593,11 +593,17 @@ export class Supervisor extends Emitter<TrellisEvent> {
 
   get running(): boolean { return this.state === 'running'; }
 
-  /** Graceful leave: hand every local child over (stopping it first), then close everything. */
-  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Graceful leave: hand every local child over (stopping it first), then close everything.
+   * `handoverWaitMs`: how long the BYE may wait for the members that stay to hold the starts this
+   * node acknowledged lately (default 3000 ms; 0 for a process or page with no time left: they are
+   * sent and the BYE follows at once). docs/ARCHITECTURE.md "A leave keeps what it acknowledged
+   * lately durable" says what each choice keeps.
+   */
+  async stop(options: { timeoutMs?: number; handoverWaitMs?: number } = {}): Promise<void> {
     if (this.state !== 'running') return;
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const left = this.request(this.name, timeoutMs, (req) => this.core.leave(req));
+    const left = this.request(this.name, timeoutMs, (req) => this.core.leave(req, options.handoverWaitMs));
     this.state = 'stopping';
     try {
       await left;

@@ -168,12 +168,12 @@ export class BrowserSupervisor {
   meshLinks(): Promise<number> { return this.invoke('meshLinks'); }
 
   /** Graceful leave (children handed over), then the worker ends. */
-  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+  async stop(options: { timeoutMs?: number; handoverWaitMs?: number } = {}): Promise<void> {
     try { await this.invoke('stop', options); } finally { this.worker.terminate(); }
   }
 
   /** Graceful leave (children handed over) without ending the worker: the lifecycle's leave, before a rejoin replaces it. */
-  leave(options: { timeoutMs?: number } = {}): Promise<void> { return this.invoke('stop', options); }
+  leave(options: { timeoutMs?: number; handoverWaitMs?: number } = {}): Promise<void> { return this.invoke('stop', options); }
 
   /** Ends at once without handover: peers detect the loss. */
   kill(): void { this.worker.terminate(); }
@@ -268,7 +268,8 @@ function followLifecycle(handle: BrowserSupervisor, o: WorkerStartOptions): void
   const leave = (cause: 'pagehide' | 'freeze') => {
     if (awaySince !== undefined) return;
     awaySince = Date.now();
-    void handle.leave().catch(() => undefined);
+    // A page being torn down has no time for a round trip: the BYE waits for no member's ACK.
+    void handle.leave({ handoverWaitMs: 0 }).catch(() => undefined);
     handle.lifecycle({ type: 'tab_left', cause });
   };
   const rejoin = (cause: RejoinCause, stalledMs?: number) => {

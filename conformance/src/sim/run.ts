@@ -56,6 +56,11 @@ export interface SimOptions {
   /** Groups in the workload's specs, checked at quiescence (CLI --groups; off by default, so other seeds keep their traces). */
   groups?: boolean;
   /**
+   * Half the graceful leaves right behind a start from another member, once the leaver holds it
+   * (CLI --leave-behind-start; off by default, so other seeds keep their traces).
+   */
+  leaveBehindStart?: boolean;
+  /**
    * partition: 'majority' on every node (CLI --majority; the seed's workload and faults are drawn
    * as without it). Restarted nodes get seeds: one restarted without would found a second cluster.
    */
@@ -68,20 +73,20 @@ export interface SimOptions {
   quorum?: number | true;
 }
 
-type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean; groups: boolean };
+type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLinks: boolean; cordons: boolean; groups: boolean; leaveBehindStart: boolean };
 
 /**
  * The world every seed runs in unless told otherwise: as unkind as the real one. Idle links stay
  * off until unauthenticated links no longer hold back readiness (issue 11).
  */
-export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false, groups: false };
+export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false, groups: false, leaveBehindStart: false };
 
 /** The four models of the harsher world, with `harsh` and the defaults applied. */
 export function harshModels(o: SimOptions): Models {
-  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false, groups: false };
+  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false, groups: false, leaveBehindStart: false };
   return {
     clock: o.clock ?? base.clock, overlapRules: o.overlapRules ?? base.overlapRules, retries: o.retries ?? base.retries, idleLinks: o.idleLinks ?? base.idleLinks,
-    cordons: o.cordons ?? base.cordons, groups: o.groups ?? base.groups,
+    cordons: o.cordons ?? base.cordons, groups: o.groups ?? base.groups, leaveBehindStart: o.leaveBehindStart ?? base.leaveBehindStart,
   };
 }
 
@@ -103,6 +108,8 @@ export interface SimResult {
   options: SimOptions;
 }
 
+/** A leave right behind a start waits at most this long for the leaver to hold that start. */
+const LEAVE_BEHIND_START_MS = 100;
 export const SIM_CONFIG = { heartbeatMs: 100, failureTimeoutMs: 500, syncIntervalMs: 400 };
 const SECRET = new TextEncoder().encode('sim-secret');
 const IDS = Array.from({ length: 16 }, (_, i) => `c${i}`);
@@ -143,6 +150,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
   const mrng = new Prng(seed ^ 0x3e55);
   const prng = new Prng(seed ^ 0xc0d);
   const grng = new Prng(seed ^ 0x6e0);
+  const lrng = new Prng(seed ^ 0x1ea7);
   const w = new World(wasm, seed, SIM_CONFIG);
   o.onWorld?.(w);
   const faults = o.faults === undefined || o.faults === 'auto' ? rng.chance(0.7) : o.faults;
@@ -438,6 +446,15 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
     } else if (roll < 0.56 && nNodes > 1 && ledger.destructive === 0 && live.length > 1) {
       // A graceful leave (a planned move); the node shuts down when it has handed over.
       const who = rng.pick(live);
+      // Half of them right behind a start the leaver has just taken (and so ACKed, unless it
+      // was lost): the start's acknowledgement may rest on the leaver (sim-leave-ack.test.ts).
+      const others = live.filter((x) => x !== who);
+      if (models.leaveBehindStart && others.length > 0 && lrng.chance(0.5)) {
+        const id = rng.pick(IDS);
+        start(rng.pick(others), id);
+        const issued = nonce;
+        w.runUntil(() => parseArgs(w.node(who).core.specOf(id)?.args)?.nonce === issued, LEAVE_BEHIND_START_MS);
+      }
       note(`leave ${who}`);
       leaving.add(who);
       ledger.departed.add(`${who}#${w.node(who).inc}`);
@@ -593,7 +610,7 @@ export function replayCommand(seed: number, o: SimOptions = {}): string {
   if (o.majority) parts.push('--majority');
   if (o.quorum !== undefined) parts.push(o.quorum === true ? '--quorum' : `--quorum ${o.quorum}`);
   const base = harshModels({ harsh: o.harsh });
-  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons'], ['groups', 'groups']];
+  const flags: [keyof Models, string][] = [['clock', 'clock'], ['overlapRules', 'overlap-rules'], ['retries', 'retries'], ['idleLinks', 'idle-links'], ['cordons', 'cordons'], ['groups', 'groups'], ['leaveBehindStart', 'leave-behind-start']];
   for (const [k, flag] of flags) {
     if (o[k] === true && !base[k]) parts.push(`--${flag}`);
     if (o[k] === false && base[k]) parts.push(`--no-${flag}`);

@@ -535,12 +535,13 @@ export class World {
     n.core.checkpoint(id, c.epoch, 1, state);
     this.stepNode(n);
   }
-  leave(name: string): number {
+  /** `waitMs`: the BYE's handover wait (Supervisor.stop's handoverWaitMs); undefined: the core's default. */
+  leave(name: string, waitMs?: number): number {
     const n = this.node(name);
     const req = this.nextReq++;
     this.act('leave', name, req);
     n.core.tick(this.now);
-    n.core.leave(req);
+    n.core.leave(req, waitMs);
     this.stepNode(n);
     return req;
   }
