@@ -34,6 +34,7 @@ import { sendCordonsTo, sendMemberStateTo } from './cordon';
 import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
 import { sendLeaseWaitTo } from './lease-wait';
+import { heartbeatsLinkUp } from './heartbeats';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -130,6 +131,7 @@ function noteCredential(m: Member, l: Link): void {
 
 /** What a (re)connected member needs: who we know, our desired state, our claims. */
 function afterConnect(n: Node, m: Member, link: u32): void {
+  heartbeatsLinkUp(n, m, n.links.get(link));
   // Routes waiting for this member's link, or in flight over the one it replaces (messages.ts).
   n.msgs.allDirty = true;
   rosterLinkUp(n, m);

@@ -83,6 +83,7 @@ import { onLinkRetire, answerLink, retiredDue, closeOverdueRetired } from './lin
 import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
 import { PairKeyRelay, onPairKeyReq, onPairKeyAnswer } from './pair-key-relay';
+import { heartbeatsDue, heartbeatsFire } from './heartbeats';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
 export class Config {
@@ -130,7 +131,6 @@ export class Node {
   // Time.
   now: i64 = 0;
   lastTick: i64 = -1;
-  nextHeartbeat: i64 = 0;
   nextSync: i64 = 0;
   lastWake: i64 = -1;
   /** The gap before this step's tick, and when a member's frame last arrived (a pause shows in both). */
@@ -507,7 +507,7 @@ function looksPaused(n: Node): bool {
 
 const T_SILENT_MEMBERS: i32 = 0;      // membership: a member silent for failureTimeoutMs is down
 const T_STALLED_HANDSHAKES: i32 = 1;  // handshake: a link not up after failureTimeoutMs is closed
-const T_HEARTBEAT: i32 = 2;           // every heartbeatMs: an empty HEARTBEAT to every member
+const T_HEARTBEAT: i32 = 2;           // heartbeats: an empty HEARTBEAT to each member at the rate it asked for
 const T_SYNC: i32 = 3;                // every syncIntervalMs: DIGEST, MEMBERS gossip, ack re-asks
 const T_DIALS: i32 = 4;               // dials: addresses whose backoff has passed are dialed
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
@@ -526,7 +526,7 @@ function timerDue(n: Node, t: i32): i64 {
   switch (t) {
     case T_SILENT_MEMBERS: return afterCatchUp(n, silentMembersDue(n));
     case T_STALLED_HANDSHAKES: return afterCatchUp(n, stalledHandshakesDue(n));
-    case T_HEARTBEAT: return n.nextHeartbeat;
+    case T_HEARTBEAT: return heartbeatsDue(n);
     case T_SYNC: return n.nextSync;
     case T_DIALS: return dialsDue(n);
     case T_RESTARTS: return restartsDue(n);
@@ -549,10 +549,7 @@ function timerFire(n: Node, t: i32): void {
   switch (t) {
     case T_SILENT_MEMBERS: downSilentMembers(n); break;
     case T_STALLED_HANDSHAKES: closeStalledHandshakes(n); break;
-    case T_HEARTBEAT:
-      n.nextHeartbeat = n.now + n.cfg.heartbeatMs;
-      n.outbox.emptyToAll(n.members, MSG_HEARTBEAT);
-      break;
+    case T_HEARTBEAT: heartbeatsFire(n); break;
     case T_SYNC:
       n.nextSync = n.now + n.cfg.syncIntervalMs;
       syncFire(n);
