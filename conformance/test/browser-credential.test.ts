@@ -153,8 +153,8 @@ describe('credential tabs through a Node gateway', () => {
    */
   function meshAttempt(page: Page, frames: Uint8Array[]): Promise<string> {
     return page.evaluate(async ({ scope, frames }) => {
-      // The dial goes on the scope's channel; the link (accept, data, close) has a channel of its own.
-      const ch = new BroadcastChannel(`trellis/${scope}`);
+      // The dial goes to tab-c1's inbox; the link (accept, data, close) has a channel of its own.
+      const ch = new BroadcastChannel(`trellis/${scope}/to/tab-c1`);
       const key = `tab-evil/${Math.random()}`;
       const link = new BroadcastChannel(`trellis/${scope}/link/${key}`);
       try {

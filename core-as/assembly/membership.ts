@@ -25,7 +25,7 @@ import { planted } from './flags';
 import { Node } from './node';
 import { Link, Member } from './model';
 import { fxClose, fxEvent } from './effects';
-import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked, withdrawUnlisted } from './dials';
+import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked, withdrawUnlisted, namedByLinkedMember } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
 import { handoffsOnConnect, handoffsMemberDown } from './handoff';
@@ -110,13 +110,18 @@ export function memberUp(n: Node, l: Link): void {
   m.lastHeard = n.now;
   n.members.add(m);
   membershipChanged(n);
+  const vouched = m.address.length != 0 && namedByLinkedMember(n, m.address, name);
   if (m.address.length) {
     forgetOtherAddresses(n, name, m.address);
     dialReached(n, m.address, name);
   }
   fxEvent(OE_MEMBER_UP, name, m.address, '', '', <f64>m.inc, 0);
   afterConnect(n, m, l.id);
-  // Tell everyone else about the newcomer, so one seed is enough.
+  // Tell everyone else about the newcomer, so one seed is enough. Not when a member of ours named
+  // it to us: that member told its own members as it linked, and in a full mesh of n nodes every
+  // node telling every other made each join cost n² MEMBERS frames of n entries (the periodic
+  // gossip still reaches a member that member does not have).
+  if (vouched) return;
   writeMembers(n);
   n.outbox.toAll(n.members);
 }
