@@ -75,6 +75,8 @@ export const LAYOUTS: Record<number, Layout> = {
   [31]: ['str', 'u64', 'u8', 'bytes'],
   // LINK_RETIRE on a duplicate link: 0 (I retire it) or 1 (your retire and all before it arrived; my last frame here)
   [34]: ['u8'],
+  // MEMBERS_SAME: the sender's MEMBERS is the one it last sent on this link in full
+  [35]: [],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
@@ -88,6 +90,8 @@ export const MSG_PAIR_KEY_REQ = 30;
 export const MSG_PAIR_KEY = 31;
 /** LINK_RETIRE (a duplicate link's last frames, link-retire.ts): outside MSG because the codec's capture makes no duplicate link (sim-link-retire.test.ts decodes it). */
 export const MSG_LINK_RETIRE = 34;
+/** MEMBERS_SAME (members-gossip.ts): outside MSG like the others the codec's capture may not see. */
+export const MSG_MEMBERS_SAME = 35;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

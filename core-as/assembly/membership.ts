@@ -35,6 +35,8 @@ import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
 import { sendLeaseWaitTo } from './lease-wait';
 import { heartbeatsLinkUp } from './heartbeats';
+import { membersToAll, membersTo, keepMembersList } from './members-gossip';
+import { xxh64 } from './hash';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -122,8 +124,7 @@ export function memberUp(n: Node, l: Link): void {
   // node telling every other made each join cost n² MEMBERS frames of n entries (the periodic
   // gossip still reaches a member that member does not have).
   if (vouched) return;
-  writeMembers(n);
-  n.outbox.toAll(n.members);
+  membersToAll(n);
 }
 
 /** A credential member: what its credential allows and when it expires (handshake.ts closes it out). */
@@ -140,8 +141,7 @@ function afterConnect(n: Node, m: Member, link: u32): void {
   // Routes waiting for this member's link, or in flight over the one it replaces (messages.ts).
   n.msgs.allDirty = true;
   rosterLinkUp(n, m);
-  writeMembers(n);
-  n.outbox.to(link);
+  membersTo(n, m, link);
   sendRosterTo(n, link);
   sendLeaseWaitTo(n, link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
@@ -215,10 +215,11 @@ export function writeMembers(n: Node): void {
     w.str(m.name); w.u64(m.inc); w.str(m.address); count++;
   }
   w.patchU32(countAt, <u32>count);
+  n.membersHash = xxh64(w.buf.dataStart + <usize>countAt, w.len - countAt, 0);
 }
 
 /** MEMBERS: read whole first (lengths only, nothing kept), then applied; a bad frame changes nothing. */
-export function onMembers(n: Node, from: string, r: Reader): bool {
+export function onMembers(n: Node, from: string, r: Reader, keep: bool = true): bool {
   const start = r.pos;
   const count = r.count(MEMBERS_MAX, 16);
   for (let i = 0; i < count; i++) {
@@ -227,6 +228,7 @@ export function onMembers(n: Node, from: string, r: Reader): bool {
     r.skipStr(ADDRESS_BYTES_MAX);
   }
   if (!r.ok || r.remaining != 0) return false;
+  if (keep) keepMembersList(n.members.get(from), r.ptr + <usize>start, r.pos - start);
   r.pos = start;
   r.count(MEMBERS_MAX, 16);
   const frame = ++n.membersFrames;
@@ -259,8 +261,7 @@ export function flushMembers(n: Node): void {
   if (!n.membersGossipDue) return;
   n.membersGossipDue = false;
   if (n.members.count == 0) return;
-  writeMembers(n);
-  n.outbox.toAll(n.members);
+  membersToAll(n);
 }
 
 /** LEAVING: the member stays (and keeps its claims) but no longer owns anything new. */

@@ -88,6 +88,10 @@ export class Member {
   /** Our heartbeats to it (heartbeats.ts): the interval its link's HELLO asked for, and the next one due. */
   heartbeatEveryMs: i64 = 0;
   nextHeartbeatAt: i64 = 0;
+  /** MEMBERS (members-gossip.ts): the list we last sent it in full and on which link; the payload of the last full one it sent us. */
+  membersSentHash: u64 = 0;
+  membersSentLink: u32 = 0;
+  membersGot: Uint8Array = new Uint8Array(0);
   leaving: bool = false;
   claims: StrMap<Claim> = new StrMap<Claim>();
   claimsVersion: u64 = 0;

@@ -32,7 +32,7 @@ import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_LEASE_WAIT, MSG_SYNC_LIVE,
   MSG_TERM_CHECK, MSG_TERM_COVER,
-  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE,
+  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE, MSG_MEMBERS_SAME,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -84,6 +84,7 @@ import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
 import { PairKeyRelay, onPairKeyReq, onPairKeyAnswer } from './pair-key-relay';
 import { heartbeatsDue, heartbeatsFire } from './heartbeats';
+import { onMembersSame } from './members-gossip';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
 export class Config {
@@ -185,6 +186,8 @@ export class Node {
   everReady: bool = false;
   /** MEMBERS frames received (each names its dials: dials.ts withdrawUnlisted). */
   membersFrames: u32 = 0;
+  /** A hash of the MEMBERS payload written last (members-gossip.ts). */
+  membersHash: u64 = 0;
   /** A member went down in this step: MEMBERS goes to every member at its end (flushMembers). */
   membersGossipDue: bool = false;
   /** Steps whose reconcile loop stopped at its guard with work left (an invariant: never). */
@@ -462,6 +465,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, a, m, r); break;
     case MSG_PAIR_KEY: ok = onPairKeyAnswer(n, l, r); break;
     case MSG_LINK_RETIRE: ok = onLinkRetire(n, l, r); break;
+    case MSG_MEMBERS_SAME: ok = onMembersSame(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
