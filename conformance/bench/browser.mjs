@@ -252,6 +252,7 @@ async function idleGateway() {
     const upCount = async () => (await gw.members()).filter((m) => m.status === 'up' && m.name !== 'idle-gw').length;
     await until(async () => (await upCount()) === IDLE_TABS, 120_000);
     const downsBefore = gw.events.filter((e) => e.event.type === 'member_down').length;
+    const eventsBefore = gw.events.length;
     const c0 = await gw.cpu();
     const b0 = treeCpuMs(process.pid, gw.pid);
     const t0 = performance.now();
@@ -264,6 +265,8 @@ async function idleGateway() {
       tabs: IDLE_TABS, measuredMs: Math.round(ms), upAtEnd: await upCount(), tabsCpuPct: Math.round((1000 * (b1 - b0)) / ms) / 10,
       joinMs: Math.round(t0 - joinStart),
       memberDownsDuring: gw.events.filter((e) => e.event.type === 'member_down').length - downsBefore,
+      downReasons: gw.events.slice(eventsBefore).filter((e) => e.event.type === 'member_down')
+        .reduce((o, e) => ({ ...o, [e.event.reason]: (o[e.event.reason] ?? 0) + 1 }), {}),
     });
   } catch (e) {
     // The rest of the bench still runs; the line says how far the joins got.
