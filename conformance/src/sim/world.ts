@@ -356,7 +356,10 @@ export class World {
       this.schedule(n, 1, { k: 'deliver', link: raw.link, bytes: hello });
     }
     const fto = this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs;
-    this.schedule(n, fto - this.rng.int(IDLE_REOPEN_MARGIN_MS / 4, IDLE_REOPEN_MARGIN_MS), { k: 'idle', slot });
+    // The core stamps the link with its own time, the last tick it had: the time of the node's
+    // last step, since this world ticks after a step's events (a node with few wakes is behind).
+    const behind = n.lastStepAt < 0 ? 0 : this.now - n.lastStepAt;
+    this.schedule(n, Math.max(1, fto - behind - this.rng.int(IDLE_REOPEN_MARGIN_MS / 4, IDLE_REOPEN_MARGIN_MS)), { k: 'idle', slot });
   }
 
   // ---- network --------------------------------------------------------------------------------
