@@ -90,6 +90,10 @@ export const HEARTBEAT_DEFAULT_MS: i64 = 250;
 export const FAILURE_TIMEOUT_DEFAULT_MS: i64 = 1000;
 export const SYNC_INTERVAL_DEFAULT_MS: i64 = 1000;
 if (FAILURE_TIMEOUT_DEFAULT_MS < HEARTBEAT_DEFAULT_MS) ERROR('a member must miss a heartbeat before it is judged down');
+/** A peer's HELLO may ask for heartbeats this often at most (heartbeats.ts): a peer cannot make us flood its link. */
+export const HEARTBEAT_INTERVAL_MIN_MS: i64 = 10;
+/** A heartbeat due within 1/this of its interval goes with those due now (one wake for many members). */
+export const HEARTBEAT_EARLY_DIVISOR: i64 = 4;
 /** Sync intervals a digest difference may last before anti-entropy runs regardless. */
 export const DIGEST_PATIENCE: i32 = 3;
 

@@ -30,6 +30,8 @@ export class Link {
   peerListen: string = '';
   peerWeight: f64 = 1;
   peerKinds: Array<string> = [];
+  /** How often the peer needs a frame from us (heartbeats.ts). */
+  peerHeartbeatWantMs: i64 = 0;
   peerAuth: u8 = AUTH_INSECURE;
   /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
   peerCredentialKinds: Array<string> = [];
@@ -83,6 +85,13 @@ export class Claim {
 export class Member {
   link: u32 = 0;            // active authenticated link, 0 while disconnected
   lastHeard: i64 = 0;
+  /** Our heartbeats to it (heartbeats.ts): the interval its link's HELLO asked for, and the next one due. */
+  heartbeatEveryMs: i64 = 0;
+  nextHeartbeatAt: i64 = 0;
+  /** MEMBERS (members-gossip.ts): the list we last sent it in full and on which link; the payload of the last full one it sent us. */
+  membersSentHash: u64 = 0;
+  membersSentLink: u32 = 0;
+  membersGot: Uint8Array = new Uint8Array(0);
   leaving: bool = false;
   claims: StrMap<Claim> = new StrMap<Claim>();
   claimsVersion: u64 = 0;

@@ -24,7 +24,7 @@ import { Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
 import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
 import { sendDeltaFrames } from './delta-frames';
 import { sendSyncLive } from './sync-live';
-import { writeMembers } from './membership';
+import { gossipMembers } from './members-gossip';
 import { checkClaimsVersion } from './claims';
 import { reaskTermChecks } from './terminates';
 
@@ -44,8 +44,7 @@ export function syncFire(n: Node): void {
   w.u64(n.claims.version);
   n.outbox.toAll(n.members);
   // Gossip who we know with every sync, so a MEMBERS lost on a flapping link is repaired.
-  writeMembers(n);
-  n.outbox.toAll(n.members);
+  gossipMembers(n);
   reaskAcks(n);
   reaskTermChecks(n);
 }

@@ -2,10 +2,13 @@
 // scope) instead of through the gateway, and learn of each other's death from Web Locks.
 //
 //   directory  each tab announces { name, address } (its gateway address, which members dial)
-//              when it listens, and answers a newcomer's announcement with its own; a dial of an
+//              when it listens, and answers a newcomer's announcement with its own (in the
+//              newcomer's inbox, below); a dial of an
 //              address in the directory becomes a mesh link, any other dial goes to the gateway
-//   links      a dial is an `open` on the scope's channel, addressed to one tab (a tab ignores
-//              what is not for it); the link itself (accept, data, close) has a BroadcastChannel of
+//   inbox      what is for one tab (the answer to an announcement, a link's `open`) goes on that
+//              tab's own channel, `trellis/<scope>/to/<name>`, not the scope's: with n tabs each
+//              join would otherwise deliver O(n) answers and O(n) opens to every tab, O(n²) in all
+//   links      a dial is an `open` in the peer's inbox; the link itself (accept, data, close) has a BroadcastChannel of
 //              its own, named for the link, so a frame reaches its peer only, not every tab of the
 //              scope (which made each frame cost O(tabs) and a full mesh of n tabs O(n³))
 //   death      every tab holds the lock `trellis/<scope>/<name>@<address>` for its whole life (the
@@ -21,7 +24,7 @@ import type { Transport, TransportHandlers } from '@trellis/core';
 /** Mesh link ids start here, above any gateway channel number, so the two never collide. */
 export const MESH_LINK_ID_BASE = 0x4000_0000;
 
-/** On the scope's channel. */
+/** On the scope's channel ('hello') or in the addressee's inbox ('here', 'open'). */
 type MeshMessage =
   | { t: 'hello'; from: string; address: string }
   | { t: 'here'; to: string; from: string; address: string }
@@ -49,9 +52,13 @@ interface LockManagerLike { request(name: string, cb: () => Promise<unknown> | v
 
 export function meshLockName(scope: string, name: string, address: string): string { return `trellis/${scope}/${name}@${address}`; }
 
+/** The channel on which a tab receives what is addressed to it alone. */
+export function meshInboxName(scope: string, name: string): string { return `trellis/${scope}/to/${name}`; }
+
 export class MeshTransport implements Transport {
   private handlers!: TransportHandlers;
   private channel: BroadcastChannel | undefined;
+  private inbox: BroadcastChannel | undefined;
   /** Peers on the channel: address → name. */
   private readonly peers = new Map<string, string>();
   /** Addresses of tabs whose lock was granted to us: they are gone. */
@@ -76,6 +83,10 @@ export class MeshTransport implements Transport {
     this.address = address;
     // The lock first: a peer that hears us must find it held, or it would take us as gone.
     if (this.locks) await this.holdOwnLock();
+    // The inbox before the announcement: the answers to it come there.
+    const inbox = new BroadcastChannel(meshInboxName(this.scope, this.name));
+    this.inbox = inbox;
+    inbox.onmessage = (e: MessageEvent<MeshMessage>) => this.onMessage(e.data);
     const ch = new BroadcastChannel(`trellis/${this.scope}`);
     this.channel = ch;
     ch.onmessage = (e: MessageEvent<MeshMessage>) => this.onMessage(e.data);
@@ -96,6 +107,18 @@ export class MeshTransport implements Transport {
   }
 
   private post(m: MeshMessage): void { if (!this.closed) this.channel?.postMessage(m); }
+
+  /**
+   * Into `to`'s inbox, through a channel opened for this message alone: a channel left open
+   * would also receive what every other tab sends that tab. A message is queued for its
+   * receivers when it is posted, so closing at once loses nothing.
+   */
+  private postTo(to: string, m: MeshMessage): void {
+    if (this.closed) return;
+    const ch = new BroadcastChannel(meshInboxName(this.scope, to));
+    ch.postMessage(m);
+    ch.close();
+  }
 
   /** The link's own channel; what arrives there is from its peer (the channel's other end). */
   private linkChannel(key: string): BroadcastChannel {
@@ -120,7 +143,7 @@ export class MeshTransport implements Transport {
 
   private onMessage(m: MeshMessage): void {
     if (this.closed || !m || typeof m !== 'object') return;
-    if (m.t === 'hello') { this.learn(m.from, m.address); this.post({ t: 'here', to: m.from, from: this.name, address: this.address }); return; }
+    if (m.t === 'hello') { this.learn(m.from, m.address); this.postTo(m.from, { t: 'here', to: m.from, from: this.name, address: this.address }); return; }
     if (m.to !== this.name) return;
     if (m.t === 'here') this.learn(m.from, m.address);
     else if (m.t === 'open') this.accept(m.from, m.key);
@@ -169,7 +192,7 @@ export class MeshTransport implements Transport {
     const l: MeshLink = { id, peer, key, outbound: true, opened: false, address, channel: this.linkChannel(key) };
     this.links.set(id, l);
     this.byKey.set(key, l);
-    this.post({ t: 'open', to: peer, from: this.name, key });
+    this.postTo(peer, { t: 'open', to: peer, from: this.name, key });
   }
 
   send(link: number, bytes: Uint8Array): void {
@@ -198,6 +221,7 @@ export class MeshTransport implements Transport {
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
     this.closed = true;
     this.channel?.close();
+    this.inbox?.close();
     // The lock last: a peer granted it drops our links at once, and what we posted on them just
     // before (the leave's last claims and BYE) may not have reached it yet; the gateway's closing
     // handshake gives it that time.
