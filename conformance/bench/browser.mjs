@@ -41,6 +41,9 @@ const ONLY = arg('--only', PARTS.join(',')).split(',');
 for (const p of ONLY) if (!PARTS.includes(p)) { console.error(`--only: unknown part '${p}' (${PARTS.join(', ')})`); process.exit(2); }
 const want = (part) => ONLY.includes(part);
 const IDLE_MEASURE_MS = numArg('--idle-ms', 60_000);
+/** How long the idle part waits, after the last tab's start(), for every tab to be up at the gateway; and how often it says how many are. */
+const IDLE_ALL_UP_MS = 120_000;
+const IDLE_PROGRESS_MS = 10_000;
 const FAILURE_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 100;
 const DEADLINE_MS = 10_000;
@@ -215,9 +218,12 @@ async function gatewayHop() {
   }
 }
 
-/** CPU ms (user + system, from /proc) of every process below `root` except the subtree of `skip` (Linux). */
+/**
+ * CPU ms (user + system, from /proc) of every process below `root` except the subtree of `skip`
+ * (Linux), in all and by Chromium process type (`--type=` on the command line; `browser` for none).
+ */
 function treeCpuMs(root, skip) {
-  const parent = new Map(), ticks = new Map();
+  const parent = new Map(), ticks = new Map(), kind = new Map();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
@@ -225,12 +231,26 @@ function treeCpuMs(root, skip) {
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(d), Number(f[1]));
       ticks.set(Number(d), Number(f[11]) + Number(f[12]));
+      const type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8'));
+      kind.set(Number(d), type ? type[1] : 'browser');
     } catch { /* gone meanwhile */ }
   }
   const below = (pid) => { for (let p = pid; p > 1; p = parent.get(p) ?? 0) { if (p === skip) return false; if (p === root) return true; } return false; };
+  const byType = {};
   let t = 0;
-  for (const [pid, v] of ticks) if (pid !== root && below(pid)) t += v;
-  return t * 10; // USER_HZ 100
+  for (const [pid, v] of ticks) {
+    if (pid === root || !below(pid)) continue;
+    t += v;
+    byType[kind.get(pid)] = (byType[kind.get(pid)] ?? 0) + v * 10;
+  }
+  return { ms: t * 10, byType }; // USER_HZ 100
+}
+
+/** Each type's share of one core over `ms`, from two treeCpuMs readings (exited processes drop out). */
+function typePct(b0, b1, ms) {
+  const out = {};
+  for (const [k, v] of Object.entries(b1.byType)) out[k] = Math.round((1000 * (v - (b0.byType[k] ?? 0))) / ms) / 10;
+  return out;
 }
 
 /** CPU of a gateway member's own process while IDLE_TABS tabs sit joined through it (gateway: heartbeat 250 ms, failure timeout 1 s; tabs: their defaults). */
@@ -250,7 +270,15 @@ async function idleGateway() {
       if ((i + 1) % 10 === 0) console.error(`bench browser: ${i + 1} idle tabs joined after ${Math.round(performance.now() - joinStart)} ms`);
     }
     const upCount = async () => (await gw.members()).filter((m) => m.status === 'up' && m.name !== 'idle-gw').length;
-    await until(async () => (await upCount()) === IDLE_TABS, 120_000);
+    let said = performance.now();
+    await until(async () => {
+      const up = await upCount();
+      if (performance.now() - said > IDLE_PROGRESS_MS) {
+        said = performance.now();
+        console.error(`bench browser: ${up} of ${IDLE_TABS} idle tabs up at the gateway after ${Math.round(said - joinStart)} ms; so far ${JSON.stringify(idleTrouble(gw.events))}`);
+      }
+      return up === IDLE_TABS;
+    }, IDLE_ALL_UP_MS);
     const downsBefore = gw.events.filter((e) => e.event.type === 'member_down').length;
     const eventsBefore = gw.events.length;
     const c0 = await gw.cpu();
@@ -262,7 +290,7 @@ async function idleGateway() {
     const ms = performance.now() - t0;
     const cpuMs = (c1.user - c0.user + c1.system - c0.system) / 1000;
     emit('gateway_idle_cpu_pct', (100 * cpuMs) / ms, '%', {
-      tabs: IDLE_TABS, measuredMs: Math.round(ms), upAtEnd: await upCount(), tabsCpuPct: Math.round((1000 * (b1 - b0)) / ms) / 10,
+      tabs: IDLE_TABS, measuredMs: Math.round(ms), upAtEnd: await upCount(), tabsCpuPct: Math.round((1000 * (b1.ms - b0.ms)) / ms) / 10, tabsCpuByType: typePct(b0, b1, ms),
       joinMs: Math.round(t0 - joinStart),
       memberDownsDuring: gw.events.filter((e) => e.event.type === 'member_down').length - downsBefore,
       downReasons: gw.events.slice(eventsBefore).filter((e) => e.event.type === 'member_down')
@@ -270,7 +298,7 @@ async function idleGateway() {
     });
   } catch (e) {
     // The rest of the bench still runs; the line says how far the joins got.
-    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - joinStart) });
+    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - joinStart), ...idleTrouble(gw.events) });
   } finally {
     for (const p of pages) await p.close().catch(() => undefined);
     await gw.kill();

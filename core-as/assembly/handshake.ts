@@ -84,14 +84,14 @@ function pendingInbound(n: Node): i32 {
 
 /** HELLO: who I am, my nonce, and the key I hold. Kept as sent for the transcript. */
 export function sendHello(n: Node, l: Link): void {
-  writeHello(n, l.nonce);
+  writeHello(n, l.nonce, l);
   l.helloExpiresAt = n.credExpiresAt;
   n.outbox.to(l.id);
   l.ownHello = n.outbox.lastFrame();
 }
 
 /** Starts a HELLO frame with `nonce` in the outbox (init also sizes one against HANDSHAKE_BYTES_MAX). */
-export function writeHello(n: Node, nonce: Uint8Array): void {
+export function writeHello(n: Node, nonce: Uint8Array, l: Link | null = null): void {
   const w = n.outbox.frame(MSG_HELLO);
   w.str(n.scope);
   w.str(n.name);
@@ -106,7 +106,7 @@ export function writeHello(n: Node, nonce: Uint8Array): void {
   w.u32(<u32>ck.length);
   for (let i = 0; i < ck.length; i++) w.str(ck[i]);
   w.u64(n.auth == AUTH_CREDENTIAL ? <u64>n.credExpiresAt : 0);
-  w.u32(heartbeatWantMs(n));
+  w.u32(heartbeatWantMs(n, l));
 }
 
 /** A frame on a link in its handshake: `frame` and `len` are the whole frame as received (the transcript needs it). */

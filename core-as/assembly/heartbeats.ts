@@ -15,10 +15,12 @@ import { Node } from './node';
 import { Link, Member } from './model';
 import { MSG_HEARTBEAT } from './codec';
 import { HEARTBEAT_INTERVAL_MIN_MS, HEARTBEAT_EARLY_DIVISOR } from './limits';
+import { watchedHeartbeatWantMs } from './watched-links';
 
-/** What we ask every peer for in our HELLO: a frame at least every heartbeatMs of ours. */
-export function heartbeatWantMs(n: Node): u32 {
-  return <u32>min<i64>(n.cfg.heartbeatMs, <i64>u32.MAX_VALUE);
+/** What we ask a peer for in our HELLO on `l`: a frame at least every heartbeatMs of ours (longer on a watched link, watched-links.ts). */
+export function heartbeatWantMs(n: Node, l: Link | null): u32 {
+  const want = l == null ? n.cfg.heartbeatMs : watchedHeartbeatWantMs(n, l);
+  return <u32>min<i64>(want, <i64>u32.MAX_VALUE);
 }
 
 /** How often we send `m` a heartbeat: what its HELLO asked for, clamped to our floor. */

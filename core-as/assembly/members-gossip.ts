@@ -44,7 +44,7 @@ export function gossipMembers(n: Node): void {
   let same = 0;
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
-    if (m.link == 0) continue;
+    if (m.link == 0 || !m.syncThisRound) continue;
     if (m.membersSentLink == m.link && m.membersSentHash == n.membersHash) { same++; continue; }
     n.outbox.to(m.link);
     sentFull(n, m, m.link);
@@ -53,7 +53,7 @@ export function gossipMembers(n: Node): void {
   n.outbox.frame(MSG_MEMBERS_SAME);
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
-    if (m.link != 0 && m.membersSentLink == m.link && m.membersSentHash == n.membersHash) n.outbox.to(m.link);
+    if (m.link != 0 && m.syncThisRound && m.membersSentLink == m.link && m.membersSentHash == n.membersHash) n.outbox.to(m.link);
   }
 }
 

@@ -35,6 +35,7 @@ import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
 import { sendLeaseWaitTo } from './lease-wait';
 import { heartbeatsLinkUp } from './heartbeats';
+import { watchedLinkUp, silenceMs } from './watched-links';
 import { membersToAll, membersTo, keepMembersList } from './members-gossip';
 import { xxh64 } from './hash';
 
@@ -138,6 +139,7 @@ function noteCredential(m: Member, l: Link): void {
 /** What a (re)connected member needs: who we know, our desired state, our claims. */
 function afterConnect(n: Node, m: Member, link: u32): void {
   heartbeatsLinkUp(n, m, n.links.get(link));
+  watchedLinkUp(n, m, n.links.get(link));
   // Routes waiting for this member's link, or in flight over the one it replaces (messages.ts).
   n.msgs.allDirty = true;
   rosterLinkUp(n, m);
@@ -282,7 +284,7 @@ export function silentMembersDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {
-    const t = ms[i].lastHeard + n.cfg.failureTimeoutMs + 1;
+    const t = ms[i].lastHeard + silenceMs(n, ms[i]) + 1;
     if (t < at) at = t;
   }
   return at;
@@ -291,7 +293,7 @@ export function silentMembersDue(n: Node): i64 {
 export function downSilentMembers(n: Node): void {
   const ms = n.members.list.slice(0);
   for (let i = 0; i < ms.length; i++) {
-    if (n.now - ms[i].lastHeard > n.cfg.failureTimeoutMs) memberDown(n, ms[i], 'timeout');
+    if (n.now - ms[i].lastHeard > silenceMs(n, ms[i])) memberDown(n, ms[i], 'timeout');
   }
 }
 

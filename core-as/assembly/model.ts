@@ -32,6 +32,8 @@ export class Link {
   peerKinds: Array<string> = [];
   /** How often the peer needs a frame from us (heartbeats.ts). */
   peerHeartbeatWantMs: i64 = 0;
+  /** The host vouches for this link (EV_LINK_OPENED_WATCHED, watched-links.ts). */
+  watched: bool = false;
   peerAuth: u8 = AUTH_INSECURE;
   /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
   peerCredentialKinds: Array<string> = [];
@@ -88,6 +90,10 @@ export class Member {
   /** Our heartbeats to it (heartbeats.ts): the interval its link's HELLO asked for, and the next one due. */
   heartbeatEveryMs: i64 = 0;
   nextHeartbeatAt: i64 = 0;
+  /** Its link is watched (watched-links.ts): the longer silence bound, a sync once per WATCHED_LINK_SYNC_MS (rounds skipped so far; this round's). */
+  watched: bool = false;
+  watchedSyncSkips: i32 = 0;
+  syncThisRound: bool = true;
   /** MEMBERS (members-gossip.ts): the list we last sent it in full and on which link; the payload of the last full one it sent us. */
   membersSentHash: u64 = 0;
   membersSentLink: u32 = 0;

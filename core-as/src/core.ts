@@ -87,7 +87,8 @@ export class Core {
 
   init(c: CoreConfig): void { writeInit(this.w, c); }
   tick(nowMs: number): void { writeTick(this.w, nowMs); }
-  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.lanes.link(link), link, outbound, address, nonce); }
+  /** `watched`: the transport reports the peer's end itself (core-as/assembly/watched-links.ts). */
+  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array, watched = false): void { writeLinkOpened(this.lanes.link(link), link, outbound, address, nonce, watched); }
   /**
    * A frame arrived at `atMs` (the host's clock; omitted: not told, the frame counts when handled).
    * The next step tells the core when each link last had bytes, ahead of the queue (heard.ts).

@@ -1,0 +1,60 @@
+// Watched links (EV_LINK_OPENED_WATCHED, docs/PROTOCOL.md "Handshake"): a link whose host vouches
+// that it is reliable and in order and that it reports the peer's end itself, at once: the
+// same-origin mesh between browser tabs (a BroadcastChannel per link, each tab's Web Lock granted
+// to its peers the moment the tab ends; host-browser/src/transport-mesh.ts).
+//
+// Tabs of one origin form a full mesh, so per-link idle traffic costs O(n²) in all. On a link
+// whose host reports the peer's death, silence is only needed to find a peer that is alive but
+// hung (its thread blocked, its lock still held), and that may take long: a member on a watched
+// link is judged down after WATCHED_LINK_SILENCE_MS of silence, not the failure timeout, its HELLO
+// on that link asks for a heartbeat a quarter of that, and the sync's DIGEST and MEMBERS go to it
+// once per WATCHED_LINK_SYNC_MS rather than every sync interval (nothing is lost on such a link;
+// a new link starts with a full sync anyway). A server member still hears a tab through the
+// gateway at its own rate and takes a hung tab down after its own failure timeout.
+//
+// Under a quorum ('majority' or a count) nothing is relaxed: the lease counts the members heard
+// within the failure timeout (lease.ts), so every link keeps its heartbeats.
+
+import { Node } from './node';
+import { Link, Member } from './model';
+import { WATCHED_LINK_SILENCE_MS, WATCHED_LINK_SYNC_MS, WATCHED_LINK_HEARTBEATS_PER_SILENCE } from './limits';
+
+/** Whether `l`'s relaxed silence applies on this node (a watched link, and no quorum). */
+export function watchedRelaxed(n: Node, l: Link): bool { return l.watched && n.cfg.quorum == 0; }
+
+/** The heartbeat our HELLO on `l` asks for: our own, or on a watched link a share of its silence bound. */
+export function watchedHeartbeatWantMs(n: Node, l: Link): i64 {
+  const own = n.cfg.heartbeatMs;
+  if (!watchedRelaxed(n, l)) return own;
+  const want = WATCHED_LINK_SILENCE_MS / WATCHED_LINK_HEARTBEATS_PER_SILENCE;
+  return want > own ? want : own;
+}
+
+/** `m`'s link came up (or it moved to another): what its silence bound and sync rate are on it. */
+export function watchedLinkUp(n: Node, m: Member, l: Link): void {
+  m.watched = watchedRelaxed(n, l);
+  m.watchedSyncSkips = 0;
+}
+
+/** How long `m` may be silent before it is down: the failure timeout, or on a watched link the longer bound. */
+export function silenceMs(n: Node, m: Member): i64 {
+  const t = n.cfg.failureTimeoutMs;
+  return m.link != 0 && m.watched && WATCHED_LINK_SILENCE_MS > t ? WATCHED_LINK_SILENCE_MS : t;
+}
+
+/**
+ * Decides, once per sync round, which members get this round's DIGEST and MEMBERS
+ * (m.syncThisRound): every member on an ordinary link, a member on a watched link once per
+ * WATCHED_LINK_SYNC_MS (counted in rounds from its link's start).
+ */
+export function watchedSyncRound(n: Node): void {
+  const every = <i32>max<i64>(1, (WATCHED_LINK_SYNC_MS + n.cfg.syncIntervalMs - 1) / n.cfg.syncIntervalMs);
+  const ms = n.members.list;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (m.link == 0 || !m.watched) { m.syncThisRound = true; continue; }
+    m.watchedSyncSkips++;
+    m.syncThisRound = m.watchedSyncSkips >= every;
+    if (m.syncThisRound) m.watchedSyncSkips = 0;
+  }
+}
