@@ -163,7 +163,7 @@ describe('credential tabs through a Node gateway', () => {
           link.onmessage = (e: MessageEvent<{ t: string; from: string; reason?: string }>) => {
             const m = e.data;
             if (m.from !== 'tab-c1') return;
-            if (m.t === 'accept') for (const f of frames) link.postMessage({ t: 'data', from: 'tab-evil', bytes: new Uint8Array(f) });
+            if (m.t === 'accept') for (const f of frames) link.postMessage({ t: 'data', from: 'tab-evil', frames: [new Uint8Array(f)] });
             if (m.t === 'close') { clearTimeout(timer); resolve(m.reason ?? ''); }
           };
           ch.postMessage({ t: 'open', to: 'tab-c1', from: 'tab-evil', key });

@@ -66,6 +66,12 @@ export interface NodeOptions {
   /** This node's own timing (default: the world's config), as a tab's longer defaults differ from a server's. */
   heartbeatMs?: number;
   failureTimeoutMs?: number;
+  /**
+   * Its links to other nodes with this option open as watched links (core-as/assembly/watched-links.ts),
+   * as tabs of one origin link over the mesh: a link the host would report the end of. The world
+   * still only breaks links as it always does; what changes is what the cores ask of such a link.
+   */
+  watchedLinks?: boolean;
 }
 
 /** How long a simulated host takes to fetch a pair key (a round trip to its gateway), virtual ms. */
@@ -707,7 +713,9 @@ export class World {
       case 'opened': {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address, 'other'); break; }
-        core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16));
+        const peer = this.endpoints.get(ep.peer);
+        const watched = n.opts.watchedLinks === true && peer !== undefined && this.nodes.get(peer.node)?.opts.watchedLinks === true;
+        core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16), watched);
         break;
       }
       case 'closed': core.linkClosed(it.link); break;
