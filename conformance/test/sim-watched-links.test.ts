@@ -77,6 +77,20 @@ describe('watched links (simulator)', () => {
     expect(downOf(w.node('s'), 'b')).toBeUndefined();
   });
 
+  it('a watched link that closes while both tabs live (a flap, long after the last heartbeat) is relinked: nobody is taken down', () => {
+    for (const seed of [5, 6, 7]) {
+      const { w } = world(seed);
+      // Past a failure timeout (5 s) of silence on the watched link (its first heartbeat goes
+      // 11.25 s after the link-up at the earliest), then the link closes.
+      w.runFor(9000);
+      w.flap('a', 'b');
+      w.runFor(20_000);
+      expect(downOf(w.node('a'), 'b'), `seed ${seed}: a took b down`).toBeUndefined();
+      expect(downOf(w.node('b'), 'a'), `seed ${seed}: b took a down`).toBeUndefined();
+      expect(w.node('a').members.has('b') && w.node('b').members.has('a')).toBe(true);
+    }
+  });
+
   it('under a quorum nothing is relaxed: the tabs beat each other at their own rate and judge by their failure timeout', () => {
     const { w, count, reset } = world(4, { quorum: 2 });
     w.runFor(1000);

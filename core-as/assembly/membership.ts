@@ -35,7 +35,7 @@ import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
 import { sendLeaseWaitTo } from './lease-wait';
 import { heartbeatsLinkUp } from './heartbeats';
-import { watchedLinkUp, silenceMs } from './watched-links';
+import { watchedLinkUp, watchedLinkLost, silentUntil } from './watched-links';
 import { membersToAll, membersTo, keepMembersList } from './members-gossip';
 import { xxh64 } from './hash';
 
@@ -182,6 +182,7 @@ export function linkLost(n: Node, l: Link): void {
   const m = n.members.get(l.peerName);
   if (m.link != l.id) return;
   m.link = 0;
+  watchedLinkLost(n, m);
   n.msgs.allDirty = true;
   redialNow(n, m.address);
 }
@@ -284,7 +285,7 @@ export function silentMembersDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {
-    const t = ms[i].lastHeard + silenceMs(n, ms[i]) + 1;
+    const t = silentUntil(n, ms[i]) + 1;
     if (t < at) at = t;
   }
   return at;
@@ -293,7 +294,7 @@ export function silentMembersDue(n: Node): i64 {
 export function downSilentMembers(n: Node): void {
   const ms = n.members.list.slice(0);
   for (let i = 0; i < ms.length; i++) {
-    if (n.now - ms[i].lastHeard > silenceMs(n, ms[i])) memberDown(n, ms[i], 'timeout');
+    if (n.now > silentUntil(n, ms[i])) memberDown(n, ms[i], 'timeout');
   }
 }
 

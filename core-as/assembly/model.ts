@@ -93,6 +93,8 @@ export class Member {
   /** Its link is watched (watched-links.ts): the longer silence bound, a sync once per WATCHED_LINK_SYNC_MS (rounds skipped so far; this round's). */
   watched: bool = false;
   watchedSyncSkips: i32 = 0;
+  /** When its watched link closed (watched-links.ts watchedLinkLost). */
+  watchedLostAt: i64 = 0;
   syncThisRound: bool = true;
   /** MEMBERS (members-gossip.ts): the list we last sent it in full and on which link; the payload of the last full one it sent us. */
   membersSentHash: u64 = 0;

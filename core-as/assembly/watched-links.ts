@@ -36,10 +36,25 @@ export function watchedLinkUp(n: Node, m: Member, l: Link): void {
   m.watchedSyncSkips = 0;
 }
 
-/** How long `m` may be silent before it is down: the failure timeout, or on a watched link the longer bound. */
-export function silenceMs(n: Node, m: Member): i64 {
+/** `m`'s watched link closed: noted, for its silence bound (silentUntil). */
+export function watchedLinkLost(n: Node, m: Member): void {
+  if (m.watched) m.watchedLostAt = n.now;
+}
+
+/**
+ * Until when `m` may stay silent before it is down: its last frame plus the failure timeout, or
+ * on a watched link plus WATCHED_LINK_SILENCE_MS. A member whose watched link closed (it was
+ * allowed the long silence until then) gets the failure timeout from the close to link again, as
+ * a member on an ordinary link gets it from its last frame, but never past the long bound. (A
+ * closed tab's lock makes its redial refused, and a refused redial takes it down at once.)
+ */
+export function silentUntil(n: Node, m: Member): i64 {
   const t = n.cfg.failureTimeoutMs;
-  return m.link != 0 && m.watched && WATCHED_LINK_SILENCE_MS > t ? WATCHED_LINK_SILENCE_MS : t;
+  const long = WATCHED_LINK_SILENCE_MS > t ? WATCHED_LINK_SILENCE_MS : t;
+  if (!m.watched) return m.lastHeard + t;
+  if (m.link != 0) return m.lastHeard + long;
+  if (m.watchedLostAt <= m.lastHeard) return m.lastHeard + t;
+  return min(m.lastHeard + long, max(m.lastHeard + t, m.watchedLostAt + t));
 }
 
 /**
