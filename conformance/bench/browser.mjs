@@ -69,6 +69,8 @@ const INDEX = `<!doctype html><meta charset="utf-8"><script type="module">import
 /** The boundary and decoder loops of conformance/bench/boundary.mjs, on the wasm the page fetches. */
 const BOUNDARY = `import { TestCore } from '@trellis/core/testing';
 import { decoderFrameMix } from './frame-mix.mjs';
+// args.mjs reads the command line at its top level: its best() comes in as source, not an import.
+${best.toString()}
 export async function run() {
   const release = await WebAssembly.compile(await (await fetch('/release.wasm')).arrayBuffer());
   const testing = await WebAssembly.compile(await (await fetch('/testing.wasm')).arrayBuffer());
