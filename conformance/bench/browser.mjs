@@ -16,7 +16,8 @@
 // Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3),
 // --calls N (calls per latency sample, default 500), --idle-tabs N (default 100), --idle-ms N
 // (the idle measurement's length, default 60,000; the line also gives tabsCpuPct, the CPU of the
-// browser's own processes over the same window, every tab together),
+// browser's own processes over the same window, every tab together, tabsCpuByType by Chromium
+// process type, and the gateway's member_down and cut-off counts by reason),
 // --only PART,... (hop, idle, join, failover, lock, boundary; default all).
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
