@@ -1,7 +1,7 @@
 // Watched links (core-as/assembly/watched-links.ts): a link its host reports the end of (the
-// same-origin mesh between tabs, by Web Locks) asks for a heartbeat a quarter of
-// WATCHED_LINK_SILENCE_MS, is judged silent only after that bound, and gets the sync's DIGEST and
-// MEMBERS once per WATCHED_LINK_SYNC_MS. A full mesh of 100 tabs could not stay idle on 2 cores
+// same-origin mesh between tabs, by Web Locks) and gives a silence bound (a tab's default 60 s,
+// host-browser/src/defaults.ts) asks for a heartbeat a quarter of that bound, is judged silent
+// only after it, and gets the sync's DIGEST and MEMBERS once per bound. A full mesh of 100 tabs could not stay idle on 2 cores
 // with a heartbeat every 1,250 ms and a sync every 5 s on each of its 4,950 links (docs/BENCHMARKS.md
 // "100 idle tabs"). Other links of the same node, and every link under a quorum, keep their rates.
 import { describe, it, expect } from 'vitest';
@@ -12,8 +12,8 @@ import { MSG } from '../src/protocol.js';
 
 const WATCHED_LINK_SILENCE_MS = 60_000;
 const WATCHED_HEARTBEAT_MS = WATCHED_LINK_SILENCE_MS / 4;
-const WATCHED_LINK_SYNC_MS = 60_000;
-const TAB: NodeOptions = { heartbeatMs: 1250, failureTimeoutMs: 5000, watchedLinks: true };
+const WATCHED_LINK_SYNC_MS = WATCHED_LINK_SILENCE_MS;
+const TAB: NodeOptions = { heartbeatMs: 1250, failureTimeoutMs: 5000, watchedLinks: WATCHED_LINK_SILENCE_MS };
 
 const downOf = (n: SimNode, name: string) => n.events.find((e): e is Extract<CoreEvent, { type: 'member_down' }> => e.type === 'member_down' && e.name === name);
 
@@ -89,6 +89,23 @@ describe('watched links (simulator)', () => {
       expect(downOf(w.node('b'), 'a'), `seed ${seed}: b took a down`).toBeUndefined();
       expect(w.node('a').members.has('b') && w.node('b').members.has('a')).toBe(true);
     }
+  });
+
+  it('a bound not above the failure timeout relaxes nothing (a tab that set its failure timeout)', () => {
+    const w = new World(wasmModule, 8);
+    let beats = 0;
+    w.observers.push((_w, n, fx) => { for (const e of fx) if (n.name === 'a' && e.type === 'send' && e.bytes[2] === MSG.HEARTBEAT) beats++; });
+    w.addNode('a', { heartbeatMs: 100, failureTimeoutMs: 600, watchedLinks: 600 });
+    w.addNode('b', { heartbeatMs: 100, failureTimeoutMs: 600, watchedLinks: 600, seeds: ['sim://a'] });
+    expect(w.runUntil(() => w.node('a').members.has('b') && w.node('b').members.has('a'), 2000)).toBe(true);
+    w.runFor(500);
+    beats = 0;
+    w.runFor(2000);
+    expect(beats).toBeGreaterThanOrEqual(15);
+    const at = w.now;
+    w.partition(['a'], ['b']);
+    expect(w.runUntil(() => downOf(w.node('a'), 'b') !== undefined, 3000)).toBe(true);
+    expect(w.now - at).toBeLessThanOrEqual(600 + 200);
   });
 
   it('under a quorum nothing is relaxed: the tabs beat each other at their own rate and judge by their failure timeout', () => {

@@ -87,7 +87,8 @@ function dispatch(type: u8, r: Reader): void {
       const outbound = r.bool();
       const address = r.str(ADDRESS_BYTES_MAX);
       const nonce = r.fixed(NONCE_BYTES);
-      if (r.ok && node.initialised) node.linkOpened(link, outbound, address, nonce, type == EV_LINK_OPENED_WATCHED);
+      const silenceMs = type == EV_LINK_OPENED_WATCHED ? <i64>r.u32() : 0;
+      if (r.ok && node.initialised) node.linkOpened(link, outbound, address, nonce, silenceMs);
       break;
     }
     case EV_FRAME: {

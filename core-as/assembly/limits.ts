@@ -94,12 +94,10 @@ if (FAILURE_TIMEOUT_DEFAULT_MS < HEARTBEAT_DEFAULT_MS) ERROR('a member must miss
 export const HEARTBEAT_INTERVAL_MIN_MS: i64 = 10;
 /** A heartbeat due within 1/this of its interval goes with those due now (one wake for many members). */
 export const HEARTBEAT_EARLY_DIVISOR: i64 = 4;
-/** A member on a watched link (watched-links.ts: its host reports the peer's end) is down after this much silence: the bound for a peer that is alive but hung. */
-export const WATCHED_LINK_SILENCE_MS: i64 = 60_000;
+/** The longest silence bound a host may give a watched link (watched-links.ts: its host reports the peer's end); a longer one is taken as this. */
+export const WATCHED_LINK_SILENCE_MAX_MS: i64 = 600_000;
 /** The heartbeats a watched link's HELLO asks for within its silence bound (the core's ratio of failure timeout to heartbeat). */
 export const WATCHED_LINK_HEARTBEATS_PER_SILENCE: i64 = 4;
-/** The sync's DIGEST and MEMBERS reach a member on a watched link this often (every sync interval on other links). */
-export const WATCHED_LINK_SYNC_MS: i64 = 60_000;
 /** Sync intervals a digest difference may last before anti-entropy runs regardless. */
 export const DIGEST_PATIENCE: i32 = 3;
 

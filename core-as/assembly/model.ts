@@ -32,8 +32,8 @@ export class Link {
   peerKinds: Array<string> = [];
   /** How often the peer needs a frame from us (heartbeats.ts). */
   peerHeartbeatWantMs: i64 = 0;
-  /** The host vouches for this link (EV_LINK_OPENED_WATCHED, watched-links.ts). */
-  watched: bool = false;
+  /** The host vouches for this link and names its silence bound (EV_LINK_OPENED_WATCHED, watched-links.ts); 0 for any other link. */
+  watchedSilenceMs: i64 = 0;
   peerAuth: u8 = AUTH_INSECURE;
   /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
   peerCredentialKinds: Array<string> = [];
@@ -90,8 +90,8 @@ export class Member {
   /** Our heartbeats to it (heartbeats.ts): the interval its link's HELLO asked for, and the next one due. */
   heartbeatEveryMs: i64 = 0;
   nextHeartbeatAt: i64 = 0;
-  /** Its link is watched (watched-links.ts): the longer silence bound, a sync once per WATCHED_LINK_SYNC_MS (rounds skipped so far; this round's). */
-  watched: bool = false;
+  /** Its link is watched (watched-links.ts): that link's silence bound (0: none), a sync once per bound (rounds skipped so far; this round's). */
+  watchedSilenceMs: i64 = 0;
   watchedSyncSkips: i32 = 0;
   /** When its watched link closed (watched-links.ts watchedLinkLost). */
   watchedLostAt: i64 = 0;

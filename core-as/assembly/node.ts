@@ -279,11 +279,11 @@ export class Node {
     this.allDirty = true;
   }
 
-  linkOpened(id: u32, outbound: bool, address: string, nonce: Uint8Array, watched: bool = false): void {
+  linkOpened(id: u32, outbound: bool, address: string, nonce: Uint8Array, watchedSilenceMs: i64 = 0): void {
     if (this.links.has(id)) return;
     // The dial stays in flight through the handshake (dials.ts): it ends when the link is up or closes.
     const l = new Link(id, outbound, address, nonce, this.now);
-    l.watched = watched;
+    l.watchedSilenceMs = watchedSilenceMs;
     if (!onLinkOpened(this, l) && outbound && this.dials.has(address)) this.dials.failed(this, this.dials.get(address));
   }
 

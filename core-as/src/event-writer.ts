@@ -168,9 +168,13 @@ export function writeAddSeeds(w: EventWriter, addresses: readonly string[]): voi
 
 export function writeTick(w: EventWriter, nowMs: number): void { w.begin(EV_TICK); w.f64(nowMs); w.end(); }
 
-export function writeLinkOpened(w: EventWriter, link: number, outbound: boolean, address: string, nonce: Uint8Array, watched = false): void {
+/** `watchedSilenceMs` > 0: a watched link (core-as/assembly/watched-links.ts) with that silence bound. */
+export function writeLinkOpened(w: EventWriter, link: number, outbound: boolean, address: string, nonce: Uint8Array, watchedSilenceMs = 0): void {
   if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} random bytes`);
-  w.begin(watched ? EV_LINK_OPENED_WATCHED : EV_LINK_OPENED); w.u32(link); w.u8(outbound ? 1 : 0); w.str(address); w.raw(nonce); w.end();
+  const watched = watchedSilenceMs > 0;
+  w.begin(watched ? EV_LINK_OPENED_WATCHED : EV_LINK_OPENED); w.u32(link); w.u8(outbound ? 1 : 0); w.str(address); w.raw(nonce);
+  if (watched) w.u32(Math.min(Math.floor(watchedSilenceMs), 0xffff_ffff));
+  w.end();
 }
 
 export function writeFrame(w: EventWriter, link: number, bytes: Uint8Array): void {

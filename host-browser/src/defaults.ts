@@ -19,6 +19,23 @@ const CORE_SYNC_INTERVAL_DEFAULT_MS = 1000;
 export interface TabTiming { heartbeatMs: number; failureTimeoutMs: number; syncIntervalMs: number }
 
 /**
+ * How long a tab takes a peer tab that is silent on the mesh for dead, by default (transport-mesh.ts
+ * watched links): a closed, crashed or navigated tab is seen at once by its lock, a frozen one
+ * leaves, so silence only finds a tab alive but hung (its worker blocked), which a server member
+ * still takes down after its own failure timeout.
+ */
+export const TAB_MESH_SILENCE_DEFAULT_MS = 60_000;
+
+/**
+ * The mesh links' silence bound: `meshSilenceMs` if set; else the failure timeout if the tab set
+ * one (it asked for silence to be judged within it); else TAB_MESH_SILENCE_DEFAULT_MS.
+ */
+export function meshSilenceMs(o: { meshSilenceMs?: number; failureTimeoutMs?: number }, timing: TabTiming): number {
+  if (o.meshSilenceMs !== undefined) return o.meshSilenceMs;
+  return o.failureTimeoutMs !== undefined ? timing.failureTimeoutMs : TAB_MESH_SILENCE_DEFAULT_MS;
+}
+
+/**
  * The timing a tab runs with: what it set, the rest from the tab defaults (a heartbeat derived
  * from the failure timeout). Under a quorum (`partition` other than 'available') the defaults
  * are the server's: the lease others wait out for a lost member is their own failure timeout

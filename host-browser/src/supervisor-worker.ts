@@ -7,7 +7,7 @@ import {
 import { GatewayTransport } from './transport-gateway.js';
 import { MeshTransport } from './transport-mesh.js';
 import { messageChannelYield } from './yield.js';
-import { tabTiming } from './defaults.js';
+import { meshSilenceMs, tabTiming } from './defaults.js';
 import { webWorkerSpawner } from './spawn-worker.js';
 import { callErrorInfo, tuningOf, type PublishResultInfo, type FromWorker, type ToWorker, type WorkerStartOptions } from './worker-protocol.js';
 
@@ -76,7 +76,7 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const s = await startWith(options, {
     transport: () => {
       transport = new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake());
-      return o.mesh === false ? transport : (mesh = new MeshTransport(transport, o.scope, name, undefined, () => watch.awake()));
+      return o.mesh === false ? transport : (mesh = new MeshTransport(transport, o.scope, name, undefined, () => watch.awake(), meshSilenceMs(o, timing)));
     },
     runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
     randomBytes: webRandomBytes,

@@ -19,9 +19,10 @@
 //   batches    the frames a step sends on one link go in one message (queued, posted at the end
 //              of the task): a channel message costs both renderers and the browser process a
 //              wake-up, whatever its size
-//   watched    mesh links are opened as watched (core-as/assembly/watched-links.ts): the lock
-//              below reports a peer's end, so the core asks for few heartbeats on them and judges
-//              their silence by a long bound, for a tab that is alive but hung
+//   watched    mesh links are opened as watched (core-as/assembly/watched-links.ts) with the
+//              tab's mesh silence bound (defaults.ts): the lock below reports a peer's end, so the
+//              core asks for few heartbeats on them and judges their silence by that bound, for a
+//              tab that is alive but hung
 //   death      every tab holds the lock `trellis/<scope>/<name>@<address>` for its whole life (the
 //              browser releases it when the tab's worker ends: closed, crashed, navigated away);
 //              each peer waits on it, and when the lock is granted the peer closes its links to
@@ -103,6 +104,8 @@ export class MeshTransport implements Transport {
     private readonly gateway: Transport, private readonly scope: string, private readonly name: string,
     private readonly locks: LockManagerLike | undefined = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks,
     private readonly awake?: () => boolean,
+    /** The silence bound of mesh links (watched links); 0: ordinary links. */
+    private readonly silenceMs = 0,
   ) {}
 
   async listen(handlers: TransportHandlers): Promise<string | undefined> {
@@ -163,7 +166,7 @@ export class MeshTransport implements Transport {
       case 'accept':
         if (l.opened || !l.outbound) return;
         l.opened = true;
-        this.handlers.opened(l.id, true, l.address, true);
+        this.handlers.opened(l.id, true, l.address, this.silenceMs);
         break;
       case 'data':
         if (!l.opened || !Array.isArray(m.frames)) return;
@@ -206,7 +209,7 @@ export class MeshTransport implements Transport {
     this.links.set(l.id, l);
     this.byKey.set(key, l);
     l.channel.postMessage({ t: 'accept', from: this.name } satisfies LinkMessage);
-    this.handlers.opened(l.id, false, address, true);
+    this.handlers.opened(l.id, false, address, this.silenceMs);
   }
 
   /** Forgets a link and tells the core once: closed if it was open, dialFailed if it never was. */

@@ -67,11 +67,12 @@ export interface NodeOptions {
   heartbeatMs?: number;
   failureTimeoutMs?: number;
   /**
-   * Its links to other nodes with this option open as watched links (core-as/assembly/watched-links.ts),
-   * as tabs of one origin link over the mesh: a link the host would report the end of. The world
-   * still only breaks links as it always does; what changes is what the cores ask of such a link.
+   * Its links to other nodes with this option open as watched links with this silence bound, ms
+   * (core-as/assembly/watched-links.ts), as tabs of one origin link over the mesh: a link the host
+   * would report the end of. The world still only breaks links as it always does; what changes is
+   * what the cores ask of such a link.
    */
-  watchedLinks?: boolean;
+  watchedLinks?: number;
 }
 
 /** How long a simulated host takes to fetch a pair key (a round trip to its gateway), virtual ms. */
@@ -714,7 +715,7 @@ export class World {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address, 'other'); break; }
         const peer = this.endpoints.get(ep.peer);
-        const watched = n.opts.watchedLinks === true && peer !== undefined && this.nodes.get(peer.node)?.opts.watchedLinks === true;
+        const watched = peer !== undefined && this.nodes.get(peer.node)?.opts.watchedLinks !== undefined ? n.opts.watchedLinks ?? 0 : 0;
         core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16), watched);
         break;
       }
