@@ -48,11 +48,29 @@ describe('simulator: cordons, drains and weight changes in the workload (--cordo
   }, 300_000);
 });
 
+describe('simulator: leaves right behind a start the leaver holds (--leave-behind-start)', () => {
+  // The workload shape that found the leave's durability race (docs/SIMULATOR.md): off by default
+  // (seed 213's call answered after its child stopped for the leave is still open), swept here.
+  it('seeds 3000..3059, available and quorum: every invariant holds, and leaves came right behind starts', () => {
+    const failures: string[] = [];
+    let behind = 0;
+    for (let s = 3000; s < 3060; s++) {
+      const quorum = s % 2 === 0 ? undefined : true;
+      const r = runSeed(wasmModule, s, { leaveBehindStart: true, quorum, onTrace: (l) => { if (l.includes('(right behind a start of')) behind++; } });
+      if (r.violations.length) failures.push(formatViolation(r));
+    }
+    expect(failures.join('\n\n')).toBe('');
+    expect(behind).toBeGreaterThan(0);
+  }, 300_000);
+});
+
 describe('simulator: seeds that once found a core bug', () => {
   // Each found a real bug (docs/SIMULATOR.md, "Bugs the simulator found"); they stay here so
   // the bug cannot come back unnoticed.
   const seeds: [number, SimOptions][] = [
     [5459, {}], // an ACK lost while digests agreed: the terminate was never acknowledged
+    [3199, { leaveBehindStart: true }], // an ACK used by its origin, then the acker left: held by the origin alone
+    [3199, { leaveBehindStart: true, quorum: true }], // the same in quorum mode
     [134, { cordons: true }], // an uncordoned member started a child in the step it learned it, before its claims barrier
     [162, { cordons: true }], // a member placed by the cordon table before the cordoned member's claim arrived
     [10075, { faults: true, nodes: 7, chaosMs: 15000 }], // a failed mark undid a concurrent terminate

@@ -449,13 +449,15 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
       // Half of them right behind a start the leaver has just taken (and so ACKed, unless it
       // was lost): the start's acknowledgement may rest on the leaver (sim-leave-ack.test.ts).
       const others = live.filter((x) => x !== who);
+      let behind = '';
       if (models.leaveBehindStart && others.length > 0 && lrng.chance(0.5)) {
         const id = rng.pick(IDS);
         start(rng.pick(others), id);
         const issued = nonce;
         w.runUntil(() => parseArgs(w.node(who).core.specOf(id)?.args)?.nonce === issued, LEAVE_BEHIND_START_MS);
+        behind = ` (right behind a start of ${id})`;
       }
-      note(`leave ${who}`);
+      note(`leave ${who}${behind}`);
       leaving.add(who);
       ledger.departed.add(`${who}#${w.node(who).inc}`);
       w.leave(who);
