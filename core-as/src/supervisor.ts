@@ -602,8 +602,10 @@ export class Supervisor extends Emitter<TrellisEvent> {
    */
   async stop(options: { timeoutMs?: number; handoverWaitMs?: number } = {}): Promise<void> {
     if (this.state !== 'running') return;
+    const wait = options.handoverWaitMs;
+    if (wait !== undefined && (typeof wait !== 'number' || !(wait >= 0))) throw new InvalidOptionError('handoverWaitMs', 'must be a number of milliseconds, 0 or more');
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const left = this.request(this.name, timeoutMs, (req) => this.core.leave(req, options.handoverWaitMs));
+    const left = this.request(this.name, timeoutMs, (req) => this.core.leave(req, wait));
     this.state = 'stopping';
     try {
       await left;
