@@ -5,7 +5,8 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { clusterPerTest, formed } from './scenario-cluster.js';
 import type { Cluster, ClusterDriver } from '../src/drivers/cluster.js';
-import { waitUntil, type ProcessMember } from '../src/drivers/process-member.js';
+import { waitUntil } from '../src/drivers/process-member.js';
+import type { Member } from '../src/drivers/member-api.js';
 // @ts-expect-error plain ES module without types
 import { FaultProxy } from '../chaos/proxy.mjs';
 
@@ -14,13 +15,13 @@ import { FaultProxy } from '../chaos/proxy.mjs';
  * starved heartbeat is a real quorum loss, not a slow test); short shutdowns, since the
  * majority's takeover waits for the longest one (lease.ts takeoverWaitMs).
  */
-const FAILURE_MS = 1500;
-const spec = (id: string) => ({ id, kind: 'worker', args: { id }, shutdownMs: 200 });
-const ids = (n: number) => Array.from({ length: n }, (_, i) => `maj-${i}`);
-type Lease = { quorum: boolean; roster: number };
-const lease = (m: ProcessMember) => m.call<Lease>('lease');
+export const FAILURE_MS = 1500;
+export const spec = (id: string) => ({ id, kind: 'worker', args: { id }, shutdownMs: 200 });
+export const ids = (n: number) => Array.from({ length: n }, (_, i) => `maj-${i}`);
+export type Lease = { quorum: boolean; roster: number };
+export const lease = (m: Member) => m.call<Lease>('lease');
 /** Children some member stopped because it lost its quorum, as `member:id`. */
-const quorumStops = (c: Cluster) => c.members.flatMap((m) => m.events.filter(({ event }) => event.type === 'child_stopping' && event.why === 'quorum_lost').map(({ event }) => `${m.name}:${event.id as string}`));
+export const quorumStops = (c: Cluster) => c.members.flatMap((m) => m.events.filter(({ event }) => event.type === 'child_stopping' && event.why === 'quorum_lost').map(({ event }) => `${m.name}:${event.id as string}`));
 
 export function majorityScenarios(driver: ClusterDriver): void {
   const make = clusterPerTest(driver, FAILURE_MS);

@@ -90,10 +90,15 @@ export class Cluster {
 
   /**
    * Overlap measured from the children's own start/stop reports (wall clock): ids that ran on
-   * two members at the same time.
+   * two members at the same time, each named with both spans (the child's own clock, ms).
    */
   overlaps(): string[] {
-    const spans = new Map<string, { node: string; up: number; down: number }[]>();
+    return this.overlapSpans().map(({ id, first: x, second: y }) => `${id}: ${x.node} ${x.up.toFixed(1)}-${x.down.toFixed(1)}, ${y.node} from ${y.up.toFixed(1)}`);
+  }
+
+  /** The same overlaps as data: the first two spans of an id on two members that overlap. */
+  overlapSpans(): ChildOverlap[] {
+    const spans = new Map<string, ChildSpan[]>();
     for (const m of this.members) {
       const open = new Map<string, number>();
       for (const { event } of m.events) {
@@ -108,15 +113,18 @@ export class Cluster {
       }
       for (const [id, up] of open) spans.set(id, [...(spans.get(id) ?? []), { node: m.name, up, down: m.alive ? Infinity : up }]);
     }
-    const bad: string[] = [];
+    const bad: ChildOverlap[] = [];
     for (const [id, list] of spans) {
       list.sort((a, b) => a.up - b.up);
       for (let i = 1; i < list.length; i++) {
         const [x, y] = [list[i - 1], list[i]];
-        // Named with both spans (the child's own clock, ms), so a failure says what overlapped.
-        if (y.up < x.down && y.node !== x.node) { bad.push(`${id}: ${x.node} ${x.up.toFixed(1)}-${x.down.toFixed(1)}, ${y.node} from ${y.up.toFixed(1)}`); break; }
+        if (y.up < x.down && y.node !== x.node) { bad.push({ id, first: x, second: y }); break; }
       }
     }
     return bad;
   }
 }
+
+/** A child's run on one member by its own reports (ms, wall clock; down Infinity while it runs). */
+export interface ChildSpan { node: string; up: number; down: number }
+export interface ChildOverlap { id: string; first: ChildSpan; second: ChildSpan }

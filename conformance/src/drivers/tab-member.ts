@@ -123,6 +123,8 @@ export class TabGateways {
       g = tabBrowser().then(({ site }) => ProcessMember.spawn('node', {
         name, scope: o.scope ?? this.defaults.scope, secret: o.secret, seeds, kindNames: [],
         heartbeatMs: this.defaults.heartbeatMs, failureTimeoutMs: this.defaults.failureTimeoutMs, syncIntervalMs: this.defaults.syncIntervalMs,
+        // A cluster has one partition mode: the gateway member counts in every roster like any member.
+        partition: o.partition,
         extra: { gateway: { origins: [site.url] } },
       }));
       this.gateways.set(key, g);
