@@ -6,6 +6,7 @@ import { messageScenarios } from './scenarios-messages.js';
 import { cordonScenarios } from './scenarios-cordon.js';
 import { stateScenarios } from './scenarios-state.js';
 import { groupScenarios } from './scenarios-groups.js';
+import { tabMajorityScenarios } from './scenarios-majority-tabs.js';
 import { mixed3Driver } from '../src/drivers/cluster.js';
 import { closeTabBrowser } from '../src/drivers/tab-member.js';
 
@@ -15,3 +16,4 @@ messageScenarios(mixed3Driver);
 cordonScenarios(mixed3Driver);
 stateScenarios(mixed3Driver);
 groupScenarios(mixed3Driver);
+tabMajorityScenarios(mixed3Driver);

@@ -1,6 +1,7 @@
-// partition: 'majority' on a cluster of Chromium tabs behind a Node gateway, written for the
-// browser driver (cluster-browser): the browser form of scenarios-majority.ts, whose cut-off case
-// needs members that listen behind the fault proxy, which tabs cannot.
+// partition: 'majority' on clusters with Chromium tabs behind a Node gateway, for the drivers whose
+// third member is a tab (browser: all tabs; mixed3: Node, Bun, a tab): the browser form of
+// scenarios-majority.ts, whose cut-off case needs members that listen behind the fault proxy,
+// which tabs cannot.
 // The gateway is a member like any other: it counts in every roster and its vote is needed, though
 // it runs no children. Tabs that leave gracefully leave the roster, so scaling down never halts;
 // a tab that hangs (its renderer SIGSTOPped: sockets open, lock held, silent) is outvoted; the
@@ -13,35 +14,38 @@ import type { Cluster, ClusterDriver } from '../src/drivers/cluster.js';
 import { waitUntil, type MemberOptions } from '../src/drivers/member-api.js';
 import { FAILURE_MS, ids, lease, quorumStops, spec } from './scenarios-majority.js';
 
-/** The gateway member: in every roster, never in a scenario's member list. */
-const GATEWAYS = 1;
-
-/** Three tabs in majority mode, every lease held, 15 children settled on them. */
-async function threeTabsRunning(make: (o: Partial<MemberOptions>) => Cluster): Promise<{ c: Cluster; all: string[] }> {
+/**
+ * Members a, b and c (c a tab) in majority mode, every lease held, 15 children settled on them.
+ * `gateways` is the number of gateway members: hidden from the scenario, in every roster.
+ */
+async function threeRunning(make: (o: Partial<MemberOptions>) => Cluster): Promise<{ c: Cluster; all: string[]; gateways: number }> {
   const c = make({ partition: 'majority' });
   await c.addMany(['a', 'b', 'c']);
+  expect(c.get('c').host).toBe('browser');
+  const gateways = c.get('a').hidden.size;
+  expect(gateways).toBe(1);
   await formed(c, 3);
-  await waitUntil(async () => (await Promise.all(c.alive().map(lease))).every((l) => l.quorum && l.roster === 3 + GATEWAYS), 10000, 'every roster names the 3 tabs and the gateway');
+  await waitUntil(async () => (await Promise.all(c.alive().map(lease))).every((l) => l.quorum && l.roster === 3 + gateways), 10000, 'every roster names the 3 members and the gateway');
   const all = ids(15);
   for (const id of all) await c.get('a').startChild(spec(id));
   await waitUntil(() => c.settled(all), 15000, 'settled on 3');
-  return { c, all };
+  return { c, all, gateways };
 }
 
-/** The scenarios on `driver`, whose every scenario member is a tab (the browser driver). */
+/** The scenarios on `driver`, whose third member is a tab. */
 export function tabMajorityScenarios(driver: ClusterDriver): void {
   const make = clusterPerTest(driver, FAILURE_MS);
 
   describe(`conformance[${driver.name}]: partition 'majority'`, () => {
-    it('3 tabs stop gracefully one by one: the children keep running on the rest, down to the last tab, never for a lost quorum', async () => {
-      const { c, all } = await threeTabsRunning(make);
+    it('3 members with a tab stop gracefully one by one: the children keep running on the rest, down to the last one, never for a lost quorum', async () => {
+      const { c, all, gateways } = await threeRunning(make);
       await c.get('c').stop();
       await waitUntil(() => c.settled(all, ['a', 'b']), 15000, 'handed over to a, b');
-      expect(await lease(c.get('a'))).toEqual({ quorum: true, roster: 2 + GATEWAYS });
+      expect(await lease(c.get('a'))).toEqual({ quorum: true, roster: 2 + gateways });
       await c.get('b').stop();
       await waitUntil(() => c.settled(all, ['a']), 15000, 'handed over to a');
       // a and the gateway are the whole roster: a holds its quorum and still acknowledges.
-      expect(await lease(c.get('a'))).toEqual({ quorum: true, roster: 1 + GATEWAYS });
+      expect(await lease(c.get('a'))).toEqual({ quorum: true, roster: 1 + gateways });
       await c.get('a').startChild(spec('late'));
       await waitUntil(() => c.settled([...all, 'late'], ['a']), 15000, 'a new child on a');
       expect(quorumStops(c)).toEqual([]);
@@ -49,7 +53,7 @@ export function tabMajorityScenarios(driver: ClusterDriver): void {
     });
 
     it('a hung tab (SIGSTOP) is outvoted: the others run its children; woken, it ends its old incarnation with its children before it sends anything and rejoins; each id runs once', async () => {
-      const { c, all } = await threeTabsRunning(make);
+      const { c, all, gateways } = await threeRunning(make);
       const onC = (await c.get('c').whichChildren('local')).map((x) => x.id);
       expect(onC.length).toBeGreaterThan(0);
       const hung = c.get('c');
@@ -79,7 +83,7 @@ export function tabMajorityScenarios(driver: ClusterDriver): void {
       const incarnationOfC = async () => (await c.get('a').members()).find((m) => m.name === 'c' && m.status === 'up')?.incarnation;
       expect(readies()).toBe(1);
       await waitUntil(async () => readies() === 2 && (await incarnationOfC()) !== undefined && (await c.settled(all))
-        && (await Promise.all(c.alive().map(lease))).every((l) => l.quorum && l.roster === 3 + GATEWAYS), 20000, 'c rejoined and the cluster converged, every lease held');
+        && (await Promise.all(c.alive().map(lease))).every((l) => l.quorum && l.roster === 3 + gateways), 20000, 'c rejoined and the cluster converged, every lease held');
       const members = await c.get('b').members();
       expect(members.filter((m) => m.name === 'c' && m.status === 'up').length).toBe(1);
       // a and b never lost their quorum. By the children's own reports, the only overlaps are the
