@@ -7,10 +7,10 @@
 //          --frames (frames sent and delivered go into the trace too), --actions (every world
 //          action with its arguments), --effects [NODE] (every effect but sends, as JSON),
 //          --tail N (with --trace: only the last N matching lines, printed at the end);
-//          the world: by default clock, overlap rules and retries on, idle links and cordons off;
-//          --harsh the first four, --gentle none; --clock --overlap-rules --retries --idle-links --cordons --groups
-//          --leave-behind-start and --no-<model>
-//          add or leave out one; --majority runs every node with partition 'majority';
+//          the world: by default clock, overlap rules, retries and leaves behind starts on, idle
+//          links, cordons and groups off; --harsh the first four (and leaves behind starts),
+//          --gentle none of them (but leaves behind starts); --clock --overlap-rules --retries
+//          --idle-links --cordons --groups --leave-behind-start and --no-<model> add or leave out one; --majority runs every node with partition 'majority';
 //          --quorum [N] every node with partition { quorum: N } (no N: a majority of the first
 //          nodes, in seeds of more than 2 nodes).
 // Ends with "sim: <seeds> seeds, <steps> steps, <violations> violations"; exits 1 on any violation.

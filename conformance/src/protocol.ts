@@ -73,6 +73,8 @@ export const LAYOUTS: Record<number, Layout> = {
   [30]: ['str', 'str', 'u64'],
   // the answer: peer, epoch, code (0 given, 1 not_credential, 2 name, 3 self, 4 epoch, 5 credential_expired), key (32 bytes, or empty)
   [31]: ['str', 'u64', 'u8', 'bytes'],
+  // CALL_STOPPED: per call, the caller's incarnation, its request, why the instance ended
+  [38]: [{ list: ['u64', 'u32', 'str'] }],
   // LINK_RETIRE on a duplicate link: 0 (I retire it) or 1 (your retire and all before it arrived; my last frame here)
   [34]: ['u8'],
 };
@@ -88,6 +90,8 @@ export const MSG_PAIR_KEY_REQ = 30;
 export const MSG_PAIR_KEY = 31;
 /** LINK_RETIRE (a duplicate link's last frames, link-retire.ts): outside MSG because the codec's capture makes no duplicate link (sim-link-retire.test.ts decodes it). */
 export const MSG_LINK_RETIRE = 34;
+/** CALL_STOPPED (call-stops.ts): outside MSG because the codec's capture stops no child with a call unanswered (sim-messages.test.ts decodes it). */
+export const MSG_CALL_STOPPED = 38;
 
 export type Value = number | bigint | string | Uint8Array | Value[];
 export interface Frame { type: number; fields: Value[] }

@@ -153,6 +153,23 @@ export function messageScenarios(driver: ClusterDriver): void {
       expect(await b.call('call', 'quiet', { op: 'echo', v: 1 })).toMatchObject({ v: 1 });
     });
 
+    it('a call the child took and never answered fails with ChildStoppedError once the child is terminated, long before timeoutMs, from the member that runs it and from another', async () => {
+      const c = make();
+      const [a, b] = await c.addMany(['a', 'b']);
+      await formed(c, 2);
+      await a.startChild(mailbox('held'), { wait: 'running' });
+      const timeoutMs = 30_000;
+      const calls = [a, b].map((m) => failure(m.call('call', 'held', { op: 'silent', s: m.name, q: 1 }, { timeoutMs })));
+      await waitUntil(async () => (received(c).get('held') ?? []).length === 2, 10000, 'both calls taken');
+      const t0 = Date.now();
+      await a.terminateChild('held');
+      for (const e of await Promise.all(calls)) {
+        expect(e).toMatchObject({ name: 'ChildStoppedError', code: 'child_stopped', reason: 'terminated', delivered: true });
+      }
+      // Well before the timeout: the stop, the exit and one hop back (a wide margin for a loaded machine).
+      expect(Date.now() - t0).toBeLessThan(timeoutMs / 3);
+    });
+
     it('a message over maxMessageBytes fails with MessageTooLargeError; a handler that throws fails the call with CallFailedError; a bad limit fails start()', async () => {
       const c = make();
       const [a, b] = await c.addMany(['a', 'b'], { extra: { maxMessageBytes: 1024 } });

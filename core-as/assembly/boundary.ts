@@ -63,6 +63,7 @@ export const FX_INVARIANT: u8 = 9; // testing builds only: str message (invarian
 export const FX_DELIVER: u8 = 20;        // str id, u32 epoch, str caller, u64 callerInc, u32 req (0: no reply wanted), bytes payload
 export const FX_CALL_REPLY: u8 = 21;     // u32 req, bytes payload: the answer to one of this node's calls
 export const FX_MESSAGE_STATUS: u8 = 22; // u32 req, u8 R_* code: a message will never be delivered (R_OK comes in FX_MESSAGES_DELIVERED)
+export const FX_CALL_STOPPED: u8 = 71;     // u32 req, str reason: one of this node's calls was delivered and its instance ended unanswered (call-stops.ts)
 export const FX_MESSAGES_DELIVERED: u8 = 80; // u32 count, count × u32 req: this step's messages delivered (R_OK), in settle order
 export const FX_DEHYDRATE: u8 = 40; // str id, u32 epoch: ask the child for its state (its stop follows the answer)
 export const FX_REHYDRATE: u8 = 41; // str id, u32 epoch, u32 version, str source, str from, bytes: the state of the FX_RUN that follows

@@ -3,7 +3,7 @@
 
 import { Writer } from './io';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_CALL_STOPPED,
   FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE, FX_PAIR_KEY,
 } from './boundary';
 import { IO_BUFFER_BYTES } from './limits';
@@ -102,6 +102,13 @@ export function fxCallReply(req: u32, ptr: usize, len: i32): void {
   out.u32(req);
   out.u32(<u32>len);
   out.raw(ptr, len);
+  end(at);
+}
+/** One of this node's calls was delivered and its instance ended without answering it (call-stops.ts). */
+export function fxCallStopped(req: u32, reason: string): void {
+  const at = begin(FX_CALL_STOPPED);
+  out.u32(req);
+  out.str(reason);
   end(at);
 }
 /** A message's outcome: R_OK once delivered, or why it never will be. */

@@ -13,6 +13,7 @@ import { dotRep, dotCtr } from './crdt';
 import { freshCandidates, reconcilePending } from './ownership';
 import { quorumOk } from './lease';
 import { routesSane } from './messages';
+import { callStopsSane } from './call-stops';
 import { groupIndexSane } from './groups';
 import { rosterSane, aloneInRoster } from './roster';
 
@@ -27,6 +28,7 @@ export function invariants(n: Node): string {
   if (broken.length == 0) broken = candidatesAgree(n);
   if (broken.length == 0) broken = quorumLeaseKept(n);
   if (broken.length == 0) broken = routesSane(n);
+  if (broken.length == 0) broken = callStopsSane(n);
   if (broken.length == 0) broken = rosterSane(n);
   if (broken.length == 0) broken = groupIndexSane(n.desired);
   if (broken.length == 0 && n.guardStops != 0) {

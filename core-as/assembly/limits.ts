@@ -173,6 +173,11 @@ export const MESSAGE_MARKS_KEPT_TIMEOUTS: i64 = 4;
  * declared lost may come back on a new link and still answer; the oldest are forgotten first.
  */
 export const MESSAGE_FAILED_CALLS_MAX: i32 = 4096;
+/**
+ * Calls delivered here and not answered yet that a node keeps track of, at most (call-stops.ts):
+ * past it, a call whose instance ends unanswered fails with its caller's timeout instead.
+ */
+export const INBOUND_CALLS_MAX: i32 = 65536;
 /** How often marks of children gone from this node are looked at. */
 export const MESSAGE_MARKS_SWEEP_MS: i64 = 1000;
 if (MESSAGE_PAYLOAD_BYTES_MAX + FRAGMENT_BYTES > MESSAGE_BYTES_MAX) ERROR('a MESSAGE frame with the largest payload must reassemble');

@@ -18,7 +18,8 @@
 //    them: they fail with R_DELIVERY_UNKNOWN, never resent. Waiting messages are bounded per child
 //    in count (R_BUFFER_FULL) and time (R_MSG_TIMEOUT); an id that is not desired is R_NOT_FOUND.
 //  - A call's reply goes straight back to the caller (REPLY), not buffered: a lost one ends in
-//    the caller's timeout.
+//    the caller's timeout. A call whose instance ends before it answers is answered CALL_STOPPED
+//    by its member at the exit (call-stops.ts).
 //
 // Why buffering is here and on the sender: the rule (order, at most once, bounds) is the same on
 // every host, and the sender is the only node that knows every message it has not seen delivered;
@@ -41,6 +42,7 @@ import { StrMap, StrSet } from './strmap';
 import { ownerOf } from './ownership';
 import { handingOff } from './handoff';
 import { MessageBatches } from './message-batches';
+import { callDelivered, callAnswered, flushCallStops } from './call-stops';
 
 // MESSAGE_ACK codes.
 export const ACK_DELIVERED: u8 = 0; // every message up to seq reached the running instance
@@ -175,6 +177,7 @@ export function replyMessage(n: Node, r: Reader): void {
   const req = r.u32();
   const len = <i32>r.u32();
   if (!r.ok || len < 0 || len > r.remaining) return;
+  if (!callAnswered(n, caller, inc, req)) return; // its instance ended first: answered CALL_STOPPED
   if (caller == n.name) {
     if (inc == n.inc) fxCallReply(req, r.ptr + <usize>r.pos, len);
     return;
@@ -298,6 +301,7 @@ function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, i
   else { mark.inc = inc; mark.gen = gen; mark.seq = seq; }
   if (n.msgs.nextSweep == i64.MAX_VALUE) n.msgs.nextSweep = n.now + MESSAGE_MARKS_SWEEP_MS;
   fxDeliver(c.id, c.epoch, sender, inc, req, ptr, len);
+  if (req > 0) callDelivered(n, c.id, c.epoch, sender, inc, req);
   return ACK_DELIVERED;
 }
 
@@ -397,7 +401,7 @@ function settle(n: Node, o: Outgoing, code: u8): void {
   else fxMessageStatus(o.req, c);
 }
 
-function rememberFailedCall(m: Messages, req: u32): void {
+export function rememberFailedCall(m: Messages, req: u32): void {
   if (m.failedOrder.length < MESSAGE_FAILED_CALLS_MAX) m.failedOrder.push(req);
   else {
     m.failedCalls.delete(m.failedOrder[m.failedNext]);
@@ -438,6 +442,7 @@ export function flushMessages(n: Node): void {
     }
     m.answers.clear();
   }
+  flushCallStops(n);
   if (m.delivered.length > 0) { fxMessagesDelivered(m.delivered); m.delivered.length = 0; }
 }
 

@@ -32,7 +32,7 @@ import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_LEASE_WAIT, MSG_SYNC_LIVE,
   MSG_TERM_CHECK, MSG_TERM_COVER,
-  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE,
+  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE, MSG_CALL_STOPPED,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -83,6 +83,7 @@ import { StateTable, onHandoff, onCheckpoint, handoffsDue, handoffsFire } from '
 import { onLinkRetire, answerLink, retiredDue, closeOverdueRetired } from './link-retire';
 import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
+import { CallStops, onCallStopped, callsChildEnded } from './call-stops';
 import { PairKeyRelay, onPairKeyReq, onPairKeyAnswer } from './pair-key-relay';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
@@ -223,6 +224,7 @@ export class Node {
   outbox: Outbox = new Outbox();
   /** Messages to children: routes this node sends on, answers to send (messages.ts). */
   msgs: Messages = new Messages();
+  callStops: CallStops = new CallStops();
   /** The reader of every incoming frame (reset per frame, never allocated per frame). */
   frameReader: Reader = new Reader(0, 0);
 
@@ -324,6 +326,7 @@ export class Node {
   childUnresponsive(id: string, epoch: u32): void { childUnresponsive(this, id, epoch); }
   /** An exit or a failed start of a local child: `reason` is an EXIT_* code. */
   childEnded(id: string, epoch: u32, reason: u8, errName: string, errMsg: string): void {
+    callsChildEnded(this, id, epoch, reason);
     childEnded(this, id, epoch, reason, errName, errMsg);
   }
 
@@ -456,6 +459,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_MESSAGE: ok = onMessage(n, m, a.id, r); break;
     case MSG_MESSAGE_ACK: ok = onMessageAck(n, m, r); break;
     case MSG_REPLY: ok = onReply(n, r); break;
+    case MSG_CALL_STOPPED: ok = onCallStopped(n, r); break;
     case MSG_HANDOFF: ok = onHandoff(n, m, r); break;
     case MSG_CHECKPOINT: ok = onCheckpoint(n, m, r); break;
     case MSG_ROSTER: ok = onRoster(n, m, r); break;

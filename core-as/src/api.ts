@@ -3,7 +3,7 @@
 export {
   Supervisor, TimerClock, TrellisError, InvalidChildSpecError, InvalidOptionError, NotFoundError, AlreadyStartedError,
   NotRunningError, ChildFailedError, TimeoutError, fromEnv, EnvVariableError, UnknownMemberError, DrainTimeoutError, DrainCancelledError,
-  BufferFullError, DeliveryUnknownError, MessageTooLargeError, CallFailedError, type CallOptions, type MessageHandler,
+  BufferFullError, DeliveryUnknownError, MessageTooLargeError, CallFailedError, ChildStoppedError, type ChildStopReason, type CallOptions, type MessageHandler,
   type CordonOptions, type DrainOptions, type PublishResult, type PublishFailure,
   type ChildSpec, type TrellisEvent, type KindDefinition, type ChildContext, type GlobalChildView, type LocalChildView, type MemberView,
   type ChildState, type RehydratedState, type HandoffFailure,

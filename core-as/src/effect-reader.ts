@@ -3,8 +3,9 @@
 // query allocates only the values it returns.
 
 import type { ExitReason, ErrorInfo } from './adapters.js';
+import type { ChildStopReason } from './errors.js';
 import {
-  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE, FX_PAIR_KEY,
+  FX_SEND, FX_DIAL, FX_CLOSE, FX_RUN, FX_STOP, FX_WAKE, FX_REPLY, FX_EVENT, FX_INVARIANT, FX_DELIVER, FX_CALL_REPLY, FX_CALL_STOPPED, FX_MESSAGE_STATUS, FX_MESSAGES_DELIVERED, FX_DEHYDRATE, FX_REHYDRATE, FX_PAIR_KEY,
   OE_HANDOFF, OE_HANDOFF_FAILED, OE_CHILD_REHYDRATED, OE_CHECKPOINT_REFUSED, OE_LEAVE_UNCONFIRMED,
   OE_MEMBER_UP, OE_MEMBER_DOWN, OE_CHILD_STARTED, OE_CHILD_EXITED, OE_CHILD_RESTARTING, OE_CHILD_FAILED,
   OE_CHILD_STOPPING, OE_CHILD_MOVED, OE_LINK_REJECTED, OE_CHILD_UNRESPONSIVE, OE_CREDENTIAL_RENEWED, OE_MEMBER_STATE, OE_WEIGHT_CHANGED, REPLY_NAMES,
@@ -29,6 +30,10 @@ const OUTCOMES = new Map<number, MessageOutcome>([
 export type StopWhy = 'moved' | 'terminated' | 'quorum_lost' | 'leaving';
 /** The core's whyName strings; anything else is reported as 'moved'. */
 const WHYS: readonly string[] = ['moved', 'terminated', 'quorum_lost', 'leaving'] satisfies StopWhy[];
+
+/** The core's reasons in CALL_STOPPED (call-stops.ts); anything else is reported as 'crashed'. */
+const STOP_REASONS: readonly string[] = ['moved', 'terminated', 'quorum_lost', 'leaving', 'exited', 'crashed'] satisfies ChildStopReason[];
+const stopReason = (s: string): ChildStopReason => (STOP_REASONS.includes(s) ? s as ChildStopReason : 'crashed');
 
 export type CoreEvent =
   | { type: 'member_up'; name: string; incarnation: number; address: string }
@@ -87,6 +92,8 @@ export type Effect =
   | { type: 'deliver'; id: string; epoch: number; caller: string; callerInc: number; req: number; data: string }
   /** The answer to one of this node's calls (child-messages.ts encoding). */
   | { type: 'call_reply'; req: number; data: string }
+  /** One of this node's calls was delivered and the instance that took it ended unanswered (call-stops.ts). */
+  | { type: 'call_stopped'; req: number; reason: ChildStopReason }
   /** A message's outcome: R_OK delivered, or an R_* code why it never will be. */
   | { type: 'message_status'; req: number; outcome: MessageOutcome }
   /** Messages delivered in this step (outcome 'delivered'), one effect for all of them. */
@@ -161,6 +168,7 @@ export function readEffects(r: OutReader): Effect[] {
         break;
       }
       case FX_CALL_REPLY: { const req = r.u32(); fx.push({ type: 'call_reply', req, data: r.text(r.u32()) }); break; }
+      case FX_CALL_STOPPED: { const req = r.u32(); fx.push({ type: 'call_stopped', req, reason: stopReason(r.str()) }); break; }
       case FX_MESSAGES_DELIVERED: {
         const reqs = new Uint32Array(r.u32());
         for (let i = 0; i < reqs.length; i++) reqs[i] = r.u32();

@@ -86,3 +86,19 @@ export class MessageTooLargeError extends TrellisError {
 export class CallFailedError extends TrellisError {
   constructor(readonly id: string, readonly error: { name: string; message: string }) { super('call_failed', `${id} failed to answer: ${error.name}: ${error.message}`); }
 }
+
+/** Why the instance that took a call ended before answering it (ChildStoppedError.reason). */
+export type ChildStopReason = 'moved' | 'terminated' | 'quorum_lost' | 'leaving' | 'exited' | 'crashed';
+
+/**
+ * The call reached the child (`delivered` is always true), and the instance that took it ended
+ * before it answered: it was moved, terminated, stopped for a quorum lost or a leave of its
+ * member, returned by itself ('exited') or crashed. The call may or may not have had its effect;
+ * it is not sent again. Only a member lost outright leaves its calls to the caller's timeout.
+ */
+export class ChildStoppedError extends TrellisError {
+  readonly delivered = true;
+  constructor(readonly id: string, readonly reason: ChildStopReason) {
+    super('child_stopped', `${id} took the call and stopped (${reason}) before it answered`);
+  }
+}

@@ -8,11 +8,12 @@
 import type { Core } from './core.js';
 import type { Runner } from './adapters.js';
 import {
-  BufferFullError, CallFailedError, DeliveryUnknownError, InvalidOptionError, MessageTooLargeError, NotFoundError, NotRunningError, TimeoutError,
-  type TrellisError,
+  BufferFullError, CallFailedError, ChildStoppedError, DeliveryUnknownError, InvalidOptionError, MessageTooLargeError, NotFoundError, NotRunningError, TimeoutError,
+  type TrellisError, type ChildStopReason,
 } from './errors.js';
 import { decodeAnswer } from './child-messages.js';
-import type { MessageOutcome } from './effect-reader.js';
+import type { MessageOutcome, StopWhy } from './effect-reader.js';
+import type { ExitReason } from './adapters.js';
 
 /** Messages one node holds for one child at most, by default. */
 export const MESSAGE_BUFFER_DEFAULT = 10_000;
@@ -58,6 +59,8 @@ interface Waiting {
   resolve(v: unknown): void;
   reject(e: Error): void;
   timer?: ReturnType<typeof setTimeout>;
+  /** A call handed straight to the local instance of this epoch (the shortcut), not through the core. */
+  directEpoch?: number;
 }
 
 export class Messaging {
@@ -68,6 +71,12 @@ export class Messaging {
   /** Messages handed to the core and not settled by it, per child, and the child of each. */
   private readonly inCore = new Map<string, number>();
   private readonly coreReq = new Map<number, string>();
+  /**
+   * Calls the shortcut handed to a local instance and not answered yet, per child: when the
+   * instance ends first they fail with ChildStoppedError, as the core fails those it delivered
+   * (core-as/assembly/call-stops.ts). With the stop's why, once the core asked for the stop.
+   */
+  private readonly direct = new Map<string, { epoch: number; reqs: Set<number>; why?: StopWhy }>();
   /** The runner, once the supervisor has one (the shortcut needs it). */
   runner: Runner | undefined;
 
@@ -120,11 +129,16 @@ export class Messaging {
       else {
         // Waiting before the delivery: an inline handler may answer within deliver().
         const p = this.wait(req, id, call, timeoutMs);
+        const w = this.waiting.get(req)!;
+        w.directEpoch = epoch;
+        let d = this.direct.get(id);
+        if (d === undefined || d.epoch !== epoch) { d = { epoch, reqs: new Set() }; this.direct.set(id, d); }
+        d.reqs.add(req);
         if (this.runner.deliver(id, epoch, json, (encoded) => this.reply(req, encoded))) return p;
         // Not delivered after all (the instance had just ended): through the core instead; the
         // abandoned promise is never settled nor returned.
-        const w = this.waiting.get(req);
-        if (w?.timer) clearTimeout(w.timer);
+        d.reqs.delete(req);
+        if (w.timer) clearTimeout(w.timer);
         this.waiting.delete(req);
       }
     }
@@ -141,6 +155,7 @@ export class Messaging {
       if (timeoutMs !== undefined) {
         w.timer = setTimeout(() => {
           this.waiting.delete(req);
+          if (w.directEpoch !== undefined) this.direct.get(id)?.reqs.delete(req);
           reject(new TimeoutError(`call to ${id} got no reply within ${timeoutMs} ms`));
         }, timeoutMs);
       }
@@ -151,6 +166,31 @@ export class Messaging {
   /** What the core says runs here: child_started (with its epoch), and its stop or exit. */
   started(id: string, epoch: number): void { this.local.set(id, epoch); }
   stopped(id: string, epoch: number): void { if (this.local.get(id) === epoch) this.local.delete(id); }
+
+  /** child_stopping: why the core stops the instance (the reason its unanswered direct calls fail with). */
+  stopping(id: string, epoch: number, why: StopWhy): void {
+    const d = this.direct.get(id);
+    if (d !== undefined && d.epoch === epoch) d.why = why;
+  }
+
+  /** child_exited: the instance ended; the calls the shortcut handed it and it did not answer fail now. */
+  exited(id: string, epoch: number, reason: ExitReason | 'start_failed'): void {
+    this.stopped(id, epoch);
+    const d = this.direct.get(id);
+    if (d === undefined || d.epoch !== epoch) return;
+    this.direct.delete(id);
+    const why: ChildStopReason = d.why ?? (reason === 'normal' ? 'exited' : 'crashed');
+    for (const req of d.reqs) this.callStopped(req, why);
+  }
+
+  /** FX_CALL_STOPPED, or exited(): the call was delivered and its instance ended unanswered. */
+  callStopped(req: number, reason: ChildStopReason): void {
+    const w = this.waiting.get(req);
+    if (!w) return; // timed out already
+    this.waiting.delete(req);
+    if (w.timer) clearTimeout(w.timer);
+    w.reject(new ChildStoppedError(w.id, reason));
+  }
 
   /** FX_MESSAGE_STATUS: delivered (a send resolves) or never will be (it rejects). */
   status(req: number, outcome: MessageOutcome): void {
@@ -175,6 +215,7 @@ export class Messaging {
     if (!w) return; // timed out already
     this.waiting.delete(req);
     if (w.timer) clearTimeout(w.timer);
+    if (w.directEpoch !== undefined) this.direct.get(w.id)?.reqs.delete(req);
     let a: ReturnType<typeof decodeAnswer>;
     try { a = decodeAnswer(data); } catch (e) { w.reject(e as Error); return; }
     if (a.ok) w.resolve(a.value);
@@ -202,6 +243,7 @@ export class Messaging {
   close(): void {
     for (const [, w] of this.waiting) { if (w.timer) clearTimeout(w.timer); w.reject(new NotRunningError('supervisor stopped')); }
     this.waiting.clear();
+    this.direct.clear();
   }
 }
 

@@ -390,13 +390,15 @@ export class Supervisor extends Emitter<TrellisEvent> {
       case 'reply': this.settle(e.req, e.code, e.field, e.message); break;
       case 'event':
         if (e.event.type === 'child_started') this.messaging.started(e.event.id, e.event.epoch);
-        else if (e.event.type === 'child_exited') this.messaging.stopped(e.event.id, e.event.epoch);
+        else if (e.event.type === 'child_stopping') this.messaging.stopping(e.event.id, e.event.epoch, e.event.why);
+        else if (e.event.type === 'child_exited') this.messaging.exited(e.event.id, e.event.epoch, e.event.reason);
         this.emit(e.event);
         break;
       // Only a testing or debug core checks its invariants; a broken one is a core bug to report.
       case 'invariant': this.emit({ type: 'core_invariant_broken', message: e.message }); break;
       case 'deliver': this.messaging.deliver(this.runner, e.id, e.epoch, e.caller, e.callerInc, e.req, e.data); break;
       case 'call_reply': this.messaging.reply(e.req, e.data); break;
+      case 'call_stopped': this.messaging.callStopped(e.req, e.reason); break;
       case 'message_status': this.messaging.status(e.req, e.outcome); break;
       case 'messages_delivered': for (let i = 0; i < e.reqs.length; i++) this.messaging.status(e.reqs[i], 'delivered'); break;
     }
@@ -458,8 +460,9 @@ export class Supervisor extends Emitter<TrellisEvent> {
 
   /**
    * Sends `msg` to the child `id` and resolves with its answer (see ctx.onMessage). Rejects as
-   * `send` does, with TimeoutError after `timeoutMs` (default 5,000) without an answer, and with
-   * CallFailedError when the child's handler threw.
+   * `send` does, with TimeoutError after `timeoutMs` (default 5,000) without an answer, with
+   * CallFailedError when the child's handler threw, and with ChildStoppedError (delivered, not
+   * answered) when the instance that took it ended first.
    */
   call(id: string, msg: unknown, options: CallOptions = {}): Promise<unknown> {
     if (this.state !== 'running') return Promise.reject(new NotRunningError());

@@ -64,12 +64,17 @@ export class SupervisorCallError extends Error {
   readonly code: string | undefined;
   readonly field: string | undefined;
   readonly option: string | undefined;
+  /** A ChildStoppedError's: why the instance that took the call ended, and that it was delivered. */
+  readonly reason: string | undefined;
+  readonly delivered: boolean | undefined;
   constructor(info: CallErrorInfo) {
     super(info.message);
     this.name = info.name;
     this.code = info.code;
     this.field = info.field;
     this.option = info.option;
+    this.reason = info.reason;
+    this.delivered = info.delivered;
   }
 }
 

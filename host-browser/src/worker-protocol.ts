@@ -32,15 +32,18 @@ export function tuningOf(o: TabTuning): TabTuning {
 }
 
 /** An error as it crosses to the page: its name and message, and the typed fields the API's errors carry. */
-export interface CallErrorInfo extends ErrorInfo { code?: string; field?: string; option?: string }
+export interface CallErrorInfo extends ErrorInfo { code?: string; field?: string; option?: string; reason?: string; delivered?: boolean }
 
 export function callErrorInfo(e: unknown): CallErrorInfo {
   const info: CallErrorInfo = errorInfo(e);
-  const typed = e as { code?: unknown; field?: unknown; option?: unknown };
+  const typed = e as { code?: unknown; field?: unknown; option?: unknown; reason?: unknown; delivered?: unknown };
   if (typeof e === 'object' && e !== null) {
     if (typeof typed.code === 'string') info.code = typed.code;
     if (typeof typed.field === 'string') info.field = typed.field;
     if (typeof typed.option === 'string') info.option = typed.option;
+    // ChildStoppedError: why the instance that took the call ended, and that it was delivered.
+    if (typeof typed.reason === 'string') info.reason = typed.reason;
+    if (typeof typed.delivered === 'boolean') info.delivered = typed.delivered;
   }
   return info;
 }

@@ -42,7 +42,7 @@ export interface MemberOptions {
 export interface TimedEvent { event: Record<string, unknown> & { type: string }; t: number }
 
 export class RemoteError extends Error {
-  constructor(readonly info: { name?: string; code?: string; field?: string; option?: string; message?: string }) {
+  constructor(readonly info: { name?: string; code?: string; field?: string; option?: string; message?: string; reason?: string; delivered?: boolean }) {
     super(info.message ?? 'remote error');
     this.name = info.name ?? 'RemoteError';
   }

@@ -223,7 +223,7 @@ async function main(): Promise<void> {
       send({ type: 'reply', id: cmd.id, ok: true, result });
     } catch (e) {
       const err = e as Record<string, unknown>;
-      send({ type: 'reply', id: cmd.id, ok: false, error: { name: err.name, code: err.code, field: err.field, option: err.option, message: err.message } });
+      send({ type: 'reply', id: cmd.id, ok: false, error: { name: err.name, code: err.code, field: err.field, option: err.option, message: err.message, reason: err.reason, delivered: err.delivered } });
     }
   });
   const bye = async () => { await sup.stop(); flushOut(); process.exit(0); };

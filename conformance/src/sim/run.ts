@@ -57,7 +57,7 @@ export interface SimOptions {
   groups?: boolean;
   /**
    * Half the graceful leaves right behind a start from another member, once the leaver holds it
-   * (CLI --leave-behind-start; off by default, so other seeds keep their traces).
+   * (CLI --leave-behind-start; on by default, --no-leave-behind-start turns it off).
    */
   leaveBehindStart?: boolean;
   /**
@@ -79,11 +79,11 @@ type Models = { clock: boolean; overlapRules: boolean; retries: boolean; idleLin
  * The world every seed runs in unless told otherwise: as unkind as the real one. Idle links stay
  * off until unauthenticated links no longer hold back readiness (issue 11).
  */
-export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false, groups: false, leaveBehindStart: false };
+export const DEFAULT_MODELS: Models = { clock: true, overlapRules: true, retries: true, idleLinks: false, cordons: false, groups: false, leaveBehindStart: true };
 
 /** The four models of the harsher world, with `harsh` and the defaults applied. */
 export function harshModels(o: SimOptions): Models {
-  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false, groups: false, leaveBehindStart: false };
+  const base = o.harsh === undefined ? DEFAULT_MODELS : { clock: o.harsh, overlapRules: o.harsh, retries: o.harsh, idleLinks: o.harsh, cordons: false, groups: false, leaveBehindStart: DEFAULT_MODELS.leaveBehindStart };
   return {
     clock: o.clock ?? base.clock, overlapRules: o.overlapRules ?? base.overlapRules, retries: o.retries ?? base.retries, idleLinks: o.idleLinks ?? base.idleLinks,
     cordons: o.cordons ?? base.cordons, groups: o.groups ?? base.groups, leaveBehindStart: o.leaveBehindStart ?? base.leaveBehindStart,

@@ -806,13 +806,14 @@ export class World {
       case 'deliver': {
         const c = n.running.get(e.id);
         const key = (JSON.parse(e.data) as { k: number }).k;
-        this.messages.delivered(key, `${n.name}#${n.inc}`, !!c && c.epoch === e.epoch && c.started && !c.stopping);
+        this.messages.delivered(key, `${n.name}#${n.inc}`, !!c && c.epoch === e.epoch && c.started && !c.stopping, e.epoch);
         if (e.req > 0) this.schedule(n, this.runner.startDelay(), { k: 'answer', caller: e.caller, callerInc: e.callerInc, req: e.req, data: `r${e.data}` });
         break;
       }
       case 'message_status': this.messages.status(e.req, e.outcome); break;
       case 'messages_delivered': for (const req of e.reqs) this.messages.status(req, 'delivered'); break;
       case 'call_reply': this.messages.replied(e.req); break;
+      case 'call_stopped': this.messages.stoppedAnswer(e.req, e.reason, (at, epoch) => this.instanceEnded(at, epoch)); break;
       case 'event':
         n.events.push(e.event);
         if (e.event.type === 'member_up') n.members.set(e.event.name, e.event.incarnation);
@@ -858,6 +859,15 @@ export class World {
   }
 
   // ---- views for tests and the checker ----------------------------------------------------------
+
+  /** Whether the child instance `epoch` on `at` (`name#incarnation`) has exited, or its node is gone. */
+  instanceEnded(at: string, epoch: number): boolean {
+    const hash = at.lastIndexOf('#');
+    const n = this.nodes.get(at.slice(0, hash));
+    if (!n || !n.alive || String(n.inc) !== at.slice(hash + 1)) return true;
+    for (const c of n.running.values()) if (c.epoch === epoch) return false;
+    return true;
+  }
 
   aliveNodes(): SimNode[] { return [...this.nodes.values()].filter((n) => n.alive); }
 
