@@ -107,6 +107,7 @@ describe('simulator: seeds that once showed a checker rule wrong', () => {
   const seeds: [number, SimOptions][] = [
     [1032, {}], // durability: the start's entry was held beneath an older one whose terminate had not arrived
     [1216, {}], // the same, with one other member
+    [3029, { harsh: true }], // durability: acknowledged on the ACK of its only peer, which had left meanwhile: alone in fact, which the node could not know yet
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);
