@@ -1,5 +1,5 @@
 // A terminate's own replica counts as a member's (core-as/assembly/terminates.ts; docs/SIMULATOR.md,
-// bug 38, seed 282): an add of the id that reaches the terminating node after its removal, from a
+// bug 23, seed 282): an add of the id that reaches the terminating node after its removal, from a
 // member it then declares down, is removed too before the terminate is acknowledged. Before, a
 // node left alone acknowledged the terminate while it held such an add itself, and ran the child.
 import { describe, it, expect } from 'vitest';

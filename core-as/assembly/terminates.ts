@@ -16,7 +16,10 @@
 //               is extended to those dots (they join its context, whether or not it ever held
 //               their entries) with a new remove dot, and every member is asked again (its
 //               own adds after the terminate had seen it: they stay). An empty COVER from every member it counts as up (members declared down no longer
-//               count), under the quorum rules of requests.ts, acknowledges the terminate.
+//               count, and one that is back covers again), under the quorum rules of requests.ts, acknowledges the terminate.
+//   terminator  before it acknowledges, its own replica counts as a member's COVER: adds of the id
+//               that reached it after the removal (from a member since declared down; alone, no
+//               member is left to report them) extend the removal in the same way.
 //
 // Every start acknowledged before the terminate was asked is held by two members before the
 // removal reaches them, so the first round's COVERs name it unless both are declared down. A
