@@ -38,7 +38,6 @@ import { heartbeatsLinkUp } from './heartbeats';
 import { watchedLinkUp, watchedLinkLost, silentUntil } from './watched-links';
 import { membersToAll, membersTo, keepMembersList } from './members-gossip';
 import { xxh64 } from './hash';
-import { termWaitsMemberDown } from './terminates';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -159,7 +158,6 @@ export function memberDown(n: Node, m: Member, reason: string): void {
   if (!n.members.is(m)) return;
   handoffsMemberDown(n, m);
   n.members.remove(m, n.bugs);
-  termWaitsMemberDown(n, m);
   closeRetiredOf(n, m);
   if (m.link != 0 && n.links.has(m.link)) {
     n.links.delete(m.link);

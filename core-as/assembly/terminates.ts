@@ -16,7 +16,7 @@
 //               is extended to those dots (they join its context, whether or not it ever held
 //               their entries) with a new remove dot, and every member is asked again (its
 //               own adds after the terminate had seen it: they stay). An empty COVER from every member it counts as up (members declared down no longer
-//               count, and one that is back covers again), under the quorum rules of requests.ts, acknowledges the terminate.
+//               count), under the quorum rules of requests.ts, acknowledges the terminate.
 //   terminator  before it acknowledges, its own replica counts as a member's COVER: adds of the id
 //               that reached it after the removal (from a member since declared down; alone, no
 //               member is left to report them) extend the removal in the same way.
@@ -249,14 +249,6 @@ function heldUncovered(n: Node, tw: TermWait): bool {
     selfUncovered.push(dotKey(es[j].rep, es[j].ctr));
   }
   return selfUncovered.length > 0;
-}
-
-/** `m` is declared down: its COVERs no longer count (what it holds when it is back may have changed, so it is asked again). */
-export function termWaitsMemberDown(n: Node, m: Member): void {
-  if (n.termWaits.size == 0) return;
-  const who = memberKey(m);
-  const ws = n.termWaits.values();
-  for (let i = 0; i < ws.length; i++) ws[i].covered.delete(who);
 }
 
 function covered(n: Node, tw: TermWait): bool {
