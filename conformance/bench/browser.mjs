@@ -14,9 +14,12 @@
 //   gateway_idle_cpu_pct   CPU time of a gateway member's process (its own Node process) over a
 //                          minute, as a % of one core, with 100 idle tabs joined through it
 // Options: --tabs N (join samples, default 5), --rounds N (failover samples each, default 3),
-// --calls N (calls per latency sample, default 500), --idle-tabs N (default 100),
+// --calls N (calls per latency sample, default 500), --idle-tabs N (default 100), --idle-ms N
+// (the idle measurement's length, default 60,000; the line also gives tabsCpuPct, the CPU of the
+// browser's own processes over the same window, every tab together, tabsCpuByType by Chromium
+// process type, and the gateway's member_down and cut-off counts by reason),
 // --only PART,... (hop, idle, join, failover, lock, boundary; default all).
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +41,10 @@ const PARTS = ['hop', 'idle', 'join', 'failover', 'lock', 'boundary'];
 const ONLY = arg('--only', PARTS.join(',')).split(',');
 for (const p of ONLY) if (!PARTS.includes(p)) { console.error(`--only: unknown part '${p}' (${PARTS.join(', ')})`); process.exit(2); }
 const want = (part) => ONLY.includes(part);
-const IDLE_MEASURE_MS = 60_000;
+const IDLE_MEASURE_MS = numArg('--idle-ms', 60_000);
+/** How long the idle part waits, after the last tab's start(), for every tab to be up at the gateway; and how often it says how many are. */
+const IDLE_ALL_UP_MS = 120_000;
+const IDLE_PROGRESS_MS = 10_000;
 const FAILURE_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 100;
 const DEADLINE_MS = 10_000;
@@ -64,6 +70,8 @@ const INDEX = `<!doctype html><meta charset="utf-8"><script type="module">import
 /** The boundary and decoder loops of conformance/bench/boundary.mjs, on the wasm the page fetches. */
 const BOUNDARY = `import { TestCore } from '@trellis/core/testing';
 import { decoderFrameMix } from './frame-mix.mjs';
+// args.mjs reads the command line at its top level: its best() comes in as source, not an import.
+${best.toString()}
 export async function run() {
   const release = await WebAssembly.compile(await (await fetch('/release.wasm')).arrayBuffer());
   const testing = await WebAssembly.compile(await (await fetch('/testing.wasm')).arrayBuffer());
@@ -213,7 +221,42 @@ async function gatewayHop() {
   }
 }
 
-/** CPU of a gateway member's own process while IDLE_TABS tabs sit joined through it (library defaults: heartbeat 250 ms). */
+/**
+ * CPU ms (user + system, from /proc) of every process below `root` except the subtree of `skip`
+ * (Linux), in all and by Chromium process type (`--type=` on the command line; `browser` for none).
+ */
+function treeCpuMs(root, skip) {
+  const parent = new Map(), ticks = new Map(), kind = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(f[1]));
+      ticks.set(Number(d), Number(f[11]) + Number(f[12]));
+      const type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8'));
+      kind.set(Number(d), type ? type[1] : 'browser');
+    } catch { /* gone meanwhile */ }
+  }
+  const below = (pid) => { for (let p = pid; p > 1; p = parent.get(p) ?? 0) { if (p === skip) return false; if (p === root) return true; } return false; };
+  const byType = {};
+  let t = 0;
+  for (const [pid, v] of ticks) {
+    if (pid === root || !below(pid)) continue;
+    t += v;
+    byType[kind.get(pid)] = (byType[kind.get(pid)] ?? 0) + v * 10;
+  }
+  return { ms: t * 10, byType }; // USER_HZ 100
+}
+
+/** Each type's share of one core over `ms`, from two treeCpuMs readings (exited processes drop out). */
+function typePct(b0, b1, ms) {
+  const out = {};
+  for (const [k, v] of Object.entries(b1.byType)) out[k] = Math.round((1000 * (v - (b0.byType[k] ?? 0))) / ms) / 10;
+  return out;
+}
+
+/** CPU of a gateway member's own process while IDLE_TABS tabs sit joined through it (gateway: heartbeat 250 ms, failure timeout 1 s; tabs: their defaults). */
 async function idleGateway() {
   const gw = await ProcessMember.spawn('node', {
     name: 'idle-gw', scope: 'bench-idle', kindNames: [], heartbeatMs: 250, failureTimeoutMs: 1000, extra: { gateway: { origins: [site.url] } },
@@ -230,21 +273,35 @@ async function idleGateway() {
       if ((i + 1) % 10 === 0) console.error(`bench browser: ${i + 1} idle tabs joined after ${Math.round(performance.now() - joinStart)} ms`);
     }
     const upCount = async () => (await gw.members()).filter((m) => m.status === 'up' && m.name !== 'idle-gw').length;
-    await until(async () => (await upCount()) === IDLE_TABS, 120_000);
+    let said = performance.now();
+    await until(async () => {
+      const up = await upCount();
+      if (performance.now() - said > IDLE_PROGRESS_MS) {
+        said = performance.now();
+        console.error(`bench browser: ${up} of ${IDLE_TABS} idle tabs up at the gateway after ${Math.round(said - joinStart)} ms; so far ${JSON.stringify(idleTrouble(gw.events))}`);
+      }
+      return up === IDLE_TABS;
+    }, IDLE_ALL_UP_MS);
     const downsBefore = gw.events.filter((e) => e.event.type === 'member_down').length;
+    const eventsBefore = gw.events.length;
     const c0 = await gw.cpu();
+    const b0 = treeCpuMs(process.pid, gw.pid);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, IDLE_MEASURE_MS));
     const c1 = await gw.cpu();
+    const b1 = treeCpuMs(process.pid, gw.pid);
     const ms = performance.now() - t0;
     const cpuMs = (c1.user - c0.user + c1.system - c0.system) / 1000;
     emit('gateway_idle_cpu_pct', (100 * cpuMs) / ms, '%', {
-      tabs: IDLE_TABS, measuredMs: Math.round(ms), upAtEnd: await upCount(),
+      tabs: IDLE_TABS, measuredMs: Math.round(ms), upAtEnd: await upCount(), tabsCpuPct: Math.round((1000 * (b1.ms - b0.ms)) / ms) / 10, tabsCpuByType: typePct(b0, b1, ms),
+      joinMs: Math.round(t0 - joinStart),
       memberDownsDuring: gw.events.filter((e) => e.event.type === 'member_down').length - downsBefore,
+      downReasons: gw.events.slice(eventsBefore).filter((e) => e.event.type === 'member_down')
+        .reduce((o, e) => ({ ...o, [e.event.reason]: (o[e.event.reason] ?? 0) + 1 }), {}),
     });
   } catch (e) {
     // The rest of the bench still runs; the line says how far the joins got.
-    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - joinStart) });
+    emit('gateway_idle_cpu_pct', null, '%', { tabs: IDLE_TABS, error: String(e.message ?? e).split('\n')[0], joinedTabs: pages.length - 1, afterMs: Math.round(performance.now() - joinStart), ...idleTrouble(gw.events) });
   } finally {
     for (const p of pages) await p.close().catch(() => undefined);
     await gw.kill();

@@ -27,8 +27,8 @@ const CONTEXT: Field = { list: ['u32', 'u64', { list: ['u64'] }] };
 const SPEC: Layout = ['str', 'str', 'str', 'u8', 'u32', 'u32', 'u32', 'u8', { list: ['str'] }];
 
 export const LAYOUTS: Record<number, Layout> = {
-  // scope, name, incarnation, nonce, listen address, weight, kinds, auth mode, credential kinds, credential expiry
-  [MSG.HELLO]: ['str', 'str', 'u64', 'bytes', 'str', 'f64', { list: ['str'] }, 'u8', { list: ['str'] }, 'u64'],
+  // scope, name, incarnation, nonce, listen address, weight, kinds, auth mode, credential kinds, credential expiry, heartbeat wanted (ms)
+  [MSG.HELLO]: ['str', 'str', 'u64', 'bytes', 'str', 'f64', { list: ['str'] }, 'u8', { list: ['str'] }, 'u64', 'u32'],
   [MSG.AUTH]: ['bytes'],
   [MSG.HEARTBEAT]: [],
   [MSG.MEMBERS]: [{ list: ['str', 'u64', 'str'] }],
@@ -77,6 +77,8 @@ export const LAYOUTS: Record<number, Layout> = {
   [38]: [{ list: ['u64', 'u32', 'str'] }],
   // LINK_RETIRE on a duplicate link: 0 (I retire it) or 1 (your retire and all before it arrived; my last frame here)
   [34]: ['u8'],
+  // MEMBERS_SAME: the sender's MEMBERS is the one it last sent on this link in full
+  [35]: [],
 };
 
 /** RENEW (a credential member's renewal): outside MSG because the codec's capture runs no credential member. */
@@ -90,6 +92,8 @@ export const MSG_PAIR_KEY_REQ = 30;
 export const MSG_PAIR_KEY = 31;
 /** LINK_RETIRE (a duplicate link's last frames, link-retire.ts): outside MSG because the codec's capture makes no duplicate link (sim-link-retire.test.ts decodes it). */
 export const MSG_LINK_RETIRE = 34;
+/** MEMBERS_SAME (members-gossip.ts): outside MSG like the others the codec's capture may not see. */
+export const MSG_MEMBERS_SAME = 35;
 /** CALL_STOPPED (call-stops.ts): outside MSG because the codec's capture stops no child with a call unanswered (sim-messages.test.ts decodes it). */
 export const MSG_CALL_STOPPED = 38;
 
@@ -100,20 +104,22 @@ export interface Frame { type: number; fields: Value[] }
 export interface Hello {
   scope: string; name: string; incarnation: bigint; nonce: Uint8Array; listen: string; weight: number;
   kinds: string[]; auth: number; credentialKinds: string[]; expiresAtMs: bigint;
+  /** How often the sender needs a frame from the receiver (ms). */
+  heartbeatWantMs: number;
 }
 
 export function helloFrame(h: Hello): Uint8Array {
-  return encodeFrame({ type: MSG.HELLO, fields: [h.scope, h.name, h.incarnation, h.nonce, h.listen, h.weight, h.kinds.map((k) => [k]), h.auth, h.credentialKinds.map((k) => [k]), h.expiresAtMs] });
+  return encodeFrame({ type: MSG.HELLO, fields: [h.scope, h.name, h.incarnation, h.nonce, h.listen, h.weight, h.kinds.map((k) => [k]), h.auth, h.credentialKinds.map((k) => [k]), h.expiresAtMs, h.heartbeatWantMs] });
 }
 
 export function readHello(f: Frame): Hello {
   if (f.type !== MSG.HELLO) throw new ProtocolError(`not a HELLO: ${MSG_NAMES[f.type]}`);
-  const [scope, name, incarnation, nonce, listen, weight, kinds, auth, credentialKinds, expiresAtMs] = f.fields;
+  const [scope, name, incarnation, nonce, listen, weight, kinds, auth, credentialKinds, expiresAtMs, heartbeatWantMs] = f.fields;
   const strs = (l: Value) => (l as Value[][]).map((x) => x[0] as string);
   return {
     scope: scope as string, name: name as string, incarnation: incarnation as bigint, nonce: nonce as Uint8Array,
     listen: listen as string, weight: weight as number, kinds: strs(kinds), auth: auth as number,
-    credentialKinds: strs(credentialKinds), expiresAtMs: expiresAtMs as bigint,
+    credentialKinds: strs(credentialKinds), expiresAtMs: expiresAtMs as bigint, heartbeatWantMs: heartbeatWantMs as number,
   };
 }
 

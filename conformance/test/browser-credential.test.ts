@@ -154,8 +154,8 @@ describe('credential tabs through a Node gateway', () => {
    */
   function meshAttempt(page: Page, frames: Uint8Array[]): Promise<string> {
     return page.evaluate(async ({ scope, frames }) => {
-      // The dial goes on the scope's channel; the link (accept, data, close) has a channel of its own.
-      const ch = new BroadcastChannel(`trellis/${scope}`);
+      // The dial goes to tab-c1's inbox; the link (accept, data, close) has a channel of its own.
+      const ch = new BroadcastChannel(`trellis/${scope}/to/tab-c1`);
       const key = `tab-evil/${Math.random()}`;
       const link = new BroadcastChannel(`trellis/${scope}/link/${key}`);
       try {
@@ -164,7 +164,7 @@ describe('credential tabs through a Node gateway', () => {
           link.onmessage = (e: MessageEvent<{ t: string; from: string; reason?: string }>) => {
             const m = e.data;
             if (m.from !== 'tab-c1') return;
-            if (m.t === 'accept') for (const f of frames) link.postMessage({ t: 'data', from: 'tab-evil', bytes: new Uint8Array(f) });
+            if (m.t === 'accept') for (const f of frames) link.postMessage({ t: 'data', from: 'tab-evil', frames: [new Uint8Array(f)] });
             if (m.t === 'close') { clearTimeout(timer); resolve(m.reason ?? ''); }
           };
           ch.postMessage({ t: 'open', to: 'tab-c1', from: 'tab-evil', key });
@@ -179,7 +179,7 @@ describe('credential tabs through a Node gateway', () => {
     expect(await tabCall<Array<{ name: string; self: boolean }>>(tabPage, 'members').then((ms) => ms.find((m) => m.self)?.name)).toBe('tab-c1');
     const hello = (o: { scope?: string; expiresAtMs: bigint }) => helloFrame({
       scope: o.scope ?? SCOPE, name: 'tab-evil', incarnation: BigInt(Date.now()) * 1000n, nonce: randomBytes(16), listen: '', weight: 1,
-      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: ['tab-inline'], expiresAtMs: o.expiresAtMs,
+      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: ['tab-inline'], expiresAtMs: o.expiresAtMs, heartbeatWantMs: 250,
     });
     const later = BigInt(Date.now() + 60_000);
     expect(await meshAttempt(page, [hello({ expiresAtMs: BigInt(Date.now() - 1000) })])).toBe('credential_expired');
@@ -268,7 +268,7 @@ describe('credential tabs through a Node gateway', () => {
     const atk = await compromisedPage(mToken);
     const hello = (name: string) => helloFrame({
       scope: SCOPE, name, incarnation: BigInt(Date.now()) * 1000n + 999n, nonce: randomBytes(16), listen: '', weight: 1,
-      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: m.kinds, expiresAtMs: BigInt(m.expiresAtMs),
+      kinds: ['tab-inline'], auth: AUTH_MODE.credential, credentialKinds: m.kinds, expiresAtMs: BigInt(m.expiresAtMs), heartbeatWantMs: 250,
     });
     // The gateway gives the page the pair keys of its own name only: tab-m with tab-f2.
     const mf2 = await atk.pairKey('tab-f2', epoch);

@@ -57,7 +57,7 @@ function captureFrames(): Map<number, Uint8Array[]> {
   const raw = w.rawLink('c');
   w.runFor(5);
   const dialerHello = helloFrame({ scope: w.scope, name: 'raw', incarnation: 1n, nonce: new Uint8Array(16).fill(9), listen: '', weight: 1,
-    kinds: [], auth: AUTH_MODE.secret, credentialKinds: [], expiresAtMs: 0n });
+    kinds: [], auth: AUTH_MODE.secret, credentialKinds: [], expiresAtMs: 0n, heartbeatWantMs: 100 });
   const keys = deriveLinkKeys(clusterKey(secret, w.scope), transcriptHash(dialerHello, raw.received[0]), 'dialer');
   w.rawSend(raw, dialerHello);
   w.rawSend(raw, encodeFrame({ type: MSG.AUTH, fields: [keys.ownProof] }));

@@ -46,7 +46,7 @@ function rawMember(w: World, node: string, name: string, root: Uint8Array, c?: C
   const raw = w.rawLink(node);
   w.runFor(5);
   const hello = helloFrame({ scope: w.scope, name, incarnation: 1n, nonce: new Uint8Array(16).fill(7), listen: '', weight: 1, kinds: [],
-    auth: c ? AUTH_MODE.credential : AUTH_MODE.secret, credentialKinds: c ? c.kinds : [], expiresAtMs: c ? BigInt(c.expiresAtMs) : 0n });
+    auth: c ? AUTH_MODE.credential : AUTH_MODE.secret, credentialKinds: c ? c.kinds : [], expiresAtMs: c ? BigInt(c.expiresAtMs) : 0n, heartbeatWantMs: 100 });
   const keys = deriveLinkKeys(root, transcriptHash(hello, raw.received[0]), 'dialer');
   w.rawSend(raw, hello);
   w.rawSend(raw, encodeFrame({ type: MSG.AUTH, fields: [keys.ownProof] }));

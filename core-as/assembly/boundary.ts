@@ -8,6 +8,7 @@
 // Events (host → core).
 export const EV_INIT: u8 = 1;
 export const EV_LINK_OPENED: u8 = 2;
+export const EV_LINK_OPENED_WATCHED: u8 = 70; // EV_LINK_OPENED's layout, then u32 silenceMs: the host reports the peer's end itself (watched-links.ts)
 export const EV_FRAME: u8 = 3;
 export const EV_LINK_CLOSED: u8 = 4;
 export const EV_DIAL_FAILED: u8 = 5;

@@ -50,6 +50,7 @@ export const MSG_LEASE_WAIT: u8 = 29; // quorum mode { quorum: N }: how long I s
 export const MSG_PAIR_KEY_REQ: u8 = 30; // a credential member asks a secret member for a pair key (pair-key-relay.ts)
 export const MSG_PAIR_KEY: u8 = 31;     // the answer: the key, or why not
 export const MSG_LINK_RETIRE: u8 = 34; // this duplicate link carries nothing more from me (link-retire.ts)
+export const MSG_MEMBERS_SAME: u8 = 35; // my MEMBERS is the one I last sent you in full (members-gossip.ts)
 export const MSG_CALL_STOPPED: u8 = 38; // calls a child took and never answered: its instance ended (call-stops.ts)
 export const MSG_MAX: u8 = 38;
 

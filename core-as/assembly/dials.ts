@@ -136,6 +136,17 @@ export function namedButUnlinked(n: Node, d: DialState): bool {
 }
 
 /**
+ * A connected member named `name` at `address` to us (MEMBERS) since it last was one of ours: it
+ * told every member of its own about it when it linked, so we need not tell ours again.
+ */
+export function namedByLinkedMember(n: Node, address: string, name: string): bool {
+  if (!n.dials.has(address)) return false;
+  const d = n.dials.get(address);
+  if (d.namedAt < 0 || d.name != name || !n.members.has(d.namedBy)) return false;
+  return n.members.get(d.namedBy).link != 0;
+}
+
+/**
  * A MEMBERS frame from `from` (frame number `frame`) is a whole list: a node it named before and
  * lists no more is one it took down (it left, or was found dead), so it no longer holds back a
  * joiner's readiness or a takeover. Without this a joiner waited out namedWindowMs for a tab that

@@ -6,7 +6,7 @@
 
 import { Reader } from './io';
 import {
-  EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
+  EV_INIT, EV_LINK_OPENED, EV_LINK_OPENED_WATCHED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD,
   EV_TERMINATE_CHILD, EV_LEAVE, EV_CHILD_STARTED, EV_CHILD_EXITED, EV_CHILD_START_FAILED,
   EV_PLANT_BUGS, EV_ADD_SEEDS, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG, EV_CORDON, EV_SET_WEIGHT, R_INVALID_SPEC, EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, EV_PAIR_KEY, EV_PAIR_KEY_RELAY, AUTH_CREDENTIAL, BUG_TERMINATE_LOSES, DIAL_FAILED_REFUSED, EXIT_KILLED, EXIT_CRASH, EXIT_START_FAILED,
 } from './boundary';
@@ -81,12 +81,14 @@ function dispatch(type: u8, r: Reader): void {
     case EV_HEARD: if (node.initialised) onHeard(node, r); break;
     case EV_PAIR_KEY: if (node.initialised) onPairKey(node, r); break;
     case EV_PAIR_KEY_RELAY: if (node.initialised && node.auth == AUTH_CREDENTIAL) node.pairKeys.on = true; break;
-    case EV_LINK_OPENED: {
+    case EV_LINK_OPENED:
+    case EV_LINK_OPENED_WATCHED: {
       const link = r.u32();
       const outbound = r.bool();
       const address = r.str(ADDRESS_BYTES_MAX);
       const nonce = r.fixed(NONCE_BYTES);
-      if (r.ok && node.initialised) node.linkOpened(link, outbound, address, nonce);
+      const silenceMs = type == EV_LINK_OPENED_WATCHED ? <i64>r.u32() : 0;
+      if (r.ok && node.initialised) node.linkOpened(link, outbound, address, nonce, silenceMs);
       break;
     }
     case EV_FRAME: {

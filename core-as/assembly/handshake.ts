@@ -39,6 +39,7 @@ import { sendRenew } from './renewal';
 import { credentialKey, kindsCanonical, kindsWithin, tabLinkEpoch, TAB_LINK_EPOCH_MS } from './credential';
 import { PairKeyWait, PAIR_KEY_BYTES } from './pair-key';
 import { requestPairKey, pairKeyLinkUp } from './pair-key-relay';
+import { heartbeatWantMs } from './heartbeats';
 
 const th = new StaticArray<u8>(32);
 
@@ -83,14 +84,14 @@ function pendingInbound(n: Node): i32 {
 
 /** HELLO: who I am, my nonce, and the key I hold. Kept as sent for the transcript. */
 export function sendHello(n: Node, l: Link): void {
-  writeHello(n, l.nonce);
+  writeHello(n, l.nonce, l);
   l.helloExpiresAt = n.credExpiresAt;
   n.outbox.to(l.id);
   l.ownHello = n.outbox.lastFrame();
 }
 
 /** Starts a HELLO frame with `nonce` in the outbox (init also sizes one against HANDSHAKE_BYTES_MAX). */
-export function writeHello(n: Node, nonce: Uint8Array): void {
+export function writeHello(n: Node, nonce: Uint8Array, l: Link | null = null): void {
   const w = n.outbox.frame(MSG_HELLO);
   w.str(n.scope);
   w.str(n.name);
@@ -105,6 +106,7 @@ export function writeHello(n: Node, nonce: Uint8Array): void {
   w.u32(<u32>ck.length);
   for (let i = 0; i < ck.length; i++) w.str(ck[i]);
   w.u64(n.auth == AUTH_CREDENTIAL ? <u64>n.credExpiresAt : 0);
+  w.u32(heartbeatWantMs(n, l));
 }
 
 /** A frame on a link in its handshake: `frame` and `len` are the whole frame as received (the transcript needs it). */
@@ -129,8 +131,9 @@ function onHello(n: Node, l: Link, r: Reader, frame: usize, len: i32): void {
   const nc = r.count(KINDS_MAX, 4);
   for (let i = 0; i < nc; i++) l.peerCredentialKinds.push(r.str(KIND_BYTES_MAX));
   const expires = r.u64();
+  l.peerHeartbeatWantMs = <i64>r.u32();
   const credential = l.peerAuth == AUTH_CREDENTIAL;
-  if (!r.ok || r.remaining != 0 || l.peerName.length == 0 || l.peerNonce.length != NONCE_BYTES ||
+  if (!r.ok || r.remaining != 0 || l.peerName.length == 0 || l.peerHeartbeatWantMs == 0 || l.peerNonce.length != NONCE_BYTES ||
     !(l.peerWeight > 0) || !isFinite(l.peerWeight) || l.peerAuth > AUTH_CREDENTIAL ||
     (!credential && (nc != 0 || expires != 0)) || (credential && (expires > <u64>i64.MAX_VALUE || !kindsCanonical(l.peerCredentialKinds)))) {
     reject(n, l, FERR_MALFORMED);

@@ -58,11 +58,12 @@ export function evaluateQuorum(n: Node): bool {
 /**
  * How long after the last frame from a member it may still run a child: its silence makes it
  * lose its quorum (failureTimeoutMs, judged up to the catch-up after a pause), one heartbeat of
- * ours it may have missed, then its children stop (the longest shutdownMs of any desired child,
- * then the kill), all stretched by the clock-rate bound.
+ * ours it may have missed (`heartbeatMs`: at the rate it asked for, heartbeats.ts), then its
+ * children stop (the longest shutdownMs of any desired child, then the kill), all stretched by
+ * the clock-rate bound.
  */
-export function takeoverWaitMs(n: Node): i64 {
-  const base = n.cfg.failureTimeoutMs + n.cfg.heartbeatMs + PAUSE_CATCH_UP_MS + maxShutdownMs(n)
+export function takeoverWaitMs(n: Node, heartbeatMs: i64): i64 {
+  const base = n.cfg.failureTimeoutMs + heartbeatMs + PAUSE_CATCH_UP_MS + maxShutdownMs(n)
     + STOP_KILL_GRACE_MS + LEASE_DELIVERY_MARGIN_MS;
   return base + (base * LEASE_CLOCK_RATE_PERMILLE + 999) / 1000;
 }
@@ -81,7 +82,7 @@ function maxShutdownMs(n: Node): i64 {
 /** A member is lost (not by BYE): in quorum mode, nothing new starts here until its lease is over. */
 export function leaseLost(n: Node, m: Member, reason: string): void {
   if (n.cfg.quorum == 0 || reason == 'left') return;
-  const at = m.lastHeard + takeoverWaitMs(n);
+  const at = m.lastHeard + takeoverWaitMs(n, max(n.cfg.heartbeatMs, m.heartbeatEveryMs));
   if (at <= n.takeoverAt) return;
   n.takeoverAt = at;
   n.takeoverPending = true;

@@ -90,6 +90,14 @@ export const HEARTBEAT_DEFAULT_MS: i64 = 250;
 export const FAILURE_TIMEOUT_DEFAULT_MS: i64 = 1000;
 export const SYNC_INTERVAL_DEFAULT_MS: i64 = 1000;
 if (FAILURE_TIMEOUT_DEFAULT_MS < HEARTBEAT_DEFAULT_MS) ERROR('a member must miss a heartbeat before it is judged down');
+/** A peer's HELLO may ask for heartbeats this often at most (heartbeats.ts): a peer cannot make us flood its link. */
+export const HEARTBEAT_INTERVAL_MIN_MS: i64 = 10;
+/** A heartbeat due within 1/this of its interval goes with those due now (one wake for many members). */
+export const HEARTBEAT_EARLY_DIVISOR: i64 = 4;
+/** The longest silence bound a host may give a watched link (watched-links.ts: its host reports the peer's end); a longer one is taken as this. */
+export const WATCHED_LINK_SILENCE_MAX_MS: i64 = 600_000;
+/** The heartbeats a watched link's HELLO asks for within its silence bound (the core's ratio of failure timeout to heartbeat). */
+export const WATCHED_LINK_HEARTBEATS_PER_SILENCE: i64 = 4;
 /** Sync intervals a digest difference may last before anti-entropy runs regardless. */
 export const DIGEST_PATIENCE: i32 = 3;
 

@@ -25,7 +25,7 @@ import { planted } from './flags';
 import { Node } from './node';
 import { Link, Member } from './model';
 import { fxClose, fxEvent } from './effects';
-import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked, withdrawUnlisted } from './dials';
+import { dialReached, forgetOtherAddresses, redialNow, namedButUnlinked, withdrawUnlisted, namedByLinkedMember } from './dials';
 import { sendSyncReq } from './sync';
 import { sendClaimsFull } from './claims';
 import { handoffsOnConnect, handoffsMemberDown } from './handoff';
@@ -34,6 +34,10 @@ import { sendCordonsTo, sendMemberStateTo } from './cordon';
 import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
 import { sendLeaseWaitTo } from './lease-wait';
+import { heartbeatsLinkUp } from './heartbeats';
+import { watchedLinkUp, watchedLinkLost, silentUntil } from './watched-links';
+import { membersToAll, membersTo, keepMembersList } from './members-gossip';
+import { xxh64 } from './hash';
 
 export class MemberTable {
   private byName: Map<string, Member> = new Map();
@@ -109,15 +113,19 @@ export function memberUp(n: Node, l: Link): void {
   m.lastHeard = n.now;
   n.members.add(m);
   membershipChanged(n);
+  const vouched = m.address.length != 0 && namedByLinkedMember(n, m.address, name);
   if (m.address.length) {
     forgetOtherAddresses(n, name, m.address);
     dialReached(n, m.address, name);
   }
   fxEvent(OE_MEMBER_UP, name, m.address, '', '', <f64>m.inc, 0);
   afterConnect(n, m, l.id);
-  // Tell everyone else about the newcomer, so one seed is enough.
-  writeMembers(n);
-  n.outbox.toAll(n.members);
+  // Tell everyone else about the newcomer, so one seed is enough. Not when a member of ours named
+  // it to us: that member told its own members as it linked, and in a full mesh of n nodes every
+  // node telling every other made each join cost n² MEMBERS frames of n entries (the periodic
+  // gossip still reaches a member that member does not have).
+  if (vouched) return;
+  membersToAll(n);
 }
 
 /** A credential member: what its credential allows and when it expires (handshake.ts closes it out). */
@@ -130,11 +138,12 @@ function noteCredential(m: Member, l: Link): void {
 
 /** What a (re)connected member needs: who we know, our desired state, our claims. */
 function afterConnect(n: Node, m: Member, link: u32): void {
+  heartbeatsLinkUp(n, m, n.links.get(link));
+  watchedLinkUp(n, m, n.links.get(link));
   // Routes waiting for this member's link, or in flight over the one it replaces (messages.ts).
   n.msgs.allDirty = true;
   rosterLinkUp(n, m);
-  writeMembers(n);
-  n.outbox.to(link);
+  membersTo(n, m, link);
   sendRosterTo(n, link);
   sendLeaseWaitTo(n, link);
   if (!planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) sendSyncReq(n, link);
@@ -173,6 +182,7 @@ export function linkLost(n: Node, l: Link): void {
   const m = n.members.get(l.peerName);
   if (m.link != l.id) return;
   m.link = 0;
+  watchedLinkLost(n, m);
   n.msgs.allDirty = true;
   redialNow(n, m.address);
 }
@@ -208,10 +218,11 @@ export function writeMembers(n: Node): void {
     w.str(m.name); w.u64(m.inc); w.str(m.address); count++;
   }
   w.patchU32(countAt, <u32>count);
+  n.membersHash = xxh64(w.buf.dataStart + <usize>countAt, w.len - countAt, 0);
 }
 
 /** MEMBERS: read whole first (lengths only, nothing kept), then applied; a bad frame changes nothing. */
-export function onMembers(n: Node, from: string, r: Reader): bool {
+export function onMembers(n: Node, from: string, r: Reader, keep: bool = true): bool {
   const start = r.pos;
   const count = r.count(MEMBERS_MAX, 16);
   for (let i = 0; i < count; i++) {
@@ -220,6 +231,7 @@ export function onMembers(n: Node, from: string, r: Reader): bool {
     r.skipStr(ADDRESS_BYTES_MAX);
   }
   if (!r.ok || r.remaining != 0) return false;
+  if (keep) keepMembersList(n.members.get(from), r.ptr + <usize>start, r.pos - start);
   r.pos = start;
   r.count(MEMBERS_MAX, 16);
   const frame = ++n.membersFrames;
@@ -252,8 +264,7 @@ export function flushMembers(n: Node): void {
   if (!n.membersGossipDue) return;
   n.membersGossipDue = false;
   if (n.members.count == 0) return;
-  writeMembers(n);
-  n.outbox.toAll(n.members);
+  membersToAll(n);
 }
 
 /** LEAVING: the member stays (and keeps its claims) but no longer owns anything new. */
@@ -274,7 +285,7 @@ export function silentMembersDue(n: Node): i64 {
   let at = i64.MAX_VALUE;
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) {
-    const t = ms[i].lastHeard + n.cfg.failureTimeoutMs + 1;
+    const t = silentUntil(n, ms[i]) + 1;
     if (t < at) at = t;
   }
   return at;
@@ -283,7 +294,7 @@ export function silentMembersDue(n: Node): i64 {
 export function downSilentMembers(n: Node): void {
   const ms = n.members.list.slice(0);
   for (let i = 0; i < ms.length; i++) {
-    if (n.now - ms[i].lastHeard > n.cfg.failureTimeoutMs) memberDown(n, ms[i], 'timeout');
+    if (n.now > silentUntil(n, ms[i])) memberDown(n, ms[i], 'timeout');
   }
 }
 

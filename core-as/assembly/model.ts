@@ -30,6 +30,10 @@ export class Link {
   peerListen: string = '';
   peerWeight: f64 = 1;
   peerKinds: Array<string> = [];
+  /** How often the peer needs a frame from us (heartbeats.ts). */
+  peerHeartbeatWantMs: i64 = 0;
+  /** The host vouches for this link and names its silence bound (EV_LINK_OPENED_WATCHED, watched-links.ts); 0 for any other link. */
+  watchedSilenceMs: i64 = 0;
   peerAuth: u8 = AUTH_INSECURE;
   /** A credential peer's allowed kinds and expiry (wall-clock ms); empty and i64.MAX otherwise. */
   peerCredentialKinds: Array<string> = [];
@@ -83,6 +87,19 @@ export class Claim {
 export class Member {
   link: u32 = 0;            // active authenticated link, 0 while disconnected
   lastHeard: i64 = 0;
+  /** Our heartbeats to it (heartbeats.ts): the interval its link's HELLO asked for, and the next one due. */
+  heartbeatEveryMs: i64 = 0;
+  nextHeartbeatAt: i64 = 0;
+  /** Its link is watched (watched-links.ts): that link's silence bound (0: none), a sync once per bound (rounds skipped so far; this round's). */
+  watchedSilenceMs: i64 = 0;
+  watchedSyncSkips: i32 = 0;
+  /** When its watched link closed (watched-links.ts watchedLinkLost). */
+  watchedLostAt: i64 = 0;
+  syncThisRound: bool = true;
+  /** MEMBERS (members-gossip.ts): the list we last sent it in full and on which link; the payload of the last full one it sent us. */
+  membersSentHash: u64 = 0;
+  membersSentLink: u32 = 0;
+  membersGot: Uint8Array = new Uint8Array(0);
   leaving: bool = false;
   /** While we leave (leave-handover.ts): the handed-over dots it has not ACKed yet. */
   handoverOwed: Set<u64> | null = null;

@@ -32,7 +32,7 @@ import {
   checkFrame, MSG_HEARTBEAT, MSG_MEMBERS, MSG_DIGEST, MSG_SYNC_REQ, MSG_DELTA, MSG_ACK, MSG_CLAIMS,
   MSG_CLAIMS_REQ, MSG_LEAVING, MSG_BYE, MSG_FRAGMENT, MSG_RENEW, MSG_MESSAGE, MSG_MESSAGE_ACK, MSG_REPLY, MSG_MEMBER_STATE, MSG_CORDONS, MSG_HANDOFF, MSG_CHECKPOINT, MSG_ROSTER, MSG_LEASE_WAIT, MSG_SYNC_LIVE,
   MSG_TERM_CHECK, MSG_TERM_COVER,
-  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE, MSG_CALL_STOPPED,
+  MSG_PAIR_KEY_REQ, MSG_PAIR_KEY, MSG_LINK_RETIRE, MSG_MEMBERS_SAME, MSG_CALL_STOPPED,
 } from './codec';
 import {
   FERR_MALFORMED, FERR_UNEXPECTED, FERR_STALE_INCARNATION, FERR_OVERSIZED, FERR_BAD_MAC, FERR_COUNT, BUG_IGNORE_INCARNATION,
@@ -85,6 +85,8 @@ import { GlobalView } from './global-view';
 import { Messages, onMessage, onMessageAck, onReply, flushMessages, messagesDue, messagesFire } from './messages';
 import { CallStops, onCallStopped, callsChildEnded } from './call-stops';
 import { PairKeyRelay, onPairKeyReq, onPairKeyAnswer } from './pair-key-relay';
+import { heartbeatsDue, heartbeatsFire } from './heartbeats';
+import { onMembersSame } from './members-gossip';
 import { Cordons, cordonStep, flushCordons, cordonWaitsDue, cordonWaitsFire, onMemberState, onCordons } from './cordon';
 
 export class Config {
@@ -132,7 +134,6 @@ export class Node {
   // Time.
   now: i64 = 0;
   lastTick: i64 = -1;
-  nextHeartbeat: i64 = 0;
   nextSync: i64 = 0;
   lastWake: i64 = -1;
   /** The gap before this step's tick, and when a member's frame last arrived (a pause shows in both). */
@@ -187,6 +188,8 @@ export class Node {
   everReady: bool = false;
   /** MEMBERS frames received (each names its dials: dials.ts withdrawUnlisted). */
   membersFrames: u32 = 0;
+  /** A hash of the MEMBERS payload written last (members-gossip.ts). */
+  membersHash: u64 = 0;
   /** A member went down in this step: MEMBERS goes to every member at its end (flushMembers). */
   membersGossipDue: bool = false;
   /** Steps whose reconcile loop stopped at its guard with work left (an invariant: never). */
@@ -281,10 +284,11 @@ export class Node {
     this.allDirty = true;
   }
 
-  linkOpened(id: u32, outbound: bool, address: string, nonce: Uint8Array): void {
+  linkOpened(id: u32, outbound: bool, address: string, nonce: Uint8Array, watchedSilenceMs: i64 = 0): void {
     if (this.links.has(id)) return;
     // The dial stays in flight through the handshake (dials.ts): it ends when the link is up or closes.
     const l = new Link(id, outbound, address, nonce, this.now);
+    l.watchedSilenceMs = watchedSilenceMs;
     if (!onLinkOpened(this, l) && outbound && this.dials.has(address)) this.dials.failed(this, this.dials.get(address));
   }
 
@@ -469,6 +473,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, a, m, r); break;
     case MSG_PAIR_KEY: ok = onPairKeyAnswer(n, l, r); break;
     case MSG_LINK_RETIRE: ok = onLinkRetire(n, l, r); break;
+    case MSG_MEMBERS_SAME: ok = onMembersSame(n, m, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
@@ -514,7 +519,7 @@ function looksPaused(n: Node): bool {
 
 const T_SILENT_MEMBERS: i32 = 0;      // membership: a member silent for failureTimeoutMs is down
 const T_STALLED_HANDSHAKES: i32 = 1;  // handshake: a link not up after failureTimeoutMs is closed
-const T_HEARTBEAT: i32 = 2;           // every heartbeatMs: an empty HEARTBEAT to every member
+const T_HEARTBEAT: i32 = 2;           // heartbeats: an empty HEARTBEAT to each member at the rate it asked for
 const T_SYNC: i32 = 3;                // every syncIntervalMs: DIGEST, MEMBERS gossip, ack re-asks
 const T_DIALS: i32 = 4;               // dials: addresses whose backoff has passed are dialed
 const T_RESTARTS: i32 = 5;            // supervision: children whose restart backoff has passed
@@ -534,7 +539,7 @@ function timerDue(n: Node, t: i32): i64 {
   switch (t) {
     case T_SILENT_MEMBERS: return afterCatchUp(n, silentMembersDue(n));
     case T_STALLED_HANDSHAKES: return afterCatchUp(n, stalledHandshakesDue(n));
-    case T_HEARTBEAT: return n.nextHeartbeat;
+    case T_HEARTBEAT: return heartbeatsDue(n);
     case T_SYNC: return n.nextSync;
     case T_DIALS: return dialsDue(n);
     case T_RESTARTS: return restartsDue(n);
@@ -558,10 +563,7 @@ function timerFire(n: Node, t: i32): void {
   switch (t) {
     case T_SILENT_MEMBERS: downSilentMembers(n); break;
     case T_STALLED_HANDSHAKES: closeStalledHandshakes(n); break;
-    case T_HEARTBEAT:
-      n.nextHeartbeat = n.now + n.cfg.heartbeatMs;
-      n.outbox.emptyToAll(n.members, MSG_HEARTBEAT);
-      break;
+    case T_HEARTBEAT: heartbeatsFire(n); break;
     case T_SYNC:
       n.nextSync = n.now + n.cfg.syncIntervalMs;
       syncFire(n);

@@ -43,6 +43,16 @@ export class Outbox {
     }
   }
 
+  /** Sends the frame last started to every member with a link that this sync round reaches (watched-links.ts). */
+  toSyncing(members: MemberTable): void {
+    this.seal();
+    const ms = members.list;
+    for (let i = 0; i < ms.length; i++) {
+      const id = ms[i].link;
+      if (id != 0 && ms[i].syncThisRound && this.links.has(id)) sendFragmented(this.links.get(id), this.w);
+    }
+  }
+
   /** A frame with no payload (HEARTBEAT, CLAIMS_REQ, LEAVING, BYE) to one link. */
   empty(link: u32, type: u8): void { this.frame(type); this.to(link); }
 

@@ -24,7 +24,8 @@ import { Delta, Entry, dotKey, dotRep, dotCtr } from './crdt';
 import { encodeDelta, encodeSyncReq, decodeSyncReq, decodeDelta, commitReplicas } from './crdt-wire';
 import { sendDeltaFrames } from './delta-frames';
 import { sendSyncLive } from './sync-live';
-import { writeMembers } from './membership';
+import { gossipMembers } from './members-gossip';
+import { watchedSyncRound } from './watched-links';
 import { checkClaimsVersion } from './claims';
 import { reaskTermChecks } from './terminates';
 import { noteAcked, resendHandover } from './leave-handover';
@@ -40,13 +41,13 @@ export function sendSyncReq(n: Node, link: u32): void {
 /** The sync timer: our digest, who we know, and the re-asks of unacknowledged ops. */
 export function syncFire(n: Node): void {
   if (n.members.count == 0 || planted(n.bugs, BUG_SKIP_ANTI_ENTROPY)) return;
+  watchedSyncRound(n);
   const w = n.outbox.frame(MSG_DIGEST);
   w.u64(n.desired.digest());
   w.u64(n.claims.version);
-  n.outbox.toAll(n.members);
+  n.outbox.toSyncing(n.members);
   // Gossip who we know with every sync, so a MEMBERS lost on a flapping link is repaired.
-  writeMembers(n);
-  n.outbox.toAll(n.members);
+  gossipMembers(n);
   reaskAcks(n);
   reaskTermChecks(n);
   resendHandover(n);

@@ -17,6 +17,9 @@
 //               their entries) with a new remove dot, and every member is asked again (its
 //               own adds after the terminate had seen it: they stay). An empty COVER from every member it counts as up (members declared down no longer
 //               count), under the quorum rules of requests.ts, acknowledges the terminate.
+//   terminator  before it acknowledges, its own replica counts as a member's COVER: adds of the id
+//               that reached it after the removal (from a member since declared down; alone, no
+//               member is left to report them) extend the removal in the same way.
 //
 // Every start acknowledged before the terminate was asked is held by two members before the
 // removal reaches them, so the first round's COVERs name it unless both are declared down. A
@@ -187,8 +190,16 @@ function coverRound(n: Node, tw: TermWait, who: string, from: i32, to: i32): voi
   // (Planted bug: the terminate as a plain observed-remove, acknowledged by the first member.)
   const firstCover = planted(n.bugs, BUG_TERMINATE_FIRST_COVER);
   if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) { tw.covered.add(who); return; }
-  // A new round: the reported adds, under a new remove dot (what we hold of the id otherwise
-  // reached us after the terminate: a member reports it if it held it before).
+  extend(n, tw, uncovered);
+}
+
+/**
+ * A new round: `uncovered` joins the removal, under a new remove dot, and every member is asked
+ * again (what we hold of the id otherwise reached us after the terminate: a member reports it if
+ * it held it before).
+ */
+function extend(n: Node, tw: TermWait, uncovered: Array<u64>): void {
+  const s = n.desired;
   s.removeDots(uncovered, n.pendingDelta);
   n.termWaits.delete(dotCtr(tw.dot));
   tw.dot = s.remove(tw.wt.id, n.pendingDelta, false);
@@ -209,10 +220,35 @@ export function takeCoveredTerminates(n: Node, out: Array<Waiter>): void {
   if (n.termWaits.size == 0) return;
   const ws = n.termWaits.values();
   for (let i = 0; i < ws.length; i++) {
-    if (!covered(n, ws[i])) continue;
-    n.termWaits.delete(dotCtr(ws[i].dot));
-    out.push(ws[i].wt);
+    const tw = ws[i];
+    if (!covered(n, tw)) continue;
+    // Our own replica counts as a member's: adds of the id that reached us after the removal
+    // (from a member since declared down, or alone: no member left to report them) extend it too.
+    if (heldUncovered(n, tw)) {
+      extend(n, tw, selfUncovered);
+      if (!covered(n, tw)) continue;
+    }
+    n.termWaits.delete(dotCtr(tw.dot));
+    out.push(tw.wt);
   }
+}
+
+// The adds of a terminate's id this node holds that its removal does not cover (reused).
+const selfUncovered = new Array<u64>();
+
+/** Fills selfUncovered: the live adds of tw's id held here but ours issued after the terminate; true when there are any and the terminate may still extend. */
+function heldUncovered(n: Node, tw: TermWait): bool {
+  selfUncovered.length = 0;
+  if (tw.extensions >= TERMINATE_EXTENSIONS_MAX || planted(n.bugs, BUG_TERMINATE_FIRST_COVER)) return false;
+  const s = n.desired;
+  const at = s.store.find(tw.wt.id);
+  if (at < 0) return false;
+  const es = s.store.valueAt(at);
+  for (let j = 0; j < es.length; j++) {
+    if (es[j].rep == s.myRep && es[j].ctr > tw.firstCtr) continue;
+    selfUncovered.push(dotKey(es[j].rep, es[j].ctr));
+  }
+  return selfUncovered.length > 0;
 }
 
 function covered(n: Node, tw: TermWait): bool {

@@ -11,8 +11,14 @@ export type DialFailure = 'refused' | 'other';
 
 /** Callbacks a Transport reports to. Link ids are allocated by the transport, unique per process. */
 export interface TransportHandlers {
-  /** A connection is open. `outbound` when we dialed it; `address` is what was dialed (outbound) or the peer's remote address. */
-  opened(link: number, outbound: boolean, address: string): void;
+  /**
+   * A connection is open. `outbound` when we dialed it; `address` is what was dialed (outbound) or
+   * the peer's remote address. `watchedSilenceMs`: the link is reliable and in order and the
+   * transport reports the peer's end itself (closes the link the moment the peer is gone), so a
+   * peer silent on it is down only after this long (for one alive but hung), and the core asks
+   * for few heartbeats on it (core-as/assembly/watched-links.ts).
+   */
+  opened(link: number, outbound: boolean, address: string, watchedSilenceMs?: number): void;
   /** One complete binary message arrived on the link. The array may be reused after the call returns. */
   frame(link: number, bytes: Uint8Array): void;
   /** The link is gone (either side closed it, or it broke). Called once per opened link. */

@@ -87,7 +87,8 @@ export class Core {
 
   init(c: CoreConfig): void { writeInit(this.w, c); }
   tick(nowMs: number): void { writeTick(this.w, nowMs); }
-  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array): void { writeLinkOpened(this.lanes.link(link), link, outbound, address, nonce); }
+  /** `watchedSilenceMs` > 0: the transport reports the peer's end itself, and a silent peer is down after that long (core-as/assembly/watched-links.ts). */
+  linkOpened(link: number, outbound: boolean, address: string, nonce: Uint8Array, watchedSilenceMs = 0): void { writeLinkOpened(this.lanes.link(link), link, outbound, address, nonce, watchedSilenceMs); }
   /**
    * A frame arrived at `atMs` (the host's clock; omitted: not told, the frame counts when handled).
    * The next step tells the core when each link last had bytes, ahead of the queue (heard.ts).

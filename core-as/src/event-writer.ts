@@ -3,7 +3,7 @@
 
 import type { DialFailure, ExitReason, ErrorInfo } from './adapters.js';
 import {
-  EV_INIT, EV_LINK_OPENED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
+  EV_INIT, EV_LINK_OPENED, EV_LINK_OPENED_WATCHED, EV_FRAME, EV_LINK_CLOSED, EV_DIAL_FAILED, EV_TICK, EV_START_CHILD, EV_TERMINATE_CHILD,
   EV_LEAVE, EV_LEAVE_WAIT_DEFAULT, EV_CHILD_STARTED, EV_CHILD_UNRESPONSIVE, EV_RENEW_CREDENTIAL, EV_CHILD_EXITED, EV_CHILD_START_FAILED, EV_ADD_SEEDS, EV_CORDON, EV_SET_WEIGHT, PM_ACTIVE, PM_CORDONED, PM_DRAINING, DIAL_FAILED_OTHER, DIAL_FAILED_REFUSED,
   EV_MESSAGE_SEND, EV_MESSAGE_REPLY, EV_MESSAGE_CONFIG,
   EV_STATE_CONFIG, EV_CHILD_STATE, EV_CHECKPOINT, EV_HEARD, EV_PAIR_KEY, EV_PAIR_KEY_RELAY, STATE_GIVEN, STATE_NONE, STATE_FAILED,
@@ -168,9 +168,13 @@ export function writeAddSeeds(w: EventWriter, addresses: readonly string[]): voi
 
 export function writeTick(w: EventWriter, nowMs: number): void { w.begin(EV_TICK); w.f64(nowMs); w.end(); }
 
-export function writeLinkOpened(w: EventWriter, link: number, outbound: boolean, address: string, nonce: Uint8Array): void {
+/** `watchedSilenceMs` > 0: a watched link (core-as/assembly/watched-links.ts) with that silence bound. */
+export function writeLinkOpened(w: EventWriter, link: number, outbound: boolean, address: string, nonce: Uint8Array, watchedSilenceMs = 0): void {
   if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} random bytes`);
-  w.begin(EV_LINK_OPENED); w.u32(link); w.u8(outbound ? 1 : 0); w.str(address); w.raw(nonce); w.end();
+  const watched = watchedSilenceMs > 0;
+  w.begin(watched ? EV_LINK_OPENED_WATCHED : EV_LINK_OPENED); w.u32(link); w.u8(outbound ? 1 : 0); w.str(address); w.raw(nonce);
+  if (watched) w.u32(Math.min(Math.floor(watchedSilenceMs), 0xffff_ffff));
+  w.end();
 }
 
 export function writeFrame(w: EventWriter, link: number, bytes: Uint8Array): void {

@@ -117,6 +117,11 @@ export interface GatewayHost {
   linkPayloadMax: number;
   dial: GatewayDial;
   /**
+   * The gateway's dial of its own member's address, in process (gateway-local.ts), instead of a
+   * loopback socket through `dial`. Optional: without it every dial goes through `dial`.
+   */
+  dialOwn?(events: GatewayPipeEvents): GatewaySocket;
+  /**
    * Whether `address` is one this member knows as a member's or a seed's: the only addresses the
    * gateway dials for a tab, so a page cannot use it to reach anything else on the network.
    */
@@ -124,6 +129,9 @@ export interface GatewayHost {
   notify(e: GatewayEvent): void;
   now?(): number;
 }
+
+/** What a host transport tells its gateway of its member: GatewayHost less what the host's own gateway adapter adds. */
+export type GatewayMember = Pick<GatewayHost, 'secret' | 'scope' | 'knownAddress' | 'dialOwn'>;
 
 /** Where an upgrade request goes: a tab's socket, a member's dial of a tab, a refusal, or not the gateway's. */
 export type GatewayRoute =
@@ -176,6 +184,7 @@ export class Gateway {
   private readonly out = new GatewayEncoder();
   private base = '';
   private readonly dial: GatewayDial;
+  private readonly dialOwn: ((events: GatewayPipeEvents) => GatewaySocket) | undefined;
   private readonly knownAddress: (address: string) => boolean;
   private readonly notify: (e: GatewayEvent) => void;
   private readonly now: () => number;
@@ -186,6 +195,7 @@ export class Gateway {
     this.secret = typeof host.secret === 'string' ? new TextEncoder().encode(host.secret) : host.secret;
     this.scope = host.scope;
     this.dial = host.dial;
+    this.dialOwn = host.dialOwn ? (ev) => host.dialOwn!(ev) : undefined;
     this.knownAddress = (a) => host.knownAddress(a);
     this.notify = (e) => host.notify(e);
     this.now = host.now ?? Date.now;
@@ -371,11 +381,12 @@ export class Gateway {
     const ch: Channel = { pipe: undefined, open: false };
     tab.channels.set(channel, ch);
     const mine = () => !tab.gone && tab.channels.get(channel) === ch;
-    ch.pipe = this.dial(address, {
+    const events: GatewayPipeEvents = {
       opened: () => { if (!mine()) return; ch.open = true; tab.socket.send(this.out.encode(GW_OPENED, channel, new Uint8Array(0))); },
       data: (bytes) => { if (mine()) tab.socket.send(this.out.encode(GW_DATA, channel, bytes)); },
       closed: (reason) => this.pipeClosed(tab, channel, ch, reason),
-    });
+    };
+    ch.pipe = this.dialOwn && address === this.base ? this.dialOwn(events) : this.dial(address, events);
   }
 
   private refuseDial(tab: Tab, channel: number, address: string, reason: GatewayDialRefusal): void {

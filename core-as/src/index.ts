@@ -35,10 +35,11 @@ export { checkAdvertise, advertisedAddress } from './advertise.js';
 export { systemLookup, externalIpv4Addresses, type Lookup } from './system-net.js';
 export { fromEnv, parseHostPort, ENV_VARIABLES, type EnvOptions } from './env.js';
 export {
-  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, PAIR_KEY_REQUESTS_BURST_MAX, PAIR_KEY_REQUESTS_PER_SECOND_MAX, type GatewayOptions, type GatewayHost, type GatewayLimits, type GatewayEvent, type GatewayRoute,
+  Gateway, GATEWAY_PATH_DEFAULT, GATEWAY_LIMITS_DEFAULT, PAIR_KEY_REQUESTS_BURST_MAX, PAIR_KEY_REQUESTS_PER_SECOND_MAX, type GatewayOptions, type GatewayHost, type GatewayMember, type GatewayLimits, type GatewayEvent, type GatewayRoute,
   type GatewaySocket, type GatewaySocketEvents, type GatewayPipeEvents, type GatewayDial, type GatewayCutReason, type GatewayRefusal, type GatewayDialRefusal, type PairKeyRefusal,
 } from './gateway.js';
 export * from './gateway-wire.js';
+export { GatewayLocalLinks, GATEWAY_LOCAL_ADDRESS } from './gateway-local.js';
 export { derivePairKey, pairKeyInput, pairKeyEpoch, PAIR_KEY_BYTES, PAIR_KEY_EPOCH_MS } from './pair-key.js';
 export type { MetricsData, MetricFamily, MetricSample } from './metrics-data.js';
 export { checkTabCredential, credentialVerifierKey, type CredentialRefusal, type CredentialCheck } from './gateway-credential.js';

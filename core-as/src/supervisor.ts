@@ -138,7 +138,7 @@ export class Supervisor extends Emitter<TrellisEvent> {
       checkpoint: (id, epoch, s) => this.feed(() => this.core.checkpoint(id, epoch, s.version, s.bytes)),
     };
     this.transportHandlers = {
-      opened: (link, outbound, address) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES))),
+      opened: (link, outbound, address, watchedSilenceMs) => this.feed(() => this.core.linkOpened(link, outbound, address, this.a.randomBytes(NONCE_BYTES), watchedSilenceMs)),
       // Stamped on arrival: a member is heard then, even if its frame waits behind a backlog.
       frame: (link, bytes) => { this.frameCounts.in++; this.feed(() => this.core.frame(link, bytes, this.a.clock.now())); },
       closed: (link, reason) => {

@@ -3,9 +3,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  Gateway, GatewayEncoder, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_PAIR_KEY, GW_PAIR_KEY_GIVEN, GW_PAIR_KEY_REFUSED, GW_WELCOME,
+  Gateway, GatewayEncoder, GatewayLocalLinks, GATEWAY_LOCAL_ADDRESS, GW_ACCEPT, GW_CLOSE, GW_DATA, GW_HELLO, GW_OPEN, GW_OPENED, GW_PAIR_KEY, GW_PAIR_KEY_GIVEN, GW_PAIR_KEY_REFUSED, GW_WELCOME,
   PAIR_KEY_REQUESTS_BURST_MAX, PAIR_KEY_REQUESTS_PER_SECOND_MAX, gatewayText, readGatewayMessage,
-  type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocketEvents,
+  type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocketEvents, type TransportHandlers,
 } from '@trellis/core';
 
 class Sock {
@@ -235,6 +235,49 @@ describe('gateway', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(t.sock.sent).toEqual([]);
     expect(events).toEqual([]);
+  });
+
+  it('a tab\'s dial of the gateway\'s own member is an inbound link of that member in process; other dials go through the host\'s dial', async () => {
+    const got: string[] = [];
+    const handlers: TransportHandlers = {
+      opened: (link, outbound, address) => got.push(`opened ${link} ${outbound} ${address}`),
+      frame: (link, bytes) => got.push(`frame ${link} ${Array.from(bytes).join(',')}`),
+      closed: (link, reason) => got.push(`closed ${link} ${reason}`),
+      dialFailed: () => got.push('dialFailed'),
+    };
+    let nextId = 7;
+    const local = new GatewayLocalLinks(() => handlers, () => nextId++);
+    const dialed: string[] = [];
+    const gw = new Gateway({ origins: ['http://ok'] }, {
+      secret: undefined, scope: 'demo', linkPayloadMax: 1024, knownAddress: () => true, notify: () => undefined,
+      dial: (address) => { dialed.push(address); return new Sock(); },
+      dialOwn: (ev) => local.open(ev),
+    });
+    gw.setAddress('ws://gw:1/');
+    const enc = new GatewayEncoder();
+    const sock = new Sock();
+    const ev = gw.acceptTab(sock, 'http://ok');
+    ev.message(enc.json(GW_HELLO, 0, { v: 1, auth: { mode: 'insecure' } }));
+    ev.message(enc.text(GW_OPEN, 1, 'ws://gw:1'));
+    ev.message(enc.text(GW_OPEN, 3, 'ws://member:2'));
+    expect(dialed).toEqual(['ws://member:2']);
+    await Promise.resolve();
+    expect(got).toEqual([`opened 7 false ${GATEWAY_LOCAL_ADDRESS}`]);
+    // Tab to member, member to tab, and the member's close reaches the tab as the channel's CLOSE.
+    ev.message(enc.encode(GW_DATA, 1, new Uint8Array([1, 2])));
+    expect(local.send(7, new Uint8Array([9]))).toBe(true);
+    expect(local.send(8, new Uint8Array([9]))).toBe(false);
+    const ms = () => sock.messages().slice(1).map((m) => [m.op, m.channel, gatewayText(m.payload)]);
+    expect(ms()).toEqual([[GW_OPENED, 1, ''], [GW_DATA, 1, '\t']]);
+    expect(local.close(7, 'bye')).toBe(true);
+    expect(got).toEqual([`opened 7 false ${GATEWAY_LOCAL_ADDRESS}`, 'frame 7 1,2', 'closed 7 bye']);
+    expect(ms()[2]).toEqual([GW_CLOSE, 1, 'bye']);
+    // A second link to the member; the tab's socket closes: the member's link closes at once.
+    ev.message(enc.text(GW_OPEN, 5, 'ws://gw:1'));
+    await Promise.resolve();
+    ev.closed('socket_closed');
+    expect(got.slice(3)).toEqual([`opened 8 false ${GATEWAY_LOCAL_ADDRESS}`, 'closed 8 tab_gone']);
+    expect(local.send(8, new Uint8Array([1]))).toBe(false);
   });
 });
 

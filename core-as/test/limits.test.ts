@@ -24,7 +24,7 @@ function authenticatedLink(maxFrameBytes: number): { core: Core; peer: LinkCrypt
   const sent = (fx: ReturnType<Core['step']>) => fx.flatMap((e) => (e.type === 'send' ? [e.bytes] : []));
   const [listenerHello] = sent(core.step({ now: 1 }));
   const dialerHello = helloFrame({ scope: 's', name: 'peer', incarnation: 1n, nonce: new Uint8Array(16).fill(7), listen: '', weight: 1,
-    kinds: [], auth: 0, credentialKinds: [], expiresAtMs: 0n });
+    kinds: [], auth: 0, credentialKinds: [], expiresAtMs: 0n, heartbeatWantMs: 250 });
   const keys = deriveLinkKeys(new Uint8Array(0), transcriptHash(dialerHello, listenerHello), 'dialer');
   core.frame(1, dialerHello);
   core.frame(1, encodeFrame({ type: MSG.AUTH, fields: [keys.ownProof] }));

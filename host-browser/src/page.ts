@@ -44,6 +44,12 @@ export interface BrowserStartOptions extends TabTuning {
    * (default true).
    */
   mesh?: boolean;
+  /**
+   * How long another tab of this origin may be silent on the mesh before this tab takes it for
+   * dead: the bound for a tab that is alive but hung, since a closed, crashed or navigated tab is
+   * seen at once by its lock. Default: `failureTimeoutMs` if set, else 60,000 (src/defaults.ts).
+   */
+  meshSilenceMs?: number;
 }
 
 /** What the page's lifecycle did to the tab's membership (`onLifecycle`). */
@@ -201,6 +207,7 @@ export function start(options: BrowserStartOptions): Promise<BrowserSupervisor> 
     ...tuningOf(options),
     wasmUrl: options.wasmUrl === undefined ? undefined : new URL(String(options.wasmUrl), location.href).href,
     mesh: options.mesh,
+    meshSilenceMs: options.meshSilenceMs,
   };
   return bootWorker(o, undefined).then((handle) => {
     if (options.lifecycle !== false) followLifecycle(handle, o);

@@ -7,6 +7,7 @@ import {
 import { GatewayTransport } from './transport-gateway.js';
 import { MeshTransport } from './transport-mesh.js';
 import { messageChannelYield } from './yield.js';
+import { meshSilenceMs, tabTiming } from './defaults.js';
 import { webWorkerSpawner } from './spawn-worker.js';
 import { callErrorInfo, tuningOf, type PublishResultInfo, type FromWorker, type ToWorker, type WorkerStartOptions } from './worker-protocol.js';
 
@@ -19,8 +20,6 @@ let sup: Supervisor | undefined;
 let meshLinks = () => 0;
 let gatewayTransport: () => GatewayTransport | undefined = () => undefined;
 
-/** The core's default failureTimeoutMs (options.ts), for a tab that does not set it. */
-const FAILURE_TIMEOUT_DEFAULT_MS = 1000;
 /** How often the stall watch notes that the worker is running, as a fraction of the heartbeat. */
 const STALL_WATCH_PER_HEARTBEAT = 2;
 
@@ -60,23 +59,24 @@ async function boot(o: WorkerStartOptions): Promise<void> {
   const wasmUrl = o.wasmUrl ?? new URL('./release.wasm', import.meta.url).href;
   // Named here, not by start(): the mesh's lock and channel messages carry the name from the first one.
   const name = o.name ?? `tab-${Array.from(webRandomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const timing = tabTiming(o);
   const options: CommonOptions = {
     // By default the tab joins through the gateway's own member, at the address it advertises
     // (read after the WELCOME: a seed function runs once the transport listens).
     scope: o.scope, name, seeds: o.seeds ?? [() => (transport?.memberAddress ? [transport.memberAddress] : [])], secret: o.secret, credential: o.credential, insecure: o.insecure, kinds,
     ...tuningOf(o),
+    ...timing,
   };
   let transport: GatewayTransport | undefined;
   let mesh: MeshTransport | undefined;
-  const heartbeatMs = o.heartbeatMs ?? Math.floor((o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS) / 4);
-  const watch = new StallWatch(o.failureTimeoutMs ?? FAILURE_TIMEOUT_DEFAULT_MS, Math.max(1, Math.floor(heartbeatMs / STALL_WATCH_PER_HEARTBEAT)), (awayMs) => {
+  const watch = new StallWatch(timing.failureTimeoutMs, Math.max(1, Math.floor(timing.heartbeatMs / STALL_WATCH_PER_HEARTBEAT)), (awayMs) => {
     void sup?.kill();
     post({ t: 'gap', awayMs });
   });
   const s = await startWith(options, {
     transport: () => {
       transport = new GatewayTransport(o.gateway, o.auth, o.name, (code, reason) => post({ t: 'gateway_closed', code, reason }), () => watch.awake());
-      return o.mesh === false ? transport : (mesh = new MeshTransport(transport, o.scope, name, undefined, () => watch.awake()));
+      return o.mesh === false ? transport : (mesh = new MeshTransport(transport, o.scope, name, undefined, () => watch.awake(), meshSilenceMs(o, timing)));
     },
     runner: (name, k, emitChildEvent) => new KindRunner(name, k, emitChildEvent, { worker: webWorkerSpawner(childEntry) }),
     randomBytes: webRandomBytes,

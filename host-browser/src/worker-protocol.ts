@@ -66,6 +66,8 @@ export interface WorkerStartOptions extends TabTuning {
   /** undefined: the gateway's own member, as its WELCOME names it. */
   seeds?: string[];
   kindsModule: string;
+  /** The silence bound of links to tabs of this origin (host-browser/src/defaults.ts meshSilenceMs). */
+  meshSilenceMs?: number;
   /** Where the core's release.wasm is (default: next to the worker bundle). */
   wasmUrl?: string;
   /** Link same-origin tabs of this scope over a BroadcastChannel (default true; transport-mesh.ts). */

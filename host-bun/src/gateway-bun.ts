@@ -4,7 +4,7 @@
 // Bun's WebSocket client. Only adapters; the gateway decides.
 import type { ServerWebSocket } from 'bun';
 import {
-  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, WS_CLOSE_CODE, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewayPipeEvents, type GatewaySocket,
+  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, WS_CLOSE_CODE, closeReason, refusedCode, type GatewayEvent, type GatewayMember, type GatewayOptions, type GatewayPipeEvents, type GatewaySocket,
   type GatewaySocketEvents,
 } from '@trellis/core';
 
@@ -23,8 +23,8 @@ function socketOf(ws: ServerWebSocket<unknown>): GatewaySocket {
 export class BunGateway {
   readonly gateway: Gateway;
 
-  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string; knownAddress(address: string): boolean }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, knownAddress: (a) => member.knownAddress(a), linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
+  constructor(opts: GatewayOptions, member: GatewayMember, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { ...member, linkPayloadMax: dialPayloadMax, dial: (a, ev) => this.dial(a, ev), notify });
   }
 
   /**

@@ -1,7 +1,7 @@
 // Transport on Bun's own WebSocket server (Bun.serve) and its built-in WebSocket client.
 // It only carries bytes: when to dial, what to send and when to close is the core's decision.
 import {
-  DIAL_TIMEOUT_MS, SHUTDOWN_DRAIN_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress,
+  DIAL_TIMEOUT_MS, GatewayLocalLinks, SHUTDOWN_DRAIN_MS, WS_CLOSE_CODE, WS_CLOSE_TOO_BIG, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress,
   transportPayloadMax, type DialFailure, type GatewayOptions, type PemInput, type TlsReason, type Transport, type TransportHandlers,
 } from '@trellis/core';
 import { tlsReasonOfBunError } from './tls-text.js';
@@ -55,6 +55,8 @@ export class BunTransport implements Transport {
   private handlers!: TransportHandlers;
   /** Link ids count up from 1 for server and dialed links alike. */
   private nextLink = 1;
+  /** The gateway's links to this member, in process (core-as/src/gateway-local.ts). */
+  private readonly local = new GatewayLocalLinks(() => this.handlers, () => this.nextLink++);
   private links = new Map<number, Link>();
   private gateway: BunGateway | undefined;
 
@@ -72,7 +74,9 @@ export class BunTransport implements Transport {
     }
     if (!l) return undefined;
     const self = this;
-    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false }, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
+    const gateway = this.opts.gateway ? new BunGateway(this.opts.gateway, {
+      secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false, dialOwn: (ev) => this.local.open(ev),
+    }, (e) => handlers.gateway?.(e), this.maxPayload) : undefined;
     this.gateway = gateway;
     this.server = Bun.serve<LinkData, never>({
       hostname: l.host,
@@ -164,12 +168,14 @@ export class BunTransport implements Transport {
   }
 
   send(link: number, bytes: Uint8Array): void {
+    if (this.local.send(link, bytes)) return;
     const l = this.links.get(link);
     if (!l || l.closed) return;
     try { l.ws.send(bytes); } catch { /* the close event will follow */ }
   }
 
   close(link: number, reason: string): void {
+    if (this.local.close(link, reason)) return;
     const l = this.links.get(link);
     if (!l || l.closed) return;
     try { l.ws.close(WS_CLOSE_CODE, closeText(reason)); } catch { /* already closing */ }
@@ -196,6 +202,7 @@ export class BunTransport implements Transport {
     this.routeServer?.stop(true);
     await this.drained();
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
+    this.local.closeAll('shutdown');
     this.gateway?.shutdown();
     this.server?.stop(true);
     this.server = undefined;

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, WS_CLOSE_CODE, closeReason, refusedCode, type GatewayEvent, type GatewayOptions, type GatewaySocket, type GatewaySocketEvents,
+  DIAL_TIMEOUT_MS, GW_DIAL_REFUSED, Gateway, WS_CLOSE_CODE, closeReason, refusedCode, type GatewayEvent, type GatewayMember, type GatewayOptions, type GatewaySocket, type GatewaySocketEvents,
 } from '@trellis/core';
 
 /** How long a closed socket may take to finish its close handshake before it is cut. */
@@ -51,8 +51,8 @@ export class NodeGateway {
   readonly gateway: Gateway;
   private readonly wss: WebSocketServer;
 
-  constructor(opts: GatewayOptions, member: { secret: string | Uint8Array | undefined; scope: string; knownAddress(address: string): boolean }, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
-    this.gateway = new Gateway(opts, { secret: member.secret, scope: member.scope, knownAddress: (a) => member.knownAddress(a), linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
+  constructor(opts: GatewayOptions, member: GatewayMember, notify: (e: GatewayEvent) => void, private readonly dialPayloadMax: number) {
+    this.gateway = new Gateway(opts, { ...member, linkPayloadMax: dialPayloadMax, dial: (address, ev) => this.dial(address, ev), notify });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.gateway.limits.frameBytesMax, perMessageDeflate: false });
   }
 

@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { NodeGateway } from './gateway-ws.js';
 import type { HttpRoute } from '@trellis/core/metrics';
 import {
-  DIAL_TIMEOUT_MS, SHUTDOWN_DRAIN_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, tlsReason, transportPayloadMax,
+  DIAL_TIMEOUT_MS, GatewayLocalLinks, SHUTDOWN_DRAIN_MS, TLS_REFUSED_STATUS, WS_CLOSE_CODE, checkDialAddress, closeReason, closeText, dialFailureOf, listenAddress, tlsReason, transportPayloadMax,
   type DialFailure, type GatewayOptions, type Transport, type TransportHandlers,
 } from '@trellis/core';
 
@@ -62,6 +62,8 @@ export class WsTransport implements Transport {
   private unlisten: (() => void) | undefined;
   private links = new Map<number, Link>();
   private nextLink = 1;
+  /** The gateway's links to this member, in process (core-as/src/gateway-local.ts). */
+  private readonly local = new GatewayLocalLinks(() => this.handlers, () => this.nextLink++);
   private readonly maxPayload: number;
 
   constructor(private readonly opts: WsTransportOptions = {}) {
@@ -95,7 +97,11 @@ export class WsTransport implements Transport {
       });
     }
     // Upgrades are routed here, so the gateway's path can take its own before the links' server.
-    if (this.opts.gateway) this.gateway = new NodeGateway(this.opts.gateway, { secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false }, (e) => handlers.gateway?.(e), this.maxPayload);
+    if (this.opts.gateway) {
+      this.gateway = new NodeGateway(this.opts.gateway, {
+        secret: this.opts.secret, scope: this.opts.scope ?? '', knownAddress: (a) => handlers.knownAddress?.(a) ?? false, dialOwn: (ev) => this.local.open(ev),
+      }, (e) => handlers.gateway?.(e), this.maxPayload);
+    }
     const wss = new WebSocketServer({
       noServer: true, maxPayload: this.maxPayload, perMessageDeflate: false, verifyClient: (info, done) => this.verifyPeer(info.req, done),
     });
@@ -197,12 +203,14 @@ export class WsTransport implements Transport {
   }
 
   send(link: number, bytes: Uint8Array): void {
+    if (this.local.send(link, bytes)) return;
     const l = this.links.get(link);
     if (!l || l.done || l.ws.readyState !== WebSocket.OPEN) return;
     l.ws.send(bytes, { binary: true });
   }
 
   close(link: number, reason: string): void {
+    if (this.local.close(link, reason)) return;
     const l = this.links.get(link);
     if (!l || l.done) return;
     try { l.ws.close(WS_CLOSE_CODE, closeText(reason)); } catch { l.ws.terminate(); }
@@ -254,6 +262,7 @@ export class WsTransport implements Transport {
     }
     const all = [...this.links.values()].map((l) => l.ws);
     for (const id of [...this.links.keys()]) this.close(id, 'shutdown');
+    this.local.closeAll('shutdown');
     await Promise.all(all.map((ws) => new Promise<void>((resolve) => {
       if (ws.readyState === WebSocket.CLOSED) return resolve();
       const t = setTimeout(() => { ws.terminate(); resolve(); }, SHUTDOWN_DRAIN_MS);

@@ -47,7 +47,7 @@ export class RawLink {
 export function hello(h: Partial<Hello> & Pick<Hello, 'scope' | 'name' | 'auth'>): Uint8Array {
   return helloFrame({
     incarnation: BigInt(Date.now()) * 1000n, nonce: randomBytes(16), listen: '', weight: 1, kinds: [],
-    credentialKinds: [], expiresAtMs: 0n, ...h,
+    credentialKinds: [], expiresAtMs: 0n, heartbeatWantMs: 250, ...h,
   });
 }
 

@@ -226,6 +226,10 @@ export class Checker {
       return;
     }
     if (peers === 0) return;
+    // Alone in fact: every other node has left or crashed, its BYE or its close not yet read
+    // here (a stalled node reads its peer's ACK, then its BYE). No second member exists to hold
+    // it, which no node can know before those frames arrive: the same as alone.
+    if (!this.world.aliveNodes().some((m) => m !== n && !m.left && !this.ledger.intruders.has(m.name))) return;
     // Gone for a reason: terminated since, or its instance ended for good (temporary, transient).
     if (this.ledger.terminates.some((t) => mayRemove(t, op))) return;
     if ((this.doneSteps.get(op.id) ?? []).some((d) => d >= op.issuedStep)) return;

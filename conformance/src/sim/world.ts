@@ -63,6 +63,16 @@ export interface NodeOptions {
   pairKeys?: (peer: string, epoch: number) => Uint8Array | undefined;
   /** How long its host takes to fetch a pair key, virtual ms (default PAIR_KEY_FETCH_SIM_MS). */
   pairKeyDelayMs?: number;
+  /** This node's own timing (default: the world's config), as a tab's longer defaults differ from a server's. */
+  heartbeatMs?: number;
+  failureTimeoutMs?: number;
+  /**
+   * Its links to other nodes with this option open as watched links with this silence bound, ms
+   * (core-as/assembly/watched-links.ts), as tabs of one origin link over the mesh: a link the host
+   * would report the end of. The world still only breaks links as it always does; what changes is
+   * what the cores ask of such a link.
+   */
+  watchedLinks?: number;
 }
 
 /** How long a simulated host takes to fetch a pair key (a round trip to its gateway), virtual ms. */
@@ -253,8 +263,8 @@ export class World {
     const listen = opts.listen === false ? '' : World.address(name);
     const cfg: CoreConfig = {
       name, incarnation: inc, scope: opts.scope ?? this.scope, listen, secret: opts.secret, credential: opts.credential, seed: this.rng.u32(),
-      heartbeatMs: this.config.heartbeatMs ?? DEFAULT_CONFIG.heartbeatMs,
-      failureTimeoutMs: this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs,
+      heartbeatMs: opts.heartbeatMs ?? this.config.heartbeatMs ?? DEFAULT_CONFIG.heartbeatMs,
+      failureTimeoutMs: opts.failureTimeoutMs ?? this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs,
       syncIntervalMs: this.config.syncIntervalMs ?? DEFAULT_CONFIG.syncIntervalMs,
       quorum: opts.quorum ?? 0, weight: opts.weight ?? 1,
       maxFrameBytes: this.config.maxFrameBytes ?? DEFAULT_CONFIG.maxFrameBytes,
@@ -349,11 +359,14 @@ export class World {
     slot.link = raw.link;
     if (slot.mode === 'hello') {
       const hello = helloFrame({ scope: this.scope, name: `idle-${raw.link}`, incarnation: BigInt(raw.link), nonce: this.rng.bytes(16), listen: '', weight: 1,
-        kinds: ['worker'], auth: AUTH_MODE.secret, credentialKinds: [], expiresAtMs: 0n });
+        kinds: ['worker'], auth: AUTH_MODE.secret, credentialKinds: [], expiresAtMs: 0n, heartbeatWantMs: this.config.heartbeatMs ?? DEFAULT_CONFIG.heartbeatMs });
       this.schedule(n, 1, { k: 'deliver', link: raw.link, bytes: hello });
     }
     const fto = this.config.failureTimeoutMs ?? DEFAULT_CONFIG.failureTimeoutMs;
-    this.schedule(n, fto - this.rng.int(IDLE_REOPEN_MARGIN_MS / 4, IDLE_REOPEN_MARGIN_MS), { k: 'idle', slot });
+    // The core stamps the link with its own time, the last tick it had: the time of the node's
+    // last step, since this world ticks after a step's events (a node with few wakes is behind).
+    const behind = n.lastStepAt < 0 ? 0 : this.now - n.lastStepAt;
+    this.schedule(n, Math.max(1, fto - behind - this.rng.int(IDLE_REOPEN_MARGIN_MS / 4, IDLE_REOPEN_MARGIN_MS)), { k: 'idle', slot });
   }
 
   // ---- network --------------------------------------------------------------------------------
@@ -702,7 +715,9 @@ export class World {
       case 'opened': {
         const ep = this.endpoints.get(it.link);
         if (!ep || !ep.open) { if (it.outbound) core.dialFailed(it.address, 'other'); break; }
-        core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16));
+        const peer = this.endpoints.get(ep.peer);
+        const watched = peer !== undefined && this.nodes.get(peer.node)?.opts.watchedLinks !== undefined ? n.opts.watchedLinks ?? 0 : 0;
+        core.linkOpened(it.link, it.outbound, it.address, this.rng.bytes(16), watched);
         break;
       }
       case 'closed': core.linkClosed(it.link); break;
