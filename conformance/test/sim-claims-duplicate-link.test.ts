@@ -10,8 +10,8 @@
 import { describe, it, expect } from 'vitest';
 import { World } from '../src/sim/world.js';
 import { wasmModule } from './support.js';
-import { AUTH_MODE, MSG, MSG_LINK_RETIRE, encodeFrame, helloFrame, type Value } from '../src/protocol.js';
-import { clusterKey, deriveLinkKeys, transcriptHash, LinkCrypto } from '../src/protocol-session.js';
+import { MSG, MSG_LINK_RETIRE, type Value } from '../src/protocol.js';
+import { rawMember, type RawMemberLink } from './raw-member.js';
 
 const secret = new TextEncoder().encode('claims duplicate-link secret');
 /** CLAIMS kinds and claim statuses (claims.ts, model.ts). */
@@ -21,29 +21,9 @@ const STARTING = 1, RUNNING = 2, RELEASED = 0;
 type Claim = [string, number, number, number];
 const claim = (id: string, status: number): Claim => [id, status, 1, 0];
 
-/** A raw member x, one incarnation, that can open links to the node and send it sealed frames. */
-function rawMember(w: World, node: string) {
-  return {
-    open() {
-      const raw = w.rawLink(node);
-      w.runFor(5);
-      const hello = helloFrame({ scope: w.scope, name: 'x', incarnation: 7n, nonce: new Uint8Array(16).fill(raw.link), listen: '', weight: 1,
-        kinds: [], auth: AUTH_MODE.secret, credentialKinds: [], expiresAtMs: 0n, heartbeatWantMs: 100 });
-      const keys = deriveLinkKeys(clusterKey(secret, w.scope), transcriptHash(hello, raw.received[0]), 'dialer');
-      w.rawSend(raw, hello);
-      w.rawSend(raw, encodeFrame({ type: MSG.AUTH, fields: [keys.ownProof] }));
-      const crypto = new LinkCrypto(keys);
-      w.runFor(5);
-      return {
-        raw,
-        claims(kind: number, base: number, version: number, cs: Claim[]) {
-          w.rawSend(raw, crypto.seal(encodeFrame({ type: MSG.CLAIMS, fields: [kind, BigInt(base), BigInt(version), cs as Value[]] })));
-          w.runFor(2);
-        },
-      };
-    },
-  };
-}
+/** x's CLAIMS frame on `l`. */
+const claims = (l: RawMemberLink, kind: number, base: number, version: number, cs: Claim[]) =>
+  l.send({ type: MSG.CLAIMS, fields: [kind, BigInt(base), BigInt(version), cs as Value[]] });
 
 const claimsOfX = (w: World) => w.node('c').core.members().find((m) => m.name === 'x')?.children;
 
@@ -51,25 +31,25 @@ describe('claims across a duplicate link (simulator)', () => {
   it('a delta late on the retired link, between the parts of the snapshot on the new one, is already in the snapshot and drops none of its claims', () => {
     const w = new World(wasmModule, 11);
     w.addNode('c', { secret });
-    const x = rawMember(w, 'c');
+    const x = rawMember(w, 'c', secret);
     // First link: x's claims at version 1.
     const one = x.open();
-    one.claims(1, 0, 1, [claim('k0', STARTING)]);
+    claims(one, 1, 0, 1, [claim('k0', STARTING)]);
     expect(claimsOfX(w)).toBe(1);
     // Second link, the same incarnation: c keeps the newer (both dialed by x) and retires the first.
     const two = x.open();
     expect(one.raw.received.some((f) => f[2] === MSG_LINK_RETIRE), 'c retired the first link').toBe(true);
     // x's snapshot at version 3 goes on the new link in parts; its delta 1→2 (k1 starting, since
     // running) was sent on the old link before and arrives between the parts.
-    two.claims(FIRST, 0, 3, [claim('k0', RUNNING), claim('k1', RUNNING)]);
-    one.claims(DELTA, 1, 2, [claim('k1', STARTING)]);
-    two.claims(LAST, 0, 3, [claim('k2', RUNNING)]);
+    claims(two, FIRST, 0, 3, [claim('k0', RUNNING), claim('k1', RUNNING)]);
+    claims(one, DELTA, 1, 2, [claim('k1', STARTING)]);
+    claims(two, LAST, 0, 3, [claim('k2', RUNNING)]);
     expect(claimsOfX(w), 'every claim of the snapshot').toBe(3);
     // A delta after the snapshot applies; a later one on the old link, out of sequence, changes
     // nothing (it asks for the full set again, as any gap does).
-    two.claims(DELTA, 3, 4, [claim('k0', RELEASED)]);
+    claims(two, DELTA, 3, 4, [claim('k0', RELEASED)]);
     expect(claimsOfX(w)).toBe(2);
-    one.claims(DELTA, 2, 3, [claim('k0', RUNNING), claim('k9', STARTING)]);
+    claims(one, DELTA, 2, 3, [claim('k0', RUNNING), claim('k9', STARTING)]);
     w.runFor(5);
     expect(claimsOfX(w)).toBe(2);
   });
