@@ -6,6 +6,8 @@
 // in parts (first, next, last), each applied as it arrives; the claims of the member's previous
 // snapshot stay until the last part, which drops those that no part named. So between parts a
 // member's claims are a superset of what it runs: a child may wait to start, never start twice.
+// A delta no newer than the snapshot whose parts are arriving is already in it and is dropped
+// (one may arrive late on a retired duplicate link, link-retire.ts).
 //
 //   CLAIMS = u8 kind (CLAIMS_*), u64 base (deltas) or 0, u64 version, u32 n, claim × n
 
@@ -168,7 +170,12 @@ export function onClaims(n: Node, m: Member, link: u32, r: Reader): bool {
     return true;
   }
   if (kind != CLAIMS_DELTA) { onClaimsPart(n, m, link, kind, version, list); return true; }
-  if (base != m.claimsVersion || m.awaitingFull) {
+  // A delta no newer than the snapshot whose parts are arriving is already in it: one late on a
+  // retired duplicate link, behind the snapshot sent on the new link. Applied between the parts,
+  // its claims would carry no part's mark and the last part would drop them. Any other delta then
+  // waits for a full set.
+  if (m.snapshotOpen && version <= m.snapshotVersion) return true;
+  if (base != m.claimsVersion || m.awaitingFull || m.snapshotOpen) {
     // A gap (lost or reordered delta): ask for the full set once.
     askFull(n, m, link);
     return true;

@@ -8,7 +8,8 @@
 // its current link (a hash of the frame's payload); while its list is still that one, the sync
 // sends MEMBERS_SAME instead, and the receiver applies the last full list it had from that member
 // again, exactly as if it had come once more. A new link always starts with a full list, and
-// frames on one link arrive in order, so the receiver's last list is the one the sender means.
+// frames on one link arrive in order, so the receiver's last list on that link is the one the
+// sender means; the receiver keeps only lists from the member's current link (keepMembersList).
 
 import { Reader } from './io';
 import { Node } from './node';
@@ -57,16 +58,23 @@ export function gossipMembers(n: Node): void {
   }
 }
 
-/** A full MEMBERS from `m` was valid: keep its payload (`len` bytes at `ptr`) for the MEMBERS_SAME that may follow. */
-export function keepMembersList(m: Member, ptr: usize, len: i32): void {
+/**
+ * A full MEMBERS from `m` on `link` was valid: keep its payload (`len` bytes at `ptr`) for the
+ * MEMBERS_SAME that may follow on that link. Only one on its current link: a list that arrives
+ * late on a retired duplicate is older than the one on the kept link, and replayed by the
+ * MEMBERS_SAME that come there it would name a node gone since for ever.
+ */
+export function keepMembersList(m: Member, link: u32, ptr: usize, len: i32): void {
+  if (link != m.link) return;
   if (m.membersGot.length != len) m.membersGot = new Uint8Array(len);
   memory.copy(m.membersGot.dataStart, ptr, <usize>len);
+  m.membersGotLink = link;
 }
 
-/** MEMBERS_SAME (empty): the member's last full list holds still; applied again. Before any full list it says nothing. */
-export function onMembersSame(n: Node, m: Member, r: Reader): bool {
+/** MEMBERS_SAME (empty) on `link`: the member's last full list on that link holds still; applied again. Before any full list there it says nothing. */
+export function onMembersSame(n: Node, m: Member, link: u32, r: Reader): bool {
   if (r.remaining != 0) return false;
   const got = m.membersGot;
-  if (got.length == 0) return true;
-  return onMembers(n, m.name, new Reader(got.dataStart, got.length), false);
+  if (got.length == 0 || m.membersGotLink != link) return true;
+  return onMembers(n, m.name, new Reader(got.dataStart, got.length), 0);
 }

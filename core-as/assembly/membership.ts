@@ -221,8 +221,8 @@ export function writeMembers(n: Node): void {
   n.membersHash = xxh64(w.buf.dataStart + <usize>countAt, w.len - countAt, 0);
 }
 
-/** MEMBERS: read whole first (lengths only, nothing kept), then applied; a bad frame changes nothing. */
-export function onMembers(n: Node, from: string, r: Reader, keep: bool = true): bool {
+/** MEMBERS on `link` (0: a MEMBERS_SAME's replay): read whole first (lengths only, nothing kept), then applied; a bad frame changes nothing. */
+export function onMembers(n: Node, from: string, r: Reader, link: u32): bool {
   const start = r.pos;
   const count = r.count(MEMBERS_MAX, 16);
   for (let i = 0; i < count; i++) {
@@ -231,7 +231,7 @@ export function onMembers(n: Node, from: string, r: Reader, keep: bool = true): 
     r.skipStr(ADDRESS_BYTES_MAX);
   }
   if (!r.ok || r.remaining != 0) return false;
-  if (keep) keepMembersList(n.members.get(from), r.ptr + <usize>start, r.pos - start);
+  if (link != 0) keepMembersList(n.members.get(from), link, r.ptr + <usize>start, r.pos - start);
   r.pos = start;
   r.count(MEMBERS_MAX, 16);
   const frame = ++n.membersFrames;

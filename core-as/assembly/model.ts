@@ -100,6 +100,8 @@ export class Member {
   membersSentHash: u64 = 0;
   membersSentLink: u32 = 0;
   membersGot: Uint8Array = new Uint8Array(0);
+  /** The link `membersGot` came on (members-gossip.ts: a MEMBERS_SAME means the last full list on its own link). */
+  membersGotLink: u32 = 0;
   leaving: bool = false;
   /** While we leave (leave-handover.ts): the handed-over dots it has not ACKed yet. */
   handoverOwed: Set<u64> | null = null;

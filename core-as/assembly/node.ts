@@ -446,7 +446,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
   let ok = true;
   switch (type) {
     case MSG_HEARTBEAT: ok = r.remaining == 0; break;
-    case MSG_MEMBERS: ok = onMembers(n, m.name, r); break;
+    case MSG_MEMBERS: ok = onMembers(n, m.name, r, l.id); break;
     case MSG_DIGEST: ok = onDigest(n, m, a.id, r); break;
     case MSG_SYNC_REQ: ok = onSyncReq(n, a.id, r); break;
     case MSG_DELTA: ok = onDelta(n, a.id, r); break;
@@ -473,7 +473,7 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
     case MSG_PAIR_KEY_REQ: ok = onPairKeyReq(n, a, m, r); break;
     case MSG_PAIR_KEY: ok = onPairKeyAnswer(n, l, r); break;
     case MSG_LINK_RETIRE: ok = onLinkRetire(n, l, r); break;
-    case MSG_MEMBERS_SAME: ok = onMembersSame(n, m, r); break;
+    case MSG_MEMBERS_SAME: ok = onMembersSame(n, m, l.id, r); break;
     default: reject(n, l, FERR_UNEXPECTED); return; // HELLO or AUTH again
   }
   if (!ok || !r.ok) reject(n, l, FERR_MALFORMED);
