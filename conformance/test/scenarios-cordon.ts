@@ -59,7 +59,10 @@ export function cordonScenarios(driver: ClusterDriver): void {
       await startAll(c, old);
       const before = await c.placements();
       await c.get('c').cordon('b');
-      for (const m of c.alive()) expect((await m.members()).find((x) => x.name === 'b')?.state).toBe('cordoned');
+      // cordon resolves once b applies it; the others learn the table from c on their own link.
+      for (const m of c.alive()) {
+        await waitUntil(async () => (await m.members()).find((x) => x.name === 'b')?.state === 'cordoned', 10000, `${m.name} shows b cordoned`);
+      }
       const fresh = ids(30, 'new');
       await startAll(c, fresh);
       const p = await c.placements();
