@@ -146,15 +146,28 @@ function sharesOf(ids, members) {
  * held until after the judge read it (viewHeld), so at the latest `at` every view was the one
  * judged: the step ended then. Undefined when the judge does not pass on them.
  */
-async function onOwnersByMembers(c, ids, expected) {
+async function onOwnersByMembers(c, ids, expected, act) {
   const share = sharesOf(ids, expected);
-  const ms = c.alive();
-  let got;
+  const ms = c.alive().filter((m) => !act || !act.leaves?.includes(m));
+  let got, actAt = -Infinity;
   try {
-    got = await Promise.all(ms.map((m) => m.call('awaitView', share.get(m.name) ?? 0, MEMBER_WAIT_MS)));
+    const waits = ms.map((m) => m.call('awaitView', share.get(m.name) ?? 0, MEMBER_WAIT_MS));
+    if (act) {
+      // Armed before the act: a member reads its commands in order, so once it answers `counts`
+      // it watches, and what arming costs it (a walk of its children) is spent before the step.
+      await Promise.all(ms.map((m) => m.call('counts')));
+      actAt = await act.run();
+      act.done = true;
+    }
+    got = await Promise.all(waits);
   } catch (e) {
     await Promise.all(ms.map((m) => m.call('viewHeld').catch(() => false)));
     return { why: `awaitView failed: ${e.message}` };
+  }
+  const early = ms.filter((_, i) => got[i].at !== null && got[i].at < actAt).map((m) => m.name);
+  if (early.length) {
+    await Promise.all(ms.map((m) => m.call('viewHeld').catch(() => false)));
+    return { why: `${early.join(', ')} held its share before the step began` };
   }
   const late = ms.filter((_, i) => got[i].at === null).map((m) => m.name);
   const r = late.length ? { why: `${late.join(', ')} did not see its share within ${MEMBER_WAIT_MS} ms` } : await judgeViews(c, ms, got, ids, expected);
@@ -174,16 +187,19 @@ async function onOwnersByMembers(c, ids, expected) {
  * `observedAt` when the harness had read and judged it (both Date.now() ms); `endedBy` 'members',
  * or 'poll' when the members' answers did not pass (`membersWhy` says why) or there is no
  * `expected`, and the step was polled every POLL_MS until it held (then endAt = observedAt, the
- * time of the poll that passed).
+ * time of the poll that passed). `act` ({ run, leaves }): the step's cause, run once the members
+ * (but `leaves`, the members it takes away) watch; `run` resolves to the Date.now() it began at,
+ * and a member whose view held before that fails the members' answer (then the poll decides).
  */
-export async function untilOnOwners(c, ids, what, expected) {
+export async function untilOnOwners(c, ids, what, expected, act) {
   const t0 = Date.now();
   let membersWhy;
   if (expected && !POLL_ONLY) {
-    const byMembers = await onOwnersByMembers(c, ids, expected);
+    const byMembers = await onOwnersByMembers(c, ids, expected, act);
     if (byMembers.at !== undefined) return byMembers;
     membersWhy = byMembers.why;
   }
+  if (act && !act.done) await act.run();
   let r = null;
   try {
     await waitUntil(async () => (r = await onOwners(c, ids, expected)).at !== undefined, Math.max(0, STEP_DEADLINE_MS - (Date.now() - t0)), what, POLL_MS);
