@@ -174,6 +174,9 @@ export function stateScenarios(driver: ClusterDriver): void {
       const moved = asked();
       for (const mode of ['throw', 'hang']) expect(moved.some((id) => id.startsWith(mode)), `some ${mode} counter moved`).toBe(true);
       for (const id of moved) {
+        // asked() is read again after the wait: a worker counter's report of the ask may have come
+        // after the look that ended it, while its handoff still waits out handoffTimeoutMs.
+        await waitUntil(() => a.events.some(({ event: e }) => e.type === 'handoff_failed' && e.id === id), 5000, `${id}'s handoff_failed on a`);
         const failed = a.events.find(({ event: e }) => e.type === 'handoff_failed' && e.id === id)?.event;
         expect(failed, id).toMatchObject({ reason: id.startsWith('throw') ? 'dehydrate_failed' : 'timeout', to: 'b' });
         if (id.startsWith('throw')) expect(failed!.message).toBe('cannot dehydrate');
