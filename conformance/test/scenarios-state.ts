@@ -63,6 +63,8 @@ export function stateScenarios(driver: ClusterDriver): void {
       const moved = [...(await runners(c, all))].filter(([, node]) => node === 'b').map(([id]) => id);
       for (const kind of KINDS) expect(moved.some((id) => id.startsWith(`${kind}-`)), `some ${kind} moved`).toBe(true);
       await waitUntil(() => moved.every((id) => reports(b, id, 'up').length > 0), 10000, 'moved counters reported up');
+      // a is still running, and its reports of what the counters gave travel apart from b's (a tab batches them).
+      await waitUntil(() => moved.every((id) => reports(a, id, 'gave').length > 0), 10000, 'the old instances reported what they gave');
       handedOver(a, b, moved);
       expect(moved.every((id) => reports<{ n: number }>(a, id, 'gave')[0].n > 0), 'the counters had counted').toBe(true);
       expect(c.overlaps()).toEqual([]);
