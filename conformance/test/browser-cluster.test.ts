@@ -217,9 +217,11 @@ describe('browser tabs through a Node gateway', () => {
     expect(await until(allOnB, 10_000)).toBe(true);
     console.log(`tab_close_failover_ms: ${Date.now() - t0} (${onA.length} children moved)`);
     expect(await until(() => !upNames(node.members()).includes('tab-a'), 5000)).toBe(true);
-    const global = node.whichChildren('global') as GlobalChildView[];
     expect(await until(() => (node.whichChildren('global') as GlobalChildView[]).every((c) => c.node === 'tab-b' && c.status === 'running'), 5000)).toBe(true);
+    const global = node.whichChildren('global') as GlobalChildView[];
     expect(global.length).toBe(CHILDREN);
+    // The waits above watched node-1's view; tab-b takes tab-a down on its own links.
+    await until(async () => upNames(await tabCall<MemberView[]>(b.page, 'members')).join() === 'node-1', 5000);
     expect(upNames(await tabCall<MemberView[]>(b.page, 'members'))).toEqual(['node-1']);
   });
 });

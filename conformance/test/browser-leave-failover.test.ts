@@ -65,7 +65,10 @@ describe('a tab navigated away while another tab has just joined', () => {
         expect(moved, `round ${r}: children ${JSON.stringify([...placement()])} not all on ${b.name} within ${MOVED_WITHIN_MS} ms`).toBe(true);
         // Down on the server too, not merely silent: it left, or its socket closed (link_closed:
         // the page's teardown can end the worker before it sends the leave; measured 1 in 10).
-        const downs = fx.events.filter((e) => e.type === 'member_down' && e.name === a.name).map((e) => (e as { reason: string }).reason);
+        // The children may move on b's own news of a (a mesh link to it): wait for node-1's.
+        const downsOf = () => fx.events.filter((e) => e.type === 'member_down' && e.name === a.name).map((e) => (e as { reason: string }).reason);
+        await until(() => downsOf().length > 0, 5000);
+        const downs = downsOf();
         expect(downs).toHaveLength(1);
         expect(lifecycle ? ['left', 'link_closed'] : ['link_closed']).toContain(downs[0]);
         reasons.push(downs[0]);

@@ -57,7 +57,10 @@ describe('same-origin mesh over BroadcastChannel and Web Locks', () => {
     expect(await until(async () => (await runningIn(a)).length === N, 5000)).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     expect((await runningIn(a)).sort()).toEqual(Array.from({ length: N }, (_, i) => `m${i}`).sort());
-    expect(fx.node.whichChildren('global').filter((c) => c.status === 'running' && c.node === 'tab-ma').length).toBe(N);
+    // tab-ma's own view; node-1 learns of the starts from its reports through the gateway.
+    const onMaByNode = () => fx.node.whichChildren('global').filter((c) => c.status === 'running' && c.node === 'tab-ma').length;
+    await until(() => onMaByNode() === N, 5000);
+    expect(onMaByNode()).toBe(N);
     await a.close();
   });
 
@@ -82,8 +85,12 @@ describe('same-origin mesh over BroadcastChannel and Web Locks', () => {
     expect(down!.at - crashedAt).toBeLessThan(FAILURE_TIMEOUT_MS / 4);
     await new Promise((r) => setTimeout(r, 500));
     expect((await runningIn(a)).sort()).toEqual(Array.from({ length: N }, (_, i) => `k${i}`).sort());
+    // tab-ca's own view; node-1 learns of the starts from its reports through the gateway.
+    const byNode = () => JSON.stringify(fx.node.whichChildren('global').filter((c) => c.id.startsWith('k')).map((c) => [c.id, c.node, c.status]).sort());
+    const want = Array.from({ length: N }, (_, i) => [`k${i}`, 'tab-ca', 'running']).sort();
+    await until(() => byNode() === JSON.stringify(want), 5000);
     const g = fx.node.whichChildren('global').filter((c) => c.id.startsWith('k'));
-    expect(g.map((c) => [c.id, c.node, c.status]).sort()).toEqual(Array.from({ length: N }, (_, i) => [`k${i}`, 'tab-ca', 'running']).sort());
+    expect(g.map((c) => [c.id, c.node, c.status]).sort()).toEqual(want);
     await a.close();
     await b.close().catch(() => undefined);
   });

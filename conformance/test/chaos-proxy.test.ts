@@ -2,6 +2,7 @@
 // blackholes without closing (bytes flow on heal), cuts and refuses until healed.
 import { describe, it, expect, afterEach } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { waitUntil } from '../src/drivers/member-api.js';
 // @ts-expect-error plain ES module without types
 import { FaultProxy, inodeIn } from '../chaos/proxy.mjs';
 
@@ -59,7 +60,8 @@ describe('chaos fault proxy', () => {
     const port = await setup();
     proxy.setTarget('a', 1, 0x7ffffffe); // the dialing process (this one) is not registered yet
     const s = await dial(port);
-    await new Promise((r) => setTimeout(r, 50));
+    // The dial resolves at the client's connect; the proxy accepts on its own callback.
+    await waitUntil(() => proxy.conns.size === 1, 5000, 'the proxy to accept the dial');
     expect([...proxy.conns][0].key).toBe('?');
     proxy.setLink('a', 'b', { mode: 'cut' }); // not yet named: not cut
     expect(s.destroyed).toBe(false);

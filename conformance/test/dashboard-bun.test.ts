@@ -45,6 +45,8 @@ describe('the dashboard on Bun', () => {
     await page.fill('#credential', operator);
     await page.click('#children .row[data-id="w3"] .terminate');
     await page.waitForFunction(() => document.getElementById('action-result')!.dataset.status === '200');
+    // The terminate's 'stopped' is b1's view; b2 drops w3 from its own on its link from b1.
+    await until(async () => !(await b2.whichChildren('global')).some((c) => c.id === 'w3'), 10_000);
     expect((await b2.whichChildren('global')).map((c) => c.id)).not.toContain('w3');
 
     await b2.kill();

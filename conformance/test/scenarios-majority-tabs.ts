@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterPerTest, formed } from './scenario-cluster.js';
 import type { Cluster, ClusterDriver } from '../src/drivers/cluster.js';
 import { waitUntil, type MemberOptions } from '../src/drivers/member-api.js';
-import { FAILURE_MS, ids, lease, quorumStops, spec } from './scenarios-majority.js';
+import { FAILURE_MS, ids, lease, leaseBecomes, quorumStops, spec } from './scenarios-majority.js';
 
 /**
  * Members a, b and c (c a tab) in majority mode, every lease held, 15 children settled on them.
@@ -41,10 +41,12 @@ export function tabMajorityScenarios(driver: ClusterDriver): void {
       const { c, all, gateways } = await threeRunning(make);
       await c.get('c').stop();
       await waitUntil(() => c.settled(all, ['a', 'b']), 15000, 'handed over to a, b');
+      await leaseBecomes(c.get('a'), { quorum: true, roster: 2 + gateways }, "c's leave reaches a's roster");
       expect(await lease(c.get('a'))).toEqual({ quorum: true, roster: 2 + gateways });
       await c.get('b').stop();
       await waitUntil(() => c.settled(all, ['a']), 15000, 'handed over to a');
       // a and the gateway are the whole roster: a holds its quorum and still acknowledges.
+      await leaseBecomes(c.get('a'), { quorum: true, roster: 1 + gateways }, "b's leave reaches a's roster");
       expect(await lease(c.get('a'))).toEqual({ quorum: true, roster: 1 + gateways });
       await c.get('a').startChild(spec('late'));
       await waitUntil(() => c.settled([...all, 'late'], ['a']), 15000, 'a new child on a');
@@ -84,6 +86,8 @@ export function tabMajorityScenarios(driver: ClusterDriver): void {
       expect(readies()).toBe(1);
       await waitUntil(async () => readies() === 2 && (await incarnationOfC()) !== undefined && (await c.settled(all))
         && (await Promise.all(c.alive().map(lease))).every((l) => l.quorum && l.roster === 3 + gateways), 20000, 'c rejoined and the cluster converged, every lease held');
+      // The wait above watched a's view of c; b learns c's new incarnation on its own link.
+      await waitUntil(async () => (await c.get('b').members()).filter((m) => m.name === 'c' && m.status === 'up').length === 1, 10000, 'b shows c up once');
       const members = await c.get('b').members();
       expect(members.filter((m) => m.name === 'c' && m.status === 'up').length).toBe(1);
       // a and b never lost their quorum. By the children's own reports, the only overlaps are the

@@ -63,6 +63,8 @@ export function stateScenarios(driver: ClusterDriver): void {
       const moved = [...(await runners(c, all))].filter(([, node]) => node === 'b').map(([id]) => id);
       for (const kind of KINDS) expect(moved.some((id) => id.startsWith(`${kind}-`)), `some ${kind} moved`).toBe(true);
       await waitUntil(() => moved.every((id) => reports(b, id, 'up').length > 0), 10000, 'moved counters reported up');
+      // a is still running, and its reports of what the counters gave travel apart from b's (a tab batches them).
+      await waitUntil(() => moved.every((id) => reports(a, id, 'gave').length > 0), 10000, 'the old instances reported what they gave');
       handedOver(a, b, moved);
       expect(moved.every((id) => reports<{ n: number }>(a, id, 'gave')[0].n > 0), 'the counters had counted').toBe(true);
       expect(c.overlaps()).toEqual([]);
@@ -174,6 +176,9 @@ export function stateScenarios(driver: ClusterDriver): void {
       const moved = asked();
       for (const mode of ['throw', 'hang']) expect(moved.some((id) => id.startsWith(mode)), `some ${mode} counter moved`).toBe(true);
       for (const id of moved) {
+        // asked() is read again after the wait: a worker counter's report of the ask may have come
+        // after the look that ended it, while its handoff still waits out handoffTimeoutMs.
+        await waitUntil(() => a.events.some(({ event: e }) => e.type === 'handoff_failed' && e.id === id), 5000, `${id}'s handoff_failed on a`);
         const failed = a.events.find(({ event: e }) => e.type === 'handoff_failed' && e.id === id)?.event;
         expect(failed, id).toMatchObject({ reason: id.startsWith('throw') ? 'dehydrate_failed' : 'timeout', to: 'b' });
         if (id.startsWith('throw')) expect(failed!.message).toBe('cannot dehydrate');

@@ -50,6 +50,8 @@ export function scenarios(driver: ClusterDriver): void {
       await formed(c, 2);
       await a.startChild({ id: 'x', kind: 'crasher', args: { ms: 100 }, maxRestarts: 100, periodMs: 1000 });
       await waitUntil(async () => (await a.whichChildren('global')).some((g) => g.id === 'x' && g.restarts >= 1), 10000, 'a restart');
+      // a's view is its own when x runs on a; b learns the restart from a's report, on its own link.
+      await waitUntil(async () => ((await c.get('b').whichChildren('global')).find((x) => x.id === 'x')?.restarts ?? 0) >= 1, 10000, "b's global view shows the restart");
       const g = (await c.get('b').whichChildren('global')).find((x) => x.id === 'x')!;
       expect(g.restarts).toBeGreaterThanOrEqual(1);
     });

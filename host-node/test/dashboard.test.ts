@@ -167,7 +167,11 @@ describe('dashboard', () => {
     await page.fill('#credential', a.mintCredential({ name: 'ops', kinds: [], expiresInMs: 60_000 }));
     await page.click('#members tr[data-member="b"] .cordon');
     expect(await result()).toBe('200');
-    for (const s of [a, b, c]) expect(s.members().find((m) => m.name === 'b')?.state).toBe('cordoned');
+    // The cordon resolves once b applies it (a has b's word); c learns the table from a on its own link.
+    for (const s of [a, b, c]) {
+      await waitUntil(() => s.members().find((m) => m.name === 'b')?.state === 'cordoned', 10_000, `${s.name} shows b cordoned`);
+      expect(s.members().find((m) => m.name === 'b')?.state).toBe('cordoned');
+    }
     await page.waitForFunction(() => (document.querySelector('#members tr[data-member="b"]') as HTMLElement).dataset.state === 'cordoned');
     await page.screenshot({ path: join(artifacts, '4-cordoned.png') });
     await page.click('#members tr[data-member="b"] .uncordon');
