@@ -44,16 +44,18 @@ function terminateWhileApart(stopMs: number, aRuns: boolean): Outcome {
   const t0 = w.now;
   w.heal();
   const out: Outcome = { desiredAtEnd: [], runningAtEnd: [] };
-  const stop = w.observe(() => {
+  // After the step's effects: the reply is there, and so is the state it was given in.
+  const atReply = () => {
     const r = b.replies.get(term);
     if (!r || out.reply) return;
     // What the members b counts (and b itself) hold of x when b says it is stopped.
     const counted = [b, ...[a].filter((n) => member(b, n.name))];
     const heldByCounted = counted.filter((n) => n.core.specArgsOf('x').length > 0).map((n) => n.name);
     out.reply = { code: r.code, after: r.at - t0, countedA: member(b, 'a'), heldByCounted };
-  });
+  };
+  w.afterEffects.push(atReply);
   w.runUntil(() => out.reply !== undefined && w.now - t0 > stopMs + 3000, stopMs + 10_000);
-  stop();
+  w.afterEffects.splice(w.afterEffects.indexOf(atReply), 1);
   out.desiredAtEnd = [a.core.specOf('x') !== undefined, b.core.specOf('x') !== undefined];
   out.runningAtEnd = [a.running.has('x'), b.running.has('x')];
   return out;

@@ -27,7 +27,7 @@ import { membershipChanged } from './membership';
 import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
-import { awaitCover, takeCoveredTerminates } from './terminates';
+import { awaitCover, takeCoveredTerminates, stopCovered } from './terminates';
 import { closeHandshakesLeft } from './handshake';
 import { beginHandover, handoverDone, reportUnconfirmed, takeHandoverAcks } from './leave-handover';
 
@@ -202,7 +202,7 @@ export function checkWaiters(n: Node, id: string, want: i32): void {
       else if (runningSomewhere(n, id)) fxReply(wt.req, R_OK, '', '');
       else keep.push(wt);
     } else {
-      if (!n.locals.has(id) && !claimedByOther(n, id)) fxReply(wt.req, R_OK, '', '');
+      if (!n.locals.has(id) && !claimedByOther(n, id) && stopCovered(n, wt)) fxReply(wt.req, R_OK, '', '');
       else keep.push(wt);
     }
   }

@@ -38,7 +38,7 @@ import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { sendSyncReq } from './sync';
 import { planted } from './flags';
-import { BUG_TERMINATE_FIRST_COVER } from './boundary';
+import { BUG_TERMINATE_FIRST_COVER, WAIT_ACK } from './boundary';
 
 /** A terminate request waiting for every member's COVER of its current removal. */
 export class TermWait {
@@ -49,6 +49,8 @@ export class TermWait {
   unsent: bool = true;
   /** The counter of the terminate's first remove dot: our adds after it came after the terminate. */
   firstCtr: u64;
+  /** Acknowledged, but its request waits for the child to stop (wait 'done'): it still covers members that come back. */
+  acked: bool = false;
   constructor(public wt: Waiter, public dot: u64) { this.firstCtr = dotCtr(dot); }
 }
 
@@ -189,7 +191,11 @@ function coverRound(n: Node, tw: TermWait, who: string, from: i32, to: i32): voi
   }
   // (Planted bug: the terminate as a plain observed-remove, acknowledged by the first member.)
   const firstCover = planted(n.bugs, BUG_TERMINATE_FIRST_COVER);
-  if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) { tw.covered.add(who); return; }
+  if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) {
+    tw.covered.add(who);
+    if (tw.acked) n.dirty.add(tw.wt.id); // its request may be answered now (stopCovered)
+    return;
+  }
   extend(n, tw, uncovered);
 }
 
@@ -221,6 +227,8 @@ export function takeCoveredTerminates(n: Node, out: Array<Waiter>): void {
   const ws = n.termWaits.values();
   for (let i = 0; i < ws.length; i++) {
     const tw = ws[i];
+    // Acknowledged, waiting for the stop: an add that reached us since (a member back) is removed.
+    if (tw.acked) { if (heldUncovered(n, tw)) extend(n, tw, selfUncovered); continue; }
     if (!covered(n, tw)) continue;
     // Our own replica counts as a member's: adds of the id that reached us after the removal
     // (from a member since declared down, or alone: no member left to report them) extend it too.
@@ -228,8 +236,40 @@ export function takeCoveredTerminates(n: Node, out: Array<Waiter>): void {
       extend(n, tw, selfUncovered);
       if (!covered(n, tw)) continue;
     }
-    n.termWaits.delete(dotCtr(tw.dot));
+    if (tw.wt.wait == WAIT_ACK || planted(n.bugs, BUG_TERMINATE_FIRST_COVER)) n.termWaits.delete(dotCtr(tw.dot));
+    else tw.acked = true;
     out.push(tw.wt);
+  }
+}
+
+/**
+ * A terminate's request waiting for its child to stop (requests.ts checkWaiters) may be answered
+ * as far as covers go: every member counted now covered the current removal since it last came up,
+ * and this node holds no add of the id it does not cover. Then the wait ends (true).
+ */
+export function stopCovered(n: Node, wt: Waiter): bool {
+  if (n.termWaits.size == 0) return true;
+  const ws = n.termWaits.values();
+  for (let i = 0; i < ws.length; i++) {
+    const tw = ws[i];
+    if (tw.wt !== wt) continue;
+    if (tw.unsent || heldUncovered(n, tw)) return false;
+    const ms = n.members.list;
+    for (let j = 0; j < ms.length; j++) if (!tw.covered.has(memberKey(ms[j]))) return false;
+    n.termWaits.delete(dotCtr(tw.dot));
+    return true;
+  }
+  return true;
+}
+
+/** A member declared down: what it covered no longer counts (it may come back with adds it got meanwhile). */
+export function termMemberDown(n: Node, m: Member): void {
+  if (n.termWaits.size == 0) return;
+  const who = memberKey(m);
+  const ws = n.termWaits.values();
+  for (let i = 0; i < ws.length; i++) {
+    ws[i].covered.delete(who);
+    if (ws[i].acked) n.dirty.add(ws[i].wt.id);
   }
 }
 
