@@ -20,6 +20,15 @@
 //   terminator  before it acknowledges, its own replica counts as a member's COVER: adds of the id
 //               that reached it after the removal (from a member since declared down; alone, no
 //               member is left to report them) extend the removal in the same way.
+//   terminator  with wait 'done' the reply, not the acknowledgement, is what the caller sees, and
+//               it comes only once the child has stopped: until then the wait stays open. A member
+//               that comes up meanwhile (declared down, then back or linked again, with what it
+//               got while apart) is asked like the others, adds of the id that reach this node
+//               extend the removal, and the reply also waits until every member counted then
+//               covered the current removal. Otherwise a member back with an add the removal does
+//               not cover brings the child back after (or while) the reply says it stopped.
+//               A member declared down meanwhile loses its COVERs of such a terminate: back, it
+//               may hold adds it did not hold when it answered.
 //
 // Every start acknowledged before the terminate was asked is held by two members before the
 // removal reaches them, so the first round's COVERs name it unless both are declared down. A
@@ -262,14 +271,18 @@ export function stopCovered(n: Node, wt: Waiter): bool {
   return true;
 }
 
-/** A member declared down: what it covered no longer counts (it may come back with adds it got meanwhile). */
+/**
+ * A member declared down: its COVERs of acknowledged terminates no longer count (back, it may hold
+ * adds it got while apart). Before the acknowledgement they still do, as for any member counted then.
+ */
 export function termMemberDown(n: Node, m: Member): void {
   if (n.termWaits.size == 0) return;
   const who = memberKey(m);
   const ws = n.termWaits.values();
   for (let i = 0; i < ws.length; i++) {
+    if (!ws[i].acked) continue;
     ws[i].covered.delete(who);
-    if (ws[i].acked) n.dirty.add(ws[i].wt.id);
+    n.dirty.add(ws[i].wt.id);
   }
 }
 
