@@ -4,7 +4,8 @@
 // identical repeat of the start that it acknowledged before the terminate was issued. Healed, a is
 // counted again while b still waits for x to stop. Before, the reply came whenever nothing ran x at
 // that moment (a lie once a's add revived x, which then ran again), or never (x ran again at once,
-// so the request hung while the terminated child ran).
+// so the request hung while the terminated child ran). The same for a member that had covered the
+// removal, was declared down, and comes back with such an add it got while apart.
 import { describe, it, expect } from 'vitest';
 import { World, type SimNode } from '../src/sim/world.js';
 import { wasmModule } from './support.js';
@@ -61,6 +62,51 @@ function terminateWhileApart(stopMs: number, aRuns: boolean): Outcome {
   return out;
 }
 
+/**
+ * Three nodes: c, cut off from a and b, holds an identical repeat it acknowledged alone; b
+ * terminates x with a as its only member, a covers (it holds only the first add), and the
+ * terminate is acknowledged. Then a is cut from b (declared down there) and linked to c, which
+ * gives it the repeat, and a comes back to b while b's instance of x is still stopping. Returns
+ * when b's terminate replied (ms after the terminate) and whether b then counted a member holding x.
+ */
+function coveredThenApart(stopMs: number): { upAt: number; reply?: { after: number; heldByCounted: string[] } } {
+  const w = new World(wasmModule, 12);
+  const a = w.addNode('a', { kinds: ['other'] });
+  const b = w.addNode('b', { seeds: ['sim://a'] });
+  const c = w.addNode('c', { kinds: ['other'], seeds: ['sim://a'] });
+  const all = () => [a, b, c].every((n) => [a, b, c].every((p) => p === n || up(n, p.name)));
+  expect(w.runUntil(all, 5000)).toBe(true);
+  const first = w.startChild('a', { ...SPEC, shutdownMs: 30_000 });
+  expect(w.runUntil(() => a.replies.get(first)?.code === 'ok' && b.running.get('x')?.started === true && c.core.specOf('x') !== undefined, 3000)).toBe(true);
+  w.partition(['c'], ['a', 'b']);
+  expect(w.runUntil(() => !member(c, 'a') && !member(c, 'b') && !member(a, 'c') && !member(b, 'c'), 5000)).toBe(true);
+  const repeat = w.startChild('c', { ...SPEC, shutdownMs: 30_000 });
+  expect(w.runUntil(() => c.replies.get(repeat)?.code === 'ok', 1000)).toBe(true);
+  w.runner.shutdownTime = () => stopMs;
+  const term = w.terminateChild('b', 'x', 'done');
+  const t0 = w.now;
+  // a holds the removal (it covered it); then it is cut from b and linked to c instead.
+  expect(w.runUntil(() => a.core.specOf('x') === undefined, 1000)).toBe(true);
+  w.runFor(100);
+  w.heal();
+  w.partition(['b'], ['a', 'c']);
+  expect(w.runUntil(() => !member(b, 'a') && !member(a, 'b') && up(a, 'c') && a.core.specArgsOf('x').length > 0, 5000)).toBe(true);
+  w.heal();
+  w.partition(['b'], ['c']);
+  const out: { upAt: number; reply?: { after: number; heldByCounted: string[] } } = { upAt: -1 };
+  const atReply = () => {
+    if (out.upAt < 0 && up(b, 'a')) out.upAt = w.now - t0;
+    const r = b.replies.get(term);
+    if (!r || out.reply) return;
+    const counted = [a, b].filter((n) => n === b || member(b, n.name));
+    out.reply = { after: r.at - t0, heldByCounted: counted.filter((n) => n.core.specArgsOf('x').length > 0).map((n) => n.name) };
+  };
+  w.afterEffects.push(atReply);
+  w.runUntil(() => out.reply !== undefined, Math.min(stopMs, 20_000) + 5000);
+  w.afterEffects.splice(w.afterEffects.indexOf(atReply), 1);
+  return out;
+}
+
 describe("simulator: a terminate with wait 'stopped' covers the members that come back before it replies", () => {
   it.each([[false], [true]])('a member back with an older add while the stop takes 1 s (a runs x: %s): x is removed, and the reply comes once it runs nowhere', (aRuns) => {
     const o = terminateWhileApart(1000, aRuns);
@@ -87,5 +133,20 @@ describe("simulator: a terminate with wait 'stopped' covers the members that com
       }
     }
     expect(countedAtReply).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a member that covered, was declared down and comes back with an add it got meanwhile covers again before the reply', () => {
+    // When a is back at b (measured with a stop that has not ended by then), then stops that end
+    // around it: as it comes back, before and after its add reaches b.
+    const upAt = coveredThenApart(25_000).upAt;
+    expect(upAt).toBeGreaterThan(0);
+    let counted = 0;
+    for (let stopMs = upAt - 3; stopMs <= upAt + 15; stopMs++) {
+      const o = coveredThenApart(stopMs);
+      expect(o.reply, `stop ${stopMs} ms`).toBeDefined();
+      expect(o.reply?.heldByCounted, `stop ${stopMs} ms: reply ${o.reply?.after} ms after the terminate (a back at ${o.upAt})`).toEqual([]);
+      if (o.reply !== undefined && o.reply.after >= o.upAt) counted++;
+    }
+    expect(counted).toBeGreaterThan(0);
   }, 120_000);
 });
