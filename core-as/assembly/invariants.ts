@@ -147,9 +147,11 @@ function waitsSane(n: Node): string {
     }
   }
   if (n.termWaits.size > 0) {
-    if (n.members.count == 0 && (n.cfg.quorum == 0 || aloneInRoster(n))) return 'term_waits: ' + n.termWaits.size.toString() + ' waiting with no member to cover them';
+    const alone = n.members.count == 0 && (n.cfg.quorum == 0 || aloneInRoster(n));
     const ks = n.termWaits.keys();
     for (let i = 0; i < ks.length; i++) {
+      // Acknowledged ones wait for their child to stop (terminates.ts stopCovered), alone too.
+      if (alone && !n.termWaits.get(ks[i]).acked) return 'term_waits: a terminate waiting with no member to cover it';
       const dot = n.termWaits.get(ks[i]).dot;
       if (dotRep(dot) != n.desired.myRep || dotCtr(dot) != ks[i]) return 'term_waits: a wait filed under counter ' + ks[i].toString() + ' for another dot';
     }

@@ -34,6 +34,7 @@ import { sendCordonsTo, sendMemberStateTo } from './cordon';
 import { sendRosterTo, rosterLinkUp, rosterLeft } from './roster';
 import { retireLink, closeRetiredOf } from './link-retire';
 import { sendLeaseWaitTo } from './lease-wait';
+import { termMemberDown } from './terminates';
 import { heartbeatsLinkUp } from './heartbeats';
 import { watchedLinkUp, watchedLinkLost, silentUntil } from './watched-links';
 import { membersToAll, membersTo, keepMembersList } from './members-gossip';
@@ -157,6 +158,7 @@ function afterConnect(n: Node, m: Member, link: u32): void {
 export function memberDown(n: Node, m: Member, reason: string): void {
   if (!n.members.is(m)) return;
   handoffsMemberDown(n, m);
+  termMemberDown(n, m);
   n.members.remove(m, n.bugs);
   closeRetiredOf(n, m);
   if (m.link != 0 && n.links.has(m.link)) {

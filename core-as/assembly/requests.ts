@@ -9,8 +9,8 @@
 // while the node holds its quorum, as judged at the end of the step the ACK came in. No ACK counts
 // from a member known to be leaving (leave-handover.ts). An identical repeated start is a new op
 // of the same spec and waits like the first. Wait mode 'ack' replies then; 'done' then waits for the child to run
-// somewhere (start) or to have stopped everywhere (terminate), checked whenever reconcile looks
-// at the child.
+// somewhere (start) or to have stopped everywhere and its removal to be covered by every member
+// counted then (terminate, terminates.ts stopCovered), checked whenever reconcile looks at the child.
 
 import { Reader } from './io';
 import { MSG_LEAVING, MSG_BYE } from './codec';
@@ -27,7 +27,7 @@ import { membershipChanged } from './membership';
 import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
-import { awaitCover, takeCoveredTerminates } from './terminates';
+import { awaitCover, takeCoveredTerminates, stopCovered } from './terminates';
 import { closeHandshakesLeft } from './handshake';
 import { beginHandover, handoverDone, reportUnconfirmed, takeHandoverAcks } from './leave-handover';
 
@@ -202,7 +202,7 @@ export function checkWaiters(n: Node, id: string, want: i32): void {
       else if (runningSomewhere(n, id)) fxReply(wt.req, R_OK, '', '');
       else keep.push(wt);
     } else {
-      if (!n.locals.has(id) && !claimedByOther(n, id)) fxReply(wt.req, R_OK, '', '');
+      if (!n.locals.has(id) && !claimedByOther(n, id) && stopCovered(n, wt)) fxReply(wt.req, R_OK, '', '');
       else keep.push(wt);
     }
   }

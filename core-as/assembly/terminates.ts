@@ -20,6 +20,15 @@
 //   terminator  before it acknowledges, its own replica counts as a member's COVER: adds of the id
 //               that reached it after the removal (from a member since declared down; alone, no
 //               member is left to report them) extend the removal in the same way.
+//   terminator  with wait 'done' the reply, not the acknowledgement, is what the caller sees, and
+//               it comes only once the child has stopped: until then the wait stays open. A member
+//               that comes up meanwhile (declared down, then back or linked again, with what it
+//               got while apart) is asked like the others, adds of the id that reach this node
+//               extend the removal, and the reply also waits until every member counted then
+//               covered the current removal. Otherwise a member back with an add the removal does
+//               not cover brings the child back after (or while) the reply says it stopped.
+//               A member declared down meanwhile loses its COVERs of such a terminate: back, it
+//               may hold adds it did not hold when it answered.
 //
 // Every start acknowledged before the terminate was asked is held by two members before the
 // removal reaches them, so the first round's COVERs name it unless both are declared down. A
@@ -38,7 +47,7 @@ import { quorumOk } from './lease';
 import { aloneInRoster } from './roster';
 import { sendSyncReq } from './sync';
 import { planted } from './flags';
-import { BUG_TERMINATE_FIRST_COVER } from './boundary';
+import { BUG_TERMINATE_FIRST_COVER, WAIT_ACK } from './boundary';
 
 /** A terminate request waiting for every member's COVER of its current removal. */
 export class TermWait {
@@ -49,6 +58,8 @@ export class TermWait {
   unsent: bool = true;
   /** The counter of the terminate's first remove dot: our adds after it came after the terminate. */
   firstCtr: u64;
+  /** Acknowledged, but its request waits for the child to stop (wait 'done'): it still covers members that come back. */
+  acked: bool = false;
   constructor(public wt: Waiter, public dot: u64) { this.firstCtr = dotCtr(dot); }
 }
 
@@ -189,7 +200,11 @@ function coverRound(n: Node, tw: TermWait, who: string, from: i32, to: i32): voi
   }
   // (Planted bug: the terminate as a plain observed-remove, acknowledged by the first member.)
   const firstCover = planted(n.bugs, BUG_TERMINATE_FIRST_COVER);
-  if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) { tw.covered.add(who); return; }
+  if (uncovered.length == 0 || tw.extensions >= TERMINATE_EXTENSIONS_MAX || firstCover) {
+    tw.covered.add(who);
+    if (tw.acked) n.dirty.add(tw.wt.id); // its request may be answered now (stopCovered)
+    return;
+  }
   extend(n, tw, uncovered);
 }
 
@@ -221,6 +236,8 @@ export function takeCoveredTerminates(n: Node, out: Array<Waiter>): void {
   const ws = n.termWaits.values();
   for (let i = 0; i < ws.length; i++) {
     const tw = ws[i];
+    // Acknowledged, waiting for the stop: an add that reached us since (a member back) is removed.
+    if (tw.acked) { if (heldUncovered(n, tw)) extend(n, tw, selfUncovered); continue; }
     if (!covered(n, tw)) continue;
     // Our own replica counts as a member's: adds of the id that reached us after the removal
     // (from a member since declared down, or alone: no member left to report them) extend it too.
@@ -228,8 +245,44 @@ export function takeCoveredTerminates(n: Node, out: Array<Waiter>): void {
       extend(n, tw, selfUncovered);
       if (!covered(n, tw)) continue;
     }
-    n.termWaits.delete(dotCtr(tw.dot));
+    if (tw.wt.wait == WAIT_ACK || planted(n.bugs, BUG_TERMINATE_FIRST_COVER)) n.termWaits.delete(dotCtr(tw.dot));
+    else tw.acked = true;
     out.push(tw.wt);
+  }
+}
+
+/**
+ * A terminate's request waiting for its child to stop (requests.ts checkWaiters) may be answered
+ * as far as covers go: every member counted now covered the current removal since it last came up,
+ * and this node holds no add of the id it does not cover. Then the wait ends (true).
+ */
+export function stopCovered(n: Node, wt: Waiter): bool {
+  if (n.termWaits.size == 0) return true;
+  const ws = n.termWaits.values();
+  for (let i = 0; i < ws.length; i++) {
+    const tw = ws[i];
+    if (tw.wt !== wt) continue;
+    if (tw.unsent || heldUncovered(n, tw)) return false;
+    const ms = n.members.list;
+    for (let j = 0; j < ms.length; j++) if (!tw.covered.has(memberKey(ms[j]))) return false;
+    n.termWaits.delete(dotCtr(tw.dot));
+    return true;
+  }
+  return true;
+}
+
+/**
+ * A member declared down: its COVERs of acknowledged terminates no longer count (back, it may hold
+ * adds it got while apart). Before the acknowledgement they still do, as for any member counted then.
+ */
+export function termMemberDown(n: Node, m: Member): void {
+  if (n.termWaits.size == 0) return;
+  const who = memberKey(m);
+  const ws = n.termWaits.values();
+  for (let i = 0; i < ws.length; i++) {
+    if (!ws[i].acked) continue;
+    ws[i].covered.delete(who);
+    n.dirty.add(ws[i].wt.id);
   }
 }
 

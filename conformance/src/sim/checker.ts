@@ -669,11 +669,30 @@ export class Checker {
       const what = 'nonce' in op ? `startChild ${op.id} #${op.nonce}` : `terminateChild ${op.id}`;
       const c = view.get(op.id);
       if (op.wait === 'done') {
-        if ('nonce' in op ? c?.status === 'pending' : c !== undefined) continue;
+        if ('nonce' in op ? c?.status === 'pending' : c !== undefined) {
+          // A terminate that waits for its child to stop keeps covering every member until it
+          // replies (terminates.ts): its child may be desired again by a later start, not by
+          // one every issue of which was acknowledged before the terminate was issued.
+          const revived = 'nonce' in op ? undefined : this.revivedBefore(op);
+          if (revived === undefined) continue;
+          this.fail('terminated-stays-terminated', `${op.node}'s ${what} (wait done, request #${op.req}) was never answered while start #${revived}, acknowledged before it was issued, is desired again`);
+          return;
+        }
       }
       this.fail('liveness', `${op.node}'s ${what} (wait ${op.wait}, request #${op.req}) was never answered; the child is ${c ? `${c.status} on ${c.node}` : 'gone'}`);
       return;
     }
+  }
+
+  /** The nonce of `t`'s id desired on a member, when every start with it was acknowledged before `t` was issued. */
+  private revivedBefore(t: TerminateOp): number | undefined {
+    for (const n of this.members()) {
+      const a = parseArgs(n.core.specOf(t.id)?.args);
+      if (!a) continue;
+      const starts = this.ledger.starts.filter((s) => s.nonce === a.nonce);
+      if (starts.length > 0 && starts.every((s) => s.reply === 'ok' && s.answeredStep !== undefined && s.answeredStep <= t.issuedStep)) return a.nonce;
+    }
+    return undefined;
   }
 
   /**
