@@ -262,9 +262,7 @@ export function stopCovered(n: Node, wt: Waiter): bool {
   for (let i = 0; i < ws.length; i++) {
     const tw = ws[i];
     if (tw.wt !== wt) continue;
-    if (tw.unsent || heldUncovered(n, tw)) return false;
-    const ms = n.members.list;
-    for (let j = 0; j < ms.length; j++) if (!tw.covered.has(memberKey(ms[j]))) return false;
+    if (tw.unsent || heldUncovered(n, tw) || !everyMemberCovered(n, tw)) return false;
     n.termWaits.delete(dotCtr(tw.dot));
     return true;
   }
@@ -308,6 +306,11 @@ function covered(n: Node, tw: TermWait): bool {
   if (n.members.count == 0) return n.cfg.quorum == 0 || aloneInRoster(n);
   if (tw.unsent || !quorumOk(n)) return false;
   if (planted(n.bugs, BUG_TERMINATE_FIRST_COVER) && tw.covered.size > 0) return true;
+  return everyMemberCovered(n, tw);
+}
+
+/** Every member this node counts now has covered the terminate's current round. */
+function everyMemberCovered(n: Node, tw: TermWait): bool {
   const ms = n.members.list;
   for (let i = 0; i < ms.length; i++) if (!tw.covered.has(memberKey(ms[i]))) return false;
   return true;
