@@ -96,6 +96,7 @@ describe('simulator: seeds that once found a core bug', () => {
     [3099, {}], // messages: a REPLY sent on a duplicate link just before the peer closed it was lost, without any fault
     [3141, {}], // messages: a copy of an older route came late over a retired duplicate, after a newer route's, and was delivered twice
     [282, {}], // a terminate acknowledged alone while its own node held an older add that reached it after the removal
+    [3123, { harsh: true }], // after a stall the first frame read (one member's) hid the pause: the other members taken down at once
   ];
   it.each(seeds)('seed %i', (seed, o) => {
     const r = runSeed(wasmModule, seed, o);

@@ -11,7 +11,7 @@ import { WAIT_DONE } from './boundary';
 import { DOT_REPLICAS_MAX, DOT_COUNTER_MAX } from './limits';
 import { dotRep, dotCtr } from './crdt';
 import { freshCandidates, reconcilePending } from './ownership';
-import { quorumOk } from './lease';
+import { quorumOk, quorumSettled } from './lease';
 import { routesSane } from './messages';
 import { callStopsSane } from './call-stops';
 import { groupIndexSane } from './groups';
@@ -136,7 +136,7 @@ function dotsFit(n: Node): string {
  * waits of their id.
  */
 function waitsSane(n: Node): string {
-  if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
+  if (n.ackedAwaitingQuorum.length > 0 && quorumSettled(n)) {
     return 'ack_quorum: ' + n.ackedAwaitingQuorum.length.toString() + ' acknowledged ops wait for a quorum that is held';
   }
   if (n.ackWaits.size > 0) {

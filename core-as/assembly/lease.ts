@@ -25,7 +25,7 @@ import { namedButUnlinked, namedWindowMs } from './dials';
 import { majorityMode, rosterCounts, rosterHasSelf, rosterQuorum, rosterAdmit } from './roster';
 import { leaseWaitGrew } from './lease-wait';
 import {
-  STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS,
+  STOP_KILL_GRACE_MS, LEASE_DELIVERY_MARGIN_MS, LEASE_CLOCK_RATE_PERMILLE, PAUSE_CATCH_UP_MS, PAUSE_CATCH_UPS_MAX,
 } from './limits';
 
 /** This node may start children and acknowledge ops (always, in 'available' mode). */
@@ -34,6 +34,19 @@ export function quorumOk(n: Node): bool {
   if (n.ownCredentialExpired) return false;
   return n.cfg.quorum == 0 || n.quorumHeld;
 }
+
+/**
+ * Quorum mode, catching up after a pause (node.ts judgeSilence puts the judgement of silence off
+ * by PAUSE_CATCH_UP_MS so that the frames queued meanwhile are read first): the quorum judged
+ * before the pause stands for now, so the children keep running, but nothing starts, restarts
+ * or is acknowledged on it. A woken host runs its timers before the I/O that waited: a lease or
+ * a name window that ran out during the pause would otherwise start children a member that this
+ * one no longer reaches still runs (docs/SIMULATOR.md bug 27).
+ */
+export function quorumProvisional(n: Node): bool { return n.cfg.quorum != 0 && n.silenceDeferred; }
+
+/** The quorum is held and judged on what came in since any pause: starts and acknowledgements may go on. */
+export function quorumSettled(n: Node): bool { return quorumOk(n) && !quorumProvisional(n); }
 
 /**
  * One evaluation per step: itself plus the fresh members against N (in majority mode, only
@@ -57,13 +70,13 @@ export function evaluateQuorum(n: Node): bool {
 
 /**
  * How long after the last frame from a member it may still run a child: its silence makes it
- * lose its quorum (failureTimeoutMs, judged up to the catch-up after a pause), one heartbeat of
- * ours it may have missed (`heartbeatMs`: at the rate it asked for, heartbeats.ts), then its
- * children stop (the longest shutdownMs of any desired child, then the kill), all stretched by
- * the clock-rate bound.
+ * lose its quorum (failureTimeoutMs, judged up to PAUSE_CATCH_UPS_MAX catch-ups after a pause),
+ * one heartbeat of ours it may have missed (`heartbeatMs`: at the rate it asked for,
+ * heartbeats.ts), then its children stop (the longest shutdownMs of any desired child, then the
+ * kill), all stretched by the clock-rate bound.
  */
 export function takeoverWaitMs(n: Node, heartbeatMs: i64): i64 {
-  const base = n.cfg.failureTimeoutMs + heartbeatMs + PAUSE_CATCH_UP_MS + maxShutdownMs(n)
+  const base = n.cfg.failureTimeoutMs + heartbeatMs + PAUSE_CATCH_UP_MS * PAUSE_CATCH_UPS_MAX + maxShutdownMs(n)
     + STOP_KILL_GRACE_MS + LEASE_DELIVERY_MARGIN_MS;
   return base + (base * LEASE_CLOCK_RATE_PERMILLE + 999) / 1000;
 }
@@ -96,7 +109,7 @@ export function leaseLost(n: Node, m: Member, reason: string): void {
  * start what the other runs (a heal, a join or a flap can leave the mesh incomplete).
  */
 export function takeoverAllowed(n: Node): bool {
-  return n.now >= n.takeoverAt && (n.cfg.quorum == 0 || meshComplete(n));
+  return n.now >= n.takeoverAt && (n.cfg.quorum == 0 || (!n.silenceDeferred && meshComplete(n)));
 }
 
 /**
@@ -117,10 +130,11 @@ function meshComplete(n: Node): bool {
   return complete;
 }
 
-/** The next time starts may become allowed: a lease ends, or a named node stops counting. */
+/** The next time starts may become allowed: a lease ends, a named node stops counting, or a catch-up after a pause ends. */
 export function takeoverDue(n: Node): i64 {
   let at = n.takeoverPending ? n.takeoverAt : i64.MAX_VALUE;
   if (n.meshHeldUntil > 0 && n.meshHeldUntil < at) at = n.meshHeldUntil;
+  if (quorumProvisional(n) && n.silenceJudgedFrom < at) at = n.silenceJudgedFrom;
   return at;
 }
 

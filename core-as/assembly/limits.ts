@@ -136,6 +136,13 @@ export const PAUSE_SUSPECT_DIVISOR: i64 = 4;
  * timers before I/O).
  */
 export const PAUSE_CATCH_UP_MS: i64 = 50;
+/**
+ * Catch-ups in a row at most: a second one only when no step ran within the first and the step
+ * that ends it follows a pause again (the step that began it ran inside the pause, e.g. an API
+ * call in the same busy stretch, and the pause went on past its end, so nothing queued was read).
+ * Bounded, so a loop that is always late still judges.
+ */
+export const PAUSE_CATCH_UPS_MAX: i64 = 2;
 /** A host kills a child that has not stopped shutdownMs after its stop; the kill takes at most this. */
 export const STOP_KILL_GRACE_MS: i64 = 500;
 /**
@@ -145,7 +152,7 @@ export const STOP_KILL_GRACE_MS: i64 = 500;
 export const LEASE_DELIVERY_MARGIN_MS: i64 = 250;
 /** Two members' clocks run at rates at most this many per mille apart. */
 export const LEASE_CLOCK_RATE_PERMILLE: i64 = 10;
-if (PAUSE_CATCH_UP_MS > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-up after a pause');
+if (PAUSE_CATCH_UP_MS * PAUSE_CATCH_UPS_MAX > LEASE_DELIVERY_MARGIN_MS) ERROR('the lease margin must cover the catch-ups after a pause');
 /**
  * Names in a majority-mode roster (roster.ts), members that left gracefully included until a new
  * name needs their room; past it a joiner is not admitted (it runs nothing, the others go on).

@@ -41,7 +41,7 @@ import {
 import {
   NAME_BYTES_MAX, SCOPE_BYTES_MAX, ADDRESS_BYTES_MAX, SECRET_BYTES_MAX, KINDS_MAX, KIND_BYTES_MAX,
   MEMBERS_MAX, FRAME_FLOOR_BYTES, FRAME_DEFAULT_BYTES, HEARTBEAT_DEFAULT_MS, FAILURE_TIMEOUT_DEFAULT_MS,
-  SYNC_INTERVAL_DEFAULT_MS, FRAME_HEADER_BYTES, HANDSHAKE_BYTES_MAX, PENDING_LINKS_DEFAULT, NONCE_BYTES, PAUSE_CATCH_UP_MS,
+  SYNC_INTERVAL_DEFAULT_MS, FRAME_HEADER_BYTES, HANDSHAKE_BYTES_MAX, PENDING_LINKS_DEFAULT, NONCE_BYTES, PAUSE_CATCH_UP_MS, PAUSE_CATCH_UPS_MAX,
   PAUSE_SUSPECT_DIVISOR,
 } from './limits';
 import { planted } from './flags';
@@ -136,12 +136,20 @@ export class Node {
   lastTick: i64 = -1;
   nextSync: i64 = 0;
   lastWake: i64 = -1;
-  /** The gap before this step's tick, and when a member's frame last arrived (a pause shows in both). */
+  /**
+   * The gap before this step's tick, and when a member's frame last arrived (a pause shows in
+   * both). `quietAtTick`: the time since that frame when the tick came, before the step's own
+   * frames, which after a pause may be the first of those that queued, from one member.
+   */
   lastGap: i64 = 0;
   lastFrameAt: i64 = -1;
+  quietAtTick: i64 = 0;
   /** Judging silence is put off until `silenceJudgedFrom` (see judgeSilence). */
   silenceDeferred: bool = false;
   silenceJudgedFrom: i64 = -1;
+  /** When the current catch-up began, and how many ran in a row (PAUSE_CATCH_UPS_MAX). */
+  silenceCatchUpFrom: i64 = -1;
+  silenceCatchUps: i64 = 0;
 
   // The quorum lease (lease.ts): held at the last evaluation; no new start before takeoverAt.
   quorumHeld: bool = false;
@@ -340,7 +348,11 @@ export class Node {
     this.now = nowMs;
     this.lastTick = nowMs;
     if (!this.initialised) return;
-    this.lastGap = gap;
+    // A second tick at the same time (an API call's, then its step's) keeps what the first saw.
+    if (gap > 0 || this.lastGap == 0) {
+      this.lastGap = gap;
+      this.quietAtTick = nowMs - this.lastFrameAt;
+    }
     for (let t = 0; t < TIMERS; t++) if (!judgedAtEnd(t) && timerDue(this, t) <= this.now) timerFire(this, t);
   }
 
@@ -483,17 +495,31 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
  * End of step, after the batch's frames: the silence rows. A node that looks paused (a gap
  * before this tick, or no frame from anyone, longer than PAUSE_SUSPECT_DIVISOR allows: GC, SIGSTOP,
  * a loaded loop) has frames queued that it reads after this tick (Node runs timers before I/O),
- * so a due judgement waits PAUSE_CATCH_UP_MS for them. Never twice in a row: on a loop that is
- * always late every other judgement happens, so a pause never hides a death the node could have
- * seen; and lastHeard moves only with a frame. Returns false while put off (the quorum keeps
- * its last evaluation meanwhile).
+ * so a due judgement waits PAUSE_CATCH_UP_MS for them, once more if no step ran within that
+ * catch-up and the next follows a pause again (PAUSE_CATCH_UPS_MAX), never more in a row: on a loop that is always late the
+ * judgements still happen, so a pause never hides a death the node could have seen; and
+ * lastHeard moves only with a frame. Returns false while put off (the quorum keeps its last
+ * evaluation meanwhile).
  */
 function judgeSilence(n: Node): bool {
   if (n.silenceDeferred) {
     if (n.now < n.silenceJudgedFrom) return false;
+    if (n.silenceCatchUps < PAUSE_CATCH_UPS_MAX && n.now - n.lastGap <= n.silenceCatchUpFrom && n.lastGap > pauseSuspectMs(n)) {
+      // No step ran within the catch-up (the one that began it ran inside the pause) and this
+      // one follows a pause again: what queued is still unread, and this step may be the first
+      // of the reads. (A node with nothing to do wakes at the catch-up's end: no pause.)
+      n.silenceCatchUpFrom = n.now;
+      n.silenceCatchUps++;
+      n.silenceJudgedFrom = n.now + PAUSE_CATCH_UP_MS;
+      return false;
+    }
     n.silenceDeferred = false;
+    // What waited for the catch-up in quorum mode (lease.ts quorumProvisional) is looked at again.
+    if (n.cfg.quorum != 0) n.allDirty = true;
   } else if (silenceDue(n) && looksPaused(n)) {
     n.silenceDeferred = true;
+    n.silenceCatchUpFrom = n.now;
+    n.silenceCatchUps = 1;
     n.silenceJudgedFrom = n.now + PAUSE_CATCH_UP_MS;
     return false;
   }
@@ -506,9 +532,11 @@ function silenceDue(n: Node): bool {
   return false;
 }
 
+function pauseSuspectMs(n: Node): i64 { return n.cfg.failureTimeoutMs / PAUSE_SUSPECT_DIVISOR; }
+
 function looksPaused(n: Node): bool {
-  const suspect = n.cfg.failureTimeoutMs / PAUSE_SUSPECT_DIVISOR;
-  return n.lastGap > suspect || (n.members.count > 0 && n.now - n.lastFrameAt > suspect);
+  const suspect = pauseSuspectMs(n);
+  return n.lastGap > suspect || (n.members.count > 0 && n.quietAtTick > suspect);
 }
 
 // ---- what happens when -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { RECONCILE_BUDGET, RECONCILE_GUARD_SLACK } from './limits';
 import { planted } from './flags';
 import { Candidate, CandidateSet, placeIn } from './placement';
 import { xxh64String } from './hash';
-import { quorumOk, takeoverAllowed } from './lease';
+import { quorumOk, quorumProvisional, takeoverAllowed } from './lease';
 import { claimedByOther } from './claims';
 import { startLocal, stopLocal } from './supervision';
 import { restrictedOwner } from './cordon';
@@ -110,7 +110,7 @@ function reconcileEntry(n: Node, id: string, h: u32, e: Entry | null, ready: boo
       // Terminated and started again with another spec while this instance ran (e.g. across
       // a partition): replace it.
       stopLocal(n, c, WHY_TERMINATED);
-    } else if (c.state == S_RESTARTING && n.now >= c.nextStartAt) {
+    } else if (c.state == S_RESTARTING && n.now >= c.nextStartAt && !quorumProvisional(n)) {
       startLocal(n, id, spec, c);
     }
   } else if (mine && ready && takeoverAllowed(n) && (!claimedByOther(n, id) || planted(n.bugs, BUG_START_WITHOUT_RELEASE))) {

@@ -24,7 +24,7 @@ import { readSpecFromApi } from './spec';
 import { dotKey, dotCounterFits } from './crdt';
 import { fxReply, fxEvent } from './effects';
 import { membershipChanged } from './membership';
-import { quorumOk } from './lease';
+import { quorumOk, quorumSettled } from './lease';
 import { aloneInRoster } from './roster';
 import { claimedByOther, runningSomewhere } from './claims';
 import { awaitCover, takeCoveredTerminates, stopCovered } from './terminates';
@@ -153,7 +153,7 @@ function acked(n: Node, wt: Waiter): void {
  * member going and another coming in one step), every waiting op is acknowledged.
  */
 export function settleAcks(n: Node): void {
-  if (n.ackedAwaitingQuorum.length > 0 && quorumOk(n)) {
+  if (n.ackedAwaitingQuorum.length > 0 && quorumSettled(n)) {
     const ws = n.ackedAwaitingQuorum;
     n.ackedAwaitingQuorum = [];
     for (let i = 0; i < ws.length; i++) {

@@ -43,7 +43,7 @@ import { ID_BYTES_MAX, NAME_BYTES_MAX, WIRE_ITEMS_MAX, DOT_REPLICAS_MAX, TERMINA
 import { Node } from './node';
 import { Member, Waiter } from './model';
 import { dotKey, dotCtr, dotCounterFits } from './crdt';
-import { quorumOk } from './lease';
+import { quorumSettled } from './lease';
 import { aloneInRoster } from './roster';
 import { sendSyncReq } from './sync';
 import { planted } from './flags';
@@ -304,7 +304,7 @@ function heldUncovered(n: Node, tw: TermWait): bool {
 
 function covered(n: Node, tw: TermWait): bool {
   if (n.members.count == 0) return n.cfg.quorum == 0 || aloneInRoster(n);
-  if (tw.unsent || !quorumOk(n)) return false;
+  if (tw.unsent || !quorumSettled(n)) return false;
   if (planted(n.bugs, BUG_TERMINATE_FIRST_COVER) && tw.covered.size > 0) return true;
   return everyMemberCovered(n, tw);
 }

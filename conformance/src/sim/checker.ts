@@ -128,8 +128,12 @@ export class Checker {
   /** Partition-like faults in progress (available mode excuses overlap while any is). */
   private disorders = new Set<string>();
   private excusedUntil = -1;
-  /** node name → virtual ms until which overlaps involving its instances are excused. */
-  private nodeExcused = new Map<string, number>();
+  /**
+   * node name → until when overlaps involving its instances are excused (virtual ms), and which:
+   * those it started before `startedBefore`, the end of its pause. A frozen node cannot stop
+   * what it ran; what it starts once it runs again it started on a view it could have checked.
+   */
+  private nodeExcused = new Map<string, { until: number; startedBefore: number }>();
 
   /** node#inc → id → nonces this node has held as the id's effective entry. */
   private held = new Map<string, Map<string, Set<number>>>();
@@ -184,9 +188,21 @@ export class Checker {
     if (until > this.excusedUntil) this.excusedUntil = until;
   }
 
-  /** Overlaps involving `node`'s instances are excused until `untilMs` (a pause beyond the bounds). */
-  excuseNode(node: string, untilMs: number): void {
-    if (untilMs > (this.nodeExcused.get(node) ?? -1)) this.nodeExcused.set(node, untilMs);
+  /**
+   * Overlaps involving `node`'s instances started before `startedBefore` (the end of its pause)
+   * are excused until `untilMs` (a pause beyond the bounds). `ends`: the pause excused so far
+   * (with no end yet) is over, and this excuse replaces it.
+   */
+  excuseNode(node: string, untilMs: number, startedBefore: number, ends = false): void {
+    const was = ends ? undefined : this.nodeExcused.get(node);
+    this.nodeExcused.set(node, { until: Math.max(untilMs, was?.until ?? -1), startedBefore: Math.max(startedBefore, was?.startedBefore ?? -1) });
+  }
+
+  /** The instance of `id` on `node` may overlap: started on `node` before a pause beyond the bounds ended, within its excuse. */
+  private excusedInstance(node: string, id: string, now: number): boolean {
+    const x = this.nodeExcused.get(node);
+    if (!x || x.until < now) return false;
+    return this.world.node(node).running.get(id)!.startedAt < x.startedBefore;
   }
 
   syncIntervalMs = 400;
@@ -257,7 +273,7 @@ export class Checker {
     if (!this.leased && (this.disorders.size > 0 || now <= this.excusedUntil)) return;
     for (const [id, nodes] of w.runningIds()) {
       if (nodes.length < 2 || this.overlapReported.has(id)) continue;
-      if (nodes.some((x) => (this.nodeExcused.get(x) ?? -1) >= now)) continue;
+      if (nodes.some((x) => this.excusedInstance(x, id, now))) continue;
       // An inline child that ignores its stop cannot be forced: a majority cut off from its node
       // cannot know it still runs (outside the quorum guarantee, docs/ARCHITECTURE-faults-notes.md).
       if (this.leased && nodes.some((x) => w.node(x).running.get(id)!.unresponsive)) continue;

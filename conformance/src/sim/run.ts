@@ -378,7 +378,7 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         // Beyond the documented bound on pauses: its children may overlap a takeover.
         // A fault, too: its peers may rightly take it for dead.
         if (long) {
-          checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+          checker.excuseNode(n.name, w.now + d + fto + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS, w.now + d);
           checker.faultFree = false;
         }
         line(`   ${n.name} stalls ${d} ms`);
@@ -508,14 +508,14 @@ export function runSeed(wasm: BufferSource | WebAssembly.Module, seed: number, o
         fault(`pause ${p}`);
         w.pause(p);
         checker.disorder(`pause ${p}`, true);
-        checker.excuseNode(p, Infinity);
+        checker.excuseNode(p, Infinity, Infinity);
         w.runFor(SIM_CONFIG.failureTimeoutMs + rng.int(50, 800));
         note(`resume ${p}`);
         w.resume(p);
         // Paused beyond the failure timeout (beyond the documented bound): until it has noticed
         // and stopped what moved, its children may overlap, also in quorum mode.
         checker.disorder(`pause ${p}`, false, SIM_CONFIG.failureTimeoutMs);
-        checker.excuseNode(p, w.now + SIM_CONFIG.failureTimeoutMs + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS);
+        checker.excuseNode(p, w.now + SIM_CONFIG.failureTimeoutMs + SIM_CONFIG.syncIntervalMs + OVERLAP_SLACK_MS, w.now, true);
       } else if (f === 6) {
         // A peer with the wrong secret, or with none: it must never become a member.
         const name = `x${incarnations++}`;

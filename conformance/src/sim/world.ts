@@ -774,8 +774,9 @@ export class World {
     // A busy host runs nothing: what was queued waits for the step its unstall runs.
     if (cost && n.stalled) return;
     const queued = n.core.pending;
-    if (!cost) n.core.tick(this.now);
-    const fx = cost ? n.core.step({ now: this.now, maxBytes: cost.sliceBytes }) : n.core.step();
+    // The step's time goes ahead of its frames, as a host's step({ now }) puts it: a frame read
+    // after a pause is stamped with the time it is read, not with the time of the step before.
+    const fx = n.core.step(cost ? { now: this.now, maxBytes: cost.sliceBytes } : { now: this.now });
     if (cost && !n.stalled) {
       const took = Math.ceil(((queued - n.core.pending) / 1024) * cost.msPerKiB);
       if (took > 0) { n.stalled = true; this.schedule(n, took, { k: 'unstall' }); }
