@@ -64,6 +64,7 @@ export function step(len: i32): i32 {
     if (!r.ok || n > <u32>r.remaining) { badRecords++; break; }
     const rec = new Reader(base + <usize>r.pos, <i32>n);
     r.skip(<i32>n);
+    noteRecord(type);
     dispatch(type, rec);
   }
   node.endStep();
@@ -72,6 +73,17 @@ export function step(len: i32): i32 {
     if (broken.length > 0) fxInvariant(broken);
   }
   return out.len;
+}
+
+/**
+ * What kind of step this is (node.ts loopTurned): one with I/O, or with nothing but its tick (a
+ * timer), shows the host's loop turning; one with only API calls or runner reports does not (an
+ * API call runs inside the caller's busy stretch, an inline child settles in a microtask).
+ */
+function noteRecord(type: u8): void {
+  if (type == EV_FRAME || type == EV_HEARD || type == EV_LINK_OPENED || type == EV_LINK_OPENED_WATCHED
+    || type == EV_LINK_CLOSED || type == EV_DIAL_FAILED) node.stepHadIo = true;
+  else if (type != EV_TICK) node.stepHadOther = true;
 }
 
 function dispatch(type: u8, r: Reader): void {

@@ -125,7 +125,7 @@ export const PLACE_BATCH_IDS_MAX: i32 = 1 << 26;
 
 // ---- failure detection and the quorum lease (lease.ts, docs/ARCHITECTURE-faults-notes.md) ----
 /**
- * A node looks paused when the gap before a tick, or the time since any member's frame, is over
+ * A node looks paused when the time since its loop last turned, or since any member's frame, is over
  * failureTimeoutMs / PAUSE_SUSPECT_DIVISOR: a pause of the sender and one of the receiver add up
  * in the silence the receiver sees, so half of the timeout each would already be too much.
  */
@@ -137,8 +137,8 @@ export const PAUSE_SUSPECT_DIVISOR: i64 = 4;
  */
 export const PAUSE_CATCH_UP_MS: i64 = 50;
 /**
- * Catch-ups in a row at most: a second one only when no step ran within the first and the step
- * that ends it follows a pause again (the step that began it ran inside the pause, e.g. an API
+ * Catch-ups in a row at most: a second one only when the loop did not turn within the first and
+ * the step that ends it follows a pause (the step that began it ran inside the pause, e.g. an API
  * call in the same busy stretch, and the pause went on past its end, so nothing queued was read).
  * Bounded, so a loop that is always late still judges.
  */

@@ -137,11 +137,16 @@ export class Node {
   nextSync: i64 = 0;
   lastWake: i64 = -1;
   /**
-   * The gap before this step's tick, and when a member's frame last arrived (a pause shows in
-   * both). `quietAtTick`: the time since that frame when the tick came, before the step's own
-   * frames, which after a pause may be the first of those that queued, from one member.
+   * A pause shows in two ways. `turnGap`: the time since the host's loop last turned (a step with
+   * I/O or a timer's: exports.ts noteRecord), at the end of this step; steps with only API calls
+   * or runner reports can run inside a pause and do not count. `quietAtTick`: the time since a
+   * member's frame last arrived (`lastFrameAt`) when this step's tick came, before its own frames,
+   * which after a pause may be the first of those that queued, from one member.
    */
-  lastGap: i64 = 0;
+  turnGap: i64 = 0;
+  lastTurnAt: i64 = -1;
+  stepHadIo: bool = false;
+  stepHadOther: bool = false;
   lastFrameAt: i64 = -1;
   quietAtTick: i64 = 0;
   /** Judging silence is put off until `silenceJudgedFrom` (see judgeSilence). */
@@ -344,22 +349,24 @@ export class Node {
 
   tick(nowMs: i64): void {
     if (nowMs < this.now) return; // time never runs backwards here
-    const gap = this.lastTick < 0 ? 0 : nowMs - this.lastTick;
+    // A second tick at the same time (an API call's, queued behind the step's frames) keeps what
+    // the first saw.
+    if (nowMs > this.lastTick || this.lastTick < 0) this.quietAtTick = nowMs - this.lastFrameAt;
     this.now = nowMs;
     this.lastTick = nowMs;
     if (!this.initialised) return;
-    // A second tick at the same time (an API call's, then its step's) keeps what the first saw.
-    if (gap > 0 || this.lastGap == 0) {
-      this.lastGap = gap;
-      this.quietAtTick = nowMs - this.lastFrameAt;
-    }
     for (let t = 0; t < TIMERS; t++) if (!judgedAtEnd(t) && timerDue(this, t) <= this.now) timerFire(this, t);
   }
 
   /** End of every step: judge silence and the quorum, decide, then flush what was decided. */
   endStep(): void {
     if (!this.initialised) return;
+    const turned = this.stepHadIo || !this.stepHadOther;
+    this.stepHadIo = false;
+    this.stepHadOther = false;
+    this.turnGap = this.lastTurnAt < 0 ? 0 : this.now - this.lastTurnAt;
     if (judgeSilence(this) && evaluateQuorum(this)) this.allDirty = true;
+    if (turned) this.lastTurnAt = this.now;
     settleAcks(this);
     decideExits(this);
     cordonStep(this);
@@ -492,11 +499,11 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
 }
 
 /**
- * End of step, after the batch's frames: the silence rows. A node that looks paused (a gap
- * before this tick, or no frame from anyone, longer than PAUSE_SUSPECT_DIVISOR allows: GC, SIGSTOP,
+ * End of step, after the batch's frames: the silence rows. A node that looks paused (its loop
+ * not turned, or no frame from anyone, for longer than PAUSE_SUSPECT_DIVISOR allows: GC, SIGSTOP,
  * a loaded loop) has frames queued that it reads after this tick (Node runs timers before I/O),
- * so a due judgement waits PAUSE_CATCH_UP_MS for them, once more if no step ran within that
- * catch-up and the next follows a pause again (PAUSE_CATCH_UPS_MAX), never more in a row: on a loop that is always late the
+ * so a due judgement waits PAUSE_CATCH_UP_MS for them, once more if the loop did not turn
+ * within that catch-up and the next step follows a pause (PAUSE_CATCH_UPS_MAX), never more in a row: on a loop that is always late the
  * judgements still happen, so a pause never hides a death the node could have seen; and
  * lastHeard moves only with a frame. Returns false while put off (the quorum keeps its last
  * evaluation meanwhile).
@@ -504,10 +511,10 @@ export function onMemberFrame(n: Node, l: Link, type: u8, r: Reader, reassembled
 function judgeSilence(n: Node): bool {
   if (n.silenceDeferred) {
     if (n.now < n.silenceJudgedFrom) return false;
-    if (n.silenceCatchUps < PAUSE_CATCH_UPS_MAX && n.now - n.lastGap <= n.silenceCatchUpFrom && n.lastGap > pauseSuspectMs(n)) {
-      // No step ran within the catch-up (the one that began it ran inside the pause) and this
-      // one follows a pause again: what queued is still unread, and this step may be the first
-      // of the reads. (A node with nothing to do wakes at the catch-up's end: no pause.)
+    if (n.silenceCatchUps < PAUSE_CATCH_UPS_MAX && n.lastTurnAt <= n.silenceCatchUpFrom && n.turnGap > pauseSuspectMs(n)) {
+      // The loop did not turn within the catch-up (the step that began it ran inside the pause)
+      // and this step follows a pause: what queued is still unread, and this step may be the
+      // first of the reads. (A node with nothing to do wakes at the catch-up's end: no pause.)
       n.silenceCatchUpFrom = n.now;
       n.silenceCatchUps++;
       n.silenceJudgedFrom = n.now + PAUSE_CATCH_UP_MS;
@@ -536,7 +543,7 @@ function pauseSuspectMs(n: Node): i64 { return n.cfg.failureTimeoutMs / PAUSE_SU
 
 function looksPaused(n: Node): bool {
   const suspect = pauseSuspectMs(n);
-  return n.lastGap > suspect || (n.members.count > 0 && n.quietAtTick > suspect);
+  return n.turnGap > suspect || (n.members.count > 0 && n.quietAtTick > suspect);
 }
 
 // ---- what happens when -----------------------------------------------------------------------
