@@ -166,8 +166,8 @@ export class LocalChild {
   epoch: u32 = 0;
   state: u8 = S_STARTING;
   restarts: u32 = 0;
-  /** Times of recent restarts, for the intensity check. */
-  recent: Array<i64> = [];
+  /** Times of recent restarts, for the intensity check (none until the first exit: a takeover starts thousands). */
+  recent: Array<i64> | null = null;
   nextStartAt: i64 = 0;
   why: u8 = 0;
   /** An exit reported in this batch, decided at the end of the step (supervision.decideExits). */

@@ -41,9 +41,9 @@ export function restartWanted(policy: u8, reason: u8): bool {
 }
 
 /** The restart times still inside the intensity window, plus this one (a new array). */
-export function restartsWithin(recent: Array<i64>, now: i64, windowMs: i64): Array<i64> {
+export function restartsWithin(recent: Array<i64> | null, now: i64, windowMs: i64): Array<i64> {
   const kept = new Array<i64>();
-  for (let i = 0; i < recent.length; i++) if (now - recent[i] < windowMs) kept.push(recent[i]);
+  if (recent != null) for (let i = 0; i < recent.length; i++) if (now - recent[i] < windowMs) kept.push(recent[i]);
   kept.push(now);
   return kept;
 }
@@ -161,8 +161,9 @@ function decideExit(n: Node, c: LocalChild, reason: u8): void {
     n.dirty.add(id);
     return;
   }
-  c.recent = restartsWithin(c.recent, n.now, <i64>spec.periodMs);
-  if (intensityExceeded(c.recent.length, spec.maxRestarts)) {
+  const recent = restartsWithin(c.recent, n.now, <i64>spec.periodMs);
+  c.recent = recent;
+  if (intensityExceeded(recent.length, spec.maxRestarts)) {
     dropLocal(n, c);
     fxEvent(OE_CHILD_FAILED, id, exitName(reason), '', '', <f64>c.restarts, 0);
     const e = n.desired.get(id);
@@ -175,7 +176,7 @@ function decideExit(n: Node, c: LocalChild, reason: u8): void {
   }
   c.restarts++;
   c.state = S_RESTARTING;
-  const delay = restartDelayMs(c.recent.length);
+  const delay = restartDelayMs(recent.length);
   c.nextStartAt = n.now + delay;
   n.restartingIds.add(id);
   setClaim(n, id, c.epoch, C_RESTARTING, c.restarts);

@@ -14,9 +14,12 @@ const CHILD_CHANGES = new Set(['child_exited', 'child_stopping', 'child_restarti
 // on Linux, and a write per child event would make the member wait on its controller.
 let outBuf: string[] = [];
 const flushOut = () => { const s = outBuf.join(''); outBuf = []; if (s) process.stdout.write(s); };
+const bigintAsString = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+/** JSON without a replacer where it can (a replacer is called for every key: thousands of child events in a takeover), with it for bigints. */
+const toJson = (m: unknown): string => { try { return JSON.stringify(m); } catch { return JSON.stringify(m, bigintAsString); } };
 const send = (m: unknown) => {
   if (outBuf.length === 0) setImmediate(flushOut);
-  outBuf.push(JSON.stringify(m, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+  outBuf.push(toJson(m) + '\n');
 };
 
 async function main(): Promise<void> {
