@@ -2,6 +2,7 @@
 // A bench prints one JSON object per metric, with the machine's load average beside the figure
 // (docs/BENCHMARKS.md: a figure measured on a shared machine means little without it).
 import { loadavg } from 'node:os';
+import { sharedNow } from '../fixtures/shared-clock.mjs';
 
 export const argv = process.argv.slice(2);
 
@@ -21,8 +22,8 @@ export function numArg(name, dflt) {
 /** `--host node|bun`: the runtime of the member processes. */
 export const host = arg('--host', 'node');
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable between processes. */
-export const wallMs = () => performance.timeOrigin + performance.now();
+/** Milliseconds comparable between processes (the children's times): the shared clock. */
+export const wallMs = sharedNow;
 
 /** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
 export const load = () => loadavg().map((x) => Math.round(x * 100) / 100).join(' ');

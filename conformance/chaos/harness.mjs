@@ -12,6 +12,7 @@ import { FaultProxy } from './proxy.mjs';
 import { plan } from './plan.mjs';
 import { readJournals, writeLog } from './journal.mjs';
 import { check, countByKind, DEFINITE_REJECTIONS } from './checker.mjs';
+import { sharedNow } from '../fixtures/shared-clock.mjs';
 
 export const MEMBERS = ['a', 'b', 'c', 'd', 'e'];
 export const HEARTBEAT_MS = 100;
@@ -42,7 +43,8 @@ const GRACE_MS = 1500;
 /** A member that does not exit after SIGKILL (it cannot happen, but the run must end), ms. */
 const EXIT_DEADLINE_MS = 5000;
 
-const now = () => performance.timeOrigin + performance.now();
+/** Request, fault and death times, compared with the children's journal times. */
+const now = sharedNow;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rejects a call that has not settled within `ms`; the timer is cleared either way. */

@@ -11,6 +11,7 @@
 // pair '?' and no pair faults (the `unidentified` count says how many).
 import { createServer, connect } from 'node:net';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { sharedNow } from '../fixtures/shared-clock.mjs';
 
 /** Open connections through the proxy, all listeners together. */
 export const CONNECTIONS_MAX = 128;
@@ -32,7 +33,7 @@ export class FaultProxy {
     this.log = [];
   }
 
-  note(what, key, why) { this.log.push({ t: performance.timeOrigin + performance.now(), what, key, why }); }
+  note(what, key, why) { this.log.push({ t: sharedNow(), what, key, why }); }
 
   /** Opens the listener member `name` advertises; resolves to its port. */
   async listen(name) {

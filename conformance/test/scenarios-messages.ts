@@ -10,7 +10,12 @@ const ids = (n: number, p = 'm') => Array.from({ length: n }, (_, i) => `${p}-${
 
 export interface Received { q: number; s: string; node: string; t: number }
 
-/** Every 'msg' report of each child, across all members, in the order the children took them. */
+/**
+ * Every 'msg' report of each child, across all members, in the order the children took them. Times
+ * are the shared clock's whole milliseconds: reports in one millisecond keep their member's order,
+ * and on two members the order of `c.members` (the scenarios move children to the member that
+ * joined last, and a move needs the old member's answer first).
+ */
 export function received(c: Cluster): Map<string, Received[]> {
   const out = new Map<string, Received[]>();
   for (const m of c.members) {
@@ -26,6 +31,16 @@ export function received(c: Cluster): Map<string, Received[]> {
 }
 
 const failure = (p: Promise<unknown>) => p.then(() => null, (e: RemoteError) => e.info);
+
+/**
+ * How often the steady senders send one message to each of their 16 ids. Steady, not saturating:
+ * every 10 ms (3,200 messages a second from two senders, each reported to the test as an event)
+ * was past what a loaded 2-core machine keeps up with in a tab cluster, where the test process
+ * also relays every tab's events and serves the joining tab its page: with one CPU-bound process
+ * beside it the joining tab took 6 to 35 s to start (0.7 s unloaded), the test process was 10 to
+ * 27 s behind on the tabs' events, and in CI sends failed with DeliveryUnknownError.
+ */
+const STREAM_EVERY_MS = 30;
 
 /** Past the default messageBufferMs (5 s) with a wide margin for a loaded machine. */
 const STREAMS_SETTLE_MS = 25_000;
@@ -85,7 +100,7 @@ export function messageScenarios(driver: ClusterDriver): void {
       // (however long the joiner takes to start: a tab loads its page first).
       const count = 150;
       type Streamed = { ok: number; errors: unknown[]; rounds: number };
-      const streams = [a.call<Streamed>('stream', all, count, 10, true), b.call<Streamed>('stream', all, count, 10, true)];
+      const streams = [a.call<Streamed>('stream', all, count, STREAM_EVERY_MS, true), b.call<Streamed>('stream', all, count, STREAM_EVERY_MS, true)];
       await new Promise((r) => setTimeout(r, 300));
       const d = await c.add({ name: 'd' });
       await waitUntil(() => [...received(c).values()].some((list) => list.some((x) => x.node === 'd')), 15000, 'messages taken on d');

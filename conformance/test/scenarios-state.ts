@@ -149,7 +149,7 @@ export function stateScenarios(driver: ClusterDriver): void {
         expect(probe, `a probe runs on ${m.name}`).toBeDefined();
         await victim.call('call', probe, { op: 'echo', v: 'after the checkpoints' });
       }
-      const killedAt = performance.timeOrigin + performance.now();
+      const killedAt = Date.now(); // the children's clock (fixtures/shared-clock.mjs)
       await victim.kill();
       await waitUntil(() => c.settled(all), FAILURE_MS + 10000, 'failover');
       // The first instance after the kill (on a loaded machine it may move again, with a handoff).
