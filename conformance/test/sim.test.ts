@@ -95,6 +95,7 @@ describe('simulator: seeds that once found a core bug', () => {
     [1150, {}], // messages: a caller took the target for lost (delivery_unknown), then its reply came
     [3099, {}], // messages: a REPLY sent on a duplicate link just before the peer closed it was lost, without any fault
     [3141, {}], // messages: a copy of an older route came late over a retired duplicate, after a newer route's, and was delivered twice
+    [3103, { cordons: true }], // messages: a copy of an earlier round came late over a retired duplicate after the new round's WAIT: delivered, then timed out by its sender
     [282, {}], // a terminate acknowledged alone while its own node held an older add that reached it after the removal
     [3123, { harsh: true }], // after a stall the first frame read (one member's) hid the pause: the other members taken down at once
   ];

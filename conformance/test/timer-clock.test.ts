@@ -2,7 +2,7 @@
 // time, even when the host's timer fires early, and a time asked twice is armed twice.
 // The time source is the clock's injected dependency; here it fires timers early on purpose.
 import { describe, it, expect } from 'vitest';
-import { TimerClock, type TimerSource } from '../../core-as/src/clock.js';
+import { SteadyTime, TimerClock, type TimerSource } from '../../core-as/src/clock.js';
 
 /** Virtual time whose timers fire up to `earlyMs` before their delay has passed, as Node's do
  *  against Date.now(); a timer of at least 1 ms still lets time advance by 1 ms. */
@@ -133,5 +133,79 @@ describe('TimerClock: every wake is delivered at or after its time', () => {
       if (firedAt < at) early.push(at - firedAt);
     }
     expect(early).toEqual([]);
+  });
+});
+
+describe('SteadyTime: the wall clock, never backwards, never slower than the monotonic clock', () => {
+  /** A wall and a monotonic clock the test moves by hand. */
+  const clocks = () => {
+    const c = { wall: 1_000_000, mono: 50.25 };
+    return { c, time: new SteadyTime(() => c.wall, () => c.mono) };
+  };
+
+  it('follows the wall clock while the two agree', () => {
+    const { c, time } = clocks();
+    expect(time.now()).toBe(1_000_000);
+    c.wall += 250; c.mono += 250;
+    expect(time.now()).toBe(1_000_250);
+  });
+
+  it('a wall clock stepped back: time goes on at the monotonic rate, it does not stand still', () => {
+    const { c, time } = clocks();
+    time.now();
+    c.wall -= 10_000; // stepped back 10 s
+    c.mono += 100; c.wall += 100;
+    expect(time.now()).toBe(1_000_100);
+    c.mono += 700; c.wall += 700;
+    // A node on the wall clock alone would still be at 1,000,000 here, judging no silence for 10 s.
+    expect(time.now()).toBe(1_000_800);
+  });
+
+  it('a suspend the monotonic clock did not count, or a wall step forward, shows as the gap it is', () => {
+    const { c, time } = clocks();
+    time.now();
+    c.wall += 60_000; c.mono += 5; // slept a minute
+    expect(time.now()).toBe(1_060_000);
+    c.wall += 10; c.mono += 10;
+    expect(time.now()).toBe(1_060_010);
+  });
+
+  it("a wake asked 600 ms ahead comes 600 ms later though the wall clock steps back 10 s meanwhile (on the wall clock alone it would come 10 s late)", () => {
+    for (const steady of [true, false]) {
+      const timers = new EarlyTimers(); // its time is the monotonic clock
+      let step = 0;
+      const wall = () => 5_000_000 + timers.t + step;
+      const time = new SteadyTime(wall, () => timers.t);
+      const source: TimerSource = {
+        now: () => (steady ? time.now() : wall()),
+        setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+        clearTimeout: (h) => timers.clearTimeout(h),
+      };
+      const clock = new TimerClock(source);
+      let firedAt: number | undefined;
+      const at = source.now() + 600;
+      clock.setTimer(at, () => { firedAt = source.now(); });
+      timers.runUntil(timers.t + 100);
+      step = -10_000;
+      timers.runUntil(timers.t + 600);
+      if (steady) expect(firedAt).toBe(at);
+      else expect(firedAt).toBeUndefined();
+    }
+  });
+
+  it('a wall clock that gains on the monotonic one is followed; one that loses is outrun', () => {
+    const { c, time } = clocks();
+    let last = time.now();
+    for (let i = 0; i < 100; i++) {
+      c.mono += 10; c.wall += 10.05; // +0.5 %, as a test VM's clock did for minutes
+      const t = time.now();
+      expect(t).toBeGreaterThanOrEqual(Math.floor(c.wall));
+      expect(t).toBeGreaterThanOrEqual(last);
+      last = t;
+    }
+    const { c: d, time: slow } = clocks();
+    const t0 = slow.now();
+    for (let i = 0; i < 100; i++) { d.mono += 10; d.wall += 9.95; }
+    expect(slow.now() - t0).toBe(1000);
   });
 });

@@ -86,9 +86,12 @@ export class Route {
   }
 }
 
-/** The last message a child took here from one sender (route generation and seq). */
+/**
+ * The last message a child took here from one sender (route generation and seq; 0: none yet),
+ * and the latest round of that sender's this node has answered for the child.
+ */
 class SenderMark {
-  constructor(public inc: u64, public gen: u64, public seq: u64) {}
+  constructor(public inc: u64, public gen: u64, public seq: u64, public round: u32) {}
 }
 
 /**
@@ -247,7 +250,8 @@ export function onMessage(n: Node, from: Member, link: u32, r: Reader): bool {
 }
 
 function receiveGroup(n: Node, from: Member, g: InGroup): void {
-  if (olderRoute(n, g.id, from.name, from.inc, g.gen)) return;
+  if (olderRoute(n, g.id, from.name, from.inc, g.gen, g.round)) return;
+  noteRound(n, g.id, from.name, from.inc, g.gen, g.round);
   const at = n.locals.find(g.id);
   const c: LocalChild | null = at >= 0 ? n.locals.valueAt(at) : null;
   let lastDelivered: u64 = 0;
@@ -264,19 +268,40 @@ function receiveGroup(n: Node, from: Member, g: InGroup): void {
 }
 
 /**
- * A group of a route older than one this child already took from the same sender incarnation
- * (generations only grow, and a route is dropped only once all its messages settled): a copy
- * that came late over another link (a retired duplicate), delivered or given up already.
- * Nothing waits for its answer.
+ * A group older than one this node already answered for the child from the same sender
+ * incarnation: of an older route (generations only grow, and a route is dropped only once all its
+ * messages settled), or of an earlier round (a sender's rounds only grow, and it starts a round
+ * only when it holds nothing in flight: it took that round's messages back or sent them again
+ * over another link). A copy that came late over another link (a retired duplicate): delivering
+ * it would deliver a message the sender took back, which it may then fail with TimeoutError or
+ * send to another member (simulator seed 3103 --cordons). Nothing waits for its answer.
  */
-function olderRoute(n: Node, id: string, sender: string, inc: u64, gen: u64): bool {
+function olderRoute(n: Node, id: string, sender: string, inc: u64, gen: u64, round: u32): bool {
   const mat = n.msgs.marks.find(id);
   if (mat < 0) return false;
   const marks = n.msgs.marks.valueAt(mat);
   const at = marks.senders.find(sender);
   if (at < 0) return false;
   const mark = marks.senders.valueAt(at);
-  return mark.inc == inc && gen < mark.gen;
+  return mark.inc == inc && (gen < mark.gen || (gen == mark.gen && round < mark.round));
+}
+
+/** Keeps the round of a group it answers (delivered or WAIT): its earlier rounds are stale from now on. */
+function noteRound(n: Node, id: string, sender: string, inc: u64, gen: u64, round: u32): void {
+  let marks: Marks;
+  const mat = n.msgs.marks.find(id);
+  if (mat >= 0) marks = n.msgs.marks.valueAt(mat);
+  else {
+    marks = new Marks();
+    n.msgs.marks.set(id, marks);
+    if (n.msgs.nextSweep == i64.MAX_VALUE) n.msgs.nextSweep = n.now + MESSAGE_MARKS_SWEEP_MS;
+  }
+  const at = marks.senders.find(sender);
+  if (at < 0) { marks.senders.set(sender, new SenderMark(inc, gen, 0, round)); return; }
+  const mark = marks.senders.valueAt(at);
+  if (mark.inc != inc) { mark.inc = inc; mark.gen = gen; mark.seq = 0; mark.round = round; return; }
+  if (mark.gen != gen) { mark.gen = gen; mark.seq = 0; }
+  if (round > mark.round) mark.round = round;
 }
 
 /** One message for a local child: delivered (or a duplicate of one delivered), or WAIT. */
@@ -297,7 +322,7 @@ function receiveOne(n: Node, id: string, c: LocalChild | null, sender: string, i
   if (seq != expected) return ACK_WAIT;
   if (marks == null) { marks = new Marks(); n.msgs.marks.set(id, marks); }
   marks.releasedAt = -1;
-  if (mark == null) { mark = new SenderMark(inc, gen, seq); marks.senders.set(sender, mark); }
+  if (mark == null) { mark = new SenderMark(inc, gen, seq, 0); marks.senders.set(sender, mark); }
   else { mark.inc = inc; mark.gen = gen; mark.seq = seq; }
   if (n.msgs.nextSweep == i64.MAX_VALUE) n.msgs.nextSweep = n.now + MESSAGE_MARKS_SWEEP_MS;
   fxDeliver(c.id, c.epoch, sender, inc, req, ptr, len);

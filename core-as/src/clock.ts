@@ -1,9 +1,10 @@
-// The timer clock every host uses: wall time and one timer. Where the runtime supports it the
-// timer is unref'd: an idle node stays alive because of its sockets, not because of a wake-up.
+// The timer clock every host uses: steady wall time (SteadyTime) and one timer. Where the runtime
+// supports it the timer is unref'd: an idle node stays alive because of its sockets, not because
+// of a wake-up.
 //
 // Timer contract (DESIGN.md, "Time"): the callback runs only once now() has reached the time
-// asked for. Host timers run on a monotonic clock while the core's time is Date.now(), and Node
-// fires a timer up to a millisecond before Date.now() gets there; the core would then tick
+// asked for. Host timers run on a monotonic clock of their own (Node's loop time, in whole ms),
+// and Node fires a timer up to a millisecond before now() gets there; the core would then tick
 // before its deadline, compute the same next wake and ask for none. So an early timer re-arms
 // for the rest instead of firing. The core asks for its wake after every step, often for the
 // time it asked before: an armed timer for that time is kept (no clearTimeout/setTimeout per
@@ -17,8 +18,34 @@ export interface TimerSource {
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * The time a node runs on: wall-clock milliseconds that never run backwards and never run slower
+ * than the monotonic clock. It is the monotonic clock plus the largest lead the wall clock has
+ * shown over it, so:
+ *  - a wall clock stepped back (NTP, a VM's clock sync) does not stop time: with the wall clock
+ *    alone, a node's time would stand still until the wall clock caught up, and meanwhile it would
+ *    judge no silence and, cut off in quorum mode, keep running children its lease no longer
+ *    covers;
+ *  - a machine that slept (the monotonic clock may not count a suspend, the wall clock does) or a
+ *    wall clock stepped forward shows as the gap it is, which the core treats as a pause;
+ *  - it is never behind the wall clock, which credentials and tab-link epochs are stated in; it is
+ *    ahead of it by what the wall clock lost since the node started (a step back, a slower rate).
+ */
+export class SteadyTime {
+  private lead = -Infinity;
+  constructor(private readonly wall: () => number = Date.now, private readonly mono: () => number = () => performance.now()) {}
+  now(): number {
+    const m = this.mono();
+    const lead = this.wall() - m;
+    if (lead > this.lead) this.lead = lead;
+    return Math.floor(m + this.lead);
+  }
+}
+
+const steady = new SteadyTime();
+
 const globalTimers: TimerSource = {
-  now: () => Date.now(),
+  now: () => steady.now(),
   setTimeout: (fn, delayMs) => {
     const t = setTimeout(fn, delayMs);
     (t as { unref?: () => void }).unref?.();

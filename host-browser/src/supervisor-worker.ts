@@ -2,7 +2,7 @@
 // throttling do not stall its heartbeats. It imports the kinds module, joins through the
 // gateway and answers the page handle's calls (worker-protocol.ts).
 import {
-  KindRunner, startWith, webRandomBytes, type CommonOptions, type KindDefinition, type Supervisor,
+  KindRunner, SteadyTime, startWith, webRandomBytes, type CommonOptions, type KindDefinition, type Supervisor,
 } from '@trellis/core';
 import { GatewayTransport } from './transport-gateway.js';
 import { MeshTransport } from './transport-mesh.js';
@@ -30,14 +30,16 @@ const STALL_WATCH_PER_HEARTBEAT = 2;
  * sent, the Supervisor is killed with its children, and the page rejoins as a new incarnation.
  */
 class StallWatch {
-  private aliveAt = Date.now();
+  /** The node's own time (a wall clock stepped back is no stall; a suspend is). */
+  private readonly time = new SteadyTime();
+  private aliveAt = this.time.now();
   private stalled = false;
   constructor(private readonly failureTimeoutMs: number, everyMs: number, private readonly onStall: (awayMs: number) => void) {
-    setInterval(() => { if (this.awake()) this.aliveAt = Date.now(); }, everyMs);
+    setInterval(() => { if (this.awake()) this.aliveAt = this.time.now(); }, everyMs);
   }
   awake(): boolean {
     if (this.stalled) return false;
-    const awayMs = Date.now() - this.aliveAt;
+    const awayMs = this.time.now() - this.aliveAt;
     if (awayMs <= this.failureTimeoutMs) return true;
     this.stalled = true;
     this.onStall(awayMs);
