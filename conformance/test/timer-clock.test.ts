@@ -124,12 +124,12 @@ describe('TimerClock: every wake is delivered at or after its time', () => {
     expect(ticks).toEqual([1_000]);
   });
 
-  it('with the real timers, the tick never comes before Date.now() reaches the asked time', async () => {
+  it("with the real timers, the tick never comes before the node's time reaches the asked time", async () => {
     const clock = new TimerClock();
     const early: number[] = [];
     for (let i = 0; i < 300; i++) {
-      const at = Date.now() + 1 + (i % 3);
-      const firedAt = await new Promise<number>((resolve) => clock.setTimer(at, () => resolve(Date.now())));
+      const at = clock.now() + 1 + (i % 3);
+      const firedAt = await new Promise<number>((resolve) => clock.setTimer(at, () => resolve(clock.now())));
       if (firedAt < at) early.push(at - firedAt);
     }
     expect(early).toEqual([]);
@@ -190,6 +190,24 @@ describe('SteadyTime: the wall clock, never backwards, never slower than the mon
       timers.runUntil(timers.t + 600);
       if (steady) expect(firedAt).toBe(at);
       else expect(firedAt).toBeUndefined();
+    }
+  });
+
+  it('a thread preempted between its two reads (5 ms) does not put time ahead of the wall clock', () => {
+    for (const first of ['wall', 'mono'] as const) {
+      const c = { wall: 1_000_000, mono: 50 };
+      let preempt = false;
+      const read = (which: 'wall' | 'mono') => () => {
+        const v = c[which];
+        if (preempt && which === first) { preempt = false; c.wall += 5; c.mono += 5; }
+        return v;
+      };
+      const time = new SteadyTime(read('wall'), read('mono'));
+      time.now();
+      preempt = true;
+      time.now();
+      c.wall += 1; c.mono += 1;
+      expect(time.now(), `preempted after reading ${first}`).toBe(c.wall);
     }
   });
 

@@ -28,16 +28,19 @@ export interface TimerSource {
  *    covers;
  *  - a machine that slept (the monotonic clock may not count a suspend, the wall clock does) or a
  *    wall clock stepped forward shows as the gap it is, which the core treats as a pause;
- *  - it is never behind the wall clock, which credentials and tab-link epochs are stated in; it is
- *    ahead of it by what the wall clock lost since the node started (a step back, a slower rate).
+ *  - it keeps to the wall clock that credentials and tab-link epochs are stated in (at most 1 ms
+ *    behind it: Date.now() is whole milliseconds), but is ahead of it by what the wall clock lost
+ *    since the node started (a step back, a slower rate).
  */
 export class SteadyTime {
   private lead = -Infinity;
   constructor(private readonly wall: () => number = Date.now, private readonly mono: () => number = () => performance.now()) {}
   now(): number {
+    // The wall clock first: a thread preempted between the two reads then sees a smaller lead,
+    // which the maximum ignores; the other order would keep the preemption as a lead for ever.
+    const w = this.wall();
     const m = this.mono();
-    const lead = this.wall() - m;
-    if (lead > this.lead) this.lead = lead;
+    if (w - m > this.lead) this.lead = w - m;
     return Math.floor(m + this.lead);
   }
 }
