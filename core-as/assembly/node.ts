@@ -351,7 +351,7 @@ export class Node {
     if (nowMs < this.now) return; // time never runs backwards here
     // A second tick at the same time (an API call's, queued behind the step's frames) keeps what
     // the first saw.
-    if (nowMs > this.lastTick || this.lastTick < 0) this.quietAtTick = nowMs - this.lastFrameAt;
+    if (nowMs > this.lastTick) this.quietAtTick = nowMs - this.lastFrameAt;
     this.now = nowMs;
     this.lastTick = nowMs;
     if (!this.initialised) return;
