@@ -123,7 +123,7 @@ export class FaultProxy {
     if (this.conns.size >= CONNECTIONS_MAX || !target || this.fault(key).mode === 'cut') {
       this.refused++;
       this.note('refused', key, this.conns.size >= CONNECTIONS_MAX ? 'connections_max' : !target ? 'no_target' : 'cut');
-      client.resetAndDestroy();
+      resetSocket(client);
       return;
     }
     const upstream = connect(target, '127.0.0.1');
@@ -150,6 +150,18 @@ export class FaultProxy {
     await Promise.all([...this.listeners.values()].map((l) => new Promise((resolve) => l.server.close(resolve))));
     this.listeners.clear();
   }
+}
+
+/**
+ * Closes a socket with a reset (RST), as a member's refusing port would, unless its own end has
+ * begun: a client that half-closed first was ended by Node (allowHalfOpen false), and Node 20
+ * then refuses the reset (a shutdown is pending) but counts the handle as closing, so it is
+ * never closed and the process spins at exit (CleanupHandles) for ever. Such a socket is
+ * destroyed instead: it has sent or is sending its FIN already.
+ */
+export function resetSocket(socket) {
+  if (socket.writableEnded) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 const OK = { mode: 'ok', delayMs: 0 };
@@ -191,7 +203,7 @@ class Connection {
     this.done = false;
     this.dirs = [new Direction(this, client, upstream), new Direction(this, upstream, client)];
     // A refused or reset upstream is passed on as a reset, as if the member's port refused the dial.
-    upstream.on('error', (e) => { if (!this.done) client.resetAndDestroy(); this.destroy(`upstream_${e.code ?? 'error'}`); });
+    upstream.on('error', (e) => { if (!this.done) resetSocket(client); this.destroy(`upstream_${e.code ?? 'error'}`); });
     client.on('error', (e) => this.destroy(`client_${e.code ?? 'error'}`));
     client.on('close', () => this.destroy('client_closed'));
     upstream.on('close', () => this.destroy('upstream_closed'));

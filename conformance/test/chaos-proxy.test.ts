@@ -2,6 +2,7 @@
 // blackholes without closing (bytes flow on heal), cuts and refuses until healed.
 import { describe, it, expect, afterEach } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { waitUntil } from '../src/drivers/member-api.js';
 // @ts-expect-error plain ES module without types
 import { FaultProxy, inodeIn } from '../chaos/proxy.mjs';
@@ -137,6 +138,24 @@ describe('chaos fault proxy', () => {
     expect(proxy.conns.size).toBe(0);
     proxy = undefined;
   });
+
+  it('resets a socket whose end has begun without leaving its handle open: the process exits', async () => {
+    // A client that half-closed, then its upstream failed: Node has ended the socket, and a reset
+    // in that tick left a handle that kept Node 20 spinning at exit for ever (a faults bench hung
+    // so for 10 minutes). The process must exit by itself, within the deadline.
+    const script = `
+      import { createServer, connect } from 'node:net';
+      import { resetSocket } from ${JSON.stringify(new URL('../chaos/proxy.mjs', import.meta.url).href)};
+      const srv = createServer((s) => { s.on('error', () => {}); s.end(); resetSocket(s); srv.close(); });
+      srv.listen(0, '127.0.0.1', () => { const c = connect(srv.address().port, '127.0.0.1'); c.on('error', () => {}); c.resume(); });
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(deadline);
+    expect(code).toBe(0);
+  }, 15_000);
 
   it("names a dialer whose ephemeral port lingers in TIME_WAIT from an earlier connection elsewhere (the table is the machine's)", () => {
     // local 127.0.0.1:0xC350 (50000): first a TIME_WAIT line to port 0x1F90 (inode 0), then the live one to the proxy's 0x2710.
