@@ -176,6 +176,8 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
   const result = { seed, minutes, quorum, dir, violations: [], faults: faultsDone };
   /** Why the cluster has not converged yet ('' once it has), for the unconverged violation. */
   let unconvergedWhy = 'not checked yet';
+  /** When the faults were healed and every member was back (the start of convergence). */
+  let healedAt = 0;
   try {
     for (const name of MEMBERS) await spawn(name);
     await waitUntil(() => formed(), 30_000, 'five members up');
@@ -185,6 +187,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
       const wait = x.at - (performance.now() - t0);
       if (wait > 0) await sleep(wait);
       if (x.kind === 'request') { request(x); continue; }
+      log(`+${Math.round(performance.now() - t0)} ms: fault ${x.kind} ${x.member ?? `${x.a}|${x.b}`}`);
       const p = fault(x).catch((e) => log(`fault ${x.kind} ${x.member ?? `${x.a}|${x.b}`}: ${e.message}`));
       pending.add(p);
       p.finally(() => pending.delete(p));
@@ -199,7 +202,7 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
     }
     for (const key of [...openWindows.keys()]) windowClose(key);
     await deadline(Promise.allSettled([...inflight.values()]), DRAIN_MS_MAX, 'requests').catch((e) => log(e.message));
-    const healedAt = now();
+    healedAt = now();
     let convergedAt;
     try {
       await waitUntil(() => converged(), CONVERGE_MS_MAX, 'convergence', 200);
@@ -250,7 +253,10 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
 
   /** All five up in every view, identical digests, every desired child running exactly once. */
   async function converged() {
-    unconvergedWhy = await convergenceGap();
+    const why = await convergenceGap();
+    // Each new reason, with its time since the heal: what a slow convergence waited for (--verbose).
+    if (why !== unconvergedWhy) log(`convergence +${Math.round(now() - healedAt)} ms: ${why || 'converged'}`);
+    unconvergedWhy = why;
     return unconvergedWhy === '';
   }
 
