@@ -187,8 +187,9 @@ export async function runChaos({ minutes, seed, quorum = false, log = () => {} }
       const wait = x.at - (performance.now() - t0);
       if (wait > 0) await sleep(wait);
       if (x.kind === 'request') { request(x); continue; }
-      log(`+${Math.round(performance.now() - t0)} ms: fault ${x.kind} ${x.member ?? `${x.a}|${x.b}`}`);
-      const p = fault(x).catch((e) => log(`fault ${x.kind} ${x.member ?? `${x.a}|${x.b}`}: ${e.message}`));
+      const what = `fault ${x.kind} ${x.member ?? `${x.a}|${x.b}`}`;
+      log(`+${Math.round(performance.now() - t0)} ms: ${what}`);
+      const p = fault(x).catch((e) => log(`${what}: ${e.message}`));
       pending.add(p);
       p.finally(() => pending.delete(p));
     }
